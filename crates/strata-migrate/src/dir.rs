@@ -1,0 +1,283 @@
+//! A migration directory: its `*.sql` files in Atlas order and its `atlas.sum`.
+//!
+//! Only top-level `*.sql` files are migrations; everything else (sub-directories, `atlas.sum`, READMEs) is
+//! ignored. Order is the byte order of the whole file name — the version plays no part in sorting.
+
+use std::path::{Path, PathBuf};
+
+use crate::directive::{self, Directives};
+use crate::error::DirError;
+
+/// Name of the checksum file.
+pub const SUM_FILE: &str = "atlas.sum";
+
+/// One migration file: its name and raw bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationFile {
+    name: String,
+    bytes: Vec<u8>,
+}
+
+impl MigrationFile {
+    /// A file from its name (e.g. `20220318104614_initial.sql`) and raw content.
+    pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        Self { name: name.into(), bytes: bytes.into() }
+    }
+
+    /// The file name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The raw content, exactly as read.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The content as text; migration files must be UTF-8 to be scanned.
+    pub fn text(&self) -> Result<&str, DirError> {
+        std::str::from_utf8(&self.bytes).map_err(|e| DirError::NotUtf8 {
+            file: self.name.clone(),
+            offset: e.valid_up_to(),
+        })
+    }
+
+    /// Version: the name without `.sql`, cut at the first `_`.
+    pub fn version(&self) -> &str {
+        version_of(&self.name)
+    }
+
+    /// Description: what follows the first `_` (without `.sql`); empty when the name has no `_`.
+    pub fn description(&self) -> &str {
+        description_of(&self.name)
+    }
+
+    /// The file's directives (header, first line), validated.
+    pub fn directives(&self) -> Result<Directives, DirError> {
+        directive::parse_file(&self.name, self.text()?)
+    }
+
+    /// Whether the file is a checkpoint (`-- atlas:checkpoint` in its header).
+    pub fn is_checkpoint(&self) -> Result<bool, DirError> {
+        Ok(self.directives()?.checkpoint.is_some())
+    }
+}
+
+fn stem(name: &str) -> &str {
+    name.strip_suffix(".sql").unwrap_or(name)
+}
+
+/// The version part of a migration file name.
+pub fn version_of(name: &str) -> &str {
+    let stem = stem(name);
+    stem.split_once('_').map_or(stem, |(v, _)| v)
+}
+
+/// The description part of a migration file name.
+pub fn description_of(name: &str) -> &str {
+    stem(name).split_once('_').map_or("", |(_, d)| d)
+}
+
+/// A migration directory loaded into memory.
+///
+/// The engine reads directories from disk, from a ConfigMap or from the registry; all of them end up here, so
+/// everything downstream works on the same value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationDir {
+    location: String,
+    files: Vec<MigrationFile>,
+    sum: Option<Vec<u8>>,
+}
+
+impl MigrationDir {
+    /// Builds a directory from files and an optional `atlas.sum`, sorting the files into Atlas order.
+    ///
+    /// `location` names the source in messages (a path, `strata://app?tag=v1`, a ConfigMap).
+    /// Files whose names do not end in `.sql` and duplicate names are rejected, so the result is always a
+    /// valid flat directory.
+    pub fn from_parts(
+        location: impl Into<String>,
+        mut files: Vec<MigrationFile>,
+        sum: Option<Vec<u8>>,
+    ) -> Result<Self, DirError> {
+        let location = location.into();
+        for f in &files {
+            validate_name(&location, &f.name)?;
+        }
+        files.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        if let Some(w) = files.windows(2).find(|w| w[0].name == w[1].name) {
+            return Err(DirError::DuplicateFile { dir: location, file: w[0].name.clone() });
+        }
+        Ok(Self { location, files, sum })
+    }
+
+    /// Reads a directory from disk: its top-level `*.sql` files and `atlas.sum` when present.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, DirError> {
+        let path = path.as_ref();
+        let location = path.display().to_string();
+        let entries = std::fs::read_dir(path).map_err(|source| DirError::ReadDir {
+            dir: location.clone(),
+            source,
+        })?;
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|source| DirError::ReadDir { dir: location.clone(), source })?;
+            let file_path = entry.path();
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                // A name that is not UTF-8 cannot be an Atlas migration; say so instead of skipping it.
+                if file_path.extension().is_some_and(|e| e == "sql") {
+                    return Err(DirError::BadName {
+                        dir: location,
+                        file: entry.file_name().to_string_lossy().into_owned(),
+                        reason: "the name is not valid UTF-8".into(),
+                    });
+                }
+                continue;
+            };
+            if !name.ends_with(".sql") {
+                continue;
+            }
+            // Follow links like Atlas does (os.ReadFile), but only regular files are migrations.
+            let meta = std::fs::metadata(&file_path)
+                .map_err(|source| DirError::ReadFile { file: file_path.display().to_string(), source })?;
+            if !meta.is_file() {
+                continue;
+            }
+            let bytes = std::fs::read(&file_path)
+                .map_err(|source| DirError::ReadFile { file: file_path.display().to_string(), source })?;
+            files.push(MigrationFile::new(name, bytes));
+        }
+        let sum_path = path.join(SUM_FILE);
+        let sum = match std::fs::read(&sum_path) {
+            Ok(b) => Some(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(DirError::ReadFile { file: sum_path.display().to_string(), source });
+            }
+        };
+        Self::from_parts(location, files, sum)
+    }
+
+    /// Where the directory came from, for messages.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The migration files in Atlas order.
+    pub fn files(&self) -> &[MigrationFile] {
+        &self.files
+    }
+
+    /// The raw `atlas.sum`, when the directory has one.
+    pub fn sum_bytes(&self) -> Option<&[u8]> {
+        self.sum.as_deref()
+    }
+
+    /// Replaces the in-memory `atlas.sum` (after `hash`).
+    pub fn set_sum_bytes(&mut self, sum: Vec<u8>) {
+        self.sum = Some(sum);
+    }
+
+    /// Adds a file, keeping Atlas order.
+    pub fn add_file(&mut self, file: MigrationFile) -> Result<(), DirError> {
+        validate_name(&self.location, &file.name)?;
+        match self.files.binary_search_by(|f| f.name.as_bytes().cmp(file.name.as_bytes())) {
+            Ok(_) => Err(DirError::DuplicateFile { dir: self.location.clone(), file: file.name }),
+            Err(i) => {
+                self.files.insert(i, file);
+                Ok(())
+            }
+        }
+    }
+
+    /// The file with this exact name.
+    pub fn file(&self, name: &str) -> Option<&MigrationFile> {
+        self.files
+            .binary_search_by(|f| f.name.as_bytes().cmp(name.as_bytes()))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+}
+
+fn validate_name(dir: &str, name: &str) -> Result<(), DirError> {
+    let reason = if !name.ends_with(".sql") {
+        "migration files must end in .sql"
+    } else if name.contains(['/', '\\']) || name == ".sql" {
+        "migration files must be plain names inside the directory"
+    } else if name.contains('\0') {
+        "the name contains a NUL byte"
+    } else {
+        return Ok(());
+    };
+    Err(DirError::BadName { dir: dir.into(), file: name.into(), reason: reason.into() })
+}
+
+/// Resolves a `--dir` URL (`file://path`, a bare path) to a local path. `file://` with an empty path means
+/// `migrations`, as in Atlas. Other schemes return `None` for the caller to handle.
+pub fn local_path_from_url(url: &str) -> Option<PathBuf> {
+    match url.split_once("://") {
+        Some(("file", rest)) => {
+            let path = rest.split(['?', '#']).next().unwrap_or_default();
+            Some(PathBuf::from(if path.is_empty() { "migrations" } else { path }))
+        }
+        Some(_) => None,
+        None => Some(PathBuf::from(url)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_and_description_follow_atlas() {
+        for (name, v, d) in [
+            ("20220318104614_initial.sql", "20220318104614", "initial"),
+            ("1.sql", "1", ""),
+            ("1_initial.up.sql", "1", "initial.up"),
+            ("2.10.x-20_description.sql", "2.10.x-20", "description"),
+            ("3_a_b.sql", "3", "a_b"),
+        ] {
+            assert_eq!(version_of(name), v, "{name}");
+            assert_eq!(description_of(name), d, "{name}");
+        }
+    }
+
+    #[test]
+    fn order_is_bytewise_not_numeric() {
+        let dir = MigrationDir::from_parts(
+            "t",
+            vec![
+                MigrationFile::new("9.sql", ""),
+                MigrationFile::new("10.sql", ""),
+                MigrationFile::new("1_b.sql", ""),
+                MigrationFile::new("1.sql", ""),
+            ],
+            None,
+        )
+        .unwrap();
+        let names: Vec<_> = dir.files().iter().map(|f| f.name()).collect();
+        assert_eq!(names, ["1.sql", "10.sql", "1_b.sql", "9.sql"]);
+    }
+
+    #[test]
+    fn rejects_bad_and_duplicate_names() {
+        let e = MigrationDir::from_parts("d", vec![MigrationFile::new("../x.sql", "")], None);
+        assert!(matches!(e, Err(DirError::BadName { .. })));
+        let e = MigrationDir::from_parts(
+            "d",
+            vec![MigrationFile::new("1.sql", ""), MigrationFile::new("1.sql", "")],
+            None,
+        );
+        assert!(matches!(e, Err(DirError::DuplicateFile { .. })));
+    }
+
+    #[test]
+    fn file_urls() {
+        assert_eq!(local_path_from_url("file://migrations"), Some(PathBuf::from("migrations")));
+        assert_eq!(local_path_from_url("file://"), Some(PathBuf::from("migrations")));
+        assert_eq!(local_path_from_url("file:///abs/dir"), Some(PathBuf::from("/abs/dir")));
+        assert_eq!(local_path_from_url("file://a/b?format=atlas"), Some(PathBuf::from("a/b")));
+        assert_eq!(local_path_from_url("strata://app"), None);
+    }
+}

@@ -1,0 +1,21 @@
+//! Atlas-compatible migration directories.
+//!
+//! - [`dir`]: the directory model (files, order, version and description);
+//! - [`sum`]: `atlas.sum` — compute, write, parse and validate, byte-identical with Atlas;
+//! - [`directive`]: `atlas:*` directives in file headers and statement comments;
+//! - [`scan`]: the statement scanner for the `postgres`, `mysql` and `sqlite` dialects;
+//! - [`revision`]: the dialect-neutral `atlas_schema_revisions` row.
+//!
+//! Nothing here touches a database, Kubernetes or the network.
+
+pub mod dir;
+pub mod directive;
+mod error;
+pub mod revision;
+pub mod scan;
+pub mod sum;
+
+pub use dir::{MigrationDir, MigrationFile};
+pub use error::DirError;
+pub use revision::{Revision, RevisionType};
+pub use scan::{Dialect, ScanError, Stmt};
