@@ -21,7 +21,10 @@ pub struct MigrationFile {
 impl MigrationFile {
     /// A file from its name (e.g. `20220318104614_initial.sql`) and raw content.
     pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
-        Self { name: name.into(), bytes: bytes.into() }
+        Self {
+            name: name.into(),
+            bytes: bytes.into(),
+        }
     }
 
     /// The file name.
@@ -106,9 +109,16 @@ impl MigrationDir {
         }
         files.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
         if let Some(w) = files.windows(2).find(|w| w[0].name == w[1].name) {
-            return Err(DirError::DuplicateFile { dir: location, file: w[0].name.clone() });
+            return Err(DirError::DuplicateFile {
+                dir: location,
+                file: w[0].name.clone(),
+            });
         }
-        Ok(Self { location, files, sum })
+        Ok(Self {
+            location,
+            files,
+            sum,
+        })
     }
 
     /// Reads a directory from disk: its top-level `*.sql` files and `atlas.sum` when present.
@@ -121,7 +131,10 @@ impl MigrationDir {
         })?;
         let mut files = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|source| DirError::ReadDir { dir: location.clone(), source })?;
+            let entry = entry.map_err(|source| DirError::ReadDir {
+                dir: location.clone(),
+                source,
+            })?;
             let file_path = entry.path();
             let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
                 // A name that is not UTF-8 cannot be an Atlas migration; say so instead of skipping it.
@@ -138,13 +151,17 @@ impl MigrationDir {
                 continue;
             }
             // Follow links like Atlas does (os.ReadFile), but only regular files are migrations.
-            let meta = std::fs::metadata(&file_path)
-                .map_err(|source| DirError::ReadFile { file: file_path.display().to_string(), source })?;
+            let meta = std::fs::metadata(&file_path).map_err(|source| DirError::ReadFile {
+                file: file_path.display().to_string(),
+                source,
+            })?;
             if !meta.is_file() {
                 continue;
             }
-            let bytes = std::fs::read(&file_path)
-                .map_err(|source| DirError::ReadFile { file: file_path.display().to_string(), source })?;
+            let bytes = std::fs::read(&file_path).map_err(|source| DirError::ReadFile {
+                file: file_path.display().to_string(),
+                source,
+            })?;
             files.push(MigrationFile::new(name, bytes));
         }
         let sum_path = path.join(SUM_FILE);
@@ -152,7 +169,10 @@ impl MigrationDir {
             Ok(b) => Some(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(source) => {
-                return Err(DirError::ReadFile { file: sum_path.display().to_string(), source });
+                return Err(DirError::ReadFile {
+                    file: sum_path.display().to_string(),
+                    source,
+                });
             }
         };
         Self::from_parts(location, files, sum)
@@ -181,8 +201,14 @@ impl MigrationDir {
     /// Adds a file, keeping Atlas order.
     pub fn add_file(&mut self, file: MigrationFile) -> Result<(), DirError> {
         validate_name(&self.location, &file.name)?;
-        match self.files.binary_search_by(|f| f.name.as_bytes().cmp(file.name.as_bytes())) {
-            Ok(_) => Err(DirError::DuplicateFile { dir: self.location.clone(), file: file.name }),
+        match self
+            .files
+            .binary_search_by(|f| f.name.as_bytes().cmp(file.name.as_bytes()))
+        {
+            Ok(_) => Err(DirError::DuplicateFile {
+                dir: self.location.clone(),
+                file: file.name,
+            }),
             Err(i) => {
                 self.files.insert(i, file);
                 Ok(())
@@ -209,7 +235,11 @@ fn validate_name(dir: &str, name: &str) -> Result<(), DirError> {
     } else {
         return Ok(());
     };
-    Err(DirError::BadName { dir: dir.into(), file: name.into(), reason: reason.into() })
+    Err(DirError::BadName {
+        dir: dir.into(),
+        file: name.into(),
+        reason: reason.into(),
+    })
 }
 
 /// Resolves a `--dir` URL (`file://path`, a bare path) to a local path. `file://` with an empty path means
@@ -218,7 +248,11 @@ pub fn local_path_from_url(url: &str) -> Option<PathBuf> {
     match url.split_once("://") {
         Some(("file", rest)) => {
             let path = rest.split(['?', '#']).next().unwrap_or_default();
-            Some(PathBuf::from(if path.is_empty() { "migrations" } else { path }))
+            Some(PathBuf::from(if path.is_empty() {
+                "migrations"
+            } else {
+                path
+            }))
         }
         Some(_) => None,
         None => Some(PathBuf::from(url)),
@@ -266,7 +300,10 @@ mod tests {
         assert!(matches!(e, Err(DirError::BadName { .. })));
         let e = MigrationDir::from_parts(
             "d",
-            vec![MigrationFile::new("1.sql", ""), MigrationFile::new("1.sql", "")],
+            vec![
+                MigrationFile::new("1.sql", ""),
+                MigrationFile::new("1.sql", ""),
+            ],
             None,
         );
         assert!(matches!(e, Err(DirError::DuplicateFile { .. })));
@@ -274,10 +311,22 @@ mod tests {
 
     #[test]
     fn file_urls() {
-        assert_eq!(local_path_from_url("file://migrations"), Some(PathBuf::from("migrations")));
-        assert_eq!(local_path_from_url("file://"), Some(PathBuf::from("migrations")));
-        assert_eq!(local_path_from_url("file:///abs/dir"), Some(PathBuf::from("/abs/dir")));
-        assert_eq!(local_path_from_url("file://a/b?format=atlas"), Some(PathBuf::from("a/b")));
+        assert_eq!(
+            local_path_from_url("file://migrations"),
+            Some(PathBuf::from("migrations"))
+        );
+        assert_eq!(
+            local_path_from_url("file://"),
+            Some(PathBuf::from("migrations"))
+        );
+        assert_eq!(
+            local_path_from_url("file:///abs/dir"),
+            Some(PathBuf::from("/abs/dir"))
+        );
+        assert_eq!(
+            local_path_from_url("file://a/b?format=atlas"),
+            Some(PathBuf::from("a/b"))
+        );
         assert_eq!(local_path_from_url("strata://app"), None);
     }
 }

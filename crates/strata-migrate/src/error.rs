@@ -7,7 +7,9 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum DirError {
     /// The directory cannot be listed.
-    #[error("cannot read migration directory \"{dir}\": {source}. Check that it exists and that --dir points at it")]
+    #[error(
+        "cannot read migration directory \"{dir}\": {source}. Check that it exists and that --dir points at it"
+    )]
     ReadDir {
         /// The directory.
         dir: String,
@@ -41,7 +43,9 @@ pub enum DirError {
         file: String,
     },
     /// A migration file is not UTF-8.
-    #[error("migration file \"{file}\" is not valid UTF-8 (first bad byte at offset {offset}); save it as UTF-8")]
+    #[error(
+        "migration file \"{file}\" is not valid UTF-8 (first bad byte at offset {offset}); save it as UTF-8"
+    )]
     NotUtf8 {
         /// The file name.
         file: String,

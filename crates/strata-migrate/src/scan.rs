@@ -43,5 +43,10 @@ pub struct ScanError {
 
 /// Splits a file into statements.
 pub fn split(_dialect: Dialect, file: &str, _content: &str) -> Result<Vec<Stmt>, ScanError> {
-    Err(ScanError { file: file.into(), line: 1, column: 1, message: "scanner not written yet".into() })
+    Err(ScanError {
+        file: file.into(),
+        line: 1,
+        column: 1,
+        message: "scanner not written yet".into(),
+    })
 }
