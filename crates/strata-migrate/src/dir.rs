@@ -242,21 +242,59 @@ fn validate_name(dir: &str, name: &str) -> Result<(), DirError> {
     })
 }
 
-/// Resolves a `--dir` URL (`file://path`, a bare path) to a local path. `file://` with an empty path means
-/// `migrations`, as in Atlas. Other schemes return `None` for the caller to handle.
-pub fn local_path_from_url(url: &str) -> Option<PathBuf> {
-    match url.split_once("://") {
+/// Directory layouts Atlas can read through `?format=` on the dir URL.
+const KNOWN_FORMATS: [&str; 6] = [
+    "atlas",
+    "golang-migrate",
+    "goose",
+    "flyway",
+    "liquibase",
+    "dbmate",
+];
+
+/// Resolves a local `--dir` URL (`file://path` or a bare path) to a path. `file://` with an empty path means
+/// `migrations`, as in Atlas. The layout comes from `?format=` (or the deprecated `--dir-format` flag); only
+/// Atlas's own layout is implemented, and other known layouts are refused by name rather than misread.
+pub fn local_path_from_url(url: &str, format_flag: Option<&str>) -> Result<PathBuf, DirError> {
+    let (path, query) = match url.split_once("://") {
         Some(("file", rest)) => {
-            let path = rest.split(['?', '#']).next().unwrap_or_default();
-            Some(PathBuf::from(if path.is_empty() {
-                "migrations"
-            } else {
-                path
-            }))
+            let rest = rest.split('#').next().unwrap_or_default();
+            rest.split_once('?').unwrap_or((rest, ""))
         }
-        Some(_) => None,
-        None => Some(PathBuf::from(url)),
+        Some((scheme, _)) => {
+            return Err(DirError::UnsupportedDirUrl {
+                scheme: scheme.to_owned(),
+                hint: "use file://<path> for a local directory".into(),
+            });
+        }
+        None => (url, ""),
+    };
+    let query_format = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "format")
+        .map(|(_, v)| v);
+    let format = query_format.or(format_flag).unwrap_or("atlas");
+    match format {
+        "atlas" => {}
+        f if KNOWN_FORMATS.contains(&f) => {
+            return Err(DirError::UnsupportedFormat {
+                format: f.to_owned(),
+                unknown: false,
+            });
+        }
+        f => {
+            return Err(DirError::UnsupportedFormat {
+                format: f.to_owned(),
+                unknown: true,
+            });
+        }
     }
+    Ok(PathBuf::from(if path.is_empty() {
+        "migrations"
+    } else {
+        path
+    }))
 }
 
 #[cfg(test)]

@@ -52,6 +52,22 @@ pub enum DirError {
         /// Offset of the first invalid byte.
         offset: usize,
     },
+    /// The `--dir` URL has a scheme this command cannot read.
+    #[error("unsupported migration directory URL scheme \"{scheme}\": {hint}")]
+    UnsupportedDirUrl {
+        /// The scheme.
+        scheme: String,
+        /// What to use instead.
+        hint: String,
+    },
+    /// The directory layout (`?format=`) is not Atlas's own.
+    #[error("{}", if *.unknown { format!("unknown directory format \"{format}\": use atlas (the default), golang-migrate, goose, flyway, liquibase or dbmate") } else { format!("directory format \"{format}\" is not supported yet: Strata reads Atlas-layout directories only (drop ?format= or convert the directory)") })]
+    UnsupportedFormat {
+        /// The format asked for.
+        format: String,
+        /// Whether the name is not a layout Atlas knows (rather than known but unimplemented).
+        unknown: bool,
+    },
     /// A directive is unknown, malformed or conflicts with another.
     #[error("{file}:{line}: {message}")]
     Directive {

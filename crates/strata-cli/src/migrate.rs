@@ -1,0 +1,188 @@
+//! `strata migrate …` commands.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use strata_migrate::dir::{self, MigrationDir};
+use strata_migrate::scan::{self, Dialect};
+use strata_migrate::sum;
+
+use crate::cli::{DialectArg, DirArgs, Format, Migrate};
+use crate::output::{self, CliError};
+
+pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
+    match cmd {
+        Migrate::Hash { dir, force } => {
+            if force {
+                eprintln!("Flag --force has been deprecated, you can safely omit it.");
+            }
+            let (path, d) = open(&dir)?;
+            sum::write(&path, &d).map_err(|source| CliError::Io {
+                context: format!("writing {}", path.join(dir::SUM_FILE).display()),
+                source,
+            })?;
+            Ok(())
+        }
+        Migrate::Validate {
+            dir,
+            dialect,
+            format,
+        } => validate(&dir, dialect, format.format, invoked_as),
+        Migrate::New {
+            name,
+            dir,
+            edit,
+            format,
+        } => new(&dir, name.as_deref(), edit, format.format, invoked_as),
+    }
+}
+
+fn open(args: &DirArgs) -> Result<(PathBuf, MigrationDir), CliError> {
+    let path = dir::local_path_from_url(&args.dir, args.dir_format.as_deref())?;
+    let d = MigrationDir::open(&path)?;
+    Ok((path, d))
+}
+
+/// Validates `atlas.sum`, printing Atlas's block on failure (text mode).
+fn check_sum(d: &MigrationDir, format: Format, invoked_as: &str) -> Result<(), CliError> {
+    match sum::validate(d) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            if format == Format::Text {
+                output::print_sum_block(&e, invoked_as)?;
+            } else {
+                let mut v = json!({ "Dir": d.location(), "Valid": false, "Error": e.to_string() });
+                if let sum::SumError::Mismatch(m) = &e {
+                    v["File"] = json!(m.file);
+                    v["Line"] = json!(m.line);
+                    v["Change"] = json!(m.change.to_string());
+                }
+                output::out(&format!("{v}\n"))?;
+            }
+            Err(CliError::Sum(e))
+        }
+    }
+}
+
+fn validate(
+    args: &DirArgs,
+    dialect: Option<DialectArg>,
+    format: Format,
+    invoked_as: &str,
+) -> Result<(), CliError> {
+    let (_, d) = open(args)?;
+    check_sum(&d, format, invoked_as)?;
+    let dialects: &[Dialect] = match dialect {
+        Some(DialectArg::Postgres) => &[Dialect::Postgres],
+        Some(DialectArg::Mysql) => &[Dialect::Mysql],
+        Some(DialectArg::Sqlite) => &[Dialect::Sqlite],
+        None => &[Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite],
+    };
+    let mut statements = 0;
+    for f in d.files() {
+        let text = f.text()?;
+        f.directives()?;
+        // Without --dialect, a file is valid when some dialect can split it; report the first dialect's error.
+        let mut first_err = None;
+        let mut split = None;
+        for &dialect in dialects {
+            match scan::split(dialect, f.name(), text) {
+                Ok(stmts) => {
+                    split = Some(stmts.len());
+                    break;
+                }
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        match (split, first_err) {
+            (Some(n), _) => statements += n,
+            (None, Some(e)) => return Err(e.into()),
+            (None, None) => {}
+        }
+    }
+    if format == Format::Json {
+        let v = json!({ "Dir": d.location(), "Valid": true, "Files": d.files().len(), "Statements": statements });
+        output::out(&format!("{v}\n"))?;
+    }
+    Ok(())
+}
+
+fn new(
+    args: &DirArgs,
+    name: Option<&str>,
+    edit: bool,
+    format: Format,
+    invoked_as: &str,
+) -> Result<(), CliError> {
+    let (path, d) = open(args)?;
+    check_sum(&d, format, invoked_as)?;
+    if let Some(n) = name
+        && (n.is_empty() || n.contains(['/', '\\', '\0']))
+    {
+        return Err(CliError::Message(format!(
+            "invalid migration name {n:?}: use letters, digits, `_` or `-` (no path separators)"
+        )));
+    }
+    let now = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .strftime("%Y%m%d%H%M%S")
+        .to_string();
+    let file_name = match name {
+        Some(n) => format!("{now}_{n}.sql"),
+        None => format!("{now}.sql"),
+    };
+    let file_path = path.join(&file_name);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&file_path)
+        .map_err(|source| CliError::Io {
+            context: format!(
+                "creating {} (if it exists, wait a second and run again)",
+                file_path.display()
+            ),
+            source,
+        })?;
+    if edit {
+        run_editor(&file_path, invoked_as)?;
+    }
+    let d = MigrationDir::open(&path)?;
+    sum::write(&path, &d).map_err(|source| CliError::Io {
+        context: format!("writing {}", path.join(dir::SUM_FILE).display()),
+        source,
+    })?;
+    match format {
+        Format::Text => output::out(&format!("{}\n", file_path.display())),
+        Format::Json => output::out(&format!(
+            "{}\n",
+            json!({ "File": file_path.display().to_string() })
+        )),
+    }
+}
+
+fn run_editor(file: &Path, invoked_as: &str) -> Result<(), CliError> {
+    let editor = std::env::var("EDITOR")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .unwrap_or_else(|| "vi".into());
+    // $EDITOR may carry arguments ("code --wait"); split on whitespace like most tools do.
+    let mut parts = editor.split_whitespace();
+    let program = parts.next().unwrap_or("vi");
+    let status = std::process::Command::new(program)
+        .args(parts)
+        .arg(file)
+        .status()
+        .map_err(|source| CliError::Io {
+            context: format!("starting the editor {program:?} (set $EDITOR)"),
+            source,
+        })?;
+    if !status.success() {
+        return Err(CliError::Message(format!(
+            "the editor {program:?} exited with {status}; the file {} was kept and atlas.sum was not updated — run '{invoked_as} migrate hash' when done",
+            file.display()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,410 @@
+//! Black-box tests of the `strata` binary on temporary directories.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+const F1: (&str, &str) = (
+    "20220318104614_initial.sql",
+    "-- create \"tbl\" table\nCREATE TABLE tbl (`col` int NOT NULL);\n",
+);
+const F2: (&str, &str) = (
+    "20220318104615_second.sql",
+    "ALTER TABLE `tbl` ADD `col_2` bigint;\n",
+);
+const VECTOR_SUM: &str = "h1:GMi7mvWSIHv0I/Wrc2NCGVt9Z5hWZbPa6wL986t7Z2o=\n\
+    20220318104614_initial.sql h1:FifWjY2X0g2YVnb18Qm+QBPvoldDOOob7bS0LrFuCXc=\n\
+    20220318104615_second.sql h1:wbPDlODOQeixCiopAhlT7W4xOO9TgJxzjYjxf4TA2f4=\n";
+
+fn strata() -> Command {
+    let mut cmd = Command::cargo_bin("strata").unwrap();
+    cmd.env_remove("STRATA_DIR")
+        .env_remove("STRATA_FORMAT")
+        .env_remove("STRATA_DIALECT");
+    cmd
+}
+
+/// A temp dir holding `m/` with the two golden files and their atlas.sum.
+fn golden() -> TempDir {
+    let t = TempDir::new().unwrap();
+    let m = t.path().join("m");
+    std::fs::create_dir(&m).unwrap();
+    for (n, c) in [F1, F2] {
+        std::fs::write(m.join(n), c).unwrap();
+    }
+    std::fs::write(m.join("atlas.sum"), VECTOR_SUM).unwrap();
+    t
+}
+
+fn dir_arg(t: &TempDir) -> String {
+    format!("file://{}", t.path().join("m").display())
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap()
+}
+
+#[test]
+fn hash_writes_the_atlas_bytes_silently() {
+    let t = golden();
+    let sum = t.path().join("m/atlas.sum");
+    std::fs::remove_file(&sum).unwrap();
+    strata()
+        .args(["migrate", "hash", "--dir", &dir_arg(&t)])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    assert_eq!(read(&sum), VECTOR_SUM);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&sum).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+    }
+    strata()
+        .args(["migrate", "hash", "--force", "--dir", &dir_arg(&t)])
+        .assert()
+        .success()
+        .stderr("Flag --force has been deprecated, you can safely omit it.\n");
+}
+
+#[test]
+fn hash_ignores_subdirectories_and_other_files() {
+    let t = golden();
+    let m = t.path().join("m");
+    std::fs::create_dir(m.join("sub")).unwrap();
+    std::fs::write(m.join("sub/0_hidden.sql"), "SELECT 1;").unwrap();
+    std::fs::write(m.join("README.md"), "docs").unwrap();
+    strata()
+        .args(["migrate", "hash", "--dir", &dir_arg(&t)])
+        .assert()
+        .success();
+    assert_eq!(read(&m.join("atlas.sum")), VECTOR_SUM);
+}
+
+#[test]
+fn validate_is_silent_on_success_and_reads_strata_dir() {
+    let t = golden();
+    strata()
+        .args(["migrate", "validate", "--dir", &dir_arg(&t)])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    strata()
+        .args(["migrate", "validate"])
+        .env("STRATA_DIR", dir_arg(&t))
+        .assert()
+        .success();
+    strata()
+        .args([
+            "migrate",
+            "validate",
+            "--dir",
+            &dir_arg(&t),
+            "--format",
+            "{{ json . }}",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("\"Valid\":true")
+                .and(predicate::str::contains("\"Statements\":2")),
+        );
+}
+
+#[test]
+fn validate_reports_each_change_like_atlas() {
+    // added
+    let t = golden();
+    std::fs::write(t.path().join("m/20220318104616_third.sql"), "SELECT 1;\n").unwrap();
+    strata()
+        .args(["migrate", "validate", "--dir", &dir_arg(&t)])
+        .assert()
+        .code(1)
+        .stdout(
+            "You have a checksum error in your migration directory.\n\n\
+             \tL4: 20220318104616_third.sql was added\n\n\
+             Please check your migration files and run 'strata migrate hash' to re-hash the contents\n\n",
+        )
+        .stderr("Error: checksum mismatch\n");
+    // edited
+    let t = golden();
+    std::fs::write(t.path().join("m").join(F1.0), "CREATE TABLE tbl (c int);\n").unwrap();
+    strata()
+        .args(["migrate", "validate", "--dir", &dir_arg(&t)])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "\tL2: 20220318104614_initial.sql was edited\n",
+        ));
+    // removed
+    let t = golden();
+    std::fs::remove_file(t.path().join("m").join(F2.0)).unwrap();
+    strata()
+        .args(["migrate", "validate", "--dir", &dir_arg(&t)])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "\tL3: 20220318104615_second.sql was removed\n",
+        ));
+}
+
+#[test]
+fn windows_line_endings_are_explained() {
+    let t = golden();
+    let p = t.path().join("m").join(F2.0);
+    std::fs::write(&p, F2.1.replace('\n', "\r\n")).unwrap();
+    strata()
+        .args(["migrate", "validate", "--dir", &dir_arg(&t)])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("L3: 20220318104615_second.sql was edited")
+                .and(predicate::str::contains("Windows (CRLF)"))
+                .and(predicate::str::contains(".gitattributes")),
+        );
+}
+
+#[test]
+fn hint_names_atlas_when_invoked_as_atlas() {
+    let t = golden();
+    std::fs::write(t.path().join("m/3.sql"), "SELECT 1;\n").unwrap();
+    let link = t.path().join("atlas");
+    std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin("strata"), &link).unwrap();
+    Command::new(&link)
+        .args(["migrate", "validate", "--dir", &dir_arg(&t)])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("run 'atlas migrate hash'"));
+}
+
+#[test]
+fn missing_directory_is_a_clear_error() {
+    strata()
+        .args([
+            "migrate",
+            "validate",
+            "--dir",
+            "file:///definitely/not/here",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "cannot read migration directory \"/definitely/not/here\"",
+        ));
+}
+
+#[test]
+fn unreadable_file_is_named() {
+    let t = golden();
+    std::os::unix::fs::symlink(
+        "/definitely/not/here.sql",
+        t.path().join("m/3_dangling.sql"),
+    )
+    .unwrap();
+    strata()
+        .args(["migrate", "validate", "--dir", &dir_arg(&t)])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("3_dangling.sql")
+                .and(predicate::str::starts_with("Error: cannot read")),
+        );
+}
+
+#[test]
+fn malformed_sum_is_a_clear_error() {
+    let t = golden();
+    std::fs::write(
+        t.path().join("m/atlas.sum"),
+        VECTOR_SUM.replace(" h1:wbP", " wbP"),
+    )
+    .unwrap();
+    strata()
+        .args(["migrate", "validate", "--dir", &dir_arg(&t)])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("You have a checksum error")
+                .and(predicate::str::contains("\tL").not()),
+        )
+        .stderr(predicate::str::contains(
+            "checksum file format invalid: atlas.sum line 3",
+        ));
+    std::fs::write(
+        t.path().join("m/atlas.sum"),
+        VECTOR_SUM.replace("h1:GMi7", "h1:AAAA"),
+    )
+    .unwrap();
+    strata()
+        .args(["migrate", "validate", "--dir", &dir_arg(&t)])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("edited by hand"));
+    std::fs::remove_file(t.path().join("m/atlas.sum")).unwrap();
+    strata()
+        .args(["migrate", "validate", "--dir", &dir_arg(&t)])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("checksum file not found"));
+}
+
+#[test]
+fn unclosed_quote_names_file_line_and_column() {
+    let t = golden();
+    let m = t.path().join("m");
+    std::fs::write(m.join("3_bad.sql"), "SELECT 1;\nSELECT 'oops;\n").unwrap();
+    strata()
+        .args(["migrate", "hash", "--dir", &dir_arg(&t)])
+        .assert()
+        .success();
+    strata()
+        .args([
+            "migrate",
+            "validate",
+            "--dir",
+            &dir_arg(&t),
+            "--dialect",
+            "postgres",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "scanning statements from \"3_bad.sql\": 2:8: unclosed quote",
+        ));
+}
+
+#[test]
+fn bad_directive_names_file_and_line() {
+    let t = golden();
+    let m = t.path().join("m");
+    std::fs::write(m.join("3_tx.sql"), "-- atlas:txmode maybe\n\nSELECT 1;\n").unwrap();
+    strata()
+        .args(["migrate", "hash", "--dir", &dir_arg(&t)])
+        .assert()
+        .success();
+    strata()
+        .args(["migrate", "validate", "--dir", &dir_arg(&t)])
+        .assert()
+        .code(1)
+        .stderr(
+            "Error: 3_tx.sql:1: unknown txmode \"maybe\" found in file directive \"3_tx.sql\"\n",
+        );
+}
+
+#[test]
+fn new_creates_an_empty_timestamped_file_and_rehashes() {
+    let t = golden();
+    let out = strata()
+        .args(["migrate", "new", "add_users", "--dir", &dir_arg(&t)])
+        .assert()
+        .success();
+    let created = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let created = Path::new(created.trim());
+    let name = created.file_name().unwrap().to_str().unwrap();
+    assert_eq!(name.len(), "YYYYMMDDHHMMSS_add_users.sql".len(), "{name}");
+    assert!(
+        name[..14].bytes().all(|b| b.is_ascii_digit()) && name.ends_with("_add_users.sql"),
+        "{name}"
+    );
+    assert_eq!(std::fs::read(created).unwrap(), b"");
+    let sum = read(&t.path().join("m/atlas.sum"));
+    assert!(
+        sum.lines()
+            .last()
+            .unwrap()
+            .starts_with(&format!("{name} h1:")),
+        "{sum}"
+    );
+    strata()
+        .args(["migrate", "validate", "--dir", &dir_arg(&t)])
+        .assert()
+        .success();
+    // without a name, and in an empty directory without atlas.sum
+    let empty = TempDir::new().unwrap();
+    std::fs::create_dir(empty.path().join("m")).unwrap();
+    strata()
+        .args([
+            "migrate",
+            "new",
+            "--dir",
+            &dir_arg(&empty),
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::is_match(r#"^\{"File":".*/m/\d{14}\.sql"\}\n$"#).unwrap());
+}
+
+#[test]
+fn new_refuses_a_broken_directory_and_bad_names() {
+    let t = golden();
+    std::fs::write(t.path().join("m/3.sql"), "SELECT 1;\n").unwrap();
+    strata()
+        .args(["migrate", "new", "x", "--dir", &dir_arg(&t)])
+        .assert()
+        .code(1)
+        .stderr("Error: checksum mismatch\n");
+    let t = golden();
+    strata()
+        .args(["migrate", "new", "../escape", "--dir", &dir_arg(&t)])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("invalid migration name"));
+    assert_eq!(std::fs::read_dir(t.path().join("m")).unwrap().count(), 3);
+}
+
+#[test]
+fn output_has_no_colour_off_a_terminal() {
+    strata()
+        .args(["migrate", "validate", "--dir", "file:///nope"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("\x1b")
+                .not()
+                .and(predicate::str::starts_with("Error: ")),
+        );
+}
+
+#[test]
+fn unknown_dir_format_and_scheme_are_refused_by_name() {
+    strata()
+        .args(["migrate", "validate", "--dir", "file://m?format=goose"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "directory format \"goose\" is not supported yet",
+        ));
+    strata()
+        .args(["migrate", "validate", "--dir", "s3://bucket/m"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "unsupported migration directory URL scheme \"s3\"",
+        ));
+}
+
+#[test]
+fn usage_errors_exit_1_and_version_and_completions_work() {
+    strata().args(["migrate", "bogus"]).assert().code(1);
+    strata()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(format!("strata {}\n", env!("CARGO_PKG_VERSION")));
+    for shell in ["bash", "zsh", "fish"] {
+        strata()
+            .args(["completion", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("migrate"));
+    }
+}
