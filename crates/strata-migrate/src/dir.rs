@@ -349,22 +349,16 @@ mod tests {
 
     #[test]
     fn file_urls() {
-        assert_eq!(
-            local_path_from_url("file://migrations"),
-            Some(PathBuf::from("migrations"))
-        );
-        assert_eq!(
-            local_path_from_url("file://"),
-            Some(PathBuf::from("migrations"))
-        );
-        assert_eq!(
-            local_path_from_url("file:///abs/dir"),
-            Some(PathBuf::from("/abs/dir"))
-        );
-        assert_eq!(
-            local_path_from_url("file://a/b?format=atlas"),
-            Some(PathBuf::from("a/b"))
-        );
-        assert_eq!(local_path_from_url("strata://app"), None);
+        let ok = |u: &str| local_path_from_url(u, None).unwrap();
+        assert_eq!(ok("file://migrations"), PathBuf::from("migrations"));
+        assert_eq!(ok("file://"), PathBuf::from("migrations"));
+        assert_eq!(ok("file:///abs/dir"), PathBuf::from("/abs/dir"));
+        assert_eq!(ok("file://a/b?format=atlas"), PathBuf::from("a/b"));
+        assert_eq!(ok("plain/dir"), PathBuf::from("plain/dir"));
+        let err = |u: &str, f: Option<&str>| local_path_from_url(u, f).unwrap_err().to_string();
+        assert!(err("strata://app", None).contains("\"strata\""));
+        assert!(err("file://m?format=goose", None).contains("not supported yet"));
+        assert!(err("file://m", Some("flyway")).contains("\"flyway\""));
+        assert!(err("file://m?format=nope", None).contains("unknown directory format"));
     }
 }
