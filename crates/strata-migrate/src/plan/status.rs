@@ -156,6 +156,10 @@ impl Status<'_> {
 /// history is reported (`Next Version: UNKNOWN` and the error) rather than failing; other errors fail as apply
 /// would.
 ///
+/// On a first run with `--baseline`, the baseline row is not written yet, so the report says
+/// `No migration applied yet` with the files after the baseline pending (as Atlas's own data flow would);
+/// [`Status::baseline`] names the file apply will record.
+///
 /// When the last revision is partially applied, `count_statements` is called once with its file to learn how
 /// many statements the file holds now (the driver scans it with the dialect's scanner).
 pub fn status<'a, E>(
