@@ -11,6 +11,7 @@
 pub mod dir;
 pub mod directive;
 mod error;
+pub mod plan;
 pub mod revision;
 pub mod scan;
 pub mod sum;

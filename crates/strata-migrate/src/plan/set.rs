@@ -1,0 +1,214 @@
+//! `migrate set [version]` (compat §12).
+
+use super::text::Paint;
+use super::{PlanError, RowStamp, new_row, visible};
+use crate::dir::MigrationFile;
+use crate::revision::{Revision, RevisionType};
+use crate::sum::SumFile;
+
+/// What happened to one revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetOp {
+    /// Written: marked applied (type 4) or resolved (type 6).
+    Set,
+    /// Deleted.
+    Removed,
+}
+
+/// One line of the `migrate set` output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetChange {
+    /// Set or removed.
+    pub op: SetOp,
+    /// The revision's version.
+    pub version: String,
+    /// The revision's description (omitted from the line when empty).
+    pub description: String,
+}
+
+/// What `migrate set` does, in one transaction: delete [`SetPlan::delete`], then upsert [`SetPlan::upsert`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetPlan {
+    /// The target version; empty when the directory is empty and no version was given (the table is emptied).
+    pub target: String,
+    /// Versions of the revisions to delete (every one above the target), in table order.
+    pub delete: Vec<String>,
+    /// Rows to upsert: the target revision turned into type 6 (applied + manually set) when it has an error or
+    /// stopped part-way, then one type-4 row per file between the last remaining revision and the target.
+    pub upsert: Vec<Revision>,
+    /// Every change, in the order made.
+    pub changes: Vec<SetChange>,
+    /// The version of the last revision once the edit is done; `None` when the table ends empty.
+    pub current: Option<String>,
+}
+
+impl SetPlan {
+    /// Whether the table stays as it is.
+    pub fn is_noop(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// `1 set, 2 removed`, as in the output header.
+    pub fn summary(&self) -> String {
+        let set = self.changes.iter().filter(|c| c.op == SetOp::Set).count();
+        let removed = self.changes.len() - set;
+        let mut parts = Vec::new();
+        if set > 0 {
+            parts.push(format!("{set} set"));
+        }
+        if removed > 0 {
+            parts.push(format!("{removed} removed"));
+        }
+        parts.join(", ")
+    }
+
+    /// The text Atlas prints, byte for byte; `color` adds Atlas's terminal colours. Empty when nothing changed.
+    ///
+    /// ```text
+    /// Current version is 1 (1 set, 2 removed):
+    ///
+    ///   + 1 (baseline)
+    ///   - 20220318104614 (initial)
+    ///   - 20220318104615 (second)
+    ///
+    /// ```
+    pub fn render(&self, color: bool) -> String {
+        if self.changes.is_empty() {
+            return String::new();
+        }
+        let p = Paint::new(color);
+        let mut out = match &self.current {
+            None => format!("All revisions deleted ({} in total):\n", self.changes.len()),
+            Some(v) => format!("Current version is {} ({}):\n", p.cyan(v), self.summary()),
+        };
+        out.push('\n');
+        let mut lines: Vec<&SetChange> = self.changes.iter().collect();
+        lines.sort_by(|a, b| a.version.as_bytes().cmp(b.version.as_bytes()));
+        for c in lines {
+            let sign = match c.op {
+                SetOp::Set => p.green("+"),
+                SetOp::Removed => p.red("-"),
+            };
+            out += &format!("  {sign} {}", c.version);
+            if !c.description.is_empty() {
+                out += &format!(" ({})", c.description);
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+        out
+    }
+}
+
+/// Plans `migrate set` as Atlas does.
+///
+/// `args` are the command's positional arguments. No argument with existing revisions targets the last file
+/// (an empty directory empties the table); no argument on an empty table is `accepts 1 arg(s), received 0`;
+/// a version no file has is `migration with version "<v>" not found`. Revisions above the target are deleted;
+/// the target revision becomes type 6 when it has an error or `applied != total`; when the target is beyond
+/// the last remaining revision, every file up to it gets a type-4 row `{hash from sum, applied = total = 0}`.
+///
+/// `sum` must be the directory's checksum computed from its files (`SumFile::compute`), as Atlas computes it.
+pub fn set(
+    files: &[MigrationFile],
+    revisions: &[Revision],
+    sum: &SumFile,
+    args: &[&str],
+    stamp: &RowStamp,
+) -> Result<SetPlan, PlanError> {
+    let revs = visible(revisions);
+    let target = match args {
+        [] if !revs.is_empty() => files
+            .last()
+            .map(|f| f.version().to_owned())
+            .unwrap_or_default(),
+        [v] => {
+            if !files.iter().any(|f| f.version() == *v) {
+                return Err(PlanError::SetVersionNotFound {
+                    version: (*v).to_owned(),
+                });
+            }
+            (*v).to_owned()
+        }
+        more => {
+            return Err(PlanError::SetArgs {
+                received: more.len(),
+            });
+        }
+    };
+    let mut plan = SetPlan {
+        target,
+        delete: Vec::new(),
+        upsert: Vec::new(),
+        changes: Vec::new(),
+        current: None,
+    };
+    // What the table holds after each step, in table order.
+    let mut kept: Vec<Revision> = Vec::new();
+    for &r in &revs {
+        if r.version.as_str() > plan.target.as_str() {
+            plan.changes.push(SetChange {
+                op: SetOp::Removed,
+                version: r.version.clone(),
+                description: r.description.clone(),
+            });
+            plan.delete.push(r.version.clone());
+        } else if r.version == plan.target && (!r.error.is_empty() || r.total != r.applied) {
+            let mut fixed = r.clone();
+            fixed.kind = RevisionType::EXECUTED.with(RevisionType::RESOLVED);
+            plan.changes.push(SetChange {
+                op: SetOp::Set,
+                version: fixed.version.clone(),
+                description: fixed.description.clone(),
+            });
+            plan.upsert.push(fixed.clone());
+            kept.push(fixed);
+        } else {
+            kept.push(r.clone());
+        }
+    }
+    let mut mark: Vec<&MigrationFile> = Vec::new();
+    match kept.last() {
+        None => {
+            for f in files {
+                if f.version() > plan.target.as_str() {
+                    break;
+                }
+                mark.push(f);
+            }
+        }
+        Some(last) if plan.target.as_str() > last.version.as_str() => {
+            for f in files {
+                if f.version() <= last.version.as_str() {
+                    continue;
+                }
+                if f.version() > plan.target.as_str() {
+                    break;
+                }
+                mark.push(f);
+            }
+        }
+        Some(_) => {}
+    }
+    for f in mark {
+        let hash = sum
+            .hash_of(f.name())
+            .ok_or_else(|| PlanError::ChecksumNotFound {
+                file: f.name().to_owned(),
+            })?;
+        let row = new_row(f, RevisionType::RESOLVED, hash, stamp);
+        plan.changes.push(SetChange {
+            op: SetOp::Set,
+            version: row.version.clone(),
+            description: row.description.clone(),
+        });
+        plan.upsert.push(row.clone());
+        kept.push(row);
+    }
+    plan.current = kept
+        .iter()
+        .map(|r| r.version.as_str())
+        .max_by(|a, b| a.as_bytes().cmp(b.as_bytes()))
+        .map(str::to_owned);
+    Ok(plan)
+}
