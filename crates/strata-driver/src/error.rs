@@ -74,9 +74,9 @@ pub enum DriverError {
     /// The database rejected a statement. The message is the database's own; the executor adds file and line.
     #[error("{message}")]
     Sql {
-        /// The database's message, e.g. `relation "t" already exists` (SQLSTATE appended when known).
+        /// The database's message as it reported it, e.g. `relation "t" already exists`.
         message: String,
-        /// The SQLSTATE / MySQL error code, when known.
+        /// The SQLSTATE, when the database reported one.
         code: Option<String>,
     },
 

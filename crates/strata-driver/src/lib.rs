@@ -177,11 +177,43 @@ pub trait Driver: Send + std::fmt::Debug {
 
 /// Opens a driver for an Atlas-style URL (one dedicated connection).
 pub async fn connect(url: &str) -> Result<Box<dyn Driver>, DriverError> {
+    connect_with(url, &ConnectOptions::default()).await
+}
+
+/// Options of [`connect_with`] that are not part of the URL.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ConnectOptions {
+    /// Directory for SQLite lock files instead of the OS temporary directory. Atlas always uses the latter, and
+    /// for file databases its lock name carries no per-database suffix, so all SQLite targets on a machine share
+    /// `<tmp>/atlas_migrate_execute.lock`; tests that apply in parallel can give each database its own directory.
+    pub sqlite_lock_dir: Option<std::path::PathBuf>,
+}
+
+impl ConnectOptions {
+    /// Sets [`ConnectOptions::sqlite_lock_dir`].
+    pub fn sqlite_lock_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.sqlite_lock_dir = Some(dir.into());
+        self
+    }
+}
+
+/// [`connect`] with options.
+pub async fn connect_with(
+    url: &str,
+    opts: &ConnectOptions,
+) -> Result<Box<dyn Driver>, DriverError> {
     let parsed = url::parse(url)?;
     match parsed.target {
         url::Target::Postgres(_) => Ok(Box::new(postgres::PostgresDriver::connect(parsed).await?)),
         url::Target::Mysql(_) => Ok(Box::new(mysql::MysqlDriver::connect(parsed).await?)),
-        url::Target::Sqlite(_) => Ok(Box::new(sqlite::SqliteDriver::connect(parsed).await?)),
+        url::Target::Sqlite(_) => {
+            let mut d = sqlite::SqliteDriver::connect(parsed).await?;
+            if let Some(dir) = &opts.sqlite_lock_dir {
+                d = d.with_lock_dir(dir);
+            }
+            Ok(Box::new(d))
+        }
     }
 }
 

@@ -322,7 +322,9 @@ impl Driver for PostgresDriver {
         }
         let id = i64::from(fnv1_32(name));
         let start = Instant::now();
-        let deadline = start + timeout;
+        let deadline = start
+            .checked_add(timeout)
+            .unwrap_or(start + Duration::from_secs(100 * 365 * 86_400));
         let mut backoff = Backoff::new();
         loop {
             let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1::bigint)")

@@ -220,7 +220,9 @@ impl Driver for SqliteDriver {
         }
         let path = self.lock_path(name);
         let start = Instant::now();
-        let deadline = start + timeout;
+        let deadline = start
+            .checked_add(timeout)
+            .unwrap_or(start + Duration::from_secs(100 * 365 * 86_400));
         let mut backoff = Backoff::new();
         loop {
             match LockFile::try_acquire(&path, timeout)? {

@@ -347,3 +347,17 @@ async fn lock_survives_kill_9() {
     d.lock(&name, Duration::from_millis(500)).await.unwrap();
     d.unlock(&name).await.unwrap();
 }
+
+#[tokio::test]
+async fn connect_with_lock_dir() {
+    let db = sqlite_db();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = strata_driver::ConnectOptions::default().sqlite_lock_dir(dir.path());
+    let mut d = strata_driver::connect_with(&db.url, &opts).await.unwrap();
+    d.lock("atlas_migrate_execute", Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(dir.path().join("atlas_migrate_execute.lock").exists());
+    d.unlock("atlas_migrate_execute").await.unwrap();
+    assert!(!dir.path().join("atlas_migrate_execute.lock").exists());
+}
