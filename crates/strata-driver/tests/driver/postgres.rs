@@ -464,3 +464,23 @@ async fn connect_errors_name_the_url_and_hide_the_password() {
         "{msg} / {dbg}"
     );
 }
+
+#[tokio::test]
+async fn unlock_reports_a_lost_session_lock() {
+    let db = pg_db!();
+    let mut d = connect(&db.url).await.unwrap();
+    d.lock("atlas_migrate_execute", Duration::ZERO)
+        .await
+        .unwrap();
+    // As if a pooler had handed the statement to another backend: the lock is gone from this session.
+    d.execute("SELECT pg_advisory_unlock(2686470616::bigint)")
+        .await
+        .unwrap();
+    let err = d.unlock("atlas_migrate_execute").await.unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("sql/postgres: failed releasing lock 2686470616"),
+        "{msg}"
+    );
+    assert!(msg.contains("PgBouncer"), "{msg}");
+}
