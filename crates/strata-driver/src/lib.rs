@@ -1,0 +1,221 @@
+//! Database drivers for Strata's versioned migrations, compatible with databases Atlas migrated.
+//!
+//! One [`Driver`] per run holds **one dedicated connection** (no pool): the migration lock, the migration
+//! statements and the revision writes share that session, so revision writes made between [`Driver::begin`] and
+//! [`Driver::commit`] belong to the same transaction as the statements. Nothing here keeps global state.
+//!
+//! - [`url`]: Atlas-style URLs and [`redact`];
+//! - [`postgres`], [`mysql`], [`sqlite`]: one module per dialect;
+//! - [`lock`]: the Postgres lock id (FNV-1), Atlas's SQLite lock-file name, polling back-off;
+//! - [`RevisionsLocation`]: where `atlas_schema_revisions` lives (Atlas's priority rules and ambiguity guard);
+//! - `testing` (feature `testing`): a throw-away database per test on the local servers.
+
+pub mod error;
+pub mod lock;
+pub mod mysql;
+pub mod postgres;
+mod revisions;
+pub mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod url;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+pub use error::DriverError;
+pub use revisions::RevisionsLocation;
+use strata_migrate::revision::DEFAULT_REVISIONS_SCHEMA;
+pub use strata_migrate::{Dialect, Revision, RevisionType};
+pub use url::{DbUrl, redact};
+
+/// The default wait for the migration lock (Atlas's `--lock-timeout` default).
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection to one target database, with everything `migrate apply/status/set` needs from it.
+///
+/// Methods take `&mut self`: one session, used by one task at a time.
+#[async_trait]
+pub trait Driver: Send + std::fmt::Debug {
+    /// The SQL dialect.
+    fn dialect(&self) -> Dialect;
+
+    /// The URL this driver was opened with, password replaced by `xxxxx`.
+    fn url_redacted(&self) -> &str;
+
+    /// Schema the URL binds (Postgres `search_path`, MySQL `/dbname`; `main` on SQLite), if any.
+    fn bound_schema(&self) -> Option<&str>;
+
+    /// The server's version string (e.g. `15.4`, `10.11.6-MariaDB`, `3.46.0`).
+    fn server_version(&self) -> &str;
+
+    /// Whether DDL statements are transactional (Postgres, SQLite) rather than implicitly committed (MySQL).
+    fn transactional_ddl(&self) -> bool;
+
+    /// Takes the named lock for this session, waiting up to `timeout` (zero: one attempt). On timeout the error
+    /// is [`DriverError::LockTimeout`] (`sql/schema: lock is held by other session: …`) naming the holder when the
+    /// database can tell.
+    async fn lock(&mut self, name: &str, timeout: Duration) -> Result<(), DriverError>;
+
+    /// Releases a lock taken with [`Driver::lock`].
+    async fn unlock(&mut self, name: &str) -> Result<(), DriverError>;
+
+    /// Whether `schema.table` exists (a base table).
+    async fn table_exists(&mut self, schema: &str, table: &str) -> Result<bool, DriverError>;
+
+    /// Where the revisions table lives: the `--revisions-schema` flag, else the bound schema, else
+    /// `atlas_schema_revisions`; always `main` on SQLite (any other flag value is an error). With a bound schema,
+    /// no flag, no table in the bound schema and a table in `atlas_schema_revisions`, fails with
+    /// [`DriverError::AmbiguousRevisionTable`] (Atlas's safety guard).
+    async fn revisions_location(
+        &mut self,
+        flag: Option<&str>,
+    ) -> Result<RevisionsLocation, DriverError> {
+        let flag = flag.filter(|f| !f.is_empty());
+        if self.dialect() == Dialect::Sqlite {
+            return match flag {
+                None | Some("main") => Ok(RevisionsLocation::new("main")),
+                Some(other) => Err(DriverError::SqliteRevisionsSchema {
+                    schema: other.to_string(),
+                }),
+            };
+        }
+        let bound = self.bound_schema().map(str::to_string);
+        let schema = revisions::choose_schema(flag, bound.as_deref());
+        if let (None, Some(bound)) = (flag, bound) {
+            let loc = RevisionsLocation::new(bound.clone());
+            if bound != DEFAULT_REVISIONS_SCHEMA
+                && !self.table_exists(&loc.schema, &loc.table).await?
+                && self
+                    .table_exists(DEFAULT_REVISIONS_SCHEMA, &loc.table)
+                    .await?
+            {
+                return Err(DriverError::AmbiguousRevisionTable {
+                    bound_schema: bound,
+                });
+            }
+        }
+        Ok(RevisionsLocation::new(schema))
+    }
+
+    /// Whether the revisions table exists at `loc`.
+    async fn revisions_table_exists(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<bool, DriverError> {
+        let (schema, table) = (loc.schema.clone(), loc.table.clone());
+        self.table_exists(&schema, &table).await
+    }
+
+    /// Creates the schema (if missing) and the revisions table exactly as Atlas does, or adds the columns an
+    /// older table lacks. Touches nothing else.
+    async fn ensure_revisions_table(&mut self, loc: &RevisionsLocation) -> Result<(), DriverError>;
+
+    /// All revisions ordered by version, without the hidden `.atlas_cloud_identifier` row.
+    async fn read_revisions(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<Vec<Revision>, DriverError>;
+
+    /// One revision by version (`None` when absent; the cloud row is never returned).
+    async fn read_revision(
+        &mut self,
+        loc: &RevisionsLocation,
+        version: &str,
+    ) -> Result<Option<Revision>, DriverError>;
+
+    /// Inserts or updates a revision (every column but `version`, `description` and `executed_at` is updated).
+    /// Refuses the `.atlas_cloud_identifier` row.
+    async fn upsert_revision(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+    ) -> Result<(), DriverError>;
+
+    /// Deletes a revision. Refuses the `.atlas_cloud_identifier` row.
+    async fn delete_revision(
+        &mut self,
+        loc: &RevisionsLocation,
+        version: &str,
+    ) -> Result<(), DriverError>;
+
+    /// `None` when the database is clean by Atlas's rules (it may hold the revisions table at `loc` and nothing
+    /// else), else the reason, e.g. `found table "t" in schema "public"`. The caller words the final error
+    /// (`sql/migrate: connected database is not clean: <reason>. baseline version or allow-dirty is required`).
+    async fn check_clean(&mut self, loc: &RevisionsLocation)
+    -> Result<Option<String>, DriverError>;
+
+    /// Opens a transaction on the session. SQLite turns `foreign_keys` off first when it is on (Atlas does so for
+    /// its table-copy recipes) and checks `foreign_key_check` before commit.
+    async fn begin(&mut self) -> Result<(), DriverError>;
+
+    /// Commits the open transaction.
+    async fn commit(&mut self) -> Result<(), DriverError>;
+
+    /// Rolls back the open transaction.
+    async fn rollback(&mut self) -> Result<(), DriverError>;
+
+    /// Whether a transaction opened by [`Driver::begin`] is open.
+    fn in_transaction(&self) -> bool;
+
+    /// Runs one statement text as-is over the simple/text protocol (no prepare), so `CREATE INDEX
+    /// CONCURRENTLY`, procedure bodies and other multi-part texts work. Errors keep the database's message.
+    async fn execute(&mut self, sql: &str) -> Result<(), DriverError>;
+
+    /// Sets (or, with `None`, resets) the session's DDL safety limits: the statement time limit and the wait for
+    /// locks on objects (Postgres `statement_timeout` / `lock_timeout`, MariaDB `max_statement_time` /
+    /// `lock_wait_timeout`, SQLite `busy_timeout` for the lock wait; SQLite has no statement limit).
+    async fn set_ddl_limits(
+        &mut self,
+        statement_timeout: Option<Duration>,
+        ddl_lock_timeout: Option<Duration>,
+    ) -> Result<(), DriverError>;
+
+    /// Releases held locks and closes the connection.
+    async fn close(self: Box<Self>) -> Result<(), DriverError>;
+}
+
+/// Opens a driver for an Atlas-style URL (one dedicated connection).
+pub async fn connect(url: &str) -> Result<Box<dyn Driver>, DriverError> {
+    connect_with(url, &ConnectOptions::default()).await
+}
+
+/// Options of [`connect_with`] that are not part of the URL.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ConnectOptions {
+    /// Directory for SQLite lock files instead of the OS temporary directory. Atlas always uses the latter, and
+    /// for file databases its lock name carries no per-database suffix, so all SQLite targets on a machine share
+    /// `<tmp>/atlas_migrate_execute.lock`; tests that apply in parallel can give each database its own directory.
+    pub sqlite_lock_dir: Option<std::path::PathBuf>,
+}
+
+impl ConnectOptions {
+    /// Sets [`ConnectOptions::sqlite_lock_dir`].
+    pub fn sqlite_lock_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.sqlite_lock_dir = Some(dir.into());
+        self
+    }
+}
+
+/// [`connect`] with options.
+pub async fn connect_with(
+    url: &str,
+    opts: &ConnectOptions,
+) -> Result<Box<dyn Driver>, DriverError> {
+    let parsed = url::parse(url)?;
+    match parsed.target {
+        url::Target::Postgres(_) => Ok(Box::new(postgres::PostgresDriver::connect(parsed).await?)),
+        url::Target::Mysql(_) => Ok(Box::new(mysql::MysqlDriver::connect(parsed).await?)),
+        url::Target::Sqlite(_) => {
+            let mut d = sqlite::SqliteDriver::connect(parsed).await?;
+            if let Some(dir) = &opts.sqlite_lock_dir {
+                d = d.with_lock_dir(dir);
+            }
+            Ok(Box::new(d))
+        }
+    }
+}
+
+/// Default connect timeout when the URL sets none.
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);

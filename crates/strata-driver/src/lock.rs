@@ -1,0 +1,336 @@
+//! Lock helpers shared by the dialects: the Postgres lock id, polling back-off and the SQLite lock file.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::error::DriverError;
+
+/// 32-bit FNV-1 (not FNV-1a) of `name`: the Postgres advisory-lock id Atlas uses.
+pub fn fnv1_32(name: &str) -> u32 {
+    let mut h: u32 = 2_166_136_261;
+    for b in name.bytes() {
+        h = h.wrapping_mul(16_777_619);
+        h ^= u32::from(b);
+    }
+    h
+}
+
+/// Adler-32 checksum (Go's `hash/adler32`).
+pub fn adler32(data: &[u8]) -> u32 {
+    const MOD: u32 = 65_521;
+    let (mut a, mut b) = (1u32, 0u32);
+    for chunk in data.chunks(5552) {
+        for &x in chunk {
+            a += u32::from(x);
+            b += a;
+        }
+        a %= MOD;
+        b %= MOD;
+    }
+    (b << 16) | a
+}
+
+/// Polling back-off: attempt `k` sleeps `d + random[0, d)` with `d = min(25ms · 2^k, 1s)`.
+pub(crate) struct Backoff {
+    attempt: u32,
+    rng: u64,
+}
+
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        let local = 0u8;
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+            ^ (u64::from(std::process::id()) << 32)
+            ^ (&raw const local as usize as u64);
+        Self {
+            attempt: 0,
+            rng: seed | 1,
+        }
+    }
+
+    /// The base delay of attempt `k`.
+    pub(crate) fn base(k: u32) -> Duration {
+        let ms = 25u64.saturating_mul(1u64 << k.min(20));
+        Duration::from_millis(ms.min(1000))
+    }
+
+    /// The next sleep, never past `deadline` (so the last attempt happens right at the deadline).
+    pub(crate) fn next_delay(&mut self, deadline: Instant) -> Duration {
+        let d = Self::base(self.attempt);
+        self.attempt += 1;
+        // xorshift64*
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        let r = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        let jitter = Duration::from_nanos(r % d.as_nanos().max(1) as u64);
+        let sleep = d + jitter;
+        let left = deadline.saturating_duration_since(Instant::now());
+        sleep.min(left)
+    }
+}
+
+/// Formats a duration for messages (`10s`, `1.5s`, `250ms`).
+pub(crate) fn human(d: Duration) -> String {
+    if d.as_millis() < 1000 {
+        format!("{}ms", d.as_millis())
+    } else if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+/// Why a lock-file attempt did not succeed.
+pub(crate) enum FileLockBusy {
+    /// Another Strata process holds the OS lock on the file.
+    Strata,
+    /// An unexpired Atlas lock (no OS lock held on it) until this Unix-nanosecond time.
+    Atlas { expires_unix_nanos: i128 },
+}
+
+/// A held SQLite lock file. Dropping it releases the lock (removes the files).
+#[derive(Debug)]
+pub(crate) struct LockFile {
+    path: PathBuf,
+    owner_path: PathBuf,
+    file: Option<File>,
+}
+
+/// The path Atlas uses: `<temp dir>/<name>[_<suffix>].lock`.
+pub(crate) fn lock_file_path(dir: &Path, name: &str, suffix: Option<&str>) -> PathBuf {
+    let base = match suffix {
+        Some(s) => format!("{name}_{s}"),
+        None => name.to_string(),
+    };
+    dir.join(format!("{base}.lock"))
+}
+
+fn owner_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".strata");
+    PathBuf::from(p)
+}
+
+fn now_unix_nanos() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0)
+}
+
+fn io_err(path: &Path, what: &str, e: std::io::Error) -> DriverError {
+    DriverError::LockFile {
+        path: path.display().to_string(),
+        reason: format!("{what}: {e}; check that the temporary directory is writable"),
+    }
+}
+
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> bool {
+    path.exists()
+}
+
+impl LockFile {
+    /// One attempt at taking the lock file at `path` with Atlas's content (expiry = now + `lease`, Unix nanos).
+    ///
+    /// The file is ours when we hold its OS lock and either it is empty, its expiry has passed, or its content
+    /// matches our owner record (a Strata holder that died without cleaning up: its OS lock was released by the
+    /// kernel). An unexpired file without our owner record was written by Atlas and is respected until it expires.
+    pub(crate) fn try_acquire(
+        path: &Path,
+        lease: Duration,
+    ) -> Result<Result<LockFile, FileLockBusy>, DriverError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| io_err(path, "opening", e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Ok(Err(FileLockBusy::Strata)),
+            Err(TryLockError::Error(e)) => return Err(io_err(path, "locking", e)),
+        }
+        // The holder before us may have removed the file between our open and our lock: start over then.
+        if !same_file(&file, path) {
+            return Ok(Err(FileLockBusy::Strata));
+        }
+        let mut file = file;
+        let mut content = String::new();
+        file.read_to_string(&mut content)
+            .map_err(|e| io_err(path, "reading", e))?;
+        let content = content.trim_end_matches('\0');
+        let owner = owner_path(path);
+        if !content.is_empty() {
+            let expires: i128 = content.parse().map_err(|_| DriverError::LockFile {
+                path: path.display().to_string(),
+                reason: format!(
+                    "invalid lock file format (expected an expiry in Unix nanoseconds, found {:?}); if no migration \
+                     is running, delete the file",
+                    content.chars().take(40).collect::<String>()
+                ),
+            })?;
+            let ours_stale = std::fs::read_to_string(&owner).is_ok_and(|o| o == content);
+            if expires > now_unix_nanos() && !ours_stale {
+                return Ok(Err(FileLockBusy::Atlas {
+                    expires_unix_nanos: expires,
+                }));
+            }
+        }
+        let expiry = now_unix_nanos() + lease.as_nanos() as i128;
+        let text = expiry.to_string();
+        file.set_len(0).map_err(|e| io_err(path, "truncating", e))?;
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| io_err(path, "writing", e))?;
+        file.write_all(text.as_bytes())
+            .map_err(|e| io_err(path, "writing", e))?;
+        file.flush().map_err(|e| io_err(path, "writing", e))?;
+        std::fs::write(&owner, &text).map_err(|e| io_err(&owner, "writing", e))?;
+        Ok(Ok(LockFile {
+            path: path.to_path_buf(),
+            owner_path: owner,
+            file: Some(file),
+        }))
+    }
+
+    /// Removes the lock file (and our owner record), then releases the OS lock.
+    pub(crate) fn release(mut self) -> Result<(), DriverError> {
+        self.release_inner()
+    }
+
+    fn release_inner(&mut self) -> Result<(), DriverError> {
+        let Some(file) = self.file.take() else {
+            return Ok(());
+        };
+        let _ = std::fs::remove_file(&self.owner_path);
+        let res = match std::fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(&self.path, "removing", e)),
+        };
+        drop(file);
+        res
+    }
+}
+
+impl Drop for LockFile {
+    fn drop(&mut self) {
+        let _ = self.release_inner();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1_values_from_atlas() {
+        assert_eq!(fnv1_32("atlas_migrate_execute"), 2_686_470_616);
+        assert_eq!(fnv1_32("atlas_migrate_diff"), 361_947_982);
+        assert_eq!(fnv1_32("atlas_lint"), 526_800_194);
+        assert_eq!(fnv1_32("a"), 84_696_446);
+    }
+
+    #[test]
+    fn adler32_matches_go() {
+        assert_eq!(adler32(b""), 1);
+        assert_eq!(adler32(b"dev"), 0x026f_0140);
+        assert_eq!(adler32(b"Wikipedia"), 0x11E6_0398);
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(Backoff::base(0), Duration::from_millis(25));
+        assert_eq!(Backoff::base(1), Duration::from_millis(50));
+        assert_eq!(Backoff::base(5), Duration::from_millis(800));
+        assert_eq!(Backoff::base(6), Duration::from_secs(1));
+        assert_eq!(Backoff::base(40), Duration::from_secs(1));
+        let mut b = Backoff::new();
+        let far = Instant::now() + Duration::from_secs(60);
+        for k in 0..10 {
+            let d = b.next_delay(far);
+            let base = Backoff::base(k);
+            assert!(d >= base && d < base * 2, "attempt {k}: {d:?}");
+        }
+        let near = Instant::now() + Duration::from_millis(5);
+        assert!(b.next_delay(near) <= Duration::from_millis(5));
+    }
+
+    #[test]
+    fn lock_file_names() {
+        let dir = Path::new("/tmp");
+        assert_eq!(
+            lock_file_path(dir, "atlas_migrate_execute", None),
+            Path::new("/tmp/atlas_migrate_execute.lock")
+        );
+        assert_eq!(
+            lock_file_path(dir, "x", Some("26f0140")),
+            Path::new("/tmp/x_26f0140.lock")
+        );
+    }
+
+    #[test]
+    fn lock_file_exclusion_and_staleness() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.lock");
+        let held = LockFile::try_acquire(&path, Duration::from_secs(60))
+            .unwrap()
+            .ok()
+            .unwrap();
+        // A second handle (another open file description) sees the OS lock.
+        assert!(matches!(
+            LockFile::try_acquire(&path, Duration::from_secs(60)).unwrap(),
+            Err(FileLockBusy::Strata)
+        ));
+        held.release().unwrap();
+        assert!(!path.exists());
+
+        // An Atlas-written, unexpired lock is respected; an expired one is taken over.
+        let future = now_unix_nanos() + 60_000_000_000;
+        std::fs::write(&path, future.to_string()).unwrap();
+        assert!(matches!(
+            LockFile::try_acquire(&path, Duration::from_secs(1)).unwrap(),
+            Err(FileLockBusy::Atlas { expires_unix_nanos }) if expires_unix_nanos == future
+        ));
+        std::fs::write(&path, (now_unix_nanos() - 1).to_string()).unwrap();
+        let l = LockFile::try_acquire(&path, Duration::from_secs(5))
+            .unwrap()
+            .ok()
+            .unwrap();
+        let content: i128 = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+        assert!(content > now_unix_nanos());
+        drop(l);
+        assert!(!path.exists());
+
+        // A Strata holder that died: unexpired content, owner record matches, OS lock free.
+        std::fs::write(&path, future.to_string()).unwrap();
+        std::fs::write(owner_path(&path), future.to_string()).unwrap();
+        let l = LockFile::try_acquire(&path, Duration::from_secs(5))
+            .unwrap()
+            .ok()
+            .unwrap();
+        drop(l);
+
+        std::fs::write(&path, "garbage").unwrap();
+        assert!(matches!(
+            LockFile::try_acquire(&path, Duration::from_secs(5)),
+            Err(DriverError::LockFile { .. })
+        ));
+    }
+}

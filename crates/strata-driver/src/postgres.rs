@@ -1,0 +1,705 @@
+//! PostgreSQL: one `PgConnection`, session advisory locks, transactional DDL.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection, Row};
+use strata_migrate::{Dialect, Revision};
+use time::OffsetDateTime;
+
+use crate::error::{DriverError, scrub};
+use crate::lock::{Backoff, fnv1_32, human};
+use crate::revisions::{self, COLUMNS, RawRow, RevisionsLocation};
+use crate::url::{DbUrl, PgUrl, Target};
+use crate::{DEFAULT_CONNECT_TIMEOUT, Driver};
+
+/// `application_name` when the URL sets none.
+pub const APPLICATION_NAME: &str = "strata";
+
+/// A PostgreSQL target.
+pub struct PostgresDriver {
+    conn: PgConnection,
+    redacted: String,
+    bound: Option<String>,
+    version: String,
+    backend_pid: i32,
+    locks: HashMap<String, i64>,
+    in_tx: bool,
+}
+
+impl std::fmt::Debug for PostgresDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresDriver")
+            .field("url", &self.redacted)
+            .field("bound", &self.bound)
+            .field("version", &self.version)
+            .field("backend_pid", &self.backend_pid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Double-quotes an identifier.
+pub(crate) fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+fn table_ref(loc: &RevisionsLocation) -> String {
+    format!("{}.{}", quote(&loc.schema), quote(&loc.table))
+}
+
+/// Column definitions, as Atlas's ent schema creates them on Postgres.
+const COLUMN_DEFS: [(&str, &str); 12] = [
+    ("version", "character varying NOT NULL"),
+    ("description", "character varying NOT NULL"),
+    ("type", "bigint NOT NULL DEFAULT 2"),
+    ("applied", "bigint NOT NULL DEFAULT 0"),
+    ("total", "bigint NOT NULL DEFAULT 0"),
+    ("executed_at", "timestamptz NOT NULL"),
+    ("execution_time", "bigint NOT NULL"),
+    ("error", "text NULL"),
+    ("error_stmt", "text NULL"),
+    ("hash", "character varying NOT NULL"),
+    ("partial_hashes", "jsonb NULL"),
+    ("operator_version", "character varying NOT NULL"),
+];
+
+/// Zero-value defaults used when an older table lacks a NOT NULL column (as ent does when adding one).
+fn add_column_default(col: &str) -> &'static str {
+    match col {
+        "executed_at" => " DEFAULT CURRENT_TIMESTAMP",
+        "execution_time" => " DEFAULT 0",
+        "description" | "hash" | "operator_version" => " DEFAULT ''",
+        _ => "",
+    }
+}
+
+fn parse_options_text(raw: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut tokens = raw.split_whitespace();
+    while let Some(t) = tokens.next() {
+        let kv = if t == "-c" {
+            tokens.next()
+        } else if let Some(rest) = t.strip_prefix("-c") {
+            Some(rest)
+        } else {
+            t.strip_prefix("--")
+        };
+        if let Some((k, v)) = kv.and_then(|kv| kv.split_once('=')) {
+            out.push((k.to_string(), v.to_string()));
+        }
+    }
+    out
+}
+
+fn options_for(p: &PgUrl) -> Result<PgConnectOptions, String> {
+    let mut o = PgConnectOptions::new_without_pgpass();
+    if let Some(h) = &p.host {
+        o = if h.starts_with('/') {
+            o.socket(h)
+        } else {
+            o.host(h)
+        };
+    }
+    if let Some(port) = p.port {
+        o = o.port(port);
+    }
+    if let Some(u) = &p.user {
+        o = o.username(u);
+    }
+    if let Some(pw) = &p.password {
+        o = o.password(pw.expose());
+    }
+    if let Some(db) = &p.database {
+        o = o.database(db);
+    }
+    if let Some(mode) = &p.sslmode {
+        o = o.ssl_mode(PgSslMode::from_str(mode).map_err(|e| e.to_string())?);
+    }
+    if let Some(c) = &p.sslrootcert {
+        o = o.ssl_root_cert(c);
+    }
+    if let Some(c) = &p.sslcert {
+        o = o.ssl_client_cert(c);
+    }
+    if let Some(k) = &p.sslkey {
+        o = o.ssl_client_key(k);
+    }
+    o = o.application_name(p.application_name.as_deref().unwrap_or(APPLICATION_NAME));
+    let mut settings: Vec<(String, String)> = p
+        .options
+        .as_deref()
+        .map(parse_options_text)
+        .unwrap_or_default();
+    settings.extend(p.settings.iter().cloned());
+    if let Some(sp) = &p.search_path {
+        settings.push(("search_path".into(), sp.clone()));
+    }
+    if !settings.is_empty() {
+        o = o.options(settings);
+    }
+    Ok(o.disable_statement_logging())
+}
+
+fn connect_error(url: &DbUrl, p: &PgUrl, err: sqlx::Error, secret: Option<&str>) -> DriverError {
+    let target = format!(
+        "{}:{}",
+        p.host.as_deref().unwrap_or("localhost"),
+        p.port
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "5432".into())
+    );
+    let (message, hint) = match &err {
+        sqlx::Error::Database(db) => {
+            let msg = db.message().to_string();
+            let hint = match db.code().as_deref() {
+                Some("28P01") | Some("28000") => {
+                    "check the user name and password in the URL, and the server's pg_hba.conf".to_string()
+                }
+                Some("3D000") => "create the database first or fix the database name in the URL path".to_string(),
+                Some("53300") => "the server has no free connection slots; retry later or raise max_connections".to_string(),
+                _ => "check the URL and the server log".to_string(),
+            };
+            (msg, hint)
+        }
+        sqlx::Error::Io(e) => (
+            e.to_string(),
+            format!("check that PostgreSQL is running and reachable at {target}, and that the URL's host and port are right"),
+        ),
+        sqlx::Error::Tls(e) => (
+            format!("TLS: {e}"),
+            "check sslmode in the URL (sslmode=disable for servers without TLS; verify-ca/verify-full need sslrootcert)"
+                .to_string(),
+        ),
+        other => (other.to_string(), format!("check the URL and that {target} is a PostgreSQL server")),
+    };
+    DriverError::Connect {
+        url: url.redacted.clone(),
+        message: scrub(&message, secret),
+        hint,
+    }
+}
+
+impl PostgresDriver {
+    /// Connects with a parsed `postgres://` URL.
+    pub async fn connect(url: DbUrl) -> Result<Self, DriverError> {
+        let Target::Postgres(p) = &url.target else {
+            return Err(DriverError::UnknownScheme {
+                scheme: "not postgres".into(),
+            });
+        };
+        let secret = url.password();
+        let opts = options_for(p).map_err(|reason| DriverError::InvalidUrl {
+            url: url.redacted.clone(),
+            field: "sslmode".into(),
+            reason,
+        })?;
+        let wait = p.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let mut conn = match tokio::time::timeout(wait, PgConnection::connect_with(&opts)).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return Err(connect_error(&url, p, e, secret)),
+            Err(_) => {
+                return Err(DriverError::Connect {
+                    url: url.redacted.clone(),
+                    message: format!("no answer within {}", human(wait)),
+                    hint: "check that the host is reachable (firewall, VPN) or raise connect_timeout in the URL"
+                        .into(),
+                });
+            }
+        };
+        let row = sqlx::query("SELECT current_setting('server_version'), pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(DriverError::sql)?;
+        let version: String = row.try_get(0).map_err(DriverError::sql)?;
+        let backend_pid: i32 = row.try_get(1).map_err(DriverError::sql)?;
+        Ok(Self {
+            conn,
+            bound: p.search_path.clone(),
+            redacted: url.redacted.clone(),
+            version,
+            backend_pid,
+            locks: HashMap::new(),
+            in_tx: false,
+        })
+    }
+
+    /// The session's backend process id.
+    pub fn backend_pid(&self) -> i32 {
+        self.backend_pid
+    }
+
+    async fn raw(&mut self, sql: &str) -> Result<(), DriverError> {
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .execute(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)?;
+        Ok(())
+    }
+
+    async fn schema_exists(&mut self, schema: &str) -> Result<bool, DriverError> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)",
+        )
+        .bind(schema)
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(DriverError::sql)
+    }
+
+    /// Base tables of a schema as Atlas inspects them (partitions excluded), ordered by name.
+    async fn tables_in(&mut self, schema: &str) -> Result<Vec<String>, DriverError> {
+        sqlx::query_scalar(
+            "SELECT t1.table_name::text FROM information_schema.tables AS t1 \
+             JOIN pg_catalog.pg_namespace AS t2 ON t2.nspname = t1.table_schema \
+             JOIN pg_catalog.pg_class AS t3 ON t3.relnamespace = t2.oid AND t3.relname = t1.table_name \
+             WHERE t1.table_type = 'BASE TABLE' AND NOT COALESCE(t3.relispartition, false) AND t1.table_schema = $1 \
+             ORDER BY t1.table_name",
+        )
+        .bind(schema)
+        .fetch_all(&mut self.conn)
+        .await
+        .map_err(DriverError::sql)
+    }
+
+    /// Who holds advisory lock `id` in this database, for the timeout message.
+    async fn lock_holder(&mut self, id: i64) -> Option<String> {
+        let row = sqlx::query(
+            "SELECT a.pid, COALESCE(a.application_name, ''), COALESCE(a.usename::text, ''), \
+             COALESCE(a.client_addr::text, 'local socket'), \
+             COALESCE(to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '?'), \
+             COALESCE(a.state, '?') \
+             FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+             AND l.classid::text::bigint = ($1 >> 32) AND l.objid::text::bigint = ($1 & 4294967295) \
+             AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) \
+             LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&mut self.conn)
+        .await
+        .ok()??;
+        let pid: i32 = row.try_get(0).ok()?;
+        let app: String = row.try_get(1).ok()?;
+        let user: String = row.try_get(2).ok()?;
+        let client: String = row.try_get(3).ok()?;
+        let since: String = row.try_get(4).ok()?;
+        let state: String = row.try_get(5).ok()?;
+        Some(format!(
+            "held by pid {pid} (application_name {app:?}, user {user:?}, client {client}, connected since {since}, \
+             state {state})"
+        ))
+    }
+}
+
+#[async_trait]
+impl Driver for PostgresDriver {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn url_redacted(&self) -> &str {
+        &self.redacted
+    }
+
+    fn bound_schema(&self) -> Option<&str> {
+        self.bound.as_deref()
+    }
+
+    fn server_version(&self) -> &str {
+        &self.version
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    async fn lock(&mut self, name: &str, timeout: Duration) -> Result<(), DriverError> {
+        if self.locks.contains_key(name) {
+            return Ok(());
+        }
+        let id = i64::from(fnv1_32(name));
+        let start = Instant::now();
+        let deadline = start
+            .checked_add(timeout)
+            .unwrap_or(start + Duration::from_secs(100 * 365 * 86_400));
+        let mut backoff = Backoff::new();
+        loop {
+            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1::bigint)")
+                .bind(id)
+                .fetch_one(&mut self.conn)
+                .await
+                .map_err(DriverError::sql)?;
+            if got {
+                self.locks.insert(name.to_string(), id);
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                let holder = self
+                    .lock_holder(id)
+                    .await
+                    .unwrap_or_else(|| "held by another session".into());
+                let waited = start.elapsed();
+                return Err(DriverError::LockTimeout {
+                    name: name.to_string(),
+                    waited,
+                    detail: format!(
+                        "advisory lock {id} ({name:?}) is {holder}; gave up after {} (--lock-timeout {}). Wait for \
+                         the other migration to finish, raise --lock-timeout, or stop the other session",
+                        human(waited),
+                        human(timeout)
+                    ),
+                });
+            }
+            tokio::time::sleep(backoff.next_delay(deadline)).await;
+        }
+    }
+
+    async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
+        let Some(id) = self.locks.remove(name) else {
+            return Err(DriverError::Unlock {
+                message: format!("lock {name:?} is not held by this session"),
+            });
+        };
+        let pooler_hint = "the session no longer holds it. A session-level advisory lock cannot work through \
+                           PgBouncer or another transaction-pooling proxy: connect to the server directly or use \
+                           session pooling";
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)?;
+        if pid != self.backend_pid {
+            return Err(DriverError::Unlock {
+                message: format!(
+                    "sql/postgres: failed releasing lock {id}: backend pid changed from {} to {pid}, so {pooler_hint}",
+                    self.backend_pid
+                ),
+            });
+        }
+        let released: Option<bool> = sqlx::query_scalar("SELECT pg_advisory_unlock($1::bigint)")
+            .bind(id)
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)?;
+        if released != Some(true) {
+            return Err(DriverError::Unlock {
+                message: format!("sql/postgres: failed releasing lock {id}: {pooler_hint}"),
+            });
+        }
+        Ok(())
+    }
+
+    async fn table_exists(&mut self, schema: &str, table: &str) -> Result<bool, DriverError> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p'))",
+        )
+        .bind(schema)
+        .bind(table)
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(DriverError::sql)
+    }
+
+    async fn ensure_revisions_table(&mut self, loc: &RevisionsLocation) -> Result<(), DriverError> {
+        if !self.schema_exists(&loc.schema).await? {
+            self.raw(&format!("CREATE SCHEMA {}", quote(&loc.schema)))
+                .await?;
+        }
+        if !self.table_exists(&loc.schema, &loc.table).await? {
+            let cols: Vec<String> = COLUMN_DEFS
+                .iter()
+                .map(|(n, d)| format!("{} {d}", quote(n)))
+                .collect();
+            let ddl = format!(
+                "CREATE TABLE {} ({}, PRIMARY KEY (\"version\"))",
+                table_ref(loc),
+                cols.join(", ")
+            );
+            return self.raw(&ddl).await;
+        }
+        let existing: Vec<String> = sqlx::query_scalar(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",
+        )
+        .bind(&loc.schema)
+        .bind(&loc.table)
+        .fetch_all(&mut self.conn)
+        .await
+        .map_err(DriverError::sql)?;
+        for (name, def) in COLUMN_DEFS {
+            if !existing.iter().any(|c| c == name) {
+                let ddl = format!(
+                    "ALTER TABLE {} ADD COLUMN {} {def}{}",
+                    table_ref(loc),
+                    quote(name),
+                    add_column_default(name)
+                );
+                self.raw(&ddl).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn read_revisions(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<Vec<Revision>, DriverError> {
+        let sql = format!(
+            "{} WHERE \"version\" <> $1 ORDER BY \"version\"",
+            select_sql(loc)
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(strata_migrate::revision::CLOUD_IDENTIFIER_VERSION)
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)?;
+        rows.iter()
+            .map(|r| decode_row(r)?.into_revision())
+            .collect()
+    }
+
+    async fn read_revision(
+        &mut self,
+        loc: &RevisionsLocation,
+        version: &str,
+    ) -> Result<Option<Revision>, DriverError> {
+        if version == strata_migrate::revision::CLOUD_IDENTIFIER_VERSION {
+            return Ok(None);
+        }
+        let sql = format!("{} WHERE \"version\" = $1", select_sql(loc));
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(version)
+            .fetch_optional(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)?;
+        row.map(|r| decode_row(&r)?.into_revision()).transpose()
+    }
+
+    async fn upsert_revision(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+    ) -> Result<(), DriverError> {
+        revisions::refuse_cloud_write(&rev.version)?;
+        let cols: Vec<String> = COLUMNS.iter().map(|c| quote(c)).collect();
+        let sets: Vec<String> = revisions::updated_columns()
+            .map(|c| format!("{} = EXCLUDED.{}", quote(c), quote(c)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12) \
+             ON CONFLICT (\"version\") DO UPDATE SET {}",
+            table_ref(loc),
+            cols.join(", "),
+            sets.join(", ")
+        );
+        let executed_at: OffsetDateTime = revisions::utc(rev.executed_at_unix_nanos)?;
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&rev.version)
+            .bind(&rev.description)
+            .bind(revisions::to_i64("type", rev.kind.0)?)
+            .bind(revisions::to_i64("applied", rev.applied)?)
+            .bind(revisions::to_i64("total", rev.total)?)
+            .bind(executed_at)
+            .bind(rev.execution_time_nanos)
+            .bind(&rev.error)
+            .bind(&rev.error_stmt)
+            .bind(&rev.hash)
+            .bind(revisions::encode_partial_hashes(&rev.partial_hashes))
+            .bind(&rev.operator_version)
+            .execute(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)?;
+        Ok(())
+    }
+
+    async fn delete_revision(
+        &mut self,
+        loc: &RevisionsLocation,
+        version: &str,
+    ) -> Result<(), DriverError> {
+        revisions::refuse_cloud_delete(version)?;
+        let sql = format!("DELETE FROM {} WHERE \"version\" = $1", table_ref(loc));
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(version)
+            .execute(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)?;
+        Ok(())
+    }
+
+    async fn check_clean(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<Option<String>, DriverError> {
+        if let Some(bound) = self.bound.clone() {
+            if !self.schema_exists(&bound).await? {
+                return Ok(None);
+            }
+            let tables = self.tables_in(&bound).await?;
+            let only_revisions = loc.schema == bound && tables.len() == 1 && tables[0] == loc.table;
+            if tables.is_empty() || only_revisions {
+                return Ok(None);
+            }
+            return Ok(Some(format!(
+                "found table {:?} in schema {:?}",
+                tables[0], bound
+            )));
+        }
+        let schemas: Vec<String> = sqlx::query_scalar(
+            "SELECT schema_name::text FROM information_schema.schemata WHERE schema_name NOT IN \
+             ('information_schema', 'pg_catalog', 'pg_toast', 'crdb_internal', 'pg_extension') \
+             AND schema_name NOT LIKE 'pg_%temp_%' ORDER BY schema_name",
+        )
+        .fetch_all(&mut self.conn)
+        .await
+        .map_err(DriverError::sql)?;
+        for s in schemas {
+            let tables = self.tables_in(&s).await?;
+            if tables.is_empty() && s == "public" {
+                continue;
+            }
+            if tables.is_empty() || s != loc.schema {
+                return Ok(Some(format!("found schema {s:?}")));
+            }
+            if tables.len() > 1 {
+                return Ok(Some(format!(
+                    "found {} tables in schema {s:?}",
+                    tables.len()
+                )));
+            }
+            if tables[0] != loc.table {
+                return Ok(Some(format!("found table {:?} in schema {s:?}", tables[0])));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn begin(&mut self) -> Result<(), DriverError> {
+        if self.in_tx {
+            return Err(DriverError::Transaction(
+                "a transaction is already open on this session".into(),
+            ));
+        }
+        self.raw("BEGIN").await?;
+        self.in_tx = true;
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<(), DriverError> {
+        if !self.in_tx {
+            return Err(DriverError::Transaction(
+                "commit without an open transaction".into(),
+            ));
+        }
+        // COMMIT of a failed transaction silently rolls back on Postgres: surface the failure instead.
+        if let Err(e) = self.raw("SELECT 1").await {
+            let _ = self.raw("ROLLBACK").await;
+            self.in_tx = false;
+            return Err(e);
+        }
+        self.in_tx = false;
+        self.raw("COMMIT").await
+    }
+
+    async fn rollback(&mut self) -> Result<(), DriverError> {
+        if !self.in_tx {
+            return Err(DriverError::Transaction(
+                "rollback without an open transaction".into(),
+            ));
+        }
+        self.in_tx = false;
+        self.raw("ROLLBACK").await
+    }
+
+    fn in_transaction(&self) -> bool {
+        self.in_tx
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
+        self.raw(sql).await
+    }
+
+    async fn set_ddl_limits(
+        &mut self,
+        statement_timeout: Option<Duration>,
+        ddl_lock_timeout: Option<Duration>,
+    ) -> Result<(), DriverError> {
+        match statement_timeout {
+            Some(d) => {
+                self.raw(&format!("SET statement_timeout = {}", d.as_millis()))
+                    .await?
+            }
+            None => self.raw("RESET statement_timeout").await?,
+        }
+        match ddl_lock_timeout {
+            Some(d) => {
+                self.raw(&format!("SET lock_timeout = {}", d.as_millis()))
+                    .await
+            }
+            None => self.raw("RESET lock_timeout").await,
+        }
+    }
+
+    async fn close(mut self: Box<Self>) -> Result<(), DriverError> {
+        let names: Vec<String> = self.locks.keys().cloned().collect();
+        for n in names {
+            let _ = self.unlock(&n).await;
+        }
+        self.conn.close().await.map_err(DriverError::sql)
+    }
+}
+
+fn select_sql(loc: &RevisionsLocation) -> String {
+    format!(
+        "SELECT \"version\", \"description\", \"type\", \"applied\", \"total\", \"executed_at\", \"execution_time\", \
+         \"error\", \"error_stmt\", \"hash\", \"partial_hashes\"::text, \"operator_version\" FROM {}",
+        table_ref(loc)
+    )
+}
+
+fn decode_row(r: &sqlx::postgres::PgRow) -> Result<RawRow, DriverError> {
+    let version: String = r.try_get(0).map_err(DriverError::sql)?;
+    let bad = |e: sqlx::Error| DriverError::BadRevision {
+        version: version.clone(),
+        reason: e.to_string(),
+    };
+    let executed_at: OffsetDateTime = r.try_get(5).map_err(bad)?;
+    Ok(RawRow {
+        description: r.try_get(1).map_err(bad)?,
+        kind: i128::from(r.try_get::<i64, _>(2).map_err(bad)?),
+        applied: i128::from(r.try_get::<i64, _>(3).map_err(bad)?),
+        total: i128::from(r.try_get::<i64, _>(4).map_err(bad)?),
+        executed_at_unix_nanos: executed_at.unix_timestamp_nanos(),
+        execution_time: r.try_get(6).map_err(bad)?,
+        error: r.try_get(7).map_err(bad)?,
+        error_stmt: r.try_get(8).map_err(bad)?,
+        hash: r.try_get(9).map_err(bad)?,
+        partial_hashes: r.try_get(10).map_err(bad)?,
+        operator_version: r.try_get(11).map_err(bad)?,
+        version,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_text() {
+        assert_eq!(
+            parse_options_text("-c geqo=off -cstatement_timeout=5min --work_mem=4MB"),
+            vec![
+                ("geqo".to_string(), "off".to_string()),
+                ("statement_timeout".to_string(), "5min".to_string()),
+                ("work_mem".to_string(), "4MB".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote("a\"b"), "\"a\"\"b\"");
+    }
+}

@@ -1,0 +1,927 @@
+//! Atlas-style database URLs: parsing and password redaction.
+//!
+//! Accepted schemes (as Atlas registers them): `postgres`, `postgresql`; `mysql`, `maria`, `mariadb` and their
+//! `+unix` socket variants; `sqlite`, `sqlite3`.
+//!
+//! - Postgres: `postgres://user:pass@host:port/db?sslmode=disable&search_path=app`. `search_path` binds the
+//!   schema; `sslmode`, `sslrootcert`, `sslcert`, `sslkey`, `application_name`, `options` and `connect_timeout`
+//!   (seconds) are understood; any other parameter is sent as a run-time setting, as lib/pq does.
+//! - MySQL/MariaDB: `mysql://user:pass@host:port/db?tls=false`. The path binds the schema. `tls`
+//!   (`true|false|skip-verify|preferred`) or sqlx's `ssl-mode`, `charset`, `collation` and `timeout` (Go duration)
+//!   are understood; other go-sql-driver parameters are ignored. `mysql+unix:///path/to/sock?database=db`.
+//! - SQLite: `sqlite://path/to/file.db` (relative) or `sqlite:///abs/path.db`; `?_fk=1` enables foreign keys,
+//!   `?mode=memory` opens an in-memory database, `mode=ro|rw|rwc`, `_busy_timeout` (ms), `_journal_mode`,
+//!   `_sync`, `_locking_mode`, `cache=shared` are honoured like mattn/go-sqlite3 does.
+
+use std::fmt;
+use std::time::Duration;
+
+use percent_encoding::percent_decode_str;
+use strata_migrate::Dialect;
+
+use crate::error::DriverError;
+
+/// Query parameters whose value is a secret and is redacted like the password.
+const SECRET_PARAMS: &[&str] = &[
+    "password",
+    "pass",
+    "passwd",
+    "pwd",
+    "sslpassword",
+    "secret",
+    "token",
+    "auth_token",
+    "authtoken",
+];
+
+/// The text that replaces a password.
+pub const REDACTED: &str = "xxxxx";
+
+/// A password. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(pub(crate) String);
+
+impl Password {
+    /// The secret itself; use only to hand it to the database driver.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// A parsed database URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbUrl {
+    /// The URL with any password replaced by `xxxxx`.
+    pub redacted: String,
+    /// The dialect-specific parts.
+    pub target: Target,
+}
+
+/// The dialect-specific parts of a [`DbUrl`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `postgres://`, `postgresql://`.
+    Postgres(PgUrl),
+    /// `mysql://`, `maria://`, `mariadb://` (and `+unix`).
+    Mysql(MysqlUrl),
+    /// `sqlite://`, `sqlite3://`.
+    Sqlite(SqliteUrl),
+}
+
+/// Parts of a Postgres URL.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PgUrl {
+    /// Host name or address (brackets of IPv6 removed); a path starting with `/` is a socket directory.
+    pub host: Option<String>,
+    /// Port.
+    pub port: Option<u16>,
+    /// User name.
+    pub user: Option<String>,
+    /// Password.
+    pub password: Option<Password>,
+    /// Database name (URL path).
+    pub database: Option<String>,
+    /// `search_path`: the bound schema.
+    pub search_path: Option<String>,
+    /// `sslmode`.
+    pub sslmode: Option<String>,
+    /// `sslrootcert`.
+    pub sslrootcert: Option<String>,
+    /// `sslcert`.
+    pub sslcert: Option<String>,
+    /// `sslkey`.
+    pub sslkey: Option<String>,
+    /// `application_name` (default `strata`).
+    pub application_name: Option<String>,
+    /// `options` (raw `-c k=v` text).
+    pub options: Option<String>,
+    /// `connect_timeout`.
+    pub connect_timeout: Option<Duration>,
+    /// Other parameters, sent as run-time settings.
+    pub settings: Vec<(String, String)>,
+}
+
+/// Parts of a MySQL / MariaDB URL.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MysqlUrl {
+    /// Whether the scheme says MariaDB (`maria`, `mariadb`).
+    pub mariadb_scheme: bool,
+    /// Host (TCP); `None` with a socket.
+    pub host: Option<String>,
+    /// Port.
+    pub port: Option<u16>,
+    /// Unix socket path (`+unix` schemes).
+    pub socket: Option<String>,
+    /// User name.
+    pub user: Option<String>,
+    /// Password.
+    pub password: Option<Password>,
+    /// Database (the bound schema).
+    pub database: Option<String>,
+    /// TLS mode, normalised to sqlx's names (`disabled`, `preferred`, `required`, `verify_ca`, `verify_identity`).
+    pub ssl_mode: Option<String>,
+    /// `charset`.
+    pub charset: Option<String>,
+    /// `collation`.
+    pub collation: Option<String>,
+    /// `timeout` (connect).
+    pub connect_timeout: Option<Duration>,
+}
+
+/// Parts of a SQLite URL.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SqliteUrl {
+    /// The file path as written (or the memory database's name).
+    pub path: String,
+    /// `mode=memory`.
+    pub in_memory: bool,
+    /// `mode=ro`.
+    pub read_only: bool,
+    /// Whether a missing file is created (`mode=rwc`, the default).
+    pub create: bool,
+    /// `_fk` / `_foreign_keys`.
+    pub foreign_keys: bool,
+    /// `_busy_timeout` / `_timeout` (default 5s as in mattn/go-sqlite3).
+    pub busy_timeout: Duration,
+    /// `_journal_mode` / `_journal`.
+    pub journal_mode: Option<String>,
+    /// `_sync` / `_synchronous`.
+    pub synchronous: Option<String>,
+    /// `_locking_mode` / `_locking`.
+    pub locking_mode: Option<String>,
+    /// `cache=shared`.
+    pub shared_cache: bool,
+    /// Suffix of Atlas's lock-file name: `Some(adler32 hex)` only for `file:` databases (in-memory ones), as
+    /// Atlas computes it.
+    pub lock_suffix: Option<String>,
+}
+
+impl DbUrl {
+    /// The dialect this URL connects to.
+    pub fn dialect(&self) -> Dialect {
+        match self.target {
+            Target::Postgres(_) => Dialect::Postgres,
+            Target::Mysql(_) => Dialect::Mysql,
+            Target::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    /// The schema the URL binds: Postgres `search_path`, MySQL `/dbname`; SQLite always `main`.
+    pub fn bound_schema(&self) -> Option<&str> {
+        match &self.target {
+            Target::Postgres(p) => p.search_path.as_deref(),
+            Target::Mysql(m) => m.database.as_deref(),
+            Target::Sqlite(_) => Some("main"),
+        }
+    }
+
+    /// The password, if any.
+    pub(crate) fn password(&self) -> Option<&str> {
+        match &self.target {
+            Target::Postgres(p) => p.password.as_ref().map(Password::expose),
+            Target::Mysql(m) => m.password.as_ref().map(Password::expose),
+            Target::Sqlite(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted)
+    }
+}
+
+/// Parses an Atlas-style database URL.
+pub fn parse(url: &str) -> Result<DbUrl, DriverError> {
+    let redacted = redact(url);
+    let Some((scheme, rest)) = url.split_once("://") else {
+        let scheme = url
+            .split_once(':')
+            .map(|(s, _)| s)
+            .unwrap_or("")
+            .to_string();
+        if is_known_scheme(&scheme) {
+            return Err(invalid(
+                &redacted,
+                "scheme",
+                format!("expected \"{scheme}://\" followed by the address"),
+            ));
+        }
+        return Err(DriverError::UnknownScheme { scheme });
+    };
+    let target = match scheme.to_ascii_lowercase().as_str() {
+        "postgres" | "postgresql" => Target::Postgres(parse_pg(rest, &redacted)?),
+        "mysql" | "maria" | "mariadb" => {
+            Target::Mysql(parse_mysql(scheme, rest, false, &redacted)?)
+        }
+        "mysql+unix" | "maria+unix" | "mariadb+unix" => {
+            Target::Mysql(parse_mysql(scheme, rest, true, &redacted)?)
+        }
+        "sqlite" | "sqlite3" => Target::Sqlite(parse_sqlite(rest, &redacted)?),
+        _ => {
+            return Err(DriverError::UnknownScheme {
+                scheme: scheme.to_string(),
+            });
+        }
+    };
+    Ok(DbUrl { redacted, target })
+}
+
+fn is_known_scheme(s: &str) -> bool {
+    matches!(
+        s.to_ascii_lowercase().as_str(),
+        "postgres"
+            | "postgresql"
+            | "mysql"
+            | "maria"
+            | "mariadb"
+            | "mysql+unix"
+            | "maria+unix"
+            | "mariadb+unix"
+            | "sqlite"
+            | "sqlite3"
+    )
+}
+
+fn invalid(redacted: &str, field: &str, reason: impl Into<String>) -> DriverError {
+    DriverError::InvalidUrl {
+        url: redacted.to_string(),
+        field: field.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// The pieces of `scheme://[user[:pass]@]host[:port][/path][?query]`.
+struct Pieces<'a> {
+    user: Option<String>,
+    password: Option<String>,
+    hostport: &'a str,
+    path: &'a str,
+    query: Vec<(String, String)>,
+}
+
+fn decode(s: &str, redacted: &str, field: &str) -> Result<String, DriverError> {
+    percent_decode_str(s)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| invalid(redacted, field, "percent-encoding does not decode to UTF-8"))
+}
+
+fn split_pieces<'a>(rest: &'a str, redacted: &str) -> Result<Pieces<'a>, DriverError> {
+    let rest = rest.split_once('#').map(|(a, _)| a).unwrap_or(rest);
+    let (before_query, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = match before_query.find('/') {
+        Some(i) => (&before_query[..i], &before_query[i..]),
+        None => (before_query, ""),
+    };
+    let (userinfo, hostport) = match authority.rfind('@') {
+        Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
+        None => (None, authority),
+    };
+    let (user, password) = match userinfo {
+        None => (None, None),
+        Some(ui) => match ui.split_once(':') {
+            Some((u, p)) => (
+                Some(decode(u, redacted, "user")?),
+                Some(decode(p, redacted, "password")?),
+            ),
+            None => (Some(decode(ui, redacted, "user")?), None),
+        },
+    };
+    let query = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    Ok(Pieces {
+        user: user.filter(|u| !u.is_empty()),
+        password,
+        hostport,
+        path,
+        query,
+    })
+}
+
+fn split_host_port(
+    hostport: &str,
+    redacted: &str,
+) -> Result<(Option<String>, Option<u16>), DriverError> {
+    if hostport.is_empty() {
+        return Ok((None, None));
+    }
+    let (host, port) = if let Some(stripped) = hostport.strip_prefix('[') {
+        let Some(end) = stripped.find(']') else {
+            return Err(invalid(redacted, "host", "unclosed '[' in an IPv6 address"));
+        };
+        let host = &stripped[..end];
+        let after = &stripped[end + 1..];
+        match after.strip_prefix(':') {
+            Some(p) => (host, Some(p)),
+            None if after.is_empty() => (host, None),
+            None => return Err(invalid(redacted, "host", "unexpected text after ']'")),
+        }
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    let port = match port {
+        None | Some("") => None,
+        Some(p) => Some(p.parse::<u16>().map_err(|_| {
+            invalid(
+                redacted,
+                "port",
+                format!("{p:?} is not a port number (expected an integer from 1 to 65535)"),
+            )
+        })?),
+    };
+    let host = decode(host, redacted, "host")?;
+    Ok(((!host.is_empty()).then_some(host), port))
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "t" | "yes" | "on" => Some(true),
+        "0" | "false" | "f" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses a Go duration such as `5s`, `1m30s`, `250ms`; a bare integer is taken as `unit`.
+fn parse_duration(v: &str, bare_unit: Duration) -> Option<Duration> {
+    if let Ok(n) = v.parse::<u64>() {
+        return Some(bare_unit * u32::try_from(n).ok()?);
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = v;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let num: f64 = rest[..num_end].parse().ok()?;
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = match &rest[..unit_end] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        rest = &rest[unit_end..];
+        total += Duration::from_secs_f64(num * unit);
+    }
+    Some(total)
+}
+
+fn parse_pg(rest: &str, redacted: &str) -> Result<PgUrl, DriverError> {
+    let p = split_pieces(rest, redacted)?;
+    let (host, port) = split_host_port(p.hostport, redacted)?;
+    let database = p
+        .path
+        .strip_prefix('/')
+        .map(|d| decode(d, redacted, "path"))
+        .transpose()?
+        .filter(|d| !d.is_empty());
+    let mut out = PgUrl {
+        host,
+        port,
+        user: p.user,
+        password: p.password.map(Password),
+        database,
+        ..PgUrl::default()
+    };
+    for (k, v) in p.query {
+        match k.as_str() {
+            "search_path" => out.search_path = (!v.is_empty()).then_some(v),
+            "sslmode" => {
+                const MODES: &[&str] = &[
+                    "disable",
+                    "allow",
+                    "prefer",
+                    "require",
+                    "verify-ca",
+                    "verify-full",
+                ];
+                if !MODES.contains(&v.as_str()) {
+                    return Err(invalid(
+                        redacted,
+                        "sslmode",
+                        format!(
+                            "unknown value {v:?}; use one of disable, allow, prefer, require, verify-ca, verify-full"
+                        ),
+                    ));
+                }
+                out.sslmode = Some(v);
+            }
+            "sslrootcert" => out.sslrootcert = Some(v),
+            "sslcert" => out.sslcert = Some(v),
+            "sslkey" => out.sslkey = Some(v),
+            "application_name" | "fallback_application_name" => {
+                if k == "application_name" || out.application_name.is_none() {
+                    out.application_name = Some(v)
+                }
+            }
+            "options" => out.options = Some(v),
+            "connect_timeout" => {
+                let secs: u64 = v.parse().map_err(|_| {
+                    invalid(
+                        redacted,
+                        "connect_timeout",
+                        format!("{v:?} is not a whole number of seconds"),
+                    )
+                })?;
+                out.connect_timeout = (secs > 0).then(|| Duration::from_secs(secs));
+            }
+            "user" => out.user = Some(v),
+            "password" => out.password = Some(Password(v)),
+            "dbname" => out.database = Some(v),
+            "host" => out.host = Some(v),
+            "port" => {
+                out.port = Some(v.parse().map_err(|_| {
+                    invalid(redacted, "port", format!("{v:?} is not a port number"))
+                })?)
+            }
+            // Client-side parameters of lib/pq that are not server settings.
+            "sslsni"
+            | "sslpassword"
+            | "binary_parameters"
+            | "disable_prepared_binary_result"
+            | "krbsrvname"
+            | "krbspn"
+            | "target_session_attrs" => {}
+            _ => out.settings.push((k, v)),
+        }
+    }
+    Ok(out)
+}
+
+fn parse_mysql(
+    scheme: &str,
+    rest: &str,
+    unix: bool,
+    redacted: &str,
+) -> Result<MysqlUrl, DriverError> {
+    let p = split_pieces(rest, redacted)?;
+    let mut out = MysqlUrl {
+        mariadb_scheme: scheme.to_ascii_lowercase().starts_with("maria"),
+        user: p.user,
+        password: p.password.map(Password),
+        ..MysqlUrl::default()
+    };
+    if unix {
+        if p.path.is_empty() {
+            return Err(invalid(
+                redacted,
+                "path",
+                "a +unix URL needs the socket path, e.g. mysql+unix:///var/run/mysqld/mysqld.sock",
+            ));
+        }
+        out.socket = Some(decode(p.path, redacted, "path")?);
+    } else {
+        let (host, port) = split_host_port(p.hostport, redacted)?;
+        out.host = host;
+        out.port = port;
+        let db = p.path.strip_prefix('/').unwrap_or(p.path);
+        if db.contains('/') {
+            return Err(invalid(
+                redacted,
+                "path",
+                format!("{db:?} is not a database name (only one path segment is allowed)"),
+            ));
+        }
+        out.database = Some(decode(db, redacted, "path")?).filter(|d| !d.is_empty());
+    }
+    for (k, v) in p.query {
+        match k.as_str() {
+            "database" if unix => out.database = Some(v).filter(|d| !d.is_empty()),
+            "tls" => {
+                let mode = match v.to_ascii_lowercase().as_str() {
+                    "true" | "1" => "verify_identity",
+                    "false" | "0" => "disabled",
+                    "skip-verify" => "required",
+                    "preferred" => "preferred",
+                    _ => {
+                        return Err(invalid(
+                            redacted,
+                            "tls",
+                            format!(
+                                "unknown value {v:?}; use one of true, false, skip-verify, preferred"
+                            ),
+                        ));
+                    }
+                };
+                out.ssl_mode = Some(mode.to_string());
+            }
+            "ssl-mode" | "sslmode" | "ssl_mode" => {
+                let mode = match v.to_ascii_lowercase().replace('-', "_").as_str() {
+                    "disabled" | "disable" => "disabled",
+                    "preferred" | "prefer" => "preferred",
+                    "required" | "require" => "required",
+                    "verify_ca" => "verify_ca",
+                    "verify_identity" | "verify_full" => "verify_identity",
+                    _ => {
+                        return Err(invalid(
+                            redacted,
+                            &k,
+                            format!(
+                                "unknown value {v:?}; use one of disabled, preferred, required, verify_ca, verify_identity"
+                            ),
+                        ));
+                    }
+                };
+                out.ssl_mode = Some(mode.to_string());
+            }
+            "charset" => out.charset = v.split(',').next().map(str::to_string),
+            "collation" => out.collation = Some(v),
+            "timeout" => {
+                out.connect_timeout =
+                    Some(parse_duration(&v, Duration::from_secs(1)).ok_or_else(|| {
+                        invalid(
+                            redacted,
+                            "timeout",
+                            format!("{v:?} is not a duration (e.g. 5s, 1m30s)"),
+                        )
+                    })?)
+            }
+            // Other go-sql-driver parameters (parseTime, loc, multiStatements, …) do not apply.
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn parse_sqlite(rest: &str, redacted: &str) -> Result<SqliteUrl, DriverError> {
+    let rest = rest.split_once('#').map(|(a, _)| a).unwrap_or(rest);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() {
+        return Err(invalid(
+            redacted,
+            "path",
+            "missing database file: use sqlite://relative/file.db, sqlite:///absolute/file.db or sqlite://name?mode=memory",
+        ));
+    }
+    let mut out = SqliteUrl {
+        path: path.to_string(),
+        create: true,
+        busy_timeout: Duration::from_secs(5),
+        ..SqliteUrl::default()
+    };
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "mode" => match v.as_ref() {
+                "memory" => out.in_memory = true,
+                "ro" => {
+                    out.read_only = true;
+                    out.create = false;
+                }
+                "rw" => out.create = false,
+                "rwc" => out.create = true,
+                other => {
+                    return Err(invalid(
+                        redacted,
+                        "mode",
+                        format!("unknown value {other:?}; use one of ro, rw, rwc, memory"),
+                    ));
+                }
+            },
+            "_fk" | "_foreign_keys" => {
+                out.foreign_keys = parse_bool(&v).ok_or_else(|| {
+                    invalid(redacted, &k, format!("{v:?} is not a boolean (use 1 or 0)"))
+                })?
+            }
+            "_busy_timeout" | "_timeout" => {
+                let ms: u64 = v.parse().map_err(|_| {
+                    invalid(
+                        redacted,
+                        &k,
+                        format!("{v:?} is not a whole number of milliseconds"),
+                    )
+                })?;
+                out.busy_timeout = Duration::from_millis(ms);
+            }
+            "_journal_mode" | "_journal" => out.journal_mode = Some(v.to_ascii_uppercase()),
+            "_sync" | "_synchronous" => out.synchronous = Some(v.to_ascii_uppercase()),
+            "_locking_mode" | "_locking" => out.locking_mode = Some(v.to_ascii_uppercase()),
+            "cache" => out.shared_cache = v == "shared",
+            // mattn/go-sqlite3 ignores what it does not know; so do we.
+            _ => {}
+        }
+    }
+    if out.in_memory {
+        // Atlas prefixes memory DSNs with "file:", which makes its lock name carry a checksum of host+path.
+        out.lock_suffix = Some(format!(
+            "{:x}",
+            crate::lock::adler32(go_clean(path).as_bytes())
+        ));
+    }
+    Ok(out)
+}
+
+/// Go's `filepath.Clean` for the joined host and path (enough for lock-file names).
+fn go_clean(p: &str) -> String {
+    if p.is_empty() {
+        return String::new();
+    }
+    let rooted = p.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|l| *l != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
+    }
+}
+
+/// Replaces the password in `url` (and the value of secret query parameters such as `password=`) with `xxxxx`.
+/// Everything else is kept byte for byte. Never fails: text that is not a URL is returned with anything that
+/// looks like `user:password@` redacted.
+pub fn redact(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) => (Some(s), r),
+        None => (None, url),
+    };
+    let is_sqlite = scheme.is_some_and(|s| s.to_ascii_lowercase().starts_with("sqlite"));
+    let (main, fragment) = match rest.split_once('#') {
+        Some((a, f)) => (a, Some(f)),
+        None => (rest, None),
+    };
+    let (before_query, query) = match main.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (main, None),
+    };
+    let mut out = String::with_capacity(url.len());
+    if let Some(s) = scheme {
+        out.push_str(s);
+        out.push_str("://");
+    }
+    let auth_end = before_query.find('/').unwrap_or(before_query.len());
+    let (authority, path) = before_query.split_at(auth_end);
+    match authority.rfind('@') {
+        Some(at) if !is_sqlite => {
+            let userinfo = &authority[..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => {
+                    out.push_str(user);
+                    out.push(':');
+                    out.push_str(REDACTED);
+                }
+                None => out.push_str(userinfo),
+            }
+            out.push_str(&authority[at..]);
+        }
+        _ => out.push_str(authority),
+    }
+    out.push_str(path);
+    if let Some(q) = query {
+        out.push('?');
+        let pairs: Vec<String> = q
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if is_secret_param(k) => format!("{k}={REDACTED}"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push_str(&pairs.join("&"));
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+fn is_secret_param(key: &str) -> bool {
+    let key = percent_decode_str(key)
+        .decode_utf8_lossy()
+        .to_ascii_lowercase();
+    SECRET_PARAMS.contains(&key.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_table() {
+        let cases = [
+            (
+                "postgres://u:secret@h:5432/db?sslmode=disable",
+                "postgres://u:xxxxx@h:5432/db?sslmode=disable",
+            ),
+            (
+                "mysql://root:p%40ss@localhost/app",
+                "mysql://root:xxxxx@localhost/app",
+            ),
+            (
+                "mysql://root:p@ss@localhost/app",
+                "mysql://root:xxxxx@localhost/app",
+            ),
+            ("postgres://u@h/db", "postgres://u@h/db"),
+            (
+                "postgres://h/db?user=u&password=hunter2&sslmode=disable",
+                "postgres://h/db?user=u&password=xxxxx&sslmode=disable",
+            ),
+            (
+                "postgres://h/db?PassWord=hunter2",
+                "postgres://h/db?PassWord=xxxxx",
+            ),
+            ("postgres://u:@h/db", "postgres://u:xxxxx@h/db"),
+            ("sqlite://file.db?_fk=1", "sqlite://file.db?_fk=1"),
+            ("not a url user:pw@host", "not a url user:xxxxx@host"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redact(input), want, "redact({input:?})");
+        }
+    }
+
+    #[test]
+    fn password_never_in_debug_or_display() {
+        let u =
+            parse("postgres://alice:s3cr3t-pw@db.example:6543/app?sslmode=require&search_path=s")
+                .unwrap();
+        assert!(!format!("{u:?}").contains("s3cr3t-pw"));
+        assert!(!u.to_string().contains("s3cr3t-pw"));
+        let m = parse("mysql://bob:s3cr3t-pw@db:3307/app?password=s3cr3t-pw").unwrap();
+        assert!(!format!("{m:?}").contains("s3cr3t-pw"));
+        let err = parse("postgres://alice:s3cr3t-pw@db:notaport/app").unwrap_err();
+        assert!(!err.to_string().contains("s3cr3t-pw"), "{err}");
+        assert!(!format!("{err:?}").contains("s3cr3t-pw"), "{err:?}");
+    }
+
+    #[test]
+    fn postgres_urls() {
+        let u = parse("postgres://alice:pw@db.example:6543/app?sslmode=disable&search_path=public&statement_timeout=5s")
+            .unwrap();
+        assert_eq!(u.dialect(), Dialect::Postgres);
+        assert_eq!(u.bound_schema(), Some("public"));
+        let Target::Postgres(p) = &u.target else {
+            panic!()
+        };
+        assert_eq!(p.host.as_deref(), Some("db.example"));
+        assert_eq!(p.port, Some(6543));
+        assert_eq!(p.user.as_deref(), Some("alice"));
+        assert_eq!(p.password.as_ref().map(Password::expose), Some("pw"));
+        assert_eq!(p.database.as_deref(), Some("app"));
+        assert_eq!(p.sslmode.as_deref(), Some("disable"));
+        assert_eq!(
+            p.settings,
+            vec![("statement_timeout".to_string(), "5s".to_string())]
+        );
+
+        let u = parse("postgresql://[::1]:5433/").unwrap();
+        let Target::Postgres(p) = &u.target else {
+            panic!()
+        };
+        assert_eq!(p.host.as_deref(), Some("::1"));
+        assert_eq!(p.port, Some(5433));
+        assert_eq!(p.database, None);
+        assert_eq!(u.bound_schema(), None);
+
+        let err = parse("postgres://h/db?sslmode=bogus").unwrap_err();
+        assert!(
+            matches!(&err, DriverError::InvalidUrl { field, .. } if field == "sslmode"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("verify-full"), "{err}");
+        let err = parse("postgres://h:99999/db").unwrap_err();
+        assert!(
+            matches!(&err, DriverError::InvalidUrl { field, .. } if field == "port"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn mysql_urls() {
+        let u = parse("mysql://root:pass@localhost:3306/test?parseTime=true&tls=false").unwrap();
+        assert_eq!(u.dialect(), Dialect::Mysql);
+        assert_eq!(u.bound_schema(), Some("test"));
+        let Target::Mysql(m) = &u.target else {
+            panic!()
+        };
+        assert_eq!(m.host.as_deref(), Some("localhost"));
+        assert_eq!(m.port, Some(3306));
+        assert_eq!(m.ssl_mode.as_deref(), Some("disabled"));
+        assert!(!m.mariadb_scheme);
+
+        for url in ["maria://root@h/", "mariadb://root@h", "mysql://root@h:3306"] {
+            let u = parse(url).unwrap();
+            assert_eq!(u.bound_schema(), None, "{url}");
+        }
+        let u = parse("mariadb+unix:///run/mysqld/mysqld.sock?database=app").unwrap();
+        let Target::Mysql(m) = &u.target else {
+            panic!()
+        };
+        assert!(m.mariadb_scheme);
+        assert_eq!(m.socket.as_deref(), Some("/run/mysqld/mysqld.sock"));
+        assert_eq!(m.database.as_deref(), Some("app"));
+
+        let u = parse("mysql://h/db?timeout=1m30s").unwrap();
+        let Target::Mysql(m) = &u.target else {
+            panic!()
+        };
+        assert_eq!(m.connect_timeout, Some(Duration::from_secs(90)));
+        assert!(matches!(
+            parse("mysql://h/a/b"),
+            Err(DriverError::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            parse("mysql://h/db?tls=maybe"),
+            Err(DriverError::InvalidUrl { .. })
+        ));
+    }
+
+    #[test]
+    fn sqlite_urls() {
+        let u = parse("sqlite://file.db?_fk=1").unwrap();
+        assert_eq!(u.dialect(), Dialect::Sqlite);
+        assert_eq!(u.bound_schema(), Some("main"));
+        let Target::Sqlite(s) = &u.target else {
+            panic!()
+        };
+        assert_eq!(s.path, "file.db");
+        assert!(s.foreign_keys && s.create && !s.in_memory);
+        assert_eq!(s.lock_suffix, None);
+
+        let u = parse("sqlite3:///var/lib/app/app.db").unwrap();
+        let Target::Sqlite(s) = &u.target else {
+            panic!()
+        };
+        assert_eq!(s.path, "/var/lib/app/app.db");
+        assert!(!s.foreign_keys);
+
+        let u = parse("sqlite://dev?mode=memory&_fk=1").unwrap();
+        let Target::Sqlite(s) = &u.target else {
+            panic!()
+        };
+        assert!(s.in_memory);
+        // adler32("dev") = 0x026f0140
+        assert_eq!(s.lock_suffix.as_deref(), Some("26f0140"));
+
+        assert!(matches!(
+            parse("sqlite://"),
+            Err(DriverError::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            parse("sqlite://x.db?mode=weird"),
+            Err(DriverError::InvalidUrl { .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_schemes() {
+        for url in ["oracle://h/db", "http://x", "postgres:/x", "nothing"] {
+            let err = parse(url).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    DriverError::UnknownScheme { .. } | DriverError::InvalidUrl { .. }
+                ),
+                "{url}: {err}"
+            );
+            assert!(err.to_string().contains("postgres://"), "{url}: {err}");
+        }
+        let err = parse("oracle://h/db").unwrap_err();
+        assert!(err.to_string().contains("\"oracle\""), "{err}");
+    }
+
+    #[test]
+    fn go_durations_and_clean() {
+        assert_eq!(
+            parse_duration("250ms", Duration::from_secs(1)),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            parse_duration("7", Duration::from_secs(1)),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(parse_duration("x", Duration::from_secs(1)), None);
+        assert_eq!(go_clean("dir//a/./b/../c"), "dir/a/c");
+        assert_eq!(go_clean("/abs/x.db"), "/abs/x.db");
+    }
+}

@@ -1,0 +1,49 @@
+use strata_driver::{Revision, RevisionType};
+
+/// A fresh Postgres test database, or return (skip).
+#[macro_export]
+macro_rules! pg_db {
+    () => {
+        match strata_driver::testing::postgres().await {
+            Some(db) => db,
+            None => return,
+        }
+    };
+}
+
+/// A fresh MySQL/MariaDB test database, or return (skip).
+#[macro_export]
+macro_rules! my_db {
+    () => {
+        match strata_driver::testing::mysql().await {
+            Some(db) => db,
+            None => return,
+        }
+    };
+}
+
+/// A revision like the executor writes it. `executed_at` has whole microseconds (Postgres precision).
+pub fn revision(version: &str) -> Revision {
+    Revision {
+        version: version.to_string(),
+        description: format!("desc_{version}"),
+        kind: RevisionType::EXECUTED,
+        applied: 1,
+        total: 3,
+        executed_at_unix_nanos: 1_705_400_430_123_456_000,
+        execution_time_nanos: 1_500_000,
+        error: "boom".into(),
+        error_stmt: "CREATE TABLE t (id int);".into(),
+        hash: "FifWjY2X0g2YVnb18Qm+QBPvoldDOOob7bS0LrFuCXc=".into(),
+        partial_hashes: Some(vec![
+            "h1:FifWjY2X0g2YVnb18Qm+QBPvoldDOOob7bS0LrFuCXc=".into(),
+        ]),
+        operator_version: "Strata v0.1.0".into(),
+    }
+}
+
+/// Seconds precision (MySQL `timestamp`).
+pub fn whole_seconds(mut r: Revision) -> Revision {
+    r.executed_at_unix_nanos -= r.executed_at_unix_nanos % 1_000_000_000;
+    r
+}

@@ -1,0 +1,363 @@
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use strata_driver::sqlite::SqliteDriver;
+use strata_driver::testing::{sqlite as sqlite_db, unique_name};
+use strata_driver::{Driver, DriverError, RevisionsLocation, connect, url};
+
+use crate::common::revision;
+
+fn file_rows(path: &str, sql: &str) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::{Connection, Row};
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{path}"))
+            .await
+            .unwrap();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| {
+                r.try_get::<Option<String>, _>(0)
+                    .unwrap()
+                    .unwrap_or_else(|| "<NULL>".into())
+            })
+            .collect()
+    })
+}
+
+async fn rows(path: &str, sql: &str) -> Vec<String> {
+    let (p, s) = (path.to_string(), sql.to_string());
+    tokio::task::spawn_blocking(move || file_rows(&p, &s))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn revisions_table_ddl_matches_atlas() {
+    let db = sqlite_db();
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    assert_eq!(loc, RevisionsLocation::new("main"));
+    assert_eq!(d.revisions_location(Some("main")).await.unwrap(), loc);
+    let err = d.revisions_location(Some("other")).await.unwrap_err();
+    assert!(
+        matches!(err, DriverError::SqliteRevisionsSchema { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("\"main\""), "{err}");
+    d.ensure_revisions_table(&loc).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    let cols = rows(
+        &db.name,
+        "SELECT name || ' ' || lower(type) || ' ' || \"notnull\" || ' ' || COALESCE(dflt_value, '-') || ' ' || pk \
+         FROM pragma_table_info('atlas_schema_revisions') ORDER BY cid",
+    )
+    .await;
+    assert_eq!(
+        cols,
+        [
+            "version text 1 - 1",
+            "description text 1 - 0",
+            "type integer 1 2 0",
+            "applied integer 1 0 0",
+            "total integer 1 0 0",
+            "executed_at datetime 1 - 0",
+            "execution_time integer 1 - 0",
+            "error text 0 - 0",
+            "error_stmt text 0 - 0",
+            "hash text 1 - 0",
+            "partial_hashes json 0 - 0",
+            "operator_version text 1 - 0",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn round_trip_and_atlas_rows() {
+    let db = sqlite_db();
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    let mut r = revision("20240116000002");
+    r.executed_at_unix_nanos = 1_705_400_430_123_456_789; // nanoseconds survive on SQLite
+    d.upsert_revision(&loc, &r).await.unwrap();
+    assert_eq!(d.read_revisions(&loc).await.unwrap(), vec![r.clone()]);
+    let stored = rows(
+        &db.name,
+        "SELECT executed_at || ' ' || typeof(partial_hashes) || ' ' || CAST(partial_hashes AS TEXT) FROM atlas_schema_revisions",
+    )
+    .await;
+    assert_eq!(
+        stored,
+        [
+            "2024-01-16 10:20:30.123456789+00:00 blob [\"h1:FifWjY2X0g2YVnb18Qm+QBPvoldDOOob7bS0LrFuCXc=\"]"
+        ],
+        "the text and blob mattn/go-sqlite3 stores for Atlas"
+    );
+    let mut upd = r.clone();
+    upd.description = "x".into();
+    upd.executed_at_unix_nanos = 0;
+    upd.partial_hashes = None;
+    upd.applied = 3;
+    d.upsert_revision(&loc, &upd).await.unwrap();
+    let got = d.read_revision(&loc, &r.version).await.unwrap().unwrap();
+    assert_eq!(
+        (got.description.as_str(), got.executed_at_unix_nanos),
+        (r.description.as_str(), r.executed_at_unix_nanos)
+    );
+    assert_eq!((got.applied, got.partial_hashes), (3, None));
+
+    // Rows as Atlas writes them through mattn/go-sqlite3 (local offsets, blobs, NULLs, the cloud row).
+    d.execute(
+        "INSERT INTO atlas_schema_revisions (version, description, type, applied, total, executed_at, execution_time, \
+         error, error_stmt, hash, partial_hashes, operator_version) VALUES \
+         ('20220318104614', 'initial', 2, 1, 1, '2022-03-18 12:46:14.5+02:00', 9, '', '', 'hA', CAST('null' AS BLOB), 'Atlas CLI v0.12.0'), \
+         ('20220318104615', 'second', 2, 1, 2, '2022-03-18 10:46:15', 10, 'table t already exists', 'CREATE TABLE t (c int);', 'hB', CAST('[\"h1:q\"]' AS BLOB), 'Atlas CLI v0.12.0'), \
+         ('.atlas_cloud_identifier', 'uuid', 2, 0, 0, '2022-03-18 10:46:15.1+00:00', 0, NULL, NULL, '', NULL, 'Atlas CLI v0.12.0')",
+    )
+    .await
+    .unwrap();
+    let revs = d.read_revisions(&loc).await.unwrap();
+    let versions: Vec<&str> = revs.iter().map(|r| r.version.as_str()).collect();
+    assert_eq!(
+        versions,
+        ["20220318104614", "20220318104615", "20240116000002"]
+    );
+    assert_eq!(revs[0].executed_at_unix_nanos, 1_647_600_374_500_000_000);
+    assert_eq!(revs[0].partial_hashes, None);
+    assert_eq!(revs[1].executed_at_unix_nanos, 1_647_600_375_000_000_000);
+    assert_eq!(revs[1].partial_hashes, Some(vec!["h1:q".to_string()]));
+    assert_eq!(revs[1].error, "table t already exists");
+    assert!(matches!(
+        d.delete_revision(&loc, ".atlas_cloud_identifier").await,
+        Err(DriverError::CloudIdentifier(_))
+    ));
+}
+
+#[tokio::test]
+async fn clean_check() {
+    let db = sqlite_db();
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    assert_eq!(d.check_clean(&loc).await.unwrap(), None);
+    d.ensure_revisions_table(&loc).await.unwrap();
+    assert_eq!(d.check_clean(&loc).await.unwrap(), None);
+    d.execute("CREATE TABLE t (id int)").await.unwrap();
+    assert_eq!(
+        d.check_clean(&loc).await.unwrap().as_deref(),
+        Some("found multiple tables: 2")
+    );
+    d.execute("DROP TABLE atlas_schema_revisions")
+        .await
+        .unwrap();
+    assert_eq!(
+        d.check_clean(&loc).await.unwrap().as_deref(),
+        Some("found table \"t\"")
+    );
+}
+
+#[tokio::test]
+async fn transactions_roll_back_and_check_foreign_keys() {
+    let db = sqlite_db();
+    let mut d = connect(&format!("{}?_fk=1", db.url)).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    d.begin().await.unwrap();
+    d.execute("CREATE TABLE t1 (id int)").await.unwrap();
+    d.upsert_revision(&loc, &revision("1")).await.unwrap();
+    d.rollback().await.unwrap();
+    assert!(!d.table_exists("main", "t1").await.unwrap());
+    assert!(d.read_revisions(&loc).await.unwrap().is_empty());
+
+    d.execute(
+        "CREATE TABLE p (id integer PRIMARY KEY); CREATE TABLE c (pid integer REFERENCES p(id))",
+    )
+    .await
+    .unwrap();
+    // Foreign keys are off inside the transaction (Atlas's table-copy recipes rely on it) …
+    d.begin().await.unwrap();
+    d.execute("INSERT INTO c VALUES (42)").await.unwrap();
+    // … and checked before commit.
+    let err = d.commit().await.unwrap_err();
+    assert!(
+        matches!(err, DriverError::ForeignKeyViolation { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("sql/sqlite: foreign key mismatch"),
+        "{err}"
+    );
+    assert_eq!(
+        rows(&db.name, "SELECT CAST(COUNT(*) AS TEXT) FROM c").await,
+        ["0"]
+    );
+    // Back on after the transaction.
+    let err = d.execute("INSERT INTO c VALUES (43)").await.unwrap_err();
+    assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+
+    d.begin().await.unwrap();
+    d.execute("INSERT INTO p VALUES (1); INSERT INTO c VALUES (1)")
+        .await
+        .unwrap();
+    d.commit().await.unwrap();
+    assert_eq!(
+        rows(&db.name, "SELECT CAST(COUNT(*) AS TEXT) FROM c").await,
+        ["1"]
+    );
+}
+
+#[tokio::test]
+async fn ddl_limits_and_memory_databases() {
+    let db = sqlite_db();
+    let mut d = connect(&db.url).await.unwrap();
+    let err = d
+        .set_ddl_limits(Some(Duration::from_secs(1)), None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not supported on SQLite"), "{err}");
+    d.set_ddl_limits(None, Some(Duration::from_millis(1234)))
+        .await
+        .unwrap();
+
+    let mut m = connect("sqlite://strata_mem?mode=memory").await.unwrap();
+    m.execute("CREATE TABLE t (id int)").await.unwrap();
+    assert!(m.table_exists("main", "t").await.unwrap());
+    let mut other = connect("sqlite://strata_mem?mode=memory").await.unwrap();
+    assert!(
+        !other.table_exists("main", "t").await.unwrap(),
+        "private in-memory database"
+    );
+}
+
+async fn sqlite_driver(url_: &str, lock_dir: &std::path::Path) -> SqliteDriver {
+    SqliteDriver::connect(url::parse(url_).unwrap())
+        .await
+        .unwrap()
+        .with_lock_dir(lock_dir)
+}
+
+#[tokio::test]
+async fn lock_file_between_handles_and_with_atlas() {
+    let db = sqlite_db();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique_name("atlas_migrate_execute");
+    let mut a = sqlite_driver(&db.url, dir.path()).await;
+    let mut b = sqlite_driver(&db.url, dir.path()).await;
+    let path = a.lock_path(&name);
+    assert_eq!(path, dir.path().join(format!("{name}.lock")));
+    a.lock(&name, Duration::from_secs(10)).await.unwrap();
+    let expiry: i128 = std::fs::read_to_string(&path)
+        .unwrap()
+        .parse()
+        .expect("Atlas format: Unix nanos only");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    assert!(
+        expiry > now + 9_000_000_000 && expiry <= now + 10_000_000_000,
+        "expiry = now + timeout"
+    );
+
+    let start = Instant::now();
+    let err = b.lock(&name, Duration::from_millis(300)).await.unwrap_err();
+    assert!(start.elapsed() >= Duration::from_millis(300));
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("sql/schema: lock is held by other session"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("already taken") && msg.contains("Strata process"),
+        "{msg}"
+    );
+    a.unlock(&name).await.unwrap();
+    assert!(!path.exists(), "removed on unlock");
+    b.lock(&name, Duration::ZERO).await.unwrap();
+    b.unlock(&name).await.unwrap();
+
+    // A lock file written by Atlas (no OS lock) is respected until it expires.
+    let future = time::OffsetDateTime::now_utc().unix_timestamp_nanos() + 600_000_000_000;
+    std::fs::write(&path, future.to_string()).unwrap();
+    let err = b.lock(&name, Duration::from_millis(100)).await.unwrap_err();
+    assert!(err.to_string().contains("Atlas holds it"), "{err}");
+    let past = time::OffsetDateTime::now_utc().unix_timestamp_nanos() - 1;
+    std::fs::write(&path, past.to_string()).unwrap();
+    b.lock(&name, Duration::ZERO).await.unwrap();
+    Box::new(b).close().await.unwrap();
+    assert!(!path.exists(), "close releases held locks");
+}
+
+/// Not a test on its own: run by `lock_survives_kill_9` in a child process to hold a lock and wait to be killed.
+#[tokio::test]
+async fn lock_holder_child() {
+    let (Ok(dir), Ok(name), Ok(db)) = (
+        std::env::var("STRATA_LOCK_CHILD_DIR"),
+        std::env::var("STRATA_LOCK_CHILD_NAME"),
+        std::env::var("STRATA_LOCK_CHILD_DB"),
+    ) else {
+        return;
+    };
+    let mut d = sqlite_driver(&db, std::path::Path::new(&dir)).await;
+    d.lock(&name, Duration::from_secs(60)).await.unwrap();
+    std::fs::write(std::path::Path::new(&dir).join("child-ready"), "1").unwrap();
+    tokio::time::sleep(Duration::from_secs(120)).await;
+}
+
+#[tokio::test]
+async fn lock_survives_kill_9() {
+    let db = sqlite_db();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique_name("atlas_migrate_execute");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "sqlite::lock_holder_child", "--test-threads=1"])
+        .env("STRATA_LOCK_CHILD_DIR", dir.path())
+        .env("STRATA_LOCK_CHILD_NAME", &name)
+        .env("STRATA_LOCK_CHILD_DB", &db.url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = dir.path().join("child-ready");
+    let start = Instant::now();
+    while !ready.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "child never took the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut d = sqlite_driver(&db.url, dir.path()).await;
+    let err = d.lock(&name, Duration::from_millis(200)).await.unwrap_err();
+    assert!(
+        err.to_string().contains("Strata process"),
+        "another process holds it: {err}"
+    );
+    child.kill().unwrap(); // SIGKILL: no cleanup runs in the child
+    child.wait().unwrap();
+    assert!(
+        d.lock_path(&name).exists(),
+        "the killed holder left its file behind"
+    );
+    // The file's expiry is a minute away, but its OS lock died with the process: it is stale.
+    d.lock(&name, Duration::from_millis(500)).await.unwrap();
+    d.unlock(&name).await.unwrap();
+}
+
+#[tokio::test]
+async fn connect_with_lock_dir() {
+    let db = sqlite_db();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = strata_driver::ConnectOptions::default().sqlite_lock_dir(dir.path());
+    let mut d = strata_driver::connect_with(&db.url, &opts).await.unwrap();
+    d.lock("atlas_migrate_execute", Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(dir.path().join("atlas_migrate_execute.lock").exists());
+    d.unlock("atlas_migrate_execute").await.unwrap();
+    assert!(!dir.path().join("atlas_migrate_execute.lock").exists());
+}
