@@ -1,6 +1,66 @@
 //! Strata's migration engine: runs a migration directory against a database and reports what happened.
 //!
-//! The CLI, the operator and the registry use this crate; it knows nothing of Kubernetes or HTTP.
+//! - [`apply()`]: pending files, exactly once, under the migration lock ([`ApplyOptions`], [`Cancel`], [`Observer`]);
+//! - [`status()`]: what is applied and pending, computed exactly as `apply` would;
+//! - [`set()`]: edit the revision history (`migrate set`).
+//!
+//! The CLI, the operator and the registry use this crate as a library; it knows nothing of Kubernetes or HTTP,
+//! spawns no processes and keeps no global state. Directories come in as [`MigrationDir`] values, whatever their
+//! source (disk, ConfigMap, registry).
 
+pub mod apply;
+mod error;
 pub mod godur;
+mod history;
 pub mod report;
+pub mod set;
+pub mod status;
+
+pub use apply::{ApplyOptions, Cancel, Observer, Quiet, apply};
+pub use error::EngineError;
+pub use set::{SetOptions, SetReport, set};
+pub use status::{StatusOptions, StatusReport, status};
+pub use strata_driver::{ConnectOptions, redact};
+pub use strata_migrate::MigrationDir;
+pub use strata_migrate::directive::TxMode;
+pub use strata_migrate::plan::{ExecOrder, Limit};
+
+use strata_driver::Driver;
+use strata_migrate::Dialect;
+
+use crate::report::UrlInfo;
+
+/// The driver name Atlas reports for a dialect.
+pub fn driver_name(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Postgres => "postgres",
+        Dialect::Mysql => "mysql",
+        Dialect::Sqlite => "sqlite3",
+    }
+}
+
+/// The target as reports show it, built from the redacted URL only.
+pub(crate) fn target_info(drv: &dyn Driver) -> UrlInfo {
+    let redacted = drv.url_redacted();
+    let (scheme, rest) = redacted.split_once("://").unwrap_or(("", redacted));
+    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let (user, host) = match authority.rsplit_once('@') {
+        Some((_, host)) => (true, host),
+        None => (false, authority),
+    };
+    UrlInfo {
+        scheme: scheme.to_owned(),
+        user,
+        host: host.to_owned(),
+        path: path.to_owned(),
+        raw_query: query.to_owned(),
+        fragment: fragment.to_owned(),
+        schema: drv.bound_schema().unwrap_or_default().to_owned(),
+        ..UrlInfo::default()
+    }
+}

@@ -1,0 +1,445 @@
+//! `migrate apply`: run the pending files of a directory against a database, exactly once, under the migration
+//! lock, and report what happened.
+//!
+//! The flow (see ARCHITECTURE.md): validate `atlas.sum` → connect (one session) → lock `atlas_migrate_execute` →
+//! locate / create the revisions table → read revisions → clean check (first run only) → pending plan → tamper
+//! check → scan every pending file up front → execute file by file → unlock.
+//!
+//! Revision writes follow Atlas's rows exactly, with two improvements: where a file runs inside a transaction on a
+//! database with transactional DDL (PostgreSQL, SQLite) the row is written once, at the end, inside that
+//! transaction; elsewhere (MySQL, `txmode none`) progress is written after every statement so a crash can resume,
+//! and after a failure the row is re-read so the recorded progress is what really persisted.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use strata_driver::{ConnectOptions, Driver, RevisionsLocation};
+use strata_migrate::directive::TxMode;
+use strata_migrate::plan::{self, ExecOrder, Limit, PendingOptions, RowStamp};
+use strata_migrate::revision::operator_version;
+use strata_migrate::scan::{self, Stmt};
+use strata_migrate::sum::{self, SumFile};
+use strata_migrate::{MigrationDir, MigrationFile, Revision, RevisionType};
+
+use crate::report::{AppliedFile, ApplyReport, FileRef, StmtError};
+use crate::{EngineError, history, target_info};
+
+/// Name of the lock `apply` (and `set`) take, as Atlas names it.
+pub const APPLY_LOCK: &str = "atlas_migrate_execute";
+
+/// Options of an apply run; `Default` gives Atlas's defaults.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// `--revisions-schema`.
+    pub revisions_schema: Option<String>,
+    /// `--baseline`.
+    pub baseline: Option<String>,
+    /// `--allow-dirty`.
+    pub allow_dirty: bool,
+    /// `--exec-order`.
+    pub exec_order: ExecOrder,
+    /// `--tx-mode`.
+    pub tx_mode: TxMode,
+    /// `[amount]` or `--to-version`.
+    pub limit: Limit,
+    /// `--lock-timeout`: how long to wait for the migration lock.
+    pub lock_timeout: Duration,
+    /// `--statement-timeout`: database-side limit per statement.
+    pub statement_timeout: Option<Duration>,
+    /// `--ddl-lock-timeout`: database-side limit on waiting for table locks.
+    pub ddl_lock_timeout: Option<Duration>,
+    /// `--dry-run`: print what would run, write nothing.
+    pub dry_run: bool,
+    /// Connection options that are not part of the URL.
+    pub connect: ConnectOptions,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        Self {
+            revisions_schema: None,
+            baseline: None,
+            allow_dirty: false,
+            exec_order: ExecOrder::default(),
+            tx_mode: TxMode::File,
+            limit: Limit::All,
+            lock_timeout: strata_driver::DEFAULT_LOCK_TIMEOUT,
+            statement_timeout: None,
+            ddl_lock_timeout: None,
+            dry_run: false,
+            connect: ConnectOptions::default(),
+        }
+    }
+}
+
+/// Asks a running apply to stop at the next statement boundary. Clones share the flag.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// A token that has not been cancelled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requests cancellation.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether cancellation was requested.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// What happens during a run, for progress displays and logs. Every method has an empty default.
+pub trait Observer: Send {
+    /// The plan is known: `files` pending with `statements` statements to run in all.
+    fn planned(&mut self, _files: usize, _statements: usize) {}
+    /// A file starts.
+    fn file_started(&mut self, _file: &FileRef) {}
+    /// A statement is about to run (or, in a dry run, would run).
+    fn statement(&mut self, _text: &str) {}
+    /// A file finished (successfully or not).
+    fn file_finished(&mut self, _file: &AppliedFile) {}
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Quiet;
+
+impl Observer for Quiet {}
+
+/// A pending file, scanned and ready to run.
+struct Prepared<'a> {
+    file: &'a MigrationFile,
+    stmts: Vec<Stmt>,
+    sums: Vec<String>,
+    mode: TxMode,
+    hash: String,
+}
+
+/// Applies the pending files of `dir` to the database at `url`.
+///
+/// Returns the report on success. A failing statement returns [`EngineError::Execution`] carrying the report (which
+/// files ran, the failing statement and its error); errors before anything ran are returned as they are.
+pub async fn apply(
+    dir: &MigrationDir,
+    url: &str,
+    opts: &ApplyOptions,
+    observer: &mut dyn Observer,
+    cancel: &Cancel,
+) -> Result<ApplyReport, EngineError> {
+    let sum = sum::validate(dir)?;
+    let mut drv = strata_driver::connect_with(url, &opts.connect).await?;
+    let result = with_lock(&mut *drv, APPLY_LOCK, opts.lock_timeout, async |drv| {
+        run(drv, dir, &sum, opts, observer, cancel).await
+    })
+    .await;
+    let closed = drv.close().await;
+    let report = result?;
+    closed?;
+    Ok(report)
+}
+
+/// Runs `f` holding the named lock, releasing it whatever `f` returns.
+pub(crate) async fn with_lock<T>(
+    drv: &mut dyn Driver,
+    name: &str,
+    timeout: Duration,
+    f: impl AsyncFnOnce(&mut dyn Driver) -> Result<T, EngineError>,
+) -> Result<T, EngineError> {
+    drv.lock(name, timeout).await?;
+    let result = f(&mut *drv).await;
+    if drv.in_transaction() {
+        let _ = drv.rollback().await;
+    }
+    let unlocked = drv.unlock(name).await;
+    let value = result?;
+    unlocked?;
+    Ok(value)
+}
+
+fn now_nanos() -> i128 {
+    Timestamp::now().as_nanosecond()
+}
+
+async fn run(
+    drv: &mut dyn Driver,
+    dir: &MigrationDir,
+    sum: &SumFile,
+    opts: &ApplyOptions,
+    observer: &mut dyn Observer,
+    cancel: &Cancel,
+) -> Result<ApplyReport, EngineError> {
+    if opts.statement_timeout.is_some() || opts.ddl_lock_timeout.is_some() {
+        drv.set_ddl_limits(opts.statement_timeout, opts.ddl_lock_timeout).await?;
+    }
+    let loc = drv.revisions_location(opts.revisions_schema.as_deref()).await?;
+    let exists = drv.revisions_table_exists(&loc).await?;
+    if !opts.dry_run {
+        drv.ensure_revisions_table(&loc).await?;
+    }
+    let revisions = if exists { drv.read_revisions(&loc).await? } else { Vec::new() };
+    let dirty_reason = if revisions.is_empty() && !opts.allow_dirty && opts.baseline.is_none() {
+        drv.check_clean(&loc).await?
+    } else {
+        None
+    };
+    let popts = PendingOptions {
+        baseline: opts.baseline.clone(),
+        allow_dirty: opts.allow_dirty,
+        exec_order: opts.exec_order,
+        dirty_reason,
+    };
+    let files = dir.files();
+    let plan = plan::pending(files, &revisions, &popts)?.limit(&opts.limit)?;
+    history::check(files, &revisions, sum)?;
+
+    let stamp = RowStamp { executed_at_unix_nanos: now_nanos(), operator_version: operator_version() };
+    if let Some(row) = plan.baseline_revision(&stamp)
+        && !opts.dry_run
+    {
+        drv.upsert_revision(&loc, &row).await?;
+    }
+    let prepared = prepare(drv.dialect(), &plan.pending, sum, opts.tx_mode)?;
+    observer.planned(prepared.len(), prepared.iter().map(|p| p.stmts.len()).sum());
+
+    let mut report = ApplyReport {
+        driver: crate::driver_name(drv.dialect()).to_owned(),
+        url: Some(target_info(drv)),
+        dir: dir.location().to_owned(),
+        pending: plan.pending.iter().map(|f| FileRef::of(f)).collect(),
+        applied: Vec::new(),
+        current: plan.current_version().unwrap_or_default().to_owned(),
+        target: plan.target_version().unwrap_or_default().to_owned(),
+        start: Timestamp::now(),
+        end: Timestamp::now(),
+        error: String::new(),
+        message: None,
+    };
+    if prepared.is_empty() {
+        report.finish();
+        return Ok(report);
+    }
+    let resume = plan.resume.as_ref().map(|r| (r.index, r.revision.clone()));
+    let all = opts.tx_mode == TxMode::All && !opts.dry_run;
+    if all {
+        drv.begin().await?;
+    }
+    for (i, p) in prepared.iter().enumerate() {
+        if cancel.is_cancelled() {
+            if all {
+                drv.rollback().await?;
+            }
+            report.end = Timestamp::now();
+            report.error = "cancelled".into();
+            return Err(EngineError::Cancelled { version: p.file.version().to_owned(), report: Box::new(report) });
+        }
+        let started = resume.as_ref().filter(|(idx, _)| *idx == i).map(|(_, r)| r.clone());
+        let outcome = if opts.dry_run {
+            Ok(dry_run_file(p, started.as_ref(), observer)?)
+        } else {
+            execute_file(drv, &loc, p, started, observer).await?
+        };
+        match outcome {
+            Ok(applied) => {
+                observer.file_finished(&applied);
+                report.applied.push(applied);
+            }
+            Err(applied) => {
+                observer.file_finished(&applied);
+                if all {
+                    drv.rollback().await?;
+                }
+                let e = applied.error.as_ref().expect("a failed file carries its error");
+                let stmt = stmt_position(p, &e.stmt);
+                report.error = format!(
+                    "sql/migrate: executing statement {} from version {}: {} [at {}:{}]",
+                    plan::go_quote(&e.stmt),
+                    plan::go_quote(p.file.version()),
+                    e.text,
+                    p.file.name(),
+                    stmt.map_or_else(String::new, |s| format!("{}:{}", s.line, s.column)),
+                );
+                report.applied.push(applied);
+                report.end = Timestamp::now();
+                return Err(EngineError::Execution(Box::new(report)));
+            }
+        }
+    }
+    if all {
+        drv.commit().await?;
+    }
+    report.end = Timestamp::now();
+    report.finish();
+    Ok(report)
+}
+
+fn stmt_position<'a>(p: &'a Prepared<'_>, text: &str) -> Option<&'a Stmt> {
+    p.stmts.iter().find(|s| s.text == text)
+}
+
+/// Scans every pending file before anything runs, so a scanning or directive error in a later file never leaves
+/// the earlier ones applied.
+fn prepare<'a>(
+    dialect: strata_migrate::Dialect,
+    pending: &[&'a MigrationFile],
+    sum: &SumFile,
+    global: TxMode,
+) -> Result<Vec<Prepared<'a>>, EngineError> {
+    pending
+        .iter()
+        .map(|&file| {
+            let directives = file.directives()?;
+            let mode = match (global, directives.txmode) {
+                (TxMode::All, Some(m)) => {
+                    return Err(EngineError::TxModeConflict { mode: m.to_string(), file: file.name().to_owned() });
+                }
+                (g, None) => g,
+                (_, Some(m)) => m,
+            };
+            let stmts = scan::split(dialect, file.name(), file.text()?)?;
+            let sums = plan::statement_sums(stmts.iter().map(|s| s.text.as_str()));
+            let hash = sum.hash_of(file.name()).unwrap_or_default().to_owned();
+            Ok(Prepared { file, stmts, sums, mode, hash })
+        })
+        .collect()
+}
+
+fn new_revision(p: &Prepared<'_>) -> Revision {
+    Revision {
+        version: p.file.version().to_owned(),
+        description: p.file.description().to_owned(),
+        kind: RevisionType::EXECUTED,
+        applied: 0,
+        total: p.stmts.len() as u64,
+        executed_at_unix_nanos: now_nanos(),
+        execution_time_nanos: 0,
+        error: String::new(),
+        error_stmt: String::new(),
+        hash: p.hash.clone(),
+        partial_hashes: None,
+        operator_version: operator_version(),
+    }
+}
+
+fn dry_run_file(
+    p: &Prepared<'_>,
+    started: Option<&Revision>,
+    observer: &mut dyn Observer,
+) -> Result<AppliedFile, EngineError> {
+    let skip = match started {
+        Some(rev) => plan::check_resume(p.file.name(), &p.sums, rev)?,
+        None => 0,
+    };
+    let file = FileRef::of(p.file);
+    observer.file_started(&file);
+    let start = Timestamp::now();
+    let applied: Vec<String> = p.stmts[skip.min(p.stmts.len())..]
+        .iter()
+        .map(|s| {
+            observer.statement(&s.text);
+            s.text.clone()
+        })
+        .collect();
+    Ok(AppliedFile { file, start, end: Timestamp::now(), skipped: skip, applied, error: None })
+}
+
+/// Runs one file. The outer `Result` is for failures of the machinery (the database went away while writing the
+/// revision); the inner one says whether the file's statements succeeded.
+async fn execute_file(
+    drv: &mut dyn Driver,
+    loc: &RevisionsLocation,
+    p: &Prepared<'_>,
+    started: Option<Revision>,
+    observer: &mut dyn Observer,
+) -> Result<Result<AppliedFile, AppliedFile>, EngineError> {
+    let mut rev = started.unwrap_or_else(|| new_revision(p));
+    let skip = if rev.applied > 0 { plan::check_resume(p.file.name(), &p.sums, &rev)? } else { 0 };
+    let own_tx = p.mode == TxMode::File;
+    let in_tx = p.mode != TxMode::None;
+    // Inside a transaction on a transactional-DDL database the row is written once, at the end: intermediate
+    // writes would roll back with the file anyway.
+    let progress_writes = !(in_tx && drv.transactional_ddl());
+    let file = FileRef::of(p.file);
+    observer.file_started(&file);
+    let start = Timestamp::now();
+    let clock = Instant::now();
+    if own_tx {
+        drv.begin().await?;
+    }
+    if progress_writes {
+        drv.upsert_revision(loc, &rev).await?;
+    }
+    let mut applied = Vec::with_capacity(p.stmts.len() - skip.min(p.stmts.len()));
+    for (k, stmt) in p.stmts.iter().enumerate().skip(skip) {
+        observer.statement(&stmt.text);
+        applied.push(stmt.text.clone());
+        if let Err(e) = drv.execute(&stmt.text).await {
+            let text = e.to_string();
+            let elapsed = clock.elapsed();
+            record_failure(drv, loc, &mut rev, own_tx, progress_writes, &stmt.text, &text, elapsed).await?;
+            let error = Some(StmtError { stmt: stmt.text.clone(), text });
+            return Ok(Err(AppliedFile { file, start, end: Timestamp::now(), skipped: skip, applied, error }));
+        }
+        if progress_writes {
+            rev.applied = k as u64 + 1;
+            rev.partial_hashes.get_or_insert_with(Vec::new).push(plan::stored_partial_hash(&p.sums[k]));
+            rev.error.clear();
+            rev.error_stmt.clear();
+            drv.upsert_revision(loc, &rev).await?;
+        }
+    }
+    // Complete: applied == total marks the row done (also when a resumed file's statement count changed, so a
+    // finished file never looks partial); the hash is today's, so the tamper check compares like with like.
+    rev.applied = p.stmts.len() as u64;
+    rev.total = rev.applied;
+    rev.partial_hashes = None;
+    rev.error.clear();
+    rev.error_stmt.clear();
+    rev.hash = p.hash.clone();
+    rev.execution_time_nanos = i64::try_from(clock.elapsed().as_nanos()).unwrap_or(i64::MAX);
+    drv.upsert_revision(loc, &rev).await?;
+    if own_tx {
+        drv.commit().await?;
+    }
+    Ok(Ok(AppliedFile { file, start, end: Timestamp::now(), skipped: skip, applied, error: None }))
+}
+
+/// After a failed statement: roll back the file's transaction, and where progress is written per statement,
+/// record the error on the row as it persisted.
+#[allow(clippy::too_many_arguments)]
+async fn record_failure(
+    drv: &mut dyn Driver,
+    loc: &RevisionsLocation,
+    rev: &mut Revision,
+    own_tx: bool,
+    progress_writes: bool,
+    stmt: &str,
+    error: &str,
+    elapsed: Duration,
+) -> Result<(), EngineError> {
+    if own_tx && drv.in_transaction() {
+        drv.rollback().await?;
+    }
+    if !progress_writes {
+        // Transactional DDL: the file's statements and its row are gone together; nothing to record.
+        return Ok(());
+    }
+    if drv.in_transaction() {
+        // tx-mode all on a database without transactional DDL: the caller rolls back; keep the row as is.
+        return Ok(());
+    }
+    // What persisted may be less than what ran (a MySQL transaction holding DML rolled back): re-read it.
+    let Some(mut persisted) = drv.read_revision(loc, &rev.version).await? else { return Ok(()) };
+    persisted.error = error.to_owned();
+    persisted.error_stmt = stmt.to_owned();
+    persisted.execution_time_nanos = i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX);
+    drv.upsert_revision(loc, &persisted).await?;
+    *rev = persisted;
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! Everything an engine run can fail with. Messages keep Atlas's wording where tools match on it and add what to
+//! do next; credentials never appear (driver errors carry redacted URLs only).
+
+use strata_driver::DriverError;
+use strata_migrate::plan::PlanError;
+use strata_migrate::sum::SumError;
+use strata_migrate::{DirError, ScanError};
+use thiserror::Error;
+
+use crate::report::ApplyReport;
+
+/// An engine failure.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The directory or one of its files is unusable.
+    #[error(transparent)]
+    Dir(#[from] DirError),
+    /// `atlas.sum` is missing or does not match.
+    #[error(transparent)]
+    Sum(#[from] SumError),
+    /// A file cannot be split into statements.
+    #[error(transparent)]
+    Scan(#[from] ScanError),
+    /// The pending computation refused (dirty database, out of order, history changed, …).
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The database refused or is unreachable.
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    /// A file's transaction-mode directive conflicts with the run's mode.
+    #[error("cannot set txmode directive to \"{mode}\" in \"{file}\" when txmode \"all\" is set globally")]
+    TxModeConflict {
+        /// The directive's mode.
+        mode: String,
+        /// The file.
+        file: String,
+    },
+    /// An applied file changed or disappeared after it was applied.
+    #[error("{0}")]
+    History(String),
+    /// The run was cancelled between statements; what ran before is recorded.
+    #[error("migration run cancelled before version \"{version}\"; applied files are recorded, run apply again to continue")]
+    Cancelled {
+        /// The version that did not start (or did not finish, when its transaction rolled back).
+        version: String,
+        /// The report up to the cancellation.
+        report: Box<ApplyReport>,
+    },
+    /// A statement failed; the report says which files ran and where it stopped.
+    #[error("{}", .0.error)]
+    Execution(Box<ApplyReport>),
+}
+
+impl EngineError {
+    /// The apply report, when the run got as far as executing files.
+    pub fn report(&self) -> Option<&ApplyReport> {
+        match self {
+            Self::Execution(r) | Self::Cancelled { report: r, .. } => Some(r),
+            _ => None,
+        }
+    }
+}

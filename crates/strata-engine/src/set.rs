@@ -1,0 +1,77 @@
+//! `migrate set [version]`: rewrite the revision history so the database counts as being at `version`, under the
+//! migration lock (no waiting, as in Atlas) and in one transaction.
+
+use std::time::Duration;
+
+use strata_driver::ConnectOptions;
+use strata_migrate::plan::{self, RowStamp};
+use strata_migrate::revision::operator_version;
+use strata_migrate::{MigrationDir, sum};
+
+use crate::EngineError;
+use crate::apply::{APPLY_LOCK, with_lock};
+
+/// Options of `migrate set`.
+#[derive(Debug, Clone, Default)]
+pub struct SetOptions {
+    /// `--revisions-schema`.
+    pub revisions_schema: Option<String>,
+    /// Connection options.
+    pub connect: ConnectOptions,
+}
+
+/// What `migrate set` changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetReport {
+    /// The version the history now ends at (empty when the table was emptied).
+    pub target: String,
+    /// Rows written.
+    pub set: usize,
+    /// Rows deleted.
+    pub removed: usize,
+    /// Atlas's text output (empty when nothing changed).
+    pub text: String,
+}
+
+/// Runs `migrate set`.
+pub async fn set(
+    dir: &MigrationDir,
+    url: &str,
+    version: Option<&str>,
+    opts: &SetOptions,
+) -> Result<SetReport, EngineError> {
+    let sum = sum::validate(dir)?;
+    let mut drv = strata_driver::connect_with(url, &opts.connect).await?;
+    let result = with_lock(&mut *drv, APPLY_LOCK, Duration::ZERO, async |drv| {
+        let loc = drv.revisions_location(opts.revisions_schema.as_deref()).await?;
+        drv.ensure_revisions_table(&loc).await?;
+        let revisions = drv.read_revisions(&loc).await?;
+        let stamp = RowStamp {
+            executed_at_unix_nanos: jiff::Timestamp::now().as_nanosecond(),
+            operator_version: operator_version(),
+        };
+        let args: Vec<&str> = version.into_iter().collect();
+        let p = plan::set(dir.files(), &revisions, &sum, &args, &stamp)?;
+        if !p.is_noop() {
+            drv.begin().await?;
+            for v in &p.delete {
+                drv.delete_revision(&loc, v).await?;
+            }
+            for r in &p.upsert {
+                drv.upsert_revision(&loc, r).await?;
+            }
+            drv.commit().await?;
+        }
+        Ok(SetReport {
+            target: p.target.clone(),
+            set: p.upsert.len(),
+            removed: p.delete.len(),
+            text: if p.is_noop() { String::new() } else { p.render(false) },
+        })
+    })
+    .await;
+    let closed = drv.close().await;
+    let report = result?;
+    closed?;
+    Ok(report)
+}
