@@ -33,8 +33,10 @@
 //! Errors carry the position Atlas reports: line, then the byte offset within that line of the
 //! byte after the offending character (for ASCII text, the 1-based column of that character).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// SQL dialect whose scanning rules apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,7 +125,7 @@ impl std::error::Error for ScanError {}
 
 /// Splits a file into statements.
 pub fn split(dialect: Dialect, file: &str, content: &str) -> Result<Vec<Stmt>, ScanError> {
-    let mut cx = Ctx::new(content.as_bytes(), dialect.rules());
+    let mut cx = Ctx::new(content, dialect.rules());
     let fail = |f: Fail| match f {
         Fail::At(at, message) => error_at(file, content.as_bytes(), at, message),
         // Not produced before the first statement; kept total for safety.
@@ -145,7 +147,7 @@ pub fn split(dialect: Dialect, file: &str, content: &str) -> Result<Vec<Stmt>, S
                     pos: raw.start,
                     line,
                     column,
-                    text: raw.text,
+                    text: raw.text.into_owned(),
                     comments: raw.comments,
                 });
             }
@@ -175,9 +177,9 @@ enum Fail {
 }
 
 /// A statement before its line and column are known.
-struct Raw {
+struct Raw<'a> {
     start: usize,
-    text: String,
+    text: Cow<'a, str>,
     comments: Vec<String>,
 }
 
@@ -197,13 +199,14 @@ const DELIMITER_CMD: &[u8] = b"delimiter";
 
 /// State shared by the scanner of a file and the scanners of the blocks inside it.
 struct Ctx<'a> {
+    content: &'a str,
     src: &'a [u8],
     rules: Rules,
     /// Outcome of scanning the block whose body starts at an offset: the body length Atlas
     /// skips, or `None` when the block never closes. A block's outcome depends on nothing but
     /// the text from its body onwards, so each is scanned once; Atlas rescans them, which is
     /// exponential on files with many unclosed `BEGIN`s.
-    blocks: HashMap<(Block, usize), Option<usize>>,
+    blocks: HashMap<(Block, usize), Option<usize>, BuildHasherDefault<OffsetHasher>>,
     depth: usize,
     filling: bool,
     next_newline: NextMatch,
@@ -238,12 +241,38 @@ impl NextMatch {
     }
 }
 
+/// A fast hasher for the block memo, whose keys are small and not attacker-chosen in any way
+/// that matters (a file can only make its own scan slower).
+#[derive(Default)]
+struct OffsetHasher(u64);
+
+impl Hasher for OffsetHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 impl<'a> Ctx<'a> {
-    fn new(src: &'a [u8], rules: Rules) -> Self {
+    fn new(content: &'a str, rules: Rules) -> Self {
         Ctx {
-            src,
+            content,
+            src: content.as_bytes(),
             rules,
-            blocks: HashMap::new(),
+            blocks: HashMap::default(),
             depth: 0,
             filling: false,
             next_newline: NextMatch::default(),
@@ -418,7 +447,7 @@ impl Scanner {
     }
 
     /// Scans the next statement.
-    fn stmt(&mut self, cx: &mut Ctx) -> Result<Raw, Fail> {
+    fn stmt<'a>(&mut self, cx: &mut Ctx<'a>) -> Result<Raw<'a>, Fail> {
         let src = cx.src;
         let rules = cx.rules;
         let mut depth = 0usize;
@@ -486,23 +515,32 @@ impl Scanner {
                 break self.pos;
             }
         };
-        Ok(self.emit(src, len))
+        Ok(self.emit(cx.content, len))
     }
 
     /// Ends the current statement: its text is the first `len` bytes of the input.
-    fn emit(&mut self, src: &[u8], len: usize) -> Raw {
+    fn emit<'a>(&mut self, content: &'a str, len: usize) -> Raw<'a> {
+        let src = content.as_bytes();
         let start = self.input;
-        let end = (start + len).min(src.len());
-        let mut text = src.get(start..end).unwrap_or_default();
+        let mut end = (start + len).min(src.len());
         self.input = (self.input + self.pos).min(src.len());
         self.pos = 0;
         let comments = std::mem::take(&mut self.comments);
-        if self.delim != DEFAULT_DELIM {
-            text = text.strip_suffix(self.delim.as_slice()).unwrap_or(text);
+        if self.delim != DEFAULT_DELIM
+            && src
+                .get(start..end)
+                .is_some_and(|t| t.ends_with(&self.delim))
+        {
+            end -= self.delim.len();
         }
+        let text = match content.get(start..end) {
+            Some(text) => Cow::Borrowed(text.trim()),
+            // Not on character boundaries, which the scanner does not produce; never panic anyway.
+            None => Cow::Owned(String::from_utf8_lossy(&src[start..end]).trim().to_owned()),
+        };
         Raw {
             start,
-            text: String::from_utf8_lossy(text).trim().to_owned(),
+            text,
             comments,
         }
     }
@@ -648,6 +686,16 @@ impl Scanner {
         match cx.block(kind, self.input + self.pos) {
             Some(body) => {
                 self.pos += body;
+                // A block body that starts with a directive line comes up short by that line
+                // (see `Scanner::new`), and may end inside a character. Atlas's text would then
+                // hold a partial character, which no Rust string can; finish the character.
+                while cx
+                    .src
+                    .get(self.input + self.pos)
+                    .is_some_and(|b| b & 0xc0 == 0x80)
+                {
+                    self.pos += 1;
+                }
                 true
             }
             None => false,
@@ -656,7 +704,7 @@ impl Scanner {
 }
 
 /// Decodes the character at `i` the way Go does: a byte that does not start a character reads
-/// as U+FFFD of width 1 (only reachable through Atlas's directive quirk in blocks).
+/// as U+FFFD of width 1 (kept for robustness: positions stay on character boundaries).
 fn decode(src: &[u8], i: usize) -> Option<(char, usize)> {
     let b = *src.get(i)?;
     let width = match b {
