@@ -23,8 +23,10 @@
 //!   parentheses do not count.
 //! - The delimiter is checked before comments. `-- …\n`, `/* … */` (and `# …\n` on MySQL) at the
 //!   start of a statement are removed from it and attached to it, unless a blank line follows a
-//!   comment: then every comment collected so far is dropped. Comments inside a statement stay in
-//!   its text. A comment whose terminator never comes is not a comment: its text is scanned as SQL.
+//!   comment (`\n` right after a line comment, `\n\n` right after a block comment; so never in
+//!   CRLF files): then every comment collected so far is dropped. Comments inside a statement stay
+//!   in its text. A comment whose terminator never comes is not a comment: its text is scanned as
+//!   SQL.
 //! - `BEGIN` followed by whitespace starts a block that runs until an inner statement that reads
 //!   exactly `END` or `END;`; when no such statement follows, `BEGIN` is ordinary text. `BEGIN
 //!   ATOMIC` blocks end at the first inner statement starting with `END`. Neither applies under a
