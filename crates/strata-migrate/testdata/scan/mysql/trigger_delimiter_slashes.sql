@@ -1,0 +1,13 @@
+DELIMITER //
+
+CREATE TRIGGER t_bi BEFORE INSERT ON t
+FOR EACH ROW
+BEGIN
+  IF NEW.qty < 0 THEN
+    SET NEW.qty = 0;
+  END IF;
+END //
+
+delimiter ;
+
+INSERT INTO t (qty) VALUES (-1);

@@ -1,0 +1,2 @@
+SELECT 1;
+/* An unclosed block comment is scanned as SQL; SELECT 2;

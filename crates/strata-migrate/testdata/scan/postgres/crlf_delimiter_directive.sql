@@ -1,0 +1,4 @@
+-- atlas:delimiter \n\n
+SELECT 1
+
+SELECT 2

@@ -1,0 +1,13 @@
+CREATE TABLE t (id INTEGER PRIMARY KEY, kind INT, label TEXT);
+
+CREATE TRIGGER t_ai AFTER INSERT ON t
+BEGIN
+  UPDATE t SET label = CASE new.kind
+      WHEN 1 THEN 'one;'
+      ELSE 'other'
+    END
+  WHERE id = new.id;
+  SELECT RAISE(ABORT, 'END') WHERE new.kind < 0;
+END;
+
+CREATE TRIGGER t_bu BEFORE UPDATE ON t BEGIN SELECT 1; END;
