@@ -176,14 +176,21 @@ async fn run(
     cancel: &Cancel,
 ) -> Result<ApplyReport, EngineError> {
     if opts.statement_timeout.is_some() || opts.ddl_lock_timeout.is_some() {
-        drv.set_ddl_limits(opts.statement_timeout, opts.ddl_lock_timeout).await?;
+        drv.set_ddl_limits(opts.statement_timeout, opts.ddl_lock_timeout)
+            .await?;
     }
-    let loc = drv.revisions_location(opts.revisions_schema.as_deref()).await?;
+    let loc = drv
+        .revisions_location(opts.revisions_schema.as_deref())
+        .await?;
     let exists = drv.revisions_table_exists(&loc).await?;
     if !opts.dry_run {
         drv.ensure_revisions_table(&loc).await?;
     }
-    let revisions = if exists { drv.read_revisions(&loc).await? } else { Vec::new() };
+    let revisions = if exists {
+        drv.read_revisions(&loc).await?
+    } else {
+        Vec::new()
+    };
     let dirty_reason = if revisions.is_empty() && !opts.allow_dirty && opts.baseline.is_none() {
         drv.check_clean(&loc).await?
     } else {
@@ -199,7 +206,10 @@ async fn run(
     let plan = plan::pending(files, &revisions, &popts)?.limit(&opts.limit)?;
     history::check(files, &revisions, sum)?;
 
-    let stamp = RowStamp { executed_at_unix_nanos: now_nanos(), operator_version: operator_version() };
+    let stamp = RowStamp {
+        executed_at_unix_nanos: now_nanos(),
+        operator_version: operator_version(),
+    };
     if let Some(row) = plan.baseline_revision(&stamp)
         && !opts.dry_run
     {
@@ -237,9 +247,15 @@ async fn run(
             }
             report.end = Timestamp::now();
             report.error = "cancelled".into();
-            return Err(EngineError::Cancelled { version: p.file.version().to_owned(), report: Box::new(report) });
+            return Err(EngineError::Cancelled {
+                version: p.file.version().to_owned(),
+                report: Box::new(report),
+            });
         }
-        let started = resume.as_ref().filter(|(idx, _)| *idx == i).map(|(_, r)| r.clone());
+        let started = resume
+            .as_ref()
+            .filter(|(idx, _)| *idx == i)
+            .map(|(_, r)| r.clone());
         let outcome = if opts.dry_run {
             Ok(dry_run_file(p, started.as_ref(), observer)?)
         } else {
@@ -255,7 +271,10 @@ async fn run(
                 if all {
                     drv.rollback().await?;
                 }
-                let e = applied.error.as_ref().expect("a failed file carries its error");
+                let e = applied
+                    .error
+                    .as_ref()
+                    .expect("a failed file carries its error");
                 let stmt = stmt_position(p, &e.stmt);
                 report.error = format!(
                     "sql/migrate: executing statement {} from version {}: {} [at {}:{}]",
@@ -297,7 +316,10 @@ fn prepare<'a>(
             let directives = file.directives()?;
             let mode = match (global, directives.txmode) {
                 (TxMode::All, Some(m)) => {
-                    return Err(EngineError::TxModeConflict { mode: m.to_string(), file: file.name().to_owned() });
+                    return Err(EngineError::TxModeConflict {
+                        mode: m.to_string(),
+                        file: file.name().to_owned(),
+                    });
                 }
                 (g, None) => g,
                 (_, Some(m)) => m,
@@ -305,7 +327,13 @@ fn prepare<'a>(
             let stmts = scan::split(dialect, file.name(), file.text()?)?;
             let sums = plan::statement_sums(stmts.iter().map(|s| s.text.as_str()));
             let hash = sum.hash_of(file.name()).unwrap_or_default().to_owned();
-            Ok(Prepared { file, stmts, sums, mode, hash })
+            Ok(Prepared {
+                file,
+                stmts,
+                sums,
+                mode,
+                hash,
+            })
         })
         .collect()
 }
@@ -346,7 +374,14 @@ fn dry_run_file(
             s.text.clone()
         })
         .collect();
-    Ok(AppliedFile { file, start, end: Timestamp::now(), skipped: skip, applied, error: None })
+    Ok(AppliedFile {
+        file,
+        start,
+        end: Timestamp::now(),
+        skipped: skip,
+        applied,
+        error: None,
+    })
 }
 
 /// Runs one file. The outer `Result` is for failures of the machinery (the database went away while writing the
@@ -359,7 +394,11 @@ async fn execute_file(
     observer: &mut dyn Observer,
 ) -> Result<Result<AppliedFile, AppliedFile>, EngineError> {
     let mut rev = started.unwrap_or_else(|| new_revision(p));
-    let skip = if rev.applied > 0 { plan::check_resume(p.file.name(), &p.sums, &rev)? } else { 0 };
+    let skip = if rev.applied > 0 {
+        plan::check_resume(p.file.name(), &p.sums, &rev)?
+    } else {
+        0
+    };
     let own_tx = p.mode == TxMode::File;
     let in_tx = p.mode != TxMode::None;
     // Inside a transaction on a transactional-DDL database the row is written once, at the end: intermediate
@@ -382,13 +421,35 @@ async fn execute_file(
         if let Err(e) = drv.execute(&stmt.text).await {
             let text = e.to_string();
             let elapsed = clock.elapsed();
-            record_failure(drv, loc, &mut rev, own_tx, progress_writes, &stmt.text, &text, elapsed).await?;
-            let error = Some(StmtError { stmt: stmt.text.clone(), text });
-            return Ok(Err(AppliedFile { file, start, end: Timestamp::now(), skipped: skip, applied, error }));
+            record_failure(
+                drv,
+                loc,
+                &mut rev,
+                own_tx,
+                progress_writes,
+                &stmt.text,
+                &text,
+                elapsed,
+            )
+            .await?;
+            let error = Some(StmtError {
+                stmt: stmt.text.clone(),
+                text,
+            });
+            return Ok(Err(AppliedFile {
+                file,
+                start,
+                end: Timestamp::now(),
+                skipped: skip,
+                applied,
+                error,
+            }));
         }
         if progress_writes {
             rev.applied = k as u64 + 1;
-            rev.partial_hashes.get_or_insert_with(Vec::new).push(plan::stored_partial_hash(&p.sums[k]));
+            rev.partial_hashes
+                .get_or_insert_with(Vec::new)
+                .push(plan::stored_partial_hash(&p.sums[k]));
             rev.error.clear();
             rev.error_stmt.clear();
             drv.upsert_revision(loc, &rev).await?;
@@ -407,7 +468,14 @@ async fn execute_file(
     if own_tx {
         drv.commit().await?;
     }
-    Ok(Ok(AppliedFile { file, start, end: Timestamp::now(), skipped: skip, applied, error: None }))
+    Ok(Ok(AppliedFile {
+        file,
+        start,
+        end: Timestamp::now(),
+        skipped: skip,
+        applied,
+        error: None,
+    }))
 }
 
 /// After a failed statement: roll back the file's transaction, and where progress is written per statement,
@@ -435,7 +503,9 @@ async fn record_failure(
         return Ok(());
     }
     // What persisted may be less than what ran (a MySQL transaction holding DML rolled back): re-read it.
-    let Some(mut persisted) = drv.read_revision(loc, &rev.version).await? else { return Ok(()) };
+    let Some(mut persisted) = drv.read_revision(loc, &rev.version).await? else {
+        return Ok(());
+    };
     persisted.error = error.to_owned();
     persisted.error_stmt = stmt.to_owned();
     persisted.execution_time_nanos = i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX);

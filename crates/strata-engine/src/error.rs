@@ -29,7 +29,9 @@ pub enum EngineError {
     #[error(transparent)]
     Driver(#[from] DriverError),
     /// A file's transaction-mode directive conflicts with the run's mode.
-    #[error("cannot set txmode directive to \"{mode}\" in \"{file}\" when txmode \"all\" is set globally")]
+    #[error(
+        "cannot set txmode directive to \"{mode}\" in \"{file}\" when txmode \"all\" is set globally"
+    )]
     TxModeConflict {
         /// The directive's mode.
         mode: String,
@@ -40,7 +42,9 @@ pub enum EngineError {
     #[error("{0}")]
     History(String),
     /// The run was cancelled between statements; what ran before is recorded.
-    #[error("migration run cancelled before version \"{version}\"; applied files are recorded, run apply again to continue")]
+    #[error(
+        "migration run cancelled before version \"{version}\"; applied files are recorded, run apply again to continue"
+    )]
     Cancelled {
         /// The version that did not start (or did not finish, when its transaction rolled back).
         version: String,

@@ -13,11 +13,22 @@ use strata_migrate::{MigrationFile, Revision, RevisionType};
 use crate::EngineError;
 
 /// Checks applied revisions against the directory.
-pub fn check(files: &[MigrationFile], revisions: &[Revision], sum: &SumFile) -> Result<(), EngineError> {
-    let checkpoint = files.iter().rev().find(|f| f.is_checkpoint().unwrap_or(false)).map(|f| f.version());
+pub fn check(
+    files: &[MigrationFile],
+    revisions: &[Revision],
+    sum: &SumFile,
+) -> Result<(), EngineError> {
+    let checkpoint = files
+        .iter()
+        .rev()
+        .find(|f| f.is_checkpoint().unwrap_or(false))
+        .map(|f| f.version());
     let first_revision = revisions.iter().map(|r| r.version.as_str()).min();
     let last_revision = revisions.iter().map(|r| r.version.as_str()).max();
-    for r in revisions.iter().filter(|r| r.kind.has(RevisionType::EXECUTED)) {
+    for r in revisions
+        .iter()
+        .filter(|r| r.kind.has(RevisionType::EXECUTED))
+    {
         let present = files.iter().any(|f| f.version() == r.version);
         let before_checkpoint = checkpoint.is_some_and(|c| r.version.as_str() < c);
         if !present && !before_checkpoint {
@@ -25,7 +36,11 @@ pub fn check(files: &[MigrationFile], revisions: &[Revision], sum: &SumFile) -> 
                 "migration file for applied version \"{}\" ({}) was removed from the directory; restore it, or run \
                  'strata migrate set' to rewrite the revision history if the removal is deliberate",
                 r.version,
-                if r.description.is_empty() { "no description".to_owned() } else { r.description.clone() }
+                if r.description.is_empty() {
+                    "no description".to_owned()
+                } else {
+                    r.description.clone()
+                }
             )));
         }
     }
@@ -39,7 +54,9 @@ pub fn check(files: &[MigrationFile], revisions: &[Revision], sum: &SumFile) -> 
             None if first_revision.is_some_and(|first| f.version() < first) => {}
             // Inserted among applied files: every later hash shifted, so stop comparing.
             None if last_revision.is_some_and(|last| f.version() < last) => break,
-            Some(r) if r.kind.has(RevisionType::EXECUTED) && !r.is_partial() && !r.hash.is_empty() => {
+            Some(r)
+                if r.kind.has(RevisionType::EXECUTED) && !r.is_partial() && !r.hash.is_empty() =>
+            {
                 if sum.hash_of(f.name()).is_some_and(|h| h != r.hash) {
                     return Err(EngineError::History(format!(
                         "migration file {} was changed after it was applied (its hash in atlas_schema_revisions \

@@ -43,7 +43,9 @@ pub async fn set(
     let sum = sum::validate(dir)?;
     let mut drv = strata_driver::connect_with(url, &opts.connect).await?;
     let result = with_lock(&mut *drv, APPLY_LOCK, Duration::ZERO, async |drv| {
-        let loc = drv.revisions_location(opts.revisions_schema.as_deref()).await?;
+        let loc = drv
+            .revisions_location(opts.revisions_schema.as_deref())
+            .await?;
         drv.ensure_revisions_table(&loc).await?;
         let revisions = drv.read_revisions(&loc).await?;
         let stamp = RowStamp {
@@ -66,7 +68,11 @@ pub async fn set(
             target: p.target.clone(),
             set: p.upsert.len(),
             removed: p.delete.len(),
-            text: if p.is_noop() { String::new() } else { p.render(false) },
+            text: if p.is_noop() {
+                String::new()
+            } else {
+                p.render(false)
+            },
         })
     })
     .await;

@@ -45,7 +45,11 @@ pub struct StatusReport {
 }
 
 /// Reads the status of `dir` on the database at `url`.
-pub async fn status(dir: &MigrationDir, url: &str, opts: &StatusOptions) -> Result<StatusReport, EngineError> {
+pub async fn status(
+    dir: &MigrationDir,
+    url: &str,
+    opts: &StatusOptions,
+) -> Result<StatusReport, EngineError> {
     sum::validate(dir)?;
     let mut drv = strata_driver::connect_with(url, &opts.connect).await?;
     let result = read(&mut *drv, dir, opts).await;
@@ -60,9 +64,14 @@ async fn read(
     dir: &MigrationDir,
     opts: &StatusOptions,
 ) -> Result<StatusReport, EngineError> {
-    let loc = drv.revisions_location(opts.revisions_schema.as_deref()).await?;
-    let revisions =
-        if drv.revisions_table_exists(&loc).await? { drv.read_revisions(&loc).await? } else { Vec::new() };
+    let loc = drv
+        .revisions_location(opts.revisions_schema.as_deref())
+        .await?;
+    let revisions = if drv.revisions_table_exists(&loc).await? {
+        drv.read_revisions(&loc).await?
+    } else {
+        Vec::new()
+    };
     let dirty_reason = if revisions.is_empty() && !opts.allow_dirty && opts.baseline.is_none() {
         drv.check_clean(&loc).await?
     } else {
@@ -78,7 +87,8 @@ async fn read(
     let st = plan::status(dir.files(), &revisions, &popts, |f: &MigrationFile| {
         Ok::<_, EngineError>(scan::split(dialect, f.name(), f.text()?)?.len())
     })?;
-    let files = |v: &[&MigrationFile]| -> Vec<Value> { v.iter().map(|f| json!(FileRef::of(f))).collect() };
+    let files =
+        |v: &[&MigrationFile]| -> Vec<Value> { v.iter().map(|f| json!(FileRef::of(f))).collect() };
     let mut obj = serde_json::Map::new();
     obj.insert(
         "Env".into(),
@@ -98,7 +108,10 @@ async fn read(
     put("Available", Value::Array(files(&st.available)));
     put("OutOfOrder", Value::Array(files(&st.out_of_order)));
     put("Pending", Value::Array(files(&st.pending)));
-    put("Applied", Value::Array(st.applied.iter().map(|r| revision_json(r)).collect()));
+    put(
+        "Applied",
+        Value::Array(st.applied.iter().map(|r| revision_json(r)).collect()),
+    );
     put("Current", json!(st.current));
     put("Next", json!(st.next));
     put("Count", json!(st.count));

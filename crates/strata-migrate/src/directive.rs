@@ -1,6 +1,6 @@
 //! `atlas:*` directives.
 //!
-//! Atlas recognises directives with the pattern `^([ -~]*)atlas:(\w+)(?: +(.+))*` matched against one string and
+//! Atlas recognises directives with the pattern `^([ -~]*)atlas:(\w+)(?: +([ -~]*))*` matched against one string and
 //! anchored at its start: a printable-ASCII prefix, the name, and the argument text. Where the string comes from
 //! decides which directives count:
 //!
@@ -35,17 +35,24 @@ fn is_word(b: u8) -> bool {
 /// Matches Atlas's directive pattern against `s` (only its first line can match).
 ///
 /// Mirrors the regular expression's leftmost-first, greedy semantics: the prefix extends to the *last*
-/// `atlas:<word>` reachable through printable ASCII; the argument is the rest of the line after the spaces
-/// (a lone trailing space survives when the line ends in two or more spaces, as the pattern backtracks).
+/// `atlas:<word>` reachable through printable ASCII; the argument is the printable run after the spaces that
+/// follow the name (so it stops before the `\r` of a CRLF line).
 pub fn match_directive(s: &str) -> Option<Directive<'_>> {
-    let bytes = s.as_bytes();
+    match_directive_bytes(s.as_bytes())
+}
+
+/// [`match_directive`] on raw bytes (file content before decoding, or a scanner's view of it). Everything the
+/// pattern matches is printable ASCII, so the parts are always valid text.
+pub fn match_directive_bytes(bytes: &[u8]) -> Option<Directive<'_>> {
     let printable_end = bytes
         .iter()
         .position(|b| !(b' '..=b'~').contains(b))
         .unwrap_or(bytes.len());
+    // Everything up to `printable_end` is ASCII, hence valid UTF-8.
+    let s = std::str::from_utf8(&bytes[..printable_end]).ok()?;
     let mut start = None;
     let mut from = 0;
-    while let Some(i) = s[from..printable_end].find("atlas:") {
+    while let Some(i) = s[from..].find("atlas:") {
         let at = from + i;
         if bytes.get(at + 6).copied().is_some_and(is_word) {
             start = Some(at);
@@ -59,18 +66,10 @@ pub fn match_directive(s: &str) -> Option<Directive<'_>> {
             .iter()
             .take_while(|b| is_word(**b))
             .count();
-    let line_end = s[name_end..].find('\n').map_or(s.len(), |i| name_end + i);
-    let rest = &s[name_end..line_end];
+    // `s` ends where printable ASCII ends, so the argument is simply what follows the spaces.
+    let rest = &s[name_end..];
     let spaces = rest.bytes().take_while(|b| *b == b' ').count();
-    let arg = if spaces == 0 {
-        ""
-    } else if spaces < rest.len() {
-        &rest[spaces..]
-    } else if spaces >= 2 {
-        &rest[spaces - 1..]
-    } else {
-        ""
-    };
+    let arg = if spaces == 0 { "" } else { &rest[spaces..] };
     Some(Directive {
         prefix: &s[..at],
         name: &s[name_start..name_end],
@@ -131,12 +130,7 @@ pub struct Directives {
 /// Whether the first line of `content` carries `atlas:sum ignore` (any prefix). Works on raw bytes, as the
 /// checksum is computed before anything is decoded.
 pub fn is_sum_ignored(content: &[u8]) -> bool {
-    let first = content.split(|b| *b == b'\n').next().unwrap_or_default();
-    // The directive and its prefix are ASCII; a first line that is not UTF-8 cannot match.
-    std::str::from_utf8(first)
-        .ok()
-        .and_then(match_directive)
-        .is_some_and(|d| d.name == "sum" && d.arg == "ignore")
+    match_directive_bytes(content).is_some_and(|d| d.name == "sum" && d.arg == "ignore")
 }
 
 /// The `-- atlas:delimiter` argument on the first line, escapes (`\n`, `\r`, `\t`) decoded.
@@ -330,13 +324,21 @@ mod tests {
         // greedy prefix: the last atlas:<word> wins
         let d = match_directive("# atlas:x atlas:txmode none").unwrap();
         assert_eq!((d.name, d.arg), ("txmode", "none"));
-        // the argument keeps a trailing carriage return, exactly like Go's `.`
+        // the argument is printable ASCII only: it stops before a carriage return or a tab
         assert_eq!(
             match_directive("-- atlas:sum ignore\r\n").unwrap().arg,
-            "ignore\r"
+            "ignore"
         );
-        // backtracking corner cases of ` +(.+)`
-        assert_eq!(match_directive("atlas:sum   ").unwrap().arg, " ");
+        // spaces only: the printable run after them is empty
+        assert_eq!(match_directive("atlas:sum   ").unwrap().arg, "");
+        assert_eq!(
+            match_directive("atlas:sum ignore  ").unwrap().arg,
+            "ignore  "
+        );
+        assert_eq!(
+            match_directive("-- atlas:nolint a b\tc").unwrap().arg,
+            "a b"
+        );
         assert_eq!(match_directive("atlas:sum ").unwrap().arg, "");
         assert_eq!(match_directive("atlas:sum-x").unwrap().name, "sum");
         // non-printable prefix or no word after the colon
@@ -349,7 +351,7 @@ mod tests {
     fn sum_ignore_is_exact() {
         assert!(is_sum_ignored(b"-- atlas:sum ignore\nSELECT 1;"));
         assert!(is_sum_ignored(b"/* atlas:sum ignore"));
-        assert!(!is_sum_ignored(b"-- atlas:sum ignore\r\nSELECT 1;"));
+        assert!(is_sum_ignored(b"-- atlas:sum ignore\r\nSELECT 1;"));
         assert!(!is_sum_ignored(b"-- atlas:sum ignored\n"));
         assert!(!is_sum_ignored(b"SELECT 1;\n-- atlas:sum ignore\n"));
     }

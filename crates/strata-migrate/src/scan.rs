@@ -797,26 +797,9 @@ fn match_dollar(s: &[u8]) -> Option<usize> {
 /// escaped. Atlas matches `^([ -~]*)atlas:(\w+)(?: +([ -~]*))*` and requires the prefix to be
 /// exactly `-- `: the prefix is greedy, so a later `atlas:<word>` on the line wins.
 fn delimiter_directive(s: &[u8]) -> Option<&[u8]> {
-    let run = s
-        .iter()
-        .position(|b| !(b' '..=b'~').contains(b))
-        .unwrap_or(s.len());
-    let line = &s[..run];
-    let is_word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
-    let name_at = (0..run)
-        .rev()
-        .find(|&k| line[k..].starts_with(b"atlas:") && line.get(k + 6).is_some_and(is_word))?
-        + 6;
-    if name_at != 9 || !line.starts_with(b"-- ") {
-        return None;
-    }
-    let name_end = name_at + line[name_at..].iter().take_while(|b| is_word(b)).count();
-    if &line[name_at..name_end] != b"delimiter" {
-        return None;
-    }
-    let rest = &line[name_end..];
-    let spaces = rest.iter().take_while(|&&b| b == b' ').count();
-    Some(&rest[spaces..])
+    crate::directive::match_directive_bytes(s)
+        .filter(|d| d.name == "delimiter" && d.prefix == "-- ")
+        .map(|d| d.arg.as_bytes())
 }
 
 /// Line and column of increasing offsets, counted incrementally.
