@@ -1,7 +1,10 @@
 //! Command-line definitions.
 
+use std::time::Duration;
+
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
+use strata_engine::{ExecOrder, TxMode};
 
 /// Strata: Atlas-compatible versioned migrations, a self-hosted registry and a Kubernetes operator.
 #[derive(Debug, Parser)]
@@ -21,7 +24,7 @@ pub struct Cli {
 pub enum Command {
     /// Work with versioned migration directories.
     #[command(subcommand)]
-    Migrate(Migrate),
+    Migrate(Box<Migrate>),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completion {
         /// The shell to generate completions for.
@@ -31,6 +34,61 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum Migrate {
+    /// Apply pending migration files to the database, each exactly once, under the migration lock.
+    Apply {
+        /// Apply at most this many pending files (default: all).
+        amount: Option<String>,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        dir: DirArgs,
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// Apply pending files up to and including this version.
+        #[arg(long, value_name = "VERSION", conflicts_with = "amount")]
+        to_version: Option<String>,
+        /// Transaction mode: `file` (one per file), `all` (one for the whole run) or `none`.
+        #[arg(long, env = "STRATA_TX_MODE", default_value = "file", value_parser = parse_tx_mode)]
+        tx_mode: TxMode,
+        /// How long to wait for the migration lock (`atlas_migrate_execute`) held by another run, e.g. 10s, 1m.
+        /// This is not a database timeout; see --statement-timeout and --ddl-lock-timeout.
+        #[arg(long, default_value = "10s", value_parser = parse_duration)]
+        lock_timeout: Duration,
+        /// Database-side limit for each statement (PostgreSQL statement_timeout, MariaDB max_statement_time).
+        #[arg(long, value_parser = parse_duration)]
+        statement_timeout: Option<Duration>,
+        /// Database-side limit on waiting for table locks held by other sessions (PostgreSQL lock_timeout,
+        /// MariaDB lock_wait_timeout, SQLite busy_timeout).
+        #[arg(long, value_parser = parse_duration)]
+        ddl_lock_timeout: Option<Duration>,
+        /// Print the statements that would run; write nothing (no revisions table, no baseline row).
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// Show which migration files are applied and which are pending.
+    Status {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        dir: DirArgs,
+        #[command(flatten)]
+        plan: PlanArgs,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// Rewrite the revision history so the database counts as being at VERSION (without running anything).
+    Set {
+        /// The version the database is at; default: the last file (when revisions exist).
+        version: Option<String>,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        dir: DirArgs,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// Recompute atlas.sum from the migration files and write it.
     Hash {
         #[command(flatten)]
@@ -74,9 +132,32 @@ pub struct DirArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Database URL: postgres://, mysql://, maria://, sqlite://path (never printed with its password).
+    #[arg(short = 'u', long, env = "STRATA_URL", hide_env_values = true)]
+    pub url: String,
+    /// Schema of the atlas_schema_revisions table (default: the URL's schema, else atlas_schema_revisions).
+    #[arg(long, env = "STRATA_REVISIONS_SCHEMA")]
+    pub revisions_schema: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// On a database without revisions, record this version as applied (baseline) and start after it.
+    #[arg(long, value_name = "VERSION")]
+    pub baseline: Option<String>,
+    /// Allow a first run on a database that already holds objects.
+    #[arg(long, conflicts_with = "baseline")]
+    pub allow_dirty: bool,
+    /// How to treat files added before applied ones: `linear` (error), `linear-skip` (ignore) or `non-linear` (run).
+    #[arg(long, default_value = "linear", value_parser = parse_exec_order)]
+    pub exec_order: ExecOrder,
+}
+
+#[derive(Debug, Args)]
 pub struct FormatArgs {
     /// Output format: `text` or `json` (Atlas's `{{ json . }}` template is accepted as `json`).
-    #[arg(long, env = "STRATA_FORMAT", default_value = "text", value_parser = parse_format)]
+    #[arg(long, alias = "log", env = "STRATA_FORMAT", default_value = "text", value_parser = parse_format)]
     pub format: Format,
 }
 
@@ -93,6 +174,19 @@ fn parse_format(s: &str) -> Result<Format, String> {
         "json" | "{{json.}}" => Ok(Format::Json),
         _ => Err(format!("unknown format {s:?}: use `text` or `json`")),
     }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    strata_engine::godur::parse(s)
+}
+
+fn parse_tx_mode(s: &str) -> Result<TxMode, String> {
+    s.parse()
+}
+
+fn parse_exec_order(s: &str) -> Result<ExecOrder, String> {
+    s.parse()
+        .map_err(|e: strata_engine::PlanError| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -2,6 +2,7 @@
 //! library crates.
 
 mod cli;
+mod db;
 mod migrate;
 mod output;
 
@@ -21,7 +22,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match args.command {
-        cli::Command::Migrate(m) => migrate::run(m, &invoked_as),
+        cli::Command::Migrate(m) => migrate::run(*m, &invoked_as),
         cli::Command::Completion { shell } => {
             cli::print_completions(shell);
             Ok(())

@@ -34,6 +34,9 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
             edit,
             format,
         } => new(&dir, name.as_deref(), edit, format.format, invoked_as),
+        db @ (Migrate::Apply { .. } | Migrate::Status { .. } | Migrate::Set { .. }) => {
+            crate::db::run(db, invoked_as)
+        }
     }
 }
 

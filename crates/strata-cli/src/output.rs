@@ -22,8 +22,13 @@ pub enum CliError {
         context: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Engine(Box<strata_engine::EngineError>),
     #[error("{0}")]
     Message(String),
+    /// The failure was already reported on stdout (JSON output); exit 1 without an `Error:` line.
+    #[error("")]
+    Silent,
 }
 
 fn short_sum_error(e: &SumError) -> String {
@@ -84,6 +89,9 @@ pub fn report(e: &CliError) -> ExitCode {
         && source.kind() == std::io::ErrorKind::BrokenPipe
     {
         return ExitCode::SUCCESS;
+    }
+    if matches!(e, CliError::Silent) {
+        return ExitCode::from(1);
     }
     let mut stderr = anstream::stderr().lock();
     let _ = writeln!(stderr, "\x1b[1;31mError:\x1b[0m {e}");

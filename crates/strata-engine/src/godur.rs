@@ -41,9 +41,66 @@ fn fraction(value: u128, unit: u128) -> String {
     format!("{whole}.{}", digits.trim_end_matches('0'))
 }
 
+/// Parses a Go-style duration (`10s`, `1m30s`, `500ms`, `1.5h`, `250µs`/`250us`, `0`), as Atlas's flags take them.
+pub fn parse(s: &str) -> Result<Duration, String> {
+    let bad =
+        || format!("invalid duration {s:?}: use a number with a unit, e.g. 10s, 1m30s, 500ms");
+    let t = s.trim();
+    if t == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if t.is_empty() {
+        return Err(bad());
+    }
+    let mut rest = t;
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_len == 0 {
+            return Err(bad());
+        }
+        let value: f64 = rest[..num_len].parse().map_err(|_| bad())?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let nanos_per = match &rest[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return Err(bad()),
+        };
+        rest = &rest[unit_len..];
+        total += value * nanos_per;
+    }
+    if !total.is_finite() || total > u64::MAX as f64 {
+        return Err(bad());
+    }
+    Ok(Duration::from_nanos(total.round() as u64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_go_durations() {
+        let ok = |s: &str| parse(s).unwrap();
+        assert_eq!(ok("10s"), Duration::from_secs(10));
+        assert_eq!(ok("1m30s"), Duration::from_secs(90));
+        assert_eq!(ok("500ms"), Duration::from_millis(500));
+        assert_eq!(ok("1.5h"), Duration::from_secs(5400));
+        assert_eq!(ok("250us"), Duration::from_micros(250));
+        assert_eq!(ok("0"), Duration::ZERO);
+        for bad in ["", "10", "s", "10x", "1..5s", "-1s"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn matches_go() {

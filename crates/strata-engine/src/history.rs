@@ -55,16 +55,17 @@ pub fn check(
             // Inserted among applied files: every later hash shifted, so stop comparing.
             None if last_revision.is_some_and(|last| f.version() < last) => break,
             Some(r)
-                if r.kind.has(RevisionType::EXECUTED) && !r.is_partial() && !r.hash.is_empty() =>
+                if r.kind.has(RevisionType::EXECUTED)
+                    && !r.is_partial()
+                    && !r.hash.is_empty()
+                    && sum.hash_of(f.name()).is_some_and(|h| h != r.hash) =>
             {
-                if sum.hash_of(f.name()).is_some_and(|h| h != r.hash) {
-                    return Err(EngineError::History(format!(
-                        "migration file {} was changed after it was applied (its hash in atlas_schema_revisions \
-                         differs from atlas.sum); restore the applied content and put the change in a new migration \
-                         ('strata migrate new')",
-                        f.name()
-                    )));
-                }
+                return Err(EngineError::History(format!(
+                    "migration file {} was changed after it was applied (its hash in atlas_schema_revisions \
+                     differs from atlas.sum); restore the applied content and put the change in a new migration \
+                     ('strata migrate new')",
+                    f.name()
+                )));
             }
             _ => {}
         }

@@ -23,7 +23,7 @@ pub use status::{StatusOptions, StatusReport, status};
 pub use strata_driver::{ConnectOptions, redact};
 pub use strata_migrate::MigrationDir;
 pub use strata_migrate::directive::TxMode;
-pub use strata_migrate::plan::{ExecOrder, Limit};
+pub use strata_migrate::plan::{ExecOrder, Limit, PlanError};
 
 use strata_driver::Driver;
 use strata_migrate::Dialect;
