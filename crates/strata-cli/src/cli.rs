@@ -81,7 +81,8 @@ pub enum Migrate {
     /// Rewrite the revision history so the database counts as being at VERSION (without running anything).
     Set {
         /// The version the database is at; default: the last file (when revisions exist).
-        version: Option<String>,
+        #[arg(value_name = "VERSION")]
+        to: Option<String>,
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]

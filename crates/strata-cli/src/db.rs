@@ -84,7 +84,7 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
             format,
         } => status(&dir, &target, &plan, format.format, invoked_as),
         Migrate::Set {
-            version,
+            to,
             target,
             dir,
             format,
@@ -95,12 +95,7 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
                 ..SetOptions::default()
             };
             let report = runtime()?
-                .block_on(strata_engine::set(
-                    &d,
-                    &target.url,
-                    version.as_deref(),
-                    &opts,
-                ))
+                .block_on(strata_engine::set(&d, &target.url, to.as_deref(), &opts))
                 .map_err(|e| engine_error(e, format.format, invoked_as))?;
             match format.format {
                 Format::Text => output::out(&report.text),

@@ -1,0 +1,289 @@
+//! Black-box tests of `migrate apply / status / set` against real databases (SQLite files here; PostgreSQL and
+//! MariaDB where the flow differs).
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+/// A temp dir with `m/` (migrations + atlas.sum) and its own TMPDIR, so SQLite lock files never collide.
+struct Fixture {
+    dir: TempDir,
+}
+
+impl Fixture {
+    fn new(files: &[(&str, &str)]) -> Self {
+        let dir = TempDir::new().unwrap();
+        std::fs::create_dir(dir.path().join("m")).unwrap();
+        std::fs::create_dir(dir.path().join("tmp")).unwrap();
+        let f = Self { dir };
+        for (name, body) in files {
+            f.write(name, body);
+        }
+        f.hash();
+        f
+    }
+
+    fn write(&self, name: &str, body: &str) {
+        std::fs::write(self.dir.path().join("m").join(name), body).unwrap();
+    }
+
+    fn dir_url(&self) -> String {
+        format!("file://{}", self.dir.path().join("m").display())
+    }
+
+    fn sqlite_url(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("app.db").display())
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("strata").unwrap();
+        c.env("TMPDIR", self.dir.path().join("tmp"));
+        for v in [
+            "STRATA_DIR",
+            "STRATA_URL",
+            "STRATA_FORMAT",
+            "STRATA_TX_MODE",
+            "STRATA_REVISIONS_SCHEMA",
+        ] {
+            c.env_remove(v);
+        }
+        c
+    }
+
+    fn hash(&self) {
+        self.cmd()
+            .args(["migrate", "hash", "--dir", &self.dir_url()])
+            .assert()
+            .success();
+    }
+
+    fn migrate(&self, args: &[&str], url: &str) -> assert_cmd::assert::Assert {
+        let dir = self.dir_url();
+        let mut all = vec!["migrate"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--dir", &dir, "--url", url]);
+        self.cmd().args(&all).assert()
+    }
+}
+
+const USERS: (&str, &str) = ("1_users.sql", "CREATE TABLE users (id int PRIMARY KEY);\n");
+const POSTS: (&str, &str) = (
+    "2_posts.sql",
+    "CREATE TABLE posts (id int);\nCREATE INDEX posts_id ON posts (id);\n",
+);
+
+#[test]
+fn apply_then_status_then_nothing_pending_on_sqlite() {
+    let f = Fixture::new(&[USERS, POSTS]);
+    let url = f.sqlite_url();
+    f.migrate(&["status"], &url).success().stdout(
+        "Migration Status: PENDING\n  -- Current Version: No migration applied yet\n  -- Next Version:    1\n  \
+         -- Executed Files:  0\n  -- Pending Files:   2\n",
+    );
+    f.migrate(&["apply"], &url).success().stdout(
+        predicate::str::starts_with(
+            "Migrating to version 2 (2 migrations in total):\n\n  -- migrating version 1\n",
+        )
+        .and(predicate::str::contains(
+            "    -> CREATE INDEX posts_id ON posts (id);\n",
+        ))
+        .and(predicate::str::ends_with(
+            "  -- 2 migrations\n  -- 3 sql statements\n",
+        )),
+    );
+    f.migrate(&["status"], &url).success().stdout(
+        "Migration Status: OK\n  -- Current Version: 2\n  -- Next Version:    Already at latest version\n  \
+         -- Executed Files:  2\n  -- Pending Files:   0\n",
+    );
+    f.migrate(&["apply"], &url)
+        .success()
+        .stdout("No migration files to execute\n");
+}
+
+#[test]
+fn amount_and_to_version_limit_the_run() {
+    let f = Fixture::new(&[USERS, POSTS, ("3_c.sql", "CREATE TABLE c (id int);\n")]);
+    let url = f.sqlite_url();
+    f.migrate(&["apply", "1"], &url)
+        .success()
+        .stdout(predicate::str::contains(
+            "Migrating to version 1 (1 migrations in total)",
+        ));
+    f.migrate(&["apply", "--to-version", "2"], &url)
+        .success()
+        .stdout(predicate::str::contains(
+            "Migrating to version 2 from 1 (1 migrations in total)",
+        ));
+    f.migrate(&["apply", "0"], &url)
+        .code(1)
+        .stderr(predicate::str::contains("cannot apply '0' migration files"));
+    f.migrate(&["apply", "x"], &url)
+        .code(1)
+        .stderr(predicate::str::contains("invalid amount argument \"x\""));
+}
+
+#[test]
+fn json_output_is_atlas_shaped_and_stays_parseable_on_failure() {
+    let f = Fixture::new(&[USERS]);
+    let url = f.sqlite_url();
+    let out = f
+        .migrate(&["apply", "--format", "{{ json . }}"], &url)
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["Driver"], "sqlite3");
+    assert_eq!(v["Target"], "1");
+    assert_eq!(
+        v["Applied"][0]["Applied"][0],
+        "CREATE TABLE users (id int PRIMARY KEY);"
+    );
+    assert_eq!(
+        v["Message"],
+        "Migrated to version 1 from  (1 migrations in total)"
+    );
+
+    f.write(
+        "2_bad.sql",
+        "CREATE TABLE ok1 (id int);\nCREATE TABLE users (id int);\n",
+    );
+    f.hash();
+    let out = f
+        .migrate(&["apply", "--format", "json"], &url)
+        .code(1)
+        .stderr("");
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(
+        v["Error"].as_str().unwrap().contains("2_bad.sql:2:1"),
+        "{v}"
+    );
+    assert_eq!(
+        v["Applied"][0]["Error"]["Stmt"],
+        "CREATE TABLE users (id int);"
+    );
+    assert!(v.get("Message").is_none());
+}
+
+#[test]
+fn sql_error_names_file_line_and_statement_and_rolls_back_the_file() {
+    let f = Fixture::new(&[
+        USERS,
+        (
+            "2_bad.sql",
+            "CREATE TABLE t2 (id int);\n\nINSERT INTO nope VALUES (1);\n",
+        ),
+    ]);
+    let url = f.sqlite_url();
+    f.migrate(&["apply"], &url)
+        .code(1)
+        .stdout(
+            predicate::str::contains("    -> INSERT INTO nope VALUES (1);\n    ")
+                .and(predicate::str::contains("1 migration ok, 1 with errors")),
+        )
+        .stderr(
+            predicate::str::contains(
+                "executing statement \"INSERT INTO nope VALUES (1);\" from version \"2\"",
+            )
+            .and(predicate::str::contains("no such table: nope"))
+            .and(predicate::str::contains("[at 2_bad.sql:3:1]")),
+        );
+    // the failed file left nothing behind: status says version 1, 1 pending, no partial state
+    f.migrate(&["status"], &url).success().stdout(
+        predicate::str::contains("Current Version: 1\n")
+            .and(predicate::str::contains("Pending Files:   1\n")),
+    );
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let f = Fixture::new(&[USERS]);
+    let url = f.sqlite_url();
+    f.migrate(&["apply", "--dry-run"], &url)
+        .success()
+        .stdout(predicate::str::contains("-> CREATE TABLE users"));
+    f.migrate(&["status"], &url)
+        .success()
+        .stdout(predicate::str::contains("No migration applied yet"));
+    f.migrate(&["apply"], &url)
+        .success()
+        .stdout(predicate::str::contains("1 migration\n"));
+}
+
+#[test]
+fn set_rewrites_history() {
+    let f = Fixture::new(&[USERS, POSTS]);
+    let url = f.sqlite_url();
+    f.migrate(&["apply", "1"], &url).success();
+    f.migrate(&["set", "2"], &url)
+        .success()
+        .stdout("Current version is 2 (1 set):\n\n  + 2 (posts)\n\n");
+    f.migrate(&["apply"], &url)
+        .success()
+        .stdout("No migration files to execute\n");
+    f.migrate(&["set", "1"], &url)
+        .success()
+        .stdout(predicate::str::contains("  - 2 (posts)"));
+}
+
+#[test]
+fn checksum_failure_stops_apply_before_connecting() {
+    let f = Fixture::new(&[USERS]);
+    f.write("2_new.sql", "SELECT 1;\n");
+    f.migrate(&["apply"], &f.sqlite_url())
+        .code(1)
+        .stdout(predicate::str::contains("L3: 2_new.sql was added"))
+        .stderr("Error: checksum mismatch\n");
+    assert!(!f.dir.path().join("app.db").exists());
+}
+
+#[test]
+fn bad_urls_are_clear_and_never_print_passwords() {
+    let f = Fixture::new(&[USERS]);
+    f.migrate(&["apply"], "oracle://u:pw@h/db")
+        .code(1)
+        .stderr(predicate::str::contains("oracle"));
+    f.migrate(&["apply"], "postgres://u:s3cr3t-pw@[::1")
+        .code(1)
+        .stderr(predicate::str::contains("s3cr3t-pw").not());
+    // nothing listens on port 1: a connect error that names the redacted URL
+    for url in [
+        "postgres://alice:s3cr3t-pw@127.0.0.1:1/app?sslmode=disable",
+        "mysql://alice:s3cr3t-pw@127.0.0.1:1/app",
+    ] {
+        f.migrate(&["apply", "--lock-timeout", "1s"], url)
+            .code(1)
+            .stderr(
+                predicate::str::contains("s3cr3t-pw")
+                    .not()
+                    .and(predicate::str::contains("127.0.0.1:1")),
+            )
+            .stdout(predicate::str::contains("s3cr3t-pw").not());
+    }
+}
+
+#[test]
+fn apply_and_status_on_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(strata_driver::testing::postgres()) else {
+        return;
+    };
+    let f = Fixture::new(&[
+        USERS,
+        (
+            "2_idx.sql",
+            "-- atlas:txmode none\n\nCREATE TABLE big (id int);\nCREATE INDEX CONCURRENTLY big_a ON big (id);\nCREATE INDEX CONCURRENTLY big_b ON big (id);\n",
+        ),
+    ]);
+    f.migrate(&["apply"], &db.url)
+        .success()
+        .stdout(predicate::str::contains(
+            "-- 2 migrations\n  -- 4 sql statements\n",
+        ));
+    let out = f
+        .migrate(&["status", "--format", "json"], &db.url)
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["Status"], "OK");
+    assert_eq!(v["Env"]["Driver"], "postgres");
+    assert_eq!(v["Applied"][1]["Type"], "applied");
+    assert_eq!(v["Applied"][1]["Applied"], 3);
+    drop(db);
+}
