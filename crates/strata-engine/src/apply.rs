@@ -152,7 +152,7 @@ pub(crate) async fn with_lock<T>(
     timeout: Duration,
     f: impl AsyncFnOnce(&mut dyn Driver) -> Result<T, EngineError>,
 ) -> Result<T, EngineError> {
-    drv.lock(name, timeout).await?;
+    drv.lock(name, timeout).await.map_err(EngineError::Lock)?;
     let result = f(&mut *drv).await;
     if drv.in_transaction() {
         let _ = drv.rollback().await;

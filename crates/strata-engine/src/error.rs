@@ -28,6 +28,9 @@ pub enum EngineError {
     /// The database refused or is unreachable.
     #[error(transparent)]
     Driver(#[from] DriverError),
+    /// The migration lock could not be taken (another run holds it past `--lock-timeout`).
+    #[error("acquiring database lock: {0}")]
+    Lock(DriverError),
     /// A file's transaction-mode directive conflicts with the run's mode.
     #[error(
         "cannot set txmode directive to \"{mode}\" in \"{file}\" when txmode \"all\" is set globally"
