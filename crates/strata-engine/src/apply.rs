@@ -74,7 +74,8 @@ impl Default for ApplyOptions {
     }
 }
 
-/// Asks a running apply to stop at the next statement boundary. Clones share the flag.
+/// Asks a running apply to stop before its next file (a file in progress finishes, so no file is left half
+/// done by a cancellation). Clones share the flag.
 #[derive(Debug, Clone, Default)]
 pub struct Cancel(Arc<AtomicBool>);
 
@@ -275,7 +276,10 @@ async fn run(
                     .error
                     .as_ref()
                     .expect("a failed file carries its error");
-                let stmt = stmt_position(p, &e.stmt);
+                // The failing statement is the last one the file ran.
+                let stmt = p
+                    .stmts
+                    .get((applied.skipped + applied.applied.len()).saturating_sub(1));
                 report.error = format!(
                     "sql/migrate: executing statement {} from version {}: {} [at {}:{}]",
                     plan::go_quote(&e.stmt),
@@ -296,10 +300,6 @@ async fn run(
     report.end = Timestamp::now();
     report.finish();
     Ok(report)
-}
-
-fn stmt_position<'a>(p: &'a Prepared<'_>, text: &str) -> Option<&'a Stmt> {
-    p.stmts.iter().find(|s| s.text == text)
 }
 
 /// Scans every pending file before anything runs, so a scanning or directive error in a later file never leaves
