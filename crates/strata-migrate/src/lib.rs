@@ -12,6 +12,7 @@ pub mod dir;
 pub mod directive;
 mod error;
 pub mod plan;
+pub mod quote;
 pub mod revision;
 pub mod scan;
 pub mod sum;

@@ -35,6 +35,7 @@
 //! Errors carry the position Atlas reports: line, then the byte offset within that line of the
 //! byte after the offending character (for ASCII text, the 1-based column of that character).
 
+use crate::quote::{go_quote, go_quote_char};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -857,65 +858,6 @@ fn error_at(file: &str, src: &[u8], at: Option<usize>, message: String) -> ScanE
         column,
         message,
     }
-}
-
-/// A character as Go's `%q` prints it.
-fn go_quote_char(c: char) -> String {
-    match c {
-        '\'' => r"'\''".to_owned(),
-        c => format!("'{c}'"),
-    }
-}
-
-/// A string as Go's `%q` prints it (`strconv.Quote`). Printability follows Rust's notion of
-/// control and whitespace characters plus the common format characters, close to Go's
-/// `unicode.IsPrint` for anything a file name holds.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if is_go_printable(c) => out.push(c),
-            c if u32::from(c) < 0x80 => out.push_str(&format!("\\x{:02x}", u32::from(c))),
-            c if u32::from(c) < 0x10000 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push_str(&format!("\\U{:08x}", u32::from(c))),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn is_go_printable(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    let format_or_private = matches!(
-        u32::from(c),
-        0xad | 0x600..=0x605
-            | 0x61c
-            | 0x6dd
-            | 0x70f
-            | 0x180e
-            | 0x200b..=0x200f
-            | 0x202a..=0x202e
-            | 0x2060..=0x206f
-            | 0xe000..=0xf8ff
-            | 0xfeff
-            | 0xfff9..=0xfffb
-            | 0xfffe..=0xffff
-            | 0xe0001..=0xe007f
-            | 0xf0000..
-    );
-    !(c.is_control() || c.is_whitespace() || format_or_private)
 }
 
 #[cfg(test)]

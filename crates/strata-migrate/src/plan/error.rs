@@ -2,8 +2,8 @@
 
 use thiserror::Error;
 
-use super::text::go_quote;
 use crate::error::DirError;
+use crate::quote::go_quote;
 
 /// Where Atlas's non-linear error sends the user.
 pub const NON_LINEAR_HELP_URL: &str = "https://atlasgo.io/versioned/apply#non-linear-error";

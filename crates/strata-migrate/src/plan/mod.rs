@@ -23,6 +23,7 @@ mod set;
 mod status;
 mod text;
 
+pub use crate::quote::go_quote;
 pub use error::{NON_LINEAR_HELP_URL, PlanError};
 pub use order::ExecOrder;
 pub use partial::{PARTIAL_HASH_PREFIX, check_resume, statement_sums, stored_partial_hash};
@@ -32,7 +33,6 @@ pub use pending::{
 };
 pub use set::{SetChange, SetOp, SetPlan, set};
 pub use status::{ALREADY_AT_LATEST_VERSION, NO_MIGRATION_APPLIED_YET, Status, StatusWord, status};
-pub use text::go_quote;
 
 use crate::dir::MigrationFile;
 use crate::revision::{CLOUD_IDENTIFIER_VERSION, Revision, RevisionType};
