@@ -195,13 +195,18 @@ impl LockFile {
         }
         let expiry = now_unix_nanos() + lease.as_nanos() as i128;
         let text = expiry.to_string();
+        // Order matters for a holder killed half-way: an empty lock file is free, and an unexpired expiry is only
+        // recognised as a dead Strata holder's when the owner record holds the same text. So empty the file, write
+        // the owner record, and only then the expiry: every intermediate state is free for the next run. (Writing
+        // the expiry first left, for a kill before the owner record, a lock that looked like Atlas's and blocked
+        // until the lease ran out.)
         file.set_len(0).map_err(|e| io_err(path, "truncating", e))?;
+        std::fs::write(&owner, &text).map_err(|e| io_err(&owner, "writing", e))?;
         file.seek(SeekFrom::Start(0))
             .map_err(|e| io_err(path, "writing", e))?;
         file.write_all(text.as_bytes())
             .map_err(|e| io_err(path, "writing", e))?;
         file.flush().map_err(|e| io_err(path, "writing", e))?;
-        std::fs::write(&owner, &text).map_err(|e| io_err(&owner, "writing", e))?;
         Ok(Ok(LockFile {
             path: path.to_path_buf(),
             owner_path: owner,
@@ -218,6 +223,9 @@ impl LockFile {
         let Some(file) = self.file.take() else {
             return Ok(());
         };
+        // Empty the file first (free), so a kill before the removals below leaves nothing that blocks: removing
+        // the owner record first would leave, for a moment, an unexpired expiry without its owner record.
+        let _ = file.set_len(0);
         let _ = std::fs::remove_file(&self.owner_path);
         let res = match std::fs::remove_file(&self.path) {
             Ok(()) => Ok(()),
@@ -326,6 +334,17 @@ mod tests {
             .ok()
             .unwrap();
         drop(l);
+
+        // A holder killed while taking or releasing the lock leaves an empty file, with or without an owner
+        // record: free.
+        std::fs::write(&path, "").unwrap();
+        std::fs::write(owner_path(&path), future.to_string()).unwrap();
+        let l = LockFile::try_acquire(&path, Duration::from_secs(5))
+            .unwrap()
+            .ok()
+            .unwrap();
+        drop(l);
+        assert!(!path.exists() && !owner_path(&path).exists());
 
         std::fs::write(&path, "garbage").unwrap();
         assert!(matches!(
