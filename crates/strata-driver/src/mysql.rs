@@ -26,6 +26,9 @@ pub struct MysqlDriver {
     mariadb: bool,
     locks: HashSet<String>,
     in_tx: bool,
+    /// The last statement run in a transaction committed it implicitly (DDL): the next revision write commits
+    /// at once, so the statement's progress is as durable as its effect.
+    committed_implicitly: bool,
 }
 
 impl std::fmt::Debug for MysqlDriver {
@@ -205,6 +208,7 @@ impl MysqlDriver {
             version,
             locks: HashSet::new(),
             in_tx: false,
+            committed_implicitly: false,
         })
     }
 
@@ -484,6 +488,12 @@ impl Driver for MysqlDriver {
             .execute(&mut self.conn)
             .await
             .map_err(DriverError::sql)?;
+        if std::mem::take(&mut self.committed_implicitly) && self.in_tx {
+            // The statement before this write committed on its own (DDL), so nothing but this row is pending:
+            // commit it now rather than with the statements that follow (autocommit stays off; the transaction
+            // goes on with the next statement).
+            self.raw("COMMIT").await?;
+        }
         Ok(())
     }
 
@@ -550,8 +560,14 @@ impl Driver for MysqlDriver {
                 "a transaction is already open on this session".into(),
             ));
         }
-        self.raw("START TRANSACTION").await?;
+        // Not `START TRANSACTION`: a DDL statement commits implicitly, and after that commit a transaction opened
+        // with `START TRANSACTION` is over, so the statements that follow each autocommit — apart from the progress
+        // row written after them, which a crash in between loses, and the next run executes them again. With
+        // autocommit off, the next statement opens a new transaction, so every statement after a DDL commits
+        // together with its progress row (at the next DDL or at `commit`), or not at all.
+        self.raw("SET autocommit = 0").await?;
         self.in_tx = true;
+        self.committed_implicitly = false;
         Ok(())
     }
 
@@ -562,7 +578,9 @@ impl Driver for MysqlDriver {
             ));
         }
         self.in_tx = false;
-        self.raw("COMMIT").await
+        self.committed_implicitly = false;
+        self.raw("COMMIT").await?;
+        self.raw("SET autocommit = 1").await
     }
 
     async fn rollback(&mut self) -> Result<(), DriverError> {
@@ -572,7 +590,9 @@ impl Driver for MysqlDriver {
             ));
         }
         self.in_tx = false;
-        self.raw("ROLLBACK").await
+        self.committed_implicitly = false;
+        self.raw("ROLLBACK").await?;
+        self.raw("SET autocommit = 1").await
     }
 
     fn in_transaction(&self) -> bool {
@@ -580,7 +600,28 @@ impl Driver for MysqlDriver {
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
-        self.raw(sql).await
+        if !self.in_tx {
+            return self.raw(sql).await;
+        }
+        // A savepoint does not survive a commit: when it is gone afterwards, the statement committed implicitly.
+        self.raw("SAVEPOINT strata_stmt").await?;
+        self.raw(sql).await?;
+        match sqlx::raw_sql("RELEASE SAVEPOINT strata_stmt")
+            .execute(&mut self.conn)
+            .await
+        {
+            Ok(_) => {}
+            // ER_SP_DOES_NOT_EXIST: "SAVEPOINT strata_stmt does not exist".
+            Err(sqlx::Error::Database(db))
+                if db
+                    .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                    .is_some_and(|e| e.number() == 1305) =>
+            {
+                self.committed_implicitly = true;
+            }
+            Err(e) => return Err(DriverError::sql(e)),
+        }
+        Ok(())
     }
 
     async fn set_ddl_limits(
