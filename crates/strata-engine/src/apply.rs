@@ -257,6 +257,7 @@ async fn run(
             .as_ref()
             .filter(|(idx, _)| *idx == i)
             .map(|(_, r)| r.clone());
+        let resumed = started.is_some();
         let outcome = if opts.dry_run {
             Ok(dry_run_file(p, started.as_ref(), observer)?)
         } else {
@@ -277,9 +278,8 @@ async fn run(
                     .as_ref()
                     .expect("a failed file carries its error");
                 // The failing statement is the last one the file ran.
-                let stmt = p
-                    .stmts
-                    .get((applied.skipped + applied.applied.len()).saturating_sub(1));
+                let failed_at = (applied.skipped + applied.applied.len()).saturating_sub(1);
+                let stmt = p.stmts.get(failed_at);
                 report.error = format!(
                     "sql/migrate: executing statement {} from version {}: {} [at {}:{}]",
                     plan::go_quote(&e.stmt),
@@ -288,6 +288,14 @@ async fn run(
                     p.file.name(),
                     stmt.map_or_else(String::new, |s| format!("{}:{}", s.line, s.column)),
                 );
+                // The first statement after a resume point may be one an interrupted run executed without
+                // recording it: say so, and how to get out of it.
+                let committed_alone = p.mode == TxMode::None || !drv.transactional_ddl();
+                if resumed && committed_alone && failed_at == applied.skipped {
+                    report
+                        .error
+                        .push_str(&resume_hint(files, p.file, failed_at + 1));
+                }
                 report.applied.push(applied);
                 report.end = Timestamp::now();
                 return Err(EngineError::Execution(Box::new(report)));
@@ -300,6 +308,33 @@ async fn run(
     report.end = Timestamp::now();
     report.finish();
     Ok(report)
+}
+
+/// Recovery text for a failure at the statement where a partially applied file resumed (statement `n`, 1-based).
+fn resume_hint(files: &[MigrationFile], file: &MigrationFile, n: usize) -> String {
+    let name = file.name();
+    let previous = files
+        .iter()
+        .filter(|f| f.version() < file.version())
+        .map(|f| f.version())
+        .next_back();
+    let set = match previous {
+        Some(v) => format!(
+            "revert everything {name} applied, run 'strata migrate set {v}' to drop its partial revision, and apply \
+             again"
+        ),
+        None => format!(
+            "revert everything {name} applied, delete its row from the revisions table ('strata migrate set' needs \
+             an earlier version, and there is none), and apply again"
+        ),
+    };
+    format!(
+        "\n\nThis run resumed {name} at statement {n}, after an earlier run stopped there. If that run was \
+         interrupted (killed, connection lost) while or right after executing statement {n}, the statement may have \
+         taken effect without being recorded: it committed on its own (DDL on MySQL/MariaDB, every statement with \
+         txmode none) before its progress was written. Check whether its effect is in the database. If it is, \
+         either undo it and run apply again to resume at statement {n}, or {set}."
+    )
 }
 
 /// Scans every pending file before anything runs, so a scanning or directive error in a later file never leaves
