@@ -1,0 +1,47 @@
+//! SQLite.
+
+use strata_driver::DriverError;
+use strata_engine::EngineError;
+
+use crate::common::{Db, dir};
+use crate::scenario_tests;
+use crate::scenarios::F1;
+
+scenario_tests!(Db::sqlite();
+    first_apply_reapply_and_status,
+    revision_rows_match_atlas,
+    failure_mid_file,
+    txmode_none_failure_leaves_partial_row_and_resumes,
+    txmode_all_rolls_back_earlier_files,
+    dry_run_writes_nothing,
+    clean_check_and_baseline,
+    allow_dirty_status_matches_apply,
+    tampering_is_refused,
+    legitimate_directory_changes_are_accepted,
+    continues_atlas_history,
+    reads_atlas_rows_with_sql_nulls,
+    set_middle_and_beyond,
+    set_resolves_partial_revision,
+    cancellation,
+);
+
+/// (11) SQLite keeps the revisions table in `main`; another schema is refused before anything runs.
+#[tokio::test]
+async fn revisions_schema_must_be_main() {
+    let db = Db::sqlite().unwrap();
+    let d = dir(&[("1_a.sql", F1)]);
+    let mut o = db.apply_opts();
+    o.revisions_schema = Some("other".into());
+    let err = db.apply_with(&d, &o).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            EngineError::Driver(DriverError::SqliteRevisionsSchema { .. })
+        ),
+        "{err:?}"
+    );
+    assert!(!db.has_table("t1").await);
+    o.revisions_schema = Some("main".into());
+    db.apply_with(&d, &o).await.unwrap();
+    assert_eq!(db.rows().await.len(), 1);
+}
