@@ -241,32 +241,34 @@ async fn run(
         drv.begin().await?;
     }
     for (i, p) in prepared.iter().enumerate() {
-        if cancel.is_cancelled() {
-            if all {
-                drv.rollback().await?;
-            }
-            report.end = Timestamp::now();
-            report.error = "cancelled".into();
-            return Err(EngineError::Cancelled {
-                version: p.file.version().to_owned(),
-                report: Box::new(report),
-            });
-        }
         let started = resume
             .as_ref()
             .filter(|(idx, _)| *idx == i)
             .map(|(_, r)| r.clone());
-        let outcome = if opts.dry_run {
-            Ok(dry_run_file(p, started.as_ref(), observer)?)
+        let outcome = if cancel.is_cancelled() {
+            Outcome::Cancelled
+        } else if opts.dry_run {
+            Outcome::Done(dry_run_file(p, started.as_ref(), observer)?)
         } else {
-            execute_file(drv, &loc, p, started, observer).await?
+            execute_file(drv, &loc, p, started, observer, cancel).await?
         };
         match outcome {
-            Ok(applied) => {
+            Outcome::Cancelled => {
+                if all {
+                    drv.rollback().await?;
+                }
+                report.end = Timestamp::now();
+                report.error = "cancelled".into();
+                return Err(EngineError::Cancelled {
+                    version: p.file.version().to_owned(),
+                    report: Box::new(report),
+                });
+            }
+            Outcome::Done(applied) => {
                 observer.file_finished(&applied);
                 report.applied.push(applied);
             }
-            Err(applied) => {
+            Outcome::Failed(applied) => {
                 observer.file_finished(&applied);
                 if all {
                     drv.rollback().await?;
@@ -384,15 +386,27 @@ fn dry_run_file(
     })
 }
 
-/// Runs one file. The outer `Result` is for failures of the machinery (the database went away while writing the
-/// revision); the inner one says whether the file's statements succeeded.
+/// How a file ended.
+enum Outcome {
+    /// Every statement ran.
+    Done(AppliedFile),
+    /// A statement failed; the file carries the error.
+    Failed(AppliedFile),
+    /// Cancelled between two statements: the file's own transaction rolled back; without one, the row records
+    /// the statements that ran, so the next run resumes after them.
+    Cancelled,
+}
+
+/// Runs one file. The `Result` is for failures of the machinery (the database went away while writing the
+/// revision); the [`Outcome`] says how the file's statements went.
 async fn execute_file(
     drv: &mut dyn Driver,
     loc: &RevisionsLocation,
     p: &Prepared<'_>,
     started: Option<Revision>,
     observer: &mut dyn Observer,
-) -> Result<Result<AppliedFile, AppliedFile>, EngineError> {
+    cancel: &Cancel,
+) -> Result<Outcome, EngineError> {
     let mut rev = started.unwrap_or_else(|| new_revision(p));
     let skip = if rev.applied > 0 {
         plan::check_resume(p.file.name(), &p.sums, &rev)?
@@ -416,6 +430,12 @@ async fn execute_file(
     }
     let mut applied = Vec::with_capacity(p.stmts.len() - skip.min(p.stmts.len()));
     for (k, stmt) in p.stmts.iter().enumerate().skip(skip) {
+        if k > skip && cancel.is_cancelled() {
+            if own_tx && drv.in_transaction() {
+                drv.rollback().await?;
+            }
+            return Ok(Outcome::Cancelled);
+        }
         observer.statement(&stmt.text);
         applied.push(stmt.text.clone());
         if let Err(e) = drv.execute(&stmt.text).await {
@@ -436,7 +456,7 @@ async fn execute_file(
                 stmt: stmt.text.clone(),
                 text,
             });
-            return Ok(Err(AppliedFile {
+            return Ok(Outcome::Failed(AppliedFile {
                 file,
                 start,
                 end: Timestamp::now(),
@@ -468,7 +488,7 @@ async fn execute_file(
     if own_tx {
         drv.commit().await?;
     }
-    Ok(Ok(AppliedFile {
+    Ok(Outcome::Done(AppliedFile {
         file,
         start,
         end: Timestamp::now(),
