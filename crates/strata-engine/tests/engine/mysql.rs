@@ -19,6 +19,7 @@ scenario_tests!(Db::mysql().await;
     set_middle_and_beyond,
     set_resolves_partial_revision,
     cancellation,
+    cancellation_mid_file,
 );
 
 /// DML before the failing statement is still inside the file's transaction: it rolls back, and so does the

@@ -23,6 +23,7 @@ scenario_tests!(Db::postgres().await;
     set_middle_and_beyond,
     set_resolves_partial_revision,
     cancellation,
+    cancellation_mid_file,
 );
 
 const CONCURRENTLY: &str = "CREATE TABLE big (id int NOT NULL, a int, b int);\n\

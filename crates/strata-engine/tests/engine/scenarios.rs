@@ -1056,3 +1056,59 @@ pub async fn cancellation(db: &Db) {
     let r = db.apply_with(&d, &again).await.unwrap();
     assert_eq!(ran(&r), ["2"]);
 }
+
+/// An observer that cancels the run when it sees a given statement (which then still runs: the hook comes first).
+struct CancelAt(Cancel, &'static str);
+
+impl Observer for CancelAt {
+    fn statement(&mut self, text: &str) {
+        if text == self.1 {
+            self.0.cancel();
+        }
+    }
+}
+
+/// (13) Cancellation stops at the next statement boundary: a file in a transaction rolls back; where statements
+/// commit on their own (MariaDB DDL) the row records the progress and the next run resumes there.
+pub async fn cancellation_mid_file(db: &Db) {
+    let three = "CREATE TABLE t1 (id int NOT NULL);\nCREATE TABLE t2 (id int NOT NULL);\nCREATE TABLE t3 (id int NOT NULL);\n";
+    let d = dir(&[("1_a.sql", three), ("2_b.sql", F3)]);
+    let c = Cancel::new();
+    let err = strata_engine::apply(
+        &d,
+        db.url(),
+        &db.apply_opts(),
+        &mut CancelAt(c.clone(), "CREATE TABLE t2 (id int NOT NULL);"),
+        &c,
+    )
+    .await
+    .unwrap_err();
+    let EngineError::Cancelled { version, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(version, "1", "stopped inside the first file");
+    assert!(
+        !db.has_table("t3").await,
+        "the statement after the boundary never ran"
+    );
+    assert!(!db.has_table("t5").await);
+    let rows = db.rows().await;
+    if db.kind == Kind::Mysql {
+        assert!(db.has_table("t2").await);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!((rows[0].applied, rows[0].total), (2, 3), "{rows:?}");
+        assert_eq!(rows[0].error.as_deref(), Some(""));
+    } else {
+        assert!(
+            rows.is_empty(),
+            "the file's transaction rolled back: {rows:?}"
+        );
+        assert!(!db.has_table("t1").await);
+    }
+    let r = db.apply(&d).await.unwrap();
+    assert_eq!(ran(&r), ["1", "2"]);
+    let skipped = if db.kind == Kind::Mysql { 2 } else { 0 };
+    assert_eq!(r.applied[0].skipped, skipped);
+    let rows = db.rows().await;
+    assert_eq!((rows[0].applied, rows[0].total), (3, 3));
+}

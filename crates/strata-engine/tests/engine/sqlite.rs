@@ -23,6 +23,7 @@ scenario_tests!(Db::sqlite();
     set_middle_and_beyond,
     set_resolves_partial_revision,
     cancellation,
+    cancellation_mid_file,
 );
 
 /// (11) SQLite keeps the revisions table in `main`; another schema is refused before anything runs.
