@@ -277,15 +277,26 @@ async fn run(
                     .error
                     .as_ref()
                     .expect("a failed file carries its error");
-                let stmt = stmt_position(p, &e.stmt);
-                report.error = format!(
-                    "sql/migrate: executing statement {} from version {}: {} [at {}:{}]",
-                    plan::go_quote(&e.stmt),
-                    plan::go_quote(p.file.version()),
-                    e.text,
-                    p.file.name(),
-                    stmt.map_or_else(String::new, |s| format!("{}:{}", s.line, s.column)),
-                );
+                report.error = if e.stmt.is_empty() {
+                    format!(
+                        "sql/migrate: committing version {}: {} [at {}]",
+                        plan::go_quote(p.file.version()),
+                        e.text,
+                        p.file.name(),
+                    )
+                } else {
+                    // The failing statement is the last one run (the text alone is ambiguous: it may repeat).
+                    let at = match p.stmts.get(applied.skipped + applied.applied.len() - 1) {
+                        Some(s) => format!("{}:{}:{}", p.file.name(), s.line, s.column),
+                        None => p.file.name().to_owned(),
+                    };
+                    format!(
+                        "sql/migrate: executing statement {} from version {}: {} [at {at}]",
+                        plan::go_quote(&e.stmt),
+                        plan::go_quote(p.file.version()),
+                        e.text,
+                    )
+                };
                 report.applied.push(applied);
                 report.end = Timestamp::now();
                 return Err(EngineError::Execution(Box::new(report)));
@@ -298,10 +309,6 @@ async fn run(
     report.end = Timestamp::now();
     report.finish();
     Ok(report)
-}
-
-fn stmt_position<'a>(p: &'a Prepared<'_>, text: &str) -> Option<&'a Stmt> {
-    p.stmts.iter().find(|s| s.text == text)
 }
 
 /// Scans every pending file before anything runs, so a scanning or directive error in a later file never leaves
@@ -485,8 +492,20 @@ async fn execute_file(
     rev.hash = p.hash.clone();
     rev.execution_time_nanos = i64::try_from(clock.elapsed().as_nanos()).unwrap_or(i64::MAX);
     drv.upsert_revision(loc, &rev).await?;
-    if own_tx {
-        drv.commit().await?;
+    if own_tx && let Err(e) = drv.commit().await {
+        // Deferred constraints (and SQLite's foreign-key check) fail here: the file failed and, its transaction
+        // gone, nothing of it persisted. An empty statement marks a commit failure.
+        return Ok(Outcome::Failed(AppliedFile {
+            file,
+            start,
+            end: Timestamp::now(),
+            skipped: skip,
+            applied,
+            error: Some(StmtError {
+                stmt: String::new(),
+                text: e.to_string(),
+            }),
+        }));
     }
     Ok(Outcome::Done(AppliedFile {
         file,
