@@ -8,6 +8,7 @@ scenario_tests!(Db::mysql().await;
     first_apply_reapply_and_status,
     revision_rows_match_atlas,
     failure_mid_file,
+    failure_line_of_a_repeated_statement,
     txmode_none_failure_leaves_partial_row_and_resumes,
     dry_run_writes_nothing,
     clean_check_and_baseline,

@@ -11,6 +11,7 @@ scenario_tests!(Db::postgres().await;
     first_apply_reapply_and_status,
     revision_rows_match_atlas,
     failure_mid_file,
+    failure_line_of_a_repeated_statement,
     txmode_none_failure_leaves_partial_row_and_resumes,
     txmode_all_rolls_back_earlier_files,
     dry_run_writes_nothing,
@@ -188,4 +189,21 @@ async fn revisions_schema_flag_wins() {
     assert_eq!(crate::common::ran(&r), ["2"]);
     assert_eq!(db.rows_in("custom").await.len(), 2);
     assert!(!db.table_in("app", "atlas_schema_revisions").await);
+}
+
+/// A deferred constraint fails at COMMIT: still an execution error naming the file; nothing of it persisted.
+#[tokio::test]
+async fn commit_failure_names_the_file() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let d = dir(&[
+        (
+            "1_a.sql",
+            "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (pid int REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED);\n",
+        ),
+        ("2_b.sql", "INSERT INTO c (pid) VALUES (5);\n"),
+    ]);
+    let err = db.apply(&d).await.unwrap_err();
+    crate::scenarios::assert_commit_failure(&db, &err, "violates foreign key constraint").await;
 }

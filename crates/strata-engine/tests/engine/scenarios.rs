@@ -1112,3 +1112,46 @@ pub async fn cancellation_mid_file(db: &Db) {
     let rows = db.rows().await;
     assert_eq!((rows[0].applied, rows[0].total), (3, 3));
 }
+
+/// A file whose transaction failed at COMMIT (`1_a.sql` fine, `2_b.sql` failing): reported like a failed statement.
+pub async fn assert_commit_failure(db: &Db, err: &EngineError, text: &str) {
+    let EngineError::Execution(report) = err else {
+        panic!("want an execution error naming the file, got {err:?}")
+    };
+    assert_eq!(
+        ran(report),
+        ["1", "2"],
+        "the report keeps the committed file"
+    );
+    let failed = &report.applied[1];
+    let e = failed.error.as_ref().unwrap();
+    assert!(e.text.contains(text), "{}", e.text);
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("sql/migrate: committing version \"2\": ")
+            && msg.ends_with(" [at 2_b.sql]"),
+        "{msg}"
+    );
+    assert!(msg.contains(text), "{msg}");
+    assert!(report.to_text().contains(&format!("    {}\n", e.text)));
+    let rows = db.rows().await;
+    let vs: Vec<&str> = rows.iter().map(|r| r.version.as_str()).collect();
+    assert_eq!(vs, ["1"]);
+    assert_eq!(
+        db.scalar("SELECT CAST(COUNT(*) AS TEXT) FROM c")
+            .await
+            .as_deref(),
+        Some("0")
+    );
+}
+
+/// (3) The reported line is the failing statement's, also when an identical statement ran before it.
+pub async fn failure_line_of_a_repeated_statement(db: &Db) {
+    let d = dir(&[(
+        "1_a.sql",
+        "CREATE TABLE u (id int PRIMARY KEY);\nINSERT INTO u (id) VALUES (1);\n\nINSERT INTO u (id) VALUES (1);\n",
+    )]);
+    let err = db.apply(&d).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.ends_with(" [at 1_a.sql:4:1]"), "{msg}");
+}

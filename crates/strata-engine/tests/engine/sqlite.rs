@@ -11,6 +11,7 @@ scenario_tests!(Db::sqlite();
     first_apply_reapply_and_status,
     revision_rows_match_atlas,
     failure_mid_file,
+    failure_line_of_a_repeated_statement,
     txmode_none_failure_leaves_partial_row_and_resumes,
     txmode_all_rolls_back_earlier_files,
     dry_run_writes_nothing,
@@ -45,4 +46,29 @@ async fn revisions_schema_must_be_main() {
     o.revisions_schema = Some("main".into());
     db.apply_with(&d, &o).await.unwrap();
     assert_eq!(db.rows().await.len(), 1);
+}
+
+/// With `_fk=1` a foreign-key violation is found before COMMIT (as Atlas checks): an execution error naming the
+/// file; nothing of it persisted.
+#[tokio::test]
+async fn foreign_key_check_failure_names_the_file() {
+    let db = Db::sqlite().unwrap();
+    let d = dir(&[
+        (
+            "1_a.sql",
+            "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (pid int REFERENCES p (id));\n",
+        ),
+        ("2_b.sql", "INSERT INTO c (pid) VALUES (5);\n"),
+    ]);
+    let url = format!("{}?_fk=1", db.url());
+    let err = strata_engine::apply(
+        &d,
+        &url,
+        &db.apply_opts(),
+        &mut strata_engine::Quiet,
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
+    crate::scenarios::assert_commit_failure(&db, &err, "foreign key").await;
 }
