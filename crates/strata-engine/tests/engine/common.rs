@@ -247,6 +247,16 @@ impl Db {
         rows[0][0].clone()
     }
 
+    /// Rows in a table of the data schema.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = match self.kind {
+            Kind::Postgres => format!("SELECT count(*)::text FROM {table}"),
+            Kind::Mysql => format!("SELECT CAST(COUNT(*) AS CHAR) FROM {table}"),
+            Kind::Sqlite => format!("SELECT CAST(count(*) AS TEXT) FROM {table}"),
+        };
+        self.scalar(&sql).await.unwrap().parse().unwrap()
+    }
+
     fn quote(&self, ident: &str) -> String {
         match self.kind {
             Kind::Postgres => format!("\"{ident}\""),

@@ -401,12 +401,7 @@ async fn mysql_partial_then_resume(db: &Db, d: &MigrationDir) {
         done.executed_at, first_attempt,
         "executed_at keeps the first attempt"
     );
-    assert_eq!(
-        db.scalar("SELECT CAST(COUNT(*) AS CHAR) FROM t3")
-            .await
-            .as_deref(),
-        Some("1")
-    );
+    assert_eq!(db.count("t3").await, 1);
     assert!(db.has_table("t5").await);
     let st = db.status(&f).await.unwrap();
     assert!(st.ok, "{}", st.text);
@@ -1137,12 +1132,7 @@ pub async fn assert_commit_failure(db: &Db, err: &EngineError, text: &str) {
     let rows = db.rows().await;
     let vs: Vec<&str> = rows.iter().map(|r| r.version.as_str()).collect();
     assert_eq!(vs, ["1"]);
-    assert_eq!(
-        db.scalar("SELECT CAST(COUNT(*) AS TEXT) FROM c")
-            .await
-            .as_deref(),
-        Some("0")
-    );
+    assert_eq!(db.count("c").await, 0);
 }
 
 /// (3) The reported line is the failing statement's, also when an identical statement ran before it.
@@ -1154,4 +1144,54 @@ pub async fn failure_line_of_a_repeated_statement(db: &Db) {
     let err = db.apply(&d).await.unwrap_err();
     let msg = err.to_string();
     assert!(msg.ends_with(" [at 1_a.sql:4:1]"), "{msg}");
+}
+
+/// Two applies at once on one database: the migration lock makes every file run exactly once.
+pub async fn concurrent_applies_run_each_file_once(db: &Db) {
+    let d = dir(&[("1_a.sql", F1), ("2_b.sql", F2), ("3_c.sql", F3)]);
+    let (a, b) = tokio::join!(db.apply(&d), db.apply(&d));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let mut all: Vec<&str> = ran(&a).into_iter().chain(ran(&b)).collect();
+    all.sort_unstable();
+    assert_eq!(all, ["1", "2", "3"], "{a:?}\n{b:?}");
+    let rows = db.rows().await;
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter().all(|r| r.applied == r.total && r.kind == 2),
+        "{rows:?}"
+    );
+    assert_eq!(db.count("t3").await, 1);
+}
+
+/// (9) An older Atlas table without `partial_hashes` and `operator_version`: the missing columns are added (only
+/// to that table) and the history continues.
+pub async fn upgrades_an_older_atlas_revisions_table(db: &Db) {
+    let d = dir(&[("1_a.sql", F1), ("2_b.sql", F2)]);
+    db.create_atlas_revisions_table().await;
+    db.exec(F1).await;
+    db.insert_atlas_row(
+        "1",
+        "a",
+        2,
+        2,
+        2,
+        "",
+        "",
+        &sum_of(&d, "1_a.sql"),
+        Some("null"),
+    )
+    .await;
+    let t = db.rev_table();
+    for col in ["partial_hashes", "operator_version"] {
+        db.exec(&format!("ALTER TABLE {t} DROP COLUMN {col}")).await;
+    }
+    let r = db.apply(&d).await.unwrap();
+    assert_eq!(ran(&r), ["2"]);
+    let rows = db.rows().await;
+    assert_eq!(
+        rows[0].operator_version, "",
+        "the added column defaults to empty"
+    );
+    assert_eq!(rows[1].partial_hashes.as_deref(), Some("null"));
+    assert!(rows[1].operator_version.starts_with("Strata v"));
 }

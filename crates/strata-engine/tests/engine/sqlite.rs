@@ -24,6 +24,8 @@ scenario_tests!(Db::sqlite();
     set_middle_and_beyond,
     set_resolves_partial_revision,
     cancellation,
+    concurrent_applies_run_each_file_once,
+    upgrades_an_older_atlas_revisions_table,
     cancellation_mid_file,
 );
 
