@@ -1195,3 +1195,45 @@ pub async fn upgrades_an_older_atlas_revisions_table(db: &Db) {
     assert_eq!(rows[1].partial_hashes.as_deref(), Some("null"));
     assert!(rows[1].operator_version.starts_with("Strata v"));
 }
+
+/// Files with no statements (`migrate new` writes empty files) get a row like any other: applied = total = 0.
+pub async fn empty_and_comment_only_files(db: &Db) {
+    let d = dir(&[
+        ("1_empty.sql", ""),
+        ("2_comments.sql", "-- nothing to do yet\n/* really */\n"),
+        ("3_c.sql", F3),
+    ]);
+    let r = db.apply(&d).await.unwrap();
+    assert_eq!(ran(&r), ["1", "2", "3"]);
+    assert!(r.applied[0].applied.is_empty() && r.applied[1].applied.is_empty());
+    let rows = db.rows().await;
+    let shape: Vec<(&str, i64, i64, i64)> = rows
+        .iter()
+        .map(|r| (r.version.as_str(), r.kind, r.applied, r.total))
+        .collect();
+    assert_eq!(shape, [("1", 2, 0, 0), ("2", 2, 0, 0), ("3", 2, 1, 1)]);
+    assert!(db.status(&d).await.unwrap().ok);
+    assert!(db.apply(&d).await.unwrap().applied.is_empty());
+}
+
+/// Every pending file is scanned before anything runs: an unscannable later file applies nothing.
+pub async fn scan_error_in_a_later_file_applies_nothing(db: &Db) {
+    let d = dir(&[
+        ("1_a.sql", F1),
+        (
+            "2_b.sql",
+            "CREATE TABLE t3 (id int NOT NULL);\nINSERT INTO t3 VALUES ('unclosed);\n",
+        ),
+    ]);
+    let err = db.apply(&d).await.unwrap_err();
+    assert!(matches!(err, EngineError::Scan(_)), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("sql/migrate: scanning statements from \"2_b.sql\": "),
+        "{msg}"
+    );
+    assert!(!db.has_table("t1").await);
+    if db.has_revisions_table().await {
+        assert!(db.rows().await.is_empty());
+    }
+}
