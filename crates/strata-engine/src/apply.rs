@@ -270,7 +270,7 @@ async fn run(
             }
             Outcome::Failed(applied) => {
                 observer.file_finished(&applied);
-                if all {
+                if all && drv.in_transaction() {
                     drv.rollback().await?;
                 }
                 let e = applied
@@ -538,8 +538,9 @@ async fn record_failure(
         return Ok(());
     }
     if drv.in_transaction() {
-        // tx-mode all on a database without transactional DDL: the caller rolls back; keep the row as is.
-        return Ok(());
+        // tx-mode all on a database without transactional DDL: the run ends here, so roll back now; what the DDL
+        // committed stays, and the row below says so (as it would under tx-mode file).
+        drv.rollback().await?;
     }
     // What persisted may be less than what ran (a MySQL transaction holding DML rolled back): re-read it.
     let Some(mut persisted) = drv.read_revision(loc, &rev.version).await? else {
