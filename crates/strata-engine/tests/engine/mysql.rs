@@ -2,7 +2,7 @@
 
 use crate::common::{Db, dir, ran};
 use crate::scenario_tests;
-use crate::scenarios::{F1, F2};
+use crate::scenarios::{BAD, BAD_STMT, F1, F2, FIXED};
 
 scenario_tests!(Db::mysql().await;
     first_apply_reapply_and_status,
@@ -85,4 +85,37 @@ async fn revisions_table_placement() {
         1,
         "the bound database's history is untouched"
     );
+}
+
+/// tx-mode `all` cannot undo DDL on MariaDB: what was committed stays, and the failed file's row records the
+/// error exactly as under tx-mode `file`, so status explains it and a fixed file resumes.
+#[tokio::test]
+async fn txmode_all_keeps_committed_ddl_and_records_the_error() {
+    let Some(db) = Db::mysql().await else { return };
+    let mut all = db.apply_opts();
+    all.tx_mode = strata_engine::TxMode::All;
+    let d = dir(&[("1_a.sql", F1), ("2_b.sql", BAD)]);
+    let err = db.apply_with(&d, &all).await.unwrap_err();
+    assert!(err.to_string().contains("2_b.sql:3"), "{err}");
+    let rows = db.rows().await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!((rows[0].applied, rows[0].total), (2, 2));
+    let p = &rows[1];
+    assert_eq!((p.applied, p.total), (2, 4), "{p:?}");
+    assert_eq!(p.error_stmt.as_deref(), Some(BAD_STMT), "{p:?}");
+    assert!(
+        p.error.as_deref().is_some_and(|e| e.contains("missing")),
+        "{p:?}"
+    );
+    let st = db.status(&d).await.unwrap();
+    assert!(
+        st.text.contains(&format!("  -- SQL:   {BAD_STMT}\n")),
+        "{}",
+        st.text
+    );
+
+    let d = dir(&[("1_a.sql", F1), ("2_b.sql", FIXED)]);
+    let r = db.apply_with(&d, &all).await.unwrap();
+    assert_eq!(r.applied[0].skipped, 2);
+    assert!(db.status(&d).await.unwrap().ok);
 }
