@@ -24,6 +24,7 @@ scenario_tests!(Db::postgres().await;
     set_middle_and_beyond,
     set_resolves_partial_revision,
     cancellation,
+    lock_held_elsewhere_times_out_before_touching_anything,
     empty_and_comment_only_files,
     scan_error_in_a_later_file_applies_nothing,
     concurrent_applies_run_each_file_once,

@@ -1237,3 +1237,45 @@ pub async fn scan_error_in_a_later_file_applies_nothing(db: &Db) {
         assert!(db.rows().await.is_empty());
     }
 }
+
+/// The migration lock is taken before anything touches the target: while another session holds it, apply waits
+/// `lock_timeout` and fails with Atlas's error, having written nothing; `set` does not wait at all.
+pub async fn lock_held_elsewhere_times_out_before_touching_anything(db: &Db) {
+    let d = dir(&[("1_a.sql", F1)]);
+    let mut holder = strata_driver::connect_with(db.url(), &db.connect())
+        .await
+        .unwrap();
+    holder
+        .lock("atlas_migrate_execute", Duration::from_secs(30))
+        .await
+        .unwrap();
+    let mut o = db.apply_opts();
+    // MySQL's GET_LOCK takes whole seconds (Atlas passes the truncated value too).
+    let wait = if db.kind == Kind::Mysql { 1000 } else { 300 };
+    o.lock_timeout = Duration::from_millis(wait);
+    let started = std::time::Instant::now();
+    let err = db.apply_with(&d, &o).await.unwrap_err();
+    let waited = started.elapsed();
+    holder.unlock("atlas_migrate_execute").await.unwrap();
+    holder.close().await.unwrap();
+    assert!(
+        matches!(&err, EngineError::Driver(e) if e.is_lock_timeout()),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("sql/schema: lock is held by other session"),
+        "{err}"
+    );
+    assert!(
+        waited >= Duration::from_millis(wait - 50),
+        "gave up too early: {waited:?}"
+    );
+    assert!(
+        !db.has_revisions_table().await,
+        "nothing touched before the lock"
+    );
+    assert!(!db.has_table("t1").await);
+    let r = db.apply(&d).await.unwrap();
+    assert_eq!(ran(&r), ["1"]);
+}
