@@ -267,6 +267,16 @@ struct Pieces<'a> {
 }
 
 fn decode(s: &str, redacted: &str, field: &str) -> Result<String, DriverError> {
+    // Like Go's url.Parse (Atlas): a `%` not followed by two hex digits is an error, not a literal.
+    let b = s.as_bytes();
+    let hex = |i: usize| b.get(i).is_some_and(u8::is_ascii_hexdigit);
+    if (0..b.len()).any(|i| b[i] == b'%' && !(hex(i + 1) && hex(i + 2))) {
+        return Err(invalid(
+            redacted,
+            field,
+            "invalid percent-escape: '%' must be followed by two hex digits (write %25 for a literal '%')",
+        ));
+    }
     percent_decode_str(s)
         .decode_utf8()
         .map(|c| c.into_owned())
@@ -772,6 +782,32 @@ mod tests {
         let err = parse("postgres://alice:s3cr3t-pw@db:notaport/app").unwrap_err();
         assert!(!err.to_string().contains("s3cr3t-pw"), "{err}");
         assert!(!format!("{err:?}").contains("s3cr3t-pw"), "{err:?}");
+    }
+
+    #[test]
+    fn invalid_percent_escapes_are_errors() {
+        for (url, field) in [
+            ("mysql://u:pw@h/db%zz", "path"),
+            ("postgres://u:pw@h/db%4", "path"),
+            ("mysql://u:s3cr%zzet@h/db", "password"),
+            ("postgres://us%er:pw@h/db", "user"),
+        ] {
+            match parse(url) {
+                Err(DriverError::InvalidUrl {
+                    field: f,
+                    url: shown,
+                    ..
+                }) => {
+                    assert_eq!(f, field, "{url}");
+                    assert!(!shown.contains("s3cr"), "{shown}");
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            parse("mysql://u:p%25w@h/d%2Fb").unwrap().password(),
+            Some("p%w")
+        );
     }
 
     #[test]

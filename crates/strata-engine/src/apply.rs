@@ -74,8 +74,9 @@ impl Default for ApplyOptions {
     }
 }
 
-/// Asks a running apply to stop before its next file (a file in progress finishes, so no file is left half
-/// done by a cancellation). Clones share the flag.
+/// Asks a running apply to stop at the next statement boundary. A file running in its own transaction rolls back
+/// (so it is either wholly applied or not at all); where progress is recorded per statement (MySQL, `txmode none`)
+/// the statements already run stay recorded and the next apply resumes after them. Clones share the flag.
 #[derive(Debug, Clone, Default)]
 pub struct Cancel(Arc<AtomicBool>);
 
@@ -242,56 +243,69 @@ async fn run(
         drv.begin().await?;
     }
     for (i, p) in prepared.iter().enumerate() {
-        if cancel.is_cancelled() {
-            if all {
-                drv.rollback().await?;
-            }
-            report.end = Timestamp::now();
-            report.error = "cancelled".into();
-            return Err(EngineError::Cancelled {
-                version: p.file.version().to_owned(),
-                report: Box::new(report),
-            });
-        }
         let started = resume
             .as_ref()
             .filter(|(idx, _)| *idx == i)
             .map(|(_, r)| r.clone());
         let resumed = started.is_some();
-        let outcome = if opts.dry_run {
-            Ok(dry_run_file(p, started.as_ref(), observer)?)
+        let outcome = if cancel.is_cancelled() {
+            Outcome::Cancelled
+        } else if opts.dry_run {
+            Outcome::Done(dry_run_file(p, started.as_ref(), observer)?)
         } else {
-            execute_file(drv, &loc, p, started, observer).await?
+            execute_file(drv, &loc, p, started, observer, cancel).await?
         };
         match outcome {
-            Ok(applied) => {
+            Outcome::Cancelled => {
+                if all {
+                    drv.rollback().await?;
+                }
+                report.end = Timestamp::now();
+                report.error = "cancelled".into();
+                return Err(EngineError::Cancelled {
+                    version: p.file.version().to_owned(),
+                    report: Box::new(report),
+                });
+            }
+            Outcome::Done(applied) => {
                 observer.file_finished(&applied);
                 report.applied.push(applied);
             }
-            Err(applied) => {
+            Outcome::Failed(applied) => {
                 observer.file_finished(&applied);
-                if all {
+                if all && drv.in_transaction() {
                     drv.rollback().await?;
                 }
                 let e = applied
                     .error
                     .as_ref()
                     .expect("a failed file carries its error");
-                // The failing statement is the last one the file ran.
+                // The failing statement is the last one run (the text alone is ambiguous: it may repeat).
                 let failed_at = (applied.skipped + applied.applied.len()).saturating_sub(1);
-                let stmt = p.stmts.get(failed_at);
-                report.error = format!(
-                    "sql/migrate: executing statement {} from version {}: {} [at {}:{}]",
-                    plan::go_quote(&e.stmt),
-                    plan::go_quote(p.file.version()),
-                    e.text,
-                    p.file.name(),
-                    stmt.map_or_else(String::new, |s| format!("{}:{}", s.line, s.column)),
-                );
+                report.error = if e.stmt.is_empty() {
+                    format!(
+                        "sql/migrate: committing version {}: {} [at {}]",
+                        plan::go_quote(p.file.version()),
+                        e.text,
+                        p.file.name(),
+                    )
+                } else {
+                    let at = match p.stmts.get(failed_at) {
+                        Some(s) => format!("{}:{}:{}", p.file.name(), s.line, s.column),
+                        None => p.file.name().to_owned(),
+                    };
+                    format!(
+                        "sql/migrate: executing statement {} from version {}: {} [at {at}]",
+                        plan::go_quote(&e.stmt),
+                        plan::go_quote(p.file.version()),
+                        e.text,
+                    )
+                };
                 // The first statement after a resume point may be one an interrupted run executed without
                 // recording it: say so, and how to get out of it.
                 let committed_alone = p.mode == TxMode::None || !drv.transactional_ddl();
-                if resumed && committed_alone && failed_at == applied.skipped {
+                if resumed && committed_alone && !e.stmt.is_empty() && failed_at == applied.skipped
+                {
                     report
                         .error
                         .push_str(&resume_hint(files, p.file, failed_at + 1));
@@ -419,15 +433,27 @@ fn dry_run_file(
     })
 }
 
-/// Runs one file. The outer `Result` is for failures of the machinery (the database went away while writing the
-/// revision); the inner one says whether the file's statements succeeded.
+/// How a file ended.
+enum Outcome {
+    /// Every statement ran.
+    Done(AppliedFile),
+    /// A statement failed; the file carries the error.
+    Failed(AppliedFile),
+    /// Cancelled between two statements: the file's own transaction rolled back; without one, the row records
+    /// the statements that ran, so the next run resumes after them.
+    Cancelled,
+}
+
+/// Runs one file. The `Result` is for failures of the machinery (the database went away while writing the
+/// revision); the [`Outcome`] says how the file's statements went.
 async fn execute_file(
     drv: &mut dyn Driver,
     loc: &RevisionsLocation,
     p: &Prepared<'_>,
     started: Option<Revision>,
     observer: &mut dyn Observer,
-) -> Result<Result<AppliedFile, AppliedFile>, EngineError> {
+    cancel: &Cancel,
+) -> Result<Outcome, EngineError> {
     let mut rev = started.unwrap_or_else(|| new_revision(p));
     let skip = if rev.applied > 0 {
         plan::check_resume(p.file.name(), &p.sums, &rev)?
@@ -451,6 +477,12 @@ async fn execute_file(
     }
     let mut applied = Vec::with_capacity(p.stmts.len() - skip.min(p.stmts.len()));
     for (k, stmt) in p.stmts.iter().enumerate().skip(skip) {
+        if k > skip && cancel.is_cancelled() {
+            if own_tx && drv.in_transaction() {
+                drv.rollback().await?;
+            }
+            return Ok(Outcome::Cancelled);
+        }
         observer.statement(&stmt.text);
         applied.push(stmt.text.clone());
         if let Err(e) = drv.execute(&stmt.text).await {
@@ -471,7 +503,7 @@ async fn execute_file(
                 stmt: stmt.text.clone(),
                 text,
             });
-            return Ok(Err(AppliedFile {
+            return Ok(Outcome::Failed(AppliedFile {
                 file,
                 start,
                 end: Timestamp::now(),
@@ -500,10 +532,22 @@ async fn execute_file(
     rev.hash = p.hash.clone();
     rev.execution_time_nanos = i64::try_from(clock.elapsed().as_nanos()).unwrap_or(i64::MAX);
     drv.upsert_revision(loc, &rev).await?;
-    if own_tx {
-        drv.commit().await?;
+    if own_tx && let Err(e) = drv.commit().await {
+        // Deferred constraints (and SQLite's foreign-key check) fail here: the file failed and, its transaction
+        // gone, nothing of it persisted. An empty statement marks a commit failure.
+        return Ok(Outcome::Failed(AppliedFile {
+            file,
+            start,
+            end: Timestamp::now(),
+            skipped: skip,
+            applied,
+            error: Some(StmtError {
+                stmt: String::new(),
+                text: e.to_string(),
+            }),
+        }));
     }
-    Ok(Ok(AppliedFile {
+    Ok(Outcome::Done(AppliedFile {
         file,
         start,
         end: Timestamp::now(),
@@ -534,8 +578,9 @@ async fn record_failure(
         return Ok(());
     }
     if drv.in_transaction() {
-        // tx-mode all on a database without transactional DDL: the caller rolls back; keep the row as is.
-        return Ok(());
+        // tx-mode all on a database without transactional DDL: the run ends here, so roll back now; what the DDL
+        // committed stays, and the row below says so (as it would under tx-mode file).
+        drv.rollback().await?;
     }
     // What persisted may be less than what ran (a MySQL transaction holding DML rolled back): re-read it.
     let Some(mut persisted) = drv.read_revision(loc, &rev.version).await? else {

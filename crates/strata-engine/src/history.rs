@@ -3,9 +3,11 @@
 //!
 //! Every executed revision stores the file's `atlas.sum` hash. Because sums are cumulative, a file's hash changes
 //! when it or any earlier file changes, so the first applied file whose stored hash differs from today's sum is the
-//! earliest edited one. Two legitimate changes are allowed: files older than the last checkpoint may be deleted,
-//! and with `linear-skip` / `non-linear` a file may be inserted before applied ones (which shifts the hashes of
-//! everything after it, so checking stops there).
+//! earliest edited one. Legitimate changes shift the hashes of every later file, so checking stops at them:
+//! files older than the last checkpoint may be deleted (as may files behind rows that were never executed here),
+//! a file may be added below the first revision (Atlas ignores it), and with `linear-skip` / `non-linear` a file
+//! may be inserted before applied ones — also once `non-linear` has applied it: then a later file's stored hash
+//! is what the directory without the inserted files sums to.
 
 use strata_migrate::sum::SumFile;
 use strata_migrate::{MigrationFile, Revision, RevisionType};
@@ -44,9 +46,15 @@ pub fn check(
             )));
         }
     }
-    for f in files {
+    for (pos, f) in files.iter().enumerate() {
         if f.is_checkpoint().unwrap_or(false) {
             continue;
+        }
+        // A deleted file before this one (allowed above) shifted this file's hash: nothing left to compare.
+        if revisions.iter().any(|r| {
+            r.version.as_str() < f.version() && !files.iter().any(|g| g.version() == r.version)
+        }) {
+            break;
         }
         let rev = revisions.iter().find(|r| r.version == f.version());
         match rev {
@@ -60,6 +68,9 @@ pub fn check(
                     && !r.hash.is_empty()
                     && sum.hash_of(f.name()).is_some_and(|h| h != r.hash) =>
             {
+                if inserted_before(files, revisions, pos, r) {
+                    break;
+                }
                 return Err(EngineError::History(format!(
                     "migration file {} was changed after it was applied (its hash in atlas_schema_revisions \
                      differs from atlas.sum); restore the applied content and put the change in a new migration \
@@ -72,3 +83,51 @@ pub fn check(
     }
     Ok(())
 }
+
+/// Whether the stored hash of `files[pos]` is what the directory summed to before files now in front of it were
+/// added: files applied after it (`non-linear`) certainly were; files never applied here, or applied in the same
+/// clock tick (MySQL keeps seconds), may have been, so their combinations are tried (a few, not all: past
+/// [`MAX_UNSURE`] such files only "all kept" and "all dropped" are).
+fn inserted_before(
+    files: &[MigrationFile],
+    revisions: &[Revision],
+    pos: usize,
+    r: &Revision,
+) -> bool {
+    let t = r.executed_at_unix_nanos;
+    let mut later = vec![false; pos];
+    let mut unsure = Vec::new();
+    for (i, f) in files[..pos].iter().enumerate() {
+        match revisions.iter().find(|x| x.version == f.version()) {
+            Some(x) if x.executed_at_unix_nanos < t => {}
+            Some(x) if x.executed_at_unix_nanos > t => later[i] = true,
+            _ => unsure.push(i),
+        }
+    }
+    let masks: Vec<u32> = if unsure.len() <= MAX_UNSURE {
+        (0..1u32 << unsure.len()).collect()
+    } else {
+        vec![0, u32::MAX]
+    };
+    let any_later = later.contains(&true);
+    masks.into_iter().any(|mask| {
+        if mask == 0 && !any_later {
+            return false; // the directory as it is, already compared
+        }
+        let mut drop = later.clone();
+        for (bit, &i) in unsure.iter().enumerate() {
+            drop[i] = mask & (1 << bit.min(31)) != 0;
+        }
+        let kept: Vec<MigrationFile> = files[..pos]
+            .iter()
+            .zip(&drop)
+            .filter(|(_, d)| !**d)
+            .map(|(f, _)| f.clone())
+            .chain(std::iter::once(files[pos].clone()))
+            .collect();
+        SumFile::compute(&kept).hash_of(files[pos].name()) == Some(r.hash.as_str())
+    })
+}
+
+/// How many files of unknown order [`inserted_before`] combines exhaustively.
+const MAX_UNSURE: usize = 6;

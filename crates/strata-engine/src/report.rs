@@ -75,7 +75,7 @@ fn user_json<S: Serializer>(has_user: &bool, s: S) -> Result<S::Ok, S::Error> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StmtError {
-    /// The statement text.
+    /// The statement text; empty when the file's transaction failed at COMMIT (e.g. a deferred constraint).
     pub stmt: String,
     /// The database's error text.
     pub text: String,

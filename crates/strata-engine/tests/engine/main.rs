@@ -1,0 +1,16 @@
+//! Engine tests against real databases: PostgreSQL and MariaDB on the local servers, SQLite files.
+//!
+//! Each test gets its own database (see `strata_driver::testing`), so tests run in parallel. A test whose server
+//! is unreachable is skipped with a printed reason, except under `CI=true`, where it fails.
+//!
+//! - `scenarios`: behaviour every dialect shares, instantiated per dialect in `postgres`, `mysql`, `sqlite`;
+//! - the dialect modules add what only that dialect has (PostgreSQL `CREATE INDEX CONCURRENTLY`, MariaDB's
+//!   implicit commits, revisions-table placement);
+//! - `bad_input`: unreachable servers, wrong passwords, bad URLs.
+
+mod bad_input;
+mod common;
+mod mysql;
+mod postgres;
+mod scenarios;
+mod sqlite;

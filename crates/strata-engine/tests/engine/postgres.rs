@@ -1,0 +1,214 @@
+//! PostgreSQL.
+
+use strata_driver::DriverError;
+use strata_engine::EngineError;
+
+use crate::common::{Db, dir, sum_of};
+use crate::scenario_tests;
+use crate::scenarios::{F1, F2};
+
+scenario_tests!(Db::postgres().await;
+    first_apply_reapply_and_status,
+    revision_rows_match_atlas,
+    failure_mid_file,
+    failure_line_of_a_repeated_statement,
+    txmode_none_failure_leaves_partial_row_and_resumes,
+    txmode_all_rolls_back_earlier_files,
+    dry_run_writes_nothing,
+    clean_check_and_baseline,
+    allow_dirty_status_matches_apply,
+    tampering_is_refused,
+    legitimate_directory_changes_are_accepted,
+    continues_atlas_history,
+    reads_atlas_rows_with_sql_nulls,
+    set_middle_and_beyond,
+    set_resolves_partial_revision,
+    cancellation,
+    lock_held_elsewhere_times_out_before_touching_anything,
+    empty_and_comment_only_files,
+    scan_error_in_a_later_file_applies_nothing,
+    concurrent_applies_run_each_file_once,
+    upgrades_an_older_atlas_revisions_table,
+    cancellation_mid_file,
+);
+
+const CONCURRENTLY: &str = "CREATE TABLE big (id int NOT NULL, a int, b int);\n\
+INSERT INTO big SELECT g, g % 7, g % 11 FROM generate_series(1, 1000) AS g;\n\
+CREATE INDEX CONCURRENTLY big_a ON big (a);\n\
+CREATE INDEX CONCURRENTLY big_b ON big (b);\n\
+CREATE UNIQUE INDEX CONCURRENTLY big_id ON big (id);\n";
+
+/// (4) `-- atlas:txmode none` lets `CREATE INDEX CONCURRENTLY` run; the indexes are valid.
+#[tokio::test]
+async fn txmode_none_create_index_concurrently() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    // Without the directive the file runs in a transaction, which PostgreSQL refuses; nothing persists.
+    let d = dir(&[("1_a.sql", F1), ("2_idx.sql", CONCURRENTLY)]);
+    let err = db.apply(&d).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("CREATE INDEX CONCURRENTLY cannot run inside a transaction block"),
+        "{err}"
+    );
+    assert!(!db.has_table("big").await);
+
+    let file = format!("-- atlas:txmode none\n\n{CONCURRENTLY}");
+    let d = dir(&[("1_a.sql", F1), ("2_idx.sql", &file)]);
+    let r = db.apply(&d).await.unwrap();
+    assert_eq!(r.applied[0].applied.len(), 5);
+    let valid = db
+        .query(
+            "SELECT c.relname::text, i.indisvalid::text, i.indisready::text FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'public.big'::regclass ORDER BY 1",
+        )
+        .await;
+    let want: Vec<Vec<Option<String>>> = ["big_a", "big_b", "big_id"]
+        .iter()
+        .map(|n| {
+            vec![
+                Some(n.to_string()),
+                Some("true".into()),
+                Some("true".into()),
+            ]
+        })
+        .collect();
+    assert_eq!(valid, want);
+    let rows = db.rows().await;
+    let row = &rows[1];
+    assert_eq!((row.applied, row.total, row.kind), (5, 5, 2));
+    assert_eq!(row.partial_hashes.as_deref(), Some("null"));
+    assert_eq!(row.hash, sum_of(&d, "2_idx.sql"));
+}
+
+/// (11) Where the revisions table goes: the flag, else the URL's `search_path`, else `atlas_schema_revisions`.
+#[tokio::test]
+async fn revisions_table_placement() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let d = dir(&[("1_a.sql", F1)]);
+    db.apply(&d).await.unwrap();
+    assert!(
+        db.table_in("atlas_schema_revisions", "atlas_schema_revisions")
+            .await
+    );
+    assert!(db.table_in("public", "t1").await);
+    assert!(!db.table_in("public", "atlas_schema_revisions").await);
+
+    // Bound to a schema without a table while the default schema has one: Atlas's safety guard.
+    let app = db.test.url_with_search_path("app");
+    let err = strata_engine::apply(
+        &d,
+        &app,
+        &db.apply_opts(),
+        &mut strata_engine::Quiet,
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            EngineError::Driver(DriverError::AmbiguousRevisionTable { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.to_string(), "ambiguous revision table");
+    assert!(!db.schema_exists("app").await);
+    let st = strata_engine::status(&d, &app, &db.status_opts())
+        .await
+        .unwrap_err();
+    assert_eq!(st.to_string(), "ambiguous revision table");
+}
+
+#[tokio::test]
+async fn revisions_table_follows_search_path() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let d = dir(&[("1_a.sql", F1), ("2_b.sql", F2)]);
+    let app = db.test.url_with_search_path("app");
+    let r = strata_engine::apply(
+        &d,
+        &app,
+        &db.apply_opts(),
+        &mut strata_engine::Quiet,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.url.as_ref().unwrap().schema, "app");
+    assert!(db.table_in("app", "atlas_schema_revisions").await);
+    assert!(
+        db.table_in("app", "t1").await,
+        "the files run in the bound schema"
+    );
+    assert!(!db.table_in("public", "t1").await);
+    assert!(!db.schema_exists("atlas_schema_revisions").await);
+    assert_eq!(db.rows_in("app").await.len(), 2);
+    let st = strata_engine::status(&d, &app, &db.status_opts())
+        .await
+        .unwrap();
+    assert!(st.ok, "{}", st.text);
+    assert_eq!(st.json["Env"]["URL"]["Schema"], "app");
+}
+
+#[tokio::test]
+async fn revisions_schema_flag_wins() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let d = dir(&[("1_a.sql", F1)]);
+    let mut o = db.apply_opts();
+    o.revisions_schema = Some("custom".into());
+    db.apply_with(&d, &o).await.unwrap();
+    assert!(db.table_in("custom", "atlas_schema_revisions").await);
+    assert!(!db.schema_exists("atlas_schema_revisions").await);
+    assert_eq!(db.rows_in("custom").await.len(), 1);
+    // Without the flag the history is not found: the database looks dirty.
+    let err = db.apply(&d).await.unwrap_err();
+    assert!(
+        err.to_string().contains("connected database is not clean"),
+        "{err}"
+    );
+    let mut s = db.status_opts();
+    s.revisions_schema = Some("custom".into());
+    let st = strata_engine::status(&d, db.url(), &s).await.unwrap();
+    assert!(st.ok, "{}", st.text);
+
+    // Flag and search_path together: the flag decides.
+    db.exec("CREATE SCHEMA app").await;
+    let app = db.test.url_with_search_path("app");
+    let d2 = dir(&[("1_a.sql", F1), ("2_b.sql", F2)]);
+    let r = strata_engine::apply(
+        &d2,
+        &app,
+        &o,
+        &mut strata_engine::Quiet,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(crate::common::ran(&r), ["2"]);
+    assert_eq!(db.rows_in("custom").await.len(), 2);
+    assert!(!db.table_in("app", "atlas_schema_revisions").await);
+}
+
+/// A deferred constraint fails at COMMIT: still an execution error naming the file; nothing of it persisted.
+#[tokio::test]
+async fn commit_failure_names_the_file() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let d = dir(&[
+        (
+            "1_a.sql",
+            "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (pid int REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED);\n",
+        ),
+        ("2_b.sql", "INSERT INTO c (pid) VALUES (5);\n"),
+    ]);
+    let err = db.apply(&d).await.unwrap_err();
+    crate::scenarios::assert_commit_failure(&db, &err, "violates foreign key constraint").await;
+}
