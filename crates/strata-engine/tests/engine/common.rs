@@ -151,7 +151,7 @@ impl Db {
         loop {
             let r = strata_engine::set(dir, self.url(), version, &self.set_opts()).await;
             match &r {
-                Err(EngineError::Driver(e))
+                Err(EngineError::Lock(e))
                     if e.is_lock_timeout() && std::time::Instant::now() < deadline =>
                 {
                     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -1259,12 +1259,12 @@ pub async fn lock_held_elsewhere_times_out_before_touching_anything(db: &Db) {
     holder.unlock("atlas_migrate_execute").await.unwrap();
     holder.close().await.unwrap();
     assert!(
-        matches!(&err, EngineError::Driver(e) if e.is_lock_timeout()),
+        matches!(&err, EngineError::Lock(e) if e.is_lock_timeout()),
         "{err:?}"
     );
     assert!(
         err.to_string()
-            .starts_with("sql/schema: lock is held by other session"),
+            .starts_with("acquiring database lock: sql/schema: lock is held by other session"),
         "{err}"
     );
     assert!(
