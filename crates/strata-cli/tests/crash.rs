@@ -507,10 +507,23 @@ fn recover_refusal(
                 t.exec(&p.undo);
             }
         }
-        let set = t
-            .migrate_cmd("set", dir, &[&files[fi - 1].version])
-            .output()
-            .unwrap();
+        // `migrate set` does not wait for the lock, and MariaDB's named lock is server-wide (as in Atlas): another
+        // test's apply on another database may hold it for a moment.
+        let mut tries = 0;
+        let set = loop {
+            let set = t
+                .migrate_cmd("set", dir, &[&files[fi - 1].version])
+                .output()
+                .unwrap();
+            tries += 1;
+            if set.status.success()
+                || tries == 100
+                || !String::from_utf8_lossy(&set.stderr).contains("lock is held by other session")
+            {
+                break set;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
         assert!(set.status.success(), "migrate set\n{}", show(&set));
         tally.refused_then_recovered_by_set += 1;
     } else {
