@@ -282,6 +282,15 @@ impl Client {
         })
     }
 
+    /// GETs a path (e.g. a web UI page) with the token, returning the body as text.
+    pub async fn get_text(&self, path: &str) -> Result<String> {
+        self.send(self.http.get(self.url(path)), path)
+            .await?
+            .text()
+            .await
+            .map_err(|e| RegistryError::Http(format!("{path}: unreadable answer: {e}")))
+    }
+
     /// Deployments as JSON values, newest first.
     pub async fn deployments(&self, project: &str) -> Result<Vec<serde_json::Value>> {
         self.send(

@@ -19,7 +19,13 @@ enum Who {
 }
 
 /// Method, path, content type, body, and what it needs: a scope, `public`, `any` valid token, or a UI page.
-type Endpoint = (&'static str, String, Option<&'static str>, Vec<u8>, &'static str);
+type Endpoint = (
+    &'static str,
+    String,
+    Option<&'static str>,
+    Vec<u8>,
+    &'static str,
+);
 
 const WHO: [Who; 6] = [
     Who::None,

@@ -347,3 +347,35 @@ pub async fn shutdown_signal() {
 /// How long a verified token is trusted before it is checked against the database again (so a revocation
 /// reaches every replica within this time).
 pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// Installs the log subscriber for `strata registry serve`: `RUST_LOG` filters (default `info`), one line per
+/// event, JSON when `json` is set. Every request's events carry its `request_id`.
+pub fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Opens the store at `db` and serves on `addr` until Ctrl-C or SIGTERM.
+pub async fn run(addr: &str, db: &str, config: Config) -> Result<(), RegistryError> {
+    let store = crate::store::open(db).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        RegistryError::Http(format!(
+            "cannot listen on {addr}: {e}; choose another --addr"
+        ))
+    })?;
+    serve(listener, AppState::new(store, config), shutdown_signal())
+        .await
+        .map_err(|e| RegistryError::Http(format!("server error: {e}")))
+}
