@@ -437,3 +437,111 @@ fn git_tag_tags_the_current_commit() {
         .success()
         .stdout(predicate::str::contains(head.as_str()));
 }
+
+/// `kill -9` of the server while clients push: after a restart every acknowledged version is there, complete, and
+/// no version is half-written.
+#[test]
+fn kill_9_during_pushes_loses_nothing_committed() {
+    let tmp = TempDir::new().unwrap();
+    let t = tmp.path();
+    let db = format!("sqlite://{}", t.join("registry.db").display());
+    let tok = token(&db, "app", "push,read", t);
+    let mut server = start_server(&db, t);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for worker in 0..4 {
+        let client = strata_registry::client::Client::new(&server.base, Some(tok.clone())).unwrap();
+        let acked = acked.clone();
+        let stop = stop.clone();
+        tasks.push(rt.spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                n += 1;
+                // Directories of 50 files, each push unique.
+                let files: Vec<strata_migrate::MigrationFile> = (0..50)
+                    .map(|i| {
+                        strata_migrate::MigrationFile::new(
+                            format!("{i:03}.sql"),
+                            format!("CREATE TABLE w{worker}_n{n}_t{i} (id int);\n"),
+                        )
+                    })
+                    .collect();
+                let sum = strata_migrate::sum::SumFile::compute(&files).to_bytes();
+                let d = strata_migrate::MigrationDir::from_parts("w", files, Some(sum)).unwrap();
+                match client.push("app", "app", &d, &["t".into()]).await {
+                    Ok(out) => acked.lock().unwrap().push(out.version.id),
+                    Err(_) => break, // the server is gone
+                }
+            }
+        }));
+    }
+    // Let pushes run, then kill the server mid-stream.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while acked.lock().unwrap().len() < 20 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = server.child.id().to_string();
+    assert!(
+        StdCommand::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let _ = server.child.wait();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for task in tasks {
+        let _ = rt.block_on(task);
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 20,
+        "only {} pushes before the kill",
+        acked.len()
+    );
+
+    // Reopen the database as a restarted server would.
+    let store = rt.block_on(strata_registry::open_store(&db)).unwrap();
+    let versions = rt.block_on(store.versions("app", "app")).unwrap();
+    for id in &acked {
+        assert!(
+            versions.iter().any(|v| &v.id == id),
+            "acknowledged version {id} lost"
+        );
+    }
+    for v in &versions {
+        let c = rt
+            .block_on(store.content("app", "app", &strata_registry::Ref::Version(v.id.clone())))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            c.files.len() as i64,
+            v.files,
+            "version {} is half-written",
+            v.id
+        );
+        let again = strata_registry::upload::finish(
+            c.files
+                .iter()
+                .cloned()
+                .chain([("atlas.sum".to_string(), c.sum.clone())])
+                .collect(),
+        )
+        .unwrap();
+        assert_eq!(again.digest, v.id);
+    }
+    let tag = rt
+        .block_on(store.resolve("app", "app", &strata_registry::Ref::Tag("t".into())))
+        .unwrap()
+        .unwrap();
+    assert!(versions.iter().any(|v| v.id == tag.id));
+    // And a restarted server serves it.
+    let server = start_server(&db, t);
+    let client = strata_registry::client::Client::new(&server.base, Some(tok)).unwrap();
+    let fetched = rt
+        .block_on(client.fetch("app", "app", &strata_registry::Ref::Tag("latest".into())))
+        .unwrap();
+    assert!(strata_migrate::sum::validate(&fetched.dir).is_ok());
+}
