@@ -11,11 +11,12 @@ use axum::routing::{delete, get};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use super::cache::Cached;
 use super::{ApiError, AppState};
 use crate::error::RegistryError;
 use crate::model::{
     Deployment, DeploymentFilter, Directory, NewDeployment, Project, PushOutcome, Ref, Scope,
-    Scopes, TagInfo, TokenInfo, VersionContent, VersionInfo, check_name, check_tag, check_version,
+    Scopes, TagInfo, TokenInfo, VersionInfo, check_name, check_tag, check_version,
 };
 use crate::upload::{self, JsonFile};
 
@@ -392,52 +393,67 @@ async fn push(
     Ok((status, axum::Json(out)).into_response())
 }
 
-async fn content(s: &AppState, project: &str, dir: &str, r: Ref) -> ApiResult<Arc<VersionContent>> {
+/// The version `r` names and its content. Tags move, so they are resolved every time; a version's content never
+/// changes and is cached.
+async fn content(
+    s: &AppState,
+    project: &str,
+    dir: &str,
+    r: Ref,
+) -> ApiResult<(VersionInfo, Arc<Cached>)> {
     names(project, Some(dir))?;
     match &r {
         Ref::Tag(t) => check_tag(t)?,
         Ref::Version(v) => check_version(v)?,
     }
-    // Tags move, so resolve them every time; version contents never change and are cached.
-    let info = s.store().resolve(project, dir, &r).await?.ok_or_else(|| {
-        RegistryError::NotFound(format!(
+    let missing = || {
+        ApiError::from(RegistryError::NotFound(format!(
             "{r} of directory {dir:?} not found in project {project:?}"
-        ))
-    })?;
+        )))
+    };
+    let info = s
+        .store()
+        .resolve(project, dir, &r)
+        .await?
+        .ok_or_else(missing)?;
     if let Some(c) = s.cache().content(project, dir, &info.id) {
-        let mut c = (*c).clone();
-        c.info = info;
-        return Ok(Arc::new(c));
+        return Ok((info, c));
     }
     let c = s
         .store()
         .content(project, dir, &Ref::Version(info.id.clone()))
         .await?
-        .ok_or_else(|| {
-            RegistryError::NotFound(format!(
-                "{r} of directory {dir:?} not found in project {project:?}"
-            ))
-        })?;
-    let c = Arc::new(c);
+        .ok_or_else(missing)?;
+    let c = Arc::new(Cached::new(c));
     s.cache().remember_content(project, dir, c.clone());
-    Ok(c)
+    Ok((info, c))
 }
 
-fn listing(project: &str, dir: &str, c: &VersionContent) -> Response {
-    let mut r = axum::Json(DirListing {
-        project: project.to_owned(),
-        dir: dir.to_owned(),
-        version: VersionInfoJson::from(&c.info),
-        files: upload::to_json_files(c),
+fn listing(project: &str, dir: &str, (info, c): &(VersionInfo, Arc<Cached>)) -> Response {
+    // The files never change: splice their cached JSON into the listing (same shape as `DirListing`).
+    let head = serde_json::json!({
+        "project": project,
+        "dir": dir,
+        "version": VersionInfoJson::from(info),
     })
-    .into_response();
-    version_headers(r.headers_mut(), &c.info.id);
+    .to_string();
+    let files = c.files_json();
+    let mut body = Vec::with_capacity(head.len() + files.len() + 16);
+    body.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+    body.extend_from_slice(b",\"files\":");
+    body.extend_from_slice(&files);
+    body.push(b'}');
+    let mut r = body.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    version_headers(r.headers_mut(), &info.id);
     r
 }
 
-fn archive(dir: &str, c: &VersionContent) -> Response {
-    let tar = upload::to_tar(c);
-    let mut r = tar.into_response();
+fn archive(dir: &str, (info, c): &(VersionInfo, Arc<Cached>)) -> Response {
+    let mut r = c.tar().into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -445,11 +461,11 @@ fn archive(dir: &str, c: &VersionContent) -> Response {
     );
     if let Ok(v) = HeaderValue::from_str(&format!(
         "attachment; filename=\"{dir}-{}.tar\"",
-        &c.info.id[..12]
+        &info.id[..12]
     )) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    version_headers(h, &c.info.id);
+    version_headers(h, &info.id);
     r
 }
 

@@ -2,7 +2,9 @@
 //! cached by id without expiry, bounded in size).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::body::Bytes;
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
@@ -21,8 +23,44 @@ pub(crate) struct Cache {
 
 #[derive(Default)]
 struct Contents {
-    map: HashMap<(String, String, String), Arc<VersionContent>>,
+    map: HashMap<(String, String, String), Arc<Cached>>,
     bytes: usize,
+}
+
+/// A version's content with its serialized forms, built once on first use.
+pub(crate) struct Cached {
+    pub(crate) content: VersionContent,
+    tar: OnceLock<Bytes>,
+    files_json: OnceLock<Bytes>,
+}
+
+impl Cached {
+    pub(crate) fn new(content: VersionContent) -> Self {
+        Self {
+            content,
+            tar: OnceLock::new(),
+            files_json: OnceLock::new(),
+        }
+    }
+
+    /// The tar archive.
+    pub(crate) fn tar(&self) -> Bytes {
+        self.tar
+            .get_or_init(|| Bytes::from(crate::upload::to_tar(&self.content)))
+            .clone()
+    }
+
+    /// The JSON array of files of a listing.
+    pub(crate) fn files_json(&self) -> Bytes {
+        self.files_json
+            .get_or_init(|| {
+                Bytes::from(
+                    serde_json::to_vec(&crate::upload::to_json_files(&self.content))
+                        .unwrap_or_else(|_| b"[]".to_vec()),
+                )
+            })
+            .clone()
+    }
 }
 
 fn key(token: &str) -> [u8; 32] {
@@ -56,25 +94,22 @@ impl Cache {
         }
     }
 
-    pub(crate) fn content(
-        &self,
-        project: &str,
-        dir: &str,
-        id: &str,
-    ) -> Option<Arc<VersionContent>> {
+    pub(crate) fn content(&self, project: &str, dir: &str, id: &str) -> Option<Arc<Cached>> {
         let c = self.contents.lock().ok()?;
         c.map
             .get(&(project.to_owned(), dir.to_owned(), id.to_owned()))
             .cloned()
     }
 
-    pub(crate) fn remember_content(&self, project: &str, dir: &str, content: Arc<VersionContent>) {
-        let size: usize = content.sum.len()
-            + content
-                .files
-                .iter()
-                .map(|(n, b)| n.len() + b.len())
-                .sum::<usize>();
+    pub(crate) fn remember_content(&self, project: &str, dir: &str, content: Arc<Cached>) {
+        // Content plus its two serialized forms.
+        let c = &content.content;
+        let size: usize = 3
+            * (c.sum.len()
+                + c.files
+                    .iter()
+                    .map(|(n, b)| n.len() + b.len())
+                    .sum::<usize>());
         if size > MAX_CONTENT_BYTES / 4 {
             return;
         }
@@ -85,7 +120,11 @@ impl Cache {
             }
             c.bytes += size;
             c.map.insert(
-                (project.to_owned(), dir.to_owned(), content.info.id.clone()),
+                (
+                    project.to_owned(),
+                    dir.to_owned(),
+                    content.content.info.id.clone(),
+                ),
                 content,
             );
         }
