@@ -110,7 +110,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 /// The SQL shared by both backends, instantiated per backend so each is checked against its own driver types.
 /// Placeholders are `$n` (SQLite accepts them too); upserts use `ON CONFLICT`, which both support.
 macro_rules! impl_store {
-    ($ty:ty, $name:literal, $begin:literal) => {
+    ($ty:ty, $name:literal, $begin:literal, $tag_agg:literal) => {
         use sqlx::Row as _;
 
         use $crate::model::{DeployStatus, Millis, LATEST};
@@ -198,11 +198,12 @@ macro_rules! impl_store {
             ) -> $crate::error::Result<Option<(i64, String, VersionInfo)>> {
                 let row = match r {
                     Ref::Tag(tag) => {
-                        sqlx::query(
-                            "SELECT v.id, v.digest, v.sum_hash, v.sum_blob, v.files, v.size, v.last_migration, v.created_at \
+                        sqlx::query(concat!(
+                            "SELECT v.id, v.digest, v.sum_hash, v.sum_blob, v.files, v.size, v.last_migration, v.created_at, \
+                             (SELECT ", $tag_agg, " FROM tags t2 WHERE t2.version_id = v.id) AS tag_list \
                              FROM tags t JOIN versions v ON v.id = t.version_id JOIN projects p ON p.id = t.project_id \
                              WHERE p.name = $1 AND t.dir = $2 AND t.name = $3",
-                        )
+                        ))
                         .bind(project)
                         .bind(dir)
                         .bind(tag)
@@ -210,11 +211,12 @@ macro_rules! impl_store {
                         .await?
                     }
                     Ref::Version(v) => {
-                        sqlx::query(
-                            "SELECT v.id, v.digest, v.sum_hash, v.sum_blob, v.files, v.size, v.last_migration, v.created_at \
+                        sqlx::query(concat!(
+                            "SELECT v.id, v.digest, v.sum_hash, v.sum_blob, v.files, v.size, v.last_migration, v.created_at, \
+                             (SELECT ", $tag_agg, " FROM tags t2 WHERE t2.version_id = v.id) AS tag_list \
                              FROM versions v JOIN projects p ON p.id = v.project_id \
                              WHERE p.name = $1 AND v.dir = $2 AND v.digest = $3",
-                        )
+                        ))
                         .bind(project)
                         .bind(dir)
                         .bind(v)
@@ -225,13 +227,15 @@ macro_rules! impl_store {
                 let Some(row) = row else { return Ok(None) };
                 let sum_blob: String = row.try_get("sum_blob")?;
                 let (id, mut info) = version_from_row(&row)?;
-                info.tags = sqlx::query("SELECT name FROM tags WHERE version_id = $1 ORDER BY name")
-                    .bind(id)
-                    .fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .map(|r| r.try_get("name"))
-                    .collect::<Result<_, _>>()?;
+                // Tag names never contain commas (see `check_tag`).
+                let list: Option<String> = row.try_get("tag_list")?;
+                info.tags = list
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                info.tags.sort();
                 Ok(Some((id, sum_blob, info)))
             }
         }

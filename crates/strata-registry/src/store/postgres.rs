@@ -116,4 +116,4 @@ impl PgStore {
     }
 }
 
-impl_store!(PgStore, "postgres", "BEGIN");
+impl_store!(PgStore, "postgres", "BEGIN", "string_agg(t2.name, ',')");

@@ -124,4 +124,9 @@ impl SqliteStore {
     }
 }
 
-impl_store!(SqliteStore, "sqlite", "BEGIN IMMEDIATE");
+impl_store!(
+    SqliteStore,
+    "sqlite",
+    "BEGIN IMMEDIATE",
+    "group_concat(t2.name, ',')"
+);
