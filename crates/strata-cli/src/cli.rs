@@ -25,6 +25,9 @@ pub enum Command {
     /// Work with versioned migration directories.
     #[command(subcommand)]
     Migrate(Box<Migrate>),
+    /// Run and administer the registry of migration directories.
+    #[command(subcommand)]
+    Registry(crate::registry::RegistryCmd),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completion {
         /// The shell to generate completions for.
@@ -42,6 +45,8 @@ pub enum Migrate {
         target: TargetArgs,
         #[command(flatten)]
         dir: DirArgs,
+        #[command(flatten)]
+        registry: crate::registry::RegistryArgs,
         #[command(flatten)]
         plan: PlanArgs,
         /// Apply pending files up to and including this version.
@@ -74,6 +79,8 @@ pub enum Migrate {
         #[command(flatten)]
         dir: DirArgs,
         #[command(flatten)]
+        registry: crate::registry::RegistryArgs,
+        #[command(flatten)]
         plan: PlanArgs,
         #[command(flatten)]
         format: FormatArgs,
@@ -89,6 +96,19 @@ pub enum Migrate {
         dir: DirArgs,
         #[command(flatten)]
         format: FormatArgs,
+    },
+    /// Push the directory to a registry as NAME (PROJECT or PROJECT/DIR), tagged TAG (default latest).
+    Push {
+        /// PROJECT[/DIR][:TAG]; `latest` always follows the push.
+        #[arg(value_name = "NAME[:TAG]")]
+        name: String,
+        #[command(flatten)]
+        dir: DirArgs,
+        #[command(flatten)]
+        registry: crate::registry::RegistryArgs,
+        /// Also tag the version with the current git commit (git rev-parse HEAD in the directory).
+        #[arg(long)]
+        git_tag: bool,
     },
     /// Recompute atlas.sum from the migration files and write it.
     Hash {
@@ -124,7 +144,7 @@ pub enum Migrate {
 
 #[derive(Debug, Args)]
 pub struct DirArgs {
-    /// Migration directory URL, e.g. file://migrations.
+    /// Migration directory URL, e.g. file://migrations (apply/status also read strata://NAME?tag=T).
     #[arg(long, env = "STRATA_DIR", default_value = "file://migrations")]
     pub dir: String,
     /// Deprecated: use ?format= on the --dir URL.

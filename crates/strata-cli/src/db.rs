@@ -11,6 +11,7 @@ use strata_migrate::plan::parse_amount;
 
 use crate::cli::{DirArgs, Format, Migrate, PlanArgs, TargetArgs};
 use crate::output::{self, CliError};
+use crate::registry::RegistryArgs;
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
@@ -46,6 +47,7 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
             amount,
             target,
             dir,
+            registry,
             plan,
             to_version,
             tx_mode,
@@ -75,14 +77,15 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
                 dry_run,
                 ..ApplyOptions::default()
             };
-            apply(&dir, &target, &opts, format.format, invoked_as)
+            apply(&dir, &registry, &target, &opts, format.format, invoked_as)
         }
         Migrate::Status {
             target,
             dir,
+            registry,
             plan,
             format,
-        } => status(&dir, &target, &plan, format.format, invoked_as),
+        } => status(&dir, &registry, &target, &plan, format.format, invoked_as),
         Migrate::Set {
             to,
             target,
@@ -147,18 +150,20 @@ impl Observer for Progress {
 
 fn apply(
     dir: &DirArgs,
+    registry: &RegistryArgs,
     target: &TargetArgs,
     opts: &ApplyOptions,
     format: Format,
     invoked_as: &str,
 ) -> Result<(), CliError> {
-    let d = open(dir)?;
+    let source = crate::registry::open_dir(dir, registry)?;
+    let d = &source.dir;
     let mut progress = Progress { bar: None };
     if format == Format::Text {
         // Progress only; the bar stays off when stderr is not a terminal.
     }
     let result = runtime()?.block_on(strata_engine::apply(
-        &d,
+        d,
         &target.url,
         opts,
         &mut progress,
@@ -166,6 +171,9 @@ fn apply(
     ));
     if let Some(b) = progress.bar.take() {
         b.finish_and_clear();
+    }
+    if !opts.dry_run {
+        source.report(&target.url, result.as_ref());
     }
     match result {
         Ok(report) => match format {
@@ -196,12 +204,13 @@ fn apply(
 
 fn status(
     dir: &DirArgs,
+    registry: &RegistryArgs,
     target: &TargetArgs,
     plan: &PlanArgs,
     format: Format,
     invoked_as: &str,
 ) -> Result<(), CliError> {
-    let d = open(dir)?;
+    let d = crate::registry::open_dir(dir, registry)?.dir;
     let opts = StatusOptions {
         revisions_schema: target.revisions_schema.clone(),
         baseline: plan.baseline.clone(),

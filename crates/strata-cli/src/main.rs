@@ -5,6 +5,7 @@ mod cli;
 mod db;
 mod migrate;
 mod output;
+mod registry;
 
 use std::process::ExitCode;
 
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     };
     let result = match args.command {
         cli::Command::Migrate(m) => migrate::run(*m, &invoked_as),
+        cli::Command::Registry(r) => registry::run(r),
         cli::Command::Completion { shell } => {
             cli::print_completions(shell);
             Ok(())

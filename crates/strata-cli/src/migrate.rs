@@ -34,6 +34,12 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
             edit,
             format,
         } => new(&dir, name.as_deref(), edit, format.format, invoked_as),
+        Migrate::Push {
+            name,
+            dir,
+            registry,
+            git_tag,
+        } => crate::registry::push(&name, &dir, &registry, git_tag),
         db @ (Migrate::Apply { .. } | Migrate::Status { .. } | Migrate::Set { .. }) => {
             crate::db::run(db, invoked_as)
         }

@@ -1,0 +1,379 @@
+//! `strata registry …` (serve, tokens, project settings), `strata migrate push`, and `strata://` / `atlas://`
+//! directories for `migrate apply` and `migrate status`.
+
+use clap::{Args, Subcommand, ValueEnum};
+use strata_engine::report::ApplyReport;
+use strata_migrate::MigrationDir;
+use strata_registry::client::{self, Client, DirUrl};
+use strata_registry::model::Ref;
+use strata_registry::server::Config;
+use strata_registry::upload::Limits;
+
+use crate::cli::DirArgs;
+use crate::output::{self, CliError};
+
+/// Where the registry is and how to authenticate (for `--dir strata://…` and `migrate push`).
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Registry base URL, e.g. http://127.0.0.1:8080 (for --dir strata://… and migrate push).
+    #[arg(long, env = "STRATA_REGISTRY")]
+    pub registry: Option<String>,
+    /// Registry token (never printed).
+    #[arg(long, env = "STRATA_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+/// `strata registry …`.
+#[derive(Debug, Subcommand)]
+pub enum RegistryCmd {
+    /// Run the registry server (REST API, web UI, /healthz, /metrics).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "STRATA_REGISTRY_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Registry database: sqlite://PATH (embedded, default registry.db) or postgres://… (shared by replicas).
+        #[arg(
+            long,
+            env = "STRATA_REGISTRY_DB",
+            default_value = "sqlite://registry.db",
+            hide_env_values = true
+        )]
+        db: String,
+        /// Largest push accepted, in bytes.
+        #[arg(long, default_value_t = Limits::default().max_upload_bytes)]
+        max_upload_bytes: usize,
+        /// Log format.
+        #[arg(long, value_enum, default_value = "text")]
+        log_format: LogFormat,
+        /// Mark the web UI's session cookie Secure (when served over HTTPS behind a proxy).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// Manage tokens directly on the registry database.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Change a project's settings directly on the registry database.
+    Project {
+        /// The project (created if missing).
+        name: String,
+        /// Registry database URL.
+        #[arg(long, env = "STRATA_REGISTRY_DB", hide_env_values = true)]
+        db: String,
+        /// Make tags other than `latest` immutable (true) or movable (false).
+        #[arg(long)]
+        immutable_tags: Option<bool>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `strata registry token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Create a token; it is printed once, as the last line.
+    Create {
+        /// Registry database URL.
+        #[arg(long, env = "STRATA_REGISTRY_DB", hide_env_values = true)]
+        db: String,
+        /// The project the token belongs to (created if missing).
+        #[arg(long)]
+        project: String,
+        /// Scopes: read, push, report, admin (comma-separated; admin implies the others).
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// A label shown in listings.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List a project's tokens (never their secrets).
+    List {
+        /// Registry database URL.
+        #[arg(long, env = "STRATA_REGISTRY_DB", hide_env_values = true)]
+        db: String,
+        /// The project.
+        #[arg(long)]
+        project: String,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// Registry database URL.
+        #[arg(long, env = "STRATA_REGISTRY_DB", hide_env_values = true)]
+        db: String,
+        /// The project.
+        #[arg(long)]
+        project: String,
+        /// The token id (as listed).
+        id: String,
+    },
+}
+
+fn reg_err(e: strata_registry::RegistryError) -> CliError {
+    CliError::Message(e.to_string())
+}
+
+fn runtime(multi: bool) -> Result<tokio::runtime::Runtime, CliError> {
+    let mut b = if multi {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    b.enable_all().build().map_err(|source| CliError::Io {
+        context: "starting the async runtime".into(),
+        source,
+    })
+}
+
+pub fn run(cmd: RegistryCmd) -> Result<(), CliError> {
+    match cmd {
+        RegistryCmd::Serve {
+            addr,
+            db,
+            max_upload_bytes,
+            log_format,
+            secure_cookies,
+        } => {
+            strata_registry::server::init_logging(matches!(log_format, LogFormat::Json));
+            let config = Config {
+                limits: Limits {
+                    max_upload_bytes,
+                    ..Limits::default()
+                },
+                secure_cookies,
+            };
+            runtime(true)?
+                .block_on(strata_registry::server::run(&addr, &db, config))
+                .map_err(reg_err)
+        }
+        RegistryCmd::Token(t) => runtime(false)?.block_on(token(t)),
+        RegistryCmd::Project {
+            name,
+            db,
+            immutable_tags,
+        } => runtime(false)?.block_on(async {
+            let store = strata_registry::open_store(&db).await.map_err(reg_err)?;
+            let mut p = store.ensure_project(&name).await.map_err(reg_err)?;
+            if let Some(on) = immutable_tags {
+                p = store.set_immutable_tags(&name, on).await.map_err(reg_err)?;
+            }
+            output::out(&format!(
+                "project {:?}: tags {}\n",
+                p.name,
+                if p.immutable_tags {
+                    "immutable (except latest)"
+                } else {
+                    "movable"
+                }
+            ))
+        }),
+    }
+}
+
+async fn token(cmd: TokenCmd) -> Result<(), CliError> {
+    match cmd {
+        TokenCmd::Create {
+            db,
+            project,
+            scope,
+            name,
+        } => {
+            let scopes = scope.parse().map_err(reg_err)?;
+            let store = strata_registry::open_store(&db).await.map_err(reg_err)?;
+            let (info, token) =
+                strata_registry::auth::create_token(store.as_ref(), &project, &name, scopes)
+                    .await
+                    .map_err(reg_err)?;
+            output::out(&format!(
+                "Created token {} for project {:?} with scopes {}. It is shown only now:\n{token}\n",
+                info.id, info.project, info.scopes
+            ))
+        }
+        TokenCmd::List { db, project } => {
+            let store = strata_registry::open_store(&db).await.map_err(reg_err)?;
+            let list = store.tokens(&project).await.map_err(reg_err)?;
+            let mut s = format!(
+                "{:<14}{:<20}{:<26}{:<25}{}\n",
+                "ID", "NAME", "SCOPES", "CREATED", "REVOKED"
+            );
+            for t in list {
+                s.push_str(&format!(
+                    "{:<14}{:<20}{:<26}{:<25}{}\n",
+                    t.id,
+                    t.name,
+                    t.scopes.to_string(),
+                    t.created_at.human(),
+                    t.revoked_at
+                        .map(|r| r.human())
+                        .unwrap_or_else(|| "-".into())
+                ));
+            }
+            output::out(&s)
+        }
+        TokenCmd::Revoke { db, project, id } => {
+            let store = strata_registry::open_store(&db).await.map_err(reg_err)?;
+            if store.revoke_token(&project, &id).await.map_err(reg_err)? {
+                output::out(&format!("Revoked token {id} of project {project:?}.\n"))
+            } else {
+                Err(CliError::Message(format!(
+                    "project {project:?} has no active token {id:?}; see 'strata registry token list --project {project}'"
+                )))
+            }
+        }
+    }
+}
+
+fn client(args: &RegistryArgs) -> Result<Client, CliError> {
+    let base = args.registry.as_deref().ok_or_else(|| {
+        CliError::Message("no registry given: pass --registry URL or set STRATA_REGISTRY".into())
+    })?;
+    Client::new(base, args.token.clone()).map_err(reg_err)
+}
+
+/// `strata migrate push NAME[:TAG]`.
+pub fn push(
+    name: &str,
+    dir: &DirArgs,
+    registry: &RegistryArgs,
+    git_tag: bool,
+) -> Result<(), CliError> {
+    let (name, tag) = match name.rsplit_once(':') {
+        Some((n, t)) => (n, t),
+        None => (name, strata_registry::model::LATEST),
+    };
+    let (project, dir_name) = client::parse_name(name).map_err(reg_err)?;
+    let path = strata_migrate::dir::local_path_from_url(&dir.dir, dir.dir_format.as_deref())?;
+    let d = MigrationDir::open(&path)?;
+    // Refuse locally what the registry would refuse, with the same advice.
+    if let Err(e) = strata_migrate::sum::validate(&d) {
+        output::print_sum_block(&e, &output::invoked_as())?;
+        return Err(CliError::Sum(e));
+    }
+    let mut tags = vec![tag.to_owned()];
+    if git_tag {
+        tags.push(git_commit(&path)?);
+    }
+    let c = client(registry)?;
+    let out = runtime(false)?
+        .block_on(c.push(&project, &dir_name, &d, &tags))
+        .map_err(reg_err)?;
+    output::out(&format!(
+        "{} {project}/{dir_name} version {} ({} files, last migration {}) tagged {}\n",
+        if out.created {
+            "Pushed"
+        } else {
+            "Already stored:"
+        },
+        out.version.id,
+        out.version.files,
+        out.version.last_migration,
+        out.tags.join(", ")
+    ))
+}
+
+fn git_commit(path: &std::path::Path) -> Result<String, CliError> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(path)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .map_err(|source| CliError::Io {
+            context: "running git for --git-tag".into(),
+            source,
+        })?;
+    if !out.status.success() {
+        return Err(CliError::Message(format!(
+            "--git-tag: {} is not inside a git repository with a commit: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// A directory for `migrate apply` / `status`: from disk, or fetched from the registry.
+pub struct Source {
+    pub dir: MigrationDir,
+    remote: Option<Remote>,
+}
+
+struct Remote {
+    client: Client,
+    url: DirUrl,
+    version: String,
+}
+
+/// Opens `--dir`: `file://…` from disk, `strata://…` / `atlas://…` from the registry.
+pub fn open_dir(dir: &DirArgs, registry: &RegistryArgs) -> Result<Source, CliError> {
+    if !DirUrl::is_registry(&dir.dir) {
+        let path = strata_migrate::dir::local_path_from_url(&dir.dir, dir.dir_format.as_deref())?;
+        return Ok(Source {
+            dir: MigrationDir::open(path)?,
+            remote: None,
+        });
+    }
+    let url = DirUrl::parse(&dir.dir).map_err(reg_err)?;
+    let c = client(registry)?;
+    let fetched = runtime(false)?
+        .block_on(c.fetch(&url.project, &url.dir, &url.reference))
+        .map_err(reg_err)?;
+    Ok(Source {
+        dir: fetched.dir,
+        remote: Some(Remote {
+            client: c,
+            url,
+            version: fetched.version.id,
+        }),
+    })
+}
+
+impl Source {
+    /// After an apply from the registry, reports the run (target without credentials). A failed report is a
+    /// warning: the migration itself already happened.
+    pub fn report(
+        &self,
+        target_url: &str,
+        result: Result<&ApplyReport, &strata_engine::EngineError>,
+    ) {
+        let Some(r) = &self.remote else { return };
+        let tag = match &r.url.reference {
+            Ref::Tag(t) => Some(t.as_str()),
+            Ref::Version(_) => None,
+        };
+        let d = match result {
+            Ok(report) => client::deployment_from_report(
+                &r.url.dir,
+                target_url,
+                tag,
+                Some(&r.version),
+                report,
+            ),
+            Err(e) => match e.report() {
+                Some(report) => client::deployment_from_report(
+                    &r.url.dir,
+                    target_url,
+                    tag,
+                    Some(&r.version),
+                    report,
+                ),
+                None => client::failed_deployment(
+                    &r.url.dir,
+                    target_url,
+                    tag,
+                    Some(&r.version),
+                    &e.to_string(),
+                ),
+            },
+        };
+        let sent = runtime(false).map(|rt| rt.block_on(r.client.report(&r.url.project, &d)));
+        match sent {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                eprintln!("Warning: the deployment was not reported to the registry: {e}")
+            }
+            Err(e) => eprintln!("Warning: the deployment was not reported to the registry: {e}"),
+        }
+    }
+}

@@ -1,0 +1,698 @@
+//! The REST API and its OpenAPI document.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use super::cache::Cached;
+use super::{ApiError, AppState};
+use crate::error::RegistryError;
+use crate::model::{
+    Deployment, DeploymentFilter, Directory, NewDeployment, Project, PushOutcome, Ref, Scope,
+    Scopes, TagInfo, TokenInfo, VersionInfo, check_name, check_tag, check_version,
+};
+use crate::upload::{self, JsonFile};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/projects", get(list_projects))
+        .route(
+            "/api/projects/{project}",
+            get(get_project).patch(patch_project),
+        )
+        .route("/api/projects/{project}/dirs", get(list_dirs))
+        .route(
+            "/api/projects/{project}/dirs/{dir}/versions",
+            get(list_versions).post(push),
+        )
+        .route(
+            "/api/projects/{project}/dirs/{dir}/versions/{version}",
+            get(version_listing),
+        )
+        .route(
+            "/api/projects/{project}/dirs/{dir}/versions/{version}/archive",
+            get(version_archive),
+        )
+        .route("/api/projects/{project}/dirs/{dir}/tags", get(list_tags))
+        .route(
+            "/api/projects/{project}/dirs/{dir}/tags/{tag}",
+            get(tag_listing),
+        )
+        .route(
+            "/api/projects/{project}/dirs/{dir}/tags/{tag}/archive",
+            get(tag_archive),
+        )
+        .route(
+            "/api/projects/{project}/deployments",
+            get(list_deployments).post(report_deployment),
+        )
+        .route(
+            "/api/projects/{project}/tokens",
+            get(list_tokens).post(create_token),
+        )
+        .route("/api/projects/{project}/tokens/{id}", delete(revoke_token))
+}
+
+/// The OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Strata registry",
+        description = "Tagged, Atlas-compatible migration directories with deployment history. Authenticate with \
+                       'Authorization: Bearer <token>'; tokens belong to one project and carry scopes read, push, \
+                       report, admin (admin implies the others)."
+    ),
+    paths(
+        list_projects, get_project, patch_project, list_dirs, list_versions, push, version_listing,
+        version_archive, list_tags, tag_listing, tag_archive, list_deployments, report_deployment,
+        list_tokens, create_token, revoke_token
+    ),
+    components(schemas(ErrorBody, JsonFile, upload::JsonUpload)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+/// An error: a machine-readable code and a message saying what to do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// e.g. `invalid_upload`, `not_found`, `forbidden`.
+    pub code: String,
+    /// What went wrong and what to do.
+    pub message: String,
+}
+
+/// A project with its directories.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectView {
+    /// The project.
+    pub project: Project,
+    /// Its directories.
+    pub directories: Vec<Directory>,
+}
+
+/// Project settings to change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectPatch {
+    /// Whether tags other than `latest` may never move once set.
+    pub immutable_tags: Option<bool>,
+}
+
+/// A directory version with its files (`atlas.sum` first).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DirListing {
+    /// The project.
+    pub project: String,
+    /// The directory.
+    pub dir: String,
+    /// The version.
+    pub version: VersionInfoJson,
+    /// `atlas.sum` then the migration files, as `text` (UTF-8) or `base64`.
+    pub files: Vec<JsonFile>,
+}
+
+/// [`VersionInfo`] as read back by clients.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VersionInfoJson {
+    /// Version id (64 hex digits).
+    pub id: String,
+    /// `atlas.sum` header.
+    pub sum: String,
+    /// Number of migration files.
+    pub files: i64,
+    /// Last migration version.
+    pub last_migration: String,
+    /// Tags naming it.
+    pub tags: Vec<String>,
+}
+
+impl From<&VersionInfo> for VersionInfoJson {
+    fn from(v: &VersionInfo) -> Self {
+        Self {
+            id: v.id.clone(),
+            sum: v.sum.clone(),
+            files: v.files,
+            last_migration: v.last_migration.clone(),
+            tags: v.tags.clone(),
+        }
+    }
+}
+
+/// A token to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// A label, e.g. `ci`.
+    #[serde(default)]
+    pub name: String,
+    /// Scopes to grant.
+    pub scopes: Vec<Scope>,
+}
+
+/// A created token: shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedToken {
+    /// The token; only its hash is stored.
+    pub token: String,
+    /// Its listing.
+    pub info: TokenInfo,
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn names(project: &str, dir: Option<&str>) -> ApiResult<()> {
+    check_name("project name", project)?;
+    if let Some(d) = dir {
+        check_name("directory name", d)?;
+    }
+    Ok(())
+}
+
+async fn read_body(body: Body, limit: usize) -> ApiResult<axum::body::Bytes> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::from(RegistryError::TooLarge(format!(
+            "the request body is larger than the limit of {limit} bytes (or was cut off); raise --max-upload-bytes on the server if this is intended"
+        )))
+    })
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> ApiResult<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("the body is not a valid {what}: {e}"),
+        )
+    })
+}
+
+async fn openapi() -> Response {
+    match ApiDoc::openapi().to_json() {
+        Ok(s) => ([(header::CONTENT_TYPE, "application/json")], s).into_response(),
+        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            .into_response(),
+    }
+}
+
+/// Projects the token can see (its own).
+#[utoipa::path(get, path = "/api/projects", responses(
+    (status = 200, body = Vec<Project>), (status = 401, body = ErrorBody)))]
+async fn list_projects(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<axum::Json<Vec<Project>>> {
+    let p = s.principal(&headers, false).await?.ok_or_else(|| {
+        ApiError::from(RegistryError::Unauthorized(
+            "a token is required: send 'Authorization: Bearer <token>'".into(),
+        ))
+    })?;
+    Ok(axum::Json(
+        s.store().project(&p.project).await?.into_iter().collect(),
+    ))
+}
+
+/// A project and its directories (scope `read`).
+#[utoipa::path(get, path = "/api/projects/{project}", responses(
+    (status = 200, body = ProjectView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+async fn get_project(
+    State(s): State<AppState>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<axum::Json<ProjectView>> {
+    s.authorize(&headers, &project, Scope::Read, false).await?;
+    let p = s
+        .store()
+        .project(&project)
+        .await?
+        .ok_or_else(|| crate::store::not_found_project(&project))?;
+    let directories = s.store().directories(&project).await?;
+    Ok(axum::Json(ProjectView {
+        project: p,
+        directories,
+    }))
+}
+
+/// Changes project settings (scope `admin`).
+#[utoipa::path(patch, path = "/api/projects/{project}", request_body = ProjectPatch, responses(
+    (status = 200, body = Project), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn patch_project(
+    State(s): State<AppState>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<axum::Json<Project>> {
+    s.authorize(&headers, &project, Scope::Admin, false).await?;
+    let patch: ProjectPatch = parse_json(&read_body(body, 64 << 10).await?, "project patch")?;
+    let p = match patch.immutable_tags {
+        Some(on) => s.store().set_immutable_tags(&project, on).await?,
+        None => s
+            .store()
+            .project(&project)
+            .await?
+            .ok_or_else(|| crate::store::not_found_project(&project))?,
+    };
+    Ok(axum::Json(p))
+}
+
+/// The project's directories (scope `read`).
+#[utoipa::path(get, path = "/api/projects/{project}/dirs", responses(
+    (status = 200, body = Vec<Directory>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+async fn list_dirs(
+    State(s): State<AppState>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<axum::Json<Vec<Directory>>> {
+    s.authorize(&headers, &project, Scope::Read, false).await?;
+    Ok(axum::Json(s.store().directories(&project).await?))
+}
+
+/// The directory's versions, newest first (scope `read`).
+#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/versions", responses(
+    (status = 200, body = Vec<VersionInfo>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+async fn list_versions(
+    State(s): State<AppState>,
+    Path((project, dir)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<axum::Json<Vec<VersionInfo>>> {
+    s.authorize(&headers, &project, Scope::Read, false).await?;
+    names(&project, Some(&dir))?;
+    Ok(axum::Json(s.store().versions(&project, &dir).await?))
+}
+
+/// Pushes a directory (scope `push`). The body is either JSON (`Content-Type: application/json`,
+/// `{"files": [{"name", "text" | "base64"}]}`) or a plain tar archive (`Content-Type: application/x-tar`) of the
+/// directory's `*.sql` files and `atlas.sum`. `latest` and every `?tag=` (repeatable) are pointed at the version.
+#[utoipa::path(post, path = "/api/projects/{project}/dirs/{dir}/versions",
+    params(("tag" = Option<Vec<String>>, Query, description = "tags to set besides latest (repeatable)")),
+    request_body(content(
+        (upload::JsonUpload = "application/json"),
+        (Vec<u8> = "application/x-tar"))),
+    responses(
+        (status = 201, description = "a new version", body = PushOutcome),
+        (status = 200, description = "identical content was already stored; tags moved", body = PushOutcome),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "immutable tag", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+async fn push(
+    State(s): State<AppState>,
+    Path((project, dir)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    s.authorize(&headers, &project, Scope::Push, false).await?;
+    names(&project, Some(&dir))?;
+    let mut tags = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "tag" => {
+                check_tag(&v)?;
+                tags.push(v.into_owned());
+            }
+            other => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    format!("unknown query parameter {other:?}; only 'tag' is accepted"),
+                ));
+            }
+        }
+    }
+    if tags.len() > 32 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "at most 32 tags per push",
+        ));
+    }
+    let limits = s.config().limits;
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let json = match ctype.as_str() {
+        "application/json" => true,
+        "application/x-tar" | "application/tar" => false,
+        other => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!(
+                    "unsupported Content-Type {other:?}: send application/json ({{\"files\": [...]}}) or application/x-tar"
+                ),
+            ));
+        }
+    };
+    let body = read_body(body, limits.max_upload_bytes).await?;
+    let validated = if json {
+        upload::from_json(&body, &limits)?
+    } else {
+        upload::from_tar(&body, &limits)?
+    };
+    let out = s.store().push(&project, &dir, &validated, &tags).await?;
+    tracing::info!(project, dir, version = %out.version.id, created = out.created, tags = ?out.tags, "push");
+    let status = if out.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(out)).into_response())
+}
+
+/// The version `r` names and its content. Tags move, so they are resolved every time; a version's content never
+/// changes and is cached.
+async fn content(
+    s: &AppState,
+    project: &str,
+    dir: &str,
+    r: Ref,
+) -> ApiResult<(VersionInfo, Arc<Cached>)> {
+    names(project, Some(dir))?;
+    match &r {
+        Ref::Tag(t) => check_tag(t)?,
+        Ref::Version(v) => check_version(v)?,
+    }
+    let missing = || {
+        ApiError::from(RegistryError::NotFound(format!(
+            "{r} of directory {dir:?} not found in project {project:?}"
+        )))
+    };
+    let info = s
+        .store()
+        .resolve(project, dir, &r)
+        .await?
+        .ok_or_else(missing)?;
+    if let Some(c) = s.cache().content(project, dir, &info.id) {
+        return Ok((info, c));
+    }
+    let c = s
+        .store()
+        .content(project, dir, &Ref::Version(info.id.clone()))
+        .await?
+        .ok_or_else(missing)?;
+    let c = Arc::new(Cached::new(c));
+    s.cache().remember_content(project, dir, c.clone());
+    Ok((info, c))
+}
+
+fn listing(project: &str, dir: &str, (info, c): &(VersionInfo, Arc<Cached>)) -> Response {
+    // The files never change: splice their cached JSON into the listing (same shape as `DirListing`).
+    let head = serde_json::json!({
+        "project": project,
+        "dir": dir,
+        "version": VersionInfoJson::from(info),
+    })
+    .to_string();
+    let files = c.files_json();
+    let mut body = Vec::with_capacity(head.len() + files.len() + 16);
+    body.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+    body.extend_from_slice(b",\"files\":");
+    body.extend_from_slice(&files);
+    body.push(b'}');
+    let mut r = body.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    version_headers(r.headers_mut(), &info.id);
+    r
+}
+
+fn archive(dir: &str, (info, c): &(VersionInfo, Arc<Cached>)) -> Response {
+    let mut r = c.tar().into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-tar"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{dir}-{}.tar\"",
+        &info.id[..12]
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    version_headers(h, &info.id);
+    r
+}
+
+fn version_headers(h: &mut HeaderMap, id: &str) {
+    if let Ok(v) = HeaderValue::from_str(id) {
+        h.insert("x-strata-version", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{id}\"")) {
+        h.insert(header::ETAG, v);
+    }
+}
+
+/// A version's files as JSON (scope `read`).
+#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/versions/{version}", responses(
+    (status = 200, body = DirListing), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+async fn version_listing(
+    State(s): State<AppState>,
+    Path((project, dir, version)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    s.authorize(&headers, &project, Scope::Read, false).await?;
+    let c = content(&s, &project, &dir, Ref::Version(version)).await?;
+    Ok(listing(&project, &dir, &c))
+}
+
+/// A version as a tar archive (scope `read`).
+#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/versions/{version}/archive", responses(
+    (status = 200, content_type = "application/x-tar", body = Vec<u8>), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn version_archive(
+    State(s): State<AppState>,
+    Path((project, dir, version)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    s.authorize(&headers, &project, Scope::Read, false).await?;
+    let c = content(&s, &project, &dir, Ref::Version(version)).await?;
+    Ok(archive(&dir, &c))
+}
+
+/// The directory's tags (scope `read`).
+#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/tags", responses(
+    (status = 200, body = Vec<TagInfo>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+async fn list_tags(
+    State(s): State<AppState>,
+    Path((project, dir)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<axum::Json<Vec<TagInfo>>> {
+    s.authorize(&headers, &project, Scope::Read, false).await?;
+    names(&project, Some(&dir))?;
+    Ok(axum::Json(s.store().tags(&project, &dir).await?))
+}
+
+/// The version a tag names, with its files as JSON (scope `read`).
+#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/tags/{tag}", responses(
+    (status = 200, body = DirListing), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+async fn tag_listing(
+    State(s): State<AppState>,
+    Path((project, dir, tag)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    s.authorize(&headers, &project, Scope::Read, false).await?;
+    let c = content(&s, &project, &dir, Ref::Tag(tag)).await?;
+    Ok(listing(&project, &dir, &c))
+}
+
+/// The version a tag names, as a tar archive (scope `read`).
+#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/tags/{tag}/archive", responses(
+    (status = 200, content_type = "application/x-tar", body = Vec<u8>), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn tag_archive(
+    State(s): State<AppState>,
+    Path((project, dir, tag)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    s.authorize(&headers, &project, Scope::Read, false).await?;
+    let c = content(&s, &project, &dir, Ref::Tag(tag)).await?;
+    Ok(archive(&dir, &c))
+}
+
+/// Deployments, newest first (scope `read`); filter with `?dir=`, `?target=`, `?limit=`.
+#[utoipa::path(get, path = "/api/projects/{project}/deployments",
+    params(("dir" = Option<String>, Query), ("target" = Option<String>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<Deployment>), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_deployments(
+    State(s): State<AppState>,
+    Path(project): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<axum::Json<Vec<Deployment>>> {
+    s.authorize(&headers, &project, Scope::Read, false).await?;
+    let f = deployment_filter(query.as_deref())?;
+    Ok(axum::Json(s.store().deployments(&project, &f).await?))
+}
+
+pub(crate) fn deployment_filter(query: Option<&str>) -> ApiResult<DeploymentFilter> {
+    let mut f = DeploymentFilter::default();
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "dir" => f.dir = Some(v.into_owned()),
+            "target" => f.target = Some(v.into_owned()),
+            "limit" => {
+                f.limit = Some(v.parse().map_err(|_| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_query",
+                        "limit must be a number",
+                    )
+                })?)
+            }
+            other => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    format!("unknown query parameter {other:?}; use dir, target or limit"),
+                ));
+            }
+        }
+    }
+    Ok(f)
+}
+
+/// Reports a deployment (scope `report`). The target is stored redacted whatever the client sent.
+#[utoipa::path(post, path = "/api/projects/{project}/deployments", request_body = NewDeployment, responses(
+    (status = 201, body = Deployment), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn report_deployment(
+    State(s): State<AppState>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    s.authorize(&headers, &project, Scope::Report, false)
+        .await?;
+    let mut d: NewDeployment = parse_json(&read_body(body, 4 << 20).await?, "deployment report")?;
+    check_name("directory name", &d.dir)?;
+    if let Some(t) = &d.tag {
+        check_tag(t)?;
+    }
+    if let Some(v) = &d.version {
+        check_version(v)?;
+    }
+    let bad = |m: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", m.to_owned());
+    if d.target.is_empty() || d.target.len() > 2048 {
+        return Err(bad(
+            "target must be 1-2048 characters (a database URL without credentials)",
+        ));
+    }
+    if d.files.len() > 100_000 || d.error.as_ref().is_some_and(|e| e.len() > 1 << 20) {
+        return Err(bad(
+            "the report is too large (at most 100000 files and a 1 MiB error)",
+        ));
+    }
+    for t in [&d.started_at, &d.finished_at] {
+        if t.parse::<jiff::Timestamp>().is_err() {
+            return Err(bad(
+                "started_at and finished_at must be RFC 3339 timestamps",
+            ));
+        }
+    }
+    // Never store credentials, whatever the client sent.
+    d.target = strata_driver::redact(&d.target);
+    let out = s.store().add_deployment(&project, &d).await?;
+    Ok((StatusCode::CREATED, axum::Json(out)).into_response())
+}
+
+/// The project's tokens, without secrets (scope `admin`).
+#[utoipa::path(get, path = "/api/projects/{project}/tokens", responses(
+    (status = 200, body = Vec<TokenInfo>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+async fn list_tokens(
+    State(s): State<AppState>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<axum::Json<Vec<TokenInfo>>> {
+    s.authorize(&headers, &project, Scope::Admin, false).await?;
+    Ok(axum::Json(s.store().tokens(&project).await?))
+}
+
+/// Creates a token (scope `admin`); the response is the only time the token is shown.
+#[utoipa::path(post, path = "/api/projects/{project}/tokens", request_body = NewToken, responses(
+    (status = 201, body = CreatedToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn create_token(
+    State(s): State<AppState>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    s.authorize(&headers, &project, Scope::Admin, false).await?;
+    let req: NewToken = parse_json(&read_body(body, 64 << 10).await?, "token request")?;
+    if req.name.len() > 200 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "the token name is longer than 200 characters",
+        ));
+    }
+    let (info, token) =
+        crate::auth::create_token(s.store(), &project, &req.name, Scopes::of(&req.scopes)).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CreatedToken { token, info }),
+    )
+        .into_response())
+}
+
+/// Revokes a token (scope `admin`).
+#[utoipa::path(delete, path = "/api/projects/{project}/tokens/{id}", responses(
+    (status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+async fn revoke_token(
+    State(s): State<AppState>,
+    Path((project, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    s.authorize(&headers, &project, Scope::Admin, false).await?;
+    if s.store().revoke_token(&project, &id).await? {
+        s.cache().forget_tokens();
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(
+            RegistryError::NotFound(format!("project {project:?} has no active token {id:?}"))
+                .into(),
+        )
+    }
+}

@@ -1,0 +1,381 @@
+//! The HTTP server: REST API under `/api`, its OpenAPI document at `/api/openapi.json`, the web UI, `/healthz`
+//! and Prometheus `/metrics`.
+//!
+//! Every `/api/projects/…` endpoint and every UI page checks the caller's token: no token is `401`, a token of
+//! another project gets the same `404` as a project that does not exist (so nothing about other projects leaks),
+//! and a token without the needed scope is `403`. `/healthz`, `/metrics` and `/api/openapi.json` are public and
+//! reveal no project data (metrics are labelled by route template, never by project).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tracing::Instrument as _;
+
+use crate::auth::{self, Principal};
+use crate::error::RegistryError;
+use crate::model::Scope;
+use crate::store::Store;
+use crate::upload::Limits;
+
+pub mod api;
+mod cache;
+mod metrics;
+mod ui;
+
+pub use metrics::Metrics;
+
+/// Name of the UI's session cookie (it holds the token; `HttpOnly`, `SameSite=Strict`).
+pub const COOKIE: &str = "strata_token";
+
+/// Server settings.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Push size limits (`--max-upload-bytes` sets `max_upload_bytes`).
+    pub limits: Limits,
+    /// Mark the session cookie `Secure` (when served over HTTPS behind a proxy).
+    pub secure_cookies: bool,
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    config: Config,
+    metrics: Metrics,
+    cache: cache::Cache,
+}
+
+impl AppState {
+    /// State over a store.
+    pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                metrics: Metrics::default(),
+                cache: cache::Cache::default(),
+            }),
+        }
+    }
+
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    /// The store (for tests and tools built on the server).
+    pub fn store_for_tests(&self) -> &dyn Store {
+        self.store()
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub(crate) fn cache(&self) -> &cache::Cache {
+        &self.inner.cache
+    }
+
+    /// The caller, from `Authorization: Bearer` (or, when `cookie` is allowed, the UI's session cookie).
+    /// `Ok(None)`: no token was sent; a token that does not verify is an error.
+    pub(crate) async fn principal(
+        &self,
+        headers: &HeaderMap,
+        cookie: bool,
+    ) -> Result<Option<Principal>, ApiError> {
+        let token = match headers.get(header::AUTHORIZATION) {
+            Some(v) => {
+                let v = v.to_str().unwrap_or_default().trim();
+                let Some(t) = v
+                    .strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+                else {
+                    return Err(ApiError::from(RegistryError::Unauthorized(
+                        "the Authorization header must be 'Bearer <token>'".into(),
+                    )));
+                };
+                t.trim().to_owned()
+            }
+            None if cookie => match cookie_value(headers, COOKIE) {
+                Some(t) => t,
+                None => return Ok(None),
+            },
+            None => return Ok(None),
+        };
+        if let Some(p) = self.cache().principal(&token) {
+            return Ok(Some(p));
+        }
+        let p = auth::verify(self.store(), &token).await?;
+        self.cache().remember_principal(&token, &p);
+        Ok(Some(p))
+    }
+
+    /// Checks that the caller may do `scope` in `project`.
+    pub(crate) async fn authorize(
+        &self,
+        headers: &HeaderMap,
+        project: &str,
+        scope: Scope,
+        cookie: bool,
+    ) -> Result<Principal, ApiError> {
+        let p = self.principal(headers, cookie).await?.ok_or_else(|| {
+            ApiError::from(RegistryError::Unauthorized(
+                "a token is required: send 'Authorization: Bearer <token>' (create one with 'strata registry token create')"
+                    .into(),
+            ))
+        })?;
+        check(&p, project, scope)?;
+        Ok(p)
+    }
+}
+
+/// The decision of [`AppState::authorize`] for a known caller.
+pub(crate) fn check(p: &Principal, project: &str, scope: Scope) -> Result<(), ApiError> {
+    if p.project != project {
+        // The same answer as for a project that does not exist.
+        return Err(ApiError::from(crate::store::not_found_project(project)));
+    }
+    if !p.scopes.grants(scope) {
+        return Err(ApiError::from(RegistryError::Forbidden(format!(
+            "the token lacks the '{scope}' scope for project {project:?}; create a token with --scope {scope}"
+        ))));
+    }
+    Ok(())
+}
+
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// An error as the API returns it: a status and `{"code": "...", "message": "..."}`.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Machine-readable code.
+    pub code: &'static str,
+    /// What went wrong and what to do.
+    pub message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        use RegistryError as E;
+        let (status, code) = match &e {
+            E::InvalidUpload(_) => (StatusCode::BAD_REQUEST, "invalid_upload"),
+            E::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            E::InvalidName { .. } => (StatusCode::BAD_REQUEST, "invalid_name"),
+            E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            E::TagImmutable { .. } => (StatusCode::CONFLICT, "tag_immutable"),
+            E::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            E::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            E::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            E::Database(_) | E::DatabaseUrl(_) | E::Http(_) => {
+                tracing::error!(error = %e, "internal error");
+                return Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error in the registry; the server log has the details (search for this request's id)",
+                );
+            }
+        };
+        Self::new(status, code, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "code": self.code, "message": self.message });
+        let mut r = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"strata\""),
+            );
+        }
+        r
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(ui::routes())
+        .route("/healthz", axum::routing::get(healthz))
+        .route("/metrics", axum::routing::get(metrics::render))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store().project("\u{0}healthz").await {
+        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "registry database unreachable\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; see /api/openapi.json",
+    )
+}
+
+static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn request_id(headers: &HeaderMap) -> String {
+    if let Some(v) = headers.get("x-request-id").and_then(|v| v.to_str().ok())
+        && !v.is_empty()
+        && v.len() <= 64
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return v.to_owned();
+    }
+    let n = REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{:08x}-{n:06}", std::process::id())
+}
+
+/// Request ids, structured access logs and metrics for every request.
+async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let id = request_id(req.headers());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().clone();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert("x-request-id", v);
+    }
+    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
+    let mut res = next.run(req).instrument(span.clone()).await;
+    let elapsed = start.elapsed();
+    let status = res.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request"
+        );
+    });
+    state
+        .inner
+        .metrics
+        .observe(method.as_str(), &route, status, elapsed);
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight (graceful shutdown).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let addr: Option<SocketAddr> = listener.local_addr().ok();
+    tracing::info!(addr = ?addr, backend = state.store().backend(), "registry listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// How long a verified token is trusted before it is checked against the database again (so a revocation
+/// reaches every replica within this time).
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// Installs the log subscriber for `strata registry serve`: `RUST_LOG` filters (default `info`), one line per
+/// event, JSON when `json` is set. Every request's events carry its `request_id`.
+pub fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Opens the store at `db` and serves on `addr` until Ctrl-C or SIGTERM.
+pub async fn run(addr: &str, db: &str, config: Config) -> Result<(), RegistryError> {
+    let store = crate::store::open(db).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        RegistryError::Http(format!(
+            "cannot listen on {addr}: {e}; choose another --addr"
+        ))
+    })?;
+    serve(listener, AppState::new(store, config), shutdown_signal())
+        .await
+        .map_err(|e| RegistryError::Http(format!("server error: {e}")))
+}
