@@ -25,6 +25,9 @@ pub enum Command {
     /// Work with versioned migration directories.
     #[command(subcommand)]
     Migrate(Box<Migrate>),
+    /// Run the Kubernetes operator or print its CRDs.
+    #[command(subcommand)]
+    Operator(crate::operator::Operator),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completion {
         /// The shell to generate completions for.

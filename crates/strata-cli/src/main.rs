@@ -4,6 +4,7 @@
 mod cli;
 mod db;
 mod migrate;
+mod operator;
 mod output;
 
 use std::process::ExitCode;
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     };
     let result = match args.command {
         cli::Command::Migrate(m) => migrate::run(*m, &invoked_as),
+        cli::Command::Operator(o) => operator::run(o),
         cli::Command::Completion { shell } => {
             cli::print_completions(shell);
             Ok(())
