@@ -1,9 +1,17 @@
 //! The Strata Kubernetes operator: reconciles `AtlasMigration` resources (`db.atlasgo.io/v1alpha1`, compatible
 //! with the Atlas Operator's manifests and status) by applying migration directories in-process through
-//! `strata_engine`.
+//! [`strata_engine`].
 //!
-//! - [`crd`]: the resource types and the generated `CustomResourceDefinition`.
+//! - [`crd`]: the resource types and the generated `CustomResourceDefinition`;
+//! - [`resolve`]: URL, directory, token and `observed_hash` from a spec and its Secrets/ConfigMaps;
+//! - [`conditions`]: the status transitions;
+//! - [`reconcile`]: one reconcile as a plain function (no API calls), tested against real databases.
 
+pub mod conditions;
 pub mod crd;
+pub mod reconcile;
+pub mod resolve;
 
 pub use crd::{AtlasMigration, AtlasMigrationSpec, AtlasMigrationStatus, crd, crd_yaml};
+pub use reconcile::{DatabaseLocks, Env, Event, EventType, Outcome, Requeue, reconcile};
+pub use resolve::{NoRegistry, Objects, Registry, ResolveSettings, StaticObjects};
