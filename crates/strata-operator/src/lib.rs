@@ -5,10 +5,14 @@
 //! - [`crd`]: the resource types and the generated `CustomResourceDefinition`;
 //! - [`resolve`]: URL, directory, token and `observed_hash` from a spec and its Secrets/ConfigMaps;
 //! - [`conditions`]: the status transitions;
-//! - [`reconcile`]: one reconcile as a plain function (no API calls), tested against real databases.
+//! - [`reconcile`]: one reconcile as a plain function (no API calls), tested against real databases;
+//! - [`controller`]: the kube-rs `Controller`, status writes, events, watches, leader election, health;
+//! - [`metrics`]: Prometheus metrics.
 
 pub mod conditions;
+pub mod controller;
 pub mod crd;
+pub mod metrics;
 pub mod reconcile;
 pub mod resolve;
 

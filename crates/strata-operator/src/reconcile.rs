@@ -103,14 +103,17 @@ pub struct DatabaseLocks {
 
 impl DatabaseLocks {
     /// Waits for the lock of the database `key` names.
-    pub async fn lock(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+    pub fn lock(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = tokio::sync::OwnedMutexGuard<()>> + Send + 'static {
         let m = {
             let mut map = self.inner.lock().expect("database lock map");
             // Forget locks nobody holds or waits for, so the map does not grow with deleted resources.
             map.retain(|_, m| Arc::strong_count(m) > 1);
             map.entry(key.to_owned()).or_default().clone()
         };
-        m.lock_owned().await
+        m.lock_owned()
     }
 }
 
@@ -176,8 +179,15 @@ fn engine_failure(e: &EngineError) -> Failure {
     }
 }
 
-/// Runs one reconcile of `obj`.
-pub async fn reconcile(obj: &AtlasMigration, env: &Env<'_>) -> Outcome {
+/// Runs one reconcile of `obj`. (Boxed: the future is proven `Send` here, once, for the controller runtime.)
+pub fn reconcile<'a>(
+    obj: &'a AtlasMigration,
+    env: &'a Env<'a>,
+) -> futures::future::BoxFuture<'a, Outcome> {
+    Box::pin(reconcile_impl(obj, env))
+}
+
+async fn reconcile_impl(obj: &AtlasMigration, env: &Env<'_>) -> Outcome {
     let generation = obj.metadata.generation.unwrap_or(0);
     let old = obj.status.clone().unwrap_or_default();
     let ns = obj.metadata.namespace.as_deref().unwrap_or("default");
@@ -247,8 +257,38 @@ fn connect_options(env: &Env<'_>, url: &str) -> ConnectOptions {
     c
 }
 
+/// Runs an engine future on a blocking thread of the current runtime. The engine's futures are `Send` in fact, but
+/// the compiler cannot prove it under the controller runtime's higher-ranked bounds (its lock helper takes an async
+/// closure); driving them with `Handle::block_on` needs no such proof. Concurrency is bounded by the controller's.
+fn off_thread<T, F, Fut>(f: F) -> impl Future<Output = T> + Send + 'static
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = T>,
+    T: Send + 'static,
+{
+    let handle = tokio::runtime::Handle::current();
+    async move {
+        match tokio::task::spawn_blocking(move || handle.block_on(f())).await {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+}
+
 /// Steps 4–6: status of the target, the down-flow guard, apply.
-async fn migrate(obj: &AtlasMigration, env: &Env<'_>, inputs: &Inputs) -> Result<Outcome, Failure> {
+fn migrate<'a>(
+    obj: &'a AtlasMigration,
+    env: &'a Env<'a>,
+    inputs: &'a Inputs,
+) -> futures::future::BoxFuture<'a, Result<Outcome, Failure>> {
+    Box::pin(migrate_impl(obj, env, inputs))
+}
+
+async fn migrate_impl(
+    obj: &AtlasMigration,
+    env: &Env<'_>,
+    inputs: &Inputs,
+) -> Result<Outcome, Failure> {
     let generation = obj.metadata.generation.unwrap_or(0);
     let old = obj.status.clone().unwrap_or_default();
     let spec = &obj.spec;
@@ -263,9 +303,12 @@ async fn migrate(obj: &AtlasMigration, env: &Env<'_>, inputs: &Inputs) -> Result
         exec_order: spec.exec_order().into(),
         connect: connect.clone(),
     };
-    let st = strata_engine::status(&inputs.dir, &inputs.url, &st_opts)
-        .await
-        .map_err(|e| engine_failure(&e))?;
+    let st = {
+        let (dir, url, o) = (inputs.dir.clone(), inputs.url.clone(), st_opts.clone());
+        off_thread(move || async move { strata_engine::status(&dir, &url, &o).await })
+            .await
+            .map_err(|e| engine_failure(&e))?
+    };
 
     // 5. Fewer files than applied revisions: the protected down flow.
     let available = inputs.dir.files().len();
@@ -295,6 +338,16 @@ async fn migrate(obj: &AtlasMigration, env: &Env<'_>, inputs: &Inputs) -> Result
             .map(|r| (r.executed_at_unix_nanos / 1_000_000_000) as i64)
             .unwrap_or(0);
         let version = st.current.clone().unwrap_or_default();
+        // Keep the recorded success time while nothing changed, so an idempotent re-check writes nothing.
+        let last = if old.is_ready()
+            && old.observed_hash == inputs.hash
+            && old.last_applied_version == version
+            && old.last_applied > 0
+        {
+            old.last_applied
+        } else {
+            last
+        };
         return Ok(Outcome {
             status: conditions::ready(&old, generation, &inputs.hash, &version, last),
             events: vec![],
@@ -313,8 +366,13 @@ async fn migrate(obj: &AtlasMigration, env: &Env<'_>, inputs: &Inputs) -> Result
         connect,
         ..ApplyOptions::default()
     };
-    let result =
-        strata_engine::apply(&inputs.dir, &inputs.url, &opts, &mut Quiet, &env.cancel).await;
+    let result = {
+        let (dir, url, cancel) = (inputs.dir.clone(), inputs.url.clone(), env.cancel.clone());
+        off_thread(move || async move {
+            strata_engine::apply(&dir, &url, &opts, &mut Quiet, &cancel).await
+        })
+        .await
+    };
     if let (Some((req, token)), Ok(report)) = (&inputs.remote, &result) {
         env.registry.report(req, token, report).await;
     }

@@ -472,8 +472,18 @@ pub fn observed_hash(
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Resolves every input of a reconcile.
-pub async fn resolve(
+/// Resolves every input of a reconcile. (Boxed so the future is proven `Send` once, here.)
+pub fn resolve<'a>(
+    objects: &'a dyn Objects,
+    registry: &'a dyn Registry,
+    settings: &'a ResolveSettings,
+    ns: &'a str,
+    spec: &'a AtlasMigrationSpec,
+) -> futures::future::BoxFuture<'a, Result<Inputs, ResolveError>> {
+    Box::pin(resolve_impl(objects, registry, settings, ns, spec))
+}
+
+async fn resolve_impl(
     objects: &dyn Objects,
     registry: &dyn Registry,
     settings: &ResolveSettings,
