@@ -28,6 +28,9 @@ pub enum Command {
     /// Run and administer the registry of migration directories.
     #[command(subcommand)]
     Registry(crate::registry::RegistryCmd),
+    /// Run the Kubernetes operator or print its CRDs.
+    #[command(subcommand)]
+    Operator(crate::operator::Operator),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completion {
         /// The shell to generate completions for.

@@ -4,6 +4,7 @@
 mod cli;
 mod db;
 mod migrate;
+mod operator;
 mod output;
 mod registry;
 
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         cli::Command::Migrate(m) => migrate::run(*m, &invoked_as),
         cli::Command::Registry(r) => registry::run(r),
+        cli::Command::Operator(o) => operator::run(o),
         cli::Command::Completion { shell } => {
             cli::print_completions(shell);
             Ok(())

@@ -1,0 +1,59 @@
+//! `strata operator …` as a black box.
+
+use assert_cmd::Command;
+
+#[test]
+fn operator_crds_prints_the_committed_crd() {
+    let out = Command::cargo_bin("strata")
+        .unwrap()
+        .args(["operator", "crds"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let committed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../deploy/crds/db.atlasgo.io_atlasmigrations.yaml"),
+    )
+    .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), committed);
+}
+
+#[test]
+fn operator_run_without_a_cluster_fails_cleanly() {
+    let out = Command::cargo_bin("strata")
+        .unwrap()
+        .args([
+            "operator",
+            "run",
+            "--leader-elect=false",
+            "--log-format=text",
+        ])
+        .env_remove("KUBECONFIG")
+        .env("HOME", "/nonexistent")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Error: operator:"), "{err}");
+}
+
+#[test]
+fn operator_run_help_lists_the_flags() {
+    let out = Command::cargo_bin("strata")
+        .unwrap()
+        .args(["operator", "run", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--namespace",
+        "--label-selector",
+        "--registry",
+        "--leader-elect",
+        "--metrics-bind-address",
+        "--health-probe-bind-address",
+    ] {
+        assert!(help.contains(flag), "{flag} missing");
+    }
+}

@@ -1,0 +1,195 @@
+//! Status transitions (operator-spec §8): `Ready` / `Reconciling` / `Stalled` with `observedGeneration`, and the
+//! `failed` counter.
+
+use crate::crd::{AtlasMigrationStatus, Condition};
+
+/// Ready reason of a success.
+pub const APPLIED: &str = "Applied";
+/// Ready reason of every in-progress phase.
+pub const RECONCILING: &str = "Reconciling";
+/// Ready message when the inputs changed since the last success.
+pub const DATA_CHANGED: &str = "Current migration data has changed";
+/// Reasons that mean "in progress", not "failed".
+const IN_PROGRESS: [&str; 3] = [RECONCILING, "GettingDevDB", "ApprovalPending"];
+
+/// RFC 3339 time, seconds precision, as `metav1.Time` serialises.
+pub fn now_rfc3339() -> String {
+    let now = jiff::Timestamp::now();
+    jiff::Timestamp::from_second(now.as_second())
+        .unwrap_or(now)
+        .to_string()
+}
+
+/// Sets a condition like `meta.SetStatusCondition`: the transition time changes only when the status does.
+fn set(conds: &mut Vec<Condition>, mut c: Condition) {
+    match conds.iter_mut().find(|x| x.type_ == c.type_) {
+        Some(old) => {
+            if old.status == c.status && !old.last_transition_time.is_empty() {
+                c.last_transition_time = old.last_transition_time.clone();
+            }
+            *old = c;
+        }
+        None => conds.push(c),
+    }
+}
+
+fn put(
+    s: &mut AtlasMigrationStatus,
+    generation: i64,
+    ready: bool,
+    reconciling: bool,
+    stalled: bool,
+    reason: &str,
+    message: &str,
+) {
+    let now = now_rfc3339();
+    let b = |v: bool| if v { "True" } else { "False" }.to_owned();
+    let cond = |t: &str, v: bool, msg: &str| Condition {
+        type_: t.into(),
+        status: b(v),
+        observed_generation: generation,
+        last_transition_time: now.clone(),
+        reason: reason.into(),
+        message: msg.into(),
+    };
+    // Order as the reference writes them: Ready, Reconciling, Stalled.
+    let mut conds = std::mem::take(&mut s.conditions);
+    set(&mut conds, cond("Ready", ready, message));
+    set(
+        &mut conds,
+        cond(
+            "Reconciling",
+            reconciling,
+            if reconciling { message } else { "" },
+        ),
+    );
+    set(
+        &mut conds,
+        cond("Stalled", stalled, if stalled { message } else { "" }),
+    );
+    let order = |t: &str| match t {
+        "Ready" => 0,
+        "Reconciling" => 1,
+        "Stalled" => 2,
+        _ => 3,
+    };
+    conds.sort_by_key(|c| order(&c.type_));
+    s.conditions = conds;
+    s.observed_generation = generation;
+}
+
+/// `reconciling(msg)`: Ready False / `Reconciling`, Reconciling True, Stalled False, `failed` reset.
+pub fn reconciling(
+    mut s: AtlasMigrationStatus,
+    generation: i64,
+    msg: &str,
+) -> AtlasMigrationStatus {
+    put(&mut s, generation, false, true, false, RECONCILING, msg);
+    s.failed = 0;
+    s
+}
+
+/// `ready`: the whole status is replaced (hash, version, timestamp), then Ready True / `Applied`.
+pub fn ready(
+    old: &AtlasMigrationStatus,
+    generation: i64,
+    hash: &str,
+    version: &str,
+    last_applied: i64,
+) -> AtlasMigrationStatus {
+    let mut s = AtlasMigrationStatus {
+        conditions: old.conditions.clone(),
+        observed_hash: hash.into(),
+        last_applied_version: version.into(),
+        last_applied,
+        ..AtlasMigrationStatus::default()
+    };
+    put(&mut s, generation, true, false, false, APPLIED, "");
+    s
+}
+
+/// `not-ready(reason, msg)`: in-progress reasons keep `failed` and set Reconciling; any other reason is a failure:
+/// Stalled True and `failed` + 1.
+pub fn not_ready(
+    mut s: AtlasMigrationStatus,
+    generation: i64,
+    reason: &str,
+    msg: &str,
+) -> AtlasMigrationStatus {
+    if IN_PROGRESS.contains(&reason) {
+        put(&mut s, generation, false, true, false, reason, msg);
+    } else {
+        put(&mut s, generation, false, false, true, reason, msg);
+        s.failed += 1;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn types(s: &AtlasMigrationStatus) -> Vec<(&str, &str, &str)> {
+        s.conditions
+            .iter()
+            .map(|c| (c.type_.as_str(), c.status.as_str(), c.reason.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn transitions_follow_the_table() {
+        let s = reconciling(AtlasMigrationStatus::default(), 1, "Reconciling");
+        assert_eq!(
+            types(&s),
+            [
+                ("Ready", "False", "Reconciling"),
+                ("Reconciling", "True", "Reconciling"),
+                ("Stalled", "False", "Reconciling")
+            ]
+        );
+        assert_eq!(s.observed_generation, 1);
+        let s = not_ready(s, 1, "ReadingMigrationData", "no directory specified");
+        assert_eq!(s.failed, 1);
+        assert_eq!(
+            types(&s),
+            [
+                ("Ready", "False", "ReadingMigrationData"),
+                ("Reconciling", "False", "ReadingMigrationData"),
+                ("Stalled", "True", "ReadingMigrationData")
+            ]
+        );
+        assert_eq!(s.conditions[2].message, "no directory specified");
+        let s = not_ready(s, 2, RECONCILING, "waiting for the migration lock");
+        assert_eq!(s.failed, 1, "in-progress reasons do not count");
+        assert!(s.conditions.iter().all(|c| c.observed_generation == 2));
+        let s = ready(&s, 2, "abc", "3", 1700124387);
+        assert_eq!(s.failed, 0);
+        assert_eq!(
+            types(&s),
+            [
+                ("Ready", "True", "Applied"),
+                ("Reconciling", "False", "Applied"),
+                ("Stalled", "False", "Applied")
+            ]
+        );
+        assert!(s.conditions.iter().all(|c| c.message.is_empty()));
+    }
+
+    #[test]
+    fn transition_time_changes_only_with_the_status() {
+        let mut s = reconciling(AtlasMigrationStatus::default(), 1, "x");
+        for c in &mut s.conditions {
+            c.last_transition_time = "2000-01-01T00:00:00Z".into();
+        }
+        let s = reconciling(s, 1, "y");
+        assert!(
+            s.conditions
+                .iter()
+                .all(|c| c.last_transition_time == "2000-01-01T00:00:00Z")
+        );
+        let s = ready(&s, 1, "h", "1", 1);
+        assert_ne!(s.conditions[0].last_transition_time, "2000-01-01T00:00:00Z");
+        // Stalled stays False: its time is kept.
+        assert_eq!(s.conditions[2].last_transition_time, "2000-01-01T00:00:00Z");
+    }
+}

@@ -1,0 +1,585 @@
+//! The kube-rs `Controller` around [`crate::reconcile()`]: watches, status writes (server-side apply under one field
+//! manager, retried on conflict), events, requeues with jittered back-off, metrics, health endpoints, leader
+//! election and graceful shutdown.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::api::{Api, PartialObjectMeta, Patch, PatchParams};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Event as KubeEvent, EventType as KubeEventType, Recorder, Reporter};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, predicates, reflector, watcher};
+use kube::{Client, Resource, ResourceExt};
+use serde_json::json;
+use strata_engine::Cancel;
+use tracing::{info, warn};
+
+use crate::crd::{AtlasMigration, AtlasMigrationStatus};
+use crate::metrics::Metrics;
+use crate::reconcile::{self, DatabaseLocks, Env, EventType, Requeue};
+use crate::resolve::{
+    LookupError, NoRegistry, Objects, RefKind, Registry, ResolveSettings, references,
+};
+
+/// Field manager of every status write.
+pub const FIELD_MANAGER: &str = "strata-operator";
+/// Reporter name of events (the reference's).
+pub const REPORTER: &str = "atlasmigration-controller";
+
+/// A failure the controller runtime sees: only Kubernetes API errors (reconcile outcomes are status, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Writing the status failed.
+    #[error("writing status: {0}")]
+    Status(#[source] kube::Error),
+}
+
+impl Error {
+    /// Label for the failures metric.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Self::Status(_) => "StatusWrite",
+        }
+    }
+}
+
+/// Reads Secrets and ConfigMaps through the API.
+pub struct KubeObjects {
+    client: Client,
+}
+
+impl KubeObjects {
+    /// Over this client.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+fn lookup_err(e: kube::Error) -> LookupError {
+    LookupError(e.to_string())
+}
+
+#[async_trait]
+impl Objects for KubeObjects {
+    async fn secret(
+        &self,
+        ns: &str,
+        name: &str,
+    ) -> Result<Option<BTreeMap<String, Vec<u8>>>, LookupError> {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), ns);
+        let s = api.get_opt(name).await.map_err(lookup_err)?;
+        Ok(s.map(|s| {
+            let mut out: BTreeMap<String, Vec<u8>> = s
+                .data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.0))
+                .collect();
+            for (k, v) in s.string_data.unwrap_or_default() {
+                out.insert(k, v.into_bytes());
+            }
+            out
+        }))
+    }
+
+    async fn config_map(
+        &self,
+        ns: &str,
+        name: &str,
+    ) -> Result<Option<BTreeMap<String, Vec<u8>>>, LookupError> {
+        let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), ns);
+        let c = api.get_opt(name).await.map_err(lookup_err)?;
+        Ok(c.map(|c| {
+            let mut out: BTreeMap<String, Vec<u8>> = c
+                .data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.into_bytes()))
+                .collect();
+            for (k, v) in c.binary_data.unwrap_or_default() {
+                out.insert(k, v.0);
+            }
+            out
+        }))
+    }
+}
+
+/// Settings of a controller run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Watched namespaces; empty = all.
+    pub namespaces: Vec<String>,
+    /// Label selector on the resources.
+    pub label_selector: Option<String>,
+    /// Resolution settings (registry, custom config).
+    pub resolve: ResolveSettings,
+    /// Reconciles running at once.
+    pub concurrency: u16,
+    /// Wait for a migration lock held elsewhere.
+    pub lock_timeout: Duration,
+    /// Where per-database SQLite lock directories go.
+    pub sqlite_lock_root: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            namespaces: vec![],
+            label_selector: None,
+            resolve: ResolveSettings::default(),
+            concurrency: 16,
+            lock_timeout: Duration::from_secs(10),
+            sqlite_lock_root: Some(std::env::temp_dir().join("strata-operator-locks")),
+        }
+    }
+}
+
+/// State shared by every reconcile.
+pub struct Context {
+    /// API client.
+    pub client: Client,
+    /// Event recorder.
+    pub recorder: Recorder,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Per-database serialisation.
+    pub locks: DatabaseLocks,
+    /// Secret/ConfigMap reads.
+    pub objects: Arc<dyn Objects>,
+    /// Remote directories.
+    pub registry: Arc<dyn Registry>,
+    /// Settings.
+    pub settings: Settings,
+    /// Stops running applies between files on shutdown.
+    pub cancel: Cancel,
+}
+
+impl Context {
+    /// A context over `client` with the default collaborators.
+    pub fn new(client: Client, settings: Settings, metrics: Arc<Metrics>) -> Self {
+        let reporter = Reporter {
+            controller: REPORTER.into(),
+            instance: std::env::var("POD_NAME").ok(),
+        };
+        Self {
+            recorder: Recorder::new(client.clone(), reporter),
+            objects: Arc::new(KubeObjects::new(client.clone())),
+            client,
+            metrics,
+            locks: DatabaseLocks::default(),
+            registry: Arc::new(NoRegistry),
+            settings,
+            cancel: Cancel::new(),
+        }
+    }
+}
+
+/// Writes `status` with server-side apply under [`FIELD_MANAGER`]. On a conflict the object is re-read (gone →
+/// done) and the write retried, up to three times.
+pub async fn write_status(
+    api: Api<AtlasMigration>,
+    name: String,
+    status: AtlasMigrationStatus,
+) -> Result<(), kube::Error> {
+    let patch = json!({
+        "apiVersion": "db.atlasgo.io/v1alpha1",
+        "kind": "AtlasMigration",
+        "status": status,
+    });
+    let pp = PatchParams::apply(FIELD_MANAGER).force();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match api.patch_status(&name, &pp, &Patch::Apply(&patch)).await {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 409 && attempt < 3 => {
+                if api.get_opt(&name).await?.is_none() {
+                    return Ok(());
+                }
+            }
+            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Adds up to 10% jitter (deterministic per resource and attempt) to a delay.
+fn jitter(d: Duration, key: &str, failed: i32) -> Duration {
+    let mut h: u64 = 1469598103934665603;
+    for b in key.bytes().chain(failed.to_le_bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(1099511628211);
+    }
+    d + d.mul_f64((h % 1000) as f64 / 10_000.0)
+}
+
+/// One reconcile through the controller: compute, write status, publish events, record metrics.
+///
+/// Boxed so the future is checked for `Send` here rather than under the runtime's higher-ranked bounds.
+pub fn reconcile(
+    obj: Arc<AtlasMigration>,
+    ctx: Arc<Context>,
+) -> futures::future::BoxFuture<'static, Result<Action, Error>> {
+    Box::pin(reconcile_inner(obj, ctx))
+}
+
+async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let start = Instant::now();
+    let ns = obj.namespace().unwrap_or_else(|| "default".into());
+    let name = obj.name_any();
+    let env = Env {
+        objects: ctx.objects.as_ref(),
+        registry: ctx.registry.as_ref(),
+        settings: &ctx.settings.resolve,
+        locks: &ctx.locks,
+        sqlite_lock_root: ctx.settings.sqlite_lock_root.clone(),
+        lock_timeout: ctx.settings.lock_timeout,
+        cancel: ctx.cancel.clone(),
+    };
+    let out = reconcile::reconcile(&obj, &env).await;
+    let api: Api<AtlasMigration> = Api::namespaced(ctx.client.clone(), &ns);
+    if obj.status.as_ref() != Some(&out.status) {
+        write_status(api, name.clone(), out.status.clone())
+            .await
+            .map_err(Error::Status)?;
+    }
+    publish(
+        ctx.recorder.clone(),
+        obj.object_ref(&()),
+        out.events.clone(),
+    )
+    .await;
+    let ready = out.status.is_ready();
+    ctx.metrics.set_ready(&ns, &name, ready);
+    ctx.metrics.applied.inc_by(out.applied_files as u64);
+    let result = match (&out.failure, ready) {
+        (Some(reason), _) => {
+            ctx.metrics.failed(reason);
+            "failed"
+        }
+        (None, true) => "ready",
+        (None, false) => "progressing",
+    };
+    ctx.metrics.reconciled(result, start.elapsed());
+    let c = out.status.condition("Ready");
+    info!(
+        namespace = %ns,
+        name = %name,
+        ready,
+        reason = c.map(|c| c.reason.as_str()).unwrap_or(""),
+        message = c.map(|c| c.message.as_str()).unwrap_or(""),
+        failed = out.status.failed,
+        applied = out.applied_files,
+        "reconciled"
+    );
+    Ok(match out.requeue {
+        Requeue::Now => Action::requeue(Duration::ZERO),
+        Requeue::After(d) => Action::requeue(jitter(d, &name, out.status.failed)),
+        Requeue::Never => Action::await_change(),
+    })
+}
+
+/// Publishes events; a rejected event is logged, never a reconcile failure.
+fn publish(
+    recorder: Recorder,
+    reference: k8s_openapi::api::core::v1::ObjectReference,
+    events: Vec<reconcile::Event>,
+) -> futures::future::BoxFuture<'static, ()> {
+    Box::pin(async move {
+        for ev in events {
+            let e = KubeEvent {
+                type_: match ev.type_ {
+                    EventType::Normal => KubeEventType::Normal,
+                    EventType::Warning => KubeEventType::Warning,
+                },
+                reason: ev.reason,
+                note: Some(ev.note.chars().take(1000).collect()),
+                action: "Reconcile".into(),
+                secondary: None,
+            };
+            if let Err(err) = recorder.publish(&e, &reference).await {
+                warn!(error = %err, reason = %e.reason, "publishing event failed");
+            }
+        }
+    })
+}
+
+/// API errors (status writes): counted and retried after 5 s.
+pub fn error_policy(obj: Arc<AtlasMigration>, err: &Error, ctx: Arc<Context>) -> Action {
+    warn!(name = %obj.name_any(), error = %err, "reconcile failed");
+    ctx.metrics.failed(err.metric_label());
+    ctx.metrics.reconciled("error", Duration::ZERO);
+    Action::requeue(reconcile::BACKOFF_BASE)
+}
+
+/// The resources in `store` that reference the `kind` object `ns/name` — the watch mapper. The index is the specs
+/// themselves, so it is always current: a spec that stops referencing an object stops being triggered by it.
+pub fn dependents(
+    store: &[Arc<AtlasMigration>],
+    kind: RefKind,
+    ns: &str,
+    name: &str,
+) -> Vec<ObjectRef<AtlasMigration>> {
+    store
+        .iter()
+        .filter(|m| m.namespace().as_deref() == Some(ns))
+        .filter(|m| {
+            references(&m.spec)
+                .iter()
+                .any(|(k, n)| *k == kind && n == name)
+        })
+        .map(|m| ObjectRef::from_obj(m.as_ref()))
+        .collect()
+}
+
+fn mapper<K: Resource>(
+    store: Store<AtlasMigration>,
+    kind: RefKind,
+) -> impl Fn(PartialObjectMeta<K>) -> Vec<ObjectRef<AtlasMigration>> + Send + Sync + 'static {
+    move |o: PartialObjectMeta<K>| {
+        let ns = o.metadata.namespace.clone().unwrap_or_default();
+        let name = o.metadata.name.clone().unwrap_or_default();
+        dependents(&store.state(), kind, &ns, &name)
+    }
+}
+
+/// Runs the controller for one namespace (or all, with `None`) until `shutdown` resolves.
+pub async fn run_controller(
+    ctx: Arc<Context>,
+    namespace: Option<String>,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    let client = ctx.client.clone();
+    type Meta<K> = PartialObjectMeta<K>;
+    let (migrations, secrets, config_maps): (
+        Api<AtlasMigration>,
+        Api<Meta<Secret>>,
+        Api<Meta<ConfigMap>>,
+    ) = match &namespace {
+        Some(ns) => (
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client.clone(), ns),
+        ),
+        None => (
+            Api::all(client.clone()),
+            Api::all(client.clone()),
+            Api::all(client),
+        ),
+    };
+    let mut wc = watcher::Config::default();
+    if let Some(sel) = &ctx.settings.label_selector {
+        wc = wc.labels(sel);
+    }
+    let (reader, writer) = reflector::store();
+    // Status-only edits do not trigger: only generation changes (and the first sight of each object).
+    let main = watcher(migrations, wc)
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(predicates::generation, Default::default());
+    // Secrets and ConfigMaps are watched by metadata only: their data is read on demand, never cached.
+    let secret_events = watcher(secrets, watcher::Config::default())
+        .default_backoff()
+        .touched_objects();
+    let cm_events = watcher(config_maps, watcher::Config::default())
+        .default_backoff()
+        .touched_objects();
+    let config = kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency);
+    Controller::for_stream(main, reader.clone())
+        .with_config(config)
+        .watches_stream(
+            secret_events,
+            mapper::<Secret>(reader.clone(), RefKind::Secret),
+        )
+        .watches_stream(cm_events, mapper::<ConfigMap>(reader, RefKind::ConfigMap))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|res| async move {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "controller event");
+            }
+        })
+        .await;
+}
+
+/// Process-level options of `strata operator run`.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Controller settings.
+    pub settings: Settings,
+    /// `/metrics` address.
+    pub metrics_addr: SocketAddr,
+    /// `/healthz` and `/readyz` address.
+    pub health_addr: SocketAddr,
+    /// Leader election on/off.
+    pub leader_elect: bool,
+    /// Lease name.
+    pub leader_election_id: String,
+    /// Lease namespace (`POD_NAMESPACE` by default).
+    pub leader_election_namespace: Option<String>,
+}
+
+async fn serve(addr: SocketAddr, app: axum::Router) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    axum::serve(listener, app).await
+}
+
+/// The health router: `/healthz` always answers 200; `/readyz` 200 once the controller runs (503 before).
+pub fn health_router(ready: Arc<AtlasReady>) -> axum::Router {
+    use axum::http::StatusCode;
+    axum::Router::new()
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            axum::routing::get(move || {
+                let ready = ready.clone();
+                async move {
+                    if ready.0.load(Ordering::SeqCst) {
+                        (StatusCode::OK, "ok")
+                    } else {
+                        (StatusCode::SERVICE_UNAVAILABLE, "starting")
+                    }
+                }
+            }),
+        )
+}
+
+/// The metrics router.
+pub fn metrics_router(metrics: Arc<Metrics>) -> axum::Router {
+    axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let m = metrics.clone();
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )],
+                    m.render(),
+                )
+            }
+        }),
+    )
+}
+
+/// Readiness flag.
+#[derive(Debug, Default)]
+pub struct AtlasReady(pub AtomicBool);
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Runs the operator: health and metrics servers, leader election, one controller per watched namespace, until
+/// SIGTERM/Ctrl-C (running applies stop between files) or the loss of leadership.
+pub async fn run(opts: RunOptions) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let client = Client::try_default().await?;
+    let metrics = Arc::new(Metrics::default());
+    let ready = Arc::new(AtlasReady::default());
+    let health = tokio::spawn(serve(opts.health_addr, health_router(ready.clone())));
+    let metrics_srv = tokio::spawn(serve(opts.metrics_addr, metrics_router(metrics.clone())));
+    info!(metrics = %opts.metrics_addr, health = %opts.health_addr, "serving");
+
+    // Leader election: wait until this replica holds the Lease; losing it later ends the process (the pod restarts
+    // and becomes a standby), the usual controller-runtime behaviour.
+    let mut leadership = None;
+    if opts.leader_elect {
+        let ns = opts
+            .leader_election_namespace
+            .clone()
+            .or_else(|| std::env::var("POD_NAMESPACE").ok())
+            .unwrap_or_else(|| "default".into());
+        let identity = std::env::var("POD_NAME")
+            .unwrap_or_else(|_| format!("strata-operator-{}", std::process::id()));
+        let manager =
+            kube_lease_manager::LeaseManagerBuilder::new(client.clone(), &opts.leader_election_id)
+                .with_namespace(&ns)
+                .with_identity(&identity)
+                .with_duration(15)
+                .with_grace(5)
+                .build()
+                .await?;
+        let (mut rx, task) = manager.watch().await;
+        ready.0.store(true, Ordering::SeqCst); // a standby is ready: it serves and waits
+        info!(lease = %opts.leader_election_id, namespace = %ns, identity = %identity, "waiting for leadership");
+        let became_leader = tokio::select! {
+            r = rx.wait_for(|leader| *leader) => { r?; true }
+            _ = shutdown_signal() => false,
+        };
+        if !became_leader {
+            drop(rx);
+            let _ = task.await;
+            return Ok(());
+        }
+        info!("leading");
+        leadership = Some((rx, task));
+    }
+
+    let ctx = Arc::new(Context::new(client, opts.settings.clone(), metrics));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let namespaces: Vec<Option<String>> = if opts.settings.namespaces.is_empty() {
+        vec![None]
+    } else {
+        opts.settings.namespaces.iter().cloned().map(Some).collect()
+    };
+    let mut controllers = Vec::new();
+    for ns in namespaces {
+        let mut rx = stop_rx.clone();
+        let stop = async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        controllers.push(tokio::spawn(run_controller(ctx.clone(), ns, stop)));
+    }
+    ready.0.store(true, Ordering::SeqCst);
+    info!(namespaces = ?opts.settings.namespaces, "controller running");
+
+    let lost = async {
+        match &mut leadership {
+            Some((rx, _)) => {
+                let _ = rx.wait_for(|leader| !*leader).await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    let lost_leadership = tokio::select! {
+        _ = shutdown_signal() => false,
+        _ = lost => true,
+    };
+    info!(lost_leadership, "shutting down");
+    ctx.cancel.cancel();
+    let _ = stop_tx.send(true);
+    for c in controllers {
+        let _ = c.await;
+    }
+    if let Some((rx, task)) = leadership {
+        drop(rx); // releases the Lease
+        let _ = task.await;
+    }
+    health.abort();
+    metrics_srv.abort();
+    if lost_leadership {
+        return Err("lost leadership".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! The Strata Kubernetes operator: reconciles `AtlasMigration` resources (`db.atlasgo.io/v1alpha1`, compatible
+//! with the Atlas Operator's manifests and status) by applying migration directories in-process through
+//! [`strata_engine`].
+//!
+//! - [`crd`]: the resource types and the generated `CustomResourceDefinition`;
+//! - [`resolve`]: URL, directory, token and `observed_hash` from a spec and its Secrets/ConfigMaps;
+//! - [`conditions`]: the status transitions;
+//! - [`reconcile`]: one reconcile as a plain function (no API calls), tested against real databases;
+//! - [`controller`]: the kube-rs `Controller`, status writes, events, watches, leader election, health;
+//! - [`metrics`]: Prometheus metrics.
+
+pub mod conditions;
+pub mod controller;
+pub mod crd;
+pub mod metrics;
+pub mod reconcile;
+pub mod resolve;
+
+pub use crd::{AtlasMigration, AtlasMigrationSpec, AtlasMigrationStatus, crd, crd_yaml};
+pub use reconcile::{DatabaseLocks, Env, Event, EventType, Outcome, Requeue, reconcile};
+pub use resolve::{NoRegistry, Objects, Registry, ResolveSettings, StaticObjects};

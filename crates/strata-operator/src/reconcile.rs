@@ -1,0 +1,459 @@
+//! One reconcile of an `AtlasMigration` as a plain function (operator-spec §9.1): inputs in, the status to write,
+//! the events to publish and when to come back out. No Kubernetes API calls happen here; the controller writes
+//! the outcome.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use strata_engine::{ApplyOptions, Cancel, ConnectOptions, EngineError, Quiet, StatusOptions};
+
+use crate::conditions::{self, DATA_CHANGED, RECONCILING};
+use crate::crd::{AtlasMigration, AtlasMigrationStatus};
+use crate::resolve::{self, Inputs, Objects, Registry, ResolveSettings};
+
+/// Ready reason when inputs cannot be read.
+pub const READING_MIGRATION_DATA: &str = "ReadingMigrationData";
+/// Ready reason when the database refuses.
+pub const MIGRATING: &str = "Migrating";
+/// Ready reason of a refused down migration.
+pub const PROTECTED_FLOW_ERROR: &str = "ProtectedFlowError";
+
+/// First retry delay.
+pub const BACKOFF_BASE: Duration = Duration::from_secs(5);
+/// Longest retry delay.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(300);
+/// Delay of in-progress phases (waiting for a lock held elsewhere).
+pub const PENDING_DELAY: Duration = Duration::from_secs(5);
+
+/// Event type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    /// `Normal`.
+    Normal,
+    /// `Warning`.
+    Warning,
+}
+
+/// An event to publish on the resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Normal or Warning.
+    pub type_: EventType,
+    /// `Applied`, `TransientErr`, `Error`, `BackoffLimitExceeded`, …
+    pub reason: String,
+    /// The note (no credentials).
+    pub note: String,
+}
+
+impl Event {
+    fn new(type_: EventType, reason: &str, note: impl Into<String>) -> Self {
+        Self {
+            type_,
+            reason: reason.into(),
+            note: note.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Event {
+    /// `Normal Applied Version 1 applied`, as the reference's unit tests compare events.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = match self.type_ {
+            EventType::Normal => "Normal",
+            EventType::Warning => "Warning",
+        };
+        write!(f, "{t} {} {}", self.reason, self.note)
+    }
+}
+
+/// When to reconcile again (besides watch events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requeue {
+    /// Immediately (after a status write that must be seen first).
+    Now,
+    /// After a delay.
+    After(Duration),
+    /// Only on a change of the resource or a referenced object.
+    Never,
+}
+
+/// What a reconcile decided.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The status to write.
+    pub status: AtlasMigrationStatus,
+    /// Events to publish, in order.
+    pub events: Vec<Event>,
+    /// When to come back.
+    pub requeue: Requeue,
+    /// Files applied by this reconcile.
+    pub applied_files: usize,
+    /// Set when the reconcile failed: a short label for metrics (the Ready reason).
+    pub failure: Option<String>,
+}
+
+/// Serialises work on one database: two resources pointing at the same database never apply at once.
+#[derive(Debug, Default, Clone)]
+pub struct DatabaseLocks {
+    inner: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl DatabaseLocks {
+    /// Waits for the lock of the database `key` names.
+    pub fn lock(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = tokio::sync::OwnedMutexGuard<()>> + Send + 'static {
+        let m = {
+            let mut map = self.inner.lock().expect("database lock map");
+            // Forget locks nobody holds or waits for, so the map does not grow with deleted resources.
+            map.retain(|_, m| Arc::strong_count(m) > 1);
+            map.entry(key.to_owned()).or_default().clone()
+        };
+        m.lock_owned()
+    }
+}
+
+/// The identity of a database for [`DatabaseLocks`]: the URL without credentials and query, hashed.
+pub fn database_key(url: &str) -> String {
+    let redacted = strata_engine::redact(url);
+    let (base, _) = redacted.split_once('?').unwrap_or((&redacted, ""));
+    let base = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let rest = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+            format!("{}://{rest}", scheme.to_ascii_lowercase())
+        }
+        None => base.to_owned(),
+    };
+    let digest = Sha256::digest(base.as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Everything a reconcile uses besides the resource.
+pub struct Env<'a> {
+    /// Secrets and ConfigMaps.
+    pub objects: &'a dyn Objects,
+    /// Remote directories.
+    pub registry: &'a dyn Registry,
+    /// Operator settings.
+    pub settings: &'a ResolveSettings,
+    /// Per-database serialisation.
+    pub locks: &'a DatabaseLocks,
+    /// Where SQLite lock files go: one sub-directory per database, so unrelated SQLite targets do not serialise on
+    /// one shared lock file. `None` keeps the engine's default (the OS temp dir, as Atlas).
+    pub sqlite_lock_root: Option<PathBuf>,
+    /// How long to wait for a migration lock held by another process.
+    pub lock_timeout: Duration,
+    /// Stops an apply between files on shutdown.
+    pub cancel: Cancel,
+}
+
+/// The capped exponential back-off after the `failed`-th consecutive failure: 5 s × 2^(failed−1), at most 5 min.
+pub fn backoff(failed: i32) -> Duration {
+    let exp = failed.clamp(1, 32) as u32 - 1;
+    BACKOFF_BASE
+        .checked_mul(1u32.checked_shl(exp).unwrap_or(u32::MAX))
+        .unwrap_or(BACKOFF_CAP)
+        .min(BACKOFF_CAP)
+}
+
+/// A failure with its Ready reason and whether it may pass by itself.
+struct Failure {
+    reason: &'static str,
+    message: String,
+    transient: bool,
+    /// The migration lock is held by another process: in progress, not a failure.
+    lock_busy: bool,
+}
+
+fn engine_failure(e: &EngineError) -> Failure {
+    let transient = matches!(e, EngineError::Driver(_) | EngineError::Lock(_));
+    Failure {
+        reason: MIGRATING,
+        message: e.to_string(),
+        transient,
+        lock_busy: matches!(e, EngineError::Lock(_)),
+    }
+}
+
+/// Runs one reconcile of `obj`. (Boxed: the future is proven `Send` here, once, for the controller runtime.)
+pub fn reconcile<'a>(
+    obj: &'a AtlasMigration,
+    env: &'a Env<'a>,
+) -> futures::future::BoxFuture<'a, Outcome> {
+    Box::pin(reconcile_impl(obj, env))
+}
+
+async fn reconcile_impl(obj: &AtlasMigration, env: &Env<'_>) -> Outcome {
+    let generation = obj.metadata.generation.unwrap_or(0);
+    let old = obj.status.clone().unwrap_or_default();
+    let ns = obj.metadata.namespace.as_deref().unwrap_or("default");
+    let spec = &obj.spec;
+    let outcome = |status, events, requeue| Outcome {
+        status,
+        events,
+        requeue,
+        applied_files: 0,
+        failure: None,
+    };
+
+    // 1. First pass: say we are on it before doing anything.
+    if old.conditions.is_empty() {
+        return outcome(
+            conditions::reconciling(old, generation, RECONCILING),
+            vec![],
+            Requeue::Now,
+        );
+    }
+
+    // 2. Inputs and hash.
+    let inputs = match resolve::resolve(env.objects, env.registry, env.settings, ns, spec).await {
+        Ok(i) => i,
+        Err(e) => {
+            return fail(
+                obj,
+                old,
+                Failure {
+                    reason: READING_MIGRATION_DATA,
+                    message: e.message,
+                    transient: e.transient,
+                    lock_busy: false,
+                },
+            );
+        }
+    };
+
+    // 3. Flip before heavy work, so GitOps tools see Ready=False before the database is touched.
+    if old.is_ready() && inputs.hash != old.observed_hash {
+        return outcome(
+            conditions::reconciling(old, generation, DATA_CHANGED),
+            vec![],
+            Requeue::Now,
+        );
+    }
+
+    let _db = env.locks.lock(&database_key(&inputs.url)).await;
+    match migrate(obj, env, &inputs).await {
+        Ok(done) => done,
+        Err(f) if f.lock_busy => outcome(
+            conditions::not_ready(old, generation, RECONCILING, &f.message),
+            vec![],
+            Requeue::After(PENDING_DELAY),
+        ),
+        Err(f) => fail(obj, old, f),
+    }
+}
+
+fn connect_options(env: &Env<'_>, url: &str) -> ConnectOptions {
+    let mut c = ConnectOptions::default();
+    if let Some(root) = &env.sqlite_lock_root
+        && url.to_ascii_lowercase().starts_with("sqlite")
+    {
+        c = c.sqlite_lock_dir(root.join(database_key(url)));
+    }
+    c
+}
+
+/// Runs an engine future on a blocking thread of the current runtime. The engine's futures are `Send` in fact, but
+/// the compiler cannot prove it under the controller runtime's higher-ranked bounds (its lock helper takes an async
+/// closure); driving them with `Handle::block_on` needs no such proof. Concurrency is bounded by the controller's.
+fn off_thread<T, F, Fut>(f: F) -> impl Future<Output = T> + Send + 'static
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = T>,
+    T: Send + 'static,
+{
+    let handle = tokio::runtime::Handle::current();
+    async move {
+        match tokio::task::spawn_blocking(move || handle.block_on(f())).await {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+}
+
+/// Steps 4–6: status of the target, the down-flow guard, apply.
+fn migrate<'a>(
+    obj: &'a AtlasMigration,
+    env: &'a Env<'a>,
+    inputs: &'a Inputs,
+) -> futures::future::BoxFuture<'a, Result<Outcome, Failure>> {
+    Box::pin(migrate_impl(obj, env, inputs))
+}
+
+async fn migrate_impl(
+    obj: &AtlasMigration,
+    env: &Env<'_>,
+    inputs: &Inputs,
+) -> Result<Outcome, Failure> {
+    let generation = obj.metadata.generation.unwrap_or(0);
+    let old = obj.status.clone().unwrap_or_default();
+    let spec = &obj.spec;
+    let connect = connect_options(env, &inputs.url);
+    if let Some(dir) = &connect.sqlite_lock_dir {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let st_opts = StatusOptions {
+        revisions_schema: spec.revisions_schema.clone().filter(|s| !s.is_empty()),
+        baseline: spec.baseline.clone().filter(|s| !s.is_empty()),
+        allow_dirty: false,
+        exec_order: spec.exec_order().into(),
+        connect: connect.clone(),
+    };
+    let st = {
+        let (dir, url, o) = (inputs.dir.clone(), inputs.url.clone(), st_opts.clone());
+        off_thread(move || async move { strata_engine::status(&dir, &url, &o).await })
+            .await
+            .map_err(|e| engine_failure(&e))?
+    };
+
+    // 5. Fewer files than applied revisions: the protected down flow.
+    let available = inputs.dir.files().len();
+    if st.pending.is_empty() && !st.applied.is_empty() && available < st.applied.len() {
+        let down = spec.migrate_down();
+        let message = if down.allow {
+            "migrate down is not supported by the Strata operator yet".to_owned()
+        } else {
+            "migrate down is not allowed, set `migrateDown.allow` to true to allow downgrade"
+                .to_owned()
+        };
+        return Err(Failure {
+            reason: PROTECTED_FLOW_ERROR,
+            message,
+            transient: false,
+            lock_busy: false,
+        });
+    }
+
+    // 4. Nothing pending: ready at the current version. (A baseline not yet recorded still needs the apply that
+    // writes its revision.)
+    let baseline_unrecorded = st.applied.is_empty() && st_opts.baseline.is_some();
+    if st.ok && st.pending.is_empty() && !baseline_unrecorded {
+        let last = st
+            .applied
+            .last()
+            .map(|r| (r.executed_at_unix_nanos / 1_000_000_000) as i64)
+            .unwrap_or(0);
+        let version = st.current.clone().unwrap_or_default();
+        // Keep the recorded success time while nothing changed, so an idempotent re-check writes nothing.
+        let last = if old.is_ready()
+            && old.observed_hash == inputs.hash
+            && old.last_applied_version == version
+            && old.last_applied > 0
+        {
+            old.last_applied
+        } else {
+            last
+        };
+        return Ok(Outcome {
+            status: conditions::ready(&old, generation, &inputs.hash, &version, last),
+            events: vec![],
+            requeue: Requeue::Never,
+            applied_files: 0,
+            failure: None,
+        });
+    }
+
+    // 6. Apply.
+    let opts = ApplyOptions {
+        revisions_schema: st_opts.revisions_schema.clone(),
+        baseline: st_opts.baseline.clone(),
+        exec_order: st_opts.exec_order,
+        lock_timeout: env.lock_timeout,
+        connect,
+        ..ApplyOptions::default()
+    };
+    let result = {
+        let (dir, url, cancel) = (inputs.dir.clone(), inputs.url.clone(), env.cancel.clone());
+        off_thread(move || async move {
+            strata_engine::apply(&dir, &url, &opts, &mut Quiet, &cancel).await
+        })
+        .await
+    };
+    if let (Some((req, token)), Ok(report)) = (&inputs.remote, &result) {
+        env.registry.report(req, token, report).await;
+    }
+    let report = result.map_err(|e| engine_failure(&e))?;
+    let version = [&report.target, &report.current]
+        .into_iter()
+        .find(|v| !v.is_empty())
+        .cloned()
+        .or_else(|| st_opts.baseline.clone())
+        .unwrap_or_default();
+    let events = if report.applied.is_empty() {
+        vec![]
+    } else {
+        vec![Event::new(
+            EventType::Normal,
+            "Applied",
+            format!("Version {version} applied"),
+        )]
+    };
+    Ok(Outcome {
+        status: conditions::ready(
+            &old,
+            generation,
+            &inputs.hash,
+            &version,
+            report.end.as_second(),
+        ),
+        events,
+        requeue: Requeue::Never,
+        applied_files: report.applied.len(),
+        failure: None,
+    })
+}
+
+/// A failure: not-ready with the reason, a Warning event, and a capped exponential retry — or none once
+/// `failed` exceeds `backoffLimit` (> 0).
+fn fail(obj: &AtlasMigration, old: AtlasMigrationStatus, f: Failure) -> Outcome {
+    let generation = obj.metadata.generation.unwrap_or(0);
+    let status = conditions::not_ready(old, generation, f.reason, &f.message);
+    let kind = if f.transient { "TransientErr" } else { "Error" };
+    let mut events = vec![Event::new(EventType::Warning, kind, f.message.clone())];
+    let limit = obj.spec.backoff_limit();
+    let requeue = if limit > 0 && status.failed > limit {
+        events.push(Event::new(
+            EventType::Warning,
+            "BackoffLimitExceeded",
+            "backoff limit exceeded",
+        ));
+        Requeue::Never
+    } else {
+        Requeue::After(backoff(status.failed))
+    };
+    Outcome {
+        status,
+        events,
+        requeue,
+        applied_files: 0,
+        failure: Some(f.reason.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_5s_and_caps_at_5min() {
+        let secs: Vec<u64> = (0..=9).map(|f| backoff(f).as_secs()).collect();
+        assert_eq!(secs, [5, 5, 10, 20, 40, 80, 160, 300, 300, 300]);
+        assert_eq!(backoff(i32::MAX), BACKOFF_CAP);
+    }
+
+    #[test]
+    fn database_key_ignores_credentials_and_query() {
+        assert_eq!(
+            database_key("postgres://a:secret@h:5432/db?sslmode=disable"),
+            database_key("postgres://b:other@h:5432/db")
+        );
+        assert_ne!(
+            database_key("postgres://h:5432/db"),
+            database_key("postgres://h:5432/db2")
+        );
+    }
+}

@@ -1,0 +1,44 @@
+-- Argo CD health check for db.atlasgo.io/AtlasMigration (operator-spec §13).
+-- Install: resource.customizations.health.db.atlasgo.io_AtlasMigration in argocd-cm (see README.md).
+-- Healthy when Ready is True; Progressing while deleting, before the operator has written a Ready condition,
+-- and while Ready's reason is Reconciling (every in-progress phase of the Strata operator); Degraded otherwise.
+-- The message is the Ready reason.
+local hs = {}
+
+if obj.metadata ~= nil and obj.metadata.deletionTimestamp ~= nil then
+  hs.status = "Progressing"
+  hs.message = "Pending deletion"
+  if obj.metadata.finalizers ~= nil and #obj.metadata.finalizers > 0 then
+    hs.message = "Pending deletion; blocked by finalizers: " .. table.concat(obj.metadata.finalizers, ", ")
+  end
+  return hs
+end
+
+local ready = nil
+if obj.status ~= nil and obj.status.conditions ~= nil then
+  for _, condition in ipairs(obj.status.conditions) do
+    if condition.type == "Ready" then
+      ready = condition
+    end
+  end
+end
+
+if ready == nil then
+  hs.status = "Progressing"
+  hs.message = "Waiting for Atlas Operator"
+  return hs
+end
+
+if ready.status == "True" then
+  hs.status = "Healthy"
+  hs.message = ready.reason
+  return hs
+end
+
+if ready.reason == "Reconciling" then
+  hs.status = "Progressing"
+else
+  hs.status = "Degraded"
+end
+hs.message = ready.reason
+return hs
