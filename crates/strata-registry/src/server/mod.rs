@@ -238,7 +238,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store().project("\u{0}healthz").await {
+    // "-" is not a valid project name, so this is a cheap round trip that never matches.
+    match state.store().project("-").await {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
