@@ -234,10 +234,64 @@ fn push_apply_from_registry_to_postgres_and_see_the_deployment() {
     .success()
     .stdout(predicate::str::contains("No migration files to execute"));
 
+    // A failing version is reported too, with its error.
+    std::fs::write(t.join("m/3_bad.sql"), "CREATE TABLE users (id int);\n").unwrap();
+    strata(t)
+        .args(["migrate", "hash", "--dir", &dir])
+        .assert()
+        .success();
+    strata(t)
+        .args([
+            "migrate",
+            "push",
+            "app:v2",
+            "--dir",
+            &dir,
+            "--registry",
+            &server.base,
+            "--token",
+            &ci,
+        ])
+        .assert()
+        .success();
+    let mut c = strata(t);
+    reg(&mut c);
+    c.args([
+        "migrate",
+        "apply",
+        "--dir",
+        "strata://app?tag=v2",
+        "--url",
+        &target,
+    ])
+    .assert()
+    .failure()
+    .stderr(predicate::str::contains("already exists"));
+
     // The deployments, in the API and on the page.
     let client = strata_registry::client::Client::new(&server.base, Some(ci.clone())).unwrap();
-    let deployments = rt.block_on(client.deployments("app")).unwrap();
-    assert_eq!(deployments.len(), 2, "{deployments:?}");
+    let mut deployments = rt.block_on(client.deployments("app")).unwrap();
+    assert_eq!(deployments.len(), 3, "{deployments:?}");
+    let failed = deployments.remove(0);
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["tag"], "v2");
+    assert_eq!(
+        (
+            failed["from_version"].as_str(),
+            failed["to_version"].as_str()
+        ),
+        (Some("2"), Some("3"))
+    );
+    assert!(
+        failed["error"].as_str().unwrap().contains("already exists"),
+        "{failed}"
+    );
+    assert!(
+        failed["files"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("already exists")
+    );
     let first = &deployments[1];
     assert_eq!(first["status"], "succeeded");
     assert_eq!(first["tag"], "v1");

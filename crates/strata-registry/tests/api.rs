@@ -38,8 +38,20 @@ const WHO: [Who; 6] = [
 
 /// Every endpoint × every caller → the right status, and nothing of project `app` in a refusal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authorization_matrix() {
-    let (app, state, tokens, digest, _dir) = app().await;
+async fn authorization_matrix_sqlite() {
+    authorization_matrix(Backend::Sqlite).await;
+}
+
+/// The same on PostgreSQL (skipped without a server, failing under CI=true).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_matrix_postgres() {
+    authorization_matrix(Backend::Postgres).await;
+}
+
+async fn authorization_matrix(backend: Backend) {
+    let Some((app, state, tokens, digest, _dir)) = app_on(backend, Config::default()).await else {
+        return;
+    };
     let token = |w: Who| match w {
         Who::None => None,
         Who::Other => Some(tokens.other.as_str()),
@@ -279,8 +291,20 @@ fn state_store(s: &strata_registry::server::AppState) -> &dyn strata_registry::S
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn push_fetch_round_trip_is_byte_identical() {
-    let (app, _state, t, _, _dir) = app().await;
+async fn push_fetch_round_trip_is_byte_identical_sqlite() {
+    push_fetch_round_trip_is_byte_identical(Backend::Sqlite).await;
+}
+
+/// The same on PostgreSQL (skipped without a server, failing under CI=true).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_fetch_round_trip_is_byte_identical_postgres() {
+    push_fetch_round_trip_is_byte_identical(Backend::Postgres).await;
+}
+
+async fn push_fetch_round_trip_is_byte_identical(backend: Backend) {
+    let Some((app, _state, t, _, _dir)) = app_on(backend, Config::default()).await else {
+        return;
+    };
     // Content that is not UTF-8 and has CRLF, to prove bytes are kept exactly.
     let pairs = [
         ("1_a.sql", "CREATE TABLE a (id int);\r\n"),
@@ -648,8 +672,20 @@ async fn ui_login_sets_cookie_and_pages_render() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn ten_concurrent_pushes_of_one_tag_leave_one_consistent_tag() {
-    let (app, _s, t, _, _dir) = app().await;
+async fn ten_concurrent_pushes_of_one_tag_leave_one_consistent_tag_sqlite() {
+    ten_concurrent_pushes_of_one_tag_leave_one_consistent_tag(Backend::Sqlite).await;
+}
+
+/// The same on PostgreSQL (skipped without a server, failing under CI=true).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_concurrent_pushes_of_one_tag_leave_one_consistent_tag_postgres() {
+    ten_concurrent_pushes_of_one_tag_leave_one_consistent_tag(Backend::Postgres).await;
+}
+
+async fn ten_concurrent_pushes_of_one_tag_leave_one_consistent_tag(backend: Backend) {
+    let Some((app, _s, t, _, _dir)) = app_on(backend, Config::default()).await else {
+        return;
+    };
     let mut tasks = Vec::new();
     for i in 0..10 {
         let app = app.clone();

@@ -16,7 +16,7 @@ struct Fixture {
     report: String,
     tar: Vec<u8>,
     json: Vec<u8>,
-    _dir: tempfile::TempDir,
+    _dir: Guard,
 }
 
 fn fixture() -> &'static Fixture {

@@ -238,7 +238,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store().project("\u{0}healthz").await {
+    // "-" is not a valid project name, so this is a cheap round trip that never matches.
+    match state.store().project("-").await {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
@@ -291,12 +292,19 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
     let mut res = next.run(req).instrument(span.clone()).await;
     let elapsed = start.elapsed();
     let status = res.status().as_u16();
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
-        tracing::info!(
-            status,
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            "request"
-        );
+        // Successful reads are the bulk of the traffic: log them at debug (RUST_LOG=strata_registry=debug shows
+        // every request); writes, refusals and errors at info or above.
+        if status >= 500 {
+            tracing::error!(status, latency_ms, "request");
+        } else if status < 400
+            && (method == axum::http::Method::GET || method == axum::http::Method::HEAD)
+        {
+            tracing::debug!(status, latency_ms, "request");
+        } else {
+            tracing::info!(status, latency_ms, "request");
+        }
     });
     state
         .inner

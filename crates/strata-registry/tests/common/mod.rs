@@ -164,9 +164,39 @@ pub struct Tokens {
 
 /// A router over a fresh SQLite store with project `app` (one pushed version, tag `v1`, one deployment) and
 /// project `other`, and tokens for each scope.
-pub async fn app_with(config: Config) -> (Router, AppState, Tokens, String, tempfile::TempDir) {
+/// Keeps a test database alive.
+pub enum Guard {
+    Sqlite(tempfile::TempDir),
+    Postgres(strata_driver::testing::TestDb),
+}
+
+/// Which backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub async fn app_with(config: Config) -> (Router, AppState, Tokens, String, Guard) {
+    app_on(Backend::Sqlite, config).await.expect("sqlite")
+}
+
+/// The test application on a backend (None: PostgreSQL unreachable, test skipped).
+pub async fn app_on(
+    backend: Backend,
+    config: Config,
+) -> Option<(Router, AppState, Tokens, String, Guard)> {
     use strata_registry::auth::create_token;
-    let (store, dir) = sqlite_store().await;
+    let (store, dir) = match backend {
+        Backend::Sqlite => {
+            let (s, d) = sqlite_store().await;
+            (s, Guard::Sqlite(d))
+        }
+        Backend::Postgres => {
+            let (s, d) = pg_store().await?;
+            (s, Guard::Postgres(d))
+        }
+    };
     let t = |s: &str| s.parse().unwrap();
     let tokens = Tokens {
         read: create_token(store.as_ref(), "app", "r", t("read"))
@@ -204,15 +234,15 @@ pub async fn app_with(config: Config) -> (Router, AppState, Tokens, String, temp
         .await
         .unwrap();
     let state = AppState::new(store, config);
-    (
+    Some((
         strata_registry::server::router(state.clone()),
         state,
         tokens,
         v.digest,
         dir,
-    )
+    ))
 }
 
-pub async fn app() -> (Router, AppState, Tokens, String, tempfile::TempDir) {
+pub async fn app() -> (Router, AppState, Tokens, String, Guard) {
     app_with(Config::default()).await
 }
