@@ -10,6 +10,7 @@
 //! transaction; elsewhere (MySQL, `txmode none`) progress is written after every statement so a crash can resume,
 //! and after a failure the row is re-read so the recorded progress is what really persisted.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -310,6 +311,13 @@ fn prepare<'a>(
     sum: &SumFile,
     global: TxMode,
 ) -> Result<Vec<Prepared<'a>>, EngineError> {
+    // One lookup table per run instead of a scan of atlas.sum per file.
+    let hashes: HashMap<&str, &str> = sum
+        .entries()
+        .iter()
+        .rev()
+        .map(|e| (e.name.as_str(), e.hash.as_str()))
+        .collect();
     pending
         .iter()
         .map(|&file| {
@@ -326,7 +334,11 @@ fn prepare<'a>(
             };
             let stmts = scan::split(dialect, file.name(), file.text()?)?;
             let sums = plan::statement_sums(stmts.iter().map(|s| s.text.as_str()));
-            let hash = sum.hash_of(file.name()).unwrap_or_default().to_owned();
+            let hash = hashes
+                .get(file.name())
+                .copied()
+                .unwrap_or_default()
+                .to_owned();
             Ok(Prepared {
                 file,
                 stmts,
