@@ -111,6 +111,17 @@ pub trait Driver: Send + std::fmt::Debug {
     /// older table lacks. Touches nothing else.
     async fn ensure_revisions_table(&mut self, loc: &RevisionsLocation) -> Result<(), DriverError>;
 
+    /// [`Driver::revisions_table_exists`] then [`Driver::ensure_revisions_table`] in one step (one catalog round
+    /// trip where the dialect allows): whether the table existed before.
+    async fn ensure_revisions_table_existed(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<bool, DriverError> {
+        let existed = self.revisions_table_exists(loc).await?;
+        self.ensure_revisions_table(loc).await?;
+        Ok(existed)
+    }
+
     /// All revisions ordered by version, without the hidden `.atlas_cloud_identifier` row.
     async fn read_revisions(
         &mut self,

@@ -50,6 +50,58 @@ fn table_ref(loc: &RevisionsLocation) -> String {
     format!("{}.{}", quote(&loc.schema), quote(&loc.table))
 }
 
+/// A string literal that reads back as exactly `s` whatever `standard_conforming_strings` says (an `E''`
+/// literal). A NUL, which no Postgres text can hold, is written as `\000`, so the server rejects it with the
+/// error a bound parameter gets (`invalid byte sequence for encoding "UTF8": 0x00`).
+pub(crate) fn literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 3);
+    out.push_str("E'");
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            '\0' => out.push_str("\\000"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// `INSERT … ON CONFLICT` of a revision with `values` (the 12 values in [`COLUMNS`] order).
+fn upsert_sql(loc: &RevisionsLocation, values: &str) -> String {
+    let cols: Vec<String> = COLUMNS.iter().map(|c| quote(c)).collect();
+    let sets: Vec<String> = revisions::updated_columns()
+        .map(|c| format!("{} = EXCLUDED.{}", quote(c), quote(c)))
+        .collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES ({values}) ON CONFLICT (\"version\") DO UPDATE SET {}",
+        table_ref(loc),
+        cols.join(", "),
+        sets.join(", ")
+    )
+}
+
+/// Columns of `schema.table` exactly as `information_schema.columns` lists them (same filters and privilege
+/// rule), without planning that view: in a fresh session it costs milliseconds.
+const COLUMNS_SQL: &str = "SELECT COALESCE(json_agg(a.attname::text ORDER BY a.attnum), '[]'::json)::text \
+     FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+     JOIN pg_catalog.pg_namespace nc ON nc.oid = c.relnamespace \
+     WHERE NOT pg_catalog.pg_is_other_temp_schema(nc.oid) AND a.attnum > 0 AND NOT a.attisdropped \
+     AND c.relkind IN ('r', 'v', 'f', 'p') \
+     AND (pg_catalog.pg_has_role(c.relowner, 'USAGE') \
+     OR pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT, INSERT, UPDATE, REFERENCES'))";
+
+/// Whether a base table `schema.table` exists, with `{schema}` and `{table}` to fill in as literals.
+fn table_exists_sql(schema: &str, table: &str) -> String {
+    format!(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = {} AND c.relname = {} AND c.relkind IN ('r', 'p'))",
+        literal(schema),
+        literal(table)
+    )
+}
+
 /// Column definitions, as Atlas's ent schema creates them on Postgres.
 const COLUMN_DEFS: [(&str, &str); 12] = [
     ("version", "character varying NOT NULL"),
@@ -209,7 +261,7 @@ impl PostgresDriver {
                 });
             }
         };
-        let row = sqlx::query("SELECT current_setting('server_version'), pg_backend_pid()")
+        let row = sqlx::raw_sql("SELECT current_setting('server_version'), pg_backend_pid()")
             .fetch_one(&mut conn)
             .await
             .map_err(DriverError::sql)?;
@@ -239,14 +291,22 @@ impl PostgresDriver {
         Ok(())
     }
 
+    /// One single-row query over the simple protocol (one round trip, no prepare); values come back as text.
+    async fn simple_row(&mut self, sql: String) -> Result<sqlx::postgres::PgRow, DriverError> {
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)
+    }
+
     async fn schema_exists(&mut self, schema: &str) -> Result<bool, DriverError> {
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)",
-        )
-        .bind(schema)
-        .fetch_one(&mut self.conn)
-        .await
-        .map_err(DriverError::sql)
+        let row = self
+            .simple_row(format!(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {})",
+                literal(schema)
+            ))
+            .await?;
+        row.try_get(0).map_err(DriverError::sql)
     }
 
     /// Base tables of a schema as Atlas inspects them (partitions excluded), ordered by name.
@@ -327,10 +387,10 @@ impl Driver for PostgresDriver {
             .unwrap_or(start + Duration::from_secs(100 * 365 * 86_400));
         let mut backoff = Backoff::new();
         loop {
-            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1::bigint)")
-                .bind(id)
-                .fetch_one(&mut self.conn)
-                .await
+            let got: bool = self
+                .simple_row(format!("SELECT pg_try_advisory_lock({id}::bigint)"))
+                .await?
+                .try_get(0)
                 .map_err(DriverError::sql)?;
             if got {
                 self.locks.insert(name.to_string(), id);
@@ -366,10 +426,16 @@ impl Driver for PostgresDriver {
         let pooler_hint = "the session no longer holds it. A session-level advisory lock cannot work through \
                            PgBouncer or another transaction-pooling proxy: connect to the server directly or use \
                            session pooling";
-        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-            .fetch_one(&mut self.conn)
-            .await
-            .map_err(DriverError::sql)?;
+        // One round trip; the lock is released only in our own session (a pooler may have swapped it, and
+        // unlocking another client's session could free a lock it holds).
+        let row = self
+            .simple_row(format!(
+                "SELECT pg_backend_pid(), CASE WHEN pg_backend_pid() = {} THEN pg_advisory_unlock({id}::bigint) END",
+                self.backend_pid
+            ))
+            .await?;
+        let pid: i32 = row.try_get(0).map_err(DriverError::sql)?;
+        let released: Option<bool> = row.try_get(1).map_err(DriverError::sql)?;
         if pid != self.backend_pid {
             return Err(DriverError::Unlock {
                 message: format!(
@@ -378,11 +444,6 @@ impl Driver for PostgresDriver {
                 ),
             });
         }
-        let released: Option<bool> = sqlx::query_scalar("SELECT pg_advisory_unlock($1::bigint)")
-            .bind(id)
-            .fetch_one(&mut self.conn)
-            .await
-            .map_err(DriverError::sql)?;
         if released != Some(true) {
             return Err(DriverError::Unlock {
                 message: format!("sql/postgres: failed releasing lock {id}: {pooler_hint}"),
@@ -392,23 +453,36 @@ impl Driver for PostgresDriver {
     }
 
     async fn table_exists(&mut self, schema: &str, table: &str) -> Result<bool, DriverError> {
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p'))",
-        )
-        .bind(schema)
-        .bind(table)
-        .fetch_one(&mut self.conn)
-        .await
-        .map_err(DriverError::sql)
+        let row = self.simple_row(table_exists_sql(schema, table)).await?;
+        row.try_get(0).map_err(DriverError::sql)
     }
 
     async fn ensure_revisions_table(&mut self, loc: &RevisionsLocation) -> Result<(), DriverError> {
-        if !self.schema_exists(&loc.schema).await? {
+        self.ensure_revisions_table_existed(loc).await.map(|_| ())
+    }
+
+    async fn ensure_revisions_table_existed(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<bool, DriverError> {
+        // Schema, table and columns in one round trip.
+        let row = self
+            .simple_row(format!(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {schema}), ({table}), \
+                 ({COLUMNS_SQL} AND nc.nspname = {schema} AND c.relname = {name})",
+                schema = literal(&loc.schema),
+                table = table_exists_sql(&loc.schema, &loc.table),
+                name = literal(&loc.table),
+            ))
+            .await?;
+        let schema_exists: bool = row.try_get(0).map_err(DriverError::sql)?;
+        let table_exists: bool = row.try_get(1).map_err(DriverError::sql)?;
+        let existing: String = row.try_get(2).map_err(DriverError::sql)?;
+        if !schema_exists {
             self.raw(&format!("CREATE SCHEMA {}", quote(&loc.schema)))
                 .await?;
         }
-        if !self.table_exists(&loc.schema, &loc.table).await? {
+        if !table_exists {
             let cols: Vec<String> = COLUMN_DEFS
                 .iter()
                 .map(|(n, d)| format!("{} {d}", quote(n)))
@@ -418,16 +492,14 @@ impl Driver for PostgresDriver {
                 table_ref(loc),
                 cols.join(", ")
             );
-            return self.raw(&ddl).await;
+            self.raw(&ddl).await?;
+            return Ok(false);
         }
-        let existing: Vec<String> = sqlx::query_scalar(
-            "SELECT column_name::text FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",
-        )
-        .bind(&loc.schema)
-        .bind(&loc.table)
-        .fetch_all(&mut self.conn)
-        .await
-        .map_err(DriverError::sql)?;
+        let existing: Vec<String> =
+            serde_json::from_str(&existing).map_err(|e| DriverError::Sql {
+                message: format!("reading the columns of {loc}: {e}"),
+                code: None,
+            })?;
         for (name, def) in COLUMN_DEFS {
             if !existing.iter().any(|c| c == name) {
                 let ddl = format!(
@@ -439,7 +511,7 @@ impl Driver for PostgresDriver {
                 self.raw(&ddl).await?;
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     async fn read_revisions(
@@ -483,16 +555,9 @@ impl Driver for PostgresDriver {
         rev: &Revision,
     ) -> Result<(), DriverError> {
         revisions::refuse_cloud_write(&rev.version)?;
-        let cols: Vec<String> = COLUMNS.iter().map(|c| quote(c)).collect();
-        let sets: Vec<String> = revisions::updated_columns()
-            .map(|c| format!("{} = EXCLUDED.{}", quote(c), quote(c)))
-            .collect();
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12) \
-             ON CONFLICT (\"version\") DO UPDATE SET {}",
-            table_ref(loc),
-            cols.join(", "),
-            sets.join(", ")
+        let sql = upsert_sql(
+            loc,
+            "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12",
         );
         let executed_at: OffsetDateTime = revisions::utc(rev.executed_at_unix_nanos)?;
         sqlx::query(AssertSqlSafe(sql))

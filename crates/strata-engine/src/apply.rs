@@ -183,10 +183,11 @@ async fn run(
     let loc = drv
         .revisions_location(opts.revisions_schema.as_deref())
         .await?;
-    let exists = drv.revisions_table_exists(&loc).await?;
-    if !opts.dry_run {
-        drv.ensure_revisions_table(&loc).await?;
-    }
+    let exists = if opts.dry_run {
+        drv.revisions_table_exists(&loc).await?
+    } else {
+        drv.ensure_revisions_table_existed(&loc).await?
+    };
     let revisions = if exists {
         drv.read_revisions(&loc).await?
     } else {
