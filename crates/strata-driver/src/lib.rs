@@ -173,6 +173,26 @@ pub trait Driver: Send + std::fmt::Debug {
     /// CONCURRENTLY`, procedure bodies and other multi-part texts work. Errors keep the database's message.
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError>;
 
+    /// [`Driver::begin`] then [`Driver::execute`], in one round trip where the dialect allows. The outer error is
+    /// the `BEGIN`'s (no transaction was opened); the inner one is the statement's, reported exactly as
+    /// [`Driver::execute`] reports it, with the transaction open (and failed) as after `begin` + `execute`.
+    async fn begin_execute(&mut self, sql: &str) -> Result<Result<(), DriverError>, DriverError> {
+        self.begin().await?;
+        Ok(self.execute(sql).await)
+    }
+
+    /// [`Driver::upsert_revision`] then [`Driver::commit`], in one round trip where the dialect allows, with the
+    /// same outcome: a failed write leaves the transaction open for the caller to roll back; a failed commit
+    /// leaves none.
+    async fn upsert_commit(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+    ) -> Result<(), DriverError> {
+        self.upsert_revision(loc, rev).await?;
+        self.commit().await
+    }
+
     /// Sets (or, with `None`, resets) the session's DDL safety limits: the statement time limit and the wait for
     /// locks on objects (Postgres `statement_timeout` / `lock_timeout`, MariaDB `max_statement_time` /
     /// `lock_wait_timeout`, SQLite `busy_timeout` for the lock wait; SQLite has no statement limit).

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures_util::StreamExt as _;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection, Row};
 use strata_migrate::{Dialect, Revision};
@@ -68,6 +69,29 @@ pub(crate) fn literal(s: &str) -> String {
     out
 }
 
+/// `executed_at` as a `timestamptz` literal holding exactly what binding the value stores: whole microseconds
+/// since 2000-01-01 UTC, truncated toward zero as sqlx encodes it. `None` where a literal cannot say it (years
+/// outside 1–9999, or beyond the binary encoding), so the caller binds the value instead.
+fn timestamptz_literal(nanos: i128) -> Option<String> {
+    const PG_EPOCH_NANOS: i128 = 946_684_800_000_000_000;
+    let micros = (nanos - PG_EPOCH_NANOS) / 1000;
+    i64::try_from(micros).ok()?;
+    let t = OffsetDateTime::from_unix_timestamp_nanos(PG_EPOCH_NANOS + micros * 1000).ok()?;
+    if !(1..=9999).contains(&t.year()) {
+        return None;
+    }
+    Some(format!(
+        "'{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00'::timestamptz",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    ))
+}
+
 /// `INSERT … ON CONFLICT` of a revision with `values` (the 12 values in [`COLUMNS`] order).
 fn upsert_sql(loc: &RevisionsLocation, values: &str) -> String {
     let cols: Vec<String> = COLUMNS.iter().map(|c| quote(c)).collect();
@@ -80,6 +104,35 @@ fn upsert_sql(loc: &RevisionsLocation, values: &str) -> String {
         cols.join(", "),
         sets.join(", ")
     )
+}
+
+/// The upsert of `rev` with its values written as literals, for the simple-query protocol; the row it writes is
+/// identical to the bound upsert's. Validation errors are the bound upsert's, in its order. `Ok(None)` when a
+/// value has no exact literal form (see [`timestamptz_literal`]).
+fn upsert_literal_sql(
+    loc: &RevisionsLocation,
+    rev: &Revision,
+) -> Result<Option<String>, DriverError> {
+    revisions::refuse_cloud_write(&rev.version)?;
+    revisions::utc(rev.executed_at_unix_nanos)?;
+    let kind = revisions::to_i64("type", rev.kind.0)?;
+    let applied = revisions::to_i64("applied", rev.applied)?;
+    let total = revisions::to_i64("total", rev.total)?;
+    let Some(executed_at) = timestamptz_literal(rev.executed_at_unix_nanos) else {
+        return Ok(None);
+    };
+    let values = format!(
+        "{}, {}, {kind}, {applied}, {total}, {executed_at}, {}, {}, {}, {}, {}::jsonb, {}",
+        literal(&rev.version),
+        literal(&rev.description),
+        rev.execution_time_nanos,
+        literal(&rev.error),
+        literal(&rev.error_stmt),
+        literal(&rev.hash),
+        literal(&revisions::encode_partial_hashes(&rev.partial_hashes)),
+        literal(&rev.operator_version),
+    );
+    Ok(Some(upsert_sql(loc, &values)))
 }
 
 /// Columns of `schema.table` exactly as `information_schema.columns` lists them (same filters and privilege
@@ -289,6 +342,21 @@ impl PostgresDriver {
             .await
             .map_err(DriverError::sql)?;
         Ok(())
+    }
+
+    /// Runs `sql` (any number of statements) in one simple-protocol round trip: how many statements completed
+    /// before the first error, and that error. The server parses the whole text before running any of it, so a
+    /// syntax error anywhere fails it with nothing run.
+    async fn counted(&mut self, sql: String) -> (usize, Result<(), sqlx::Error>) {
+        let mut done = 0;
+        let mut results = sqlx::raw_sql(AssertSqlSafe(sql)).execute_many(&mut self.conn);
+        while let Some(item) = results.next().await {
+            match item {
+                Ok(_) => done += 1,
+                Err(e) => return (done, Err(e)),
+            }
+        }
+        (done, Ok(()))
     }
 
     /// One single-row query over the simple protocol (one round trip, no prepare); values come back as text.
@@ -684,6 +752,65 @@ impl Driver for PostgresDriver {
 
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
         self.raw(sql).await
+    }
+
+    async fn begin_execute(&mut self, sql: &str) -> Result<Result<(), DriverError>, DriverError> {
+        if self.in_tx {
+            return Err(DriverError::Transaction(
+                "a transaction is already open on this session".into(),
+            ));
+        }
+        let mut text = String::with_capacity(sql.len() + 7);
+        text.push_str("BEGIN;\n");
+        text.push_str(sql);
+        match self.counted(text).await {
+            (_, Ok(())) => {
+                self.in_tx = true;
+                Ok(Ok(()))
+            }
+            // BEGIN completed: the error is the statement's, inside the open transaction.
+            (done, Err(e)) if done > 0 => {
+                self.in_tx = true;
+                Ok(Err(DriverError::sql(e)))
+            }
+            // Nothing ran (the text did not parse as a whole, or BEGIN failed): take the two steps apart so each
+            // reports what it reports alone.
+            (_, Err(_)) => {
+                self.begin().await?;
+                Ok(self.execute(sql).await)
+            }
+        }
+    }
+
+    async fn upsert_commit(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+    ) -> Result<(), DriverError> {
+        let literal_sql = if self.in_tx {
+            upsert_literal_sql(loc, rev)?
+        } else {
+            None
+        };
+        let Some(mut text) = literal_sql else {
+            self.upsert_revision(loc, rev).await?;
+            return self.commit().await;
+        };
+        // A successful write proves the transaction is not failed, which is what commit's `SELECT 1` checks.
+        text.push_str(";\nCOMMIT");
+        match self.counted(text).await {
+            (_, Ok(())) => {
+                self.in_tx = false;
+                Ok(())
+            }
+            // The write failed: the transaction stays open for the caller to roll back, as after upsert_revision.
+            (0, Err(e)) => Err(DriverError::sql(e)),
+            // COMMIT failed: no transaction is left.
+            (_, Err(e)) => {
+                self.in_tx = false;
+                Err(DriverError::sql(e))
+            }
+        }
     }
 
     async fn set_ddl_limits(

@@ -421,8 +421,11 @@ async fn execute_file(
     observer.file_started(&file);
     let start = Timestamp::now();
     let clock = Instant::now();
-    if own_tx {
+    // Where nothing is written before the first statement, BEGIN travels with it (one round trip less per file).
+    let mut begin_pending = own_tx;
+    if own_tx && progress_writes {
         drv.begin().await?;
+        begin_pending = false;
     }
     if progress_writes {
         drv.upsert_revision(loc, &rev).await?;
@@ -431,7 +434,13 @@ async fn execute_file(
     for (k, stmt) in p.stmts.iter().enumerate().skip(skip) {
         observer.statement(&stmt.text);
         applied.push(stmt.text.clone());
-        if let Err(e) = drv.execute(&stmt.text).await {
+        let result = if begin_pending {
+            begin_pending = false;
+            drv.begin_execute(&stmt.text).await?
+        } else {
+            drv.execute(&stmt.text).await
+        };
+        if let Err(e) = result {
             let text = e.to_string();
             let elapsed = clock.elapsed();
             record_failure(
@@ -477,9 +486,15 @@ async fn execute_file(
     rev.error_stmt.clear();
     rev.hash = p.hash.clone();
     rev.execution_time_nanos = i64::try_from(clock.elapsed().as_nanos()).unwrap_or(i64::MAX);
-    drv.upsert_revision(loc, &rev).await?;
+    if begin_pending {
+        // No statement ran (an empty file, or nothing left to resume).
+        drv.begin().await?;
+    }
     if own_tx {
-        drv.commit().await?;
+        // The final row and COMMIT travel together.
+        drv.upsert_commit(loc, &rev).await?;
+    } else {
+        drv.upsert_revision(loc, &rev).await?;
     }
     Ok(Ok(AppliedFile {
         file,
