@@ -181,6 +181,20 @@ pub trait Driver: Send + std::fmt::Debug {
         Ok(self.execute(sql).await)
     }
 
+    /// [`Driver::upsert_revision`] then [`Driver::execute`] inside an open transaction, in one round trip where
+    /// the dialect allows. The outer error is the write's (the statement did not run); the inner one is the
+    /// statement's, reported exactly as [`Driver::execute`] reports it. When the statement fails, the write may not
+    /// have happened either: callers use this only where a failed statement rolls the whole transaction back.
+    async fn upsert_execute(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+        sql: &str,
+    ) -> Result<Result<(), DriverError>, DriverError> {
+        self.upsert_revision(loc, rev).await?;
+        Ok(self.execute(sql).await)
+    }
+
     /// [`Driver::upsert_revision`] then [`Driver::commit`], in one round trip where the dialect allows, with the
     /// same outcome: a failed write leaves the transaction open for the caller to roll back; a failed commit
     /// leaves none.

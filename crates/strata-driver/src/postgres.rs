@@ -29,6 +29,9 @@ pub struct PostgresDriver {
     backend_pid: i32,
     locks: HashMap<String, i64>,
     in_tx: bool,
+    /// Server and client encodings were both UTF-8 at connect: a query text can then only fail before running
+    /// by failing to parse (see [`Driver::upsert_execute`]).
+    utf8: bool,
 }
 
 impl std::fmt::Debug for PostgresDriver {
@@ -121,6 +124,24 @@ fn upsert_literal_sql(
     let Some(executed_at) = timestamptz_literal(rev.executed_at_unix_nanos) else {
         return Ok(None);
     };
+    // A NUL fails while the text is scanned (before anything runs), not when the row is written as with a bound
+    // value: leave such rows to the bound upsert.
+    let texts = [
+        &rev.version,
+        &rev.description,
+        &rev.error,
+        &rev.error_stmt,
+        &rev.hash,
+        &rev.operator_version,
+    ];
+    let nul_in_hashes = rev
+        .partial_hashes
+        .iter()
+        .flatten()
+        .any(|h| h.contains('\0'));
+    if nul_in_hashes || texts.iter().any(|t| t.contains('\0')) {
+        return Ok(None);
+    }
     let values = format!(
         "{}, {}, {kind}, {applied}, {total}, {executed_at}, {}, {}, {}, {}, {}::jsonb, {}",
         literal(&rev.version),
@@ -314,12 +335,16 @@ impl PostgresDriver {
                 });
             }
         };
-        let row = sqlx::raw_sql("SELECT current_setting('server_version'), pg_backend_pid()")
-            .fetch_one(&mut conn)
-            .await
-            .map_err(DriverError::sql)?;
+        let row = sqlx::raw_sql(
+            "SELECT current_setting('server_version'), pg_backend_pid(), \
+             current_setting('server_encoding') = 'UTF8' AND current_setting('client_encoding') = 'UTF8'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .map_err(DriverError::sql)?;
         let version: String = row.try_get(0).map_err(DriverError::sql)?;
         let backend_pid: i32 = row.try_get(1).map_err(DriverError::sql)?;
+        let utf8: bool = row.try_get(2).map_err(DriverError::sql)?;
         Ok(Self {
             conn,
             bound: p.search_path.clone(),
@@ -328,6 +353,7 @@ impl PostgresDriver {
             backend_pid,
             locks: HashMap::new(),
             in_tx: false,
+            utf8,
         })
     }
 
@@ -779,6 +805,36 @@ impl Driver for PostgresDriver {
                 self.begin().await?;
                 Ok(self.execute(sql).await)
             }
+        }
+    }
+
+    async fn upsert_execute(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+        sql: &str,
+    ) -> Result<Result<(), DriverError>, DriverError> {
+        let literal_sql = if self.in_tx && self.utf8 {
+            upsert_literal_sql(loc, rev)?
+        } else {
+            None
+        };
+        let Some(insert) = literal_sql else {
+            self.upsert_revision(loc, rev).await?;
+            return Ok(self.execute(sql).await);
+        };
+        // `SELECT 1` first, so the count of completed statements tells every failure apart: none completed = the
+        // text did not parse, which only the statement can cause (ours parse, and UTF-8 both ways rules out
+        // conversion errors); one = the write failed; more = the statement failed after the write.
+        let mut text = String::with_capacity(insert.len() + sql.len() + 12);
+        text.push_str("SELECT 1;\n");
+        text.push_str(&insert);
+        text.push_str(";\n");
+        text.push_str(sql);
+        match self.counted(text).await {
+            (_, Ok(())) => Ok(Ok(())),
+            (1, Err(e)) => Err(DriverError::sql(e)),
+            (_, Err(e)) => Ok(Err(DriverError::sql(e))),
         }
     }
 

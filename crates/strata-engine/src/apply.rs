@@ -239,6 +239,10 @@ async fn run(
     }
     let resume = plan.resume.as_ref().map(|r| (r.index, r.revision.clone()));
     let all = opts.tx_mode == TxMode::All && !opts.dry_run;
+    // One transaction for the run on a transactional-DDL database: each file's final row travels with the next
+    // file's first statement, and the last one with COMMIT (any failure rolls back every row anyway).
+    let mut deferred: Option<Revision> = None;
+    let defer_rows = all && drv.transactional_ddl();
     if all {
         drv.begin().await?;
     }
@@ -261,7 +265,15 @@ async fn run(
         let outcome = if opts.dry_run {
             Ok(dry_run_file(p, started.as_ref(), observer)?)
         } else {
-            execute_file(drv, &loc, p, started, observer).await?
+            execute_file(
+                drv,
+                &loc,
+                p,
+                started,
+                observer,
+                defer_rows.then_some(&mut deferred),
+            )
+            .await?
         };
         match outcome {
             Ok(applied) => {
@@ -293,7 +305,10 @@ async fn run(
         }
     }
     if all {
-        drv.commit().await?;
+        match deferred.take() {
+            Some(row) => drv.upsert_commit(&loc, &row).await?,
+            None => drv.commit().await?,
+        }
     }
     report.end = Timestamp::now();
     report.finish();
@@ -399,12 +414,16 @@ fn dry_run_file(
 
 /// Runs one file. The outer `Result` is for failures of the machinery (the database went away while writing the
 /// revision); the inner one says whether the file's statements succeeded.
+///
+/// With `deferred` (one transaction for the whole run), the file's final row is left there instead of written,
+/// and a row left there by an earlier file is written with this file's first statement.
 async fn execute_file(
     drv: &mut dyn Driver,
     loc: &RevisionsLocation,
     p: &Prepared<'_>,
     started: Option<Revision>,
     observer: &mut dyn Observer,
+    mut deferred: Option<&mut Option<Revision>>,
 ) -> Result<Result<AppliedFile, AppliedFile>, EngineError> {
     let mut rev = started.unwrap_or_else(|| new_revision(p));
     let skip = if rev.applied > 0 {
@@ -434,9 +453,12 @@ async fn execute_file(
     for (k, stmt) in p.stmts.iter().enumerate().skip(skip) {
         observer.statement(&stmt.text);
         applied.push(stmt.text.clone());
+        let previous = deferred.as_mut().and_then(|d| d.take());
         let result = if begin_pending {
             begin_pending = false;
             drv.begin_execute(&stmt.text).await?
+        } else if let Some(row) = previous {
+            drv.upsert_execute(loc, &row, &stmt.text).await?
         } else {
             drv.execute(&stmt.text).await
         };
@@ -493,6 +515,12 @@ async fn execute_file(
     if own_tx {
         // The final row and COMMIT travel together.
         drv.upsert_commit(loc, &rev).await?;
+    } else if let Some(slot) = deferred {
+        // No statement ran to carry the previous file's row: write it now, keeping the order of the writes.
+        if let Some(previous) = slot.take() {
+            drv.upsert_revision(loc, &previous).await?;
+        }
+        *slot = Some(rev);
     } else {
         drv.upsert_revision(loc, &rev).await?;
     }

@@ -307,3 +307,92 @@ async fn ensure_sees_columns_as_information_schema_does() {
     d.upsert_revision(&odd, &revision("1")).await.unwrap();
     assert_eq!(d.read_revisions(&odd).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn upsert_execute_is_upsert_then_execute() {
+    let db = pg_db!();
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+
+    // Both run, in order, inside the transaction.
+    d.begin().await.unwrap();
+    let rows_before = "SELECT count(*) FROM atlas_schema_revisions.atlas_schema_revisions";
+    d.upsert_execute(
+        &loc,
+        &awkward("a").remove(0),
+        &format!("CREATE TABLE seen AS {rows_before}"),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    d.commit().await.unwrap();
+    assert_eq!(rows(&db.url, "SELECT count::text FROM seen").await, ["1"]);
+    let bound = awkward("a").remove(0);
+    d.begin().await.unwrap();
+    d.upsert_revision(
+        &loc,
+        &Revision {
+            version: "b".into(),
+            ..bound.clone()
+        },
+    )
+    .await
+    .unwrap();
+    d.commit().await.unwrap();
+    let b = stored(&db.url, "b").await;
+    assert_eq!(
+        stored(&db.url, "a").await,
+        b,
+        "the same row as the bound upsert"
+    );
+
+    // The statement's errors are the statement's, whether it fails to parse or to run.
+    for (sql, want) in [
+        ("SELEC 1", "syntax error at or near \"SELEC\""),
+        (
+            "INSERT INTO nope VALUES (1)",
+            "relation \"nope\" does not exist",
+        ),
+        ("SELECT 1; SELEC 2", "syntax error at or near \"SELEC\""),
+    ] {
+        d.begin().await.unwrap();
+        let err = d
+            .upsert_execute(&loc, &revision("c"), sql)
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(err.to_string(), want, "{sql}");
+        d.rollback().await.unwrap();
+    }
+
+    // The write's errors are the write's, and the statement does not run.
+    d.execute(
+        "CREATE FUNCTION no_rows() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no rows today'; END $$; \
+         CREATE TRIGGER no_rows BEFORE INSERT ON atlas_schema_revisions.atlas_schema_revisions \
+         FOR EACH ROW EXECUTE FUNCTION no_rows()",
+    )
+    .await
+    .unwrap();
+    d.begin().await.unwrap();
+    let err = d
+        .upsert_execute(&loc, &revision("d"), "CREATE TABLE never (id int)")
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "no rows today");
+    d.rollback().await.unwrap();
+    // A NUL is rejected by the write, as a bound value is.
+    d.execute("DROP TRIGGER no_rows ON atlas_schema_revisions.atlas_schema_revisions")
+        .await
+        .unwrap();
+    let mut nul = revision("e");
+    nul.error_stmt = "a\0b".into();
+    d.begin().await.unwrap();
+    let err = d
+        .upsert_execute(&loc, &nul, "CREATE TABLE never (id int)")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("0x00"), "{err}");
+    d.rollback().await.unwrap();
+    assert!(!d.table_exists("public", "never").await.unwrap());
+}
