@@ -157,14 +157,58 @@ fn apply(
     format: Format,
     invoked_as: &str,
 ) -> Result<(), CliError> {
-    let d = open(dir)?;
+    let rt = runtime()?;
+    // The directory is read and its atlas.sum checked on a blocking thread while the session opens (each takes a
+    // few milliseconds). Errors keep their order: the directory's, then atlas.sum's, then the connection's; an
+    // invalid directory is reported as soon as it is known, abandoning the connection attempt.
+    let dir_args = DirArgs {
+        dir: dir.dir.clone(),
+        dir_format: dir.dir_format.clone(),
+    };
+    let loading = rt.spawn_blocking(move || -> Result<_, CliError> {
+        let d = open(&dir_args)?;
+        let sum = strata_migrate::sum::validate(&d);
+        Ok((d, sum))
+    });
+    let (loaded, conn) = rt.block_on(async {
+        let mut loading = loading;
+        let connecting = strata_engine::apply::connect(&target.url, opts);
+        tokio::pin!(connecting);
+        tokio::select! {
+            loaded = &mut loading => match loaded {
+                Ok(Ok((d, Ok(sum)))) => (Ok(Ok((d, Ok(sum)))), Some(connecting.await)),
+                other => (other, None),
+            },
+            conn = &mut connecting => (loading.await, Some(conn)),
+        }
+    });
+    let loaded = match loaded {
+        Ok(loaded) => loaded,
+        Err(join) => std::panic::resume_unwind(join.into_panic()),
+    };
+    let (d, sum) = match loaded.and_then(|(d, sum)| {
+        sum.map(|sum| (d, sum))
+            .map_err(|e| engine_error(EngineError::Sum(e), format, invoked_as))
+    }) {
+        Ok(v) => v,
+        Err(e) => {
+            if let Some(Ok(c)) = conn {
+                let _ = rt.block_on(c.close());
+            }
+            return Err(e);
+        }
+    };
+    let conn = conn
+        .expect("the session was awaited for a valid directory")
+        .map_err(|e| engine_error(e, format, invoked_as))?;
     let mut progress = Progress { bar: None };
     if format == Format::Text {
         // Progress only; the bar stays off when stderr is not a terminal.
     }
-    let result = runtime()?.block_on(strata_engine::apply(
+    let result = rt.block_on(strata_engine::apply::apply_on(
+        conn,
         &d,
-        &target.url,
+        &sum,
         opts,
         &mut progress,
         &Cancel::new(),

@@ -135,9 +135,42 @@ pub async fn apply(
     cancel: &Cancel,
 ) -> Result<ApplyReport, EngineError> {
     let sum = sum::validate(dir)?;
-    let mut drv = strata_driver::connect_with(url, &opts.connect).await?;
+    let conn = connect(url, opts).await?;
+    apply_on(conn, dir, &sum, opts, observer, cancel).await
+}
+
+/// A database session opened with [`connect`] for [`apply_on`]: lets a caller open it while it is still reading
+/// the directory.
+#[derive(Debug)]
+pub struct Connection(Box<dyn Driver>);
+
+impl Connection {
+    /// Closes a session that will not be used (e.g. the directory turned out invalid).
+    pub async fn close(self) -> Result<(), EngineError> {
+        Ok(self.0.close().await?)
+    }
+}
+
+/// Opens the session [`apply`] opens (nothing is read or locked yet).
+pub async fn connect(url: &str, opts: &ApplyOptions) -> Result<Connection, EngineError> {
+    Ok(Connection(
+        strata_driver::connect_with(url, &opts.connect).await?,
+    ))
+}
+
+/// [`apply`] on a session from [`connect`], with `dir`'s `atlas.sum` already validated ([`sum::validate`]).
+/// Closes the session.
+pub async fn apply_on(
+    conn: Connection,
+    dir: &MigrationDir,
+    sum: &SumFile,
+    opts: &ApplyOptions,
+    observer: &mut dyn Observer,
+    cancel: &Cancel,
+) -> Result<ApplyReport, EngineError> {
+    let mut drv = conn.0;
     let result = with_lock(&mut *drv, APPLY_LOCK, opts.lock_timeout, async |drv| {
-        run(drv, dir, &sum, opts, observer, cancel).await
+        run(drv, dir, sum, opts, observer, cancel).await
     })
     .await;
     let closed = drv.close().await;
