@@ -101,6 +101,39 @@ verify() { # verify N: every tool's history table holds N rows after the last ru
   done
 }
 
+probe() { # probe LABEL: load average and the server's commit latency (one-row INSERT + COMMIT, fsync'd) now
+  local lat="" conn=""
+  if command -v pgbench >/dev/null 2>&1; then
+    "$FRESH" bench_probe
+    psql -X -q -d bench_probe -c "CREATE TABLE t (id bigserial PRIMARY KEY, v text)" >/dev/null
+    printf 'INSERT INTO t (v) VALUES (\x27x\x27);\n' >"$WORK/probe.sql"
+    lat=$(pgbench -n -f "$WORK/probe.sql" -t 300 bench_probe 2>/dev/null | sed -n 's/^latency average = //p')
+    echo "SELECT 1;" >"$WORK/probe1.sql"
+    conn=$(PGSSLMODE=disable PGGSSENCMODE=disable pgbench -n -C -f "$WORK/probe1.sql" -t 200 bench_probe 2>/dev/null |
+      sed -n 's/^average connection time = //p')
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS bench_probe WITH (FORCE)" >/dev/null 2>&1
+  fi
+  echo "$1: load average $(cut -d' ' -f1-3 /proc/loadavg); commit latency ${lat:-n/a}; new session (connect + SELECT 1, libpq) ${conn:-n/a}" |
+    tee -a "$OUT/machine.txt"
+}
+facts() {
+  {
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "strata: $("$STRATA" --version) ($(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet || echo -dirty))"
+    have refinery && echo "refinery: $(refinery --version)"
+    have sqlx && echo "sqlx: $(sqlx --version)"
+    have dbmate && echo "dbmate: $(dbmate --version)"
+    echo "psql: $(psql --version)"
+    echo "server: $(psql -X -Atq -d postgres -c "SELECT version()")"
+    echo "server settings: $(psql -X -Atq -d postgres -c "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method', 'shared_buffers')")"
+    echo "hyperfine: $(hyperfine --version)"
+    echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
+    echo "runs: RUNS=$RUNS WARMUP=$WARMUP"
+  } >"$OUT/machine.txt"
+}
+facts
+probe start
+
 for s in "${SCENARIOS[@]}"; do
   case $s in
     1)
@@ -147,4 +180,5 @@ for s in "${SCENARIOS[@]}"; do
   esac
 done
 
-python3 "$ROOT/bench/summarize.py" "$OUT" | tee "$OUT/summary.md"
+probe end
+{ cat "$OUT/machine.txt"; echo; python3 "$ROOT/bench/summarize.py" "$OUT"; } | tee "$OUT/summary.md"
