@@ -128,6 +128,17 @@ pub trait Driver: Send + std::fmt::Debug {
         loc: &RevisionsLocation,
     ) -> Result<Vec<Revision>, DriverError>;
 
+    /// [`Driver::read_revisions`] when the revisions table at `loc` is known, from that read alone, to exist as a
+    /// table with every column — so [`Driver::ensure_revisions_table`] would change nothing. `None` whenever that
+    /// is not certain (no such table, missing columns, no rows, any error): the caller then takes the full path.
+    /// Lets a run that finds work already done skip the catalog checks.
+    async fn read_revisions_if_ready(
+        &mut self,
+        _loc: &RevisionsLocation,
+    ) -> Result<Option<Vec<Revision>>, DriverError> {
+        Ok(None)
+    }
+
     /// One revision by version (`None` when absent; the cloud row is never returned).
     async fn read_revision(
         &mut self,

@@ -626,6 +626,37 @@ impl Driver for PostgresDriver {
             .collect()
     }
 
+    async fn read_revisions_if_ready(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<Option<Vec<Revision>>, DriverError> {
+        // Selecting every column proves they all exist and are visible to this user (what ensure checks in
+        // information_schema.columns); the last column proves it is a table (relkind r or p), not a view.
+        let sql = format!(
+            "{SELECT_LIST}, (SELECT c.relkind IN ('r', 'p') FROM pg_catalog.pg_class c WHERE c.oid = {}::regclass) \
+             FROM {} WHERE \"version\" <> $1 ORDER BY \"version\"",
+            literal(&table_ref(loc)),
+            table_ref(loc)
+        );
+        let Ok(rows) = sqlx::query(AssertSqlSafe(sql))
+            .bind(strata_migrate::revision::CLOUD_IDENTIFIER_VERSION)
+            .fetch_all(&mut self.conn)
+            .await
+        else {
+            return Ok(None);
+        };
+        let table = |r: &sqlx::postgres::PgRow| {
+            r.try_get::<Option<bool>, _>(12).ok().flatten() == Some(true)
+        };
+        if rows.is_empty() || !rows.iter().all(table) {
+            return Ok(None);
+        }
+        rows.iter()
+            .map(|r| decode_row(r)?.into_revision())
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
     async fn read_revision(
         &mut self,
         loc: &RevisionsLocation,
@@ -899,12 +930,12 @@ impl Driver for PostgresDriver {
     }
 }
 
+/// The revision columns as [`decode_row`] reads them.
+const SELECT_LIST: &str = "SELECT \"version\", \"description\", \"type\", \"applied\", \"total\", \"executed_at\", \
+     \"execution_time\", \"error\", \"error_stmt\", \"hash\", \"partial_hashes\"::text, \"operator_version\"";
+
 fn select_sql(loc: &RevisionsLocation) -> String {
-    format!(
-        "SELECT \"version\", \"description\", \"type\", \"applied\", \"total\", \"executed_at\", \"execution_time\", \
-         \"error\", \"error_stmt\", \"hash\", \"partial_hashes\"::text, \"operator_version\" FROM {}",
-        table_ref(loc)
-    )
+    format!("{SELECT_LIST} FROM {}", table_ref(loc))
 }
 
 fn decode_row(r: &sqlx::postgres::PgRow) -> Result<RawRow, DriverError> {

@@ -216,15 +216,21 @@ async fn run(
     let loc = drv
         .revisions_location(opts.revisions_schema.as_deref())
         .await?;
-    let exists = if opts.dry_run {
-        drv.revisions_table_exists(&loc).await?
-    } else {
-        drv.ensure_revisions_table_existed(&loc).await?
-    };
-    let revisions = if exists {
-        drv.read_revisions(&loc).await?
-    } else {
-        Vec::new()
+    // A table that the read itself proves complete needs no catalog checks (the usual case of a re-run).
+    let revisions = match drv.read_revisions_if_ready(&loc).await? {
+        Some(revisions) => revisions,
+        None => {
+            let exists = if opts.dry_run {
+                drv.revisions_table_exists(&loc).await?
+            } else {
+                drv.ensure_revisions_table_existed(&loc).await?
+            };
+            if exists {
+                drv.read_revisions(&loc).await?
+            } else {
+                Vec::new()
+            }
+        }
     };
     let dirty_reason = if revisions.is_empty() && !opts.allow_dirty && opts.baseline.is_none() {
         drv.check_clean(&loc).await?

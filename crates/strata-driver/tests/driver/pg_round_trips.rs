@@ -396,3 +396,60 @@ async fn upsert_execute_is_upsert_then_execute() {
     d.rollback().await.unwrap();
     assert!(!d.table_exists("public", "never").await.unwrap());
 }
+
+#[tokio::test]
+async fn read_revisions_if_ready_only_answers_when_ensure_would_change_nothing() {
+    let db = pg_db!();
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = RevisionsLocation::new("atlas_schema_revisions");
+    // No schema, no table.
+    assert_eq!(d.read_revisions_if_ready(&loc).await.unwrap(), None);
+    d.ensure_revisions_table(&loc).await.unwrap();
+    // Empty (or only the cloud row): not certain, take the full path.
+    assert_eq!(d.read_revisions_if_ready(&loc).await.unwrap(), None);
+    d.execute(
+        "INSERT INTO atlas_schema_revisions.atlas_schema_revisions VALUES \
+         ('.atlas_cloud_identifier', '', 2, 0, 0, now(), 0, NULL, NULL, '', NULL, '')",
+    )
+    .await
+    .unwrap();
+    assert_eq!(d.read_revisions_if_ready(&loc).await.unwrap(), None);
+    for v in ["2", "1"] {
+        d.upsert_revision(&loc, &revision(v)).await.unwrap();
+    }
+    let all = d.read_revisions(&loc).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(d.read_revisions_if_ready(&loc).await.unwrap(), Some(all));
+    assert!(!d.in_transaction());
+
+    // A view of that name is not the table (ensure would fail to create it): no answer.
+    let view = RevisionsLocation::new("v");
+    d.execute(
+        "CREATE SCHEMA v; CREATE VIEW v.atlas_schema_revisions AS \
+         SELECT * FROM atlas_schema_revisions.atlas_schema_revisions",
+    )
+    .await
+    .unwrap();
+    assert_eq!(d.read_revisions_if_ready(&view).await.unwrap(), None);
+    // A table lacking a column ensure would add: no answer.
+    let old = RevisionsLocation::new("o");
+    d.execute(
+        "CREATE SCHEMA o; CREATE TABLE o.atlas_schema_revisions AS \
+         SELECT * FROM atlas_schema_revisions.atlas_schema_revisions; \
+         ALTER TABLE o.atlas_schema_revisions DROP COLUMN operator_version",
+    )
+    .await
+    .unwrap();
+    assert_eq!(d.read_revisions_if_ready(&old).await.unwrap(), None);
+    d.ensure_revisions_table(&old).await.unwrap();
+    assert_eq!(
+        d.read_revisions_if_ready(&old)
+            .await
+            .unwrap()
+            .map(|r| r.len()),
+        Some(2)
+    );
+    // The session is usable after the failed attempts.
+    d.begin().await.unwrap();
+    d.commit().await.unwrap();
+}
