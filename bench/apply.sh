@@ -18,7 +18,8 @@
 # bench/results/), summarised by bench/summarize.py into $OUT/summary.md.
 #
 # Environment: PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), RUNS (10), WARMUP (1), WORK (/tmp/strata-bench),
-# OUT (bench/results), STRATA (path to a strata binary; default: build the release binary), CARGO_TARGET_DIR.
+# OUT (bench/results), STRATA (path to a strata binary; default: build the release binary), CARGO_TARGET_DIR,
+# STRATA_BASE (optional second strata binary, e.g. an older commit's, timed alongside as strata-base).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,7 +47,7 @@ if [[ -z "${STRATA:-}" ]]; then
 fi
 
 url() { echo "postgres://$PGUSER@$PGHOST:$PGPORT/$1?sslmode=disable"; }
-DB_STRATA=bench_strata DB_REFINERY=bench_refinery DB_SQLX=bench_sqlx DB_DBMATE=bench_dbmate DB_PSQL=bench_psql
+DB_BASE=bench_strata_base DB_STRATA=bench_strata DB_REFINERY=bench_refinery DB_SQLX=bench_sqlx DB_DBMATE=bench_dbmate DB_PSQL=bench_psql
 # refinery reads its URL from an environment variable (-e); the others take it as a flag.
 export REFINERY_URL; REFINERY_URL=$(url $DB_REFINERY)
 
@@ -60,6 +61,12 @@ gen() { # gen NAME KIND COUNT
 # Commands per tool for directory set $1 (one array entry per hyperfine command, each with its --prepare).
 CMDS=() PREPS=() NAMES=()
 add() { NAMES+=("$1"); PREPS+=("$FRESH $2"); CMDS+=("$3"); }
+base() { # base SET [ARGS]: the baseline strata binary, when STRATA_BASE is set
+  [[ -n ${STRATA_BASE:-} ]] || return 0
+  local name=strata-base
+  [[ $# -gt 1 ]] && name=strata-base-all
+  add $name $DB_BASE "$STRATA_BASE migrate apply --dir file://$WORK/$1/strata --url $(url $DB_BASE)${2:+ $2}"
+}
 peers() { # peers SET: the peers' apply commands, one transaction per file (their defaults)
   local d=$WORK/$1
   have refinery && add refinery $DB_REFINERY "refinery migrate -e REFINERY_URL -p $d/refinery"
@@ -128,6 +135,7 @@ facts() {
     echo "server settings: $(psql -X -Atq -d postgres -c "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method', 'shared_buffers')")"
     echo "hyperfine: $(hyperfine --version)"
     echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
+    [[ -n ${STRATA_BASE:-} ]] && echo "strata-base: $STRATA_BASE ($("$STRATA_BASE" --version))"
     echo "runs: RUNS=$RUNS WARMUP=$WARMUP"
   } >"$OUT/machine.txt"
 }
@@ -140,6 +148,7 @@ for s in "${SCENARIOS[@]}"; do
       echo "== 1: 1,000 trivial migrations, one transaction per file"
       gen trivial trivial 1000
       add strata $DB_STRATA "$STRATA migrate apply --dir file://$WORK/trivial/strata --url $(url $DB_STRATA)"
+      base trivial
       peers trivial
       run 1
       N=1000 verify
@@ -148,6 +157,7 @@ for s in "${SCENARIOS[@]}"; do
       echo "== 2: 1,000 trivial migrations, one transaction for the run"
       [[ -d $WORK/trivial ]] || gen trivial trivial 1000
       add strata-all $DB_STRATA "$STRATA migrate apply --dir file://$WORK/trivial/strata --url $(url $DB_STRATA) --tx-mode all"
+      base trivial "--tx-mode all"
       add psql-1 $DB_PSQL "psql -X -q -1 -v ON_ERROR_STOP=1 -o /dev/null -d $DB_PSQL -f $WORK/trivial/psql/all.sql"
       have refinery && add refinery-grouped $DB_REFINERY "refinery migrate -g -e REFINERY_URL -p $WORK/trivial/refinery"
       run 2
@@ -157,6 +167,7 @@ for s in "${SCENARIOS[@]}"; do
       echo "== 3: no-op re-run with 1,000 applied"
       [[ -d $WORK/trivial ]] || gen trivial trivial 1000
       add strata $DB_STRATA "$STRATA migrate apply --dir file://$WORK/trivial/strata --url $(url $DB_STRATA)"
+      base trivial
       peers trivial
       # Migrate every database once; the timed runs then find nothing to do.
       for i in "${!CMDS[@]}"; do
@@ -171,6 +182,7 @@ for s in "${SCENARIOS[@]}"; do
       echo "== 4: 300 migrations of CREATE TABLE + CREATE INDEX"
       gen ddl ddl 300
       add strata $DB_STRATA "$STRATA migrate apply --dir file://$WORK/ddl/strata --url $(url $DB_STRATA)"
+      base ddl
       peers ddl
       add psql-1 $DB_PSQL "psql -X -q -1 -v ON_ERROR_STOP=1 -o /dev/null -d $DB_PSQL -f $WORK/ddl/psql/all.sql"
       run 4
