@@ -111,11 +111,33 @@ pub trait Driver: Send + std::fmt::Debug {
     /// older table lacks. Touches nothing else.
     async fn ensure_revisions_table(&mut self, loc: &RevisionsLocation) -> Result<(), DriverError>;
 
+    /// [`Driver::revisions_table_exists`] then [`Driver::ensure_revisions_table`] in one step (one catalog round
+    /// trip where the dialect allows): whether the table existed before.
+    async fn ensure_revisions_table_existed(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<bool, DriverError> {
+        let existed = self.revisions_table_exists(loc).await?;
+        self.ensure_revisions_table(loc).await?;
+        Ok(existed)
+    }
+
     /// All revisions ordered by version, without the hidden `.atlas_cloud_identifier` row.
     async fn read_revisions(
         &mut self,
         loc: &RevisionsLocation,
     ) -> Result<Vec<Revision>, DriverError>;
+
+    /// [`Driver::read_revisions`] when the revisions table at `loc` is known, from that read alone, to exist as a
+    /// table with every column — so [`Driver::ensure_revisions_table`] would change nothing. `None` whenever that
+    /// is not certain (no such table, missing columns, no rows, any error): the caller then takes the full path.
+    /// Lets a run that finds work already done skip the catalog checks.
+    async fn read_revisions_if_ready(
+        &mut self,
+        _loc: &RevisionsLocation,
+    ) -> Result<Option<Vec<Revision>>, DriverError> {
+        Ok(None)
+    }
 
     /// One revision by version (`None` when absent; the cloud row is never returned).
     async fn read_revision(
@@ -161,6 +183,40 @@ pub trait Driver: Send + std::fmt::Debug {
     /// Runs one statement text as-is over the simple/text protocol (no prepare), so `CREATE INDEX
     /// CONCURRENTLY`, procedure bodies and other multi-part texts work. Errors keep the database's message.
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError>;
+
+    /// [`Driver::begin`] then [`Driver::execute`], in one round trip where the dialect allows. The outer error is
+    /// the `BEGIN`'s (no transaction was opened); the inner one is the statement's, reported exactly as
+    /// [`Driver::execute`] reports it, with the transaction open (and failed) as after `begin` + `execute`.
+    async fn begin_execute(&mut self, sql: &str) -> Result<Result<(), DriverError>, DriverError> {
+        self.begin().await?;
+        Ok(self.execute(sql).await)
+    }
+
+    /// [`Driver::upsert_revision`] then [`Driver::execute`] inside an open transaction, in one round trip where
+    /// the dialect allows. The outer error is the write's (the statement did not run); the inner one is the
+    /// statement's, reported exactly as [`Driver::execute`] reports it. When the statement fails, the write may not
+    /// have happened either: callers use this only where a failed statement rolls the whole transaction back.
+    async fn upsert_execute(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+        sql: &str,
+    ) -> Result<Result<(), DriverError>, DriverError> {
+        self.upsert_revision(loc, rev).await?;
+        Ok(self.execute(sql).await)
+    }
+
+    /// [`Driver::upsert_revision`] then [`Driver::commit`], in one round trip where the dialect allows, with the
+    /// same outcome: a failed write leaves the transaction open for the caller to roll back; a failed commit
+    /// leaves none.
+    async fn upsert_commit(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+    ) -> Result<(), DriverError> {
+        self.upsert_revision(loc, rev).await?;
+        self.commit().await
+    }
 
     /// Sets (or, with `None`, resets) the session's DDL safety limits: the statement time limit and the wait for
     /// locks on objects (Postgres `statement_timeout` / `lock_timeout`, MariaDB `max_statement_time` /

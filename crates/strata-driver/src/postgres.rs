@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures_util::StreamExt as _;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection, Row};
 use strata_migrate::{Dialect, Revision};
@@ -28,6 +29,9 @@ pub struct PostgresDriver {
     backend_pid: i32,
     locks: HashMap<String, i64>,
     in_tx: bool,
+    /// Server and client encodings were both UTF-8 at connect: a query text can then only fail before running
+    /// by failing to parse (see [`Driver::upsert_execute`]).
+    utf8: bool,
 }
 
 impl std::fmt::Debug for PostgresDriver {
@@ -48,6 +52,128 @@ pub(crate) fn quote(ident: &str) -> String {
 
 fn table_ref(loc: &RevisionsLocation) -> String {
     format!("{}.{}", quote(&loc.schema), quote(&loc.table))
+}
+
+/// A string literal that reads back as exactly `s` whatever `standard_conforming_strings` says (an `E''`
+/// literal). A NUL, which no Postgres text can hold, is written as `\000`, so the server rejects it with the
+/// error a bound parameter gets (`invalid byte sequence for encoding "UTF8": 0x00`).
+pub(crate) fn literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 3);
+    out.push_str("E'");
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            '\0' => out.push_str("\\000"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// `executed_at` as a `timestamptz` literal holding exactly what binding the value stores: whole microseconds
+/// since 2000-01-01 UTC, truncated toward zero as sqlx encodes it. `None` where a literal cannot say it (years
+/// outside 1–9999, or beyond the binary encoding), so the caller binds the value instead.
+fn timestamptz_literal(nanos: i128) -> Option<String> {
+    const PG_EPOCH_NANOS: i128 = 946_684_800_000_000_000;
+    let micros = (nanos - PG_EPOCH_NANOS) / 1000;
+    i64::try_from(micros).ok()?;
+    let t = OffsetDateTime::from_unix_timestamp_nanos(PG_EPOCH_NANOS + micros * 1000).ok()?;
+    if !(1..=9999).contains(&t.year()) {
+        return None;
+    }
+    Some(format!(
+        "'{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00'::timestamptz",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    ))
+}
+
+/// `INSERT … ON CONFLICT` of a revision with `values` (the 12 values in [`COLUMNS`] order).
+fn upsert_sql(loc: &RevisionsLocation, values: &str) -> String {
+    let cols: Vec<String> = COLUMNS.iter().map(|c| quote(c)).collect();
+    let sets: Vec<String> = revisions::updated_columns()
+        .map(|c| format!("{} = EXCLUDED.{}", quote(c), quote(c)))
+        .collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES ({values}) ON CONFLICT (\"version\") DO UPDATE SET {}",
+        table_ref(loc),
+        cols.join(", "),
+        sets.join(", ")
+    )
+}
+
+/// The upsert of `rev` with its values written as literals, for the simple-query protocol; the row it writes is
+/// identical to the bound upsert's. Validation errors are the bound upsert's, in its order. `Ok(None)` when a
+/// value has no exact literal form (see [`timestamptz_literal`]).
+fn upsert_literal_sql(
+    loc: &RevisionsLocation,
+    rev: &Revision,
+) -> Result<Option<String>, DriverError> {
+    revisions::refuse_cloud_write(&rev.version)?;
+    revisions::utc(rev.executed_at_unix_nanos)?;
+    let kind = revisions::to_i64("type", rev.kind.0)?;
+    let applied = revisions::to_i64("applied", rev.applied)?;
+    let total = revisions::to_i64("total", rev.total)?;
+    let Some(executed_at) = timestamptz_literal(rev.executed_at_unix_nanos) else {
+        return Ok(None);
+    };
+    // A NUL fails while the text is scanned (before anything runs), not when the row is written as with a bound
+    // value: leave such rows to the bound upsert.
+    let texts = [
+        &rev.version,
+        &rev.description,
+        &rev.error,
+        &rev.error_stmt,
+        &rev.hash,
+        &rev.operator_version,
+    ];
+    let nul_in_hashes = rev
+        .partial_hashes
+        .iter()
+        .flatten()
+        .any(|h| h.contains('\0'));
+    if nul_in_hashes || texts.iter().any(|t| t.contains('\0')) {
+        return Ok(None);
+    }
+    let values = format!(
+        "{}, {}, {kind}, {applied}, {total}, {executed_at}, {}, {}, {}, {}, {}::jsonb, {}",
+        literal(&rev.version),
+        literal(&rev.description),
+        rev.execution_time_nanos,
+        literal(&rev.error),
+        literal(&rev.error_stmt),
+        literal(&rev.hash),
+        literal(&revisions::encode_partial_hashes(&rev.partial_hashes)),
+        literal(&rev.operator_version),
+    );
+    Ok(Some(upsert_sql(loc, &values)))
+}
+
+/// Columns of `schema.table` exactly as `information_schema.columns` lists them (same filters and privilege
+/// rule), without planning that view: in a fresh session it costs milliseconds.
+const COLUMNS_SQL: &str = "SELECT COALESCE(json_agg(a.attname::text ORDER BY a.attnum), '[]'::json)::text \
+     FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+     JOIN pg_catalog.pg_namespace nc ON nc.oid = c.relnamespace \
+     WHERE NOT pg_catalog.pg_is_other_temp_schema(nc.oid) AND a.attnum > 0 AND NOT a.attisdropped \
+     AND c.relkind IN ('r', 'v', 'f', 'p') \
+     AND (pg_catalog.pg_has_role(c.relowner, 'USAGE') \
+     OR pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT, INSERT, UPDATE, REFERENCES'))";
+
+/// Whether a base table `schema.table` exists, with `{schema}` and `{table}` to fill in as literals.
+fn table_exists_sql(schema: &str, table: &str) -> String {
+    format!(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = {} AND c.relname = {} AND c.relkind IN ('r', 'p'))",
+        literal(schema),
+        literal(table)
+    )
 }
 
 /// Column definitions, as Atlas's ent schema creates them on Postgres.
@@ -209,12 +335,16 @@ impl PostgresDriver {
                 });
             }
         };
-        let row = sqlx::query("SELECT current_setting('server_version'), pg_backend_pid()")
-            .fetch_one(&mut conn)
-            .await
-            .map_err(DriverError::sql)?;
+        let row = sqlx::raw_sql(
+            "SELECT current_setting('server_version'), pg_backend_pid(), \
+             current_setting('server_encoding') = 'UTF8' AND current_setting('client_encoding') = 'UTF8'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .map_err(DriverError::sql)?;
         let version: String = row.try_get(0).map_err(DriverError::sql)?;
         let backend_pid: i32 = row.try_get(1).map_err(DriverError::sql)?;
+        let utf8: bool = row.try_get(2).map_err(DriverError::sql)?;
         Ok(Self {
             conn,
             bound: p.search_path.clone(),
@@ -223,6 +353,7 @@ impl PostgresDriver {
             backend_pid,
             locks: HashMap::new(),
             in_tx: false,
+            utf8,
         })
     }
 
@@ -239,14 +370,37 @@ impl PostgresDriver {
         Ok(())
     }
 
+    /// Runs `sql` (any number of statements) in one simple-protocol round trip: how many statements completed
+    /// before the first error, and that error. The server parses the whole text before running any of it, so a
+    /// syntax error anywhere fails it with nothing run.
+    async fn counted(&mut self, sql: String) -> (usize, Result<(), sqlx::Error>) {
+        let mut done = 0;
+        let mut results = sqlx::raw_sql(AssertSqlSafe(sql)).execute_many(&mut self.conn);
+        while let Some(item) = results.next().await {
+            match item {
+                Ok(_) => done += 1,
+                Err(e) => return (done, Err(e)),
+            }
+        }
+        (done, Ok(()))
+    }
+
+    /// One single-row query over the simple protocol (one round trip, no prepare); values come back as text.
+    async fn simple_row(&mut self, sql: String) -> Result<sqlx::postgres::PgRow, DriverError> {
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)
+    }
+
     async fn schema_exists(&mut self, schema: &str) -> Result<bool, DriverError> {
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)",
-        )
-        .bind(schema)
-        .fetch_one(&mut self.conn)
-        .await
-        .map_err(DriverError::sql)
+        let row = self
+            .simple_row(format!(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {})",
+                literal(schema)
+            ))
+            .await?;
+        row.try_get(0).map_err(DriverError::sql)
     }
 
     /// Base tables of a schema as Atlas inspects them (partitions excluded), ordered by name.
@@ -327,10 +481,10 @@ impl Driver for PostgresDriver {
             .unwrap_or(start + Duration::from_secs(100 * 365 * 86_400));
         let mut backoff = Backoff::new();
         loop {
-            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1::bigint)")
-                .bind(id)
-                .fetch_one(&mut self.conn)
-                .await
+            let got: bool = self
+                .simple_row(format!("SELECT pg_try_advisory_lock({id}::bigint)"))
+                .await?
+                .try_get(0)
                 .map_err(DriverError::sql)?;
             if got {
                 self.locks.insert(name.to_string(), id);
@@ -366,10 +520,16 @@ impl Driver for PostgresDriver {
         let pooler_hint = "the session no longer holds it. A session-level advisory lock cannot work through \
                            PgBouncer or another transaction-pooling proxy: connect to the server directly or use \
                            session pooling";
-        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-            .fetch_one(&mut self.conn)
-            .await
-            .map_err(DriverError::sql)?;
+        // One round trip; the lock is released only in our own session (a pooler may have swapped it, and
+        // unlocking another client's session could free a lock it holds).
+        let row = self
+            .simple_row(format!(
+                "SELECT pg_backend_pid(), CASE WHEN pg_backend_pid() = {} THEN pg_advisory_unlock({id}::bigint) END",
+                self.backend_pid
+            ))
+            .await?;
+        let pid: i32 = row.try_get(0).map_err(DriverError::sql)?;
+        let released: Option<bool> = row.try_get(1).map_err(DriverError::sql)?;
         if pid != self.backend_pid {
             return Err(DriverError::Unlock {
                 message: format!(
@@ -378,11 +538,6 @@ impl Driver for PostgresDriver {
                 ),
             });
         }
-        let released: Option<bool> = sqlx::query_scalar("SELECT pg_advisory_unlock($1::bigint)")
-            .bind(id)
-            .fetch_one(&mut self.conn)
-            .await
-            .map_err(DriverError::sql)?;
         if released != Some(true) {
             return Err(DriverError::Unlock {
                 message: format!("sql/postgres: failed releasing lock {id}: {pooler_hint}"),
@@ -392,23 +547,36 @@ impl Driver for PostgresDriver {
     }
 
     async fn table_exists(&mut self, schema: &str, table: &str) -> Result<bool, DriverError> {
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p'))",
-        )
-        .bind(schema)
-        .bind(table)
-        .fetch_one(&mut self.conn)
-        .await
-        .map_err(DriverError::sql)
+        let row = self.simple_row(table_exists_sql(schema, table)).await?;
+        row.try_get(0).map_err(DriverError::sql)
     }
 
     async fn ensure_revisions_table(&mut self, loc: &RevisionsLocation) -> Result<(), DriverError> {
-        if !self.schema_exists(&loc.schema).await? {
+        self.ensure_revisions_table_existed(loc).await.map(|_| ())
+    }
+
+    async fn ensure_revisions_table_existed(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<bool, DriverError> {
+        // Schema, table and columns in one round trip.
+        let row = self
+            .simple_row(format!(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {schema}), ({table}), \
+                 ({COLUMNS_SQL} AND nc.nspname = {schema} AND c.relname = {name})",
+                schema = literal(&loc.schema),
+                table = table_exists_sql(&loc.schema, &loc.table),
+                name = literal(&loc.table),
+            ))
+            .await?;
+        let schema_exists: bool = row.try_get(0).map_err(DriverError::sql)?;
+        let table_exists: bool = row.try_get(1).map_err(DriverError::sql)?;
+        let existing: String = row.try_get(2).map_err(DriverError::sql)?;
+        if !schema_exists {
             self.raw(&format!("CREATE SCHEMA {}", quote(&loc.schema)))
                 .await?;
         }
-        if !self.table_exists(&loc.schema, &loc.table).await? {
+        if !table_exists {
             let cols: Vec<String> = COLUMN_DEFS
                 .iter()
                 .map(|(n, d)| format!("{} {d}", quote(n)))
@@ -418,16 +586,14 @@ impl Driver for PostgresDriver {
                 table_ref(loc),
                 cols.join(", ")
             );
-            return self.raw(&ddl).await;
+            self.raw(&ddl).await?;
+            return Ok(false);
         }
-        let existing: Vec<String> = sqlx::query_scalar(
-            "SELECT column_name::text FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",
-        )
-        .bind(&loc.schema)
-        .bind(&loc.table)
-        .fetch_all(&mut self.conn)
-        .await
-        .map_err(DriverError::sql)?;
+        let existing: Vec<String> =
+            serde_json::from_str(&existing).map_err(|e| DriverError::Sql {
+                message: format!("reading the columns of {loc}: {e}"),
+                code: None,
+            })?;
         for (name, def) in COLUMN_DEFS {
             if !existing.iter().any(|c| c == name) {
                 let ddl = format!(
@@ -439,7 +605,7 @@ impl Driver for PostgresDriver {
                 self.raw(&ddl).await?;
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     async fn read_revisions(
@@ -458,6 +624,37 @@ impl Driver for PostgresDriver {
         rows.iter()
             .map(|r| decode_row(r)?.into_revision())
             .collect()
+    }
+
+    async fn read_revisions_if_ready(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<Option<Vec<Revision>>, DriverError> {
+        // Selecting every column proves they all exist and are visible to this user (what ensure checks in
+        // information_schema.columns); the last column proves it is a table (relkind r or p), not a view.
+        let sql = format!(
+            "{SELECT_LIST}, (SELECT c.relkind IN ('r', 'p') FROM pg_catalog.pg_class c WHERE c.oid = {}::regclass) \
+             FROM {} WHERE \"version\" <> $1 ORDER BY \"version\"",
+            literal(&table_ref(loc)),
+            table_ref(loc)
+        );
+        let Ok(rows) = sqlx::query(AssertSqlSafe(sql))
+            .bind(strata_migrate::revision::CLOUD_IDENTIFIER_VERSION)
+            .fetch_all(&mut self.conn)
+            .await
+        else {
+            return Ok(None);
+        };
+        let table = |r: &sqlx::postgres::PgRow| {
+            r.try_get::<Option<bool>, _>(12).ok().flatten() == Some(true)
+        };
+        if rows.is_empty() || !rows.iter().all(table) {
+            return Ok(None);
+        }
+        rows.iter()
+            .map(|r| decode_row(r)?.into_revision())
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 
     async fn read_revision(
@@ -483,16 +680,9 @@ impl Driver for PostgresDriver {
         rev: &Revision,
     ) -> Result<(), DriverError> {
         revisions::refuse_cloud_write(&rev.version)?;
-        let cols: Vec<String> = COLUMNS.iter().map(|c| quote(c)).collect();
-        let sets: Vec<String> = revisions::updated_columns()
-            .map(|c| format!("{} = EXCLUDED.{}", quote(c), quote(c)))
-            .collect();
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12) \
-             ON CONFLICT (\"version\") DO UPDATE SET {}",
-            table_ref(loc),
-            cols.join(", "),
-            sets.join(", ")
+        let sql = upsert_sql(
+            loc,
+            "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12",
         );
         let executed_at: OffsetDateTime = revisions::utc(rev.executed_at_unix_nanos)?;
         sqlx::query(AssertSqlSafe(sql))
@@ -621,6 +811,95 @@ impl Driver for PostgresDriver {
         self.raw(sql).await
     }
 
+    async fn begin_execute(&mut self, sql: &str) -> Result<Result<(), DriverError>, DriverError> {
+        if self.in_tx {
+            return Err(DriverError::Transaction(
+                "a transaction is already open on this session".into(),
+            ));
+        }
+        let mut text = String::with_capacity(sql.len() + 7);
+        text.push_str("BEGIN;\n");
+        text.push_str(sql);
+        match self.counted(text).await {
+            (_, Ok(())) => {
+                self.in_tx = true;
+                Ok(Ok(()))
+            }
+            // BEGIN completed: the error is the statement's, inside the open transaction.
+            (done, Err(e)) if done > 0 => {
+                self.in_tx = true;
+                Ok(Err(DriverError::sql(e)))
+            }
+            // Nothing ran (the text did not parse as a whole, or BEGIN failed): take the two steps apart so each
+            // reports what it reports alone.
+            (_, Err(_)) => {
+                self.begin().await?;
+                Ok(self.execute(sql).await)
+            }
+        }
+    }
+
+    async fn upsert_execute(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+        sql: &str,
+    ) -> Result<Result<(), DriverError>, DriverError> {
+        let literal_sql = if self.in_tx && self.utf8 {
+            upsert_literal_sql(loc, rev)?
+        } else {
+            None
+        };
+        let Some(insert) = literal_sql else {
+            self.upsert_revision(loc, rev).await?;
+            return Ok(self.execute(sql).await);
+        };
+        // `SELECT 1` first, so the count of completed statements tells every failure apart: none completed = the
+        // text did not parse, which only the statement can cause (ours parse, and UTF-8 both ways rules out
+        // conversion errors); one = the write failed; more = the statement failed after the write.
+        let mut text = String::with_capacity(insert.len() + sql.len() + 12);
+        text.push_str("SELECT 1;\n");
+        text.push_str(&insert);
+        text.push_str(";\n");
+        text.push_str(sql);
+        match self.counted(text).await {
+            (_, Ok(())) => Ok(Ok(())),
+            (1, Err(e)) => Err(DriverError::sql(e)),
+            (_, Err(e)) => Ok(Err(DriverError::sql(e))),
+        }
+    }
+
+    async fn upsert_commit(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+    ) -> Result<(), DriverError> {
+        let literal_sql = if self.in_tx {
+            upsert_literal_sql(loc, rev)?
+        } else {
+            None
+        };
+        let Some(mut text) = literal_sql else {
+            self.upsert_revision(loc, rev).await?;
+            return self.commit().await;
+        };
+        // A successful write proves the transaction is not failed, which is what commit's `SELECT 1` checks.
+        text.push_str(";\nCOMMIT");
+        match self.counted(text).await {
+            (_, Ok(())) => {
+                self.in_tx = false;
+                Ok(())
+            }
+            // The write failed: the transaction stays open for the caller to roll back, as after upsert_revision.
+            (0, Err(e)) => Err(DriverError::sql(e)),
+            // COMMIT failed: no transaction is left.
+            (_, Err(e)) => {
+                self.in_tx = false;
+                Err(DriverError::sql(e))
+            }
+        }
+    }
+
     async fn set_ddl_limits(
         &mut self,
         statement_timeout: Option<Duration>,
@@ -651,12 +930,12 @@ impl Driver for PostgresDriver {
     }
 }
 
+/// The revision columns as [`decode_row`] reads them.
+const SELECT_LIST: &str = "SELECT \"version\", \"description\", \"type\", \"applied\", \"total\", \"executed_at\", \
+     \"execution_time\", \"error\", \"error_stmt\", \"hash\", \"partial_hashes\"::text, \"operator_version\"";
+
 fn select_sql(loc: &RevisionsLocation) -> String {
-    format!(
-        "SELECT \"version\", \"description\", \"type\", \"applied\", \"total\", \"executed_at\", \"execution_time\", \
-         \"error\", \"error_stmt\", \"hash\", \"partial_hashes\"::text, \"operator_version\" FROM {}",
-        table_ref(loc)
-    )
+    format!("{SELECT_LIST} FROM {}", table_ref(loc))
 }
 
 fn decode_row(r: &sqlx::postgres::PgRow) -> Result<RawRow, DriverError> {

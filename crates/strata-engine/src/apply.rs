@@ -10,6 +10,7 @@
 //! transaction; elsewhere (MySQL, `txmode none`) progress is written after every statement so a crash can resume,
 //! and after a failure the row is re-read so the recorded progress is what really persisted.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -136,9 +137,42 @@ pub async fn apply(
     cancel: &Cancel,
 ) -> Result<ApplyReport, EngineError> {
     let sum = sum::validate(dir)?;
-    let mut drv = strata_driver::connect_with(url, &opts.connect).await?;
+    let conn = connect(url, opts).await?;
+    apply_on(conn, dir, &sum, opts, observer, cancel).await
+}
+
+/// A database session opened with [`connect`] for [`apply_on`]: lets a caller open it while it is still reading
+/// the directory.
+#[derive(Debug)]
+pub struct Connection(Box<dyn Driver>);
+
+impl Connection {
+    /// Closes a session that will not be used (e.g. the directory turned out invalid).
+    pub async fn close(self) -> Result<(), EngineError> {
+        Ok(self.0.close().await?)
+    }
+}
+
+/// Opens the session [`apply`] opens (nothing is read or locked yet).
+pub async fn connect(url: &str, opts: &ApplyOptions) -> Result<Connection, EngineError> {
+    Ok(Connection(
+        strata_driver::connect_with(url, &opts.connect).await?,
+    ))
+}
+
+/// [`apply`] on a session from [`connect`], with `dir`'s `atlas.sum` already validated ([`sum::validate`]).
+/// Closes the session.
+pub async fn apply_on(
+    conn: Connection,
+    dir: &MigrationDir,
+    sum: &SumFile,
+    opts: &ApplyOptions,
+    observer: &mut dyn Observer,
+    cancel: &Cancel,
+) -> Result<ApplyReport, EngineError> {
+    let mut drv = conn.0;
     let result = with_lock(&mut *drv, APPLY_LOCK, opts.lock_timeout, async |drv| {
-        run(drv, dir, &sum, opts, observer, cancel).await
+        run(drv, dir, sum, opts, observer, cancel).await
     })
     .await;
     let closed = drv.close().await;
@@ -184,14 +218,21 @@ async fn run(
     let loc = drv
         .revisions_location(opts.revisions_schema.as_deref())
         .await?;
-    let exists = drv.revisions_table_exists(&loc).await?;
-    if !opts.dry_run {
-        drv.ensure_revisions_table(&loc).await?;
-    }
-    let revisions = if exists {
-        drv.read_revisions(&loc).await?
-    } else {
-        Vec::new()
+    // A table that the read itself proves complete needs no catalog checks (the usual case of a re-run).
+    let revisions = match drv.read_revisions_if_ready(&loc).await? {
+        Some(revisions) => revisions,
+        None => {
+            let exists = if opts.dry_run {
+                drv.revisions_table_exists(&loc).await?
+            } else {
+                drv.ensure_revisions_table_existed(&loc).await?
+            };
+            if exists {
+                drv.read_revisions(&loc).await?
+            } else {
+                Vec::new()
+            }
+        }
     };
     let dirty_reason = if revisions.is_empty() && !opts.allow_dirty && opts.baseline.is_none() {
         drv.check_clean(&loc).await?
@@ -239,6 +280,10 @@ async fn run(
     }
     let resume = plan.resume.as_ref().map(|r| (r.index, r.revision.clone()));
     let all = opts.tx_mode == TxMode::All && !opts.dry_run;
+    // One transaction for the run on a transactional-DDL database: each file's final row travels with the next
+    // file's first statement, and the last one with COMMIT (any failure rolls back every row anyway).
+    let mut deferred: Option<Revision> = None;
+    let defer_rows = all && drv.transactional_ddl();
     if all {
         drv.begin().await?;
     }
@@ -253,7 +298,16 @@ async fn run(
         } else if opts.dry_run {
             Outcome::Done(dry_run_file(p, started.as_ref(), observer)?)
         } else {
-            execute_file(drv, &loc, p, started, observer, cancel).await?
+            execute_file(
+                drv,
+                &loc,
+                p,
+                started,
+                observer,
+                cancel,
+                defer_rows.then_some(&mut deferred),
+            )
+            .await?
         };
         match outcome {
             Outcome::Cancelled => {
@@ -317,7 +371,10 @@ async fn run(
         }
     }
     if all {
-        drv.commit().await?;
+        match deferred.take() {
+            Some(row) => drv.upsert_commit(&loc, &row).await?,
+            None => drv.commit().await?,
+        }
     }
     report.end = Timestamp::now();
     report.finish();
@@ -359,6 +416,13 @@ fn prepare<'a>(
     sum: &SumFile,
     global: TxMode,
 ) -> Result<Vec<Prepared<'a>>, EngineError> {
+    // One lookup table per run instead of a scan of atlas.sum per file.
+    let hashes: HashMap<&str, &str> = sum
+        .entries()
+        .iter()
+        .rev()
+        .map(|e| (e.name.as_str(), e.hash.as_str()))
+        .collect();
     pending
         .iter()
         .map(|&file| {
@@ -375,7 +439,11 @@ fn prepare<'a>(
             };
             let stmts = scan::split(dialect, file.name(), file.text()?)?;
             let sums = plan::statement_sums(stmts.iter().map(|s| s.text.as_str()));
-            let hash = sum.hash_of(file.name()).unwrap_or_default().to_owned();
+            let hash = hashes
+                .get(file.name())
+                .copied()
+                .unwrap_or_default()
+                .to_owned();
             Ok(Prepared {
                 file,
                 stmts,
@@ -437,7 +505,7 @@ fn dry_run_file(
 enum Outcome {
     /// Every statement ran.
     Done(AppliedFile),
-    /// A statement failed; the file carries the error.
+    /// A statement (or the file's commit) failed; the file carries the error.
     Failed(AppliedFile),
     /// Cancelled between two statements: the file's own transaction rolled back; without one, the row records
     /// the statements that ran, so the next run resumes after them.
@@ -446,6 +514,10 @@ enum Outcome {
 
 /// Runs one file. The `Result` is for failures of the machinery (the database went away while writing the
 /// revision); the [`Outcome`] says how the file's statements went.
+///
+/// With `deferred` (one transaction for the whole run), the file's final row is left there instead of written,
+/// and a row left there by an earlier file is written with this file's first statement.
+#[allow(clippy::too_many_arguments)]
 async fn execute_file(
     drv: &mut dyn Driver,
     loc: &RevisionsLocation,
@@ -453,6 +525,7 @@ async fn execute_file(
     started: Option<Revision>,
     observer: &mut dyn Observer,
     cancel: &Cancel,
+    mut deferred: Option<&mut Option<Revision>>,
 ) -> Result<Outcome, EngineError> {
     let mut rev = started.unwrap_or_else(|| new_revision(p));
     let skip = if rev.applied > 0 {
@@ -469,8 +542,11 @@ async fn execute_file(
     observer.file_started(&file);
     let start = Timestamp::now();
     let clock = Instant::now();
-    if own_tx {
+    // Where nothing is written before the first statement, BEGIN travels with it (one round trip less per file).
+    let mut begin_pending = own_tx;
+    if own_tx && progress_writes {
         drv.begin().await?;
+        begin_pending = false;
     }
     if progress_writes {
         drv.upsert_revision(loc, &rev).await?;
@@ -485,7 +561,16 @@ async fn execute_file(
         }
         observer.statement(&stmt.text);
         applied.push(stmt.text.clone());
-        if let Err(e) = drv.execute(&stmt.text).await {
+        let previous = deferred.as_mut().and_then(|d| d.take());
+        let result = if begin_pending {
+            begin_pending = false;
+            drv.begin_execute(&stmt.text).await?
+        } else if let Some(row) = previous {
+            drv.upsert_execute(loc, &row, &stmt.text).await?
+        } else {
+            drv.execute(&stmt.text).await
+        };
+        if let Err(e) = result {
             let text = e.to_string();
             let elapsed = clock.elapsed();
             record_failure(
@@ -531,21 +616,38 @@ async fn execute_file(
     rev.error_stmt.clear();
     rev.hash = p.hash.clone();
     rev.execution_time_nanos = i64::try_from(clock.elapsed().as_nanos()).unwrap_or(i64::MAX);
-    drv.upsert_revision(loc, &rev).await?;
-    if own_tx && let Err(e) = drv.commit().await {
-        // Deferred constraints (and SQLite's foreign-key check) fail here: the file failed and, its transaction
-        // gone, nothing of it persisted. An empty statement marks a commit failure.
-        return Ok(Outcome::Failed(AppliedFile {
-            file,
-            start,
-            end: Timestamp::now(),
-            skipped: skip,
-            applied,
-            error: Some(StmtError {
-                stmt: String::new(),
-                text: e.to_string(),
-            }),
-        }));
+    if begin_pending {
+        // No statement ran (an empty file, or nothing left to resume).
+        drv.begin().await?;
+    }
+    if own_tx {
+        // The final row and COMMIT travel together. Deferred constraints (and SQLite's foreign-key check) fail
+        // here: the file failed and, its transaction gone, nothing of it persisted. An empty statement marks a
+        // commit failure.
+        if let Err(e) = drv.upsert_commit(loc, &rev).await {
+            if drv.in_transaction() {
+                drv.rollback().await?;
+            }
+            return Ok(Outcome::Failed(AppliedFile {
+                file,
+                start,
+                end: Timestamp::now(),
+                skipped: skip,
+                applied,
+                error: Some(StmtError {
+                    stmt: String::new(),
+                    text: e.to_string(),
+                }),
+            }));
+        }
+    } else if let Some(slot) = deferred {
+        // No statement ran to carry the previous file's row: write it now, keeping the order of the writes.
+        if let Some(previous) = slot.take() {
+            drv.upsert_revision(loc, &previous).await?;
+        }
+        *slot = Some(rev);
+    } else {
+        drv.upsert_revision(loc, &rev).await?;
     }
     Ok(Outcome::Done(AppliedFile {
         file,

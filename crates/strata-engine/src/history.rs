@@ -9,29 +9,41 @@
 //! may be inserted before applied ones — also once `non-linear` has applied it: then a later file's stored hash
 //! is what the directory without the inserted files sums to.
 
+use std::collections::{HashMap, HashSet};
+
 use strata_migrate::sum::SumFile;
 use strata_migrate::{MigrationFile, Revision, RevisionType};
 
 use crate::EngineError;
 
 /// Checks applied revisions against the directory.
+///
+/// Linear in the number of files and revisions (lookups go through hash maps built once), so a no-op run over
+/// a long history stays cheap.
 pub fn check(
     files: &[MigrationFile],
     revisions: &[Revision],
     sum: &SumFile,
 ) -> Result<(), EngineError> {
+    // Directives are parsed once per file.
+    let checkpoints: Vec<bool> = files
+        .iter()
+        .map(|f| f.is_checkpoint().unwrap_or(false))
+        .collect();
     let checkpoint = files
         .iter()
+        .zip(&checkpoints)
         .rev()
-        .find(|f| f.is_checkpoint().unwrap_or(false))
-        .map(|f| f.version());
+        .find(|(_, c)| **c)
+        .map(|(f, _)| f.version());
     let first_revision = revisions.iter().map(|r| r.version.as_str()).min();
     let last_revision = revisions.iter().map(|r| r.version.as_str()).max();
+    let file_versions: HashSet<&str> = files.iter().map(|f| f.version()).collect();
     for r in revisions
         .iter()
         .filter(|r| r.kind.has(RevisionType::EXECUTED))
     {
-        let present = files.iter().any(|f| f.version() == r.version);
+        let present = file_versions.contains(r.version.as_str());
         let before_checkpoint = checkpoint.is_some_and(|c| r.version.as_str() < c);
         if !present && !before_checkpoint {
             return Err(EngineError::History(format!(
@@ -46,17 +58,32 @@ pub fn check(
             )));
         }
     }
-    for (pos, f) in files.iter().enumerate() {
-        if f.is_checkpoint().unwrap_or(false) {
+    // The first revision of each version, as a scan in table order would find it.
+    let mut by_version: HashMap<&str, &Revision> = HashMap::with_capacity(revisions.len());
+    for r in revisions {
+        by_version.entry(r.version.as_str()).or_insert(r);
+    }
+    let hashes: HashMap<&str, &str> = sum
+        .entries()
+        .iter()
+        .rev()
+        .map(|e| (e.name.as_str(), e.hash.as_str()))
+        .collect();
+    // The smallest version of a row whose file is gone (allowed above when older than a checkpoint): every file
+    // after it was hashed with the deleted file in front, so nothing from there on can be compared.
+    let first_deleted = revisions
+        .iter()
+        .map(|r| r.version.as_str())
+        .filter(|v| !file_versions.contains(v))
+        .min();
+    for (pos, (f, is_checkpoint)) in files.iter().zip(checkpoints).enumerate() {
+        if is_checkpoint {
             continue;
         }
-        // A deleted file before this one (allowed above) shifted this file's hash: nothing left to compare.
-        if revisions.iter().any(|r| {
-            r.version.as_str() < f.version() && !files.iter().any(|g| g.version() == r.version)
-        }) {
+        if first_deleted.is_some_and(|d| d < f.version()) {
             break;
         }
-        let rev = revisions.iter().find(|r| r.version == f.version());
+        let rev = by_version.get(f.version()).copied();
         match rev {
             // Older than any revision (before a baseline): never applied here, nothing to compare.
             None if first_revision.is_some_and(|first| f.version() < first) => {}
@@ -66,7 +93,7 @@ pub fn check(
                 if r.kind.has(RevisionType::EXECUTED)
                     && !r.is_partial()
                     && !r.hash.is_empty()
-                    && sum.hash_of(f.name()).is_some_and(|h| h != r.hash) =>
+                    && hashes.get(f.name()).is_some_and(|h| *h != r.hash) =>
             {
                 if inserted_before(files, revisions, pos, r) {
                     break;

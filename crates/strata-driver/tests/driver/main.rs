@@ -6,5 +6,6 @@
 mod common;
 mod connect;
 mod mysql;
+mod pg_round_trips;
 mod postgres;
 mod sqlite;
