@@ -1,9 +1,14 @@
 //! `migrate apply`: run the pending files of a directory against a database, exactly once, under the migration
 //! lock, and report what happened.
 //!
-//! The flow (see ARCHITECTURE.md): validate `atlas.sum` → connect (one session) → lock `atlas_migrate_execute` →
-//! locate / create the revisions table → read revisions → clean check (first run only) → pending plan → tamper
-//! check → scan every pending file up front → execute file by file → unlock.
+//! The flow (see ARCHITECTURE.md): validate `atlas.sum` → connect (one session; [`apply_on`] lets a caller open it
+//! while the directory is still being read) → lock `atlas_migrate_execute` → read revisions (a read that proves
+//! the table complete skips the next step) → locate / create the revisions table and read → clean check (first run
+//! only) → pending plan → tamper check → scan every pending file up front → execute file by file → unlock.
+//!
+//! Round trips are kept few where the driver can combine them (see BENCHMARKS.md): `BEGIN` travels with a file's
+//! first statement and the final row with `COMMIT`; with `--tx-mode all` a file's row travels with the next file's
+//! first statement. The rows and errors are the same as with one call per step.
 //!
 //! Revision writes follow Atlas's rows exactly, with two improvements: where a file runs inside a transaction on a
 //! database with transactional DDL (PostgreSQL, SQLite) the row is written once, at the end, inside that
