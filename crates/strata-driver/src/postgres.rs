@@ -612,18 +612,11 @@ impl Driver for PostgresDriver {
         &mut self,
         loc: &RevisionsLocation,
     ) -> Result<Vec<Revision>, DriverError> {
-        let sql = format!(
-            "{} WHERE \"version\" <> $1 ORDER BY \"version\"",
-            select_sql(loc)
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(strata_migrate::revision::CLOUD_IDENTIFIER_VERSION)
+        let rows = sqlx::query(AssertSqlSafe(select_sql(loc)))
             .fetch_all(&mut self.conn)
             .await
             .map_err(DriverError::sql)?;
-        rows.iter()
-            .map(|r| decode_row(r)?.into_revision())
-            .collect()
+        in_version_order(&rows)
     }
 
     async fn read_revisions_if_ready(
@@ -631,30 +624,18 @@ impl Driver for PostgresDriver {
         loc: &RevisionsLocation,
     ) -> Result<Option<Vec<Revision>>, DriverError> {
         // Selecting every column proves they all exist and are visible to this user (what ensure checks in
-        // information_schema.columns); the last column proves it is a table (relkind r or p), not a view.
-        let sql = format!(
-            "{SELECT_LIST}, (SELECT c.relkind IN ('r', 'p') FROM pg_catalog.pg_class c WHERE c.oid = {}::regclass) \
-             FROM {} WHERE \"version\" <> $1 ORDER BY \"version\"",
-            literal(&table_ref(loc)),
-            table_ref(loc)
-        );
+        // information_schema.columns); `tableoid` proves a relation with storage, not a view (views have no system
+        // columns). No WHERE and no ORDER BY: on a fresh session the server's parse and plan of those cost more
+        // than filtering and sorting a thousand rows here.
+        let sql = format!("{SELECT_LIST}, tableoid FROM {}", table_ref(loc));
         let Ok(rows) = sqlx::query(AssertSqlSafe(sql))
-            .bind(strata_migrate::revision::CLOUD_IDENTIFIER_VERSION)
             .fetch_all(&mut self.conn)
             .await
         else {
             return Ok(None);
         };
-        let table = |r: &sqlx::postgres::PgRow| {
-            r.try_get::<Option<bool>, _>(12).ok().flatten() == Some(true)
-        };
-        if rows.is_empty() || !rows.iter().all(table) {
-            return Ok(None);
-        }
-        rows.iter()
-            .map(|r| decode_row(r)?.into_revision())
-            .collect::<Result<_, _>>()
-            .map(Some)
+        let revisions = in_version_order(&rows)?;
+        Ok((!revisions.is_empty()).then_some(revisions))
     }
 
     async fn read_revision(
@@ -936,6 +917,21 @@ const SELECT_LIST: &str = "SELECT \"version\", \"description\", \"type\", \"appl
 
 fn select_sql(loc: &RevisionsLocation) -> String {
     format!("{SELECT_LIST} FROM {}", table_ref(loc))
+}
+
+/// The revisions of `rows` without the cloud-identifier row, ordered by version (byte order, as Atlas compares
+/// versions; the `version` column is the primary key, so there are no ties).
+fn in_version_order(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<Revision>, DriverError> {
+    let mut revisions = Vec::with_capacity(rows.len());
+    for r in rows {
+        // The cloud-identifier row is skipped before decoding: it is not a revision and need not decode as one.
+        let version: &str = r.try_get(0).map_err(DriverError::sql)?;
+        if version != strata_migrate::revision::CLOUD_IDENTIFIER_VERSION {
+            revisions.push(decode_row(r)?.into_revision()?);
+        }
+    }
+    revisions.sort_unstable_by(|a, b| a.version.cmp(&b.version));
+    Ok(revisions)
 }
 
 fn decode_row(r: &sqlx::postgres::PgRow) -> Result<RawRow, DriverError> {
