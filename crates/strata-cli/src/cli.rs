@@ -145,7 +145,7 @@ pub enum Migrate {
     },
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DirArgs {
     /// Migration directory URL, e.g. file://migrations (apply/status also read strata://NAME?tag=T).
     #[arg(long, env = "STRATA_DIR", default_value = "file://migrations")]

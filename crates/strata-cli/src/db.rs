@@ -156,19 +156,76 @@ fn apply(
     format: Format,
     invoked_as: &str,
 ) -> Result<(), CliError> {
-    let source = crate::registry::open_dir(dir, registry)?;
-    let d = &source.dir;
+    let rt = runtime()?;
+    // The directory is read (from disk or the registry) and its atlas.sum checked on a thread of its own while the
+    // session opens, takes the lock and reads the revisions: each takes a few milliseconds. The directory's errors
+    // come first whatever finishes first; an invalid directory abandons the session, which releases the lock.
+    // Opening an SQLite database can create its file, so there the directory is checked first (a local file opens
+    // in microseconds anyway); a server session is opened meanwhile.
+    let overlap = !target
+        .url
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case("sqlite"));
+    let (loaded, session) = {
+        let (dir, registry) = (dir.clone(), registry.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let loaded = crate::registry::open_dir(&dir, &registry).map(|source| {
+                let sum = strata_migrate::sum::validate(&source.dir);
+                (source, sum)
+            });
+            let _ = tx.send(loaded);
+        });
+        rt.block_on(async {
+            let loading = async {
+                rx.await.unwrap_or_else(|_| {
+                    Err(CliError::Message(
+                        "reading the migration directory failed".into(),
+                    ))
+                })
+            };
+            let opening = strata_engine::apply::open_session(&target.url, opts);
+            tokio::pin!(loading, opening);
+            if !overlap {
+                return match loading.await {
+                    Ok((source, Ok(sum))) => (Ok((source, Ok(sum))), Some(opening.await)),
+                    other => (other, None),
+                };
+            }
+            tokio::select! {
+                loaded = &mut loading => match loaded {
+                    Ok((source, Ok(sum))) => (Ok((source, Ok(sum))), Some(opening.await)),
+                    other => (other, None),
+                },
+                session = &mut opening => (loading.await, Some(session)),
+            }
+        })
+    };
+    let (source, sum) = match loaded.and_then(|(source, sum)| {
+        sum.map(|sum| (source, sum))
+            .map_err(|e| engine_error(EngineError::Sum(e), format, invoked_as))
+    }) {
+        Ok(v) => v,
+        Err(e) => {
+            if let Some(Ok(session)) = session {
+                let _ = rt.block_on(session.close());
+            }
+            return Err(e);
+        }
+    };
     let mut progress = Progress { bar: None };
-    if format == Format::Text {
-        // Progress only; the bar stays off when stderr is not a terminal.
-    }
-    let result = runtime()?.block_on(strata_engine::apply(
-        d,
-        &target.url,
-        opts,
-        &mut progress,
-        &Cancel::new(),
-    ));
+    // A valid directory always waited for the session.
+    let result = match session.ok_or_else(|| CliError::Message("no database session".into()))? {
+        Ok(session) => rt.block_on(strata_engine::apply::apply_on(
+            session,
+            &source.dir,
+            &sum,
+            opts,
+            &mut progress,
+            &Cancel::new(),
+        )),
+        Err(e) => Err(e),
+    };
     if let Some(b) = progress.bar.take() {
         b.finish_and_clear();
     }

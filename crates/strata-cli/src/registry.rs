@@ -13,7 +13,7 @@ use crate::cli::DirArgs;
 use crate::output::{self, CliError};
 
 /// Where the registry is and how to authenticate (for `--dir strata://…` and `migrate push`).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RegistryArgs {
     /// Registry base URL, e.g. http://127.0.0.1:8080 (for --dir strata://… and migrate push).
     #[arg(long, env = "STRATA_REGISTRY")]

@@ -287,3 +287,80 @@ fn apply_and_status_on_postgres() {
     assert_eq!(v["Applied"][1]["Applied"], 3);
     drop(db);
 }
+
+#[test]
+fn an_invalid_directory_on_postgres_leaves_no_table_and_no_lock() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(strata_driver::testing::postgres()) else {
+        return;
+    };
+    let f = Fixture::new(&[USERS]);
+    f.write("2_new.sql", "SELECT 1;\n");
+    // The session opens while the directory is read; the checksum error must still win and undo it.
+    for _ in 0..3 {
+        f.migrate(&["apply"], &db.url)
+            .code(1)
+            .stdout(predicate::str::contains("L3: 2_new.sql was added"))
+            .stderr("Error: checksum mismatch\n");
+    }
+    let (schemas, locks): (i64, i64) = rt.block_on(async {
+        use sqlx::{Connection as _, Row as _};
+        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        let schemas = sqlx::query(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'atlas_schema_revisions'",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap()
+        .get(0);
+        let locks = sqlx::query(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 2686470616::bigint::oid",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap()
+        .get(0);
+        (schemas, locks)
+    });
+    assert_eq!(
+        (schemas, locks),
+        (0, 0),
+        "(revisions schemas, advisory locks)"
+    );
+    // The fixed directory applies at once: nothing was left holding the lock.
+    f.hash();
+    f.migrate(&["apply", "--lock-timeout", "1s"], &db.url)
+        .success()
+        .stdout(predicate::str::contains("-- 2 migrations"));
+    drop(db);
+}
+
+#[test]
+fn an_invalid_directory_is_reported_without_waiting_for_the_database() {
+    // A server that accepts the connection and never answers: the session would wait out connect_timeout.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let f = Fixture::new(&[USERS]);
+    f.write("2_new.sql", "SELECT 1;\n");
+    let started = std::time::Instant::now();
+    f.migrate(
+        &["apply"],
+        &format!("postgres://u:s3cr3t-pw@127.0.0.1:{port}/app?sslmode=disable&connect_timeout=60"),
+    )
+    .code(1)
+    .stdout(predicate::str::contains("L3: 2_new.sql was added"))
+    .stderr("Error: checksum mismatch\n");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "the checksum error waited for the database: {:?}",
+        started.elapsed()
+    );
+    drop(listener);
+    // A database that refuses at once fails first; the directory's error is still the one reported.
+    f.migrate(
+        &["apply"],
+        "postgres://u:s3cr3t-pw@127.0.0.1:1/app?sslmode=disable",
+    )
+    .code(1)
+    .stderr("Error: checksum mismatch\n");
+}

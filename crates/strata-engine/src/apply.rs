@@ -142,46 +142,106 @@ pub async fn apply(
     cancel: &Cancel,
 ) -> Result<ApplyReport, EngineError> {
     let sum = sum::validate(dir)?;
-    let conn = connect(url, opts).await?;
-    apply_on(conn, dir, &sum, opts, observer, cancel).await
+    let session = open_session(url, opts).await?;
+    apply_on(session, dir, &sum, opts, observer, cancel).await
 }
 
-/// A database session opened with [`connect`] for [`apply_on`]: lets a caller open it while it is still reading
-/// the directory.
-#[derive(Debug)]
-pub struct Connection(Box<dyn Driver>);
+/// The part of an apply that does not need the directory: a connected session that holds the migration lock and
+/// has read the revisions table (when the table is complete). A caller that reads the directory itself (from disk,
+/// from the registry) opens one with [`open_session`] meanwhile and hands both to [`apply_on`].
+///
+/// Nothing has been written when a session exists. Dropping it ends the database session, which releases the lock
+/// (the server frees advisory and named locks with the session; SQLite's lock file is removed on drop);
+/// [`Session::close`] does the same politely.
+pub struct Session {
+    drv: Box<dyn Driver>,
+    loc: RevisionsLocation,
+    /// The rows, when the read proved the table complete; `None` leaves the catalog checks to [`apply_on`].
+    revisions: Option<Vec<Revision>>,
+}
 
-impl Connection {
-    /// Closes a session that will not be used (e.g. the directory turned out invalid).
-    pub async fn close(self) -> Result<(), EngineError> {
-        Ok(self.0.close().await?)
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("dialect", &self.drv.dialect())
+            .field("loc", &self.loc)
+            .field("revisions", &self.revisions.as_ref().map(Vec::len))
+            .finish()
     }
 }
 
-/// Opens the session [`apply`] opens (nothing is read or locked yet).
-pub async fn connect(url: &str, opts: &ApplyOptions) -> Result<Connection, EngineError> {
-    Ok(Connection(
-        strata_driver::connect_with(url, &opts.connect).await?,
-    ))
+impl Session {
+    /// Releases the lock and ends a session that will not be used (e.g. the directory turned out invalid).
+    pub async fn close(self) -> Result<(), EngineError> {
+        let mut drv = self.drv;
+        let unlocked = drv.unlock(APPLY_LOCK).await;
+        let closed = drv.close().await;
+        unlocked?;
+        Ok(closed?)
+    }
 }
 
-/// [`apply`] on a session from [`connect`], with `dir`'s `atlas.sum` already validated ([`sum::validate`]).
-/// Closes the session.
+/// Connects, takes the migration lock (waiting up to `opts.lock_timeout`), applies the session limits and reads the
+/// revisions table. Read-only: a missing or incomplete table is left to [`apply_on`].
+pub async fn open_session(url: &str, opts: &ApplyOptions) -> Result<Session, EngineError> {
+    let mut drv = strata_driver::connect_with(url, &opts.connect).await?;
+    if let Err(e) = drv.lock(APPLY_LOCK, opts.lock_timeout).await {
+        let _ = drv.close().await;
+        return Err(EngineError::Lock(e));
+    }
+    match read_state(&mut *drv, opts).await {
+        Ok((loc, revisions)) => Ok(Session {
+            drv,
+            loc,
+            revisions,
+        }),
+        Err(e) => {
+            let _ = drv.unlock(APPLY_LOCK).await;
+            let _ = drv.close().await;
+            Err(e)
+        }
+    }
+}
+
+async fn read_state(
+    drv: &mut dyn Driver,
+    opts: &ApplyOptions,
+) -> Result<(RevisionsLocation, Option<Vec<Revision>>), EngineError> {
+    if opts.statement_timeout.is_some() || opts.ddl_lock_timeout.is_some() {
+        drv.set_ddl_limits(opts.statement_timeout, opts.ddl_lock_timeout)
+            .await?;
+    }
+    let loc = drv
+        .revisions_location(opts.revisions_schema.as_deref())
+        .await?;
+    // A table that the read itself proves complete needs no catalog checks (the usual case of a re-run).
+    let revisions = drv.read_revisions_if_ready(&loc).await?;
+    Ok((loc, revisions))
+}
+
+/// [`apply`] on a session from [`open_session`], with `dir`'s `atlas.sum` already validated ([`sum::validate`]).
+/// Releases the lock and closes the session.
 pub async fn apply_on(
-    conn: Connection,
+    session: Session,
     dir: &MigrationDir,
     sum: &SumFile,
     opts: &ApplyOptions,
     observer: &mut dyn Observer,
     cancel: &Cancel,
 ) -> Result<ApplyReport, EngineError> {
-    let mut drv = conn.0;
-    let result = with_lock(&mut *drv, APPLY_LOCK, opts.lock_timeout, async |drv| {
-        run(drv, dir, sum, opts, observer, cancel).await
-    })
-    .await;
+    let Session {
+        mut drv,
+        loc,
+        revisions,
+    } = session;
+    let result = run(&mut *drv, loc, revisions, dir, sum, opts, observer, cancel).await;
+    if drv.in_transaction() {
+        let _ = drv.rollback().await;
+    }
+    let unlocked = drv.unlock(APPLY_LOCK).await;
     let closed = drv.close().await;
     let report = result?;
+    unlocked?;
     closed?;
     Ok(report)
 }
@@ -208,23 +268,18 @@ fn now_nanos() -> i128 {
     Timestamp::now().as_nanosecond()
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run(
     drv: &mut dyn Driver,
+    loc: RevisionsLocation,
+    revisions: Option<Vec<Revision>>,
     dir: &MigrationDir,
     sum: &SumFile,
     opts: &ApplyOptions,
     observer: &mut dyn Observer,
     cancel: &Cancel,
 ) -> Result<ApplyReport, EngineError> {
-    if opts.statement_timeout.is_some() || opts.ddl_lock_timeout.is_some() {
-        drv.set_ddl_limits(opts.statement_timeout, opts.ddl_lock_timeout)
-            .await?;
-    }
-    let loc = drv
-        .revisions_location(opts.revisions_schema.as_deref())
-        .await?;
-    // A table that the read itself proves complete needs no catalog checks (the usual case of a re-run).
-    let revisions = match drv.read_revisions_if_ready(&loc).await? {
+    let revisions = match revisions {
         Some(revisions) => revisions,
         None => {
             let exists = if opts.dry_run {
