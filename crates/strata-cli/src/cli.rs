@@ -200,7 +200,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
     }
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     strata_engine::godur::parse(s)
 }
 

@@ -48,6 +48,11 @@ pub enum RegistryCmd {
         /// Mark the web UI's session cookie Secure (when served over HTTPS behind a proxy).
         #[arg(long)]
         secure_cookies: bool,
+        /// How long a verified token is trusted before it is checked against the database again: a revocation
+        /// (on another replica or with `registry token revoke`) reaches this server within this time; 0 checks
+        /// every request.
+        #[arg(long, default_value = "5s", value_parser = crate::cli::parse_duration)]
+        token_cache_ttl: std::time::Duration,
     },
     /// Manage tokens directly on the registry database.
     #[command(subcommand)]
@@ -135,6 +140,7 @@ pub fn run(cmd: RegistryCmd) -> Result<(), CliError> {
             max_upload_bytes,
             log_format,
             secure_cookies,
+            token_cache_ttl,
         } => {
             strata_registry::server::init_logging(matches!(log_format, LogFormat::Json));
             let config = Config {
@@ -143,6 +149,7 @@ pub fn run(cmd: RegistryCmd) -> Result<(), CliError> {
                     ..Limits::default()
                 },
                 secure_cookies,
+                token_cache_ttl,
             };
             runtime(true)?
                 .block_on(strata_registry::server::run(&addr, &db, config))
@@ -375,5 +382,37 @@ impl Source {
             }
             Err(e) => eprintln!("Warning: the deployment was not reported to the registry: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::RegistryCmd;
+    use crate::cli::{Cli, Command};
+
+    fn serve_ttl(args: &[&str]) -> Result<std::time::Duration, clap::Error> {
+        let argv = ["strata", "registry", "serve"].iter().chain(args);
+        match Cli::try_parse_from(argv)?.command {
+            Command::Registry(RegistryCmd::Serve {
+                token_cache_ttl, ..
+            }) => Ok(token_cache_ttl),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn token_cache_ttl_defaults_to_the_library_default() {
+        assert_eq!(
+            serve_ttl(&[]).unwrap(),
+            strata_registry::server::TOKEN_CACHE_TTL
+        );
+        assert_eq!(
+            serve_ttl(&["--token-cache-ttl", "250ms"]).unwrap(),
+            std::time::Duration::from_millis(250)
+        );
+        assert!(serve_ttl(&["--token-cache-ttl", "0"]).unwrap().is_zero());
+        assert!(serve_ttl(&["--token-cache-ttl", "soon"]).is_err());
     }
 }

@@ -50,6 +50,14 @@ fn free_port() -> u16 {
 }
 
 fn start_server(db: &str, dir: &Path) -> Server {
+    let mut server = spawn_server(db, dir, &[]);
+    wait_healthy(&mut server);
+    server
+}
+
+/// Starts `strata registry serve` on a free port with its log in `dir/server.log`, without waiting for it.
+fn spawn_server(db: &str, dir: &Path, extra: &[&str]) -> Server {
+    std::fs::create_dir_all(dir).unwrap();
     let port = free_port();
     let log = dir.join("server.log");
     let child = StdCommand::new(assert_cmd::cargo::cargo_bin("strata"))
@@ -63,12 +71,25 @@ fn start_server(db: &str, dir: &Path) -> Server {
             "--log-format",
             "json",
         ])
+        .args(extra)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
+    Server { child, base, log }
+}
+
+/// Waits until the server answers `/healthz` with 200; panics with its log if it exits or is not up in 30 s.
+fn wait_healthy(server: &mut Server) {
+    let port = server
+        .base
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse::<u16>()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
@@ -80,14 +101,19 @@ fn start_server(db: &str, dir: &Path) -> Server {
                 break;
             }
         }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!(
+                "server exited ({status}): {}",
+                std::fs::read_to_string(&server.log).unwrap_or_default()
+            );
+        }
         assert!(
             Instant::now() < deadline,
             "server did not start: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
+            std::fs::read_to_string(&server.log).unwrap_or_default()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    Server { child, base, log }
 }
 
 fn write_dir(dir: &Path, files: &[(&str, &str)], tmp: &Path) -> String {
@@ -598,4 +624,210 @@ fn kill_9_during_pushes_loses_nothing_committed() {
         .block_on(client.fetch("app", "app", &strata_registry::Ref::Tag("latest".into())))
         .unwrap();
     assert!(strata_migrate::sum::validate(&fetched.dir).is_ok());
+}
+
+/// Two `strata registry serve` processes started at the same moment on one empty PostgreSQL database are one
+/// registry: both come up (one creates the schema, the other waits for it), a push through one is served by the
+/// other, concurrent pushes through both agree, an apply fetched through one is reported and listed through the
+/// other, and a revocation on the database reaches both within `--token-cache-ttl`.
+#[test]
+fn two_serve_processes_on_one_postgres_database_are_one_registry() {
+    use strata_registry::RegistryError;
+    use strata_registry::client::Client;
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(pg) = rt.block_on(strata_driver::testing::postgres()) else {
+        return;
+    };
+    let tmp = TempDir::new().unwrap();
+    let t = tmp.path();
+    let db = pg.url.clone();
+    let ttl = Duration::from_millis(300);
+    let ttl_arg = ["--token-cache-ttl", "300ms"];
+    let mut a = spawn_server(&db, &t.join("a"), &ttl_arg);
+    let mut b = spawn_server(&db, &t.join("b"), &ttl_arg);
+    wait_healthy(&mut a);
+    wait_healthy(&mut b);
+
+    let ci = token(&db, "app", "push,read,report", t);
+    let dir = write_dir(
+        &t.join("m"),
+        &[
+            ("1_users.sql", "CREATE TABLE users (id int PRIMARY KEY);\n"),
+            ("2_posts.sql", "CREATE TABLE posts (id int);\n"),
+        ],
+        t,
+    );
+    let push = |name: &str, dir: &str, server: &Server| {
+        strata(t)
+            .args([
+                "migrate",
+                "push",
+                name,
+                "--dir",
+                dir,
+                "--registry",
+                &server.base,
+                "--token",
+                &ci,
+            ])
+            .assert()
+    };
+    push("app:v1", &dir, &a).success();
+    let ca = Client::new(&a.base, Some(ci.clone())).unwrap();
+    let cb = Client::new(&b.base, Some(ci.clone())).unwrap();
+    let listing = "/api/projects/app/dirs/app/tags/v1";
+    let from_b = rt.block_on(cb.get_text(listing)).unwrap();
+    assert!(from_b.contains("CREATE TABLE posts"), "{from_b}");
+    assert_eq!(rt.block_on(ca.get_text(listing)).unwrap(), from_b);
+    let archive = "/api/projects/app/dirs/app/tags/v1/archive";
+    assert_eq!(
+        rt.block_on(ca.get_text(archive)).unwrap(),
+        rt.block_on(cb.get_text(archive)).unwrap()
+    );
+
+    // Four pushes of one tag at once, two through each process: all succeed and both agree on the tag.
+    let dirs: Vec<String> = (0..4)
+        .map(|i| {
+            let sql = format!("CREATE TABLE c{i} (id int);\n");
+            write_dir(&t.join(format!("c{i}")), &[("1.sql", sql.as_str())], t)
+        })
+        .collect();
+    let children: Vec<_> = dirs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let server = if i % 2 == 0 { &a } else { &b };
+            StdCommand::new(assert_cmd::cargo::cargo_bin("strata"))
+                .args(["migrate", "push", "app/c:prod", "--dir", d])
+                .args(["--registry", &server.base, "--token", &ci])
+                .env("TMPDIR", t)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let tags = "/api/projects/app/dirs/c/tags";
+    let tags_a = rt.block_on(ca.get_text(tags)).unwrap();
+    assert_eq!(tags_a, rt.block_on(cb.get_text(tags)).unwrap());
+    let tags_json: serde_json::Value = serde_json::from_str(&tags_a).unwrap();
+    let version_of = |n: &str| {
+        tags_json
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == n)
+            .map(|t| t["version"].clone())
+    };
+    assert!(version_of("prod").is_some(), "{tags_a}");
+    assert_eq!(version_of("prod"), version_of("latest"), "{tags_a}");
+    let versions = "/api/projects/app/dirs/c/versions";
+    let versions_a = rt.block_on(ca.get_text(versions)).unwrap();
+    assert_eq!(versions_a, rt.block_on(cb.get_text(versions)).unwrap());
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&versions_a)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+
+    // Apply from B into a SQLite database; the run is reported through B and listed through A.
+    let target = format!("sqlite://{}", t.join("target.db").display());
+    strata(t)
+        .args([
+            "migrate",
+            "apply",
+            "--dir",
+            "strata://app?tag=v1",
+            "--url",
+            &target,
+        ])
+        .args(["--registry", &b.base, "--token", &ci])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("-- 2 migrations"));
+    let deployments = rt.block_on(ca.deployments("app")).unwrap();
+    assert_eq!(deployments.len(), 1, "{deployments:?}");
+    assert_eq!(deployments[0]["status"], "succeeded");
+    assert_eq!(deployments[0]["tag"], "v1");
+    assert_eq!(deployments, rt.block_on(cb.deployments("app")).unwrap());
+
+    // Revoked on the database: neither process is told, both refuse the token within the TTL.
+    let id = &ci["strata_".len().."strata_".len() + 12];
+    for c in [&ca, &cb] {
+        rt.block_on(c.get_text("/api/projects/app")).unwrap(); // cached now
+    }
+    strata(t)
+        .args([
+            "registry",
+            "token",
+            "revoke",
+            "--db",
+            &db,
+            "--project",
+            "app",
+            id,
+        ])
+        .assert()
+        .success();
+    // Every verification either process cached happened before t0, so a request sent later than t0 + TTL must be
+    // refused, however loaded the machine is (a process ignoring --token-cache-ttl would accept it for up to 5 s).
+    let t0 = Instant::now();
+    for (c, name) in [(&ca, "A"), (&cb, "B")] {
+        let mut last_accepted = None;
+        loop {
+            let sent = t0.elapsed();
+            match rt.block_on(c.get_text("/api/projects/app")) {
+                Err(RegistryError::Unauthorized(_)) => break,
+                Ok(_) => last_accepted = Some(sent),
+                Err(e) => panic!("{name}: {e}"),
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "{name} never refused the revoked token"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if let Some(sent) = last_accepted {
+            assert!(
+                sent < ttl,
+                "{name} accepted the revoked token in a request sent {sent:?} after the revocation"
+            );
+        }
+    }
+    push("app:v2", &dir, &b)
+        .failure()
+        .stderr(predicate::str::contains("not valid"));
+
+    // Both shut down gracefully; neither log holds the token, an error or schema-creation noise.
+    for mut s in [a, b] {
+        assert!(
+            StdCommand::new("kill")
+                .args(["-TERM", &s.child.id().to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let status = s.child.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+        let log = std::fs::read_to_string(&s.log).unwrap();
+        assert!(
+            !log.contains(&ci["strata_".len() + 13..]),
+            "the token never appears"
+        );
+        assert!(!log.contains("\"ERROR\""), "{log}");
+        // The process that found the schema already created says nothing about it.
+        assert!(!log.contains("already exists"), "{log}");
+    }
 }

@@ -1,11 +1,11 @@
-//! Small in-memory caches: verified tokens (for [`super::TOKEN_CACHE_TTL`]) and version contents (immutable, so
-//! cached by id without expiry, bounded in size).
+//! Small in-memory caches: verified tokens (for [`super::Config::token_cache_ttl`], by default
+//! [`super::TOKEN_CACHE_TTL`]) and version contents (immutable, so cached by id without expiry, bounded in size).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Bytes;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -15,8 +15,9 @@ use crate::model::VersionContent;
 const MAX_TOKENS: usize = 10_000;
 const MAX_CONTENT_BYTES: usize = 64 << 20;
 
-#[derive(Default)]
 pub(crate) struct Cache {
+    /// How long a verified token stays trusted; zero disables the token cache.
+    token_ttl: Duration,
     tokens: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
     contents: Mutex<Contents>,
 }
@@ -68,17 +69,29 @@ fn key(token: &str) -> [u8; 32] {
 }
 
 impl Cache {
+    pub(crate) fn new(token_ttl: Duration) -> Self {
+        Self {
+            token_ttl,
+            tokens: Mutex::default(),
+            contents: Mutex::default(),
+        }
+    }
+
     pub(crate) fn principal(&self, token: &str) -> Option<Principal> {
         let k = key(token);
         let map = self.tokens.lock().ok()?;
         let (p, at) = map.get(&k)?;
-        (at.elapsed() < super::TOKEN_CACHE_TTL).then(|| p.clone())
+        (at.elapsed() < self.token_ttl).then(|| p.clone())
     }
 
     pub(crate) fn remember_principal(&self, token: &str, p: &Principal) {
+        if self.token_ttl.is_zero() {
+            return;
+        }
         if let Ok(mut map) = self.tokens.lock() {
             if map.len() >= MAX_TOKENS {
-                map.retain(|_, (_, at)| at.elapsed() < super::TOKEN_CACHE_TTL);
+                let ttl = self.token_ttl;
+                map.retain(|_, (_, at)| at.elapsed() < ttl);
                 if map.len() >= MAX_TOKENS {
                     map.clear();
                 }

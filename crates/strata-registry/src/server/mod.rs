@@ -35,12 +35,26 @@ pub use metrics::Metrics;
 pub const COOKIE: &str = "strata_token";
 
 /// Server settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Push size limits (`--max-upload-bytes` sets `max_upload_bytes`).
     pub limits: Limits,
     /// Mark the session cookie `Secure` (when served over HTTPS behind a proxy).
     pub secure_cookies: bool,
+    /// How long a verified token is trusted before it is checked against the database again
+    /// (`--token-cache-ttl`, default [`TOKEN_CACHE_TTL`]). A token revoked through another replica, or directly
+    /// on the database, is refused here at the latest this long after the revocation; zero checks every request.
+    pub token_cache_ttl: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            secure_cookies: false,
+            token_cache_ttl: TOKEN_CACHE_TTL,
+        }
+    }
 }
 
 /// Shared state of the handlers.
@@ -62,9 +76,9 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 store,
-                config,
                 metrics: Metrics::default(),
-                cache: cache::Cache::default(),
+                cache: cache::Cache::new(config.token_cache_ttl),
+                config,
             }),
         }
     }
@@ -352,8 +366,8 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// How long a verified token is trusted before it is checked against the database again (so a revocation
-/// reaches every replica within this time).
+/// The default of [`Config::token_cache_ttl`]: how long a verified token is trusted before it is checked against
+/// the database again (so a revocation reaches every replica within this time).
 pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// Installs the log subscriber for `strata registry serve`: `RUST_LOG` filters (default `info`), one line per

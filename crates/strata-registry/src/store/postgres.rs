@@ -110,6 +110,11 @@ impl PgStore {
         sqlx::query("SELECT pg_advisory_xact_lock(6004234345560658503)")
             .execute(&mut *tx)
             .await?;
+        // Every replica but the first (and every restart) finds the tables there: without this, each
+        // `CREATE … IF NOT EXISTS` sends a NOTICE that sqlx logs at INFO, a dozen lines of noise per start.
+        sqlx::query("SET LOCAL client_min_messages = warning")
+            .execute(&mut *tx)
+            .await?;
         sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Self { pool })
