@@ -25,9 +25,8 @@ use tracing::{info, warn};
 use crate::crd::{AtlasMigration, AtlasMigrationStatus};
 use crate::metrics::Metrics;
 use crate::reconcile::{self, DatabaseLocks, Env, EventType, Requeue};
-use crate::resolve::{
-    LookupError, NoRegistry, Objects, RefKind, Registry, ResolveSettings, references,
-};
+use crate::registry::RegistryClient;
+use crate::resolve::{LookupError, Objects, RefKind, Registry, ResolveSettings, references};
 
 /// Field manager of every status write.
 pub const FIELD_MANAGER: &str = "strata-operator";
@@ -175,7 +174,7 @@ impl Context {
             client,
             metrics,
             locks: DatabaseLocks::default(),
-            registry: Arc::new(NoRegistry),
+            registry: Arc::new(RegistryClient),
             settings,
             cancel: Cancel::new(),
         }
@@ -552,7 +551,11 @@ pub async fn run(opts: RunOptions) -> Result<(), Box<dyn std::error::Error + Sen
         controllers.push(tokio::spawn(run_controller(ctx.clone(), ns, stop)));
     }
     ready.0.store(true, Ordering::SeqCst);
-    info!(namespaces = ?opts.settings.namespaces, "controller running");
+    info!(
+        namespaces = ?opts.settings.namespaces,
+        registry = opts.settings.resolve.registry.as_deref().unwrap_or("none (spec.cloud.url only)"),
+        "controller running"
+    );
 
     let lost = async {
         match &mut leadership {

@@ -12,7 +12,8 @@ use strata_engine::{ApplyOptions, Cancel, ConnectOptions, EngineError, Quiet, St
 
 use crate::conditions::{self, DATA_CHANGED, RECONCILING};
 use crate::crd::{AtlasMigration, AtlasMigrationStatus};
-use crate::resolve::{self, Inputs, Objects, Registry, ResolveSettings};
+use crate::registry;
+use crate::resolve::{self, Inputs, Objects, Registry, RemoteRun, ResolveSettings};
 
 /// Ready reason when inputs cannot be read.
 pub const READING_MIGRATION_DATA: &str = "ReadingMigrationData";
@@ -373,8 +374,8 @@ async fn migrate_impl(
         })
         .await
     };
-    if let (Some((req, token)), Ok(report)) = (&inputs.remote, &result) {
-        env.registry.report(req, token, report).await;
+    if let Some(run) = &inputs.remote {
+        report_run(obj, env, run, &inputs.url, &result).await;
     }
     let report = result.map_err(|e| engine_failure(&e))?;
     let version = [&report.target, &report.current]
@@ -405,6 +406,31 @@ async fn migrate_impl(
         applied_files: report.applied.len(),
         failure: None,
     })
+}
+
+/// Reports an apply of a remote directory to the registry, failed runs included. Best effort: a report that does
+/// not get through is logged (without the token or credentials) and never fails the reconcile.
+async fn report_run(
+    obj: &AtlasMigration,
+    env: &Env<'_>,
+    run: &RemoteRun,
+    url: &str,
+    result: &Result<strata_engine::report::ApplyReport, EngineError>,
+) {
+    let Some(d) = registry::deployment(&run.req, &run.version, url, result) else {
+        return;
+    };
+    if let Err(e) = env.registry.report(&run.req, &run.token, &d).await {
+        tracing::warn!(
+            namespace = obj.metadata.namespace.as_deref().unwrap_or("default"),
+            name = obj.metadata.name.as_deref().unwrap_or(""),
+            registry = %registry::display_url(&run.req.registry),
+            project = %run.req.project,
+            status = d.status.as_str(),
+            error = %e,
+            "the run was not reported to the registry (the migration itself is recorded in the database)"
+        );
+    }
 }
 
 /// A failure: not-ready with the reason, a Warning event, and a capped exponential retry — or none once
