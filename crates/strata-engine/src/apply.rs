@@ -176,10 +176,15 @@ pub async fn apply_on(
     cancel: &Cancel,
 ) -> Result<ApplyReport, EngineError> {
     let mut drv = conn.0;
-    let result = with_lock(&mut *drv, APPLY_LOCK, opts.lock_timeout, async |drv| {
-        run(drv, dir, sum, opts, observer, cancel).await
-    })
-    .await;
+    // Lock and release spelled out rather than through `with_lock`: its async closure would borrow `dir` under a
+    // higher-ranked lifetime, which makes this future's `Send` unprovable for callers such as the operator.
+    let result = match drv.lock(APPLY_LOCK, opts.lock_timeout).await {
+        Ok(()) => {
+            let ran = run(&mut *drv, dir, sum, opts, observer, cancel).await;
+            release(&mut *drv, APPLY_LOCK, ran).await
+        }
+        Err(e) => Err(EngineError::Lock(e)),
+    };
     let closed = drv.close().await;
     let report = result?;
     closed?;
@@ -195,6 +200,16 @@ pub(crate) async fn with_lock<T>(
 ) -> Result<T, EngineError> {
     drv.lock(name, timeout).await.map_err(EngineError::Lock)?;
     let result = f(&mut *drv).await;
+    release(drv, name, result).await
+}
+
+/// Ends a section run under the named lock: rolls back a transaction left open, releases the lock, and returns the
+/// section's result (its error first, then the release's).
+async fn release<T>(
+    drv: &mut dyn Driver,
+    name: &str,
+    result: Result<T, EngineError>,
+) -> Result<T, EngineError> {
     if drv.in_transaction() {
         let _ = drv.rollback().await;
     }
