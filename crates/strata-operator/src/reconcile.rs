@@ -258,24 +258,6 @@ fn connect_options(env: &Env<'_>, url: &str) -> ConnectOptions {
     c
 }
 
-/// Runs an engine future on a blocking thread of the current runtime. The engine's futures are `Send` in fact, but
-/// the compiler cannot prove it under the controller runtime's higher-ranked bounds (its lock helper takes an async
-/// closure); driving them with `Handle::block_on` needs no such proof. Concurrency is bounded by the controller's.
-fn off_thread<T, F, Fut>(f: F) -> impl Future<Output = T> + Send + 'static
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future<Output = T>,
-    T: Send + 'static,
-{
-    let handle = tokio::runtime::Handle::current();
-    async move {
-        match tokio::task::spawn_blocking(move || handle.block_on(f())).await {
-            Ok(v) => v,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
-    }
-}
-
 /// Steps 4–6: status of the target, the down-flow guard, apply.
 fn migrate<'a>(
     obj: &'a AtlasMigration,
@@ -304,12 +286,9 @@ async fn migrate_impl(
         exec_order: spec.exec_order().into(),
         connect: connect.clone(),
     };
-    let st = {
-        let (dir, url, o) = (inputs.dir.clone(), inputs.url.clone(), st_opts.clone());
-        off_thread(move || async move { strata_engine::status(&dir, &url, &o).await })
-            .await
-            .map_err(|e| engine_failure(&e))?
-    };
+    let st = strata_engine::status(&inputs.dir, &inputs.url, &st_opts)
+        .await
+        .map_err(|e| engine_failure(&e))?;
 
     // 5. Fewer files than applied revisions: the protected down flow.
     let available = inputs.dir.files().len();
@@ -367,13 +346,8 @@ async fn migrate_impl(
         connect,
         ..ApplyOptions::default()
     };
-    let result = {
-        let (dir, url, cancel) = (inputs.dir.clone(), inputs.url.clone(), env.cancel.clone());
-        off_thread(move || async move {
-            strata_engine::apply(&dir, &url, &opts, &mut Quiet, &cancel).await
-        })
-        .await
-    };
+    let result =
+        strata_engine::apply(&inputs.dir, &inputs.url, &opts, &mut Quiet, &env.cancel).await;
     if let Some(run) = &inputs.remote {
         report_run(obj, env, run, &inputs.url, &result).await;
     }
