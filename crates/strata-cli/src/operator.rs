@@ -36,7 +36,8 @@ pub struct RunArgs {
     /// Only reconcile resources matching this label selector.
     #[arg(long)]
     label_selector: Option<String>,
-    /// Default registry URL for remote directories (spec.cloud.url wins).
+    /// Default registry URL for remote directories (dir.remote), e.g. http://strata-registry.strata:8080;
+    /// spec.cloud.url wins. Tokens come from each resource's cloud.tokenFrom Secret, never from here.
     #[arg(long, env = "STRATA_REGISTRY_URL")]
     registry: Option<String>,
     /// Accept spec.config / spec.configFrom.
@@ -93,6 +94,15 @@ pub fn run(cmd: Operator) -> Result<(), CliError> {
     match cmd {
         Operator::Crds => out(&strata_operator::crd_yaml()),
         Operator::Run(a) => {
+            // A bad default registry is refused at start, not reported on every remote resource later.
+            let registry = a
+                .registry
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|u| strata_operator::registry::check_registry_url(u, "--registry"))
+                .transpose()
+                .map_err(|e| CliError::Message(e.to_string()))?;
             init_logs(a.log_format);
             let opts = RunOptions {
                 settings: Settings {
@@ -100,7 +110,7 @@ pub fn run(cmd: Operator) -> Result<(), CliError> {
                     label_selector: a.label_selector.filter(|s| !s.is_empty()),
                     resolve: ResolveSettings {
                         allow_custom_config: a.allow_custom_config,
-                        registry: a.registry.filter(|s| !s.is_empty()),
+                        registry,
                     },
                     concurrency: a.concurrency.max(1),
                     lock_timeout: Duration::from_secs(a.lock_timeout),

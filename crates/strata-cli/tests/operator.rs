@@ -39,6 +39,32 @@ fn operator_run_without_a_cluster_fails_cleanly() {
 }
 
 #[test]
+fn operator_run_refuses_an_unusable_registry_url_before_connecting() {
+    for (url, want) in [
+        ("ftp://registry", "the scheme must be http or https"),
+        ("http://ci:hunter2@registry:8080", "carries credentials"),
+    ] {
+        let out = Command::cargo_bin("strata")
+            .unwrap()
+            .args(["operator", "run", "--leader-elect=false", "--registry", url])
+            .env_remove("KUBECONFIG")
+            .env("HOME", "/nonexistent")
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("from --registry is not usable"), "{err}");
+        assert!(err.contains(want), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(
+            !err.contains("operator:"),
+            "refused before connecting: {err}"
+        );
+    }
+}
+
+#[test]
 fn operator_run_help_lists_the_flags() {
     let out = Command::cargo_bin("strata")
         .unwrap()

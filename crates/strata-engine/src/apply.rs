@@ -234,14 +234,10 @@ pub async fn apply_on(
         loc,
         revisions,
     } = session;
-    let result = run(&mut *drv, loc, revisions, dir, sum, opts, observer, cancel).await;
-    if drv.in_transaction() {
-        let _ = drv.rollback().await;
-    }
-    let unlocked = drv.unlock(APPLY_LOCK).await;
+    let ran = run(&mut *drv, loc, revisions, dir, sum, opts, observer, cancel).await;
+    let result = release(&mut *drv, APPLY_LOCK, ran).await;
     let closed = drv.close().await;
     let report = result?;
-    unlocked?;
     closed?;
     Ok(report)
 }
@@ -255,6 +251,16 @@ pub(crate) async fn with_lock<T>(
 ) -> Result<T, EngineError> {
     drv.lock(name, timeout).await.map_err(EngineError::Lock)?;
     let result = f(&mut *drv).await;
+    release(drv, name, result).await
+}
+
+/// Ends a section run under the named lock: rolls back a transaction left open, releases the lock, and returns the
+/// section's result (its error first, then the release's).
+async fn release<T>(
+    drv: &mut dyn Driver,
+    name: &str,
+    result: Result<T, EngineError>,
+) -> Result<T, EngineError> {
     if drv.in_transaction() {
         let _ = drv.rollback().await;
     }

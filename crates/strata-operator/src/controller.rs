@@ -25,9 +25,8 @@ use tracing::{info, warn};
 use crate::crd::{AtlasMigration, AtlasMigrationStatus};
 use crate::metrics::Metrics;
 use crate::reconcile::{self, DatabaseLocks, Env, EventType, Requeue};
-use crate::resolve::{
-    LookupError, NoRegistry, Objects, RefKind, Registry, ResolveSettings, references,
-};
+use crate::registry::RegistryClient;
+use crate::resolve::{LookupError, Objects, RefKind, Registry, ResolveSettings, references};
 
 /// Field manager of every status write.
 pub const FIELD_MANAGER: &str = "strata-operator";
@@ -175,20 +174,20 @@ impl Context {
             client,
             metrics,
             locks: DatabaseLocks::default(),
-            registry: Arc::new(NoRegistry),
+            registry: Arc::new(RegistryClient),
             settings,
             cancel: Cancel::new(),
         }
     }
 }
 
-/// Writes `status` with server-side apply under [`FIELD_MANAGER`]. On a conflict the object is re-read (gone →
-/// done) and the write retried, up to three times.
+/// Writes `status` with server-side apply under [`FIELD_MANAGER`]. On a conflict the object is re-read and the
+/// write retried, up to three times. `Ok(false)`: the object is gone (deleted meanwhile), nothing to write.
 pub async fn write_status(
     api: Api<AtlasMigration>,
     name: String,
     status: AtlasMigrationStatus,
-) -> Result<(), kube::Error> {
+) -> Result<bool, kube::Error> {
     let patch = json!({
         "apiVersion": "db.atlasgo.io/v1alpha1",
         "kind": "AtlasMigration",
@@ -199,13 +198,13 @@ pub async fn write_status(
     loop {
         attempt += 1;
         match api.patch_status(&name, &pp, &Patch::Apply(&patch)).await {
-            Ok(_) => return Ok(()),
+            Ok(_) => return Ok(true),
             Err(kube::Error::Api(s)) if s.code == 409 && attempt < 3 => {
                 if api.get_opt(&name).await?.is_none() {
-                    return Ok(());
+                    return Ok(false);
                 }
             }
-            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(false),
             Err(e) => return Err(e),
         }
     }
@@ -245,10 +244,17 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
     };
     let out = reconcile::reconcile(&obj, &env).await;
     let api: Api<AtlasMigration> = Api::namespaced(ctx.client.clone(), &ns);
-    if obj.status.as_ref() != Some(&out.status) {
-        write_status(api, name.clone(), out.status.clone())
+    let uid = obj.uid().unwrap_or_default();
+    let ready = out.status.is_ready();
+    if obj.status.as_ref() != Some(&out.status)
+        && !write_status(api, name.clone(), out.status.clone())
             .await
-            .map_err(Error::Status)?;
+            .map_err(Error::Status)?
+    {
+        // Deleted while we worked: no status, no events, and no gauge for it.
+        ctx.metrics.forget(&ns, &name, &uid);
+        info!(namespace = %ns, name = %name, "resource deleted during the reconcile");
+        return Ok(Action::await_change());
     }
     publish(
         ctx.recorder.clone(),
@@ -256,8 +262,7 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
         out.events.clone(),
     )
     .await;
-    let ready = out.status.is_ready();
-    ctx.metrics.set_ready(&ns, &name, ready);
+    ctx.metrics.set_ready(&ns, &name, &uid, ready);
     ctx.metrics.applied.inc_by(out.applied_files as u64);
     let result = match (&out.failure, ready) {
         (Some(reason), _) => {
@@ -350,6 +355,31 @@ fn mapper<K: Resource>(
     }
 }
 
+/// Keeps the per-resource metrics in step with the watch (the finalizer-less cleanup path): a deletion removes the
+/// resource's ready gauge; the end of a (re-)list removes the gauges of resources of `namespace` (all with `None`)
+/// that `store` no longer holds, deleted while the watch was down.
+pub fn on_watch_event(
+    metrics: &Metrics,
+    store: &Store<AtlasMigration>,
+    namespace: Option<&str>,
+    event: &watcher::Event<AtlasMigration>,
+) {
+    match event {
+        watcher::Event::Delete(obj) => metrics.forget(
+            obj.metadata.namespace.as_deref().unwrap_or("default"),
+            &obj.name_any(),
+            obj.metadata.uid.as_deref().unwrap_or(""),
+        ),
+        watcher::Event::InitDone => metrics.retain(|ns, name| {
+            namespace.is_some_and(|w| w != ns)
+                || store
+                    .get(&ObjectRef::<AtlasMigration>::new(name).within(ns))
+                    .is_some()
+        }),
+        _ => {}
+    }
+}
+
 /// Runs the controller for one namespace (or all, with `None`) until `shutdown` resolves.
 pub async fn run_controller(
     ctx: Arc<Context>,
@@ -380,9 +410,15 @@ pub async fn run_controller(
     }
     let (reader, writer) = reflector::store();
     // Status-only edits do not trigger: only generation changes (and the first sight of each object).
+    let (metrics, store, watched) = (ctx.metrics.clone(), reader.clone(), namespace.clone());
     let main = watcher(migrations, wc)
         .default_backoff()
         .reflect(writer)
+        .inspect(move |ev| {
+            if let Ok(ev) = ev {
+                on_watch_event(&metrics, &store, watched.as_deref(), ev);
+            }
+        })
         .applied_objects()
         .predicate_filter(predicates::generation, Default::default());
     // Secrets and ConfigMaps are watched by metadata only: their data is read on demand, never cached.
@@ -552,7 +588,11 @@ pub async fn run(opts: RunOptions) -> Result<(), Box<dyn std::error::Error + Sen
         controllers.push(tokio::spawn(run_controller(ctx.clone(), ns, stop)));
     }
     ready.0.store(true, Ordering::SeqCst);
-    info!(namespaces = ?opts.settings.namespaces, "controller running");
+    info!(
+        namespaces = ?opts.settings.namespaces,
+        registry = opts.settings.resolve.registry.as_deref().unwrap_or("none (spec.cloud.url only)"),
+        "controller running"
+    );
 
     let lost = async {
         match &mut leadership {

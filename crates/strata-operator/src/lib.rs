@@ -4,6 +4,7 @@
 //!
 //! - [`crd`]: the resource types and the generated `CustomResourceDefinition`;
 //! - [`resolve`]: URL, directory, token and `observed_hash` from a spec and its Secrets/ConfigMaps;
+//! - [`registry`]: remote directories fetched from, and runs reported to, the Strata registry;
 //! - [`conditions`]: the status transitions;
 //! - [`reconcile`]: one reconcile as a plain function (no API calls), tested against real databases;
 //! - [`controller`]: the kube-rs `Controller`, status writes, events, watches, leader election, health;
@@ -14,8 +15,10 @@ pub mod controller;
 pub mod crd;
 pub mod metrics;
 pub mod reconcile;
+pub mod registry;
 pub mod resolve;
 
 pub use crd::{AtlasMigration, AtlasMigrationSpec, AtlasMigrationStatus, crd, crd_yaml};
 pub use reconcile::{DatabaseLocks, Env, Event, EventType, Outcome, Requeue, reconcile};
-pub use resolve::{NoRegistry, Objects, Registry, ResolveSettings, StaticObjects};
+pub use registry::RegistryClient;
+pub use resolve::{Objects, Registry, ResolveSettings, StaticObjects};

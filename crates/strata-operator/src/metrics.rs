@@ -1,6 +1,12 @@
 //! Prometheus metrics: reconciles, durations, migrations applied, failures by reason and a ready gauge per
 //! resource, rendered in the OpenMetrics text format on `/metrics`.
+//!
+//! The ready gauge lives as long as its resource: no finalizer is used, so the controller removes it when the watch
+//! reports a deletion, when a status write finds the object gone, and when a re-list no longer contains it
+//! ([`Metrics::forget`], [`Metrics::retain`]). A reconcile still running when its resource is deleted cannot bring
+//! the gauge back: deleted uids are remembered (a bounded list) and ignored by [`Metrics::set_ready`].
 
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -26,7 +32,7 @@ pub struct ReasonLabel {
 }
 
 /// `namespace` / `name` labels.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 pub struct ResourceLabel {
     /// Namespace.
     pub namespace: String,
@@ -45,8 +51,20 @@ pub struct Metrics {
     pub applied: Counter,
     /// Failures by reason.
     pub failures: Family<ReasonLabel, Counter>,
-    /// 1 when a resource is Ready, else 0.
+    /// 1 when a resource is Ready, else 0. Change it through [`Metrics::set_ready`] and [`Metrics::forget`].
     pub ready: Family<ResourceLabel, Gauge>,
+    resources: Mutex<Resources>,
+}
+
+/// How many deleted resources are remembered to ignore their late reconciles.
+const DELETED_MEMORY: usize = 1024;
+
+/// The resources with a ready gauge, and recently deleted ones.
+#[derive(Default)]
+struct Resources {
+    live: BTreeSet<ResourceLabel>,
+    /// `(resource, uid)` of deletions, oldest first.
+    deleted: VecDeque<(ResourceLabel, String)>,
 }
 
 impl Default for Metrics {
@@ -86,6 +104,7 @@ impl Default for Metrics {
             applied,
             failures,
             ready,
+            resources: Mutex::default(),
         }
     }
 }
@@ -110,14 +129,52 @@ impl Metrics {
             .inc();
     }
 
-    /// Sets the ready gauge of a resource.
-    pub fn set_ready(&self, namespace: &str, name: &str, ready: bool) {
-        self.ready
-            .get_or_create(&ResourceLabel {
-                namespace: namespace.into(),
-                name: name.into(),
-            })
-            .set(i64::from(ready));
+    /// Sets the ready gauge of a resource (`uid` empty when unknown), unless that very object was deleted.
+    pub fn set_ready(&self, namespace: &str, name: &str, uid: &str, ready: bool) {
+        let label = ResourceLabel {
+            namespace: namespace.into(),
+            name: name.into(),
+        };
+        let mut r = self.resources.lock().expect("metrics resources");
+        if !uid.is_empty() && r.deleted.iter().any(|(l, u)| *l == label && u == uid) {
+            return;
+        }
+        self.ready.get_or_create(&label).set(i64::from(ready));
+        r.live.insert(label);
+    }
+
+    /// Removes the ready gauge of a deleted resource; a reconcile of the same `uid` finishing later does not
+    /// bring it back.
+    pub fn forget(&self, namespace: &str, name: &str, uid: &str) {
+        let label = ResourceLabel {
+            namespace: namespace.into(),
+            name: name.into(),
+        };
+        let mut r = self.resources.lock().expect("metrics resources");
+        self.ready.remove(&label);
+        r.live.remove(&label);
+        if !uid.is_empty() {
+            if r.deleted.len() >= DELETED_MEMORY {
+                r.deleted.pop_front();
+            }
+            r.deleted.push_back((label, uid.to_owned()));
+        }
+    }
+
+    /// Keeps the ready gauges of the resources `keep(namespace, name)` accepts and removes the others (after a
+    /// re-list, for deletions the watch did not see).
+    pub fn retain(&self, keep: impl Fn(&str, &str) -> bool) {
+        let mut r = self.resources.lock().expect("metrics resources");
+        let gone: Vec<ResourceLabel> = r
+            .live
+            .iter()
+            .filter(|l| !keep(&l.namespace, &l.name))
+            .cloned()
+            .collect();
+        for l in gone {
+            self.ready.remove(&l);
+            r.live.remove(&l);
+        }
     }
 
     /// The OpenMetrics text.
@@ -139,7 +196,7 @@ mod tests {
         m.reconciled("ready", Duration::from_millis(20));
         m.failed("Migrating");
         m.applied.inc_by(3);
-        m.set_ready("apps", "db", true);
+        m.set_ready("apps", "db", "uid-1", true);
         let text = m.render();
         for want in [
             "strata_operator_reconciles_total{result=\"ready\"} 1",
@@ -150,5 +207,35 @@ mod tests {
         ] {
             assert!(text.contains(want), "{want} missing from\n{text}");
         }
+    }
+
+    #[test]
+    fn the_ready_gauge_goes_with_its_resource() {
+        let m = Metrics::default();
+        let line = |name: &str| {
+            format!("strata_operator_resource_ready{{namespace=\"apps\",name=\"{name}\"}}")
+        };
+        m.set_ready("apps", "a", "uid-a", true);
+        m.set_ready("apps", "b", "uid-b", false);
+        m.set_ready("other", "c", "uid-c", true);
+        assert!(m.render().contains(&line("a")));
+
+        // Deleted: gone, and a reconcile of that object finishing late does not bring it back.
+        m.forget("apps", "a", "uid-a");
+        assert!(!m.render().contains(&line("a")), "{}", m.render());
+        m.set_ready("apps", "a", "uid-a", true);
+        assert!(!m.render().contains(&line("a")));
+        // A new object under the same name has its own gauge.
+        m.set_ready("apps", "a", "uid-a2", true);
+        assert!(m.render().contains(&format!("{} 1", line("a"))));
+
+        // A re-list keeps only what still exists.
+        m.retain(|ns, name| ns != "apps" || name == "a");
+        let text = m.render();
+        assert!(
+            text.contains(&line("a")) && !text.contains(&line("b")),
+            "{text}"
+        );
+        assert!(text.contains("namespace=\"other\",name=\"c\""), "{text}");
     }
 }

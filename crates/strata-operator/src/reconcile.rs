@@ -12,7 +12,8 @@ use strata_engine::{ApplyOptions, Cancel, ConnectOptions, EngineError, Quiet, St
 
 use crate::conditions::{self, DATA_CHANGED, RECONCILING};
 use crate::crd::{AtlasMigration, AtlasMigrationStatus};
-use crate::resolve::{self, Inputs, Objects, Registry, ResolveSettings};
+use crate::registry;
+use crate::resolve::{self, Inputs, Objects, Registry, RemoteRun, ResolveSettings};
 
 /// Ready reason when inputs cannot be read.
 pub const READING_MIGRATION_DATA: &str = "ReadingMigrationData";
@@ -257,24 +258,6 @@ fn connect_options(env: &Env<'_>, url: &str) -> ConnectOptions {
     c
 }
 
-/// Runs an engine future on a blocking thread of the current runtime. The engine's futures are `Send` in fact, but
-/// the compiler cannot prove it under the controller runtime's higher-ranked bounds (its lock helper takes an async
-/// closure); driving them with `Handle::block_on` needs no such proof. Concurrency is bounded by the controller's.
-fn off_thread<T, F, Fut>(f: F) -> impl Future<Output = T> + Send + 'static
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future<Output = T>,
-    T: Send + 'static,
-{
-    let handle = tokio::runtime::Handle::current();
-    async move {
-        match tokio::task::spawn_blocking(move || handle.block_on(f())).await {
-            Ok(v) => v,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
-    }
-}
-
 /// Steps 4–6: status of the target, the down-flow guard, apply.
 fn migrate<'a>(
     obj: &'a AtlasMigration,
@@ -303,12 +286,9 @@ async fn migrate_impl(
         exec_order: spec.exec_order().into(),
         connect: connect.clone(),
     };
-    let st = {
-        let (dir, url, o) = (inputs.dir.clone(), inputs.url.clone(), st_opts.clone());
-        off_thread(move || async move { strata_engine::status(&dir, &url, &o).await })
-            .await
-            .map_err(|e| engine_failure(&e))?
-    };
+    let st = strata_engine::status(&inputs.dir, &inputs.url, &st_opts)
+        .await
+        .map_err(|e| engine_failure(&e))?;
 
     // 5. Fewer files than applied revisions: the protected down flow.
     let available = inputs.dir.files().len();
@@ -366,15 +346,10 @@ async fn migrate_impl(
         connect,
         ..ApplyOptions::default()
     };
-    let result = {
-        let (dir, url, cancel) = (inputs.dir.clone(), inputs.url.clone(), env.cancel.clone());
-        off_thread(move || async move {
-            strata_engine::apply(&dir, &url, &opts, &mut Quiet, &cancel).await
-        })
-        .await
-    };
-    if let (Some((req, token)), Ok(report)) = (&inputs.remote, &result) {
-        env.registry.report(req, token, report).await;
+    let result =
+        strata_engine::apply(&inputs.dir, &inputs.url, &opts, &mut Quiet, &env.cancel).await;
+    if let Some(run) = &inputs.remote {
+        report_run(obj, env, run, &inputs.url, &result).await;
     }
     let report = result.map_err(|e| engine_failure(&e))?;
     let version = [&report.target, &report.current]
@@ -405,6 +380,31 @@ async fn migrate_impl(
         applied_files: report.applied.len(),
         failure: None,
     })
+}
+
+/// Reports an apply of a remote directory to the registry, failed runs included. Best effort: a report that does
+/// not get through is logged (without the token or credentials) and never fails the reconcile.
+async fn report_run(
+    obj: &AtlasMigration,
+    env: &Env<'_>,
+    run: &RemoteRun,
+    url: &str,
+    result: &Result<strata_engine::report::ApplyReport, EngineError>,
+) {
+    let Some(d) = registry::deployment(&run.req, &run.version, url, result) else {
+        return;
+    };
+    if let Err(e) = env.registry.report(&run.req, &run.token, &d).await {
+        tracing::warn!(
+            namespace = obj.metadata.namespace.as_deref().unwrap_or("default"),
+            name = obj.metadata.name.as_deref().unwrap_or(""),
+            registry = %registry::display_url(&run.req.registry),
+            project = %run.req.project,
+            status = d.status.as_str(),
+            error = %e,
+            "the run was not reported to the registry (the migration itself is recorded in the database)"
+        );
+    }
 }
 
 /// A failure: not-ready with the reason, a Warning event, and a capped exponential retry — or none once

@@ -11,7 +11,10 @@ use sha2::{Digest, Sha256};
 use strata_migrate::sum::SumFile;
 use strata_migrate::{MigrationDir, MigrationFile};
 
+use strata_registry::model::NewDeployment;
+
 use crate::crd::{AtlasMigrationSpec, KeyRef, ValueFrom};
+use crate::registry::RemoteError;
 
 /// Why a referenced object could not be read. The message is shown to users, so it never holds a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,50 +95,46 @@ impl Objects for StaticObjects {
     }
 }
 
-/// A registry directory to fetch.
+/// A registry directory to fetch, resolved from the spec by [`crate::registry::remote_request`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteRequest {
-    /// Registry base URL (`cloud.url`, else the operator's `--registry`).
-    pub registry: Option<String>,
-    /// `cloud.project`.
-    pub project: Option<String>,
-    /// `dir.remote.name`.
-    pub name: String,
-    /// `dir.remote.tag` (empty = latest).
+    /// Registry base URL (`cloud.url`, else the operator's `--registry`): http(s), checked to carry no
+    /// credentials.
+    pub registry: String,
+    /// Project: `cloud.project`, else the project part of a `PROJECT/DIR` name, else the directory name.
+    pub project: String,
+    /// Directory: `dir.remote.name` (without a `PROJECT/` prefix).
+    pub dir: String,
+    /// `dir.remote.tag`, `latest` when empty.
     pub tag: String,
-    /// `envName`, for run reports.
+    /// `envName`.
     pub env_name: String,
+    /// Where the token comes from (`secret <ns>/<name> key "<key>"`), for messages.
+    pub token_source: String,
 }
 
-/// The seam to the registry: fetches remote directories and receives run reports. The registry client plugs in
-/// here; until then [`NoRegistry`] answers every request with a clear "not supported" reason.
+/// A fetched registry directory.
+#[derive(Debug, Clone)]
+pub struct RemoteDir {
+    /// The directory, ready for the engine.
+    pub dir: MigrationDir,
+    /// The registry version id (64 hex digits, the content address of the directory).
+    pub version: String,
+}
+
+/// The seam to the registry: fetches remote directories and receives run reports. Production uses
+/// [`crate::registry::RegistryClient`]; tests may plug in their own.
 #[async_trait]
 pub trait Registry: Send + Sync {
-    /// Fetches a directory; the token is a bearer token and must never appear in an error.
-    async fn fetch(&self, req: &RemoteRequest, token: &str) -> Result<MigrationDir, String>;
-    /// Reports a finished run of a remote directory (best effort).
+    /// Fetches a directory at its tag. The token is a bearer token and must never appear in an error.
+    async fn fetch(&self, req: &RemoteRequest, token: &str) -> Result<RemoteDir, RemoteError>;
+    /// Records a run of a remote directory. Callers treat a failure as a warning: the migration already happened.
     async fn report(
         &self,
-        _req: &RemoteRequest,
-        _token: &str,
-        _report: &strata_engine::report::ApplyReport,
-    ) {
-    }
-}
-
-/// A [`Registry`] that supports nothing yet.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoRegistry;
-
-#[async_trait]
-impl Registry for NoRegistry {
-    async fn fetch(&self, req: &RemoteRequest, _token: &str) -> Result<MigrationDir, String> {
-        Err(format!(
-            "remote directory \"{}\" cannot be read: this operator build has no registry client yet; \
-             use dir.local or dir.configMapRef",
-            req.name
-        ))
-    }
+        req: &RemoteRequest,
+        token: &str,
+        deployment: &NewDeployment,
+    ) -> Result<(), RemoteError>;
 }
 
 /// Operator-wide settings that shape resolution.
@@ -154,8 +153,8 @@ pub struct Inputs {
     pub url: String,
     /// The migration directory.
     pub dir: MigrationDir,
-    /// The remote request, for remote directories (run reports go to the registry).
-    pub remote: Option<(RemoteRequest, String)>,
+    /// For a remote directory: where it came from, to report the run.
+    pub remote: Option<RemoteRun>,
     /// `observed_hash`.
     pub hash: String,
 }
@@ -167,6 +166,26 @@ impl fmt::Debug for Inputs {
             .field("dir", &self.dir.location())
             .field("hash", &self.hash)
             .finish()
+    }
+}
+
+/// A remote directory's origin, kept to report the run.
+#[derive(Clone)]
+pub struct RemoteRun {
+    /// The request the directory was fetched with.
+    pub req: RemoteRequest,
+    /// The registry token (never log it).
+    pub token: String,
+    /// The registry version id fetched.
+    pub version: String,
+}
+
+impl fmt::Debug for RemoteRun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteRun")
+            .field("req", &self.req)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
     }
 }
 
@@ -191,6 +210,15 @@ impl ResolveError {
         Self {
             message: msg.into(),
             transient: true,
+        }
+    }
+}
+
+impl From<RemoteError> for ResolveError {
+    fn from(e: RemoteError) -> Self {
+        Self {
+            message: e.to_string(),
+            transient: e.transient(),
         }
     }
 }
@@ -514,8 +542,13 @@ async fn resolve_impl(
     let url = target_url(objects, ns, spec)
         .await?
         .ok_or_else(|| ResolveError::missing("no target database defined"))?;
-    let token = match &spec.cloud {
-        Some(c) => value_from(objects, ns, &c.token_from).await?,
+    let token_ref = spec
+        .cloud
+        .as_ref()
+        .and_then(|c| c.token_from.as_ref())
+        .and_then(|t| t.secret_key_ref.as_ref());
+    let token = match token_ref {
+        Some(r) => secret_value(objects, ns, r).await?,
         None => None,
     }
     .unwrap_or_default();
@@ -524,21 +557,28 @@ async fn resolve_impl(
     let dir = &spec.dir;
     let (migrations, x, remote) = match dir.remote.as_ref().filter(|r| !r.name.is_empty()) {
         Some(r) => {
-            let req = RemoteRequest {
-                registry: cloud_url.clone().or_else(|| settings.registry.clone()),
-                project: project.clone(),
-                name: r.name.clone(),
-                tag: r.tag.clone(),
-                env_name: spec.env_name().to_owned(),
-            };
-            let migrations = registry
-                .fetch(&req, &token)
-                .await
-                .map_err(ResolveError::missing)?;
+            let source = token_ref.map_or_else(
+                || "spec.cloud.tokenFrom".to_owned(),
+                |t| format!("secret {ns}/{} key \"{}\"", t.name, t.key),
+            );
+            let req = crate::registry::remote_request(spec, settings, &source)?;
+            if token.trim().is_empty() {
+                return Err(ResolveError::invalid(format!(
+                    "the registry token in {source} is empty; put a token for project {:?} there",
+                    req.project
+                )));
+            }
+            let fetched = registry.fetch(&req, &token).await?;
+            // The version id makes a moved tag change the hash, so Ready flips before the new version applies.
+            let x = format!("{}{}{}", r.name, r.tag, fetched.version);
             (
-                migrations,
-                format!("{}{}", r.name, r.tag),
-                Some((req, token.clone())),
+                fetched.dir,
+                x,
+                Some(RemoteRun {
+                    req,
+                    token: token.clone(),
+                    version: fetched.version,
+                }),
             )
         }
         None => {
@@ -666,9 +706,15 @@ mod tests {
         };
         let objs = StaticObjects::default();
         assert_eq!(target_url(&objs, "ns", &spec).await.unwrap(), None);
-        let err = resolve(&objs, &NoRegistry, &ResolveSettings::default(), "ns", &spec)
-            .await
-            .unwrap_err();
+        let err = resolve(
+            &objs,
+            &crate::registry::RegistryClient,
+            &ResolveSettings::default(),
+            "ns",
+            &spec,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.message, "no target database defined");
     }
 
@@ -778,11 +824,92 @@ mod tests {
             },
             ..AtlasMigrationSpec::default()
         };
-        let err = resolve(&objs, &NoRegistry, &ResolveSettings::default(), "ns", &spec)
+        // No registry URL anywhere: a clear reason, and the registry is not asked.
+        let fake = FakeRegistry::default();
+        let err = resolve(&objs, &fake, &ResolveSettings::default(), "ns", &spec)
             .await
             .unwrap_err();
-        assert!(err.message.contains("no registry client"), "{err}");
-        assert!(!err.message.contains("s3cr3t"));
+        assert!(err.message.contains("set spec.cloud.url"), "{err}");
+        assert!(!err.transient);
+        assert!(fake.seen.lock().unwrap().is_empty());
+
+        let settings = ResolveSettings {
+            registry: Some("http://registry:8080/".into()),
+            ..ResolveSettings::default()
+        };
+        let inputs = resolve(&objs, &fake, &settings, "ns", &spec).await.unwrap();
+        let run = inputs.remote.as_ref().unwrap();
+        assert_eq!(run.token, "s3cr3t");
+        assert_eq!(run.version, "v-one");
+        assert_eq!(
+            run.req,
+            RemoteRequest {
+                registry: "http://registry:8080".into(),
+                project: "atlasdemo".into(),
+                dir: "atlasdemo".into(),
+                tag: "v1".into(),
+                env_name: "kubernetes".into(),
+                token_source: "secret ns/tok key \"token\"".into(),
+            }
+        );
+        assert!(!format!("{inputs:?}").contains("s3cr3t"));
+        assert_eq!(inputs.dir.files().len(), 1);
+        // The same tag at another version changes the hash (the tag moved).
+        *fake.version.lock().unwrap() = "v-two".into();
+        let moved = resolve(&objs, &fake, &settings, "ns", &spec).await.unwrap();
+        assert_ne!(moved.hash, inputs.hash);
+
+        // An empty token is refused before any request.
+        let empty = objs.clone().with_secret("ns", "tok", &[("token", "")]);
+        let before = fake.seen.lock().unwrap().len();
+        let err = resolve(&empty, &fake, &settings, "ns", &spec)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.message,
+            "the registry token in secret ns/tok key \"token\" is empty; put a token for project \"atlasdemo\" there"
+        );
+        assert_eq!(fake.seen.lock().unwrap().len(), before);
+    }
+
+    /// Serves one fixed file at a settable version and records requests.
+    #[derive(Default)]
+    struct FakeRegistry {
+        version: std::sync::Mutex<String>,
+        seen: std::sync::Mutex<Vec<RemoteRequest>>,
+    }
+
+    #[async_trait]
+    impl Registry for FakeRegistry {
+        async fn fetch(&self, req: &RemoteRequest, _token: &str) -> Result<RemoteDir, RemoteError> {
+            self.seen.lock().unwrap().push(req.clone());
+            let mut version = self.version.lock().unwrap().clone();
+            if version.is_empty() {
+                version = "v-one".into();
+            }
+            let dir = dir_from_entries(
+                "fake",
+                [
+                    ("1.sql".to_owned(), b"SELECT 1;\n".to_vec()),
+                    (
+                        "atlas.sum".to_owned(),
+                        SumFile::compute(&[MigrationFile::new("1.sql", b"SELECT 1;\n".to_vec())])
+                            .to_bytes(),
+                    ),
+                ],
+            )
+            .map_err(|e| RemoteError::Spec(e.message))?;
+            Ok(RemoteDir { dir, version })
+        }
+
+        async fn report(
+            &self,
+            _req: &RemoteRequest,
+            _token: &str,
+            _deployment: &NewDeployment,
+        ) -> Result<(), RemoteError> {
+            Ok(())
+        }
     }
 
     #[test]

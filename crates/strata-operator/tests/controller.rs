@@ -321,6 +321,81 @@ async fn an_unchanged_status_is_not_written() {
     }
 }
 
+fn ready_line(ns: &str, name: &str) -> String {
+    format!("strata_operator_resource_ready{{namespace=\"{ns}\",name=\"{name}\"}}")
+}
+
+#[tokio::test]
+async fn a_resource_deleted_during_its_reconcile_loses_its_ready_gauge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("app.db").display());
+    let (ctx, mut api) = context(tmp.path());
+    let run = tokio::spawn(controller::reconcile(Arc::new(reconciling()), ctx.clone()));
+    api.get_secret(Some(BTreeMap::from([("url", url.as_str())])))
+        .await;
+    api.status_patch(200).await;
+    api.event().await;
+    run.await.unwrap().unwrap();
+    assert!(ctx.metrics.render().contains(&ready_line("apps", "app")));
+
+    // The next status write finds the object gone (404): the gauge goes, no event is published.
+    let run = tokio::spawn(controller::reconcile(Arc::new(migration()), ctx.clone()));
+    api.status_patch(404).await;
+    assert_eq!(run.await.unwrap().unwrap(), Action::await_change());
+    let text = ctx.metrics.render();
+    assert!(!text.contains(&ready_line("apps", "app")), "{text}");
+    // A late reconcile of the same (deleted) object cannot bring it back.
+    ctx.metrics.set_ready(
+        "apps",
+        "app",
+        migration().metadata.uid.as_deref().unwrap(),
+        true,
+    );
+    assert!(!ctx.metrics.render().contains(&ready_line("apps", "app")));
+}
+
+#[test]
+fn watch_deletions_and_relists_remove_ready_gauges() {
+    use kube::runtime::watcher::Event;
+    let metrics = Metrics::default();
+    let (store, mut writer) = kube::runtime::reflector::store::<AtlasMigration>();
+    let named = |name: &str, ns: &str| {
+        let mut m = migration();
+        m.metadata.name = Some(name.into());
+        m.metadata.namespace = Some(ns.into());
+        m.metadata.uid = Some(format!("uid-{ns}-{name}"));
+        m
+    };
+    for (name, ns) in [
+        ("app", "apps"),
+        ("kept", "apps"),
+        ("stale", "apps"),
+        ("x", "team-b"),
+    ] {
+        metrics.set_ready(ns, name, &format!("uid-{ns}-{name}"), true);
+    }
+    let watch = |writer: &mut kube::runtime::reflector::store::Writer<AtlasMigration>,
+                 ev: Event<AtlasMigration>| {
+        writer.apply_watcher_event(&ev);
+        controller::on_watch_event(&metrics, &store, Some("apps"), &ev);
+    };
+
+    watch(&mut writer, Event::Apply(named("app", "apps")));
+    watch(&mut writer, Event::Delete(named("app", "apps")));
+    let text = metrics.render();
+    assert!(!text.contains(&ready_line("apps", "app")), "{text}");
+    assert!(text.contains(&ready_line("apps", "stale")), "{text}");
+
+    // A re-list that no longer has `stale` (deleted while the watch was down) drops it; other namespaces stay.
+    watch(&mut writer, Event::Init);
+    watch(&mut writer, Event::InitApply(named("kept", "apps")));
+    watch(&mut writer, Event::InitDone);
+    let text = metrics.render();
+    assert!(!text.contains(&ready_line("apps", "stale")), "{text}");
+    assert!(text.contains(&ready_line("apps", "kept")), "{text}");
+    assert!(text.contains(&ready_line("team-b", "x")), "{text}");
+}
+
 #[test]
 fn secret_and_config_map_changes_map_to_their_dependents_only() {
     let mut a = migration();

@@ -1,5 +1,8 @@
 //! `examples/gitops`: every document parses as the object it claims to be, the AtlasMigrations pass validation,
-//! and the ConfigMap variant really migrates a PostgreSQL database through the reconcile code.
+//! and both the ConfigMap variant and the remote variant (the canonical manifest, through a real registry) really
+//! migrate a PostgreSQL database through the reconcile code.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -8,7 +11,9 @@ use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
 use serde_json::Value;
 use strata_operator::resolve::{StaticObjects, validate};
-use strata_operator::{AtlasMigration, DatabaseLocks, Env, NoRegistry, Requeue, ResolveSettings};
+use strata_operator::{
+    AtlasMigration, DatabaseLocks, Env, RegistryClient, Requeue, ResolveSettings,
+};
 
 fn gitops() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/gitops")
@@ -112,7 +117,7 @@ async fn the_config_map_variant_migrates_a_real_database() {
         .with_secret("app", "postgres-credentials", &[("url", &db.url)]);
     let env = Env {
         objects: &objects,
-        registry: &NoRegistry,
+        registry: &RegistryClient,
         settings: &ResolveSettings::default(),
         locks: &DatabaseLocks::default(),
         sqlite_lock_root: None,
@@ -129,4 +134,74 @@ async fn the_config_map_variant_migrates_a_real_database() {
     let st = m.status.unwrap();
     assert!(st.is_ready(), "{:?}", st.conditions);
     assert_eq!(st.last_applied_version, "20240102000000");
+}
+
+/// The canonical `AtlasMigration` (operator-spec §1, `remote/migration.yaml`) unchanged, against a real registry
+/// holding `atlasdemo` at its tag and a real PostgreSQL: Ready at the pushed version, the run in the registry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_remote_variant_migrates_a_real_database_through_a_registry() {
+    let Some(db) = strata_driver::testing::postgres().await else {
+        return;
+    };
+    let d = docs(&gitops().join("manifests/10-migration-configmap.yaml"));
+    let cm: ConfigMap = typed("cm", &d[0]);
+    let files: Vec<(&str, &str)> = cm
+        .data
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.ends_with(".sql"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let mut m: AtlasMigration = typed("m", &docs(&gitops().join("remote/migration.yaml"))[0]);
+    let remote = m.spec.dir.remote.clone().unwrap();
+    assert_eq!(
+        (remote.name.as_str(), remote.tag.as_str()),
+        ("atlasdemo", "1d579be616db48803bb21713fd836a9165030f18")
+    );
+    assert_eq!(
+        m.spec.cloud.as_ref().unwrap().project.as_deref(),
+        Some("atlasdemo")
+    );
+    m.metadata.namespace = Some("app".into());
+    m.metadata.generation = Some(1);
+
+    let reg = common::TestRegistry::start().await;
+    let version = reg
+        .push("atlasdemo", "atlasdemo", &files, &[remote.tag.as_str()])
+        .await;
+    let token = reg.token("atlasdemo", "read,report").await;
+    // The Secrets of manifests/01-secrets.yaml, with this test's values.
+    let objects = StaticObjects::default()
+        .with_secret("app", "postgres-credentials", &[("url", &db.url)])
+        .with_secret("app", "atlas-credentials", &[("token", &token)]);
+    let settings = ResolveSettings {
+        registry: Some(reg.base.clone()),
+        ..ResolveSettings::default()
+    };
+    let env = Env {
+        objects: &objects,
+        registry: &RegistryClient,
+        settings: &settings,
+        locks: &DatabaseLocks::default(),
+        sqlite_lock_root: None,
+        lock_timeout: Duration::from_secs(5),
+        cancel: Default::default(),
+    };
+    for _ in 0..3 {
+        let out = strata_operator::reconcile(&m, &env).await;
+        m.status = Some(out.status);
+        if out.requeue != Requeue::Now {
+            break;
+        }
+    }
+    let st = m.status.unwrap();
+    assert!(st.is_ready(), "{:?}", st.conditions);
+    assert_eq!(st.last_applied_version, "20240102000000");
+    let deps = reg.deployments("atlasdemo").await;
+    assert_eq!(deps.len(), 1, "{deps:?}");
+    assert_eq!(deps[0]["status"], "succeeded");
+    assert_eq!(deps[0]["version"], version.as_str());
+    assert_eq!(deps[0]["tag"], remote.tag.as_str());
+    assert_eq!(deps[0]["to_version"], "20240102000000");
 }

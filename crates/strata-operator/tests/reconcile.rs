@@ -10,7 +10,8 @@ use strata_migrate::sum::SumFile;
 use strata_operator::crd::{AtlasMigrationSpec, Dir, KeyRef, ValueFrom, new_migration};
 use strata_operator::resolve::StaticObjects;
 use strata_operator::{
-    AtlasMigration, DatabaseLocks, Env, NoRegistry, Outcome, Requeue, ResolveSettings, reconcile,
+    AtlasMigration, DatabaseLocks, Env, Outcome, RegistryClient, Requeue, ResolveSettings,
+    reconcile,
 };
 
 const NS: &str = "apps";
@@ -85,7 +86,7 @@ impl Harness {
     async fn step(&self, obj: &mut AtlasMigration) -> Outcome {
         let env = Env {
             objects: &self.objects,
-            registry: &NoRegistry,
+            registry: &RegistryClient,
             settings: &self.settings,
             locks: &self.locks,
             sqlite_lock_root: Some(self.lock_root.path().to_owned()),
