@@ -158,10 +158,10 @@ fn apply(
 ) -> Result<(), CliError> {
     let rt = runtime()?;
     // The directory is read (from disk or the registry) and its atlas.sum checked on a thread of its own while the
-    // session opens, takes the lock and reads the revisions: each takes a few milliseconds. The directory's errors
-    // come first whatever finishes first; an invalid directory abandons the session, which releases the lock.
-    // Opening an SQLite database can create its file, so there the directory is checked first (a local file opens
-    // in microseconds anyway); a server session is opened meanwhile.
+    // session connects, takes the lock and reads the revisions; each takes a few milliseconds. The directory's
+    // error wins whichever finishes first, and an invalid directory abandons the session (releasing the lock).
+    // SQLite is the exception: opening it can create the database file, so the directory is checked first there
+    // (a local file opens in microseconds anyway).
     let overlap = !target
         .url
         .get(..6)
