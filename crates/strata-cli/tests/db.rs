@@ -303,24 +303,28 @@ fn an_invalid_directory_on_postgres_leaves_no_table_and_no_lock() {
             .stdout(predicate::str::contains("L3: 2_new.sql was added"))
             .stderr("Error: checksum mismatch\n");
     }
+    // Advisory locks are per database (pg_locks is cluster-wide: filter). A session dropped mid-way ends when the
+    // process exits and the server releases its lock as the backend goes, which can trail the exit a little.
     let (schemas, locks): (i64, i64) = rt.block_on(async {
         use sqlx::{Connection as _, Row as _};
         let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        let schemas = sqlx::query(
-            "SELECT count(*) FROM pg_namespace WHERE nspname = 'atlas_schema_revisions'",
-        )
-        .fetch_one(&mut c)
-        .await
-        .unwrap()
-        .get(0);
-        let locks = sqlx::query(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 2686470616::bigint::oid",
-        )
-        .fetch_one(&mut c)
-        .await
-        .unwrap()
-        .get(0);
-        (schemas, locks)
+        let mut counts = (0, 0);
+        for _ in 0..50 {
+            let row = sqlx::query(
+                "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = 'atlas_schema_revisions'), \
+                 (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 2686470616::bigint::oid \
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
+            )
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+            counts = (row.get(0), row.get(1));
+            if counts.1 == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        counts
     });
     assert_eq!(
         (schemas, locks),
