@@ -186,18 +186,19 @@ fn apply(
             };
             let opening = strata_engine::apply::open_session(&target.url, opts);
             tokio::pin!(loading, opening);
-            if !overlap {
-                return match loading.await {
-                    Ok((source, Ok(sum))) => (Ok((source, Ok(sum))), Some(opening.await)),
-                    other => (other, None),
-                };
-            }
-            tokio::select! {
-                loaded = &mut loading => match loaded {
-                    Ok((source, Ok(sum))) => (Ok((source, Ok(sum))), Some(opening.await)),
-                    other => (other, None),
-                },
-                session = &mut opening => (loading.await, Some(session)),
+            // Overlapping, a session that is ready first waits for the directory; an invalid directory is
+            // reported as soon as it is known, dropping the session (which releases the lock).
+            let loaded = if overlap {
+                tokio::select! {
+                    loaded = &mut loading => loaded,
+                    session = &mut opening => return (loading.await, Some(session)),
+                }
+            } else {
+                loading.await
+            };
+            match loaded {
+                Ok((source, Ok(sum))) => (Ok((source, Ok(sum))), Some(opening.await)),
+                other => (other, None),
             }
         })
     };

@@ -173,12 +173,15 @@ impl std::fmt::Debug for Session {
 impl Session {
     /// Releases the lock and ends a session that will not be used (e.g. the directory turned out invalid).
     pub async fn close(self) -> Result<(), EngineError> {
-        let mut drv = self.drv;
-        let unlocked = drv.unlock(APPLY_LOCK).await;
-        let closed = drv.close().await;
-        unlocked?;
-        Ok(closed?)
+        unlock_and_close(self.drv).await
     }
+}
+
+async fn unlock_and_close(mut drv: Box<dyn Driver>) -> Result<(), EngineError> {
+    let unlocked = drv.unlock(APPLY_LOCK).await;
+    let closed = drv.close().await;
+    unlocked?;
+    Ok(closed?)
 }
 
 /// Connects, takes the migration lock (waiting up to `opts.lock_timeout`), applies the session limits and reads the
@@ -196,8 +199,7 @@ pub async fn open_session(url: &str, opts: &ApplyOptions) -> Result<Session, Eng
             revisions,
         }),
         Err(e) => {
-            let _ = drv.unlock(APPLY_LOCK).await;
-            let _ = drv.close().await;
+            let _ = unlock_and_close(drv).await;
             Err(e)
         }
     }
