@@ -133,11 +133,12 @@ impl DirReader {
 
     /// Reads the named files, on several threads when there are many. Results keep the order of `names`.
     fn read_all(&self, names: &[String]) -> Vec<std::io::Result<Vec<u8>>> {
-        const PER_THREAD: usize = 256;
-        let threads = std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .min(names.len().div_ceil(PER_THREAD))
-            .clamp(1, 4);
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        self.read_on(names, reader_threads(cores, names.len()))
+    }
+
+    /// [`DirReader::read_all`] on `threads` threads.
+    fn read_on(&self, names: &[String], threads: usize) -> Vec<std::io::Result<Vec<u8>>> {
         let read_chunk = |chunk: &[String]| {
             let mut buf = vec![0; 64 * 1024];
             chunk
@@ -163,6 +164,18 @@ impl DirReader {
             out
         })
     }
+}
+
+/// How many threads read a directory of `files` files on a machine with `cores` cores: one per 256 files, at most
+/// four, and one core left to the rest of the run. `migrate apply` reads the directory while its database session
+/// starts, and on a small machine a second reader would take the core a local database server needs then (on
+/// two cores it slowed the session's start by more than it sped up the read).
+fn reader_threads(cores: usize, files: usize) -> usize {
+    const PER_THREAD: usize = 256;
+    cores
+        .saturating_sub(1)
+        .min(files.div_ceil(PER_THREAD))
+        .clamp(1, 4)
 }
 
 fn stem(name: &str) -> &str {
@@ -427,6 +440,35 @@ mod tests {
             assert_eq!(f.bytes(), format!("SELECT {i};\n").as_bytes());
         }
         assert_eq!(dir.sum_bytes(), Some(&b"h1:x\n"[..]));
+        // The same files on several threads, whatever this machine's core count chose above.
+        let names: Vec<String> = dir.files().iter().map(|f| f.name().to_owned()).collect();
+        let reader = DirReader::open(tmp.path()).unwrap();
+        for threads in [1, 3, 4] {
+            let read = reader.read_on(&names, threads);
+            assert_eq!(read.len(), names.len());
+            for (i, bytes) in read.into_iter().enumerate() {
+                assert_eq!(
+                    bytes.unwrap(),
+                    format!("SELECT {i};\n").as_bytes(),
+                    "{threads} threads"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn reader_threads_leave_a_core_and_stay_few() {
+        assert_eq!(reader_threads(1, 1_000), 1);
+        assert_eq!(
+            reader_threads(2, 1_000),
+            1,
+            "two cores: one reader, one core for the session"
+        );
+        assert_eq!(reader_threads(4, 1_000), 3);
+        assert_eq!(reader_threads(64, 1_000), 4);
+        assert_eq!(reader_threads(64, 300), 2, "one thread per 256 files");
+        assert_eq!(reader_threads(64, 10), 1);
+        assert_eq!(reader_threads(64, 0), 1);
     }
 
     #[test]
