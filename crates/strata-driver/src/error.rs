@@ -114,6 +114,23 @@ pub enum DriverError {
         reason: String,
     },
 
+    /// A column of the revisions table has a type the revisions cannot be read from.
+    #[error(
+        "reading the revisions table {table}: column {column:?} has type {found}, where Atlas's table has {expected}; \
+         change the column back (ALTER TABLE {table} ALTER COLUMN \"{column}\" TYPE {expected}) or move the table \
+         away and run `migrate set` to record the applied versions again"
+    )]
+    RevisionColumnType {
+        /// The table, quoted and schema-qualified.
+        table: String,
+        /// The column.
+        column: &'static str,
+        /// The type the database reports (a name, or `oid N`).
+        found: String,
+        /// The type Atlas creates.
+        expected: &'static str,
+    },
+
     /// A feature the dialect does not have.
     #[error("{what} is not supported on {dialect}: {hint}")]
     Unsupported {

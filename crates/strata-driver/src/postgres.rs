@@ -13,9 +13,11 @@ use time::OffsetDateTime;
 
 use crate::error::{DriverError, scrub};
 use crate::lock::{Backoff, fnv1_32, human};
-use crate::revisions::{self, COLUMNS, RawRow, RevisionsLocation};
+use crate::revisions::{self, COLUMNS, RevisionsLocation};
 use crate::url::{DbUrl, PgUrl, Target};
 use crate::{DEFAULT_CONNECT_TIMEOUT, Driver};
+
+mod rows;
 
 /// `application_name` when the URL sets none.
 pub const APPLICATION_NAME: &str = "strata";
@@ -26,12 +28,33 @@ pub struct PostgresDriver {
     redacted: String,
     bound: Option<String>,
     version: String,
-    backend_pid: i32,
+    /// Learnt with the first lock attempt (or on demand), so connecting costs no query.
+    session: Option<SessionInfo>,
     locks: HashMap<String, i64>,
     in_tx: bool,
-    /// Server and client encodings were both UTF-8 at connect: a query text can then only fail before running
-    /// by failing to parse (see [`Driver::upsert_execute`]).
+}
+
+/// Facts about the server session, read once.
+#[derive(Debug, Clone, Copy)]
+struct SessionInfo {
+    backend_pid: i32,
+    /// Server and client encodings are both UTF-8: a query text can then only fail before running by failing to
+    /// parse (see [`Driver::upsert_execute`]).
     utf8: bool,
+}
+
+/// Columns that read a [`SessionInfo`], appended to the first lock attempt's `SELECT`.
+const SESSION_INFO_COLUMNS: &str = "pg_backend_pid(), \
+     current_setting('server_encoding') = 'UTF8' AND current_setting('client_encoding') = 'UTF8'";
+
+/// `server_version_num` as PostgreSQL prints its version: `15.4`, `9.6.24`.
+fn version_text(num: u32) -> String {
+    let major = num / 10_000;
+    if major >= 10 {
+        format!("{major}.{}", num % 10_000)
+    } else {
+        format!("{major}.{}.{}", num / 100 % 100, num % 100)
+    }
 }
 
 impl std::fmt::Debug for PostgresDriver {
@@ -40,7 +63,7 @@ impl std::fmt::Debug for PostgresDriver {
             .field("url", &self.redacted)
             .field("bound", &self.bound)
             .field("version", &self.version)
-            .field("backend_pid", &self.backend_pid)
+            .field("session", &self.session)
             .finish_non_exhaustive()
     }
 }
@@ -323,7 +346,7 @@ impl PostgresDriver {
             reason,
         })?;
         let wait = p.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        let mut conn = match tokio::time::timeout(wait, PgConnection::connect_with(&opts)).await {
+        let conn = match tokio::time::timeout(wait, PgConnection::connect_with(&opts)).await {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => return Err(connect_error(&url, p, e, secret)),
             Err(_) => {
@@ -335,31 +358,48 @@ impl PostgresDriver {
                 });
             }
         };
-        let row = sqlx::raw_sql(
-            "SELECT current_setting('server_version'), pg_backend_pid(), \
-             current_setting('server_encoding') = 'UTF8' AND current_setting('client_encoding') = 'UTF8'",
-        )
-        .fetch_one(&mut conn)
-        .await
-        .map_err(DriverError::sql)?;
-        let version: String = row.try_get(0).map_err(DriverError::sql)?;
-        let backend_pid: i32 = row.try_get(1).map_err(DriverError::sql)?;
-        let utf8: bool = row.try_get(2).map_err(DriverError::sql)?;
+        // The version comes with the startup reply; the backend pid and encodings with the first lock attempt.
+        let version = conn
+            .server_version_num()
+            .map_or_else(|| "unknown".to_string(), version_text);
         Ok(Self {
             conn,
             bound: p.search_path.clone(),
             redacted: url.redacted.clone(),
             version,
-            backend_pid,
+            session: None,
             locks: HashMap::new(),
             in_tx: false,
-            utf8,
         })
     }
 
     /// The session's backend process id.
-    pub fn backend_pid(&self) -> i32 {
-        self.backend_pid
+    pub async fn backend_pid(&mut self) -> Result<i32, DriverError> {
+        Ok(self.session_info().await?.backend_pid)
+    }
+
+    async fn session_info(&mut self) -> Result<SessionInfo, DriverError> {
+        if let Some(info) = self.session {
+            return Ok(info);
+        }
+        let row = self
+            .simple_row(format!("SELECT {SESSION_INFO_COLUMNS}"))
+            .await?;
+        self.remember_session(&row, 0)
+    }
+
+    /// Records the [`SESSION_INFO_COLUMNS`] found in `row` from column `at` on.
+    fn remember_session(
+        &mut self,
+        row: &sqlx::postgres::PgRow,
+        at: usize,
+    ) -> Result<SessionInfo, DriverError> {
+        let info = SessionInfo {
+            backend_pid: row.try_get(at).map_err(DriverError::sql)?,
+            utf8: row.try_get(at + 1).map_err(DriverError::sql)?,
+        };
+        self.session = Some(info);
+        Ok(info)
     }
 
     async fn raw(&mut self, sql: &str) -> Result<(), DriverError> {
@@ -481,11 +521,19 @@ impl Driver for PostgresDriver {
             .unwrap_or(start + Duration::from_secs(100 * 365 * 86_400));
         let mut backoff = Backoff::new();
         loop {
-            let got: bool = self
-                .simple_row(format!("SELECT pg_try_advisory_lock({id}::bigint)"))
-                .await?
-                .try_get(0)
-                .map_err(DriverError::sql)?;
+            // The first attempt also reads the session's facts: one round trip instead of two.
+            let learn = self.session.is_none();
+            let row = self
+                .simple_row(if learn {
+                    format!("SELECT pg_try_advisory_lock({id}::bigint), {SESSION_INFO_COLUMNS}")
+                } else {
+                    format!("SELECT pg_try_advisory_lock({id}::bigint)")
+                })
+                .await?;
+            if learn {
+                self.remember_session(&row, 1)?;
+            }
+            let got: bool = row.try_get(0).map_err(DriverError::sql)?;
             if got {
                 self.locks.insert(name.to_string(), id);
                 return Ok(());
@@ -520,21 +568,21 @@ impl Driver for PostgresDriver {
         let pooler_hint = "the session no longer holds it. A session-level advisory lock cannot work through \
                            PgBouncer or another transaction-pooling proxy: connect to the server directly or use \
                            session pooling";
+        // The backend that took the lock (known since the lock's first attempt).
+        let locker = self.session_info().await?.backend_pid;
         // One round trip; the lock is released only in our own session (a pooler may have swapped it, and
         // unlocking another client's session could free a lock it holds).
         let row = self
             .simple_row(format!(
-                "SELECT pg_backend_pid(), CASE WHEN pg_backend_pid() = {} THEN pg_advisory_unlock({id}::bigint) END",
-                self.backend_pid
+                "SELECT pg_backend_pid(), CASE WHEN pg_backend_pid() = {locker} THEN pg_advisory_unlock({id}::bigint) END"
             ))
             .await?;
         let pid: i32 = row.try_get(0).map_err(DriverError::sql)?;
         let released: Option<bool> = row.try_get(1).map_err(DriverError::sql)?;
-        if pid != self.backend_pid {
+        if pid != locker {
             return Err(DriverError::Unlock {
                 message: format!(
-                    "sql/postgres: failed releasing lock {id}: backend pid changed from {} to {pid}, so {pooler_hint}",
-                    self.backend_pid
+                    "sql/postgres: failed releasing lock {id}: backend pid changed from {locker} to {pid}, so {pooler_hint}"
                 ),
             });
         }
@@ -616,7 +664,7 @@ impl Driver for PostgresDriver {
             .fetch_all(&mut self.conn)
             .await
             .map_err(DriverError::sql)?;
-        in_version_order(&rows)
+        in_version_order(&rows, &table_ref(loc))
     }
 
     async fn read_revisions_if_ready(
@@ -634,7 +682,7 @@ impl Driver for PostgresDriver {
         else {
             return Ok(None);
         };
-        let revisions = in_version_order(&rows)?;
+        let revisions = in_version_order(&rows, &table_ref(loc))?;
         Ok((!revisions.is_empty()).then_some(revisions))
     }
 
@@ -652,7 +700,9 @@ impl Driver for PostgresDriver {
             .fetch_optional(&mut self.conn)
             .await
             .map_err(DriverError::sql)?;
-        row.map(|r| decode_row(&r)?.into_revision()).transpose()
+        let Some(row) = row else { return Ok(None) };
+        rows::check_columns(&row, &table_ref(loc))?;
+        rows::decode(&row)?.into_revision().map(Some)
     }
 
     async fn upsert_revision(
@@ -826,7 +876,7 @@ impl Driver for PostgresDriver {
         rev: &Revision,
         sql: &str,
     ) -> Result<Result<(), DriverError>, DriverError> {
-        let literal_sql = if self.in_tx && self.utf8 {
+        let literal_sql = if self.in_tx && self.session_info().await?.utf8 {
             upsert_literal_sql(loc, rev)?
         } else {
             None
@@ -911,7 +961,7 @@ impl Driver for PostgresDriver {
     }
 }
 
-/// The revision columns as [`decode_row`] reads them.
+/// The revision columns as [`rows::decode`] reads them.
 const SELECT_LIST: &str = "SELECT \"version\", \"description\", \"type\", \"applied\", \"total\", \"executed_at\", \
      \"execution_time\", \"error\", \"error_stmt\", \"hash\", \"partial_hashes\"::text, \"operator_version\"";
 
@@ -920,41 +970,23 @@ fn select_sql(loc: &RevisionsLocation) -> String {
 }
 
 /// The revisions of `rows` without the cloud-identifier row, ordered by version (byte order, as Atlas compares
-/// versions; the `version` column is the primary key, so there are no ties).
-fn in_version_order(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<Revision>, DriverError> {
+/// versions; the `version` column is the primary key, so there are no ties). `table` names the table in errors.
+fn in_version_order(
+    rows: &[sqlx::postgres::PgRow],
+    table: &str,
+) -> Result<Vec<Revision>, DriverError> {
+    if let Some(first) = rows.first() {
+        rows::check_columns(first, table)?;
+    }
     let mut revisions = Vec::with_capacity(rows.len());
     for r in rows {
         // The cloud-identifier row is skipped before decoding: it is not a revision and need not decode as one.
-        let version: &str = r.try_get(0).map_err(DriverError::sql)?;
-        if version != strata_migrate::revision::CLOUD_IDENTIFIER_VERSION {
-            revisions.push(decode_row(r)?.into_revision()?);
+        if rows::version(r)? != strata_migrate::revision::CLOUD_IDENTIFIER_VERSION {
+            revisions.push(rows::decode(r)?.into_revision()?);
         }
     }
     revisions.sort_unstable_by(|a, b| a.version.cmp(&b.version));
     Ok(revisions)
-}
-
-fn decode_row(r: &sqlx::postgres::PgRow) -> Result<RawRow, DriverError> {
-    let version: String = r.try_get(0).map_err(DriverError::sql)?;
-    let bad = |e: sqlx::Error| DriverError::BadRevision {
-        version: version.clone(),
-        reason: e.to_string(),
-    };
-    let executed_at: OffsetDateTime = r.try_get(5).map_err(bad)?;
-    Ok(RawRow {
-        description: r.try_get(1).map_err(bad)?,
-        kind: i128::from(r.try_get::<i64, _>(2).map_err(bad)?),
-        applied: i128::from(r.try_get::<i64, _>(3).map_err(bad)?),
-        total: i128::from(r.try_get::<i64, _>(4).map_err(bad)?),
-        executed_at_unix_nanos: executed_at.unix_timestamp_nanos(),
-        execution_time: r.try_get(6).map_err(bad)?,
-        error: r.try_get(7).map_err(bad)?,
-        error_stmt: r.try_get(8).map_err(bad)?,
-        hash: r.try_get(9).map_err(bad)?,
-        partial_hashes: r.try_get(10).map_err(bad)?,
-        operator_version: r.try_get(11).map_err(bad)?,
-        version,
-    })
 }
 
 #[cfg(test)]
@@ -971,6 +1003,13 @@ mod tests {
                 ("work_mem".to_string(), "4MB".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn version_text_prints_as_postgres_does() {
+        assert_eq!(version_text(150_020), "15.20");
+        assert_eq!(version_text(170_000), "17.0");
+        assert_eq!(version_text(90_624), "9.6.24");
     }
 
     #[test]

@@ -265,7 +265,10 @@ async fn lock_waits_names_holder_and_releases() {
         msg.starts_with("sql/schema: lock is held by other session"),
         "{msg}"
     );
-    assert!(msg.contains(&format!("pid {}", a.backend_pid())), "{msg}");
+    assert!(
+        msg.contains(&format!("pid {}", a.backend_pid().await.unwrap())),
+        "{msg}"
+    );
     assert!(msg.contains("application_name \"strata\""), "{msg}");
     assert!(msg.contains("connected since"), "{msg}");
     assert!(msg.contains("--lock-timeout"), "{msg}");
@@ -483,4 +486,147 @@ async fn unlock_reports_a_lost_session_lock() {
         "{msg}"
     );
     assert!(msg.contains("PgBouncer"), "{msg}");
+}
+
+#[tokio::test]
+async fn unreadable_rows_are_errors_naming_the_row() {
+    let db = pg_db!();
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    let insert = |version: &str, executed_at: &str| {
+        format!(
+            "INSERT INTO atlas_schema_revisions.atlas_schema_revisions (version, description, type, applied, total, \
+             executed_at, execution_time, hash, operator_version) VALUES \
+             ('{version}', 'd', 2, 1, 1, {executed_at}, 0, 'h', 'Atlas CLI v0.12.0')"
+        )
+    };
+    // Timestamps PostgreSQL stores but Strata cannot represent: an error, not a panic (sqlx's decoder panics on
+    // 'infinity').
+    for (executed_at, reason) in [
+        ("'infinity'", "executed_at is 'infinity'"),
+        ("'-infinity'", "executed_at is '-infinity'"),
+        ("'10000-01-01 00:00:00+00'", "outside years -9999 to 9999"),
+    ] {
+        d.execute("DELETE FROM atlas_schema_revisions.atlas_schema_revisions")
+            .await
+            .unwrap();
+        d.execute(&insert("20240101000001", executed_at))
+            .await
+            .unwrap();
+        for err in [
+            d.read_revisions(&loc).await.unwrap_err(),
+            d.read_revisions_if_ready(&loc).await.unwrap_err(),
+            d.read_revision(&loc, "20240101000001").await.unwrap_err(),
+        ] {
+            let msg = err.to_string();
+            assert!(
+                matches!(err, DriverError::BadRevision { ref version, .. } if version == "20240101000001"),
+                "{msg}"
+            );
+            assert!(msg.contains(reason), "{msg}");
+        }
+    }
+    // The last representable microsecond and a date before 1970 read back exactly.
+    d.execute("DELETE FROM atlas_schema_revisions.atlas_schema_revisions")
+        .await
+        .unwrap();
+    d.execute(&insert("1", "'9999-12-31 23:59:59.999999+00'"))
+        .await
+        .unwrap();
+    d.execute(&insert("2", "'1969-12-31 23:59:59.999999+00'"))
+        .await
+        .unwrap();
+    let revs = d.read_revisions(&loc).await.unwrap();
+    assert_eq!(revs[0].executed_at_unix_nanos, 253_402_300_799_999_999_000);
+    assert_eq!(revs[1].executed_at_unix_nanos, -1_000);
+}
+
+#[tokio::test]
+async fn a_column_of_another_type_is_named_with_the_fix() {
+    let db = pg_db!();
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    d.upsert_revision(&loc, &revision("20240101000001"))
+        .await
+        .unwrap();
+    d.execute("ALTER TABLE atlas_schema_revisions.atlas_schema_revisions ALTER COLUMN applied TYPE integer")
+        .await
+        .unwrap();
+    for err in [
+        d.read_revisions(&loc).await.unwrap_err(),
+        d.read_revisions_if_ready(&loc).await.unwrap_err(),
+        d.read_revision(&loc, "20240101000001").await.unwrap_err(),
+    ] {
+        let msg = err.to_string();
+        assert!(
+            matches!(
+                err,
+                DriverError::RevisionColumnType {
+                    column: "applied",
+                    expected: "bigint",
+                    ..
+                }
+            ),
+            "{msg}"
+        );
+        assert!(msg.contains("has type int4"), "{msg}");
+        assert!(
+            msg.contains("ALTER TABLE \"atlas_schema_revisions\".\"atlas_schema_revisions\" ALTER COLUMN \"applied\" TYPE bigint"),
+            "{msg}"
+        );
+    }
+    // Other text types read as text (sqlx's String decoder accepted them too).
+    d.execute("ALTER TABLE atlas_schema_revisions.atlas_schema_revisions ALTER COLUMN applied TYPE bigint, ALTER COLUMN description TYPE text")
+        .await
+        .unwrap();
+    // A new session: this one's prepared statement has the old result type.
+    let mut d = connect(&db.url).await.unwrap();
+    assert_eq!(
+        d.read_revisions(&loc).await.unwrap(),
+        vec![revision("20240101000001")]
+    );
+}
+
+#[tokio::test]
+async fn connecting_sends_no_query_and_the_lock_learns_the_session() {
+    let db = pg_db!();
+    let app = format!("strata-test-{}", std::process::id());
+    let url_with_app = format!(
+        "{}{}application_name={app}",
+        db.url,
+        if db.url.contains('?') { '&' } else { '?' }
+    );
+    let mut d = PostgresDriver::connect(url::parse(&url_with_app).unwrap())
+        .await
+        .unwrap();
+    let activity = |what: &'static str| {
+        let (url, app) = (db.url.clone(), app.clone());
+        async move {
+            pg_scalar(
+                &url,
+                &format!("SELECT {what} FROM pg_stat_activity WHERE application_name = '{app}'"),
+            )
+            .await
+        }
+    };
+    // A new backend's last query is empty until the client sends one.
+    assert_eq!(activity("query").await, [""]);
+    assert!(
+        d.server_version()
+            .split('.')
+            .all(|p| p.parse::<u32>().is_ok()),
+        "{}",
+        d.server_version()
+    );
+    d.lock("atlas_migrate_execute", Duration::ZERO)
+        .await
+        .unwrap();
+    let [pid] = <[String; 1]>::try_from(activity("pid::text").await).unwrap();
+    let queries_before = activity("query").await;
+    // Known from the lock's own query: asking costs no round trip.
+    assert_eq!(d.backend_pid().await.unwrap().to_string(), pid);
+    assert_eq!(activity("query").await, queries_before);
+    d.unlock("atlas_migrate_execute").await.unwrap();
 }

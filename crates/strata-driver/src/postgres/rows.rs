@@ -1,0 +1,210 @@
+//! Revision rows decoded straight from the binary values PostgreSQL sends. The result's column types are checked
+//! once per result; each value is then read from its bytes, without a type check per value (a re-run reads a
+//! thousand rows of twelve columns before it can say "nothing to do").
+
+use sqlx::postgres::{PgRow, PgValueFormat, PgValueRef};
+use sqlx::{Column as _, Row as _, TypeInfo as _, ValueRef as _};
+use time::OffsetDateTime;
+
+use crate::error::DriverError;
+use crate::revisions::RawRow;
+
+/// How a column's binary value is laid out.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Wire {
+    /// `text`, `character varying`, `character` or `name`: the UTF-8 bytes.
+    Text,
+    /// `bigint`: 8 bytes, big-endian.
+    Int8,
+    /// `timestamp with time zone`: microseconds since 2000-01-01 00:00 UTC, 8 bytes, big-endian.
+    Timestamptz,
+}
+
+/// The columns of the revisions SELECT, in order: name, wire layout, the type Atlas creates.
+const LAYOUT: [(&str, Wire, &str); 12] = [
+    ("version", Wire::Text, "character varying"),
+    ("description", Wire::Text, "character varying"),
+    ("type", Wire::Int8, "bigint"),
+    ("applied", Wire::Int8, "bigint"),
+    ("total", Wire::Int8, "bigint"),
+    ("executed_at", Wire::Timestamptz, "timestamp with time zone"),
+    ("execution_time", Wire::Int8, "bigint"),
+    ("error", Wire::Text, "text"),
+    ("error_stmt", Wire::Text, "text"),
+    ("hash", Wire::Text, "character varying"),
+    // Selected as `partial_hashes::text`.
+    ("partial_hashes", Wire::Text, "jsonb"),
+    ("operator_version", Wire::Text, "character varying"),
+];
+
+/// The wire layout of a type OID, for the types a revision column may have.
+fn wire_of(oid: u32) -> Option<Wire> {
+    match oid {
+        // text, character varying, character, name
+        25 | 1043 | 1042 | 19 => Some(Wire::Text),
+        20 => Some(Wire::Int8),
+        1184 => Some(Wire::Timestamptz),
+        _ => None,
+    }
+}
+
+/// Checks that `row`'s first twelve columns have the types the decoder reads (the types Atlas creates, or another
+/// text type for a text column). `table` names the table in the error.
+pub(super) fn check_columns(row: &PgRow, table: &str) -> Result<(), DriverError> {
+    let columns = row.columns();
+    for (i, (name, wire, expected)) in LAYOUT.iter().enumerate() {
+        let Some(column) = columns.get(i) else {
+            return Err(DriverError::Transaction(format!(
+                "reading the revisions table {table}: the result has {} columns, expected {}",
+                columns.len(),
+                LAYOUT.len()
+            )));
+        };
+        let info = column.type_info();
+        if info.oid().and_then(|oid| wire_of(oid.0)) != Some(*wire) {
+            return Err(DriverError::RevisionColumnType {
+                table: table.to_string(),
+                column: name,
+                found: info.name().to_ascii_lowercase(),
+                expected,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The row's `version`, undecoded beyond UTF-8 (the cloud-identifier row is skipped on this alone).
+pub(super) fn version(row: &PgRow) -> Result<&str, DriverError> {
+    let value = raw(row, 0)?;
+    match bytes(&value) {
+        Some(b) => std::str::from_utf8(b).map_err(|e| DriverError::BadRevision {
+            version: String::from_utf8_lossy(b).into_owned(),
+            reason: format!("version is not UTF-8 ({e})"),
+        }),
+        None => Err(DriverError::BadRevision {
+            version: String::new(),
+            reason: "version is NULL".into(),
+        }),
+    }
+}
+
+/// Decodes a row whose columns passed [`check_columns`].
+pub(super) fn decode(row: &PgRow) -> Result<RawRow, DriverError> {
+    let version = version(row)?.to_owned();
+    let bad = |reason: String| DriverError::BadRevision {
+        version: version.clone(),
+        reason,
+    };
+    let text = |i: usize| -> Result<Option<String>, DriverError> {
+        let value = raw(row, i)?;
+        bytes(&value)
+            .map(|b| {
+                std::str::from_utf8(b)
+                    .map(str::to_owned)
+                    .map_err(|e| bad(format!("{} is not UTF-8 ({e})", LAYOUT[i].0)))
+            })
+            .transpose()
+    };
+    let required = |i: usize| -> Result<String, DriverError> {
+        text(i)?.ok_or_else(|| bad(format!("{} is NULL", LAYOUT[i].0)))
+    };
+    let int8 = |i: usize| -> Result<i64, DriverError> {
+        let value = raw(row, i)?;
+        let b = bytes(&value).ok_or_else(|| bad(format!("{} is NULL", LAYOUT[i].0)))?;
+        eight(b).ok_or_else(|| bad(format!("{} is not an 8-byte integer", LAYOUT[i].0)))
+    };
+    let executed_at = {
+        let value = raw(row, 5)?;
+        let b = bytes(&value).ok_or_else(|| bad("executed_at is NULL".into()))?;
+        let micros = eight(b).ok_or_else(|| bad("executed_at is not a timestamp".into()))?;
+        timestamptz_nanos(micros).map_err(bad)?
+    };
+    Ok(RawRow {
+        description: required(1)?,
+        kind: i128::from(int8(2)?),
+        applied: i128::from(int8(3)?),
+        total: i128::from(int8(4)?),
+        executed_at_unix_nanos: executed_at,
+        execution_time: int8(6)?,
+        error: text(7)?,
+        error_stmt: text(8)?,
+        hash: required(9)?,
+        partial_hashes: text(10)?,
+        operator_version: required(11)?,
+        version,
+    })
+}
+
+/// Unix nanoseconds of a binary `timestamptz`, refusing the infinities and instants outside years -9999..=9999
+/// (which the rest of Strata cannot represent).
+pub(super) fn timestamptz_nanos(micros: i64) -> Result<i128, String> {
+    const PG_EPOCH_UNIX_MICROS: i128 = 946_684_800_000_000;
+    match micros {
+        i64::MAX => return Err("executed_at is 'infinity'".into()),
+        i64::MIN => return Err("executed_at is '-infinity'".into()),
+        _ => {}
+    }
+    let nanos = (PG_EPOCH_UNIX_MICROS + i128::from(micros)) * 1000;
+    OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .map(|_| nanos)
+        .map_err(|_| "executed_at is outside years -9999 to 9999".to_string())
+}
+
+fn raw(row: &PgRow, i: usize) -> Result<PgValueRef<'_>, DriverError> {
+    let value = row.try_get_raw(i).map_err(DriverError::sql)?;
+    if value.format() != PgValueFormat::Binary {
+        // Rows of prepared statements are always binary; the simple protocol's text rows are not read here.
+        return Err(DriverError::Transaction(
+            "internal: revision rows must be read in binary format".into(),
+        ));
+    }
+    Ok(value)
+}
+
+fn bytes<'r>(value: &PgValueRef<'r>) -> Option<&'r [u8]> {
+    if value.is_null() {
+        None
+    } else {
+        value.as_bytes().ok()
+    }
+}
+
+fn eight(b: &[u8]) -> Option<i64> {
+    <[u8; 8]>::try_from(b).ok().map(i64::from_be_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_decode_exactly_and_refuse_what_cannot_be_shown() {
+        // 2000-01-01 00:00:00 UTC is zero on the wire.
+        assert_eq!(timestamptz_nanos(0), Ok(946_684_800_000_000_000));
+        // One microsecond before the Unix epoch.
+        assert_eq!(timestamptz_nanos(-946_684_800_000_001), Ok(-1_000));
+        assert!(
+            timestamptz_nanos(i64::MAX)
+                .unwrap_err()
+                .contains("'infinity'")
+        );
+        assert!(
+            timestamptz_nanos(i64::MIN)
+                .unwrap_err()
+                .contains("'-infinity'")
+        );
+        // Year 10000 and later: PostgreSQL stores it, Strata cannot show it.
+        let year_10000 = (253_402_300_800_i64 - 946_684_800) * 1_000_000;
+        assert!(timestamptz_nanos(year_10000).is_err());
+        assert!(timestamptz_nanos(year_10000 - 1).is_ok());
+    }
+
+    #[test]
+    fn wire_layouts() {
+        assert_eq!(wire_of(1043), Some(Wire::Text));
+        assert_eq!(wire_of(20), Some(Wire::Int8));
+        assert_eq!(wire_of(23), None, "integer is not bigint");
+        assert_eq!(wire_of(1114), None, "timestamp without time zone");
+        assert_eq!(wire_of(1184), Some(Wire::Timestamptz));
+    }
+}
