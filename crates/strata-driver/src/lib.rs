@@ -52,6 +52,12 @@ pub trait Driver: Send + std::fmt::Debug {
     /// Whether DDL statements are transactional (Postgres, SQLite) rather than implicitly committed (MySQL).
     fn transactional_ddl(&self) -> bool;
 
+    /// Whether [`Durability::Deferred`] commits may return before they are on disk (PostgreSQL); elsewhere every
+    /// commit is durable.
+    fn defers_commits(&self) -> bool {
+        false
+    }
+
     /// Takes the named lock for this session, waiting up to `timeout` (zero: one attempt). On timeout the error
     /// is [`DriverError::LockTimeout`] (`sql/schema: lock is held by other session: …`) naming the holder when the
     /// database can tell.
@@ -208,11 +214,13 @@ pub trait Driver: Send + std::fmt::Debug {
 
     /// [`Driver::upsert_revision`] then [`Driver::commit`], in one round trip where the dialect allows, with the
     /// same outcome: a failed write leaves the transaction open for the caller to roll back; a failed commit
-    /// leaves none.
+    /// leaves none. With [`Durability::Deferred`] the commit may return before it is durable where
+    /// [`Driver::defers_commits`] says so.
     async fn upsert_commit(
         &mut self,
         loc: &RevisionsLocation,
         rev: &Revision,
+        _durability: Durability,
     ) -> Result<(), DriverError> {
         self.upsert_revision(loc, rev).await?;
         self.commit().await
@@ -229,6 +237,20 @@ pub trait Driver: Send + std::fmt::Debug {
 
     /// Releases held locks and closes the connection.
     async fn close(self: Box<Self>) -> Result<(), DriverError>;
+}
+
+/// When a commit must be on disk.
+///
+/// A deferred commit is atomic and visible at once like any other; only its flush to disk (and, with synchronous
+/// replication, to the standbys) may follow shortly after it returns. Write-ahead logs are flushed in order, so
+/// the next durable commit of the same server makes every earlier deferred commit durable too; a crash of the
+/// server before that loses a suffix of the deferred commits, each whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// On disk (and replicated, as the server is configured) before the commit returns.
+    Durable,
+    /// May be flushed after the commit returns (PostgreSQL: `synchronous_commit = off` for that transaction).
+    Deferred,
 }
 
 /// Opens a driver for an Atlas-style URL (one dedicated connection).

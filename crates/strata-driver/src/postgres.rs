@@ -15,7 +15,7 @@ use crate::error::{DriverError, scrub};
 use crate::lock::{Backoff, fnv1_32, human};
 use crate::revisions::{self, COLUMNS, RevisionsLocation};
 use crate::url::{DbUrl, PgUrl, Target};
-use crate::{DEFAULT_CONNECT_TIMEOUT, Driver};
+use crate::{DEFAULT_CONNECT_TIMEOUT, Driver, Durability};
 
 mod rows;
 
@@ -46,6 +46,9 @@ struct SessionInfo {
 /// Columns that read a [`SessionInfo`], appended to the first lock attempt's `SELECT`.
 const SESSION_INFO_COLUMNS: &str = "pg_backend_pid(), \
      current_setting('server_encoding') = 'UTF8' AND current_setting('client_encoding') = 'UTF8'";
+
+/// Makes the current transaction's commit return before its log record is flushed (see [`Durability`]).
+const DEFER_COMMIT: &str = "SET LOCAL synchronous_commit TO off";
 
 /// `server_version_num` as PostgreSQL prints its version: `15.4`, `9.6.24`.
 fn version_text(num: u32) -> String {
@@ -510,6 +513,10 @@ impl Driver for PostgresDriver {
         true
     }
 
+    fn defers_commits(&self) -> bool {
+        true
+    }
+
     async fn lock(&mut self, name: &str, timeout: Duration) -> Result<(), DriverError> {
         if self.locks.contains_key(name) {
             return Ok(());
@@ -904,25 +911,34 @@ impl Driver for PostgresDriver {
         &mut self,
         loc: &RevisionsLocation,
         rev: &Revision,
+        durability: Durability,
     ) -> Result<(), DriverError> {
         let literal_sql = if self.in_tx {
             upsert_literal_sql(loc, rev)?
         } else {
             None
         };
-        let Some(mut text) = literal_sql else {
+        // The setting lasts until the transaction ends, and only the commit reads it.
+        let deferral = match durability {
+            Durability::Deferred if self.in_tx => DEFER_COMMIT,
+            _ => "SELECT 1",
+        };
+        let Some(upsert) = literal_sql else {
+            if durability == Durability::Deferred && self.in_tx {
+                self.raw(DEFER_COMMIT).await?;
+            }
             self.upsert_revision(loc, rev).await?;
             return self.commit().await;
         };
         // A successful write proves the transaction is not failed, which is what commit's `SELECT 1` checks.
-        text.push_str(";\nCOMMIT");
+        let text = format!("{deferral};\n{upsert};\nCOMMIT");
         match self.counted(text).await {
             (_, Ok(())) => {
                 self.in_tx = false;
                 Ok(())
             }
             // The write failed: the transaction stays open for the caller to roll back, as after upsert_revision.
-            (0, Err(e)) => Err(DriverError::sql(e)),
+            (0 | 1, Err(e)) => Err(DriverError::sql(e)),
             // COMMIT failed: no transaction is left.
             (_, Err(e)) => {
                 self.in_tx = false;

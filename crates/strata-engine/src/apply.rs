@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use strata_driver::{ConnectOptions, Driver, RevisionsLocation};
+use strata_driver::{ConnectOptions, Driver, Durability, RevisionsLocation};
 use strata_migrate::directive::TxMode;
 use strata_migrate::plan::{self, ExecOrder, Limit, PendingOptions, RowStamp};
 use strata_migrate::revision::operator_version;
@@ -355,7 +355,18 @@ async fn run(
     if all {
         drv.begin().await?;
     }
+    // A file in its own transaction commits without waiting for the disk where the database allows it, except the
+    // run's last file: its durable commit flushes every earlier one (logs are flushed in order). A run that stops
+    // early makes them durable with one more write before it reports (`settle`). So a finished run is as durable as
+    // with a flush per file, and a server crash mid-run loses whole files, each with its revision row, which the
+    // next run applies again.
+    let mut unsettled: Option<Revision> = None;
     for (i, p) in prepared.iter().enumerate() {
+        let durability = if drv.defers_commits() && i + 1 < prepared.len() {
+            Durability::Deferred
+        } else {
+            Durability::Durable
+        };
         let started = resume
             .as_ref()
             .filter(|(idx, _)| *idx == i)
@@ -366,7 +377,7 @@ async fn run(
         } else if opts.dry_run {
             Outcome::Done(dry_run_file(p, started.as_ref(), observer)?)
         } else {
-            execute_file(
+            let executed = execute_file(
                 drv,
                 &loc,
                 p,
@@ -374,9 +385,20 @@ async fn run(
                 observer,
                 cancel,
                 defer_rows.then_some(&mut deferred),
+                (durability, &mut unsettled),
             )
-            .await?
+            .await;
+            match executed {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    settle(drv, &loc, &mut unsettled).await;
+                    return Err(e);
+                }
+            }
         };
+        if !matches!(outcome, Outcome::Done(_)) {
+            settle(drv, &loc, &mut unsettled).await;
+        }
         match outcome {
             Outcome::Cancelled => {
                 if all {
@@ -440,13 +462,25 @@ async fn run(
     }
     if all {
         match deferred.take() {
-            Some(row) => drv.upsert_commit(&loc, &row).await?,
+            Some(row) => drv.upsert_commit(&loc, &row, Durability::Durable).await?,
             None => drv.commit().await?,
         }
     }
     report.end = Timestamp::now();
     report.finish();
     Ok(report)
+}
+
+/// Makes deferred commits durable before a run that stopped early reports: the last of them is written again,
+/// unchanged, with a durable commit, which flushes the log up to it and so every deferred commit before it. Best
+/// effort: when even this write fails (the connection is gone), the run's own error is the one to report, and what
+/// the server kept is what the next run reads.
+async fn settle(drv: &mut dyn Driver, loc: &RevisionsLocation, unsettled: &mut Option<Revision>) {
+    if let Some(rev) = unsettled.take()
+        && !drv.in_transaction()
+    {
+        let _ = drv.upsert_revision(loc, &rev).await;
+    }
 }
 
 /// Recovery text for a failure at the statement where a partially applied file resumed (statement `n`, 1-based).
@@ -594,6 +628,7 @@ async fn execute_file(
     observer: &mut dyn Observer,
     cancel: &Cancel,
     mut deferred: Option<&mut Option<Revision>>,
+    (durability, unsettled): (Durability, &mut Option<Revision>),
 ) -> Result<Outcome, EngineError> {
     let mut rev = started.unwrap_or_else(|| new_revision(p));
     let skip = if rev.applied > 0 {
@@ -692,7 +727,7 @@ async fn execute_file(
         // The final row and COMMIT travel together. Deferred constraints (and SQLite's foreign-key check) fail
         // here: the file failed and, its transaction gone, nothing of it persisted. An empty statement marks a
         // commit failure.
-        if let Err(e) = drv.upsert_commit(loc, &rev).await {
+        if let Err(e) = drv.upsert_commit(loc, &rev, durability).await {
             if drv.in_transaction() {
                 drv.rollback().await?;
             }
@@ -708,6 +743,10 @@ async fn execute_file(
                 }),
             }));
         }
+        *unsettled = match durability {
+            Durability::Deferred => Some(rev),
+            Durability::Durable => None,
+        };
     } else if let Some(slot) = deferred {
         // No statement ran to carry the previous file's row: write it now, keeping the order of the writes.
         if let Some(previous) = slot.take() {

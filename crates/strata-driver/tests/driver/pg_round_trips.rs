@@ -1,7 +1,7 @@
 //! PostgreSQL's one-round-trip paths (`begin_execute`, `upsert_commit`, the single catalog query of
 //! `ensure_revisions_table`) behave exactly like the step-by-step calls they replace.
 
-use strata_driver::{DriverError, Revision, RevisionsLocation, connect};
+use strata_driver::{DriverError, Durability, Revision, RevisionsLocation, connect};
 
 use crate::common::revision;
 use crate::pg_db;
@@ -80,7 +80,9 @@ async fn upsert_commit_writes_the_row_the_bound_upsert_writes() {
         d.upsert_revision(&loc, &bound).await.unwrap();
         d.commit().await.unwrap();
         d.begin().await.unwrap();
-        d.upsert_commit(&loc, &fast).await.unwrap();
+        d.upsert_commit(&loc, &fast, Durability::Deferred)
+            .await
+            .unwrap();
         assert!(!d.in_transaction());
         assert_eq!(
             stored(&db.url, &bv).await,
@@ -121,6 +123,7 @@ async fn upsert_commit_writes_the_row_the_bound_upsert_writes() {
             version: "f0".into(),
             ..upd
         },
+        Durability::Durable,
     )
     .await
     .unwrap();
@@ -129,6 +132,15 @@ async fn upsert_commit_writes_the_row_the_bound_upsert_writes() {
 
 #[tokio::test]
 async fn upsert_commit_errors_match_the_two_steps() {
+    upsert_commit_errors(Durability::Durable).await;
+}
+
+#[tokio::test]
+async fn deferred_upsert_commit_errors_match_the_two_steps() {
+    upsert_commit_errors(Durability::Deferred).await;
+}
+
+async fn upsert_commit_errors(durability: Durability) {
     let db = pg_db!();
     let mut d = connect(&db.url).await.unwrap();
     let loc = d.revisions_location(None).await.unwrap();
@@ -142,7 +154,7 @@ async fn upsert_commit_errors_match_the_two_steps() {
     let bound = d.upsert_revision(&loc, &nul).await.unwrap_err();
     d.rollback().await.unwrap();
     d.begin().await.unwrap();
-    let fast = d.upsert_commit(&loc, &nul).await.unwrap_err();
+    let fast = d.upsert_commit(&loc, &nul, durability).await.unwrap_err();
     assert!(d.in_transaction());
     d.rollback().await.unwrap();
     assert_eq!(bound.to_string(), fast.to_string());
@@ -156,7 +168,7 @@ async fn upsert_commit_errors_match_the_two_steps() {
     cloud.partial_hashes = None;
     d.begin().await.unwrap();
     assert!(matches!(
-        d.upsert_commit(&loc, &cloud).await,
+        d.upsert_commit(&loc, &cloud, durability).await,
         Err(DriverError::CloudIdentifier(_))
     ));
     d.rollback().await.unwrap();
@@ -165,7 +177,10 @@ async fn upsert_commit_errors_match_the_two_steps() {
     d.begin().await.unwrap();
     d.execute("CREATE TABLE t (id int)").await.unwrap();
     assert!(d.execute("SELEC 1").await.is_err());
-    let err = d.upsert_commit(&loc, &revision("x")).await.unwrap_err();
+    let err = d
+        .upsert_commit(&loc, &revision("x"), durability)
+        .await
+        .unwrap_err();
     assert!(
         err.to_string().contains("current transaction is aborted"),
         "{err}"
@@ -182,13 +197,19 @@ async fn upsert_commit_errors_match_the_two_steps() {
     .unwrap();
     d.begin().await.unwrap();
     d.execute("INSERT INTO c VALUES (1)").await.unwrap();
-    let err = d.upsert_commit(&loc, &revision("y")).await.unwrap_err();
+    let err = d
+        .upsert_commit(&loc, &revision("y"), durability)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("foreign key"), "{err}");
     assert!(!d.in_transaction());
     assert_eq!(d.read_revision(&loc, "y").await.unwrap(), None);
 
     // Without a transaction: written, then the commit's own error.
-    let err = d.upsert_commit(&loc, &revision("z")).await.unwrap_err();
+    let err = d
+        .upsert_commit(&loc, &revision("z"), durability)
+        .await
+        .unwrap_err();
     assert!(
         err.to_string().contains("without an open transaction"),
         "{err}"
@@ -452,4 +473,58 @@ async fn read_revisions_if_ready_only_answers_when_ensure_would_change_nothing()
     // The session is usable after the failed attempts.
     d.begin().await.unwrap();
     d.commit().await.unwrap();
+}
+
+/// A deferred commit sets `synchronous_commit = off` for its own transaction only: a trigger on the revisions table
+/// sees the setting each commit's transaction runs with, and the session keeps its own.
+#[tokio::test]
+async fn a_deferred_commit_relaxes_its_own_transaction_only() {
+    let db = pg_db!();
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    d.execute(
+        "CREATE TABLE seen (version text, sync text); \
+         CREATE FUNCTION note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         INSERT INTO seen VALUES (NEW.version, current_setting('synchronous_commit')); RETURN NEW; END $$; \
+         CREATE TRIGGER note AFTER INSERT OR UPDATE ON atlas_schema_revisions.atlas_schema_revisions \
+         FOR EACH ROW EXECUTE FUNCTION note()",
+    )
+    .await
+    .unwrap();
+    assert!(d.defers_commits());
+    for (version, durability) in [
+        ("1", Durability::Deferred),
+        ("2", Durability::Durable),
+        ("3", Durability::Deferred),
+    ] {
+        d.begin().await.unwrap();
+        d.upsert_commit(&loc, &revision(version), durability)
+            .await
+            .unwrap();
+        assert!(!d.in_transaction());
+    }
+    // Outside a transaction (the two-step fallback) nothing is relaxed: the upsert commits on its own.
+    d.upsert_revision(&loc, &revision("4")).await.unwrap();
+    assert_eq!(
+        rows(
+            &db.url,
+            "SELECT version || ' ' || sync FROM seen ORDER BY version"
+        )
+        .await,
+        ["1 off", "2 on", "3 off", "4 on"]
+    );
+    assert_eq!(
+        rows(
+            &db.url,
+            "SELECT count(*)::text FROM atlas_schema_revisions.atlas_schema_revisions"
+        )
+        .await,
+        ["4"]
+    );
+    // The session's own setting is untouched.
+    d.execute("CREATE TABLE after_commit AS SELECT current_setting('synchronous_commit') AS s")
+        .await
+        .unwrap();
+    assert_eq!(rows(&db.url, "SELECT s FROM after_commit").await, ["on"]);
 }

@@ -212,3 +212,74 @@ async fn commit_failure_names_the_file() {
     let err = db.apply(&d).await.unwrap_err();
     crate::scenarios::assert_commit_failure(&db, &err, "violates foreign key constraint").await;
 }
+
+/// Files in their own transactions commit without waiting for the disk except the last, whose durable commit
+/// flushes the earlier ones; a run that stops early writes its last deferred row again, durably, before it
+/// reports. A trigger on the revisions table records the `synchronous_commit` each write's transaction ran with.
+#[tokio::test]
+async fn only_the_last_commit_of_a_run_waits_for_the_disk() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let first = dir(&[("1_a.sql", F1)]);
+    db.apply(&first).await.unwrap();
+    db.exec(&format!(
+        "CREATE TABLE public.seen (n serial, version text, op text, sync text); \
+         CREATE FUNCTION public.note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         INSERT INTO public.seen (version, op, sync) VALUES (NEW.version, TG_OP, current_setting('synchronous_commit')); \
+         RETURN NEW; END $$; \
+         CREATE TRIGGER note AFTER INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION public.note()",
+        db.rev_table()
+    ))
+    .await;
+    let seen = || async {
+        db.query("SELECT version || ' ' || op || ' ' || sync FROM public.seen ORDER BY n")
+            .await
+            .into_iter()
+            .map(|r| r[0].clone().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let files = [
+        ("1_a.sql", F1),
+        ("2_b.sql", "CREATE TABLE b (id int);\n"),
+        ("3_c.sql", "CREATE TABLE c (id int);\n"),
+        ("4_d.sql", "CREATE TABLE d (id int);\n"),
+    ];
+    let r = db.apply(&dir(&files)).await.unwrap();
+    assert_eq!(r.applied.len(), 3);
+    assert_eq!(
+        seen().await,
+        ["2 INSERT off", "3 INSERT off", "4 INSERT on"]
+    );
+
+    // 5 and 6 commit deferred, 7 fails: 6's row is written again, durably, before the error is reported.
+    db.exec("DELETE FROM public.seen").await;
+    let mut more = files.to_vec();
+    more.extend([
+        ("5_e.sql", "CREATE TABLE e (id int);\n"),
+        ("6_f.sql", "CREATE TABLE f (id int);\n"),
+        (
+            "7_g.sql",
+            "CREATE TABLE g (id int);\nINSERT INTO nope VALUES (1);\n",
+        ),
+        ("8_h.sql", "CREATE TABLE h (id int);\n"),
+    ]);
+    let err = db.apply(&dir(&more)).await.unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
+    assert_eq!(
+        seen().await,
+        ["5 INSERT off", "6 INSERT off", "6 UPDATE on"]
+    );
+    let rows = db.rows().await;
+    assert_eq!(rows.len(), 6, "1-6 applied, 7 rolled back");
+    assert!(db.has_table("f").await && !db.has_table("g").await);
+
+    // Only a deferred commit needs settling: a run whose last applied file committed durably writes nothing more.
+    db.exec("DELETE FROM public.seen").await;
+    let mut fixed = more.clone();
+    fixed[6].1 = "CREATE TABLE g (id int);\n";
+    fixed.truncate(7);
+    let r = db.apply(&dir(&fixed)).await.unwrap();
+    assert_eq!(r.applied.len(), 1);
+    assert_eq!(seen().await, ["7 INSERT on"]);
+}
