@@ -385,7 +385,10 @@ async fn run(
                 observer,
                 cancel,
                 defer_rows.then_some(&mut deferred),
-                (durability, &mut unsettled),
+                Commit {
+                    durability,
+                    unsettled: &mut unsettled,
+                },
             )
             .await;
             match executed {
@@ -469,6 +472,13 @@ async fn run(
     report.end = Timestamp::now();
     report.finish();
     Ok(report)
+}
+
+/// How a file's own transaction commits, and where the run keeps the last row committed without waiting for the
+/// disk (for [`settle`]).
+struct Commit<'a> {
+    durability: Durability,
+    unsettled: &'a mut Option<Revision>,
 }
 
 /// Makes deferred commits durable before a run that stopped early reports: the last of them is written again,
@@ -628,7 +638,7 @@ async fn execute_file(
     observer: &mut dyn Observer,
     cancel: &Cancel,
     mut deferred: Option<&mut Option<Revision>>,
-    (durability, unsettled): (Durability, &mut Option<Revision>),
+    commit: Commit<'_>,
 ) -> Result<Outcome, EngineError> {
     let mut rev = started.unwrap_or_else(|| new_revision(p));
     let skip = if rev.applied > 0 {
@@ -727,7 +737,7 @@ async fn execute_file(
         // The final row and COMMIT travel together. Deferred constraints (and SQLite's foreign-key check) fail
         // here: the file failed and, its transaction gone, nothing of it persisted. An empty statement marks a
         // commit failure.
-        if let Err(e) = drv.upsert_commit(loc, &rev, durability).await {
+        if let Err(e) = drv.upsert_commit(loc, &rev, commit.durability).await {
             if drv.in_transaction() {
                 drv.rollback().await?;
             }
@@ -743,7 +753,7 @@ async fn execute_file(
                 }),
             }));
         }
-        *unsettled = match durability {
+        *commit.unsettled = match commit.durability {
             Durability::Deferred => Some(rev),
             Durability::Durable => None,
         };
