@@ -488,6 +488,19 @@ async fn unlock_reports_a_lost_session_lock() {
     assert!(msg.contains("PgBouncer"), "{msg}");
 }
 
+/// The errors of the three ways a run reads revisions, each of which must fail.
+async fn every_read_fails(
+    d: &mut dyn Driver,
+    loc: &RevisionsLocation,
+    version: &str,
+) -> [DriverError; 3] {
+    [
+        d.read_revisions(loc).await.unwrap_err(),
+        d.read_revisions_if_ready(loc).await.unwrap_err(),
+        d.read_revision(loc, version).await.unwrap_err(),
+    ]
+}
+
 #[tokio::test]
 async fn unreadable_rows_are_errors_naming_the_row() {
     let db = pg_db!();
@@ -514,11 +527,7 @@ async fn unreadable_rows_are_errors_naming_the_row() {
         d.execute(&insert("20240101000001", executed_at))
             .await
             .unwrap();
-        for err in [
-            d.read_revisions(&loc).await.unwrap_err(),
-            d.read_revisions_if_ready(&loc).await.unwrap_err(),
-            d.read_revision(&loc, "20240101000001").await.unwrap_err(),
-        ] {
+        for err in every_read_fails(&mut *d, &loc, "20240101000001").await {
             let msg = err.to_string();
             assert!(
                 matches!(err, DriverError::BadRevision { ref version, .. } if version == "20240101000001"),
@@ -554,11 +563,7 @@ async fn a_column_of_another_type_is_named_with_the_fix() {
     d.execute("ALTER TABLE atlas_schema_revisions.atlas_schema_revisions ALTER COLUMN applied TYPE integer")
         .await
         .unwrap();
-    for err in [
-        d.read_revisions(&loc).await.unwrap_err(),
-        d.read_revisions_if_ready(&loc).await.unwrap_err(),
-        d.read_revision(&loc, "20240101000001").await.unwrap_err(),
-    ] {
+    for err in every_read_fails(&mut *d, &loc, "20240101000001").await {
         let msg = err.to_string();
         assert!(
             matches!(
