@@ -919,19 +919,18 @@ impl Driver for PostgresDriver {
             None
         };
         // The setting lasts until the transaction ends, and only the commit reads it.
-        let deferral = match durability {
-            Durability::Deferred if self.in_tx => DEFER_COMMIT,
-            _ => "SELECT 1",
-        };
+        let defer = durability == Durability::Deferred && self.in_tx;
         let Some(upsert) = literal_sql else {
-            if durability == Durability::Deferred && self.in_tx {
+            if defer {
                 self.raw(DEFER_COMMIT).await?;
             }
             self.upsert_revision(loc, rev).await?;
             return self.commit().await;
         };
-        // A successful write proves the transaction is not failed, which is what commit's `SELECT 1` checks.
-        let text = format!("{deferral};\n{upsert};\nCOMMIT");
+        // A successful write proves the transaction is not failed, which is what commit's `SELECT 1` checks. The
+        // first statement is there either way, so the count of completed statements says what failed.
+        let first = if defer { DEFER_COMMIT } else { "SELECT 1" };
+        let text = format!("{first};\n{upsert};\nCOMMIT");
         match self.counted(text).await {
             (_, Ok(())) => {
                 self.in_tx = false;
