@@ -47,6 +47,9 @@ struct SessionInfo {
 const SESSION_INFO_COLUMNS: &str = "pg_backend_pid(), \
      current_setting('server_encoding') = 'UTF8' AND current_setting('client_encoding') = 'UTF8'";
 
+/// 2000-01-01 00:00 UTC, PostgreSQL's timestamp epoch, in Unix nanoseconds.
+const PG_EPOCH_NANOS: i128 = 946_684_800_000_000_000;
+
 /// Makes the current transaction's commit return before its log record is flushed (see [`Durability`]).
 const DEFER_COMMIT: &str = "SET LOCAL synchronous_commit TO off";
 
@@ -102,7 +105,6 @@ pub(crate) fn literal(s: &str) -> String {
 /// since 2000-01-01 UTC, truncated toward zero as sqlx encodes it. `None` where a literal cannot say it (years
 /// outside 1–9999, or beyond the binary encoding), so the caller binds the value instead.
 fn timestamptz_literal(nanos: i128) -> Option<String> {
-    const PG_EPOCH_NANOS: i128 = 946_684_800_000_000_000;
     let micros = (nanos - PG_EPOCH_NANOS) / 1000;
     i64::try_from(micros).ok()?;
     let t = OffsetDateTime::from_unix_timestamp_nanos(PG_EPOCH_NANOS + micros * 1000).ok()?;
@@ -709,7 +711,9 @@ impl Driver for PostgresDriver {
             .map_err(DriverError::sql)?;
         let Some(row) = row else { return Ok(None) };
         rows::check_columns(&row, &table_ref(loc))?;
-        rows::decode(&row)?.into_revision().map(Some)
+        rows::decode(&row, rows::version(&row)?)?
+            .into_revision()
+            .map(Some)
     }
 
     async fn upsert_revision(
@@ -996,8 +1000,9 @@ fn in_version_order(
     let mut revisions = Vec::with_capacity(rows.len());
     for r in rows {
         // The cloud-identifier row is skipped before decoding: it is not a revision and need not decode as one.
-        if rows::version(r)? != strata_migrate::revision::CLOUD_IDENTIFIER_VERSION {
-            revisions.push(rows::decode(r)?.into_revision()?);
+        let version = rows::version(r)?;
+        if version != strata_migrate::revision::CLOUD_IDENTIFIER_VERSION {
+            revisions.push(rows::decode(r, version)?.into_revision()?);
         }
     }
     revisions.sort_unstable_by(|a, b| a.version.cmp(&b.version));

@@ -2,12 +2,11 @@
 //! once per result; each value is then read from its bytes, without a type check per value (a re-run reads a
 //! thousand rows of twelve columns before it can say "nothing to do").
 
+use super::PG_EPOCH_NANOS;
+use crate::error::DriverError;
+use crate::revisions::{self, RawRow};
 use sqlx::postgres::{PgRow, PgValueFormat, PgValueRef};
 use sqlx::{Column as _, Row as _, TypeInfo as _, ValueRef as _};
-use time::OffsetDateTime;
-
-use crate::error::DriverError;
-use crate::revisions::RawRow;
 
 /// How a column's binary value is laid out.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -73,7 +72,8 @@ pub(super) fn check_columns(row: &PgRow, table: &str) -> Result<(), DriverError>
     Ok(())
 }
 
-/// The row's `version`, undecoded beyond UTF-8 (the cloud-identifier row is skipped on this alone).
+/// The row's `version`, undecoded beyond UTF-8 (the cloud-identifier row is skipped on this alone; [`decode`] takes
+/// it from here).
 pub(super) fn version(row: &PgRow) -> Result<&str, DriverError> {
     let value = raw(row, 0)?;
     match bytes(&value) {
@@ -88,9 +88,9 @@ pub(super) fn version(row: &PgRow) -> Result<&str, DriverError> {
     }
 }
 
-/// Decodes a row whose columns passed [`check_columns`].
-pub(super) fn decode(row: &PgRow) -> Result<RawRow, DriverError> {
-    let version = version(row)?.to_owned();
+/// Decodes a row whose columns passed [`check_columns`] and whose [`version`] is `version`.
+pub(super) fn decode(row: &PgRow, version: &str) -> Result<RawRow, DriverError> {
+    let version = version.to_owned();
     let bad = |reason: String| DriverError::BadRevision {
         version: version.clone(),
         reason,
@@ -138,14 +138,13 @@ pub(super) fn decode(row: &PgRow) -> Result<RawRow, DriverError> {
 /// Unix nanoseconds of a binary `timestamptz`, refusing the infinities and instants outside years -9999..=9999
 /// (which the rest of Strata cannot represent).
 pub(super) fn timestamptz_nanos(micros: i64) -> Result<i128, String> {
-    const PG_EPOCH_UNIX_MICROS: i128 = 946_684_800_000_000;
     match micros {
         i64::MAX => return Err("executed_at is 'infinity'".into()),
         i64::MIN => return Err("executed_at is '-infinity'".into()),
         _ => {}
     }
-    let nanos = (PG_EPOCH_UNIX_MICROS + i128::from(micros)) * 1000;
-    OffsetDateTime::from_unix_timestamp_nanos(nanos)
+    let nanos = PG_EPOCH_NANOS + i128::from(micros) * 1000;
+    revisions::utc(nanos)
         .map(|_| nanos)
         .map_err(|_| "executed_at is outside years -9999 to 9999".to_string())
 }
