@@ -469,6 +469,18 @@ pub struct StoredToken {
     pub hash: String,
 }
 
+/// A web UI session as stored: the token it was created from (with its revocation) and its lifetime. The
+/// session id itself is never stored, only its SHA-256 (see [`crate::auth::create_session`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    /// The token the session was created from.
+    pub token: TokenInfo,
+    /// Login time.
+    pub created_at: Millis,
+    /// The session is refused from this time on.
+    pub expires_at: Millis,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -605,17 +605,36 @@ async fn ui_login_sets_cookie_and_pages_render() {
         r.text()
             .contains("<form method=\"post\" action=\"/login\">")
     );
-    let body = format!("token={}", t.read).into_bytes();
-    let r = call(
-        &app,
-        "POST",
-        "/login",
-        None,
-        Some("application/x-www-form-urlencoded"),
-        body,
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // The login form comes with its CSRF cookie and field (see tests/ui.rs for the refusals).
+    let form = call(&app, "GET", "/login", None, None, vec![]).await;
+    let csrf_cookie = form.headers["set-cookie"].to_str().unwrap();
+    let csrf_cookie = csrf_cookie.split(';').next().unwrap().to_owned();
+    let csrf = csrf_cookie.split_once('=').unwrap().1.to_owned();
+    assert!(
+        form.text()
+            .contains(&format!("name=\"csrf\" value=\"{csrf}\""))
+    );
+    let login = |token: String| {
+        let app = app.clone();
+        let csrf_cookie = csrf_cookie.clone();
+        let csrf = csrf.clone();
+        async move {
+            use tower::ServiceExt as _;
+            let req = axum::http::Request::post("/login")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", csrf_cookie)
+                .body(axum::body::Body::from(format!("token={token}&csrf={csrf}")))
+                .unwrap();
+            app.oneshot(req).await.unwrap()
+        }
+    };
+    let r = login(t.read.clone()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = Res {
+        status: r.status(),
+        headers: r.headers().clone(),
+        body: vec![],
+    };
     let cookie = r.headers["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
     let pair = cookie.split(';').next().unwrap().to_owned();
@@ -656,16 +675,8 @@ async fn ui_login_sets_cookie_and_pages_render() {
     let (_, html) = get("/projects/app/deployments".into()).await;
     assert!(html.contains("postgres://db/prod") && html.contains("succeeded"));
     // A push-only token cannot log in.
-    let r = call(
-        &app,
-        "POST",
-        "/login",
-        None,
-        Some("application/x-www-form-urlencoded"),
-        format!("token={}", t.push).into_bytes(),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = login(t.push.clone()).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // Template output is escaped.
     let (_, html) = get("/projects/app/deployments?dir=%3Cscript%3E".into()).await;
     assert!(!html.contains("<script>"));

@@ -230,6 +230,7 @@ async fn replicas_starting_together_on_an_empty_database_all_come_up() {
                 "blobs",
                 "deployments",
                 "projects",
+                "sessions",
                 "tags",
                 "tokens",
                 "version_files",

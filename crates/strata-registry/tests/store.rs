@@ -39,6 +39,7 @@ both!(
     projects_are_isolated,
     deployments_are_recorded_and_filtered,
     tokens_hash_verify_revoke,
+    sessions_expire_end_and_follow_their_token,
     concurrent_pushes_leave_one_consistent_tag,
 );
 
@@ -311,6 +312,71 @@ async fn tokens_hash_verify_revoke(s: Arc<dyn Store>) {
         .unwrap();
     s.ensure_project("evil").await.unwrap();
     assert!(!s.revoke_token("evil", &info2.id).await.unwrap());
+}
+
+/// Web UI sessions: stored by hash only, refused once expired, ended or their token revoked, purged when
+/// expired or revoked (and only then), and granting `read` whatever the token's scopes.
+async fn sessions_expire_end_and_follow_their_token(s: Arc<dyn Store>) {
+    use std::time::Duration;
+    use strata_registry::model::Millis;
+    let scopes: Scopes = "admin".parse().unwrap();
+    let (info, token) = auth::create_token(s.as_ref(), "app", "ui", scopes)
+        .await
+        .unwrap();
+    let p = auth::verify(s.as_ref(), &token).await.unwrap();
+    let id = auth::create_session(s.as_ref(), &p, auth::SESSION_TTL)
+        .await
+        .unwrap();
+    let got = auth::session(s.as_ref(), &id).await.unwrap();
+    assert_eq!(got.project, "app");
+    assert_eq!(got.token_id, info.id);
+    assert_eq!(got.scopes, "read".parse().unwrap(), "a session only reads");
+    // Looked up by hash: the id itself is not a key.
+    let hash = strata_registry::upload::sha256_hex(id.as_bytes());
+    let row = s
+        .session(&hash)
+        .await
+        .unwrap()
+        .expect("stored under its hash");
+    assert!(s.session(&id).await.unwrap().is_none());
+    assert_eq!(row.token.id, info.id);
+    let ttl = row.expires_at.0 - row.created_at.0;
+    assert_eq!(ttl, auth::SESSION_TTL.as_millis() as i64);
+    // Expired: refused, then purged; a live one is kept.
+    let expired = auth::create_session(s.as_ref(), &p, Duration::ZERO)
+        .await
+        .unwrap();
+    let e = auth::session(s.as_ref(), &expired).await.unwrap_err();
+    assert!(
+        matches!(&e, RegistryError::Unauthorized(m) if m.contains("log in again")),
+        "{e}"
+    );
+    assert_eq!(s.purge_sessions(Millis::now()).await.unwrap(), 1);
+    let expired_hash = strata_registry::upload::sha256_hex(expired.as_bytes());
+    assert!(s.session(&expired_hash).await.unwrap().is_none());
+    assert!(
+        s.session(&hash).await.unwrap().is_some(),
+        "live session kept"
+    );
+    // Ended (logout): refused; ending it again, or a malformed id, does nothing.
+    let other = auth::create_session(s.as_ref(), &p, auth::SESSION_TTL)
+        .await
+        .unwrap();
+    auth::end_session(s.as_ref(), &other).await.unwrap();
+    assert!(auth::session(s.as_ref(), &other).await.is_err());
+    auth::end_session(s.as_ref(), &other).await.unwrap();
+    auth::end_session(s.as_ref(), "not a session")
+        .await
+        .unwrap();
+    assert!(auth::session(s.as_ref(), &id).await.is_ok());
+    for bad in ["", "x", token.as_str(), &id[1..], &format!("{id}=")] {
+        assert!(auth::session(s.as_ref(), bad).await.is_err(), "{bad:?}");
+    }
+    // The token revoked: its sessions are refused at once and purged.
+    assert!(s.revoke_token("app", &info.id).await.unwrap());
+    assert!(auth::session(s.as_ref(), &id).await.is_err());
+    assert_eq!(s.purge_sessions(Millis::now()).await.unwrap(), 1);
+    assert!(s.session(&hash).await.unwrap().is_none());
 }
 
 async fn concurrent_pushes_leave_one_consistent_tag(s: Arc<dyn Store>) {

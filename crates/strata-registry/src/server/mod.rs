@@ -27,12 +27,14 @@ use crate::upload::Limits;
 pub mod api;
 mod cache;
 mod metrics;
+mod throttle;
 mod ui;
 
 pub use metrics::Metrics;
 
-/// Name of the UI's session cookie (it holds the token; `HttpOnly`, `SameSite=Strict`).
-pub const COOKIE: &str = "strata_token";
+/// Name of the UI's session cookie: it holds a random session id, never a token (`HttpOnly`, `SameSite=Strict`;
+/// see [`auth::create_session`]).
+pub const COOKIE: &str = "strata_session";
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -68,6 +70,7 @@ struct Inner {
     config: Config,
     metrics: Metrics,
     cache: cache::Cache,
+    login_throttle: throttle::LoginThrottle,
 }
 
 impl AppState {
@@ -78,6 +81,7 @@ impl AppState {
                 store,
                 metrics: Metrics::default(),
                 cache: cache::Cache::new(config.token_cache_ttl),
+                login_throttle: throttle::LoginThrottle::default(),
                 config,
             }),
         }
@@ -100,7 +104,12 @@ impl AppState {
         &self.inner.cache
     }
 
-    /// The caller, from `Authorization: Bearer` (or, when `cookie` is allowed, the UI's session cookie).
+    pub(crate) fn login_throttle(&self) -> &throttle::LoginThrottle {
+        &self.inner.login_throttle
+    }
+
+    /// The caller, from `Authorization: Bearer` (or, when `cookie` is allowed, the UI's session cookie, checked
+    /// against the database on every request so that logout and revocation end it at once on every replica).
     /// `Ok(None)`: no token was sent; a token that does not verify is an error.
     pub(crate) async fn principal(
         &self,
@@ -120,10 +129,12 @@ impl AppState {
                 };
                 t.trim().to_owned()
             }
-            None if cookie => match cookie_value(headers, COOKIE) {
-                Some(t) => t,
-                None => return Ok(None),
-            },
+            None if cookie => {
+                return match cookie_value(headers, COOKIE) {
+                    Some(id) => Ok(Some(auth::session(self.store(), &id).await?)),
+                    None => Ok(None),
+                };
+            }
             None => return Ok(None),
         };
         if let Some(p) = self.cache().principal(&token) {
@@ -338,7 +349,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(addr = ?addr, backend = state.store().backend(), "registry listening");
-    axum::serve(listener, router(state))
+    // The peer address is what failed logins are throttled by.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

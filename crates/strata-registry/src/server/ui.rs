@@ -1,46 +1,109 @@
 //! The web UI: server-rendered pages that work without JavaScript. Every page needs a token with the `read`
-//! scope, sent as `Authorization: Bearer` or kept in the `strata_token` cookie after the login form.
+//! scope, sent as `Authorization: Bearer`, or a session from the login form (see [`crate::auth::create_session`]):
+//! the browser keeps only the session id, in the [`COOKIE`] cookie.
+//!
+//! Forms that change state (`POST /login`, `POST /logout`) are refused with 403 when the browser says they come
+//! from another site (`Sec-Fetch-Site`, or an `Origin` that is not this registry's address) and when they lack
+//! their CSRF field: on the login form, a random value that must equal the `strata_csrf` cookie set with the
+//! form (double submit); on the logout form, a value derived from the session id. Failed logins are throttled
+//! ([`super::throttle`]). Every UI response carries a strict CSP, `X-Frame-Options`, `X-Content-Type-Options`,
+//! `Referrer-Policy` and (pages) `Cache-Control: no-store`.
+
+use std::net::SocketAddr;
+use std::time::Instant;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::throttle::{Client, retry_after_secs};
 use super::{ApiError, AppState, COOKIE};
-use crate::auth::Principal;
+use crate::auth::{self, Principal};
 use crate::model::{
     Deployment, Project, Ref, Scope, TagInfo, VersionInfo, check_name, check_version,
 };
+
+/// The login form's CSRF cookie (double submit: it must equal the form's hidden `csrf` field).
+const CSRF_COOKIE: &str = "strata_csrf";
+/// How long a login form stays usable.
+const CSRF_MAX_AGE_SECS: u64 = 60 * 60;
+/// The cookie of registries before server-side sessions, which held the token itself: cleared on login and
+/// logout.
+const LEGACY_COOKIE: &str = "strata_token";
+
+/// No script at all, styles only from `/ui.css`, forms only to this origin, never framed.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'";
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
+        .route("/ui.css", get(stylesheet))
         .route("/projects/{project}", get(project_page))
         .route(
             "/projects/{project}/dirs/{dir}/versions/{version}",
             get(version_page),
         )
         .route("/projects/{project}/deployments", get(deployments_page))
+        .layer(middleware::map_response(harden))
+}
+
+/// The browser-hardening headers of every UI response; pages (anything that did not choose its own caching)
+/// are never stored.
+async fn harden(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // `same-origin`, not `no-referrer`: browsers then still send the real `Origin` with the UI's own form posts.
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../templates/ui.css"),
+    )
+        .into_response()
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
 struct LoginPage {
-    logged_in: bool,
+    logout: Option<String>,
     message: Option<String>,
+    csrf: String,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "index.html")]
 struct IndexPage {
-    logged_in: bool,
+    logout: Option<String>,
     projects: Vec<Project>,
 }
 
@@ -53,7 +116,7 @@ struct DirView {
 #[derive(Template, WebTemplate)]
 #[template(path = "project.html")]
 struct ProjectPage {
-    logged_in: bool,
+    logout: Option<String>,
     project: Project,
     dirs: Vec<DirView>,
 }
@@ -61,7 +124,7 @@ struct ProjectPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "version.html")]
 struct VersionPage {
-    logged_in: bool,
+    logout: Option<String>,
     project: String,
     dir: String,
     version: VersionInfo,
@@ -72,21 +135,54 @@ struct VersionPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "deployments.html")]
 struct DeploymentsPage {
-    logged_in: bool,
+    logout: Option<String>,
     project: String,
     targets: Vec<(String, Vec<Deployment>)>,
 }
 
+/// A `Set-Cookie` value with the UI's attributes (`Secure` when configured, on clearing too: a browser does not
+/// let a response without `Secure` overwrite a `Secure` cookie).
+fn cookie(s: &AppState, name: &str, value: &str, path: &str, max_age: u64) -> HeaderValue {
+    let secure = if s.config().secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("strata_invalid=; Max-Age=0"))
+}
+
+/// The login form with `message`, answered with `status`. The form carries a CSRF value, also set as the
+/// [`CSRF_COOKIE`] cookie (the browser's current one is kept, so several open login tabs all work).
+fn login_page(
+    s: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    message: Option<String>,
+) -> Response {
+    let csrf = super::cookie_value(headers, CSRF_COOKIE)
+        .filter(|v| auth::csrf_shape(v))
+        .unwrap_or_else(auth::new_csrf);
+    let mut r = LoginPage {
+        logout: None,
+        message,
+        csrf: csrf.clone(),
+    }
+    .into_response();
+    *r.status_mut() = status;
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        cookie(s, CSRF_COOKIE, &csrf, "/login", CSRF_MAX_AGE_SECS),
+    );
+    r
+}
+
 /// An error page: the status and, for 401, the login form.
-fn page_error(e: ApiError) -> Response {
+fn page_error(s: &AppState, headers: &HeaderMap, e: ApiError) -> Response {
     if e.status == StatusCode::UNAUTHORIZED {
-        let mut r = LoginPage {
-            logged_in: false,
-            message: Some(e.message),
-        }
-        .into_response();
-        *r.status_mut() = StatusCode::UNAUTHORIZED;
-        return r;
+        return login_page(s, headers, e.status, Some(e.message));
     }
     let body = format!(
         "<!doctype html><title>{0}</title><h1>{0}</h1><p>{1}</p><p><a href=\"/\">Back</a></p>",
@@ -105,11 +201,62 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Why the browser says a form post comes from another site, if it does. `Sec-Fetch-Site` other than
+/// `same-origin`/`none` is another site; so is an `Origin` (`null` included) that is not this registry's
+/// address as the request names it (`Host`, or `X-Forwarded-Host` from a reverse proxy: a page cannot make a
+/// browser send either). Clients that send neither header (not browsers) are left to the CSRF field.
+fn cross_site(headers: &HeaderMap) -> Option<String> {
+    let get = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return Some(format!("the browser reports it as {site}"));
+    }
+    let origin = get(header::ORIGIN)?;
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return Some(format!("its Origin is {origin:?}"));
+    };
+    let ours = get(header::HOST)
+        .into_iter()
+        .chain(
+            headers
+                .get_all("x-forwarded-host")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(',')),
+        )
+        .map(|h| normalize_authority(scheme, h))
+        .collect::<Vec<_>>();
+    let theirs = normalize_authority(scheme, authority);
+    if ours.contains(&theirs) {
+        return None;
+    }
+    Some(format!(
+        "its Origin {origin} is not this registry's address{} (behind a reverse proxy, forward the Host header or set X-Forwarded-Host)",
+        ours.first().map(|h| format!(" {h}")).unwrap_or_default()
+    ))
+}
+
+/// `host[:port]` in lower case without the scheme's default port.
+fn normalize_authority(scheme: &str, authority: &str) -> String {
+    let a = authority.trim().to_ascii_lowercase();
+    let default = match scheme {
+        "https" => ":443",
+        "http" => ":80",
+        _ => "",
+    };
+    match a.strip_suffix(default) {
+        Some(stripped) if !default.is_empty() => stripped.to_owned(),
+        _ => a,
+    }
+}
+
+/// The caller of a page, and the logout form's CSRF value when the caller came with a session.
 async fn reader(
     s: &AppState,
     headers: &HeaderMap,
     project: Option<&str>,
-) -> Result<Principal, ApiError> {
+) -> Result<(Principal, Option<String>), ApiError> {
     let p = s.principal(headers, true).await?.ok_or_else(|| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -119,70 +266,152 @@ async fn reader(
     })?;
     let project = project.unwrap_or(p.project.as_str()).to_owned();
     super::check(&p, &project, Scope::Read)?;
-    Ok(p)
+    let logout = if headers.contains_key(header::AUTHORIZATION) {
+        None
+    } else {
+        super::cookie_value(headers, COOKIE).map(|id| auth::session_csrf(&id))
+    };
+    Ok((p, logout))
 }
 
 async fn index(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let r = async {
-        let p = reader(&s, &headers, None).await?;
+        let (p, logout) = reader(&s, &headers, None).await?;
         let projects = s.store().project(&p.project).await?.into_iter().collect();
-        Ok::<_, ApiError>(
-            IndexPage {
-                logged_in: true,
-                projects,
-            }
-            .into_response(),
-        )
+        Ok::<_, ApiError>(IndexPage { logout, projects }.into_response())
     };
-    r.await.unwrap_or_else(page_error)
+    r.await.unwrap_or_else(|e| page_error(&s, &headers, e))
 }
 
-async fn login_form() -> Response {
-    LoginPage {
-        logged_in: false,
-        message: None,
-    }
-    .into_response()
+async fn login_form(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    login_page(&s, &headers, StatusCode::OK, None)
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
+    #[serde(default)]
     token: String,
+    #[serde(default)]
+    csrf: String,
 }
 
-async fn login(State(s): State<AppState>, Form(form): Form<LoginForm>) -> Response {
-    match crate::auth::verify(s.store(), form.token.trim()).await {
-        Ok(p) if p.scopes.grants(Scope::Read) => {
-            let secure = if s.config().secure_cookies {
-                "; Secure"
-            } else {
-                ""
-            };
-            let cookie = format!(
-                "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=604800{secure}",
-                form.token.trim()
-            );
-            let mut r = Redirect::to(&format!("/projects/{}", p.project)).into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            r
-        }
-        Ok(_) => page_error(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "this token lacks the 'read' scope; the web UI needs a read token",
-        )),
-        Err(e) => page_error(e.into()),
+async fn login(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let refuse = |status: StatusCode, message: String| {
+        tracing::info!(reason = %message, "web UI login refused");
+        login_page(&s, &headers, status, Some(message))
+    };
+    if let Some(why) = cross_site(&headers) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            format!(
+                "Login refused: the form was sent from another site ({why}). Log in on this page instead."
+            ),
+        );
     }
+    let csrf_ok = super::cookie_value(&headers, CSRF_COOKIE)
+        .is_some_and(|c| auth::csrf_shape(&c) && auth::same_secret(&c, &form.csrf));
+    if !csrf_ok {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "Login refused: the login form expired or was sent from another site (its CSRF field does not match \
+             this browser's cookie; cookies must be enabled). Log in again with this form."
+                .into(),
+        );
+    }
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let attempt = match s.login_throttle().begin(Client::of(peer), Instant::now()) {
+        Ok(a) => a,
+        Err(wait) => {
+            let secs = retry_after_secs(wait);
+            let mut r = refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many failed logins from your address: try again in {secs} s."),
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            return r;
+        }
+    };
+    let p = match auth::verify(s.store(), form.token.trim()).await {
+        Ok(p) if p.scopes.grants(Scope::Read) => p,
+        Ok(_) => {
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                "this token lacks the 'read' scope; the web UI needs a read token".into(),
+            );
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            return refuse(e.status, e.message);
+        }
+    };
+    s.login_throttle().succeeded(attempt);
+    let id = match auth::create_session(s.store(), &p, auth::SESSION_TTL).await {
+        Ok(id) => id,
+        Err(e) => return page_error(&s, &headers, e.into()),
+    };
+    tracing::info!(project = %p.project, token_id = %p.token_id, "web UI login");
+    let mut r = Redirect::to(&format!("/projects/{}", p.project)).into_response();
+    let h = r.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        cookie(&s, COOKIE, &id, "/", auth::SESSION_TTL.as_secs()),
+    );
+    h.append(header::SET_COOKIE, cookie(&s, LEGACY_COOKIE, "", "/", 0));
+    r
 }
 
-async fn logout() -> Response {
+#[derive(Deserialize)]
+struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Response {
+    let refuse = |message: String| {
+        tracing::info!(reason = %message, "web UI logout refused");
+        page_error(
+            &s,
+            &headers,
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+        )
+    };
+    if let Some(why) = cross_site(&headers) {
+        return refuse(format!(
+            "Logout refused: the form was sent from another site ({why}). Use the Log out button of a registry page."
+        ));
+    }
+    let Some(id) = super::cookie_value(&headers, COOKIE) else {
+        return refuse(
+            "Logout refused: this browser has no session (already logged out?). Nothing was changed.".into(),
+        );
+    };
+    if !auth::same_secret(&auth::session_csrf(&id), &form.csrf) {
+        return refuse(
+            "Logout refused: the form does not belong to this session (sent from another site, or from a page \
+             of an earlier session). Reload the page and press Log out again."
+                .into(),
+        );
+    }
+    if let Err(e) = auth::end_session(s.store(), &id).await {
+        return page_error(&s, &headers, e.into());
+    }
+    tracing::info!("web UI logout");
     let mut r = Redirect::to("/login").into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("strata_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    let h = r.headers_mut();
+    h.append(header::SET_COOKIE, cookie(&s, COOKIE, "", "/", 0));
+    h.append(header::SET_COOKIE, cookie(&s, LEGACY_COOKIE, "", "/", 0));
     r
 }
 
@@ -192,7 +421,7 @@ async fn project_page(
     headers: HeaderMap,
 ) -> Response {
     let r = async {
-        reader(&s, &headers, Some(&project)).await?;
+        let (_, logout) = reader(&s, &headers, Some(&project)).await?;
         let p = s
             .store()
             .project(&project)
@@ -208,14 +437,14 @@ async fn project_page(
         }
         Ok::<_, ApiError>(
             ProjectPage {
-                logged_in: true,
+                logout,
                 project: p,
                 dirs,
             }
             .into_response(),
         )
     };
-    r.await.unwrap_or_else(page_error)
+    r.await.unwrap_or_else(|e| page_error(&s, &headers, e))
 }
 
 async fn version_page(
@@ -224,7 +453,7 @@ async fn version_page(
     headers: HeaderMap,
 ) -> Response {
     let r = async {
-        reader(&s, &headers, Some(&project)).await?;
+        let (_, logout) = reader(&s, &headers, Some(&project)).await?;
         check_name("directory name", &dir)?;
         check_version(&version)?;
         let c = s
@@ -241,7 +470,7 @@ async fn version_page(
             .collect();
         Ok::<_, ApiError>(
             VersionPage {
-                logged_in: true,
+                logout,
                 project,
                 dir,
                 sum: String::from_utf8_lossy(&c.sum).into_owned(),
@@ -251,7 +480,7 @@ async fn version_page(
             .into_response(),
         )
     };
-    r.await.unwrap_or_else(page_error)
+    r.await.unwrap_or_else(|e| page_error(&s, &headers, e))
 }
 
 async fn deployments_page(
@@ -261,7 +490,7 @@ async fn deployments_page(
     headers: HeaderMap,
 ) -> Response {
     let r = async {
-        reader(&s, &headers, Some(&project)).await?;
+        let (_, logout) = reader(&s, &headers, Some(&project)).await?;
         let mut f = super::api::deployment_filter(query.as_deref())?;
         f.limit = f.limit.or(Some(500));
         let list = s.store().deployments(&project, &f).await?;
@@ -274,12 +503,65 @@ async fn deployments_page(
         }
         Ok::<_, ApiError>(
             DeploymentsPage {
-                logged_in: true,
+                logout,
                 project,
                 targets,
             }
             .into_response(),
         )
     };
-    r.await.unwrap_or_else(page_error)
+    r.await.unwrap_or_else(|e| page_error(&s, &headers, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn cross_site_posts_are_recognised() {
+        let same = [
+            vec![],
+            vec![("sec-fetch-site", "same-origin")],
+            vec![("sec-fetch-site", "none")],
+            vec![
+                ("host", "Reg.Example:443"),
+                ("origin", "https://reg.example"),
+            ],
+            vec![("host", "reg.example"), ("origin", "http://reg.example:80")],
+            vec![
+                ("host", "10.0.0.5:8080"),
+                ("x-forwarded-host", "a.example, reg.example"),
+                ("origin", "https://reg.example"),
+            ],
+        ];
+        for h in same {
+            assert_eq!(cross_site(&headers(&h)), None, "{h:?}");
+        }
+        let cross = [
+            vec![("sec-fetch-site", "cross-site")],
+            vec![("sec-fetch-site", "same-site")],
+            vec![("host", "reg.example"), ("origin", "null")],
+            vec![("origin", "https://reg.example")],
+            vec![("host", "reg.example"), ("origin", "https://evil.example")],
+            vec![
+                ("host", "reg.example"),
+                ("origin", "https://reg.example:8443"),
+            ],
+            vec![
+                ("host", "reg.example.evil.example"),
+                ("origin", "https://reg.example"),
+            ],
+        ];
+        for h in cross {
+            assert!(cross_site(&headers(&h)).is_some(), "{h:?}");
+        }
+    }
 }

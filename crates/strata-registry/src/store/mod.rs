@@ -11,8 +11,8 @@ use async_trait::async_trait;
 
 use crate::error::{RegistryError, Result};
 use crate::model::{
-    Deployment, DeploymentFilter, Directory, NewDeployment, Project, PushOutcome, Ref, Scopes,
-    StoredToken, TagInfo, TokenInfo, VersionContent, VersionInfo,
+    Deployment, DeploymentFilter, Directory, Millis, NewDeployment, Project, PushOutcome, Ref,
+    Scopes, StoredSession, StoredToken, TagInfo, TokenInfo, VersionContent, VersionInfo,
 };
 use crate::upload::ValidatedDir;
 
@@ -72,6 +72,21 @@ pub trait Store: Send + Sync + 'static {
     async fn tokens(&self, project: &str) -> Result<Vec<TokenInfo>>;
     /// Revokes a token; false when the project has no such active token.
     async fn revoke_token(&self, project: &str, id: &str) -> Result<bool>;
+    /// Stores a web UI session of token `token_id`: only `hash`, the SHA-256 of the session id.
+    async fn insert_session(
+        &self,
+        hash: &str,
+        token_id: &str,
+        created_at: Millis,
+        expires_at: Millis,
+    ) -> Result<()>;
+    /// A session by the hash of its id, with its token — also when it expired or the token was revoked: the
+    /// caller decides ([`crate::auth::session`]).
+    async fn session(&self, hash: &str) -> Result<Option<StoredSession>>;
+    /// Ends a session; false when there was none.
+    async fn delete_session(&self, hash: &str) -> Result<bool>;
+    /// Deletes the sessions that expired by `now` or whose token is revoked; returns how many.
+    async fn purge_sessions(&self, now: Millis) -> Result<u64>;
     /// Counts for `/metrics`.
     async fn stats(&self) -> Result<Stats>;
 }
@@ -678,6 +693,65 @@ macro_rules! impl_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() > 0)
+            }
+
+            async fn insert_session(
+                &self,
+                hash: &str,
+                token_id: &str,
+                created_at: Millis,
+                expires_at: Millis,
+            ) -> $crate::error::Result<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (hash, token_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(hash)
+                .bind(token_id)
+                .bind(created_at.0)
+                .bind(expires_at.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn session(&self, hash: &str) -> $crate::error::Result<Option<StoredSession>> {
+                let Some(r) = sqlx::query(
+                    "SELECT t.id AS id, p.name AS project, t.name AS name, t.scopes AS scopes, t.hash AS hash, \
+                     t.created_at AS created_at, t.revoked_at AS revoked_at, \
+                     s.created_at AS session_created_at, s.expires_at AS expires_at \
+                     FROM sessions s JOIN tokens t ON t.id = s.token_id JOIN projects p ON p.id = t.project_id \
+                     WHERE s.hash = $1",
+                )
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?
+                else {
+                    return Ok(None);
+                };
+                Ok(Some(StoredSession {
+                    token: token_from_row(&r)?.info,
+                    created_at: Millis(r.try_get("session_created_at")?),
+                    expires_at: Millis(r.try_get("expires_at")?),
+                }))
+            }
+
+            async fn delete_session(&self, hash: &str) -> $crate::error::Result<bool> {
+                let done = sqlx::query("DELETE FROM sessions WHERE hash = $1")
+                    .bind(hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn purge_sessions(&self, now: Millis) -> $crate::error::Result<u64> {
+                let done = sqlx::query(
+                    "DELETE FROM sessions WHERE expires_at <= $1 \
+                     OR token_id IN (SELECT id FROM tokens WHERE revoked_at IS NOT NULL)",
+                )
+                .bind(now.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
             }
 
             async fn stats(&self) -> $crate::error::Result<$crate::store::Stats> {

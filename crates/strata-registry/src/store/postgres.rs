@@ -9,7 +9,7 @@ use crate::error::{RegistryError, Result};
 use crate::model::TagInfo;
 use crate::model::{
     Deployment, DeploymentFilter, Directory, NewDeployment, Project, PushOutcome, Ref, Scopes,
-    StoredToken, TokenInfo, VersionContent, VersionInfo,
+    StoredSession, StoredToken, TokenInfo, VersionContent, VersionInfo,
 };
 use crate::upload::ValidatedDir;
 
@@ -83,6 +83,12 @@ CREATE TABLE IF NOT EXISTS tokens (
     hash TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     revoked_at BIGINT
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    hash TEXT PRIMARY KEY,
+    token_id TEXT NOT NULL REFERENCES tokens (id),
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
 );
 "#;
 
