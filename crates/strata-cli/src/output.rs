@@ -71,7 +71,12 @@ pub fn out(text: &str) -> Result<(), CliError> {
 pub fn print_sum_block(e: &SumError, invoked_as: &str) -> Result<(), CliError> {
     let mut s = String::from("You have a checksum error in your migration directory.\n\n");
     if let SumError::Mismatch(m) = e {
-        s.push_str(&format!("\tL{}: {} was {}\n", m.line, m.file, m.change));
+        s.push_str(&format!(
+            "\tL{}: {} was {}\n",
+            m.line,
+            m.shown_file(),
+            m.change
+        ));
         if let Some(le) = &m.line_endings {
             s.push_str(&format!("\t{}\n", le.explain()));
         }
