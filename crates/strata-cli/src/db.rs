@@ -135,7 +135,7 @@ impl Observer for Progress {
 
     fn file_started(&mut self, file: &FileRef) {
         if let Some(b) = &self.bar {
-            b.set_message(file.version.clone());
+            b.set_message(output::escape_controls(&file.version).into_owned());
         }
     }
 

@@ -1,6 +1,9 @@
 //! How results and errors reach people: `Error: …` on stderr with exit status 1, the Atlas checksum block on
-//! stdout, colour only on a terminal and never with `NO_COLOR` (anstream strips styles otherwise).
+//! stdout, colour only on a terminal and never with `NO_COLOR` (anstream strips styles otherwise). Text from
+//! migration files, databases and directories never reaches a terminal raw: control characters are escaped
+//! ([`escape_controls`]) in everything written here.
 
+use std::borrow::Cow;
 use std::io::Write as _;
 use std::process::ExitCode;
 
@@ -52,8 +55,35 @@ pub fn invoked_as() -> String {
     }
 }
 
-/// Writes to stdout; a closed pipe (`strata … | head`) is not an error.
+/// `text` with its control characters escaped, so that statements, file names and database messages cannot drive
+/// the terminal they are printed on (`\x1b]0;…\x07` retitles a window, `\x1b[2J` clears it, a lone `\r` or a
+/// backspace overwrites what was printed). Line feeds, tabs and `\r\n` line ends stay; every other control
+/// character (C0, DEL, C1) becomes a `\u001b`-style escape. Those are JSON's own escapes and serde_json never
+/// writes a raw C0 character, so JSON output keeps its meaning exactly.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let mut copied = 0;
+    for (i, c) in text.char_indices() {
+        let line_end = matches!(c, '\n' | '\t') || (c == '\r' && text[i + 1..].starts_with('\n'));
+        if !c.is_control() || line_end {
+            continue;
+        }
+        out.push_str(&text[copied..i]);
+        let _ = write!(out, "\\u{:04x}", u32::from(c));
+        copied = i + c.len_utf8();
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
+/// Writes to stdout, control characters escaped ([`escape_controls`]); a closed pipe (`strata … | head`) is not an
+/// error.
 pub fn out(text: &str) -> Result<(), CliError> {
+    let text = escape_controls(text);
     let mut stdout = anstream::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -71,7 +101,12 @@ pub fn out(text: &str) -> Result<(), CliError> {
 pub fn print_sum_block(e: &SumError, invoked_as: &str) -> Result<(), CliError> {
     let mut s = String::from("You have a checksum error in your migration directory.\n\n");
     if let SumError::Mismatch(m) = e {
-        s.push_str(&format!("\tL{}: {} was {}\n", m.line, m.file, m.change));
+        s.push_str(&format!(
+            "\tL{}: {} was {}\n",
+            m.line,
+            m.shown_file(),
+            m.change
+        ));
         if let Some(le) = &m.line_endings {
             s.push_str(&format!("\t{}\n", le.explain()));
         }
@@ -94,6 +129,41 @@ pub fn report(e: &CliError) -> ExitCode {
         return ExitCode::from(1);
     }
     let mut stderr = anstream::stderr().lock();
-    let _ = writeln!(stderr, "\x1b[1;31mError:\x1b[0m {e}");
+    let message = e.to_string();
+    let _ = writeln!(
+        stderr,
+        "\x1b[1;31mError:\x1b[0m {}",
+        escape_controls(&message)
+    );
     ExitCode::from(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_and_layout_kept() {
+        assert!(matches!(
+            escape_controls("plain\n\ttext é\r\n"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            escape_controls("SELECT '\x1b]0;PWNED\x07\x1b[2J';"),
+            "SELECT '\\u001b]0;PWNED\\u0007\\u001b[2J';"
+        );
+        assert_eq!(escape_controls("a\rb\x08c\x00"), "a\\u000db\\u0008c\\u0000");
+        assert_eq!(escape_controls("\r"), "\\u000d");
+        assert_eq!(escape_controls("\x7f\u{9b}2J"), "\\u007f\\u009b2J");
+    }
+
+    #[test]
+    fn json_keeps_its_meaning() {
+        let value = serde_json::json!({ "SQL": "SELECT '\x1b[2J\u{9b}\x7f\r\n\t';", "Name": "é" });
+        let text = format!("{value}\n");
+        let escaped = escape_controls(&text);
+        assert!(!escaped.contains(['\u{9b}', '\x7f']), "{escaped}");
+        let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+        assert_eq!(back, value);
+    }
 }

@@ -408,3 +408,140 @@ fn usage_errors_exit_1_and_version_and_completions_work() {
             .stdout(predicate::str::contains("migrate"));
     }
 }
+
+// Bad migration input: each test reproduces one finding of issue 10, item 9.
+
+fn validate(t: &TempDir) -> assert_cmd::assert::Assert {
+    strata()
+        .args(["migrate", "validate", "--dir", &dir_arg(t)])
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+}
+
+#[test]
+fn a_nul_byte_is_refused_by_validate_with_file_and_line() {
+    let t = golden();
+    std::fs::write(t.path().join("m/3_b.sql"), "CREATE TABLE b (id int);\n\0").unwrap();
+    strata()
+        .args(["migrate", "hash", "--dir", &dir_arg(&t)])
+        .assert()
+        .success();
+    validate(&t).code(1).stderr(
+        predicate::str::starts_with("Error: 3_b.sql:2:1: the file contains a NUL byte")
+            .and(predicate::str::contains("remove it")),
+    );
+}
+
+#[test]
+fn a_directory_named_like_a_migration_is_an_error() {
+    // Atlas fails on it too ("read file: is a directory"); Strata used to skip it silently.
+    let t = golden();
+    std::fs::create_dir(t.path().join("m/3_x.sql")).unwrap();
+    for cmd in ["validate", "hash"] {
+        strata()
+            .args(["migrate", cmd, "--dir", &dir_arg(&t)])
+            .assert()
+            .code(1)
+            .stderr(
+                predicate::str::contains("3_x.sql\" is a directory, not a regular file")
+                    .and(predicate::str::contains("rename it or move it out")),
+            );
+    }
+    assert_eq!(read(&t.path().join("m/atlas.sum")), VECTOR_SUM);
+}
+
+#[test]
+fn atlas_sum_must_be_a_regular_file_inside_the_directory() {
+    let t = golden();
+    let sum = t.path().join("m/atlas.sum");
+    // A link to /dev/zero: once an abort on a 2 GiB allocation.
+    std::fs::remove_file(&sum).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &sum).unwrap();
+    validate(&t).code(1).stderr(predicate::str::contains(
+        "atlas.sum\" is a symbolic link to a character device, not a regular file",
+    ));
+    // A named pipe: once a validate that never returned.
+    std::fs::remove_file(&sum).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&sum)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    validate(&t).code(1).stderr(predicate::str::contains(
+        "atlas.sum\" is a named pipe (FIFO), not a regular file",
+    ));
+    // A link out of the directory: once echoed a line of the file it led to.
+    std::fs::remove_file(&sum).unwrap();
+    let secret = t.path().join("secret.txt");
+    std::fs::write(&secret, "root:x:0:0\nTOP-SECRET-LINE\n").unwrap();
+    std::os::unix::fs::symlink(&secret, &sum).unwrap();
+    validate(&t)
+        .code(1)
+        .stdout(predicate::str::contains("TOP-SECRET").not())
+        .stderr(
+            predicate::str::contains("outside the migration directory")
+                .and(predicate::str::contains("TOP-SECRET").not()),
+        );
+}
+
+#[test]
+fn oversized_files_are_refused_with_the_file_and_the_limit() {
+    let t = golden();
+    // 200 MB, sparse: once read whole (884 MB of memory for validate). Under a 256 MiB address-space limit the
+    // refusal shows that the file is not read.
+    let big = std::fs::File::create(t.path().join("m/3_big.sql")).unwrap();
+    big.set_len(200_000_000).unwrap();
+    let script = format!(
+        "ulimit -v 262144 && exec '{}' migrate validate --dir '{}'",
+        assert_cmd::cargo::cargo_bin("strata").display(),
+        dir_arg(&t)
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("3_big.sql\" is larger than 64 MiB").and(
+                predicate::str::contains("split it into several smaller migration files"),
+            ),
+        );
+}
+
+#[test]
+fn a_long_sum_line_is_cut_when_echoed() {
+    let t = golden();
+    let junk = format!("{VECTOR_SUM}{}\n", "j".repeat(10 << 20));
+    std::fs::write(t.path().join("m/atlas.sum"), junk).unwrap();
+    let out = validate(&t).code(1).get_output().clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("checksum file format invalid: atlas.sum line 4"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("jjj…\""), "{stderr}");
+    assert!(stderr.len() < 500, "{} bytes echoed", stderr.len());
+}
+
+#[test]
+fn control_characters_in_file_names_are_escaped() {
+    // The checksum block names files, and a name can hold escape sequences. CLICOLOR_FORCE makes the output
+    // behave as on a terminal, where nothing is stripped.
+    let t = golden();
+    std::fs::write(t.path().join("m/3_\x1b]0;PWNED\x07.sql"), "SELECT 1;\n").unwrap();
+    for force in ["0", "1"] {
+        let out = strata()
+            .args(["migrate", "validate", "--dir", &dir_arg(&t)])
+            .env("CLICOLOR_FORCE", force)
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            stdout.contains("\tL4: 3_\\u001b]0;PWNED\\u0007.sql was added\n"),
+            "{stdout:?}"
+        );
+        assert!(!stdout.contains(['\x1b', '\x07']), "{stdout:?}");
+    }
+}

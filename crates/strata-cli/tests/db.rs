@@ -368,3 +368,93 @@ fn an_invalid_directory_is_reported_without_waiting_for_the_database() {
     .code(1)
     .stderr("Error: checksum mismatch\n");
 }
+
+#[test]
+fn a_nul_byte_fails_apply_on_sqlite_instead_of_spinning() {
+    // Once: SQLite's prepare loop never got past the NUL, at 99 % CPU, holding the migration lock.
+    let f = Fixture::new(&[USERS, ("2_b.sql", "CREATE TABLE b (id int);\n\0")]);
+    let url = f.sqlite_url();
+    let dir = f.dir_url();
+    for cmd in ["apply", "status"] {
+        f.cmd()
+            .args(["migrate", cmd, "--dir", &dir, "--url", &url])
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "2_b.sql:2:1: the file contains a NUL byte",
+            ));
+    }
+    // Nothing ran, and the lock was released: with the NUL gone (and the directory re-hashed) the run goes through.
+    f.write("2_b.sql", "CREATE TABLE b (id int);\n");
+    f.hash();
+    f.migrate(&["apply", "--lock-timeout", "1s"], &url)
+        .success()
+        .stdout(predicate::str::contains("  -- 2 migrations\n"));
+}
+
+#[test]
+fn control_characters_in_statements_are_escaped_on_apply_and_status() {
+    // Once: `SELECT '\e]0;PWNED\a\e[2J';` retitled and cleared the terminal that ran apply.
+    let f = Fixture::new(&[
+        ("1_a.sql", "SELECT '\x1b]0;PWNED\x07\x1b[2J';\n"),
+        (
+            "2_b.sql",
+            "-- atlas:txmode none\n\nCREATE TABLE b (id int);\nINSERT INTO nope VALUES ('\x1b[2J\x08\r');\n",
+        ),
+    ]);
+    let url = f.sqlite_url();
+    let raw = |bytes: &[u8]| bytes.iter().any(|&b| b < 0x20 && b != b'\n' && b != b'\t');
+    // CLICOLOR_FORCE makes the output behave as on a terminal: nothing stripped.
+    let apply = f
+        .cmd()
+        .env("CLICOLOR_FORCE", "1")
+        .args(["migrate", "apply", "--dir", &f.dir_url(), "--url", &url])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(apply.stdout).unwrap();
+    assert!(
+        stdout.contains("    -> SELECT '\\u001b]0;PWNED\\u0007\\u001b[2J';\n"),
+        "{stdout:?}"
+    );
+    assert!(
+        stdout.contains("INSERT INTO nope VALUES ('\\u001b[2J\\u0008\\u000d');"),
+        "{stdout:?}"
+    );
+    assert!(!raw(stdout.as_bytes()), "{stdout:?}");
+    // stderr's only escape sequences are the styles of `Error:`.
+    let stderr = String::from_utf8(apply.stderr).unwrap();
+    assert!(stderr.contains("no such table: nope"), "{stderr:?}");
+    assert!(
+        !raw(stderr
+            .replace("\x1b[1;31m", "")
+            .replace("\x1b[0m", "")
+            .as_bytes()),
+        "{stderr:?}"
+    );
+    let status = f
+        .cmd()
+        .env("CLICOLOR_FORCE", "1")
+        .args(["migrate", "status", "--dir", &f.dir_url(), "--url", &url])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(status.stdout).unwrap();
+    assert!(
+        stdout.contains("SQL:   INSERT INTO nope VALUES ('\\u001b[2J\\u0008\\u000d');"),
+        "{stdout:?}"
+    );
+    assert!(!raw(stdout.as_bytes()), "{stdout:?}");
+    // JSON keeps the statement exactly: the escapes are JSON's own.
+    let json = f
+        .migrate(&["status", "--format", "{{ json . }}"], &url)
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["SQL"], "INSERT INTO nope VALUES ('\x1b[2J\x08\r');");
+}

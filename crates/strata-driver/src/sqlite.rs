@@ -100,6 +100,21 @@ impl SqliteDriver {
         } else {
             o.filename(&s.path)
         };
+        // The pragmas are sent as SQL text when the connection opens, where a NUL byte would spin sqlx forever
+        // (see `sql_text`).
+        for (field, value) in [
+            ("_journal_mode", &s.journal_mode),
+            ("_sync", &s.synchronous),
+            ("_locking_mode", &s.locking_mode),
+        ] {
+            if value.as_deref().is_some_and(|v| v.contains('\0')) {
+                return Err(E::InvalidUrl {
+                    url: url.redacted.clone(),
+                    field: field.into(),
+                    reason: "the value contains a NUL byte (%00); remove it".into(),
+                });
+            }
+        }
         if let Some(j) = &s.journal_mode {
             o = o.pragma("journal_mode", j.clone());
         }
@@ -148,7 +163,7 @@ impl SqliteDriver {
     }
 
     async fn raw(&mut self, sql: &str) -> Result<(), DriverError> {
-        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+        sqlx::raw_sql(sql_text(sql.to_string())?)
             .execute(&mut self.conn)
             .await
             .map_err(E::sql)?;
@@ -284,7 +299,7 @@ impl Driver for SqliteDriver {
             "SELECT COUNT(*) FROM {}.sqlite_master WHERE type = 'table' AND name = ?",
             quote(schema)
         );
-        let n: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
+        let n: i64 = sqlx::query_scalar(sql_text(sql)?)
             .bind(table)
             .fetch_one(&mut self.conn)
             .await
@@ -321,7 +336,7 @@ impl Driver for SqliteDriver {
             "SELECT name FROM pragma_table_info({})",
             sql_string(&loc.table)
         );
-        let existing: Vec<String> = sqlx::query_scalar(AssertSqlSafe(sql))
+        let existing: Vec<String> = sqlx::query_scalar(sql_text(sql)?)
             .fetch_all(&mut self.conn)
             .await
             .map_err(E::sql)?;
@@ -347,7 +362,7 @@ impl Driver for SqliteDriver {
             "{} WHERE `version` <> ? ORDER BY `version`",
             select_sql(loc)
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        let rows = sqlx::query(sql_text(sql)?)
             .bind(strata_migrate::revision::CLOUD_IDENTIFIER_VERSION)
             .fetch_all(&mut self.conn)
             .await
@@ -366,7 +381,7 @@ impl Driver for SqliteDriver {
             return Ok(None);
         }
         let sql = format!("{} WHERE `version` = ?", select_sql(loc));
-        let row = sqlx::query(AssertSqlSafe(sql))
+        let row = sqlx::query(sql_text(sql)?)
             .bind(version)
             .fetch_optional(&mut self.conn)
             .await
@@ -391,7 +406,7 @@ impl Driver for SqliteDriver {
             sets.join(", ")
         );
         // Like mattn/go-sqlite3 under Atlas: the time as text, the JSON as a blob.
-        sqlx::query(AssertSqlSafe(sql))
+        sqlx::query(sql_text(sql)?)
             .bind(&rev.version)
             .bind(&rev.description)
             .bind(revisions::to_i64("type", rev.kind.0)?)
@@ -417,7 +432,7 @@ impl Driver for SqliteDriver {
     ) -> Result<(), DriverError> {
         revisions::refuse_cloud_delete(version)?;
         let sql = format!("DELETE FROM {} WHERE `version` = ?", table_ref(loc));
-        sqlx::query(AssertSqlSafe(sql))
+        sqlx::query(sql_text(sql)?)
             .bind(version)
             .execute(&mut self.conn)
             .await
@@ -560,6 +575,22 @@ impl Driver for SqliteDriver {
             let _ = l.release();
         }
         self.conn.close().await.map_err(E::sql)
+    }
+}
+
+/// Every SQL text this driver sends goes through here. SQLite stops reading SQL at a NUL byte, and sqlx's loop over
+/// the statements of a text then never gets past it (it spins forever, holding the migration lock), so a text with
+/// a NUL byte is refused before it reaches SQLite.
+fn sql_text(sql: String) -> Result<AssertSqlSafe<String>, DriverError> {
+    match sql.find('\0') {
+        Some(at) => Err(E::Sql {
+            message: format!(
+                "sql/sqlite: the statement contains a NUL byte (at byte {at}); SQLite stops reading SQL there, so it \
+                 cannot run it: remove the NUL byte"
+            ),
+            code: None,
+        }),
+        None => Ok(AssertSqlSafe(sql)),
     }
 }
 

@@ -1,7 +1,11 @@
 //! A migration directory: its `*.sql` files in Atlas order and its `atlas.sum`.
 //!
-//! Only top-level `*.sql` files are migrations; everything else (sub-directories, `atlas.sum`, READMEs) is
-//! ignored. Order is the byte order of the whole file name — the version plays no part in sorting.
+//! Only top-level `*.sql` files are migrations; everything else (sub-directories, READMEs) is ignored. Order is the
+//! byte order of the whole file name — the version plays no part in sorting.
+//!
+//! Every `*.sql` entry and `atlas.sum` must be a regular file inside the directory (a symbolic link is followed
+//! only to a regular file inside it) of at most [`MAX_FILE_BYTES`]; anything else is an error naming the entry,
+//! as Atlas fails on a `*.sql` entry it cannot read, rather than something silently skipped.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +14,11 @@ use crate::error::DirError;
 
 /// Name of the checksum file.
 pub const SUM_FILE: &str = "atlas.sum";
+
+/// The most bytes read from one file of a migration directory on disk (each `*.sql` file and `atlas.sum`): 64 MiB.
+/// A larger file is refused by name before it is read whole; at this size `migrate apply` peaks at a few hundred
+/// MiB of memory (the file, its statements and the report hold copies of the text).
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// One migration file: its name and raw bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,12 +46,25 @@ impl MigrationFile {
         &self.bytes
     }
 
-    /// The content as text; migration files must be UTF-8 to be scanned.
+    /// The content as text; migration files must be UTF-8 without NUL bytes to be scanned.
     pub fn text(&self) -> Result<&str, DirError> {
-        std::str::from_utf8(&self.bytes).map_err(|e| DirError::NotUtf8 {
+        let text = std::str::from_utf8(&self.bytes).map_err(|e| DirError::NotUtf8 {
             file: self.name.clone(),
             offset: e.valid_up_to(),
-        })
+        })?;
+        // No database runs SQL with a NUL byte as written: PostgreSQL refuses it, and SQLite stops reading at it
+        // (its driver then never gets past it). `contains` on bytes is a memchr.
+        if self.bytes.contains(&0) {
+            let at = text.find('\0').unwrap_or_default();
+            let before = &text[..at];
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            return Err(DirError::NulByte {
+                file: self.name.clone(),
+                line: before.matches('\n').count() + 1,
+                column: before[line_start..].chars().count() + 1,
+            });
+        }
+        Ok(text)
     }
 
     /// Version: the name without `.sql`, cut at the first `_`.
@@ -72,17 +94,44 @@ impl MigrationFile {
     }
 }
 
-/// Reads a whole file with plain reads through `buf`, without asking the file's size first (`std::fs::read` and
-/// `File::read_to_end` stat and seek): migration files are small, and a directory of a thousand of them spends
-/// most of its time in system calls.
-fn read_to_end(mut file: impl std::io::Read, buf: &mut [u8]) -> std::io::Result<Vec<u8>> {
+/// Reads a whole file of at most `limit` bytes with plain reads through `buf`. Small files are read without asking
+/// their size (`std::fs::read` and `File::read_to_end` stat and seek): migration files are small, and a directory of
+/// a thousand of them spends most of its time in system calls. A file still going after 1 MiB is asked its size
+/// once, so one over the limit fails before it is read whole; whatever the size says, reading stops past `limit`.
+/// Too large is an error of kind [`std::io::ErrorKind::FileTooLarge`].
+fn read_to_end(mut file: std::fs::File, buf: &mut [u8], limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    const ASK_SIZE_AFTER: usize = 1 << 20;
+    let too_large = || {
+        std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("larger than {limit} bytes"),
+        )
+    };
     let mut bytes = Vec::new();
+    let mut sized = false;
     loop {
         match file.read(buf) {
             Ok(0) => return Ok(bytes),
             Ok(n) => bytes.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
+        }
+        if bytes.len() as u64 > limit {
+            return Err(too_large());
+        }
+        if !sized && bytes.len() >= ASK_SIZE_AFTER {
+            sized = true;
+            let size = file.metadata()?.len();
+            if size > limit {
+                return Err(too_large());
+            }
+            // `size <= limit`, which fits in memory's address range on every supported target.
+            bytes.reserve_exact(
+                usize::try_from(size)
+                    .unwrap_or(0)
+                    .saturating_sub(bytes.len()),
+            );
         }
     }
 }
@@ -115,20 +164,27 @@ impl DirReader {
         })
     }
 
+    /// Reads the named file, at most [`MAX_FILE_BYTES`]. The caller checked that it is a regular file.
     fn read(&self, name: &str, buf: &mut [u8]) -> std::io::Result<Vec<u8>> {
         #[cfg(unix)]
         {
             use rustix::fs::{Mode, OFlags};
+            // Non-blocking, so an entry swapped for a named pipe after the check cannot hang the open; reads of
+            // regular files ignore the flag.
             let fd = rustix::fs::openat(
                 &self.fd,
                 name,
-                OFlags::RDONLY | OFlags::CLOEXEC,
+                OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK,
                 Mode::empty(),
             )?;
-            read_to_end(std::fs::File::from(fd), buf)
+            read_to_end(std::fs::File::from(fd), buf, MAX_FILE_BYTES)
         }
         #[cfg(not(unix))]
-        read_to_end(std::fs::File::open(self.path.join(name))?, buf)
+        read_to_end(
+            std::fs::File::open(self.path.join(name))?,
+            buf,
+            MAX_FILE_BYTES,
+        )
     }
 
     /// Reads the named files, on several threads when there are many. Results keep the order of `names`.
@@ -233,7 +289,8 @@ impl MigrationDir {
         })
     }
 
-    /// Reads a directory from disk: its top-level `*.sql` files and `atlas.sum` when present.
+    /// Reads a directory from disk: its top-level `*.sql` files and `atlas.sum` when present. Each must be a
+    /// regular file inside the directory of at most [`MAX_FILE_BYTES`] (see the module documentation).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, DirError> {
         let path = path.as_ref();
         let location = path.display().to_string();
@@ -242,6 +299,7 @@ impl MigrationDir {
             source,
         };
         let reader = DirReader::open(path).map_err(list_error)?;
+        let mut entries = EntryCheck::new(path);
         let mut names = Vec::new();
         for entry in std::fs::read_dir(path).map_err(list_error)? {
             let entry = entry.map_err(list_error)?;
@@ -260,38 +318,39 @@ impl MigrationDir {
             if !name.ends_with(".sql") {
                 continue;
             }
-            // Follow links like Atlas does (os.ReadFile), but only regular files are migrations. The entry's
-            // type comes with the listing, so only links cost a stat.
-            let read_error = |source| DirError::ReadFile {
+            // The entry's type comes with the listing, so only links cost a stat.
+            let file_type = entry.file_type().map_err(|source| DirError::ReadFile {
                 file: file_path.display().to_string(),
                 source,
-            };
-            let file_type = entry.file_type().map_err(read_error)?;
-            let is_file = if file_type.is_symlink() {
-                std::fs::metadata(&file_path).map_err(read_error)?.is_file()
-            } else {
-                file_type.is_file()
-            };
-            if is_file {
-                names.push(name);
-            }
+            })?;
+            entries.check(&name, file_type)?;
+            names.push(name);
         }
+        let read_error = |name: &str, source: std::io::Error| {
+            let file = path.join(name).display().to_string();
+            if source.kind() == std::io::ErrorKind::FileTooLarge {
+                DirError::TooLarge {
+                    file,
+                    limit: MAX_FILE_BYTES,
+                }
+            } else {
+                DirError::ReadFile { file, source }
+            }
+        };
         let mut files = Vec::with_capacity(names.len());
         for (name, bytes) in names.iter().zip(reader.read_all(&names)) {
-            let bytes = bytes.map_err(|source| DirError::ReadFile {
-                file: path.join(name).display().to_string(),
-                source,
-            })?;
+            let bytes = bytes.map_err(|e| read_error(name, e))?;
             files.push(MigrationFile::new(name.clone(), bytes));
         }
-        let sum = match reader.read(SUM_FILE, &mut vec![0; 64 * 1024]) {
-            Ok(b) => Some(b),
+        let sum = match std::fs::symlink_metadata(path.join(SUM_FILE)) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => {
-                return Err(DirError::ReadFile {
-                    file: path.join(SUM_FILE).display().to_string(),
-                    source,
-                });
+            Err(e) => return Err(read_error(SUM_FILE, e)),
+            Ok(meta) => {
+                entries.check(SUM_FILE, meta.file_type())?;
+                let bytes = reader
+                    .read(SUM_FILE, &mut vec![0; 64 * 1024])
+                    .map_err(|e| read_error(SUM_FILE, e))?;
+                Some(bytes)
             }
         };
         Self::from_parts(location, files, sum)
@@ -341,6 +400,95 @@ impl MigrationDir {
             .binary_search_by(|f| f.name.as_bytes().cmp(name.as_bytes()))
             .ok()
             .map(|i| &self.files[i])
+    }
+}
+
+/// Decides whether an entry of a directory on disk may be read: a regular file, or a symbolic link that leads to a
+/// regular file inside the directory (Kubernetes mounts ConfigMaps as links into a hidden sub-directory). Links
+/// out of the directory are refused, so a directory cannot make Strata read (and echo, or apply, or push) a file
+/// elsewhere on the machine; devices and named pipes are refused before they are opened.
+struct EntryCheck<'a> {
+    dir: &'a Path,
+    /// The directory's canonical path, resolved at the first link.
+    canonical: Option<PathBuf>,
+}
+
+impl<'a> EntryCheck<'a> {
+    fn new(dir: &'a Path) -> Self {
+        Self {
+            dir,
+            canonical: None,
+        }
+    }
+
+    /// Checks the entry `name`, whose own type (links not followed) is `file_type`.
+    fn check(&mut self, name: &str, file_type: std::fs::FileType) -> Result<(), DirError> {
+        let path = self.dir.join(name);
+        let file = || path.display().to_string();
+        if file_type.is_file() {
+            return Ok(());
+        }
+        if !file_type.is_symlink() {
+            return Err(DirError::NotAFile {
+                file: file(),
+                what: kind_of(file_type).into(),
+            });
+        }
+        let read_error = |source| DirError::ReadFile {
+            file: file(),
+            source,
+        };
+        let target = std::fs::canonicalize(&path).map_err(read_error)?;
+        let meta = std::fs::metadata(&target).map_err(read_error)?;
+        if !meta.is_file() {
+            return Err(DirError::NotAFile {
+                file: file(),
+                what: format!("a symbolic link to {}", kind_of(meta.file_type())),
+            });
+        }
+        let canonical = match self.canonical.take() {
+            Some(c) => c,
+            None => std::fs::canonicalize(self.dir).map_err(|source| DirError::ReadDir {
+                dir: self.dir.display().to_string(),
+                source,
+            })?,
+        };
+        let inside = target.starts_with(&canonical);
+        self.canonical = Some(canonical);
+        if !inside {
+            return Err(DirError::OutsideDir {
+                file: file(),
+                target: target.display().to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// What a directory entry that is not a regular file is, for messages.
+fn kind_of(file_type: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if file_type.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+    }
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
     }
 }
 
@@ -454,6 +602,191 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Runs `MigrationDir::open` on a thread and gives up after a while, so a read that hangs fails the test.
+    fn open_within_seconds(path: &Path) -> Result<MigrationDir, DirError> {
+        let path = path.to_owned();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(MigrationDir::open(&path));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(20))
+            .expect("MigrationDir::open hung")
+    }
+
+    #[test]
+    fn a_nul_byte_is_refused_with_its_line_and_column() {
+        let f = MigrationFile::new("2_b.sql", "CREATE TABLE b (id int);\n\0");
+        let e = f.text().unwrap_err();
+        assert!(
+            matches!(&e, DirError::NulByte { file, line: 2, column: 1 } if file == "2_b.sql"),
+            "{e:?}"
+        );
+        assert!(e.to_string().starts_with("2_b.sql:2:1: "), "{e}");
+        assert!(e.to_string().contains("NUL byte"), "{e}");
+        // Columns count characters; every way into the text reports it.
+        let f = MigrationFile::new("3.sql", "SELECT 1;\nSELECT 'é\0';\n");
+        assert!(matches!(
+            f.text(),
+            Err(DirError::NulByte {
+                line: 2,
+                column: 10,
+                ..
+            })
+        ));
+        assert!(matches!(f.is_checkpoint(), Err(DirError::NulByte { .. })));
+        assert!(matches!(f.directives(), Err(DirError::NulByte { .. })));
+        // Hashing works on bytes and is unaffected.
+        let d = MigrationDir::from_parts("d", vec![f], None).unwrap();
+        assert_eq!(crate::sum::SumFile::compute(d.files()).entries().len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_named_like_a_migration_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("1_a.sql"), "SELECT 1;\n").unwrap();
+        std::fs::create_dir(tmp.path().join("2_x.sql")).unwrap();
+        let e = MigrationDir::open(tmp.path()).unwrap_err();
+        assert!(
+            matches!(&e, DirError::NotAFile { file, what } if file.ends_with("2_x.sql") && what == "a directory"),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("rename it or move it"), "{e}");
+        // A link to a directory, too.
+        std::fs::remove_dir(tmp.path().join("2_x.sql")).unwrap();
+        std::fs::create_dir(tmp.path().join("sub")).unwrap();
+        std::os::unix::fs::symlink("sub", tmp.path().join("2_x.sql")).unwrap();
+        let e = MigrationDir::open(tmp.path()).unwrap_err();
+        assert!(
+            matches!(&e, DirError::NotAFile { what, .. } if what == "a symbolic link to a directory"),
+            "{e:?}"
+        );
+        // Other entries stay ignored.
+        std::fs::remove_file(tmp.path().join("2_x.sql")).unwrap();
+        std::fs::create_dir(tmp.path().join("sub.sql.d")).unwrap();
+        assert_eq!(MigrationDir::open(tmp.path()).unwrap().files().len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_or_device_is_refused_before_it_is_opened() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("1_a.sql"), "SELECT 1;\n").unwrap();
+        // atlas.sum as a link to /dev/zero: once an endless read.
+        std::os::unix::fs::symlink("/dev/zero", tmp.path().join(SUM_FILE)).unwrap();
+        let e = open_within_seconds(tmp.path()).unwrap_err();
+        assert!(
+            matches!(&e, DirError::NotAFile { file, what } if file.ends_with(SUM_FILE) && what == "a symbolic link to a character device"),
+            "{e:?}"
+        );
+        // atlas.sum as a named pipe: once a read that waited for a writer forever.
+        std::fs::remove_file(tmp.path().join(SUM_FILE)).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            tmp.path().join(SUM_FILE),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+            0,
+        )
+        .unwrap();
+        let e = open_within_seconds(tmp.path()).unwrap_err();
+        assert!(
+            matches!(&e, DirError::NotAFile { what, .. } if what == "a named pipe (FIFO)"),
+            "{e:?}"
+        );
+        // The same for a migration file.
+        std::fs::rename(tmp.path().join(SUM_FILE), tmp.path().join("2_b.sql")).unwrap();
+        let e = open_within_seconds(tmp.path()).unwrap_err();
+        assert!(
+            matches!(&e, DirError::NotAFile { file, .. } if file.ends_with("2_b.sql")),
+            "{e:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_followed_only_inside_the_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let m = tmp.path().join("m");
+        std::fs::create_dir(&m).unwrap();
+        std::fs::write(tmp.path().join("secret"), "h1:x\nTOP-SECRET-LINE\n").unwrap();
+        std::os::unix::fs::symlink("../secret", m.join(SUM_FILE)).unwrap();
+        let e = MigrationDir::open(&m).unwrap_err();
+        assert!(
+            matches!(&e, DirError::OutsideDir { file, target } if file.ends_with(SUM_FILE) && target.ends_with("secret")),
+            "{e:?}"
+        );
+        assert!(!e.to_string().contains("TOP-SECRET"), "{e}");
+        std::fs::remove_file(m.join(SUM_FILE)).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("secret"), m.join("1_a.sql")).unwrap();
+        assert!(matches!(
+            MigrationDir::open(&m),
+            Err(DirError::OutsideDir { .. })
+        ));
+        std::fs::remove_file(m.join("1_a.sql")).unwrap();
+
+        // Kubernetes mounts a ConfigMap as links into a hidden sub-directory: inside, so they are read. The
+        // directory itself may be reached through a link too.
+        let data = m.join("..2026_01_01_00_00_00.1");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::write(data.join("1_a.sql"), "SELECT 1;\n").unwrap();
+        std::fs::write(data.join(SUM_FILE), "h1:x\n").unwrap();
+        std::os::unix::fs::symlink("..2026_01_01_00_00_00.1", m.join("..data")).unwrap();
+        std::os::unix::fs::symlink("..data/1_a.sql", m.join("1_a.sql")).unwrap();
+        std::os::unix::fs::symlink("..data/atlas.sum", m.join(SUM_FILE)).unwrap();
+        std::os::unix::fs::symlink(&m, tmp.path().join("via-link")).unwrap();
+        for path in [m.clone(), tmp.path().join("via-link")] {
+            let d = MigrationDir::open(&path).unwrap();
+            assert_eq!(d.files()[0].bytes(), b"SELECT 1;\n");
+            assert_eq!(d.sum_bytes(), Some(&b"h1:x\n"[..]));
+        }
+    }
+
+    #[test]
+    fn files_over_the_limit_are_refused_without_reading_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("1_a.sql"), "SELECT 1;\n").unwrap();
+        // Sparse: no disk space, and reading it whole would take the limit's worth of memory and more.
+        let big = std::fs::File::create(tmp.path().join("2_big.sql")).unwrap();
+        big.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let e = MigrationDir::open(tmp.path()).unwrap_err();
+        assert!(
+            matches!(&e, DirError::TooLarge { file, limit } if file.ends_with("2_big.sql") && *limit == MAX_FILE_BYTES),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("64 MiB"), "{e}");
+        assert!(e.to_string().contains("split it"), "{e}");
+        std::fs::remove_file(tmp.path().join("2_big.sql")).unwrap();
+        let sum = std::fs::File::create(tmp.path().join(SUM_FILE)).unwrap();
+        sum.set_len(100 << 30).unwrap();
+        let e = MigrationDir::open(tmp.path()).unwrap_err();
+        assert!(
+            matches!(&e, DirError::TooLarge { file, .. } if file.ends_with(SUM_FILE)),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("regenerate it"), "{e}");
+    }
+
+    #[test]
+    fn reads_stop_past_the_limit_whatever_the_size_said() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("f");
+        let mut buf = vec![0; 7];
+        std::fs::write(&path, vec![b'x'; 20]).unwrap();
+        let read =
+            |limit| read_to_end(std::fs::File::open(&path).unwrap(), &mut buf.clone(), limit);
+        assert_eq!(read(20).unwrap().len(), 20);
+        assert_eq!(
+            read(19).unwrap_err().kind(),
+            std::io::ErrorKind::FileTooLarge
+        );
+        // Past 1 MiB the size is asked once; a file at the limit is read whole into exactly its size.
+        std::fs::write(&path, vec![b'y'; (1 << 20) + 5]).unwrap();
+        let bytes =
+            read_to_end(std::fs::File::open(&path).unwrap(), &mut buf, (1 << 20) + 5).unwrap();
+        assert_eq!(bytes.len(), (1 << 20) + 5);
     }
 
     #[test]

@@ -52,6 +52,57 @@ pub enum DirError {
         /// Offset of the first invalid byte.
         offset: usize,
     },
+    /// A migration file holds a NUL byte, which no SQL text may contain.
+    #[error(
+        "{file}:{line}:{column}: the file contains a NUL byte, which cannot be part of SQL (PostgreSQL refuses it \
+         and SQLite stops reading there); remove it, then run 'strata migrate hash'"
+    )]
+    NulByte {
+        /// The file name.
+        file: String,
+        /// 1-based line of the first NUL byte.
+        line: usize,
+        /// 1-based column (in characters) of the first NUL byte.
+        column: usize,
+    },
+    /// An entry named like a migration file (`*.sql`), or `atlas.sum`, is not a regular file.
+    #[error(
+        "\"{file}\" is {what}, not a regular file; a migration directory's *.sql entries and its atlas.sum must be \
+         files: rename it or move it out of the directory"
+    )]
+    NotAFile {
+        /// The path of the entry.
+        file: String,
+        /// What it is instead, e.g. `a directory`.
+        what: String,
+    },
+    /// A symbolic link in the directory leads outside it.
+    #[error(
+        "\"{file}\" is a symbolic link to \"{target}\", outside the migration directory; Strata reads only files \
+         inside it: replace the link with a copy of the file"
+    )]
+    OutsideDir {
+        /// The path of the link.
+        file: String,
+        /// Where it leads.
+        target: String,
+    },
+    /// A file is larger than Strata reads from a migration directory.
+    #[error(
+        "\"{file}\" is larger than {} MiB, the most Strata reads from one file of a migration directory; {}",
+        .limit >> 20,
+        if .file.ends_with(crate::dir::SUM_FILE) {
+            "an atlas.sum that large is not one Strata wrote: regenerate it with 'strata migrate hash'"
+        } else {
+            "split it into several smaller migration files"
+        }
+    )]
+    TooLarge {
+        /// The path of the file.
+        file: String,
+        /// The limit in bytes ([`crate::dir::MAX_FILE_BYTES`]).
+        limit: u64,
+    },
     /// The `--dir` URL has a scheme this command cannot read.
     #[error("unsupported migration directory URL scheme \"{scheme}\": {hint}")]
     UnsupportedDirUrl {

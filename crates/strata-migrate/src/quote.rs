@@ -48,6 +48,15 @@ pub fn go_quote(s: &str) -> String {
     out
 }
 
+/// `s` cut to its first `max_chars` characters, `…` marking the cut, so a message never echoes a whole line of
+/// unbounded length (a junk `atlas.sum` line can be megabytes long).
+pub fn shorten(s: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &s[..cut]).into(),
+        None => s.into(),
+    }
+}
+
 /// Go's `unicode.IsPrint`, without the tables for unassigned code points.
 fn is_go_printable(c: char) -> bool {
     if c == ' ' {
@@ -89,6 +98,15 @@ fn is_go_printable(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shorten_cuts_at_characters() {
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("abcd", 3), "abc…");
+        assert_eq!(shorten("日本語です", 2), "日本…");
+        assert_eq!(shorten("", 0), "");
+        assert_eq!(shorten(&"x".repeat(10_000_000), 80).chars().count(), 81);
+    }
 
     #[test]
     fn quotes_like_go() {

@@ -14,6 +14,10 @@ use thiserror::Error;
 
 use crate::dir::{MigrationDir, MigrationFile, SUM_FILE};
 use crate::directive::is_sum_ignored;
+use crate::quote::{go_quote, shorten};
+
+/// How many characters of an `atlas.sum` line or name a message shows at most.
+const SHOWN_CHARS: usize = 120;
 
 /// One `atlas.sum` line after the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,7 +120,10 @@ impl SumFile {
             let Some((name, hash)) = line.split_once("h1:") else {
                 return Err(SumError::Format {
                     line: i + 2,
-                    reason: format!("expected `<file> h1:<hash>`, found {line:?}"),
+                    reason: format!(
+                        "expected `<file> h1:<hash>`, found {}",
+                        go_quote(&shorten(line, SHOWN_CHARS))
+                    ),
                 });
             };
             entries.push(SumEntry {
@@ -167,6 +174,13 @@ pub struct Mismatch {
     pub line_endings: Option<LineEndings>,
 }
 
+impl Mismatch {
+    /// The file name for messages: a name taken from `atlas.sum` can be any length, so long ones are cut.
+    pub fn shown_file(&self) -> std::borrow::Cow<'_, str> {
+        shorten(&self.file, SHOWN_CHARS)
+    }
+}
+
 /// Which line endings the files have now, when only line endings differ.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineEndings {
@@ -205,7 +219,12 @@ pub enum SumError {
 }
 
 fn describe(m: &Mismatch) -> String {
-    let mut s = format!("{} was {} (atlas.sum line {})", m.file, m.change, m.line);
+    let mut s = format!(
+        "{} was {} (atlas.sum line {})",
+        m.shown_file(),
+        m.change,
+        m.line
+    );
     if let Some(le) = &m.line_endings {
         s.push_str("; ");
         s.push_str(&le.explain());
@@ -454,6 +473,39 @@ mod tests {
             SumFile::parse(b"\xff\n"),
             Err(SumError::Format { line: 1, .. })
         ));
+    }
+
+    #[test]
+    fn echoed_lines_are_cut() {
+        let junk = format!("h1:x\n{}\n", "j".repeat(10 << 20));
+        let e = SumFile::parse(junk.as_bytes()).unwrap_err();
+        let SumError::Format { line: 2, reason } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(
+            reason.ends_with(&format!("found \"{}…\"", "j".repeat(120))),
+            "{reason}"
+        );
+        assert!(e.to_string().len() < 400, "{} bytes", e.to_string().len());
+        // Control characters are quoted, not echoed.
+        let e = SumFile::parse(b"h1:x\n\x1b[2J\n").unwrap_err();
+        assert!(e.to_string().contains(r#"found "\x1b[2J""#), "{e}");
+        // A name taken from atlas.sum (a removed file) is cut too.
+        let name = format!("{}.sql", "n".repeat(5000));
+        let stored = SumFile {
+            entries: vec![SumEntry {
+                name: name.clone(),
+                hash: "x".into(),
+            }],
+        };
+        let d = dir(vec![], &String::from_utf8(stored.to_bytes()).unwrap());
+        let m = mismatch(&d);
+        assert_eq!(
+            (m.file.as_str(), m.change),
+            (name.as_str(), Change::Removed)
+        );
+        let text = SumError::Mismatch(Box::new(m)).to_string();
+        assert!(text.len() < 400, "{text}");
     }
 
     fn dir(files: Vec<MigrationFile>, sum: &str) -> MigrationDir {

@@ -361,3 +361,55 @@ async fn connect_with_lock_dir() {
     d.unlock("atlas_migrate_execute").await.unwrap();
     assert!(!dir.path().join("atlas_migrate_execute.lock").exists());
 }
+
+#[tokio::test]
+async fn a_nul_byte_is_refused_rather_than_spun_on() {
+    // SQLite stops reading SQL at a NUL byte, and sqlx's loop over a text's statements then never got past it:
+    // `execute` spun forever. Every text with a NUL byte is refused before it reaches SQLite.
+    let db = sqlite_db();
+    let mut d = connect(&db.url).await.unwrap();
+    async fn refused(d: &mut Box<dyn Driver>, sql: &str) {
+        let run = tokio::time::timeout(Duration::from_secs(20), d.execute(sql))
+            .await
+            .unwrap_or_else(|_| panic!("execute hung on {sql:?}"));
+        let e = run.expect_err(sql);
+        assert!(
+            matches!(e, DriverError::Sql { .. }) && e.to_string().contains("NUL byte"),
+            "{sql:?}: {e}"
+        );
+    }
+    for sql in [
+        "CREATE TABLE b (id int);\n\0",
+        "\0",
+        "SELECT 1\0; CREATE TABLE c (id int)",
+        "CREATE TABLE d (x text DEFAULT '\0')",
+    ] {
+        refused(&mut d, sql).await;
+    }
+    for t in ["b", "c", "d"] {
+        assert!(!d.table_exists("main", t).await.unwrap(), "{t} was created");
+    }
+    // Inside a transaction too; the session stays usable.
+    d.begin().await.unwrap();
+    refused(&mut d, "INSERT INTO x VALUES ('\0')").await;
+    d.rollback().await.unwrap();
+    d.execute("CREATE TABLE ok (id int)").await.unwrap();
+    assert!(d.table_exists("main", "ok").await.unwrap());
+    // The URL's pragmas are SQL text sent on connect: `?_journal=WAL%00x` spun there.
+    for (query, field) in [
+        ("_journal=WAL%00x", "_journal_mode"),
+        ("_sync=%00", "_sync"),
+        ("_locking=x%00", "_locking_mode"),
+    ] {
+        let url = format!("{}?{query}", db.url);
+        let run = tokio::time::timeout(Duration::from_secs(20), connect(&url))
+            .await
+            .unwrap_or_else(|_| panic!("connect hung on {query}"));
+        let e = run.expect_err(query);
+        assert!(
+            matches!(&e, DriverError::InvalidUrl { field: f, .. } if f == field)
+                && e.to_string().contains("NUL byte"),
+            "{query}: {e}"
+        );
+    }
+}

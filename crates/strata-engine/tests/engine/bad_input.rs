@@ -1,7 +1,11 @@
 //! (12) Bad input: every failure is a clear error, and no password ever shows in an error's Display or Debug.
 
+use std::time::Duration;
+
 use strata_driver::DriverError;
 use strata_engine::{ApplyOptions, Cancel, EngineError, Quiet, SetOptions, StatusOptions};
+use strata_migrate::DirError;
+use strata_migrate::plan::PlanError;
 
 use crate::common::{Db, dir};
 use crate::scenarios::{F1, password_of};
@@ -178,4 +182,47 @@ async fn malformed_urls() {
         }
         assert_hidden(&errors, &["tiger-pw"]);
     }
+}
+
+#[tokio::test]
+async fn a_nul_byte_fails_apply_on_sqlite_and_releases_the_lock() {
+    // Once: the NUL byte reached SQLite, whose driver spun on it forever while holding the migration lock.
+    let Some(db) = Db::sqlite() else { return };
+    let a = ("1_a.sql", "CREATE TABLE a (id int);\n");
+    let d = dir(&[a, ("2_b.sql", "CREATE TABLE b (id int);\n\0")]);
+    for run in [
+        tokio::time::timeout(Duration::from_secs(60), async {
+            db.apply(&d).await.map(|_| ())
+        })
+        .await,
+        tokio::time::timeout(Duration::from_secs(60), async {
+            db.status(&d).await.map(|_| ())
+        })
+        .await,
+    ] {
+        let e = run
+            .expect("the run hung on a NUL byte")
+            .expect_err("a NUL byte must fail");
+        let (EngineError::Dir(dir_error) | EngineError::Plan(PlanError::Dir(dir_error))) = &e
+        else {
+            panic!("want the directory's error, got {e:?}")
+        };
+        assert!(
+            matches!(dir_error, DirError::NulByte { file, line: 2, column: 1 } if file == "2_b.sql"),
+            "{e:?}"
+        );
+    }
+    assert!(
+        !db.has_table("a").await,
+        "nothing runs before every pending file is checked"
+    );
+    // The lock was released: without the NUL byte the run goes through at once.
+    let fixed = dir(&[a, ("2_b.sql", "CREATE TABLE b (id int);\n")]);
+    let opts = ApplyOptions {
+        lock_timeout: Duration::from_secs(1),
+        ..db.apply_opts()
+    };
+    let report = db.apply_with(&fixed, &opts).await.unwrap();
+    assert_eq!(report.applied.len(), 2);
+    assert!(db.has_table("b").await);
 }
