@@ -90,9 +90,10 @@ pub enum Migrate {
     },
     /// Rewrite the revision history so the database counts as being at VERSION (without running anything).
     Set {
-        /// The version the database is at; default: the last file (when revisions exist).
+        /// The version the database is at; default: the last file (when revisions exist). Exactly one is accepted;
+        /// more are refused as Atlas refuses them (`accepts 1 arg(s), received N`).
         #[arg(value_name = "VERSION")]
-        to: Option<String>,
+        to: Vec<String>,
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
@@ -157,12 +158,24 @@ pub struct DirArgs {
 
 #[derive(Debug, Args)]
 pub struct TargetArgs {
-    /// Database URL: postgres://, mysql://, maria://, sqlite://path (never printed with its password).
+    /// Database URL (required): postgres://, mysql://, maria://, sqlite://path (never printed with its password).
+    /// Checked after the migration directory, as Atlas does, so a broken directory is reported first.
     #[arg(short = 'u', long, env = "STRATA_URL", hide_env_values = true)]
-    pub url: String,
+    pub url: Option<String>,
     /// Schema of the atlas_schema_revisions table (default: the URL's schema, else atlas_schema_revisions).
     #[arg(long, env = "STRATA_REVISIONS_SCHEMA")]
     pub revisions_schema: Option<String>,
+}
+
+impl TargetArgs {
+    /// The database URL, or the error saying how to give one.
+    pub fn url(&self) -> Result<&str, crate::output::CliError> {
+        self.url.as_deref().ok_or_else(|| {
+            crate::output::CliError::Message(
+                "no database URL given: pass --url URL or set STRATA_URL".into(),
+            )
+        })
+    }
 }
 
 #[derive(Debug, Args)]

@@ -2,9 +2,9 @@
 
 use std::io::IsTerminal as _;
 
-use strata_engine::report::{AppliedFile, FileRef};
+use strata_engine::report::{AppliedFile, ApplyReport, FileRef};
 use strata_engine::{
-    ApplyOptions, Cancel, EngineError, Limit, Observer, SetOptions, StatusOptions,
+    ApplyOptions, Cancel, EngineError, Limit, Observer, PlanError, SetOptions, StatusOptions,
 };
 use strata_migrate::MigrationDir;
 use strata_migrate::plan::parse_amount;
@@ -26,6 +26,21 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 fn open(dir: &DirArgs) -> Result<MigrationDir, CliError> {
     let path = strata_migrate::dir::local_path_from_url(&dir.dir, dir.dir_format.as_deref())?;
     Ok(MigrationDir::open(path)?)
+}
+
+/// The database URL. Without one the directory is read and checked first, as Atlas does, so a broken directory
+/// is what gets reported (with Atlas's checksum block), and only a valid one gets "no database URL given".
+fn url_after_dir<'a>(
+    target: &'a TargetArgs,
+    dir: impl FnOnce() -> Result<MigrationDir, CliError>,
+    format: Format,
+    invoked_as: &str,
+) -> Result<&'a str, CliError> {
+    target.url().or_else(|missing| {
+        strata_migrate::sum::validate(&dir()?)
+            .map_err(|e| engine_error(EngineError::Sum(e), format, invoked_as))?;
+        Err(missing)
+    })
 }
 
 /// Prints Atlas's checksum block for checksum failures (text mode) before the error line.
@@ -92,13 +107,25 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
             dir,
             format,
         } => {
+            // Like Atlas, more than one version is a usage error before anything is read.
+            if to.len() > 1 {
+                return Err(CliError::Message(
+                    PlanError::SetArgs { received: to.len() }.to_string(),
+                ));
+            }
             let d = open(&dir)?;
+            let url = url_after_dir(&target, || Ok(d.clone()), format.format, invoked_as)?;
             let opts = SetOptions {
                 revisions_schema: target.revisions_schema.clone(),
                 ..SetOptions::default()
             };
             let report = runtime()?
-                .block_on(strata_engine::set(&d, &target.url, to.as_deref(), &opts))
+                .block_on(strata_engine::set(
+                    &d,
+                    url,
+                    to.first().map(String::as_str),
+                    &opts,
+                ))
                 .map_err(|e| engine_error(e, format.format, invoked_as))?;
             match format.format {
                 Format::Text => output::out(&report.text),
@@ -156,14 +183,19 @@ fn apply(
     format: Format,
     invoked_as: &str,
 ) -> Result<(), CliError> {
+    let url = url_after_dir(
+        target,
+        || Ok(crate::registry::open_dir(dir, registry)?.dir),
+        format,
+        invoked_as,
+    )?;
     let rt = runtime()?;
     // The directory is read (from disk or the registry) and its atlas.sum checked on a thread of its own while the
     // session connects, takes the lock and reads the revisions; each takes a few milliseconds. The directory's
     // error wins whichever finishes first, and an invalid directory abandons the session (releasing the lock).
     // SQLite is the exception: opening it can create the database file, so the directory is checked first there
     // (a local file opens in microseconds anyway).
-    let overlap = !target
-        .url
+    let overlap = !url
         .get(..6)
         .is_some_and(|s| s.eq_ignore_ascii_case("sqlite"));
     let (loaded, session) = {
@@ -184,7 +216,7 @@ fn apply(
                     ))
                 })
             };
-            let opening = strata_engine::apply::open_session(&target.url, opts);
+            let opening = strata_engine::apply::open_session(url, opts);
             tokio::pin!(loading, opening);
             // Overlapping, a session that is ready first waits for the directory; an invalid directory is
             // reported as soon as it is known, dropping the session (which releases the lock).
@@ -231,26 +263,31 @@ fn apply(
         b.finish_and_clear();
     }
     if !opts.dry_run {
-        source.report(&target.url, result.as_ref());
+        source.report(url, result.as_ref());
     }
+    // Atlas names the directory as it was given (`file://migrations`), not as the path it resolved to.
+    let as_given = |r: &ApplyReport| ApplyReport {
+        dir: dir.dir.clone(),
+        ..r.clone()
+    };
     match result {
         Ok(report) => match format {
             Format::Text => output::out(&report.to_text()),
             Format::Json => output::out(&format!(
                 "{}\n",
-                serde_json::to_string(&report).unwrap_or_default()
+                serde_json::to_string(&as_given(&report)).unwrap_or_default()
             )),
         },
         Err(e) => {
-            if let Some(report) = e.report() {
+            if let Some(report) = e.report().map(as_given) {
                 match format {
-                    Format::Text => output::out(&report.to_text())?,
+                    Format::Text => {
+                        output::out(&output::name_hints(&report.to_text(), invoked_as))?
+                    }
                     // Atlas keeps stdout parseable: the JSON carries the error and no Error: line follows.
                     Format::Json => {
-                        output::out(&format!(
-                            "{}\n",
-                            serde_json::to_string(report).unwrap_or_default()
-                        ))?;
+                        let json = serde_json::to_string(&report).unwrap_or_default();
+                        output::out(&format!("{}\n", output::name_hints(&json, invoked_as)))?;
                         return Err(CliError::Silent);
                     }
                 }
@@ -269,6 +306,7 @@ fn status(
     invoked_as: &str,
 ) -> Result<(), CliError> {
     let d = crate::registry::open_dir(dir, registry)?.dir;
+    let url = url_after_dir(target, || Ok(d.clone()), format, invoked_as)?;
     let opts = StatusOptions {
         revisions_schema: target.revisions_schema.clone(),
         baseline: plan.baseline.clone(),
@@ -276,11 +314,17 @@ fn status(
         exec_order: plan.exec_order,
         ..StatusOptions::default()
     };
-    let report = runtime()?
-        .block_on(strata_engine::status(&d, &target.url, &opts))
+    let mut report = runtime()?
+        .block_on(strata_engine::status(&d, url, &opts))
         .map_err(|e| engine_error(e, format, invoked_as))?;
     match format {
         Format::Text => output::out(&report.text),
-        Format::Json => output::out(&format!("{}\n", report.json)),
+        Format::Json => {
+            // As for apply: the directory as given.
+            if let Some(env) = report.json.get_mut("Env").and_then(|e| e.as_object_mut()) {
+                env.insert("Dir".into(), serde_json::Value::from(dir.dir.as_str()));
+            }
+            output::out(&format!("{}\n", report.json))
+        }
     }
 }

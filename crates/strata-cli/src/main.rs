@@ -34,6 +34,6 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => output::report(&e),
+        Err(e) => output::report(&e, &invoked_as),
     }
 }

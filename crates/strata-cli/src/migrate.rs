@@ -52,15 +52,22 @@ fn open(args: &DirArgs) -> Result<(PathBuf, MigrationDir), CliError> {
     Ok((path, d))
 }
 
-/// Validates `atlas.sum`, printing Atlas's block on failure (text mode).
-fn check_sum(d: &MigrationDir, format: Format, invoked_as: &str) -> Result<(), CliError> {
+/// Validates `atlas.sum`, printing Atlas's block on failure (text mode). JSON names the directory as given
+/// (`file://migrations`), as apply and status do.
+fn check_sum(
+    d: &MigrationDir,
+    args: &DirArgs,
+    format: Format,
+    invoked_as: &str,
+) -> Result<(), CliError> {
     match sum::validate(d) {
         Ok(_) => Ok(()),
         Err(e) => {
             if format == Format::Text {
                 output::print_sum_block(&e, invoked_as)?;
             } else {
-                let mut v = json!({ "Dir": d.location(), "Valid": false, "Error": e.to_string() });
+                let error = e.to_string();
+                let mut v = json!({ "Dir": args.dir, "Valid": false, "Error": output::name_hints(&error, invoked_as) });
                 if let sum::SumError::Mismatch(m) = &e {
                     v["File"] = json!(m.file);
                     v["Line"] = json!(m.line);
@@ -80,7 +87,7 @@ fn validate(
     invoked_as: &str,
 ) -> Result<(), CliError> {
     let (_, d) = open(args)?;
-    check_sum(&d, format, invoked_as)?;
+    check_sum(&d, args, format, invoked_as)?;
     let dialects: &[Dialect] = match dialect {
         Some(DialectArg::Postgres) => &[Dialect::Postgres],
         Some(DialectArg::Mysql) => &[Dialect::Mysql],
@@ -112,7 +119,7 @@ fn validate(
         }
     }
     if format == Format::Json {
-        let v = json!({ "Dir": d.location(), "Valid": true, "Files": d.files().len(), "Statements": statements });
+        let v = json!({ "Dir": args.dir, "Valid": true, "Files": d.files().len(), "Statements": statements });
         output::out(&format!("{v}\n"))?;
     }
     Ok(())
@@ -126,7 +133,7 @@ fn new(
     invoked_as: &str,
 ) -> Result<(), CliError> {
     let (path, d) = open(args)?;
-    check_sum(&d, format, invoked_as)?;
+    check_sum(&d, args, format, invoked_as)?;
     if let Some(n) = name
         && (n.is_empty() || n.contains(['/', '\\', '\0']))
     {

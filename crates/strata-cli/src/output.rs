@@ -36,8 +36,9 @@ pub enum CliError {
 
 fn short_sum_error(e: &SumError) -> String {
     match e {
-        // The block on stdout already names the file and line; keep Atlas's exact short line.
-        SumError::Mismatch(_) => e.atlas_error().to_owned(),
+        // The block on stdout already names the file and line (or that atlas.sum is missing) and how to re-hash;
+        // keep Atlas's exact short line.
+        SumError::Mismatch(_) | SumError::NotFound => e.atlas_error().to_owned(),
         other => other.to_string(),
     }
 }
@@ -80,6 +81,21 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The libraries' hints name the program `strata` (`run 'strata migrate hash'`); invoked as `atlas` (a drop-in
+/// symlink, where every such command works the same), they name `atlas`.
+pub fn name_hints<'a>(text: &'a str, invoked_as: &str) -> std::borrow::Cow<'a, str> {
+    const HINTS: [&str; 2] = ["'strata migrate ", "'strata registry "];
+    if invoked_as == "strata" || !HINTS.iter().any(|h| text.contains(h)) {
+        return text.into();
+    }
+    HINTS
+        .iter()
+        .fold(text.to_owned(), |t, h| {
+            t.replace(h, &h.replacen("strata", invoked_as, 1))
+        })
+        .into()
+}
+
 /// Writes to stdout, control characters escaped ([`escape_controls`]); a closed pipe (`strata … | head`) is not an
 /// error.
 pub fn out(text: &str) -> Result<(), CliError> {
@@ -99,16 +115,18 @@ pub fn out(text: &str) -> Result<(), CliError> {
 
 /// Prints Atlas's checksum-error block on stdout.
 pub fn print_sum_block(e: &SumError, invoked_as: &str) -> Result<(), CliError> {
-    let mut s = String::from("You have a checksum error in your migration directory.\n\n");
+    // As Atlas: the blank lines and the `L…` line only for a mismatch; a missing or unreadable sum gets the two
+    // sentences alone.
+    let mut s = String::from("You have a checksum error in your migration directory.\n");
     if let SumError::Mismatch(m) = e {
         s.push_str(&format!(
-            "\tL{}: {} was {}\n",
+            "\n\tL{}: {} was {}\n",
             m.line,
             m.shown_file(),
             m.change
         ));
         if let Some(le) = &m.line_endings {
-            s.push_str(&format!("\t{}\n", le.explain()));
+            s.push_str(&format!("\t{}\n", name_hints(&le.explain(), invoked_as)));
         }
         s.push('\n');
     }
@@ -118,8 +136,9 @@ pub fn print_sum_block(e: &SumError, invoked_as: &str) -> Result<(), CliError> {
     out(&s)
 }
 
-/// Prints `Error: <message>` on stderr and returns exit status 1 (0 for a closed stdout pipe).
-pub fn report(e: &CliError) -> ExitCode {
+/// Prints `Error: <message>` on stderr (hints naming the program as invoked) and returns exit status 1 (0 for a
+/// closed stdout pipe).
+pub fn report(e: &CliError, invoked_as: &str) -> ExitCode {
     if let CliError::Io { source, .. } = e
         && source.kind() == std::io::ErrorKind::BrokenPipe
     {
@@ -133,7 +152,7 @@ pub fn report(e: &CliError) -> ExitCode {
     let _ = writeln!(
         stderr,
         "\x1b[1;31mError:\x1b[0m {}",
-        escape_controls(&message)
+        escape_controls(&name_hints(&message, invoked_as))
     );
     ExitCode::from(1)
 }

@@ -16,7 +16,7 @@ use crate::output::{self, CliError};
 #[derive(Debug, Clone, Args)]
 pub struct RegistryArgs {
     /// Registry base URL, e.g. http://127.0.0.1:8080 (for --dir strata://… and migrate push).
-    #[arg(long, env = "STRATA_REGISTRY")]
+    #[arg(long, env = "STRATA_REGISTRY", hide_env_values = true)]
     pub registry: Option<String>,
     /// Registry token (never printed).
     #[arg(long, env = "STRATA_TOKEN", hide_env_values = true)]

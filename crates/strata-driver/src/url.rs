@@ -12,6 +12,12 @@
 //! - SQLite: `sqlite://path/to/file.db` (relative) or `sqlite:///abs/path.db`; `?_fk=1` enables foreign keys,
 //!   `?mode=memory` opens an in-memory database, `mode=ro|rw|rwc`, `_busy_timeout` (ms), `_journal_mode`,
 //!   `_sync`, `_locking_mode`, `cache=shared` are honoured like mattn/go-sqlite3 does.
+//!
+//! Redaction lives here and only here: [`redact`] (password → `xxxxx`), [`without_credentials`] (user-info
+//! removed: deployment targets) and [`scrub`] (a URL's secrets removed from other text). They work on any text,
+//! also on URLs that do not parse, and read a password holding an unencoded `/`, `?`, `#` or `@` whole. Such a URL
+//! is refused by [`parse`] (Strata decision; Go's `net/url` would read the text after the `/` as the path): the
+//! error shows it redacted and asks for percent-encoding.
 
 use std::fmt;
 use std::time::Duration;
@@ -213,7 +219,7 @@ pub fn parse(url: &str) -> Result<DbUrl, DriverError> {
                 format!("expected \"{scheme}://\" followed by the address"),
             ));
         }
-        return Err(DriverError::UnknownScheme { scheme });
+        return Err(unknown_scheme(&scheme));
     };
     let target = match scheme.to_ascii_lowercase().as_str() {
         "postgres" | "postgresql" => Target::Postgres(parse_pg(rest, &redacted)?),
@@ -224,13 +230,21 @@ pub fn parse(url: &str) -> Result<DbUrl, DriverError> {
             Target::Mysql(parse_mysql(scheme, rest, true, &redacted)?)
         }
         "sqlite" | "sqlite3" => Target::Sqlite(parse_sqlite(rest, &redacted)?),
-        _ => {
-            return Err(DriverError::UnknownScheme {
-                scheme: scheme.to_string(),
-            });
-        }
+        _ => return Err(unknown_scheme(scheme)),
     };
     Ok(DbUrl { redacted, target })
+}
+
+/// The error for a scheme Strata does not know. Text before the first `:` that cannot be a scheme (`u:pw@h`, a
+/// bare DSN, where it is a user name, or worse) is not echoed.
+fn unknown_scheme(scheme: &str) -> DriverError {
+    DriverError::UnknownScheme {
+        scheme: if is_scheme_token(scheme) {
+            scheme.to_owned()
+        } else {
+            String::new()
+        },
+    }
 }
 
 fn is_known_scheme(s: &str) -> bool {
@@ -284,6 +298,17 @@ fn decode(s: &str, redacted: &str, field: &str) -> Result<String, DriverError> {
 }
 
 fn split_pieces<'a>(rest: &'a str, redacted: &str) -> Result<Pieces<'a>, DriverError> {
+    // Redaction reads `u:S3cr/3t@host` as user `u`, password `S3cr/3t`; the standard reading as host `u`, port
+    // `S3cr`. Connecting under either reading could send part of a password to a host made of another part, and
+    // an error about the "port" would echo it: refuse, saying how to write the URL.
+    if userinfo_end(rest) != standard_userinfo_end(rest) {
+        return Err(invalid(
+            redacted,
+            "password",
+            "the URL has an '@' after its host part: percent-encode '/', '?', '#' and '@' in the user name and \
+             password (%2F, %3F, %23, %40), and an '@' in the path or query (%40)",
+        ));
+    }
     let rest = rest.split_once('#').map(|(a, _)| a).unwrap_or(rest);
     let (before_query, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (authority, path) = match before_query.find('/') {
@@ -669,61 +694,136 @@ fn go_clean(p: &str) -> String {
 }
 
 /// Replaces the password in `url` (and the value of secret query parameters such as `password=`) with `xxxxx`.
-/// Everything else is kept byte for byte. Never fails: text that is not a URL is returned with anything that
-/// looks like `user:password@` redacted.
+/// Everything else is kept byte for byte. Never fails, and works on text that does not parse: see
+/// [`userinfo_end`] for how a password holding an unencoded `/`, `?`, `#` or `@` is still found.
 pub fn redact(url: &str) -> String {
-    let (scheme, rest) = match url.split_once("://") {
-        Some((s, r)) => (Some(s), r),
-        None => (None, url),
-    };
-    let is_sqlite = scheme.is_some_and(|s| s.to_ascii_lowercase().starts_with("sqlite"));
-    let (main, fragment) = match rest.split_once('#') {
-        Some((a, f)) => (a, Some(f)),
-        None => (rest, None),
-    };
-    let (before_query, query) = match main.split_once('?') {
-        Some((a, q)) => (a, Some(q)),
-        None => (main, None),
-    };
-    let mut out = String::with_capacity(url.len());
-    if let Some(s) = scheme {
-        out.push_str(s);
-        out.push_str("://");
-    }
-    let auth_end = before_query.find('/').unwrap_or(before_query.len());
-    let (authority, path) = before_query.split_at(auth_end);
-    match authority.rfind('@') {
-        Some(at) if !is_sqlite => {
-            let userinfo = &authority[..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => {
-                    out.push_str(user);
-                    out.push(':');
-                    out.push_str(REDACTED);
-                }
-                None => out.push_str(userinfo),
+    redact_with(url, false).0
+}
+
+/// The URL without any credentials: the user-info (user and password) removed entirely and secret query
+/// parameters redacted. The form stored and shown where the user name is not wanted either (deployment targets).
+/// Built on the same reading as [`redact`], so it never shows more than `redact` does.
+pub fn without_credentials(url: &str) -> String {
+    redact_with(url, true).0
+}
+
+/// The secrets [`redact`] hides in `url`: the password and the values of secret query parameters, each as
+/// written and percent-decoded, empty ones left out. For scrubbing other text that may have echoed them (an error
+/// message sent along with the URL).
+pub fn secrets(url: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in redact_with(url, false).1 {
+        let decoded = percent_decode_str(&raw.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned();
+        let plain = percent_decode_str(raw).decode_utf8_lossy().into_owned();
+        for s in [raw.to_owned(), plain, decoded] {
+            if !s.is_empty() && !out.contains(&s) {
+                out.push(s);
             }
-            out.push_str(&authority[at..]);
         }
-        _ => out.push_str(authority),
-    }
-    out.push_str(path);
-    if let Some(q) = query {
-        out.push('?');
-        let pairs: Vec<String> = q
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((k, _)) if is_secret_param(k) => format!("{k}={REDACTED}"),
-                _ => pair.to_string(),
-            })
-            .collect();
-        out.push_str(&pairs.join("&"));
-    }
-    if let Some(f) = fragment {
-        out.push('#');
-        out.push_str(f);
     }
     out
+}
+
+/// `text` with every secret of `url` (see [`secrets`]) replaced by `xxxxx`: for a message that came with the URL
+/// and may have echoed its password.
+pub fn scrub(text: &str, url: &str) -> String {
+    let mut secrets = secrets(url);
+    // Longest first, so a secret that contains another is replaced whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets
+        .iter()
+        .fold(text.to_owned(), |t, s| t.replace(s.as_str(), REDACTED))
+}
+
+/// The redacted text and the secrets it removed (as written).
+fn redact_with(url: &str, drop_userinfo: bool) -> (String, Vec<&str>) {
+    let (prefix, rest) = split_scheme(url);
+    let is_sqlite = prefix.to_ascii_lowercase().starts_with("sqlite");
+    let mut out = String::with_capacity(url.len());
+    let mut removed = Vec::new();
+    out.push_str(prefix);
+    let remainder = match userinfo_end(rest).filter(|_| !is_sqlite) {
+        Some(at) => {
+            let password = rest[..at].split_once(':');
+            if let Some((_, pw)) = password {
+                removed.push(pw);
+            }
+            if !drop_userinfo {
+                match password {
+                    Some((user, _)) => {
+                        out.push_str(user);
+                        out.push(':');
+                        out.push_str(REDACTED);
+                    }
+                    None => out.push_str(&rest[..at]),
+                }
+                out.push('@');
+            }
+            &rest[at + 1..]
+        }
+        None => rest,
+    };
+    // A secret query value keeps everything up to the next `&`, a `#` included: the query is not cut at the
+    // fragment first, so `password=a#b` hides `a#b`.
+    match remainder.split_once('?') {
+        Some((before, query)) => {
+            out.push_str(before);
+            out.push('?');
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, v)) if is_secret_param(k) => {
+                        removed.push(v);
+                        format!("{k}={REDACTED}")
+                    }
+                    _ => pair.to_string(),
+                })
+                .collect();
+            out.push_str(&pairs.join("&"));
+        }
+        None => out.push_str(remainder),
+    }
+    (out, removed)
+}
+
+/// Splits `scheme://` off the front: `(prefix, rest)`. Anything else is all `rest`, so a `user:` is never taken
+/// for a scheme: `u:pw@host` (a bare DSN), and `u:/pw@host` too, which could as well be the malformed
+/// `postgres:/u:pw@host`; read as user `postgres` with password `/u:pw`, both hide the password.
+fn split_scheme(url: &str) -> (&str, &str) {
+    match url.find("://") {
+        Some(i) if is_scheme_token(&url[..i]) => url.split_at(i + 3),
+        _ => ("", url),
+    }
+}
+
+/// Whether `s` can be a URL scheme (RFC 3986: a letter, then letters, digits, `+`, `-`, `.`).
+fn is_scheme_token(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// Where the user-info of `rest` (the URL after `scheme://`) ends: the index of its closing `@`, if any.
+///
+/// The standard reading (Go's `net/url`, libpq) ends the authority at the first `/`, `?` or `#`, so a password
+/// holding one of them unencoded (`u:S3cr/3t@host`) is cut in two and its tail taken for the path. Redaction
+/// takes the widest reading instead: when a `:` comes before the last `@`, everything up to that `@` may be
+/// user and password. That never shows a password, at worst it hides more than needed. [`parse`] refuses a URL
+/// whose two readings differ, so a URL that connects is always shown as it is read.
+fn userinfo_end(rest: &str) -> Option<usize> {
+    let last = rest.rfind('@')?;
+    if rest[..last].contains(':') {
+        return Some(last);
+    }
+    standard_userinfo_end(rest)
+}
+
+/// The standard reading: the last `@` before the first `/`, `?` or `#`.
+fn standard_userinfo_end(rest: &str) -> Option<usize> {
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    rest[..authority_end].rfind('@')
 }
 
 fn is_secret_param(key: &str) -> bool {
@@ -768,6 +868,80 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(redact(input), want, "redact({input:?})");
         }
+    }
+
+    /// Issue 10 item 8: a password holding an unencoded `/`, `?`, `#` or `@` was echoed whole, because the URL was
+    /// cut at the first `/`, `?` or `#` before the `@` was looked for.
+    #[test]
+    fn passwords_with_reserved_characters_are_redacted() {
+        let cases = [
+            (
+                "postgres://u:S3cr/3tPW@host:1/x",
+                "postgres://u:xxxxx@host:1/x",
+            ),
+            ("mysql://u:S3cr/3tPW@host:1/x", "mysql://u:xxxxx@host:1/x"),
+            (
+                "postgres://u:a?b#c@host:1/x?sslmode=disable",
+                "postgres://u:xxxxx@host:1/x?sslmode=disable",
+            ),
+            ("postgres://u:p@ss/w@h/db", "postgres://u:xxxxx@h/db"),
+            ("postgres:/u:S3cr/3tPW@host/x", "postgres:xxxxx@host/x"),
+            ("u:S3cr/3tPW@host/x", "u:xxxxx@host/x"),
+            ("u:/S3cr3tPW@host/x", "u:xxxxx@host/x"),
+            (
+                "http://user:S3cr/3t@registry:8080",
+                "http://user:xxxxx@registry:8080",
+            ),
+            (
+                "postgres://h/db?password=a#b&sslmode=disable",
+                "postgres://h/db?password=xxxxx&sslmode=disable",
+            ),
+            // No ':' before the '@': no password, nothing hidden.
+            (
+                "postgres://h/db?application_name=me@ci",
+                "postgres://h/db?application_name=me@ci",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redact(input), want, "redact({input:?})");
+        }
+        assert_eq!(
+            without_credentials("postgres://u:S3cr/3tPW@host:1/x?password=p"),
+            "postgres://host:1/x?password=xxxxx"
+        );
+        assert_eq!(without_credentials("mysql://root@h/x"), "mysql://h/x");
+        assert_eq!(
+            without_credentials("sqlite://a@b:c.db"),
+            "sqlite://a@b:c.db"
+        );
+    }
+
+    /// The URL of the issue used to fail with `port: "S3cr" is not a port number`: the whole password in the
+    /// URL, part of it in the reason. Now the reading is refused with what to do, and shows neither.
+    #[test]
+    fn an_ambiguous_user_info_is_refused_without_echoing_it() {
+        for url in [
+            "postgres://u:S3cr/3tPW@host:1/x",
+            "mysql://u:S3cr/3tPW@host:1/x",
+            "postgres://u:S3cr?3tPW@host:1/x",
+            "postgres://u:S3cr#3tPW@host:1/x",
+            "postgres://u:S3cr@3t/PW@host:1/x",
+        ] {
+            let err = parse(url).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                matches!(&err, DriverError::InvalidUrl { field, .. } if field == "password"),
+                "{url}: {text}"
+            );
+            assert!(!text.contains("S3cr") && !text.contains("3tPW"), "{text}");
+            assert!(text.contains("%2F") && text.contains("@host:1/x"), "{text}");
+        }
+        // Encoded, the same password parses.
+        let u = parse("postgres://u:S3cr%2F3tPW@host:1/x").unwrap();
+        assert_eq!(u.password(), Some("S3cr/3tPW"));
+        assert_eq!(u.redacted, "postgres://u:xxxxx@host:1/x");
+        // '@' in the query of a URL without credentials or port still parses.
+        assert!(parse("postgres://h/db?application_name=me@ci").is_ok());
     }
 
     #[test]
@@ -959,5 +1133,49 @@ mod tests {
         assert_eq!(parse_duration("x", Duration::from_secs(1)), None);
         assert_eq!(go_clean("dir//a/./b/../c"), "dir/a/c");
         assert_eq!(go_clean("/abs/x.db"), "/abs/x.db");
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// For any password over the printable ASCII characters, written into the URL as is (unencoded): neither
+        /// `redact`, `without_credentials`, nor a parse error's text and debug form contains it.
+        #[test]
+        fn no_password_survives_redaction_or_a_parse_error(
+            pw in "[ -~]{8,32}",
+            scheme in prop::sample::select(vec!["postgres://", "postgresql://", "mysql://", "maria://", "postgres:/", ""]),
+            tail in prop::sample::select(vec!["@host:1/x", "@host:1/x?sslmode=disable", "@[::1]:5432/db?search_path=a#f", "@h"]),
+        ) {
+            // Without a scheme, `u://…@h` is a URL with scheme `u` whatever was meant: not a password to find.
+            prop_assume!(!(scheme.is_empty() && pw.starts_with("//")));
+            let url = format!("{scheme}u:{pw}{tail}");
+            for shown in [redact(&url), without_credentials(&url)] {
+                prop_assert!(!shown.contains(&pw), "{url:?} shown as {shown:?}");
+            }
+            match parse(&url) {
+                Ok(u) => {
+                    let (shown, debug) = (u.to_string(), format!("{u:?}"));
+                    prop_assert!(!shown.contains(&pw), "{shown}");
+                    prop_assert!(!debug.contains(&pw), "{debug}");
+                }
+                Err(e) => {
+                    let (shown, debug) = (e.to_string(), format!("{e:?}"));
+                    prop_assert!(!shown.contains(&pw), "{url:?}: {shown}");
+                    prop_assert!(!debug.contains(&pw), "{url:?}: {debug}");
+                }
+            }
+            // As a secret query parameter (percent-encoded, as a query value must be).
+            let enc: String = url::form_urlencoded::byte_serialize(pw.as_bytes()).collect();
+            let q = format!("postgres://h:5432/db?password={enc}&sslmode=disable");
+            let shown = redact(&q);
+            prop_assert!(!shown.contains(&enc), "{shown}");
+        }
     }
 }

@@ -114,11 +114,28 @@ pub struct Fetched {
 }
 
 /// An HTTP client for one registry.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     base: String,
     token: Option<String>,
     http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &strata_driver::redact(&self.base))
+            .field(
+                "token",
+                &self.token.as_ref().map(|_| strata_driver::url::REDACTED),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// A reqwest error as messages show it: without its URL, which may hold the registry's credentials.
+fn http_error(e: reqwest::Error) -> reqwest::Error {
+    e.without_url()
 }
 
 #[derive(Deserialize)]
@@ -134,7 +151,15 @@ impl Client {
         let base = base.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(RegistryError::Http(format!(
-                "registry URL {base:?} must start with http:// or https:// (set --registry or STRATA_REGISTRY)"
+                "registry URL {:?} must start with http:// or https:// (set --registry or STRATA_REGISTRY)",
+                strata_driver::redact(&base)
+            )));
+        }
+        if let Err(e) = url::Url::parse(&base) {
+            return Err(RegistryError::Http(format!(
+                "registry URL {:?} is not a valid URL: {e} (percent-encode '/', '?', '#' and '@' in a user name or \
+                 password; set --registry or STRATA_REGISTRY)",
+                strata_driver::redact(&base)
             )));
         }
         let http = reqwest::Client::builder()
@@ -142,7 +167,9 @@ impl Client {
             .timeout(Duration::from_secs(300))
             .user_agent(concat!("strata/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| RegistryError::Http(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| {
+                RegistryError::Http(format!("cannot build the HTTP client: {}", http_error(e)))
+            })?;
         Ok(Self {
             base,
             token: token.filter(|t| !t.is_empty()),
@@ -164,8 +191,9 @@ impl Client {
     async fn send(&self, rb: reqwest::RequestBuilder, what: &str) -> Result<reqwest::Response> {
         let res = self.auth(rb).send().await.map_err(|e| {
             RegistryError::Http(format!(
-                "{what}: cannot reach the registry at {}: {e}; check --registry / STRATA_REGISTRY",
-                self.base
+                "{what}: cannot reach the registry at {}: {}; check --registry / STRATA_REGISTRY",
+                strata_driver::redact(&self.base),
+                http_error(e)
             ))
         })?;
         if res.status().is_success() {
@@ -206,7 +234,10 @@ impl Client {
             .send(self.http.post(url).json(&upload::json_upload(d)), "push")
             .await?;
         res.json().await.map_err(|e| {
-            RegistryError::Http(format!("push: unreadable answer from the registry: {e}"))
+            RegistryError::Http(format!(
+                "push: unreadable answer from the registry: {}",
+                http_error(e)
+            ))
         })
     }
 
@@ -223,7 +254,10 @@ impl Client {
             .json()
             .await
             .map_err(|e| {
-                RegistryError::Http(format!("{what}: unreadable answer from the registry: {e}"))
+                RegistryError::Http(format!(
+                    "{what}: unreadable answer from the registry: {}",
+                    http_error(e)
+                ))
             })?;
         let mut files = Vec::new();
         let mut sum = None;
@@ -273,7 +307,10 @@ impl Client {
             )
             .await?;
         let created: Created = res.json().await.map_err(|e| {
-            RegistryError::Http(format!("reporting the deployment: unreadable answer: {e}"))
+            RegistryError::Http(format!(
+                "reporting the deployment: unreadable answer: {}",
+                http_error(e)
+            ))
         })?;
         Ok(Deployment {
             id: created.id,
@@ -288,7 +325,9 @@ impl Client {
             .await?
             .text()
             .await
-            .map_err(|e| RegistryError::Http(format!("{path}: unreadable answer: {e}")))
+            .map_err(|e| {
+                RegistryError::Http(format!("{path}: unreadable answer: {}", http_error(e)))
+            })
     }
 
     /// Deployments as JSON values, newest first.
@@ -301,24 +340,24 @@ impl Client {
         .await?
         .json()
         .await
-        .map_err(|e| RegistryError::Http(format!("listing deployments: unreadable answer: {e}")))
+        .map_err(|e| {
+            RegistryError::Http(format!(
+                "listing deployments: unreadable answer: {}",
+                http_error(e)
+            ))
+        })
     }
 }
 
 /// A database URL as deployments show it: credentials removed entirely (user and password), secret query
-/// parameters redacted.
+/// parameters redacted. The driver's redaction does it ([`strata_driver::without_credentials`]), so it finds a
+/// password wherever `redact` does, also in a URL that does not parse.
 pub fn target_of(url: &str) -> String {
-    let redacted = strata_driver::redact(url);
-    let Some((scheme, rest)) = redacted.split_once("://") else {
-        return redacted;
-    };
-    let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(auth_end);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    format!("{scheme}://{host}{tail}")
+    strata_driver::without_credentials(url)
 }
 
-/// Builds a deployment record from an apply run.
+/// Builds a deployment record from an apply run. Neither the target nor an error text holds a credential of
+/// `target_url`.
 pub fn deployment_from_report(
     dir: &str,
     target_url: &str,
@@ -332,7 +371,10 @@ pub fn deployment_from_report(
         .map(|f| DeployedFile {
             name: f.file.name.clone(),
             statements: f.applied.len() as i64,
-            error: f.error.as_ref().map(|e| e.text.clone()),
+            error: f
+                .error
+                .as_ref()
+                .map(|e| strata_driver::scrub(&e.text, target_url)),
         })
         .collect();
     let status = if !report.error.is_empty() {
@@ -355,7 +397,7 @@ pub fn deployment_from_report(
             report.target.clone()
         },
         status,
-        error: (!report.error.is_empty()).then(|| report.error.clone()),
+        error: (!report.error.is_empty()).then(|| strata_driver::scrub(&report.error, target_url)),
         statements: files.iter().map(|f| f.statements).sum(),
         files,
         duration_ms: duration.max(0),
@@ -364,7 +406,8 @@ pub fn deployment_from_report(
     }
 }
 
-/// A deployment record for a run that failed before executing anything (no report).
+/// A deployment record for a run that failed before executing anything (no report). `error` is scrubbed of
+/// `target_url`'s credentials.
 pub fn failed_deployment(
     dir: &str,
     target_url: &str,
@@ -381,7 +424,7 @@ pub fn failed_deployment(
         from_version: String::new(),
         to_version: String::new(),
         status: DeployStatus::Failed,
-        error: Some(error.to_owned()),
+        error: Some(strata_driver::scrub(error, target_url)),
         files: Vec::new(),
         statements: 0,
         duration_ms: 0,
@@ -433,5 +476,14 @@ mod tests {
         );
         assert!(!target_of("postgres://db/app?password=hunter2").contains("hunter2"));
         assert_eq!(target_of("sqlite://file.db"), "sqlite://file.db");
+        // Issue 10 item 8: the password used to survive when it held a '/', '?' or '#'.
+        assert_eq!(
+            target_of("postgres://u:S3cr/3tPW@host:1/x"),
+            "postgres://host:1/x"
+        );
+        assert_eq!(
+            target_of("mysql://u:S3cr?3t#PW@host:1/x"),
+            "mysql://host:1/x"
+        );
     }
 }

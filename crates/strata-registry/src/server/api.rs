@@ -591,7 +591,8 @@ pub(crate) fn deployment_filter(query: Option<&str>) -> ApiResult<DeploymentFilt
     Ok(f)
 }
 
-/// Reports a deployment (scope `report`). The target is stored redacted whatever the client sent.
+/// Reports a deployment (scope `report`). The target is stored without credentials whatever the client sent, and
+/// any password it held is removed from the error texts.
 #[utoipa::path(post, path = "/api/projects/{project}/deployments", request_body = NewDeployment, responses(
     (status = 201, body = Deployment), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -629,8 +630,18 @@ async fn report_deployment(
             ));
         }
     }
-    // Never store credentials, whatever the client sent.
-    d.target = strata_driver::redact(&d.target);
+    // Never store credentials, whatever the client sent: the target loses its user-info and secret parameters
+    // (as the client's own `target_of` does), and whatever secret it held is scrubbed from the error texts, which
+    // an older client could have filled with the unredacted URL.
+    let raw_target = std::mem::take(&mut d.target);
+    d.target = crate::client::target_of(&raw_target);
+    for e in d
+        .error
+        .iter_mut()
+        .chain(d.files.iter_mut().filter_map(|f| f.error.as_mut()))
+    {
+        *e = strata_driver::scrub(e, &raw_target);
+    }
     let out = s.store().add_deployment(&project, &d).await?;
     Ok((StatusCode::CREATED, axum::Json(out)).into_response())
 }
