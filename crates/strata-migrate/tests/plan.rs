@@ -1376,7 +1376,12 @@ fn set_in_flight_applied_counts_the_statement() {
 #[test]
 fn set_in_flight_applied_completes_a_file_at_its_last_statement() {
     let case = in_flight_case(2);
-    let p = set_in_flight(&case, &[case.3.clone()], plan::InFlightOutcome::Applied).unwrap();
+    let p = set_in_flight(
+        &case,
+        std::slice::from_ref(&case.3),
+        plan::InFlightOutcome::Applied,
+    )
+    .unwrap();
     let row = &p.upsert[0];
     assert_eq!((row.applied, row.total), (3, 3));
     assert_eq!(row.partial_hashes, None);
@@ -1387,7 +1392,12 @@ fn set_in_flight_applied_completes_a_file_at_its_last_statement() {
 #[test]
 fn set_in_flight_pending_only_drops_the_marker() {
     let case = in_flight_case(1);
-    let p = set_in_flight(&case, &[case.3.clone()], plan::InFlightOutcome::Pending).unwrap();
+    let p = set_in_flight(
+        &case,
+        std::slice::from_ref(&case.3),
+        plan::InFlightOutcome::Pending,
+    )
+    .unwrap();
     let row = &p.upsert[0];
     assert_eq!(
         *row,
