@@ -452,3 +452,29 @@ async fn set_in_flight(
         }
     }
 }
+
+/// A row without a marker (Atlas, or an older Strata, was interrupted): nothing says a statement was in flight, so
+/// the run resumes at it as before, fails on the repeated DDL, and explains the way out.
+#[tokio::test]
+async fn a_row_without_a_marker_keeps_the_resume_hint() {
+    let Some(db) = Db::mysql().await else { return };
+    let stmt = "CREATE TABLE made (id int);";
+    let d = shape_dir(stmt);
+    crash_after(&db, &d, stmt).await;
+    db.exec("UPDATE atlas_schema_revisions SET error = '', error_stmt = '' WHERE version = '2'")
+        .await;
+    let mut notes = Notes::default();
+    let err = strata_engine::apply(&d, db.url(), &db.apply_opts(), &mut notes, &Cancel::new())
+        .await
+        .unwrap_err();
+    assert!(notes.0.is_empty(), "nothing to decide");
+    let text = err.to_string();
+    assert!(
+        text.contains("'made' already exists")
+            && text.contains(
+                "This run resumed 2_shape.sql at statement 2, after an earlier run stopped there"
+            )
+            && text.contains("run 'strata migrate set 1' to drop its partial revision"),
+        "{text}"
+    );
+}
