@@ -67,8 +67,8 @@ pub(crate) async fn resolve(
     if stmt.text != rev.error_stmt {
         return unknown(format!(
             "the file changed since: statement {n} now reads differently from the one that ran, recorded as \
-             {:?}",
-            rev.error_stmt
+             {}",
+            strata_migrate::plan::go_quote(&rev.error_stmt)
         ));
     }
     if let Some(id) = marker.connection

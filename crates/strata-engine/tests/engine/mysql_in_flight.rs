@@ -478,3 +478,31 @@ async fn a_row_without_a_marker_keeps_the_resume_hint() {
         "{text}"
     );
 }
+
+/// The file was edited after the crash at the statement in flight: what ran is not what the file says now, so the
+/// run cannot decide (and `--in-flight` refuses until the file is restored).
+#[tokio::test]
+async fn an_edited_statement_in_flight_is_not_decided() {
+    let Some(db) = Db::mysql().await else { return };
+    let stmt = "CREATE TABLE made (id int);";
+    crash_after(&db, &shape_dir(stmt), stmt).await;
+    let edited = shape_dir("CREATE TABLE made (id bigint);");
+    let err = db.apply(&edited).await.unwrap_err();
+    let EngineError::InFlight(stop) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        stop.problem,
+        Undecided::Unknown(
+            "the file changed since: statement 2 now reads differently from the one that ran, recorded as \
+             \"CREATE TABLE made (id int);\""
+                .into()
+        )
+    );
+    let err = set_in_flight(&db, &edited, "2", InFlightOutcome::Applied)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("the file changed since"), "{err}");
+    // Restored, the run decides on its own.
+    recover(&db, &shape_dir(stmt), true).await;
+}
