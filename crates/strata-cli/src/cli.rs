@@ -94,6 +94,11 @@ pub enum Migrate {
         /// more are refused as Atlas refuses them (`accepts 1 arg(s), received N`).
         #[arg(value_name = "VERSION")]
         to: Vec<String>,
+        /// Instead of rewriting the history, settle the statement an interrupted apply left in flight in VERSION
+        /// (apply's error names both): `applied` (it took effect; apply continues after it) or `pending` (it did
+        /// not, or you reverted it; apply runs it).
+        #[arg(long, value_name = "OUTCOME", value_enum, requires = "to")]
+        in_flight: Option<InFlightArg>,
         #[command(flatten)]
         target: TargetArgs,
         #[command(flatten)]
@@ -144,6 +149,24 @@ pub enum Migrate {
         #[command(flatten)]
         format: FormatArgs,
     },
+}
+
+/// What became of a statement in flight (`migrate set --in-flight`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InFlightArg {
+    /// It took effect.
+    Applied,
+    /// It did not take effect (or was reverted).
+    Pending,
+}
+
+impl From<InFlightArg> for strata_migrate::plan::InFlightOutcome {
+    fn from(a: InFlightArg) -> Self {
+        match a {
+            InFlightArg::Applied => Self::Applied,
+            InFlightArg::Pending => Self::Pending,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

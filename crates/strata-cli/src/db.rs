@@ -1,6 +1,6 @@
 //! `migrate apply / status / set`: thin wrappers over `strata-engine`.
 
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 
 use strata_engine::report::{AppliedFile, ApplyReport, FileRef};
 use strata_engine::{
@@ -103,6 +103,7 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
         } => status(&dir, &registry, &target, &plan, format.format, invoked_as),
         Migrate::Set {
             to,
+            in_flight,
             target,
             dir,
             format,
@@ -117,6 +118,7 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
             let url = url_after_dir(&target, || Ok(d.clone()), format.format, invoked_as)?;
             let opts = SetOptions {
                 revisions_schema: target.revisions_schema.clone(),
+                in_flight: in_flight.map(Into::into),
                 ..SetOptions::default()
             };
             let report = runtime()?
@@ -173,6 +175,25 @@ impl Observer for Progress {
     }
 
     fn file_finished(&mut self, _file: &AppliedFile) {}
+
+    fn in_flight(&mut self, file: &FileRef, statement: u64, took_effect: bool, why: &str) {
+        // stderr: stdout keeps Atlas's report layout.
+        let outcome = if took_effect {
+            "it took effect, so it counts as applied"
+        } else {
+            "it runs now"
+        };
+        let line = format!(
+            "note: an earlier run stopped while statement {statement} of {} ran; {outcome} ({why})",
+            file.name
+        );
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => {
+                let _ = writeln!(anstream::stderr(), "{line}");
+            }
+        }
+    }
 }
 
 fn apply(

@@ -457,4 +457,92 @@ fn control_characters_in_statements_are_escaped_on_apply_and_status() {
         .clone();
     let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(v["SQL"], "INSERT INTO nope VALUES ('\x1b[2J\x08\r');");
+
+/// A `txmode none` file whose second statement an interrupted run left in flight (the row says so). SQLite cannot
+/// look objects up, so apply stops, naming the file, the statement and the commands; `migrate set VERSION
+/// --in-flight applied` settles it and the next apply goes on after it (running it twice would fail: the index
+/// exists). The flag needs the version.
+#[test]
+fn set_in_flight_settles_what_an_interrupted_run_left() {
+    let posts = (
+        "2_posts.sql",
+        "-- atlas:txmode none\n\nCREATE TABLE posts (id int);\nCREATE INDEX posts_id ON posts (id);\nCREATE TABLE tags (id int);\n",
+    );
+    let f = Fixture::new(&[USERS, posts]);
+    let url = f.sqlite_url();
+    f.migrate(&["apply", "1"], &url).success();
+    // What the interrupted run left: statements 1 and 2 ran, the row records 1 and names 2 as in flight.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut d = strata_driver::connect(&url).await.unwrap();
+        let loc = d.revisions_location(None).await.unwrap();
+        let mut row = d.read_revisions(&loc).await.unwrap().remove(0);
+        let stmts = [
+            "CREATE TABLE posts (id int);",
+            "CREATE INDEX posts_id ON posts (id);",
+        ];
+        for s in stmts {
+            d.execute(s).await.unwrap();
+        }
+        let sums = strata_migrate::plan::statement_sums(stmts);
+        row.version = "2".into();
+        row.description = "posts".into();
+        row.applied = 1;
+        row.total = 3;
+        row.partial_hashes = Some(vec![strata_migrate::plan::stored_partial_hash(&sums[0])]);
+        row.error = strata_migrate::inflight::Marker {
+            statement: 2,
+            connection: None,
+        }
+        .to_string();
+        row.error_stmt = stmts[1].into();
+        d.upsert_revision(&loc, &row).await.unwrap();
+        d.close().await.unwrap();
+    });
+    f.migrate(&["apply"], &url).code(1).stderr(
+        predicate::str::contains(
+            "Error: sql/migrate: cannot tell whether statement 2 of \"2_posts.sql\" took effect: an earlier run \
+             stopped while it ran, and deciding it automatically is implemented for MySQL and MariaDB only \
+             [at 2_posts.sql:4:1]\n\n    -> CREATE INDEX posts_id ON posts (id);\n",
+        )
+        .and(predicate::str::contains(
+            "  it took effect:                   strata migrate set 2 --in-flight applied\n  \
+             it did not, or you reverted it:   strata migrate set 2 --in-flight pending\n",
+        )),
+    );
+    let cmd = f
+        .cmd()
+        .args([
+            "migrate",
+            "set",
+            "--in-flight",
+            "applied",
+            "--dir",
+            &f.dir_url(),
+            "--url",
+            &url,
+        ])
+        .assert()
+        .code(1);
+    cmd.stderr(predicate::str::contains(
+        "required arguments were not provided:\n  <VERSION>",
+    ));
+    f.migrate(&["set", "2", "--in-flight", "maybe"], &url)
+        .code(1)
+        .stderr(predicate::str::contains(
+            "[possible values: applied, pending]",
+        ));
+    f.migrate(&["set", "2", "--in-flight", "applied"], &url)
+        .success()
+        .stdout("Current version is 2 (1 set):\n\n  + 2 (posts)\n\n");
+    f.migrate(&["apply"], &url).success().stdout(
+        predicate::str::contains("-> CREATE TABLE tags (id int);")
+            .and(predicate::str::contains("CREATE INDEX").not()),
+    );
+    f.migrate(&["status"], &url)
+        .success()
+        .stdout(predicate::str::contains("Migration Status: OK"));
 }

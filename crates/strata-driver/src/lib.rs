@@ -25,6 +25,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 pub use error::DriverError;
 pub use revisions::RevisionsLocation;
+pub use strata_migrate::inflight::Object;
 use strata_migrate::revision::DEFAULT_REVISIONS_SCHEMA;
 pub use strata_migrate::{Dialect, Revision, RevisionType};
 pub use url::{DbUrl, redact, scrub, without_credentials};
@@ -234,6 +235,29 @@ pub trait Driver: Send + std::fmt::Debug {
         statement_timeout: Option<Duration>,
         ddl_lock_timeout: Option<Duration>,
     ) -> Result<(), DriverError>;
+
+    /// This session's id as the server lists sessions (MySQL/MariaDB `CONNECTION_ID()`), when known without a
+    /// query. Recorded with a statement in flight, so a later run can wait for that session to end.
+    fn session_id(&self) -> Option<u64> {
+        None
+    }
+
+    /// Whether the session `id` (a [`Driver::session_id`] of another connection) is still on the server; `None`
+    /// when the database cannot tell. A server finishes a statement whose client died, so recovery waits for the
+    /// interrupted session to end before it looks at what the statement did.
+    async fn session_alive(&mut self, _id: u64) -> Result<Option<bool>, DriverError> {
+        Ok(None)
+    }
+
+    /// Whether each object exists now (`None`: this driver cannot tell). Names without a schema are looked up in
+    /// the session's schema (the URL's). Used to decide whether an interrupted statement took effect; the
+    /// default knows nothing, so every such decision falls to a human.
+    async fn objects_exist(
+        &mut self,
+        objects: &[Object],
+    ) -> Result<Vec<Option<bool>>, DriverError> {
+        Ok(vec![None; objects.len()])
+    }
 
     /// Releases held locks and closes the connection.
     async fn close(self: Box<Self>) -> Result<(), DriverError>;

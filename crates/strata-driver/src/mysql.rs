@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use sqlx::mysql::{MySqlConnectOptions, MySqlRow, MySqlSslMode};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, MySqlConnection, Row};
+use strata_migrate::inflight::{Name, Object};
 use strata_migrate::{Dialect, Revision};
 
 use crate::error::{DriverError, scrub};
@@ -24,6 +25,8 @@ pub struct MysqlDriver {
     bound: Option<String>,
     version: String,
     mariadb: bool,
+    /// `CONNECTION_ID()`, read with the version.
+    connection_id: u64,
     locks: HashSet<String>,
     in_tx: bool,
     /// The last statement run in a transaction committed it implicitly (DDL): the next revision write commits
@@ -196,13 +199,15 @@ impl MysqlDriver {
                 });
             }
         };
-        let version: String = sqlx::query_scalar("SELECT VERSION()")
-            .fetch_one(&mut conn)
-            .await
-            .map_err(DriverError::sql)?;
+        let (version, connection_id): (String, u64) =
+            sqlx::query_as("SELECT VERSION(), CAST(CONNECTION_ID() AS UNSIGNED)")
+                .fetch_one(&mut conn)
+                .await
+                .map_err(DriverError::sql)?;
         Ok(Self {
             conn,
             mariadb: version.to_ascii_lowercase().contains("mariadb"),
+            connection_id,
             bound: m.database.clone(),
             redacted: url.redacted.clone(),
             version,
@@ -245,6 +250,69 @@ impl MysqlDriver {
         .fetch_all(&mut self.conn)
         .await
         .map_err(DriverError::sql)
+    }
+
+    /// Whether one object exists, from `information_schema` (which compares names by the server's rules:
+    /// schema and table names as the file system does, the rest case-insensitively).
+    async fn object_exists(&mut self, object: &Object) -> Result<Option<bool>, DriverError> {
+        let bound = self.bound.clone();
+        let schema = |n: &Name| n.schema.clone().or_else(|| bound.clone());
+        let (sql, binds): (&str, Vec<Option<String>>) = match object {
+            Object::Schema(s) => (
+                "SELECT COUNT(*) FROM INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = ?",
+                vec![Some(s.clone())],
+            ),
+            Object::Table(n) => (
+                "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? \
+                 AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
+                vec![schema(n), Some(n.name.clone())],
+            ),
+            Object::View(n) => (
+                "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? \
+                 AND TABLE_TYPE = 'VIEW'",
+                vec![schema(n), Some(n.name.clone())],
+            ),
+            Object::Relation(n) => (
+                "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                vec![schema(n), Some(n.name.clone())],
+            ),
+            Object::Column { table, column } => (
+                "SELECT COUNT(*) FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? \
+                 AND COLUMN_NAME = ?",
+                vec![
+                    schema(table),
+                    Some(table.name.clone()),
+                    Some(column.clone()),
+                ],
+            ),
+            Object::Index { table, index } => (
+                "SELECT COUNT(*) FROM INFORMATION_SCHEMA.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? \
+                 AND INDEX_NAME = ?",
+                vec![schema(table), Some(table.name.clone()), Some(index.clone())],
+            ),
+            Object::Constraint { table, constraint } => (
+                "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? \
+                 AND TABLE_NAME = ? AND CONSTRAINT_NAME = ?",
+                vec![
+                    schema(table),
+                    Some(table.name.clone()),
+                    Some(constraint.clone()),
+                ],
+            ),
+        };
+        // An unqualified name on a URL without a database: the statement could not have run, but say nothing.
+        let Some(binds) = binds.into_iter().collect::<Option<Vec<String>>>() else {
+            return Ok(None);
+        };
+        let mut q = sqlx::query_scalar::<_, i64>(sql);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let n = q
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)?;
+        Ok(Some(n > 0))
     }
 
     async fn lock_holder(&mut self, name: &str) -> Option<String> {
@@ -661,6 +729,31 @@ impl Driver for MysqlDriver {
             }
             None => self.raw("SET SESSION lock_wait_timeout = DEFAULT").await,
         }
+    }
+
+    fn session_id(&self) -> Option<u64> {
+        Some(self.connection_id)
+    }
+
+    async fn session_alive(&mut self, id: u64) -> Result<Option<bool>, DriverError> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM INFORMATION_SCHEMA.PROCESSLIST WHERE ID = ?")
+                .bind(id)
+                .fetch_one(&mut self.conn)
+                .await
+                .map_err(DriverError::sql)?;
+        Ok(Some(n > 0))
+    }
+
+    async fn objects_exist(
+        &mut self,
+        objects: &[Object],
+    ) -> Result<Vec<Option<bool>>, DriverError> {
+        let mut found = Vec::with_capacity(objects.len());
+        for o in objects {
+            found.push(self.object_exists(o).await?);
+        }
+        Ok(found)
     }
 
     async fn close(mut self: Box<Self>) -> Result<(), DriverError> {

@@ -23,14 +23,16 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use strata_driver::{ConnectOptions, Driver, Durability, RevisionsLocation};
 use strata_migrate::directive::TxMode;
+use strata_migrate::inflight::{self as marker, Marker};
 use strata_migrate::plan::{self, ExecOrder, Limit, PendingOptions, RowStamp};
 use strata_migrate::revision::operator_version;
 use strata_migrate::scan::{self, Stmt};
 use strata_migrate::sum::{self, SumFile};
 use strata_migrate::{MigrationDir, MigrationFile, Revision, RevisionType};
 
+use crate::inflight::{InFlightStop, Resolved, Undecided};
 use crate::report::{AppliedFile, ApplyReport, FileRef, StmtError};
-use crate::{EngineError, history, target_info};
+use crate::{EngineError, history, inflight, target_info};
 
 /// Name of the lock `apply` (and `set`) take, as Atlas names it.
 pub const APPLY_LOCK: &str = "atlas_migrate_execute";
@@ -111,6 +113,10 @@ pub trait Observer: Send {
     fn file_started(&mut self, _file: &FileRef) {}
     /// A statement is about to run (or, in a dry run, would run).
     fn statement(&mut self, _text: &str) {}
+    /// An earlier run was interrupted while statement `statement` (1-based) of `file` ran, and this run decided
+    /// it: `took_effect` (it counts as applied and does not run again) or not (it runs now). `why` says what
+    /// decided, e.g. `column c of t exists`.
+    fn in_flight(&mut self, _file: &FileRef, _statement: u64, _took_effect: bool, _why: &str) {}
     /// A file finished (successfully or not).
     fn file_finished(&mut self, _file: &AppliedFile) {}
 }
@@ -367,13 +373,35 @@ async fn run(
         } else {
             Durability::Durable
         };
-        let started = resume
+        let mut started = resume
             .as_ref()
             .filter(|(idx, _)| *idx == i)
             .map(|(_, r)| r.clone());
         let resumed = started.is_some();
+        // A statement an interrupted run left in flight is decided before the file goes on (read-only, so a dry
+        // run shows what apply would do).
+        let mut undecided = None;
+        let mut decided_in_flight = false;
+        if let Some(rev) = started.as_mut()
+            && let Some(m) = Marker::parse(&rev.error)
+            && !cancel.is_cancelled()
+        {
+            match inflight::resolve(drv, &p.stmts, rev, m, opts.lock_timeout).await {
+                Ok(Ok(resolved)) => {
+                    settle_in_flight(p, rev, m, &resolved, observer);
+                    decided_in_flight = true;
+                }
+                Ok(Err(problem)) => undecided = Some((m, problem, rev.error_stmt.clone())),
+                Err(e) => {
+                    settle(drv, &loc, &mut unsettled).await;
+                    return Err(e);
+                }
+            }
+        }
         let outcome = if cancel.is_cancelled() {
             Outcome::Cancelled
+        } else if let Some((m, problem, text)) = undecided {
+            Outcome::InFlight(m, problem, text)
         } else if opts.dry_run {
             Outcome::Done(dry_run_file(p, started.as_ref(), observer)?)
         } else {
@@ -404,7 +432,7 @@ async fn run(
         }
         match outcome {
             Outcome::Cancelled => {
-                if all {
+                if all && drv.in_transaction() {
                     drv.rollback().await?;
                 }
                 report.end = Timestamp::now();
@@ -451,7 +479,11 @@ async fn run(
                 // The first statement after a resume point may be one an interrupted run executed without
                 // recording it: say so, and how to get out of it.
                 let committed_alone = p.mode == TxMode::None || !drv.transactional_ddl();
-                if resumed && committed_alone && !e.stmt.is_empty() && failed_at == applied.skipped
+                if resumed
+                    && committed_alone
+                    && !decided_in_flight
+                    && !e.stmt.is_empty()
+                    && failed_at == applied.skipped
                 {
                     report
                         .error
@@ -460,6 +492,27 @@ async fn run(
                 report.applied.push(applied);
                 report.end = Timestamp::now();
                 return Err(EngineError::Execution(Box::new(report)));
+            }
+            Outcome::InFlight(m, problem, text) => {
+                if all && drv.in_transaction() {
+                    drv.rollback().await?;
+                }
+                let idx = usize::try_from(m.statement - 1).unwrap_or(usize::MAX);
+                let (line, column) = p.stmts.get(idx).map_or((0, 0), |s| (s.line, s.column));
+                report.end = Timestamp::now();
+                let mut stop = InFlightStop {
+                    file: p.file.name().to_owned(),
+                    version: p.file.version().to_owned(),
+                    statement: m.statement,
+                    line,
+                    column,
+                    text,
+                    connection: m.connection,
+                    problem,
+                    report,
+                };
+                stop.report.error = stop.to_string();
+                return Err(EngineError::InFlight(Box::new(stop)));
             }
         }
     }
@@ -491,6 +544,51 @@ async fn settle(drv: &mut dyn Driver, loc: &RevisionsLocation, unsettled: &mut O
     {
         let _ = drv.upsert_revision(loc, &rev).await;
     }
+}
+
+/// Applies a decision about the statement `m` names to the resumed row (in memory; the file's first write stores
+/// it): took effect → counted as applied, as if its progress row had been written; otherwise it runs again. The
+/// marker goes either way.
+fn settle_in_flight(
+    p: &Prepared<'_>,
+    rev: &mut Revision,
+    m: Marker,
+    resolved: &Resolved,
+    observer: &mut dyn Observer,
+) {
+    let (took_effect, why) = match resolved {
+        Resolved::TookEffect(why) => (true, why),
+        Resolved::Run(why) => (false, why),
+    };
+    if took_effect {
+        let idx = usize::try_from(rev.applied).unwrap_or(usize::MAX);
+        if let Some(sum) = p.sums.get(idx) {
+            rev.partial_hashes
+                .get_or_insert_with(Vec::new)
+                .push(plan::stored_partial_hash(sum));
+            rev.applied += 1;
+        }
+    }
+    rev.error.clear();
+    rev.error_stmt.clear();
+    observer.in_flight(&FileRef::of(p.file), m.statement, took_effect, why);
+}
+
+/// After a cancelled file: the row may name a statement as in flight that never ran (its marker was written with
+/// the previous statement's progress); remove it so the next run does not have to decide anything.
+async fn clear_marker(
+    drv: &mut dyn Driver,
+    loc: &RevisionsLocation,
+    version: &str,
+) -> Result<(), EngineError> {
+    if let Some(mut row) = drv.read_revision(loc, version).await?
+        && Marker::parse(&row.error).is_some()
+    {
+        row.error.clear();
+        row.error_stmt.clear();
+        drv.upsert_revision(loc, &row).await?;
+    }
+    Ok(())
 }
 
 /// Recovery text for a failure at the statement where a partially applied file resumed (statement `n`, 1-based).
@@ -622,6 +720,9 @@ enum Outcome {
     /// Cancelled between two statements: the file's own transaction rolled back; without one, the row records
     /// the statements that ran, so the next run resumes after them.
     Cancelled,
+    /// An earlier run left this statement (text recorded with the marker) in flight and nothing decides whether it
+    /// took effect; the file did not start.
+    InFlight(Marker, Undecided, String),
 }
 
 /// Runs one file. The `Result` is for failures of the machinery (the database went away while writing the
@@ -651,6 +752,23 @@ async fn execute_file(
     // Inside a transaction on a transactional-DDL database the row is written once, at the end: intermediate
     // writes would roll back with the file anyway.
     let progress_writes = !(in_tx && drv.transactional_ddl());
+    // Each write before a statement that commits on its own names it as in flight (see `inflight`): the write
+    // happens anyway, so recording it costs no round trip.
+    let (dialect, session) = (drv.dialect(), drv.session_id());
+    let mark_next = |rev: &mut Revision, next: usize| match p.stmts.get(next) {
+        Some(s) if marker::commits_alone(dialect, &s.text, in_tx) => {
+            rev.error = Marker {
+                statement: next as u64 + 1,
+                connection: session,
+            }
+            .to_string();
+            rev.error_stmt = s.text.clone();
+        }
+        _ => {
+            rev.error.clear();
+            rev.error_stmt.clear();
+        }
+    };
     let file = FileRef::of(p.file);
     observer.file_started(&file);
     let start = Timestamp::now();
@@ -662,13 +780,17 @@ async fn execute_file(
         begin_pending = false;
     }
     if progress_writes {
+        mark_next(&mut rev, skip);
         drv.upsert_revision(loc, &rev).await?;
     }
     let mut applied = Vec::with_capacity(p.stmts.len() - skip.min(p.stmts.len()));
     for (k, stmt) in p.stmts.iter().enumerate().skip(skip) {
         if k > skip && cancel.is_cancelled() {
-            if own_tx && drv.in_transaction() {
+            if (own_tx || progress_writes) && drv.in_transaction() {
                 drv.rollback().await?;
+            }
+            if progress_writes {
+                clear_marker(drv, loc, &rev.version).await?;
             }
             return Ok(Outcome::Cancelled);
         }
@@ -715,8 +837,7 @@ async fn execute_file(
             rev.partial_hashes
                 .get_or_insert_with(Vec::new)
                 .push(plan::stored_partial_hash(&p.sums[k]));
-            rev.error.clear();
-            rev.error_stmt.clear();
+            mark_next(&mut rev, k + 1);
             drv.upsert_revision(loc, &rev).await?;
         }
     }

@@ -7,6 +7,7 @@ use strata_migrate::sum::SumError;
 use strata_migrate::{DirError, ScanError};
 use thiserror::Error;
 
+use crate::inflight::InFlightStop;
 use crate::report::ApplyReport;
 
 /// An engine failure.
@@ -57,6 +58,10 @@ pub enum EngineError {
     /// A statement failed; the report says which files ran and where it stopped.
     #[error("{}", .0.error)]
     Execution(Box<ApplyReport>),
+    /// An earlier run was interrupted while a statement that commits on its own ran, and whether it took effect
+    /// cannot be decided automatically: the message names the `migrate set --in-flight` commands that settle it.
+    #[error("{0}")]
+    InFlight(Box<InFlightStop>),
 }
 
 impl EngineError {
@@ -64,6 +69,7 @@ impl EngineError {
     pub fn report(&self) -> Option<&ApplyReport> {
         match self {
             Self::Execution(r) | Self::Cancelled { report: r, .. } => Some(r),
+            Self::InFlight(stop) => Some(&stop.report),
             _ => None,
         }
     }

@@ -12,12 +12,14 @@ pub mod apply;
 mod error;
 pub mod godur;
 mod history;
+mod inflight;
 pub mod report;
 pub mod set;
 pub mod status;
 
 pub use apply::{ApplyOptions, Cancel, Observer, Quiet, apply};
 pub use error::EngineError;
+pub use inflight::{InFlightStop, Undecided};
 pub use set::{SetOptions, SetReport, set};
 pub use status::{StatusOptions, StatusReport, status};
 pub use strata_driver::{ConnectOptions, redact};

@@ -1,12 +1,13 @@
 //! `migrate set [version]`: rewrite the revision history so the database counts as being at `version`, under the
-//! migration lock (no waiting, as in Atlas) and in one transaction.
+//! migration lock (no waiting, as in Atlas) and in one transaction. With [`SetOptions::in_flight`] it settles
+//! instead the statement an interrupted apply left in flight in `version` (see `apply`'s in-flight recovery).
 
 use std::time::Duration;
 
 use strata_driver::ConnectOptions;
-use strata_migrate::plan::{self, RowStamp};
+use strata_migrate::plan::{self, InFlightOutcome, PlanError, RowStamp};
 use strata_migrate::revision::operator_version;
-use strata_migrate::{MigrationDir, sum};
+use strata_migrate::{MigrationDir, scan, sum};
 
 use crate::EngineError;
 use crate::apply::{APPLY_LOCK, with_lock};
@@ -16,6 +17,9 @@ use crate::apply::{APPLY_LOCK, with_lock};
 pub struct SetOptions {
     /// `--revisions-schema`.
     pub revisions_schema: Option<String>,
+    /// `--in-flight applied|pending`: settle the statement an interrupted apply left in flight in the given
+    /// version (which must then be given) instead of rewriting the history.
+    pub in_flight: Option<InFlightOutcome>,
     /// Connection options.
     pub connect: ConnectOptions,
 }
@@ -41,6 +45,9 @@ pub async fn set(
     opts: &SetOptions,
 ) -> Result<SetReport, EngineError> {
     let sum = sum::validate(dir)?;
+    if opts.in_flight.is_some() && version.is_none() {
+        return Err(PlanError::InFlightVersion.into());
+    }
     let mut drv = strata_driver::connect_with(url, &opts.connect).await?;
     let result = with_lock(&mut *drv, APPLY_LOCK, Duration::ZERO, async |drv| {
         let loc = drv
@@ -52,8 +59,28 @@ pub async fn set(
             executed_at_unix_nanos: jiff::Timestamp::now().as_nanosecond(),
             operator_version: operator_version(),
         };
-        let args: Vec<&str> = version.into_iter().collect();
-        let p = plan::set(dir.files(), &revisions, &sum, &args, &stamp)?;
+        let p = match opts.in_flight {
+            None => {
+                let args: Vec<&str> = version.into_iter().collect();
+                plan::set(dir.files(), &revisions, &sum, &args, &stamp)?
+            }
+            Some(outcome) => {
+                let v = version.ok_or(PlanError::InFlightVersion)?;
+                let file = dir
+                    .files()
+                    .iter()
+                    .rev()
+                    .find(|f| f.version() == v)
+                    .ok_or_else(|| PlanError::SetVersionNotFound {
+                        version: v.to_owned(),
+                    })?;
+                let stmts = scan::split(drv.dialect(), file.name(), file.text()?)?;
+                let texts: Vec<&str> = stmts.iter().map(|s| s.text.as_str()).collect();
+                let sums = plan::statement_sums(texts.iter().copied());
+                let hash = sum.hash_of(file.name()).unwrap_or_default();
+                plan::set_in_flight(file, &texts, &sums, hash, &revisions, outcome)?
+            }
+        };
         if !p.is_noop() {
             drv.begin().await?;
             for v in &p.delete {

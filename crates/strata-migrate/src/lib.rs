@@ -4,13 +4,15 @@
 //! - [`sum`]: `atlas.sum` — compute, write, parse and validate, byte-identical with Atlas;
 //! - [`directive`]: `atlas:*` directives in file headers and statement comments;
 //! - [`scan`]: the statement scanner for the `postgres`, `mysql` and `sqlite` dialects;
-//! - [`revision`]: the dialect-neutral `atlas_schema_revisions` row.
+//! - [`revision`]: the dialect-neutral `atlas_schema_revisions` row;
+//! - [`inflight`]: the statement a crash may leave applied but unrecorded, and how recovery decides it.
 //!
 //! Nothing here touches a database, Kubernetes or the network.
 
 pub mod dir;
 pub mod directive;
 mod error;
+pub mod inflight;
 pub mod plan;
 pub mod quote;
 pub mod revision;

@@ -1298,3 +1298,149 @@ fn set_template_goldens() {
         "All revisions deleted (2 in total):\n\n  - 2\n  - 3 (desc)\n\n"
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// migrate set --in-flight
+
+/// A three-statement file whose row stopped after `applied` statements with statement `applied + 1` in flight.
+fn in_flight_case(applied: u64) -> (MigrationFile, Vec<String>, Vec<String>, Revision) {
+    let file = MigrationFile::new(
+        "2_add.sql",
+        "CREATE TABLE t (a int);\nALTER TABLE t ADD b int;\nCREATE INDEX t_b ON t (b);\n",
+    );
+    let stmts: Vec<String> = strata_migrate::scan::split(
+        strata_migrate::Dialect::Mysql,
+        file.name(),
+        file.text().unwrap(),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|s| s.text)
+    .collect();
+    let sums = plan::statement_sums(stmts.iter().map(String::as_str));
+    let mut row = rev_partial("2", applied, 3);
+    row.description = "add".into();
+    row.partial_hashes = Some(
+        sums[..applied as usize]
+            .iter()
+            .map(|s| plan::stored_partial_hash(s))
+            .collect(),
+    );
+    row.error = strata_migrate::inflight::Marker {
+        statement: applied + 1,
+        connection: Some(7),
+    }
+    .to_string();
+    row.error_stmt = stmts[applied as usize].clone();
+    (file, stmts, sums, row)
+}
+
+fn set_in_flight(
+    case: &(MigrationFile, Vec<String>, Vec<String>, Revision),
+    table: &[Revision],
+    outcome: plan::InFlightOutcome,
+) -> Result<SetPlan, PlanError> {
+    let stmts: Vec<&str> = case.1.iter().map(String::as_str).collect();
+    plan::set_in_flight(&case.0, &stmts, &case.2, "today", table, outcome)
+}
+
+#[test]
+fn set_in_flight_applied_counts_the_statement() {
+    let case = in_flight_case(1);
+    let table = vec![rev("1"), case.3.clone()];
+    let p = set_in_flight(&case, &table, plan::InFlightOutcome::Applied).unwrap();
+    assert_eq!(
+        p.render(false),
+        "Current version is 2 (1 set):\n\n  + 2 (add)\n\n"
+    );
+    assert!(p.delete.is_empty());
+    let row = &p.upsert[0];
+    assert_eq!(row.kind, RevisionType(6));
+    assert_eq!((row.applied, row.total), (2, 3));
+    assert_eq!((row.error.as_str(), row.error_stmt.as_str()), ("", ""));
+    assert_eq!(
+        row.partial_hashes,
+        Some(vec![
+            plan::stored_partial_hash(&case.2[0]),
+            plan::stored_partial_hash(&case.2[1])
+        ])
+    );
+    assert_eq!(
+        row.hash, "hash",
+        "a partial row keeps its first-attempt hash"
+    );
+    // The next apply resumes after it.
+    assert_eq!(plan::check_resume("2_add.sql", &case.2, row).unwrap(), 2);
+}
+
+#[test]
+fn set_in_flight_applied_completes_a_file_at_its_last_statement() {
+    let case = in_flight_case(2);
+    let p = set_in_flight(
+        &case,
+        std::slice::from_ref(&case.3),
+        plan::InFlightOutcome::Applied,
+    )
+    .unwrap();
+    let row = &p.upsert[0];
+    assert_eq!((row.applied, row.total), (3, 3));
+    assert_eq!(row.partial_hashes, None);
+    assert_eq!(row.hash, "today");
+    assert!(!row.is_partial() && !row.needs_attention());
+}
+
+#[test]
+fn set_in_flight_pending_only_drops_the_marker() {
+    let case = in_flight_case(1);
+    let p = set_in_flight(
+        &case,
+        std::slice::from_ref(&case.3),
+        plan::InFlightOutcome::Pending,
+    )
+    .unwrap();
+    let row = &p.upsert[0];
+    assert_eq!(
+        *row,
+        Revision {
+            kind: RevisionType(6),
+            error: String::new(),
+            error_stmt: String::new(),
+            ..case.3.clone()
+        }
+    );
+}
+
+#[test]
+fn set_in_flight_refuses_what_it_cannot_settle() {
+    let case = in_flight_case(1);
+    let err = |table: &[Revision]| {
+        set_in_flight(&case, table, plan::InFlightOutcome::Applied)
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        err(&[rev("1")]),
+        r#"revision "2" records no statement in flight (it has no revision): there is nothing for --in-flight to settle; 'migrate set' without it rewrites the history"#
+    );
+    let mut failed = case.3.clone();
+    failed.error = "Duplicate column name 'b'".into();
+    assert_eq!(
+        err(&[failed]),
+        r#"revision "2" records no statement in flight (1 of 3 statements applied, error "Duplicate column name 'b'"): there is nothing for --in-flight to settle; 'migrate set' without it rewrites the history"#
+    );
+    let mut edited = case.3.clone();
+    edited.applied = 0;
+    assert!(err(&[edited]).contains("names statement 2 but 0 statements are applied"));
+    let mut changed = case.3.clone();
+    changed.error_stmt = "ALTER TABLE t ADD c int;".into();
+    assert_eq!(
+        err(&[changed]),
+        r#"statement 2 of "2_add.sql" is not the statement that was in flight (recorded as "ALTER TABLE t ADD c int;"): the file changed since; restore it as it was when the run stopped, then run migrate set again"#
+    );
+    let mut history = case.3.clone();
+    history.partial_hashes = Some(vec!["h1:other".into()]);
+    assert_eq!(
+        err(&[history]),
+        r#"sql/migrate: history changed: statement 1 from file "2_add.sql" changed"#
+    );
+}

@@ -281,3 +281,93 @@ async fn ddl_limits() {
     other.execute("UNLOCK TABLES").await.unwrap();
     d.set_ddl_limits(None, None).await.unwrap();
 }
+
+/// The catalog look-ups behind in-flight recovery: every kind of object, present and absent, names qualified or
+/// not, compared by the server's rules (table names exactly, column/index/constraint names without case); the
+/// session's id and whether a session is still there.
+#[tokio::test]
+async fn objects_exist_and_sessions() {
+    use strata_driver::Object;
+    use strata_migrate::inflight::Name;
+    let db = my_db!();
+    let mut d = connect(&db.url).await.unwrap();
+    for sql in [
+        "CREATE TABLE Tbl (id int PRIMARY KEY, Col int, CONSTRAINT Ck CHECK (id > 0), KEY Idx (Col))",
+        "CREATE TABLE child (id int, tbl_id int, CONSTRAINT fk FOREIGN KEY (tbl_id) REFERENCES Tbl (id))",
+        "CREATE VIEW v AS SELECT 1 AS x",
+    ] {
+        d.execute(sql).await.unwrap();
+    }
+    let n = |name: &str| Name {
+        schema: None,
+        name: name.into(),
+    };
+    let q = |name: &str| Name {
+        schema: Some(db.name.clone()),
+        name: name.into(),
+    };
+    let col = |t: Name, c: &str| Object::Column {
+        table: t,
+        column: c.into(),
+    };
+    let idx = |t: Name, i: &str| Object::Index {
+        table: t,
+        index: i.into(),
+    };
+    let con = |t: Name, c: &str| Object::Constraint {
+        table: t,
+        constraint: c.into(),
+    };
+    let cases = [
+        (Object::Schema(db.name.clone()), true),
+        (Object::Schema(format!("{}_none", db.name)), false),
+        (Object::Table(n("Tbl")), true),
+        (Object::Table(q("Tbl")), true),
+        (Object::Table(n("tbl")), false),
+        (Object::Table(n("v")), false),
+        (Object::View(n("v")), true),
+        (Object::View(n("Tbl")), false),
+        (Object::Relation(n("v")), true),
+        (Object::Relation(n("Tbl")), true),
+        (Object::Relation(n("none")), false),
+        (col(n("Tbl"), "col"), true),
+        (col(q("Tbl"), "Col"), true),
+        (col(n("Tbl"), "other"), false),
+        (col(n("none"), "Col"), false),
+        (idx(n("Tbl"), "idx"), true),
+        (idx(n("Tbl"), "PRIMARY"), true),
+        (idx(n("child"), "PRIMARY"), false),
+        (idx(n("Tbl"), "Col"), false),
+        (con(n("Tbl"), "ck"), true),
+        (con(n("child"), "fk"), true),
+        (con(n("child"), "Ck"), false),
+    ];
+    let objects: Vec<Object> = cases.iter().map(|(o, _)| o.clone()).collect();
+    let found = d.objects_exist(&objects).await.unwrap();
+    for ((o, want), got) in cases.iter().zip(found) {
+        assert_eq!(got, Some(*want), "{o}");
+    }
+
+    // Without a database in the URL, an unqualified name has no schema to look in: the driver cannot tell.
+    let mut unbound = connect(&db.url_unbound()).await.unwrap();
+    assert_eq!(
+        unbound
+            .objects_exist(&[Object::Table(n("Tbl")), Object::Table(q("Tbl"))])
+            .await
+            .unwrap(),
+        [None, Some(true)]
+    );
+
+    let id = d.session_id().expect("MySQL knows its connection id");
+    assert_ne!(unbound.session_id(), Some(id));
+    assert_eq!(unbound.session_alive(id).await.unwrap(), Some(true));
+    d.close().await.unwrap();
+    let start = Instant::now();
+    while unbound.session_alive(id).await.unwrap() == Some(true) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the session stays"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

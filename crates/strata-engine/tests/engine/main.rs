@@ -6,12 +6,14 @@
 //! - `scenarios`: behaviour every dialect shares, instantiated per dialect in `postgres`, `mysql`, `sqlite`;
 //! - the dialect modules add what only that dialect has (PostgreSQL `CREATE INDEX CONCURRENTLY`, MariaDB's
 //!   implicit commits, revisions-table placement);
+//! - `mysql_in_flight`: MariaDB DDL that took effect while its progress row was lost, decided by the next run;
 //! - `bad_input`: unreachable servers, wrong passwords, bad URLs;
 //! - `server_crash`: a private PostgreSQL cluster stopped in the middle of a run and right after one.
 
 mod bad_input;
 mod common;
 mod mysql;
+mod mysql_in_flight;
 mod postgres;
 mod scenarios;
 mod server_crash;

@@ -146,6 +146,39 @@ pub enum PlanError {
         /// The file name.
         file: String,
     },
+    /// `migrate set --in-flight` without the version whose statement was in flight.
+    #[error(
+        "migrate set --in-flight needs the version whose statement was in flight: the one apply's error names"
+    )]
+    InFlightVersion,
+    /// `migrate set V --in-flight …`, but V's revision names no statement in flight.
+    #[error(
+        "revision {} records no statement in flight ({detail}): there is nothing for --in-flight to settle; \
+         'migrate set' without it rewrites the history",
+        go_quote(.version)
+    )]
+    NoInFlight {
+        /// The requested version.
+        version: String,
+        /// What the table holds instead.
+        detail: String,
+    },
+    /// `migrate set V --in-flight …`, but the statement recorded as in flight is not the file's statement at that
+    /// place any more.
+    #[error(
+        "statement {statement} of {} is not the statement that was in flight (recorded as {}): the file changed \
+         since; restore it as it was when the run stopped, then run migrate set again",
+        go_quote(.file),
+        go_quote(.recorded)
+    )]
+    InFlightChanged {
+        /// The file name.
+        file: String,
+        /// 1-based index of the statement.
+        statement: u64,
+        /// The statement text the marker recorded.
+        recorded: String,
+    },
     /// A file's directives could not be read (needed to tell checkpoints apart).
     #[error(transparent)]
     Dir(#[from] DirError),

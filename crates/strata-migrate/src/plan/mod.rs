@@ -9,7 +9,7 @@
 //!   `--to-version`;
 //! - [`statement_sums`] and [`check_resume`]: the `partial_hashes` column and the resume check (§6, §8);
 //! - [`status`] and [`Status`]: the `migrate status` report and its text block (§11.1);
-//! - [`set`] and [`SetPlan`]: `migrate set` (§12).
+//! - [`set`] and [`SetPlan`]: `migrate set` (§12), and [`set_in_flight`] for `migrate set --in-flight`.
 //!
 //! Revisions must be passed in the order the table returns them (`ORDER BY version`); the row with version
 //! `.atlas_cloud_identifier` is ignored wherever it appears. Files must be in directory order, as
@@ -31,7 +31,7 @@ pub use pending::{
     Limit, NO_MIGRATION_FILES_TO_EXECUTE, NO_PENDING_MIGRATION_FILES, PendingOptions, Plan, Resume,
     parse_amount, pending,
 };
-pub use set::{SetChange, SetOp, SetPlan, set};
+pub use set::{InFlightOutcome, SetChange, SetOp, SetPlan, set, set_in_flight};
 pub use status::{ALREADY_AT_LATEST_VERSION, NO_MIGRATION_APPLIED_YET, Status, StatusWord, status};
 
 use crate::dir::MigrationFile;

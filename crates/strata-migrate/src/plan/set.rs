@@ -1,8 +1,10 @@
 //! `migrate set [version]` (compat §12).
 
+use super::partial::{check_resume, stored_partial_hash};
 use super::text::Paint;
 use super::{PlanError, RowStamp, new_row, visible};
 use crate::dir::MigrationFile;
+use crate::inflight::Marker;
 use crate::revision::{Revision, RevisionType};
 use crate::sum::SumFile;
 
@@ -211,4 +213,102 @@ pub fn set(
         .max_by(|a, b| a.as_bytes().cmp(b.as_bytes()))
         .map(str::to_owned);
     Ok(plan)
+}
+
+/// What became of a statement an interrupted apply left in flight, as a person who checked the database says
+/// (`migrate set VERSION --in-flight applied|pending`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InFlightOutcome {
+    /// It took effect: count it as applied, so apply continues after it.
+    Applied,
+    /// It did not take effect (or its effect was reverted): apply runs it.
+    Pending,
+}
+
+/// Plans `migrate set VERSION --in-flight <outcome>`: settles the statement the revision `version` names as in
+/// flight, touching nothing else. The row becomes type 6 (applied + manually set, as Atlas marks rows a person
+/// resolved), loses its marker, and with [`InFlightOutcome::Applied`] counts the statement as applied — its
+/// partial hash appended, or, when it was the file's last, the row complete with `hash` (today's `atlas.sum`
+/// entry, as apply writes on completion).
+///
+/// `file` is the revision's migration file; `statements` its statement texts and `sums` their running hashes
+/// ([`statement_sums`](super::statement_sums)). The statements already applied must be unchanged, and the one in
+/// flight must be the recorded text.
+pub fn set_in_flight(
+    file: &MigrationFile,
+    statements: &[&str],
+    sums: &[String],
+    hash: &str,
+    revisions: &[Revision],
+    outcome: InFlightOutcome,
+) -> Result<SetPlan, PlanError> {
+    let revs = visible(revisions);
+    let version = file.version();
+    let no = |detail: String| PlanError::NoInFlight {
+        version: version.to_owned(),
+        detail,
+    };
+    let row = revs
+        .iter()
+        .find(|r| r.version == version)
+        .ok_or_else(|| no("it has no revision".into()))?;
+    let marker = Marker::parse(&row.error).ok_or_else(|| {
+        no(format!(
+            "{} of {} statements applied, {}",
+            row.applied,
+            row.total,
+            if row.error.is_empty() {
+                "no error".to_owned()
+            } else {
+                format!("error {}", super::go_quote(&row.error))
+            }
+        ))
+    })?;
+    if marker.statement != row.applied + 1 {
+        return Err(no(format!(
+            "its marker names statement {} but {} statements are applied; the row was edited",
+            marker.statement, row.applied
+        )));
+    }
+    check_resume(file.name(), sums, row)?;
+    let idx = usize::try_from(row.applied).unwrap_or(usize::MAX);
+    if statements.get(idx).copied() != Some(row.error_stmt.as_str()) {
+        return Err(PlanError::InFlightChanged {
+            file: file.name().to_owned(),
+            statement: marker.statement,
+            recorded: row.error_stmt.clone(),
+        });
+    }
+    let mut fixed = (*row).clone();
+    fixed.kind = fixed.kind.with(RevisionType::RESOLVED);
+    fixed.error.clear();
+    fixed.error_stmt.clear();
+    if outcome == InFlightOutcome::Applied {
+        fixed.applied += 1;
+        if idx + 1 == statements.len() {
+            fixed.total = fixed.applied;
+            fixed.partial_hashes = None;
+            fixed.hash = hash.to_owned();
+        } else {
+            fixed
+                .partial_hashes
+                .get_or_insert_with(Vec::new)
+                .push(stored_partial_hash(&sums[idx]));
+        }
+    }
+    Ok(SetPlan {
+        target: version.to_owned(),
+        delete: Vec::new(),
+        upsert: vec![fixed],
+        changes: vec![SetChange {
+            op: SetOp::Set,
+            version: version.to_owned(),
+            description: row.description.clone(),
+        }],
+        current: revs
+            .iter()
+            .map(|r| r.version.as_str())
+            .max_by(|a, b| a.as_bytes().cmp(b.as_bytes()))
+            .map(str::to_owned),
+    })
 }
