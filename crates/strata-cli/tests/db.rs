@@ -457,6 +457,7 @@ fn control_characters_in_statements_are_escaped_on_apply_and_status() {
         .clone();
     let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(v["SQL"], "INSERT INTO nope VALUES ('\x1b[2J\x08\r');");
+}
 
 /// A `txmode none` file whose second statement an interrupted run left in flight (the row says so). SQLite cannot
 /// look objects up, so apply stops, naming the file, the statement and the commands; `migrate set VERSION
