@@ -25,6 +25,7 @@ use crate::store::Store;
 use crate::upload::Limits;
 
 pub mod api;
+mod budget;
 mod cache;
 mod metrics;
 mod ui;
@@ -68,6 +69,7 @@ struct Inner {
     config: Config,
     metrics: Metrics,
     cache: cache::Cache,
+    uploads: budget::UploadBudget,
 }
 
 impl AppState {
@@ -78,6 +80,7 @@ impl AppState {
                 store,
                 metrics: Metrics::default(),
                 cache: cache::Cache::new(config.token_cache_ttl),
+                uploads: budget::UploadBudget::new(config.limits.max_upload_bytes_in_flight),
                 config,
             }),
         }
@@ -98,6 +101,10 @@ impl AppState {
 
     pub(crate) fn cache(&self) -> &cache::Cache {
         &self.inner.cache
+    }
+
+    pub(crate) fn uploads(&self) -> &budget::UploadBudget {
+        &self.inner.uploads
     }
 
     /// The caller, from `Authorization: Bearer` (or, when `cookie` is allowed, the UI's session cookie).
@@ -246,6 +253,8 @@ pub fn router(state: AppState) -> Router {
         .merge(ui::routes())
         .route("/healthz", axum::routing::get(healthz))
         .route("/metrics", axum::routing::get(metrics::render))
+        // After every route: it applies to the routes present when called.
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
@@ -274,6 +283,15 @@ async fn not_found() -> ApiError {
     )
 }
 
+/// A known path with a method it does not serve (the router adds the `Allow` header).
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not serve this method; the Allow header lists those it does (see /api/openapi.json)",
+    )
+}
+
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn request_id(headers: &HeaderMap) -> String {
@@ -298,11 +316,14 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().clone();
+    // Bounded labels only: the method from a closed set (a client may send any token as its method), the route
+    // as the matched template, never the raw path.
+    let method = metrics::method_label(req.method());
+    let is_read = matches!(method, "GET" | "HEAD");
     if let Ok(v) = HeaderValue::from_str(&id) {
         req.headers_mut().insert("x-request-id", v);
     }
-    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
+    let span = tracing::info_span!("request", request_id = %id, method, route = %route);
     let mut res = next.run(req).instrument(span.clone()).await;
     let elapsed = start.elapsed();
     let status = res.status().as_u16();
@@ -312,18 +333,13 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
         // every request); writes, refusals and errors at info or above.
         if status >= 500 {
             tracing::error!(status, latency_ms, "request");
-        } else if status < 400
-            && (method == axum::http::Method::GET || method == axum::http::Method::HEAD)
-        {
+        } else if status < 400 && is_read {
             tracing::debug!(status, latency_ms, "request");
         } else {
             tracing::info!(status, latency_ms, "request");
         }
     });
-    state
-        .inner
-        .metrics
-        .observe(method.as_str(), &route, status, elapsed);
+    state.inner.metrics.observe(method, &route, status, elapsed);
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
     }
