@@ -226,6 +226,15 @@ impl<'a> Collector<'a> {
     }
 }
 
+/// Parses a JSON body that must be an object. (Serde also builds a struct from an array of its fields in order,
+/// so `[true]` would pass for `{"immutable_tags": true}`; no documented body is an array.)
+pub(crate) fn json_object<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(serde::de::Error::custom("expected a JSON object ({…})"));
+    }
+    serde_json::from_slice(body)
+}
+
 /// Parses and validates a JSON upload.
 pub fn from_json(body: &[u8], limits: &Limits) -> Result<ValidatedDir> {
     if body.len() > limits.max_upload_bytes {
@@ -234,7 +243,7 @@ pub fn from_json(body: &[u8], limits: &Limits) -> Result<ValidatedDir> {
             limits.max_upload_bytes
         )));
     }
-    let upload: JsonUpload = serde_json::from_slice(body).map_err(|e| {
+    let upload: JsonUpload = json_object(body).map_err(|e| {
         invalid(format!(
             "the body is not a valid JSON upload ({e}); send {{\"files\": [{{\"name\": \"…\", \"text\" or \"base64\": \"…\"}}]}}"
         ))

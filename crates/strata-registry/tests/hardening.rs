@@ -388,3 +388,64 @@ async fn an_announced_oversized_push_is_refused_before_its_body_is_read() {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }
+
+/// Serde builds a struct from an array of its fields too, so `[true]` changed a project's settings as if it were
+/// `{"immutable_tags": true}`. Every JSON body must be an object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_bodies_must_be_objects() {
+    let (app, _s, t, _, _dir) = app().await;
+    for (path, token, body) in [
+        ("/api/projects/app", &t.admin, "[true]"),
+        ("/api/projects/app/tokens", &t.admin, r#"["x", ["admin"]]"#),
+        (
+            "/api/projects/app/deployments",
+            &t.report,
+            r#"["app", "postgres://db/x", null, null, "", "", "noop", null, [], 0, 0,
+               "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"]"#,
+        ),
+        (
+            "/api/projects/app/dirs/app/versions",
+            &t.push,
+            r#"[[{"name": "1.sql", "text": "SELECT 1;"}]]"#,
+        ),
+    ] {
+        let method = if path == "/api/projects/app" {
+            "PATCH"
+        } else {
+            "POST"
+        };
+        let r = call(
+            &app,
+            method,
+            path,
+            Some(token),
+            Some("application/json"),
+            body.into(),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{path} {body}: {}",
+            r.text()
+        );
+        assert!(
+            r.json()["message"]
+                .as_str()
+                .unwrap()
+                .contains("JSON object"),
+            "{}",
+            r.text()
+        );
+    }
+    let p = call(
+        &app,
+        "GET",
+        "/api/projects/app",
+        Some(&t.read),
+        None,
+        vec![],
+    )
+    .await;
+    assert_eq!(p.json()["project"]["immutable_tags"], false, "unchanged");
+}

@@ -388,7 +388,7 @@ async fn read_body(
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> ApiResult<T> {
-    serde_json::from_slice(bytes).map_err(|e| {
+    upload::json_object(bytes).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_body",
