@@ -449,3 +449,34 @@ async fn json_bodies_must_be_objects() {
     .await;
     assert_eq!(p.json()["project"]["immutable_tags"], false, "unchanged");
 }
+
+/// A refusal sent before a large body was read (here: a push to another project) closed the connection without
+/// saying so, and a client that sent its next request on it saw the connection drop (schemathesis: "Remote end
+/// closed connection without response"). Such answers now carry `Connection: close`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_of_requests_with_a_body_close_the_connection_openly() {
+    let (_app, state, t, _, _dir) = app().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(strata_registry::server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let body = vec![b' '; 300_000];
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/projects/other/dirs/app/versions HTTP/1.1\r\nHost: registry\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        t.push,
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let _ = s.write_all(&body).await;
+    let mut res = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut res)).await;
+    let res = String::from_utf8_lossy(&res).to_ascii_lowercase();
+    assert!(res.starts_with("http/1.1 404"), "{res}");
+    assert!(res.contains("\r\nconnection: close\r\n"), "{res}");
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}

@@ -85,15 +85,11 @@ pub(crate) fn routes() -> Router<AppState> {
 )]
 pub struct ApiDoc;
 
-/// The OpenAPI document as served at `/api/openapi.json`.
-pub fn openapi_json() -> String {
-    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DOC.get_or_init(|| {
-        ApiDoc::openapi()
-            .to_json()
-            .expect("the OpenAPI document serializes")
-    })
-    .clone()
+/// The OpenAPI document as served at `/api/openapi.json` (built once).
+pub fn openapi_json() -> Result<String, String> {
+    static DOC: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| ApiDoc::openapi().to_json().map_err(|e| e.to_string()))
+        .clone()
 }
 
 /// `Path`, refused with the API's JSON error (axum's own refusal is `text/plain`), e.g. for a path segment that
@@ -398,7 +394,10 @@ fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> ApiRe
 }
 
 async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], openapi_json()).into_response()
+    match openapi_json() {
+        Ok(s) => ([(header::CONTENT_TYPE, "application/json")], s).into_response(),
+        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e).into_response(),
+    }
 }
 
 /// Projects the token can see (its own).

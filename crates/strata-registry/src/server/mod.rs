@@ -320,6 +320,11 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
     // as the matched template, never the raw path.
     let method = metrics::method_label(req.method());
     let is_read = matches!(method, "GET" | "HEAD");
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
     if let Ok(v) = HeaderValue::from_str(&id) {
         req.headers_mut().insert("x-request-id", v);
     }
@@ -340,6 +345,13 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
         }
     });
     state.inner.metrics.observe(method, &route, status, elapsed);
+    // A refusal may come before the body was read (no token, another project, an announced size over the
+    // limit); the connection then cannot carry another request, and without this header a client would send
+    // its next one on it and see the connection drop.
+    if has_body && status >= 400 {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
     }
