@@ -42,6 +42,10 @@ pub enum RegistryCmd {
         /// Largest push accepted, in bytes.
         #[arg(long, default_value_t = Limits::default().max_upload_bytes)]
         max_upload_bytes: usize,
+        /// Most request-body bytes read and processed at once across all requests; pushes beyond it wait
+        /// (default: twice --max-upload-bytes). A push needs about 3 times its body in memory.
+        #[arg(long)]
+        max_upload_bytes_in_flight: Option<usize>,
         /// Log format.
         #[arg(long, value_enum, default_value = "text")]
         log_format: LogFormat,
@@ -138,16 +142,18 @@ pub fn run(cmd: RegistryCmd) -> Result<(), CliError> {
             addr,
             db,
             max_upload_bytes,
+            max_upload_bytes_in_flight,
             log_format,
             secure_cookies,
             token_cache_ttl,
         } => {
             strata_registry::server::init_logging(matches!(log_format, LogFormat::Json));
+            let mut limits = Limits::with_max_upload_bytes(max_upload_bytes);
+            if let Some(n) = max_upload_bytes_in_flight {
+                limits.max_upload_bytes_in_flight = n;
+            }
             let config = Config {
-                limits: Limits {
-                    max_upload_bytes,
-                    ..Limits::default()
-                },
+                limits,
                 secure_cookies,
                 token_cache_ttl,
             };

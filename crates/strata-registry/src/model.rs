@@ -8,7 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::ToSchema;
 
 use crate::error::{RegistryError, Result};
@@ -171,6 +171,39 @@ impl Serialize for Scopes {
     }
 }
 
+// The names as the OpenAPI document describes them (schemas only, never built). `check_name`, `check_tag` and
+// `check_version` are the rules; `tests/openapi.rs` keeps these patterns in step with them.
+
+/// A project or directory name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.
+#[derive(ToSchema)]
+#[schema(
+    as = Name,
+    pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+    min_length = 1,
+    max_length = 64,
+    example = "app"
+)]
+#[allow(dead_code)]
+pub struct NameSchema(String);
+
+/// A tag: 1-128 letters, digits, '.', '_' or '-', starting with a letter, digit or '_'.
+#[derive(ToSchema)]
+#[schema(
+    as = Tag,
+    pattern = "^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$",
+    min_length = 1,
+    max_length = 128,
+    example = "v1"
+)]
+#[allow(dead_code)]
+pub struct TagSchema(String);
+
+/// A version id: the atlas.sum header hash as 64 lowercase hex digits.
+#[derive(ToSchema)]
+#[schema(as = VersionId, pattern = "^[0-9a-f]{64}$", min_length = 64, max_length = 64)]
+#[allow(dead_code)]
+pub struct VersionIdSchema(String);
+
 /// Checks a project or directory name: 1–64 characters of `A-Z a-z 0-9 . _ -`, starting with a letter or digit.
 pub fn check_name(kind: &'static str, value: &str) -> Result<()> {
     check(
@@ -227,6 +260,27 @@ pub fn check_version(value: &str) -> Result<()> {
             reason: "a version is the 64-digit hex form of the atlas.sum header hash",
         })
     }
+}
+
+/// The first character of `s` that is a control character (C0, DEL, C1: escape sequences rewrite terminals and
+/// logs) or an invisible formatting character that reorders or hides text (bidirectional marks, overrides and
+/// isolates, zero-width characters, the BOM), which make one name display as another. Names that people read
+/// (pushed file names, reported file names) must have none.
+pub fn hidden_or_control(s: &str) -> Option<char> {
+    s.chars().find(|&c| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{061C}'
+                    | '\u{180E}'
+                    | '\u{200B}'..='\u{200F}'
+                    | '\u{202A}'..='\u{202E}'
+                    | '\u{2060}'..='\u{2064}'
+                    | '\u{2066}'..='\u{206F}'
+                    | '\u{FEFF}'
+                    | '\u{FFF9}'..='\u{FFFB}'
+            )
+    })
 }
 
 /// How a directory is addressed: by tag or by version id.
@@ -367,9 +421,14 @@ impl FromStr for DeployStatus {
 /// One file of a deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DeployedFile {
-    /// File name.
+    /// File name (no control or invisible formatting characters).
+    #[schema(
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u206F\\uFEFF\\uFFF9-\\uFFFB]*$"
+    )]
     pub name: String,
     /// Statements run.
+    #[serde(deserialize_with = "json_integer")]
+    #[schema(minimum = 0)]
     pub statements: i64,
     /// Its error, if it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -381,14 +440,18 @@ pub struct DeployedFile {
 #[serde(deny_unknown_fields)]
 pub struct NewDeployment {
     /// The directory deployed.
+    #[schema(value_type = NameSchema)]
     pub dir: String,
     /// The target database URL without credentials (the registry redacts it again).
+    #[schema(min_length = 1, max_length = 2048)]
     pub target: String,
     /// The tag the directory was fetched by, if any.
     #[serde(default)]
+    #[schema(value_type = Option<TagSchema>)]
     pub tag: Option<String>,
     /// The registry version id deployed, if known.
     #[serde(default)]
+    #[schema(value_type = Option<VersionIdSchema>)]
     pub version: Option<String>,
     /// Migration version of the database before the run (empty on a first run).
     #[serde(default)]
@@ -401,23 +464,55 @@ pub struct NewDeployment {
     /// The error that stopped the run.
     #[serde(default)]
     pub error: Option<String>,
-    /// Files run.
+    /// Files run (at most 100,000).
     #[serde(default)]
+    #[schema(max_items = 100_000)]
     pub files: Vec<DeployedFile>,
     /// Statements run in all.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "json_integer")]
+    #[schema(minimum = 0)]
     pub statements: i64,
     /// Duration of the run in milliseconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "json_integer")]
+    #[schema(minimum = 0)]
     pub duration_ms: i64,
     /// Start of the run (RFC 3339).
+    #[schema(format = DateTime)]
     pub started_at: String,
     /// End of the run (RFC 3339).
+    #[schema(format = DateTime)]
     pub finished_at: String,
 }
 
+/// An integer as JSON may write it: `34`, or `34.0` (the same number; JSON Schema's `integer` admits both, so a
+/// client generated from the OpenAPI document may send either). A fraction or a value out of range is refused.
+fn json_integer<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    struct Integer;
+    impl serde::de::Visitor<'_> for Integer {
+        type Value = i64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an integer")
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::custom(format!("{v} is too large")))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i64, E> {
+            // i64::MAX as f64 rounds up to 2^63, which is out of range: compare with the exclusive bound.
+            if v.fract() == 0.0 && v >= -(2f64.powi(63)) && v < 2f64.powi(63) {
+                Ok(v as i64)
+            } else {
+                Err(E::invalid_value(serde::de::Unexpected::Float(v), &self))
+            }
+        }
+    }
+    d.deserialize_any(Integer)
+}
+
 /// A recorded deployment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Deployment {
     /// Id, increasing.
     pub id: i64,
@@ -425,8 +520,53 @@ pub struct Deployment {
     #[serde(flatten)]
     pub report: NewDeployment,
     /// When the registry recorded it.
-    #[schema(value_type = String, format = DateTime)]
     pub reported_at: Millis,
+}
+
+// The schema of a listed deployment is one object: the report's fields plus `id` and `reported_at`. (Derived, it
+// would be `allOf` the report, whose `additionalProperties: false` refuses those two, so no listing would
+// validate.)
+impl utoipa::PartialSchema for Deployment {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+        let utoipa::openapi::RefOr::T(Schema::Object(mut o)) = NewDeployment::schema() else {
+            unreachable!("a derived struct schema is an object");
+        };
+        o.additional_properties = None;
+        o.description = Some(
+            "A recorded deployment: the report as sent (target redacted), its id and when it was recorded.".into(),
+        );
+        let id = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1))
+            .description(Some("Id, increasing."));
+        let reported_at = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some("When the registry recorded it."));
+        o.properties
+            .insert("id".into(), RefOr::T(Schema::Object(id.build())));
+        o.properties.insert(
+            "reported_at".into(),
+            RefOr::T(Schema::Object(reported_at.build())),
+        );
+        o.required
+            .extend(["id".to_owned(), "reported_at".to_owned()]);
+        RefOr::T(Schema::Object(o))
+    }
+}
+
+impl ToSchema for Deployment {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <NewDeployment as ToSchema>::schemas(schemas);
+    }
 }
 
 /// Which deployments to list.

@@ -36,14 +36,27 @@ pub struct Limits {
     pub max_files: usize,
     /// Largest single file, in bytes.
     pub max_file_bytes: usize,
+    /// Most bytes of request bodies the server reads and processes at once, across all requests
+    /// (`--max-upload-bytes-in-flight`). A request whose body does not fit waits until earlier ones finish; one
+    /// larger than the whole budget runs alone. A push needs about 3 times its body in memory while it is
+    /// validated and stored, so this bounds the memory of concurrent pushes.
+    pub max_upload_bytes_in_flight: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
+        Self::with_max_upload_bytes(32 << 20)
+    }
+}
+
+impl Limits {
+    /// The default limits for a largest push of `max_upload_bytes`: the budget in flight holds two of them.
+    pub fn with_max_upload_bytes(max_upload_bytes: usize) -> Self {
         Self {
-            max_upload_bytes: 32 << 20,
+            max_upload_bytes,
             max_files: 10_000,
             max_file_bytes: 8 << 20,
+            max_upload_bytes_in_flight: max_upload_bytes.saturating_mul(2),
         }
     }
 }
@@ -69,7 +82,11 @@ pub struct ValidatedDir {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JsonFile {
-    /// File name, e.g. `20240102150405_init.sql` or `atlas.sum`.
+    /// File name, e.g. `20240102150405_init.sql` or `atlas.sum` (no control or invisible formatting
+    /// characters).
+    #[schema(
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u206F\\uFEFF\\uFFF9-\\uFFFB]*$"
+    )]
     pub name: String,
     /// Content as UTF-8 text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,6 +125,14 @@ fn clean_name(raw: &str) -> Result<String> {
         return Err(invalid(format!(
             "file name {} contains a NUL byte",
             shown(raw)
+        )));
+    }
+    if let Some(c) = crate::model::hidden_or_control(raw) {
+        return Err(invalid(format!(
+            "file name {} contains the control or invisible formatting character U+{:04X}, which can make a name \
+             display as another; rename the file",
+            shown(raw),
+            c as u32
         )));
     }
     let bytes = raw.as_bytes();
@@ -201,6 +226,15 @@ impl<'a> Collector<'a> {
     }
 }
 
+/// Parses a JSON body that must be an object. (Serde also builds a struct from an array of its fields in order,
+/// so `[true]` would pass for `{"immutable_tags": true}`; no documented body is an array.)
+pub(crate) fn json_object<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(serde::de::Error::custom("expected a JSON object ({…})"));
+    }
+    serde_json::from_slice(body)
+}
+
 /// Parses and validates a JSON upload.
 pub fn from_json(body: &[u8], limits: &Limits) -> Result<ValidatedDir> {
     if body.len() > limits.max_upload_bytes {
@@ -209,7 +243,7 @@ pub fn from_json(body: &[u8], limits: &Limits) -> Result<ValidatedDir> {
             limits.max_upload_bytes
         )));
     }
-    let upload: JsonUpload = serde_json::from_slice(body).map_err(|e| {
+    let upload: JsonUpload = json_object(body).map_err(|e| {
         invalid(format!(
             "the body is not a valid JSON upload ({e}); send {{\"files\": [{{\"name\": \"…\", \"text\" or \"base64\": \"…\"}}]}}"
         ))

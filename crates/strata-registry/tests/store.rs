@@ -416,3 +416,29 @@ async fn concurrent_pushes_leave_one_consistent_tag(s: Arc<dyn Store>) {
     .unwrap();
     assert_eq!(again.digest, prod.info.id);
 }
+
+/// `--db` pointing at a PostgreSQL server that is not there used to wait 30 s and then say only "pool timed
+/// out"; opening the store now fails at once with the connection's own error, and without the password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_postgres_fails_fast_with_the_connection_error() {
+    // Nothing listens on port 1 of the loopback: the connection is refused at once.
+    let url = "postgres://registry:hunter2@127.0.0.1:1/registry";
+    let start = std::time::Instant::now();
+    let err = match strata_registry::open_store(url).await {
+        Ok(_) => panic!("opened a store on a closed port"),
+        Err(e) => e.to_string(),
+    };
+    let took = start.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "took {took:?} to fail: {err}"
+    );
+    assert!(err.contains("cannot connect to"), "{err}");
+    assert!(err.contains("127.0.0.1:1"), "names the server: {err}");
+    assert!(
+        err.to_lowercase().contains("refused"),
+        "gives the connection's error: {err}"
+    );
+    assert!(!err.contains("pool timed out"), "{err}");
+    assert!(!err.contains("hunter2"), "leaks the password: {err}");
+}

@@ -4,19 +4,24 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::{IntoParams, IntoResponses, OpenApi, ToSchema};
 
+use super::budget::Reservation;
 use super::cache::Cached;
 use super::{ApiError, AppState};
 use crate::error::RegistryError;
 use crate::model::{
-    Deployment, DeploymentFilter, Directory, NewDeployment, Project, PushOutcome, Ref, Scope,
-    Scopes, TagInfo, TokenInfo, VersionInfo, check_name, check_tag, check_version,
+    Deployment, DeploymentFilter, Directory, NameSchema, NewDeployment, Project, PushOutcome, Ref,
+    Scope, Scopes, TagInfo, TagSchema, TokenInfo, VersionIdSchema, VersionInfo, check_name,
+    check_tag, check_version, hidden_or_control,
 };
 use crate::upload::{self, JsonFile};
 
@@ -75,10 +80,162 @@ pub(crate) fn routes() -> Router<AppState> {
         version_archive, list_tags, tag_listing, tag_archive, list_deployments, report_deployment,
         list_tokens, create_token, revoke_token
     ),
-    components(schemas(ErrorBody, JsonFile, upload::JsonUpload)),
+    components(schemas(ErrorBody, JsonFile, upload::JsonUpload, NameSchema, TagSchema, VersionIdSchema)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
+
+/// The OpenAPI document as served at `/api/openapi.json` (built once).
+pub fn openapi_json() -> Result<String, String> {
+    static DOC: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| ApiDoc::openapi().to_json().map_err(|e| e.to_string()))
+        .clone()
+}
+
+/// `Path`, refused with the API's JSON error (axum's own refusal is `text/plain`), e.g. for a path segment that
+/// is not UTF-8 once percent-decoded.
+pub(crate) struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(t)) => Ok(Self(t)),
+            Err(e) => {
+                let message = match &e {
+                    PathRejection::FailedToDeserializePathParams(d) => match d.kind() {
+                        axum::extract::path::ErrorKind::InvalidUtf8InPathParam { key } => format!(
+                            "path parameter {key:?} is not valid UTF-8 once percent-decoded; names use letters, \
+                             digits, '.', '_' and '-'"
+                        ),
+                        _ => "a path parameter could not be read; see /api/openapi.json".to_owned(),
+                    },
+                    _ => "the request path could not be read; see /api/openapi.json".to_owned(),
+                };
+                Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_path",
+                    message,
+                ))
+            }
+        }
+    }
+}
+
+/// `{project}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct ProjectPath {
+    /// The project.
+    #[param(value_type = NameSchema)]
+    project: String,
+}
+
+/// `{project}/dirs/{dir}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct DirPath {
+    /// The project.
+    #[param(value_type = NameSchema)]
+    project: String,
+    /// The directory.
+    #[param(value_type = NameSchema)]
+    dir: String,
+}
+
+/// `{project}/dirs/{dir}/versions/{version}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct VersionPath {
+    /// The project.
+    #[param(value_type = NameSchema)]
+    project: String,
+    /// The directory.
+    #[param(value_type = NameSchema)]
+    dir: String,
+    /// The version id.
+    #[param(value_type = VersionIdSchema)]
+    version: String,
+}
+
+/// `{project}/dirs/{dir}/tags/{tag}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct TagPath {
+    /// The project.
+    #[param(value_type = NameSchema)]
+    project: String,
+    /// The directory.
+    #[param(value_type = NameSchema)]
+    dir: String,
+    /// The tag.
+    #[param(value_type = TagSchema)]
+    tag: String,
+}
+
+/// `{project}/tokens/{id}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct TokenPath {
+    /// The project.
+    #[param(value_type = NameSchema)]
+    project: String,
+    /// The token's public id (as listed).
+    id: String,
+}
+
+/// The query of a push (documentation only: it is parsed by hand, refusing unknown keys).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct PushQuery {
+    /// Tags to point at the version besides `latest` (repeatable, at most 32).
+    #[param(value_type = Option<Vec<TagSchema>>, max_items = 32)]
+    tag: Option<Vec<String>>,
+}
+
+/// The query of a deployment listing (documentation only: it is parsed by hand, refusing unknown keys).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct DeploymentsQuery {
+    /// Only this directory.
+    dir: Option<String>,
+    /// Only this target (exact, redacted form).
+    target: Option<String>,
+    /// At most this many, newest first (default 100; clamped to 1-1000).
+    limit: Option<i64>,
+}
+
+/// The refusals every `/api/projects/{project}/…` endpoint can answer, as `{"code", "message"}`.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+enum Refusals {
+    /// A path parameter, the query or the body is malformed (codes `invalid_name`, `invalid_path`,
+    /// `invalid_query`, `invalid_body`, `invalid_upload`).
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// No token, or one that is malformed, unknown or revoked.
+    #[response(status = 401, headers(("www-authenticate" = String, description = "Bearer realm=\"strata\"")))]
+    Unauthorized(ErrorBody),
+    /// The token lacks the scope the endpoint needs.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such project (or the token belongs to another one), directory, tag, version or token.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+}
+
+/// A plain (not compressed) tar archive of a directory's files.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct TarArchive(Vec<u8>);
 
 struct BearerAuth;
 
@@ -169,8 +326,10 @@ impl From<&VersionInfo> for VersionInfoJson {
 pub struct NewToken {
     /// A label, e.g. `ci`.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub name: String,
-    /// Scopes to grant.
+    /// Scopes to grant (at least one).
+    #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
 }
 
@@ -193,16 +352,39 @@ fn names(project: &str, dir: Option<&str>) -> ApiResult<()> {
     Ok(())
 }
 
-async fn read_body(body: Body, limit: usize) -> ApiResult<axum::body::Bytes> {
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
+/// Reads a body of at most `limit` bytes. Its size (the `Content-Length`, else `limit`) is reserved against the
+/// server's budget of body bytes in flight first, waiting for room; keep the reservation until the request is
+/// done with what it decoded from the body.
+async fn read_body(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> ApiResult<(axum::body::Bytes, Reservation)> {
+    let too_large = || {
         ApiError::from(RegistryError::TooLarge(format!(
             "the request body is larger than the limit of {limit} bytes (or was cut off); raise --max-upload-bytes on the server if this is intended"
         )))
-    })
+    };
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let reservation = s
+        .uploads()
+        .reserve(announced.map_or(limit, |n| n as usize))
+        .await;
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())?;
+    Ok((bytes, reservation))
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> ApiResult<T> {
-    serde_json::from_slice(bytes).map_err(|e| {
+    upload::json_object(bytes).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_body",
@@ -212,16 +394,17 @@ fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> ApiRe
 }
 
 async fn openapi() -> Response {
-    match ApiDoc::openapi().to_json() {
+    match openapi_json() {
         Ok(s) => ([(header::CONTENT_TYPE, "application/json")], s).into_response(),
-        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-            .into_response(),
+        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e).into_response(),
     }
 }
 
 /// Projects the token can see (its own).
 #[utoipa::path(get, path = "/api/projects", responses(
-    (status = 200, body = Vec<Project>), (status = 401, body = ErrorBody)))]
+    (status = 200, description = "the token's project", body = Vec<Project>),
+    (status = 401, description = "no token, or one that is malformed, unknown or revoked", body = ErrorBody,
+        headers(("www-authenticate" = String, description = "Bearer realm=\"strata\"")))))]
 async fn list_projects(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -237,12 +420,11 @@ async fn list_projects(
 }
 
 /// A project and its directories (scope `read`).
-#[utoipa::path(get, path = "/api/projects/{project}", responses(
-    (status = 200, body = ProjectView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/projects/{project}", params(ProjectPath), responses(
+    (status = 200, description = "the project and its directories", body = ProjectView), Refusals))]
 async fn get_project(
     State(s): State<AppState>,
-    Path(project): Path<String>,
+    ApiPath(ProjectPath { project }): ApiPath<ProjectPath>,
     headers: HeaderMap,
 ) -> ApiResult<axum::Json<ProjectView>> {
     s.authorize(&headers, &project, Scope::Read, false).await?;
@@ -259,17 +441,18 @@ async fn get_project(
 }
 
 /// Changes project settings (scope `admin`).
-#[utoipa::path(patch, path = "/api/projects/{project}", request_body = ProjectPatch, responses(
-    (status = 200, body = Project), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/projects/{project}", params(ProjectPath), request_body = ProjectPatch,
+    responses((status = 200, description = "the project as changed", body = Project),
+    (status = 413, description = "the body is larger than 64 KiB", body = ErrorBody), Refusals))]
 async fn patch_project(
     State(s): State<AppState>,
-    Path(project): Path<String>,
+    ApiPath(ProjectPath { project }): ApiPath<ProjectPath>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<axum::Json<Project>> {
     s.authorize(&headers, &project, Scope::Admin, false).await?;
-    let patch: ProjectPatch = parse_json(&read_body(body, 64 << 10).await?, "project patch")?;
+    let (body, _reserved) = read_body(&s, &headers, body, 64 << 10).await?;
+    let patch: ProjectPatch = parse_json(&body, "project patch")?;
     let p = match patch.immutable_tags {
         Some(on) => s.store().set_immutable_tags(&project, on).await?,
         None => s
@@ -282,12 +465,11 @@ async fn patch_project(
 }
 
 /// The project's directories (scope `read`).
-#[utoipa::path(get, path = "/api/projects/{project}/dirs", responses(
-    (status = 200, body = Vec<Directory>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/projects/{project}/dirs", params(ProjectPath), responses(
+    (status = 200, description = "the directories, by name", body = Vec<Directory>), Refusals))]
 async fn list_dirs(
     State(s): State<AppState>,
-    Path(project): Path<String>,
+    ApiPath(ProjectPath { project }): ApiPath<ProjectPath>,
     headers: HeaderMap,
 ) -> ApiResult<axum::Json<Vec<Directory>>> {
     s.authorize(&headers, &project, Scope::Read, false).await?;
@@ -295,12 +477,11 @@ async fn list_dirs(
 }
 
 /// The directory's versions, newest first (scope `read`).
-#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/versions", responses(
-    (status = 200, body = Vec<VersionInfo>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/versions", params(DirPath), responses(
+    (status = 200, description = "the versions, newest first", body = Vec<VersionInfo>), Refusals))]
 async fn list_versions(
     State(s): State<AppState>,
-    Path((project, dir)): Path<(String, String)>,
+    ApiPath(DirPath { project, dir }): ApiPath<DirPath>,
     headers: HeaderMap,
 ) -> ApiResult<axum::Json<Vec<VersionInfo>>> {
     s.authorize(&headers, &project, Scope::Read, false).await?;
@@ -312,19 +493,21 @@ async fn list_versions(
 /// `{"files": [{"name", "text" | "base64"}]}`) or a plain tar archive (`Content-Type: application/x-tar`) of the
 /// directory's `*.sql` files and `atlas.sum`. `latest` and every `?tag=` (repeatable) are pointed at the version.
 #[utoipa::path(post, path = "/api/projects/{project}/dirs/{dir}/versions",
-    params(("tag" = Option<Vec<String>>, Query, description = "tags to set besides latest (repeatable)")),
+    params(DirPath, PushQuery),
     request_body(content(
         (upload::JsonUpload = "application/json"),
-        (Vec<u8> = "application/x-tar"))),
+        (TarArchive = "application/x-tar"))),
     responses(
         (status = 201, description = "a new version", body = PushOutcome),
         (status = 200, description = "identical content was already stored; tags moved", body = PushOutcome),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, description = "immutable tag", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+        (status = 409, description = "a tag is immutable and names another version", body = ErrorBody),
+        (status = 413, description = "the body, a file or the number of files is over a limit", body = ErrorBody),
+        (status = 415, description = "the Content-Type is neither application/json nor application/x-tar",
+            body = ErrorBody),
+        Refusals))]
 async fn push(
     State(s): State<AppState>,
-    Path((project, dir)): Path<(String, String)>,
+    ApiPath(DirPath { project, dir }): ApiPath<DirPath>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
@@ -377,7 +560,8 @@ async fn push(
             ));
         }
     };
-    let body = read_body(body, limits.max_upload_bytes).await?;
+    // Held until the push is stored: the decoded files are alive until then.
+    let (body, _reserved) = read_body(&s, &headers, body, limits.max_upload_bytes).await?;
     let validated = if json {
         upload::from_json(&body, &limits)?
     } else {
@@ -479,12 +663,18 @@ fn version_headers(h: &mut HeaderMap, id: &str) {
 }
 
 /// A version's files as JSON (scope `read`).
-#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/versions/{version}", responses(
-    (status = 200, body = DirListing), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/versions/{version}", params(VersionPath),
+    responses((status = 200, description = "the version and its files", body = DirListing,
+        headers(("x-strata-version" = String, description = "the version id"),
+            ("etag" = String, description = "the quoted version id"))),
+    Refusals))]
 async fn version_listing(
     State(s): State<AppState>,
-    Path((project, dir, version)): Path<(String, String, String)>,
+    ApiPath(VersionPath {
+        project,
+        dir,
+        version,
+    }): ApiPath<VersionPath>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     s.authorize(&headers, &project, Scope::Read, false).await?;
@@ -493,12 +683,20 @@ async fn version_listing(
 }
 
 /// A version as a tar archive (scope `read`).
-#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/versions/{version}/archive", responses(
-    (status = 200, content_type = "application/x-tar", body = Vec<u8>), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/versions/{version}/archive", params(VersionPath),
+    responses((status = 200, description = "a deterministic tar: atlas.sum first, mode 0644, time 0",
+        content_type = "application/x-tar", body = TarArchive,
+        headers(("x-strata-version" = String, description = "the version id"),
+            ("etag" = String, description = "the quoted version id"),
+            ("content-disposition" = String, description = "attachment; filename=\"DIR-ID.tar\""))),
+    Refusals))]
 async fn version_archive(
     State(s): State<AppState>,
-    Path((project, dir, version)): Path<(String, String, String)>,
+    ApiPath(VersionPath {
+        project,
+        dir,
+        version,
+    }): ApiPath<VersionPath>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     s.authorize(&headers, &project, Scope::Read, false).await?;
@@ -507,12 +705,11 @@ async fn version_archive(
 }
 
 /// The directory's tags (scope `read`).
-#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/tags", responses(
-    (status = 200, body = Vec<TagInfo>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/tags", params(DirPath), responses(
+    (status = 200, description = "the tags, by name", body = Vec<TagInfo>), Refusals))]
 async fn list_tags(
     State(s): State<AppState>,
-    Path((project, dir)): Path<(String, String)>,
+    ApiPath(DirPath { project, dir }): ApiPath<DirPath>,
     headers: HeaderMap,
 ) -> ApiResult<axum::Json<Vec<TagInfo>>> {
     s.authorize(&headers, &project, Scope::Read, false).await?;
@@ -521,12 +718,14 @@ async fn list_tags(
 }
 
 /// The version a tag names, with its files as JSON (scope `read`).
-#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/tags/{tag}", responses(
-    (status = 200, body = DirListing), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/tags/{tag}", params(TagPath), responses(
+    (status = 200, description = "the version the tag names and its files", body = DirListing,
+        headers(("x-strata-version" = String, description = "the version id"),
+            ("etag" = String, description = "the quoted version id"))),
+    Refusals))]
 async fn tag_listing(
     State(s): State<AppState>,
-    Path((project, dir, tag)): Path<(String, String, String)>,
+    ApiPath(TagPath { project, dir, tag }): ApiPath<TagPath>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     s.authorize(&headers, &project, Scope::Read, false).await?;
@@ -535,12 +734,16 @@ async fn tag_listing(
 }
 
 /// The version a tag names, as a tar archive (scope `read`).
-#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/tags/{tag}/archive", responses(
-    (status = 200, content_type = "application/x-tar", body = Vec<u8>), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/projects/{project}/dirs/{dir}/tags/{tag}/archive", params(TagPath),
+    responses((status = 200, description = "a deterministic tar: atlas.sum first, mode 0644, time 0",
+        content_type = "application/x-tar", body = TarArchive,
+        headers(("x-strata-version" = String, description = "the version id"),
+            ("etag" = String, description = "the quoted version id"),
+            ("content-disposition" = String, description = "attachment; filename=\"DIR-ID.tar\""))),
+    Refusals))]
 async fn tag_archive(
     State(s): State<AppState>,
-    Path((project, dir, tag)): Path<(String, String, String)>,
+    ApiPath(TagPath { project, dir, tag }): ApiPath<TagPath>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     s.authorize(&headers, &project, Scope::Read, false).await?;
@@ -549,13 +752,11 @@ async fn tag_archive(
 }
 
 /// Deployments, newest first (scope `read`); filter with `?dir=`, `?target=`, `?limit=`.
-#[utoipa::path(get, path = "/api/projects/{project}/deployments",
-    params(("dir" = Option<String>, Query), ("target" = Option<String>, Query), ("limit" = Option<i64>, Query)),
-    responses((status = 200, body = Vec<Deployment>), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/projects/{project}/deployments", params(ProjectPath, DeploymentsQuery),
+    responses((status = 200, description = "the deployments, newest first", body = Vec<Deployment>), Refusals))]
 async fn list_deployments(
     State(s): State<AppState>,
-    Path(project): Path<String>,
+    ApiPath(ProjectPath { project }): ApiPath<ProjectPath>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<axum::Json<Vec<Deployment>>> {
@@ -593,18 +794,20 @@ pub(crate) fn deployment_filter(query: Option<&str>) -> ApiResult<DeploymentFilt
 
 /// Reports a deployment (scope `report`). The target is stored without credentials whatever the client sent, and
 /// any password it held is removed from the error texts.
-#[utoipa::path(post, path = "/api/projects/{project}/deployments", request_body = NewDeployment, responses(
-    (status = 201, body = Deployment), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/projects/{project}/deployments", params(ProjectPath),
+    request_body = NewDeployment, responses(
+    (status = 201, description = "the deployment as recorded", body = Deployment),
+    (status = 413, description = "the body is larger than 4 MiB", body = ErrorBody), Refusals))]
 async fn report_deployment(
     State(s): State<AppState>,
-    Path(project): Path<String>,
+    ApiPath(ProjectPath { project }): ApiPath<ProjectPath>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
     s.authorize(&headers, &project, Scope::Report, false)
         .await?;
-    let mut d: NewDeployment = parse_json(&read_body(body, 4 << 20).await?, "deployment report")?;
+    let (body, _reserved) = read_body(&s, &headers, body, 4 << 20).await?;
+    let mut d: NewDeployment = parse_json(&body, "deployment report")?;
     check_name("directory name", &d.dir)?;
     if let Some(t) = &d.tag {
         check_tag(t)?;
@@ -613,7 +816,7 @@ async fn report_deployment(
         check_version(v)?;
     }
     let bad = |m: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", m.to_owned());
-    if d.target.is_empty() || d.target.len() > 2048 {
+    if d.target.is_empty() || d.target.chars().count() > 2048 {
         return Err(bad(
             "target must be 1-2048 characters (a database URL without credentials)",
         ));
@@ -622,6 +825,22 @@ async fn report_deployment(
         return Err(bad(
             "the report is too large (at most 100000 files and a 1 MiB error)",
         ));
+    }
+    if d.statements < 0 || d.duration_ms < 0 || d.files.iter().any(|f| f.statements < 0) {
+        return Err(bad(
+            "statements and duration_ms (of the run and of each file) must not be negative",
+        ));
+    }
+    if let Some((f, c)) = d
+        .files
+        .iter()
+        .find_map(|f| hidden_or_control(&f.name).map(|c| (f, c)))
+    {
+        return Err(bad(&format!(
+            "file name {:?} contains the control or invisible formatting character U+{:04X}",
+            f.name.chars().take(120).collect::<String>(),
+            c as u32
+        )));
     }
     for t in [&d.started_at, &d.finished_at] {
         if t.parse::<jiff::Timestamp>().is_err() {
@@ -647,12 +866,11 @@ async fn report_deployment(
 }
 
 /// The project's tokens, without secrets (scope `admin`).
-#[utoipa::path(get, path = "/api/projects/{project}/tokens", responses(
-    (status = 200, body = Vec<TokenInfo>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/projects/{project}/tokens", params(ProjectPath), responses(
+    (status = 200, description = "the tokens, revoked ones included", body = Vec<TokenInfo>), Refusals))]
 async fn list_tokens(
     State(s): State<AppState>,
-    Path(project): Path<String>,
+    ApiPath(ProjectPath { project }): ApiPath<ProjectPath>,
     headers: HeaderMap,
 ) -> ApiResult<axum::Json<Vec<TokenInfo>>> {
     s.authorize(&headers, &project, Scope::Admin, false).await?;
@@ -660,18 +878,19 @@ async fn list_tokens(
 }
 
 /// Creates a token (scope `admin`); the response is the only time the token is shown.
-#[utoipa::path(post, path = "/api/projects/{project}/tokens", request_body = NewToken, responses(
-    (status = 201, body = CreatedToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/projects/{project}/tokens", params(ProjectPath), request_body = NewToken,
+    responses((status = 201, description = "the token, shown this once", body = CreatedToken),
+    (status = 413, description = "the body is larger than 64 KiB", body = ErrorBody), Refusals))]
 async fn create_token(
     State(s): State<AppState>,
-    Path(project): Path<String>,
+    ApiPath(ProjectPath { project }): ApiPath<ProjectPath>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
     s.authorize(&headers, &project, Scope::Admin, false).await?;
-    let req: NewToken = parse_json(&read_body(body, 64 << 10).await?, "token request")?;
-    if req.name.len() > 200 {
+    let (body, _reserved) = read_body(&s, &headers, body, 64 << 10).await?;
+    let req: NewToken = parse_json(&body, "token request")?;
+    if req.name.chars().count() > 200 {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_body",
@@ -688,12 +907,11 @@ async fn create_token(
 }
 
 /// Revokes a token (scope `admin`).
-#[utoipa::path(delete, path = "/api/projects/{project}/tokens/{id}", responses(
-    (status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/api/projects/{project}/tokens/{id}", params(TokenPath), responses(
+    (status = 204, description = "revoked"), Refusals))]
 async fn revoke_token(
     State(s): State<AppState>,
-    Path((project, id)): Path<(String, String)>,
+    ApiPath(TokenPath { project, id }): ApiPath<TokenPath>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     s.authorize(&headers, &project, Scope::Admin, false).await?;

@@ -1,5 +1,9 @@
 //! Prometheus metrics in the text exposition format: request counts and latency histograms by method, route
 //! template and status, plus store-wide gauges.
+//!
+//! Every label is taken from a closed set, never from the request's own text: the method is one of the standard
+//! methods or `OTHER` ([`method_label`]), the route is the template the router matched (or `unmatched`), and the
+//! status is the one the server sent. So no client can grow the number of series, whatever it sends.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -7,7 +11,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::response::IntoResponse;
 
 use super::AppState;
@@ -16,10 +20,27 @@ const BUCKETS: [f64; 11] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
+/// The method as a metrics label and log field: the standard methods by name, anything else `OTHER`. The method
+/// is client-chosen text of any length (HTTP allows extension methods), so it is never used as it came.
+pub(crate) fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
+    }
+}
+
 /// Request metrics.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    requests: Mutex<BTreeMap<(&'static str, String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
 }
 
@@ -31,10 +52,17 @@ struct Histogram {
 }
 
 impl Metrics {
-    pub(crate) fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+    /// Counts one request. `method` comes from [`method_label`] and `route` is a matched route template (or
+    /// `unmatched`): both from closed sets.
+    pub(crate) fn observe(
+        &self,
+        method: &'static str,
+        route: &str,
+        status: u16,
+        elapsed: Duration,
+    ) {
         if let Ok(mut m) = self.requests.lock() {
-            *m.entry((method.to_owned(), route.to_owned(), status))
-                .or_default() += 1;
+            *m.entry((method, route.to_owned(), status)).or_default() += 1;
         }
         let secs = elapsed.as_secs_f64();
         if let Ok(mut m) = self.latency.lock() {
@@ -105,6 +133,13 @@ fn escape(s: &str) -> String {
 
 pub(crate) async fn render(State(state): State<AppState>) -> impl IntoResponse {
     let mut text = state.inner.metrics.text();
+    let _ = writeln!(
+        text,
+        "# HELP strata_registry_upload_bytes_in_flight Request-body bytes reserved now against --max-upload-bytes-in-flight.\n\
+         # TYPE strata_registry_upload_bytes_in_flight gauge\n\
+         strata_registry_upload_bytes_in_flight {}",
+        state.uploads().in_flight()
+    );
     match state.store().stats().await {
         Ok(s) => {
             for (name, help, v) in [

@@ -25,6 +25,7 @@ use crate::store::Store;
 use crate::upload::Limits;
 
 pub mod api;
+mod budget;
 mod cache;
 mod metrics;
 mod throttle;
@@ -71,6 +72,7 @@ struct Inner {
     metrics: Metrics,
     cache: cache::Cache,
     login_throttle: throttle::LoginThrottle,
+    uploads: budget::UploadBudget,
 }
 
 impl AppState {
@@ -82,6 +84,7 @@ impl AppState {
                 metrics: Metrics::default(),
                 cache: cache::Cache::new(config.token_cache_ttl),
                 login_throttle: throttle::LoginThrottle::default(),
+                uploads: budget::UploadBudget::new(config.limits.max_upload_bytes_in_flight),
                 config,
             }),
         }
@@ -106,6 +109,10 @@ impl AppState {
 
     pub(crate) fn login_throttle(&self) -> &throttle::LoginThrottle {
         &self.inner.login_throttle
+    }
+
+    pub(crate) fn uploads(&self) -> &budget::UploadBudget {
+        &self.inner.uploads
     }
 
     /// The caller, from `Authorization: Bearer` (or, when `cookie` is allowed, the UI's session cookie, checked
@@ -257,6 +264,8 @@ pub fn router(state: AppState) -> Router {
         .merge(ui::routes())
         .route("/healthz", axum::routing::get(healthz))
         .route("/metrics", axum::routing::get(metrics::render))
+        // After every route: it applies to the routes present when called.
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
@@ -285,6 +294,15 @@ async fn not_found() -> ApiError {
     )
 }
 
+/// A known path with a method it does not serve (the router adds the `Allow` header).
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not serve this method; the Allow header lists those it does (see /api/openapi.json)",
+    )
+}
+
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn request_id(headers: &HeaderMap) -> String {
@@ -309,11 +327,19 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().clone();
+    // Bounded labels only: the method from a closed set (a client may send any token as its method), the route
+    // as the matched template, never the raw path.
+    let method = metrics::method_label(req.method());
+    let is_read = matches!(method, "GET" | "HEAD");
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
     if let Ok(v) = HeaderValue::from_str(&id) {
         req.headers_mut().insert("x-request-id", v);
     }
-    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
+    let span = tracing::info_span!("request", request_id = %id, method, route = %route);
     let mut res = next.run(req).instrument(span.clone()).await;
     let elapsed = start.elapsed();
     let status = res.status().as_u16();
@@ -323,18 +349,20 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
         // every request); writes, refusals and errors at info or above.
         if status >= 500 {
             tracing::error!(status, latency_ms, "request");
-        } else if status < 400
-            && (method == axum::http::Method::GET || method == axum::http::Method::HEAD)
-        {
+        } else if status < 400 && is_read {
             tracing::debug!(status, latency_ms, "request");
         } else {
             tracing::info!(status, latency_ms, "request");
         }
     });
-    state
-        .inner
-        .metrics
-        .observe(method.as_str(), &route, status, elapsed);
+    state.inner.metrics.observe(method, &route, status, elapsed);
+    // A refusal may come before the body was read (no token, another project, an announced size over the
+    // limit); the connection then cannot carry another request, and without this header a client would send
+    // its next one on it and see the connection drop.
+    if has_body && status >= 400 {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
     }

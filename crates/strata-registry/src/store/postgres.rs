@@ -1,8 +1,10 @@
 //! The PostgreSQL backend: several registry replicas share one database. Schema creation runs under a
 //! transaction-scoped advisory lock so replicas starting together do not race.
 
-use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection as _, PgConnection, PgPool};
 
 use super::{Store, impl_store, not_found_project};
 use crate::error::{RegistryError, Result};
@@ -92,6 +94,9 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 "#;
 
+/// How long opening the store waits for the server to answer a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
 pub struct PgStore {
@@ -101,17 +106,23 @@ pub struct PgStore {
 impl PgStore {
     /// Connects to `postgres://…` and creates the schema if needed.
     pub async fn open(url: &str) -> Result<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .connect(url)
+        let shown = strata_driver::redact(url);
+        let opts: PgConnectOptions = url.parse().map_err(|e| {
+            RegistryError::DatabaseUrl(format!("invalid PostgreSQL URL {shown}: {e}"))
+        })?;
+        // One direct connection first, for the schema: a pool retries a failing connection until its acquire
+        // timeout (30 s) and then says only "pool timed out"; a direct one fails at once, with the reason.
+        let cannot = |why: String| {
+            RegistryError::Database(format!(
+                "cannot connect to {shown}: {why}; check that PostgreSQL is running and reachable there and that \
+                 the URL's host, port, user and database are right"
+            ))
+        };
+        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&opts))
             .await
-            .map_err(|e| {
-                RegistryError::Database(format!(
-                    "cannot connect to {}: {e}",
-                    strata_driver::redact(url)
-                ))
-            })?;
-        let mut tx = pool.begin().await?;
+            .map_err(|_| cannot(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))?
+            .map_err(|e| cannot(e.to_string()))?;
+        let mut tx = conn.begin().await?;
         // 0x5354524154415247 = "STRATARG": one schema migration at a time across replicas.
         sqlx::query("SELECT pg_advisory_xact_lock(6004234345560658503)")
             .execute(&mut *tx)
@@ -123,6 +134,12 @@ impl PgStore {
             .await?;
         sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
         tx.commit().await?;
+        let _ = conn.close().await;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect_with(opts)
+            .await
+            .map_err(|e| cannot(e.to_string()))?;
         Ok(Self { pool })
     }
 }
