@@ -26,6 +26,9 @@ use percent_encoding::percent_decode_str;
 use strata_migrate::Dialect;
 
 use crate::error::DriverError;
+pub use crate::mysql::url::MysqlUrl;
+pub use crate::postgres::url::PgUrl;
+pub use crate::sqlite::url::SqliteUrl;
 
 /// Query parameters whose value is a secret and is redacted like the password.
 const SECRET_PARAMS: &[&str] = &[
@@ -78,94 +81,6 @@ pub enum Target {
     Mysql(MysqlUrl),
     /// `sqlite://`, `sqlite3://`.
     Sqlite(SqliteUrl),
-}
-
-/// Parts of a Postgres URL.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PgUrl {
-    /// Host name or address (brackets of IPv6 removed); a path starting with `/` is a socket directory.
-    pub host: Option<String>,
-    /// Port.
-    pub port: Option<u16>,
-    /// User name.
-    pub user: Option<String>,
-    /// Password.
-    pub password: Option<Password>,
-    /// Database name (URL path).
-    pub database: Option<String>,
-    /// `search_path`: the bound schema.
-    pub search_path: Option<String>,
-    /// `sslmode`.
-    pub sslmode: Option<String>,
-    /// `sslrootcert`.
-    pub sslrootcert: Option<String>,
-    /// `sslcert`.
-    pub sslcert: Option<String>,
-    /// `sslkey`.
-    pub sslkey: Option<String>,
-    /// `application_name` (default `strata`).
-    pub application_name: Option<String>,
-    /// `options` (raw `-c k=v` text).
-    pub options: Option<String>,
-    /// `connect_timeout`.
-    pub connect_timeout: Option<Duration>,
-    /// Other parameters, sent as run-time settings.
-    pub settings: Vec<(String, String)>,
-}
-
-/// Parts of a MySQL / MariaDB URL.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MysqlUrl {
-    /// Whether the scheme says MariaDB (`maria`, `mariadb`).
-    pub mariadb_scheme: bool,
-    /// Host (TCP); `None` with a socket.
-    pub host: Option<String>,
-    /// Port.
-    pub port: Option<u16>,
-    /// Unix socket path (`+unix` schemes).
-    pub socket: Option<String>,
-    /// User name.
-    pub user: Option<String>,
-    /// Password.
-    pub password: Option<Password>,
-    /// Database (the bound schema).
-    pub database: Option<String>,
-    /// TLS mode, normalised to sqlx's names (`disabled`, `preferred`, `required`, `verify_ca`, `verify_identity`).
-    pub ssl_mode: Option<String>,
-    /// `charset`.
-    pub charset: Option<String>,
-    /// `collation`.
-    pub collation: Option<String>,
-    /// `timeout` (connect).
-    pub connect_timeout: Option<Duration>,
-}
-
-/// Parts of a SQLite URL.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SqliteUrl {
-    /// The file path as written (or the memory database's name).
-    pub path: String,
-    /// `mode=memory`.
-    pub in_memory: bool,
-    /// `mode=ro`.
-    pub read_only: bool,
-    /// Whether a missing file is created (`mode=rwc`, the default).
-    pub create: bool,
-    /// `_fk` / `_foreign_keys`.
-    pub foreign_keys: bool,
-    /// `_busy_timeout` / `_timeout` (default 5s as in mattn/go-sqlite3).
-    pub busy_timeout: Duration,
-    /// `_journal_mode` / `_journal`.
-    pub journal_mode: Option<String>,
-    /// `_sync` / `_synchronous`.
-    pub synchronous: Option<String>,
-    /// `_locking_mode` / `_locking`.
-    pub locking_mode: Option<String>,
-    /// `cache=shared`.
-    pub shared_cache: bool,
-    /// Suffix of Atlas's lock-file name: `Some(adler32 hex)` only for `file:` databases (in-memory ones), as
-    /// Atlas computes it.
-    pub lock_suffix: Option<String>,
 }
 
 impl DbUrl {
@@ -222,14 +137,16 @@ pub fn parse(url: &str) -> Result<DbUrl, DriverError> {
         return Err(unknown_scheme(&scheme));
     };
     let target = match scheme.to_ascii_lowercase().as_str() {
-        "postgres" | "postgresql" => Target::Postgres(parse_pg(rest, &redacted)?),
+        "postgres" | "postgresql" => {
+            Target::Postgres(crate::postgres::url::parse(rest, &redacted)?)
+        }
         "mysql" | "maria" | "mariadb" => {
-            Target::Mysql(parse_mysql(scheme, rest, false, &redacted)?)
+            Target::Mysql(crate::mysql::url::parse(scheme, rest, false, &redacted)?)
         }
         "mysql+unix" | "maria+unix" | "mariadb+unix" => {
-            Target::Mysql(parse_mysql(scheme, rest, true, &redacted)?)
+            Target::Mysql(crate::mysql::url::parse(scheme, rest, true, &redacted)?)
         }
-        "sqlite" | "sqlite3" => Target::Sqlite(parse_sqlite(rest, &redacted)?),
+        "sqlite" | "sqlite3" => Target::Sqlite(crate::sqlite::url::parse(rest, &redacted)?),
         _ => return Err(unknown_scheme(scheme)),
     };
     Ok(DbUrl { redacted, target })
@@ -263,7 +180,7 @@ fn is_known_scheme(s: &str) -> bool {
     )
 }
 
-fn invalid(redacted: &str, field: &str, reason: impl Into<String>) -> DriverError {
+pub(crate) fn invalid(redacted: &str, field: &str, reason: impl Into<String>) -> DriverError {
     DriverError::InvalidUrl {
         url: redacted.to_string(),
         field: field.to_string(),
@@ -272,15 +189,15 @@ fn invalid(redacted: &str, field: &str, reason: impl Into<String>) -> DriverErro
 }
 
 /// The pieces of `scheme://[user[:pass]@]host[:port][/path][?query]`.
-struct Pieces<'a> {
-    user: Option<String>,
-    password: Option<String>,
-    hostport: &'a str,
-    path: &'a str,
-    query: Vec<(String, String)>,
+pub(crate) struct Pieces<'a> {
+    pub(crate) user: Option<String>,
+    pub(crate) password: Option<String>,
+    pub(crate) hostport: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) query: Vec<(String, String)>,
 }
 
-fn decode(s: &str, redacted: &str, field: &str) -> Result<String, DriverError> {
+pub(crate) fn decode(s: &str, redacted: &str, field: &str) -> Result<String, DriverError> {
     // Like Go's url.Parse (Atlas): a `%` not followed by two hex digits is an error, not a literal.
     let b = s.as_bytes();
     let hex = |i: usize| b.get(i).is_some_and(u8::is_ascii_hexdigit);
@@ -297,7 +214,7 @@ fn decode(s: &str, redacted: &str, field: &str) -> Result<String, DriverError> {
         .map_err(|_| invalid(redacted, field, "percent-encoding does not decode to UTF-8"))
 }
 
-fn split_pieces<'a>(rest: &'a str, redacted: &str) -> Result<Pieces<'a>, DriverError> {
+pub(crate) fn split_pieces<'a>(rest: &'a str, redacted: &str) -> Result<Pieces<'a>, DriverError> {
     // Redaction reads `u:S3cr/3t@host` as user `u`, password `S3cr/3t`; the standard reading as host `u`, port
     // `S3cr`. Connecting under either reading could send part of a password to a host made of another part, and
     // an error about the "port" would echo it: refuse, saying how to write the URL.
@@ -341,7 +258,7 @@ fn split_pieces<'a>(rest: &'a str, redacted: &str) -> Result<Pieces<'a>, DriverE
     })
 }
 
-fn split_host_port(
+pub(crate) fn split_host_port(
     hostport: &str,
     redacted: &str,
 ) -> Result<(Option<String>, Option<u16>), DriverError> {
@@ -379,7 +296,7 @@ fn split_host_port(
     Ok(((!host.is_empty()).then_some(host), port))
 }
 
-fn parse_bool(v: &str) -> Option<bool> {
+pub(crate) fn parse_bool(v: &str) -> Option<bool> {
     match v.to_ascii_lowercase().as_str() {
         "1" | "true" | "t" | "yes" | "on" => Some(true),
         "0" | "false" | "f" | "no" | "off" => Some(false),
@@ -388,7 +305,7 @@ fn parse_bool(v: &str) -> Option<bool> {
 }
 
 /// Parses a Go duration such as `5s`, `1m30s`, `250ms`; a bare integer is taken as `unit`.
-fn parse_duration(v: &str, bare_unit: Duration) -> Option<Duration> {
+pub(crate) fn parse_duration(v: &str, bare_unit: Duration) -> Option<Duration> {
     if let Ok(n) = v.parse::<u64>() {
         return Some(bare_unit * u32::try_from(n).ok()?);
     }
@@ -419,278 +336,6 @@ fn parse_duration(v: &str, bare_unit: Duration) -> Option<Duration> {
         total += Duration::from_secs_f64(num * unit);
     }
     Some(total)
-}
-
-fn parse_pg(rest: &str, redacted: &str) -> Result<PgUrl, DriverError> {
-    let p = split_pieces(rest, redacted)?;
-    let (host, port) = split_host_port(p.hostport, redacted)?;
-    let database = p
-        .path
-        .strip_prefix('/')
-        .map(|d| decode(d, redacted, "path"))
-        .transpose()?
-        .filter(|d| !d.is_empty());
-    let mut out = PgUrl {
-        host,
-        port,
-        user: p.user,
-        password: p.password.map(Password),
-        database,
-        ..PgUrl::default()
-    };
-    for (k, v) in p.query {
-        match k.as_str() {
-            "search_path" => out.search_path = (!v.is_empty()).then_some(v),
-            "sslmode" => {
-                const MODES: &[&str] = &[
-                    "disable",
-                    "allow",
-                    "prefer",
-                    "require",
-                    "verify-ca",
-                    "verify-full",
-                ];
-                if !MODES.contains(&v.as_str()) {
-                    return Err(invalid(
-                        redacted,
-                        "sslmode",
-                        format!(
-                            "unknown value {v:?}; use one of disable, allow, prefer, require, verify-ca, verify-full"
-                        ),
-                    ));
-                }
-                out.sslmode = Some(v);
-            }
-            "sslrootcert" => out.sslrootcert = Some(v),
-            "sslcert" => out.sslcert = Some(v),
-            "sslkey" => out.sslkey = Some(v),
-            "application_name" | "fallback_application_name" => {
-                if k == "application_name" || out.application_name.is_none() {
-                    out.application_name = Some(v)
-                }
-            }
-            "options" => out.options = Some(v),
-            "connect_timeout" => {
-                let secs: u64 = v.parse().map_err(|_| {
-                    invalid(
-                        redacted,
-                        "connect_timeout",
-                        format!("{v:?} is not a whole number of seconds"),
-                    )
-                })?;
-                out.connect_timeout = (secs > 0).then(|| Duration::from_secs(secs));
-            }
-            "user" => out.user = Some(v),
-            "password" => out.password = Some(Password(v)),
-            "dbname" => out.database = Some(v),
-            "host" => out.host = Some(v),
-            "port" => {
-                out.port = Some(v.parse().map_err(|_| {
-                    invalid(redacted, "port", format!("{v:?} is not a port number"))
-                })?)
-            }
-            // Client-side parameters of lib/pq that are not server settings.
-            "sslsni"
-            | "sslpassword"
-            | "binary_parameters"
-            | "disable_prepared_binary_result"
-            | "krbsrvname"
-            | "krbspn"
-            | "target_session_attrs" => {}
-            _ => out.settings.push((k, v)),
-        }
-    }
-    Ok(out)
-}
-
-fn parse_mysql(
-    scheme: &str,
-    rest: &str,
-    unix: bool,
-    redacted: &str,
-) -> Result<MysqlUrl, DriverError> {
-    let p = split_pieces(rest, redacted)?;
-    let mut out = MysqlUrl {
-        mariadb_scheme: scheme.to_ascii_lowercase().starts_with("maria"),
-        user: p.user,
-        password: p.password.map(Password),
-        ..MysqlUrl::default()
-    };
-    if unix {
-        if p.path.is_empty() {
-            return Err(invalid(
-                redacted,
-                "path",
-                "a +unix URL needs the socket path, e.g. mysql+unix:///var/run/mysqld/mysqld.sock",
-            ));
-        }
-        out.socket = Some(decode(p.path, redacted, "path")?);
-    } else {
-        let (host, port) = split_host_port(p.hostport, redacted)?;
-        out.host = host;
-        out.port = port;
-        let db = p.path.strip_prefix('/').unwrap_or(p.path);
-        if db.contains('/') {
-            return Err(invalid(
-                redacted,
-                "path",
-                format!("{db:?} is not a database name (only one path segment is allowed)"),
-            ));
-        }
-        out.database = Some(decode(db, redacted, "path")?).filter(|d| !d.is_empty());
-    }
-    for (k, v) in p.query {
-        match k.as_str() {
-            "database" if unix => out.database = Some(v).filter(|d| !d.is_empty()),
-            "tls" => {
-                let mode = match v.to_ascii_lowercase().as_str() {
-                    "true" | "1" => "verify_identity",
-                    "false" | "0" => "disabled",
-                    "skip-verify" => "required",
-                    "preferred" => "preferred",
-                    _ => {
-                        return Err(invalid(
-                            redacted,
-                            "tls",
-                            format!(
-                                "unknown value {v:?}; use one of true, false, skip-verify, preferred"
-                            ),
-                        ));
-                    }
-                };
-                out.ssl_mode = Some(mode.to_string());
-            }
-            "ssl-mode" | "sslmode" | "ssl_mode" => {
-                let mode = match v.to_ascii_lowercase().replace('-', "_").as_str() {
-                    "disabled" | "disable" => "disabled",
-                    "preferred" | "prefer" => "preferred",
-                    "required" | "require" => "required",
-                    "verify_ca" => "verify_ca",
-                    "verify_identity" | "verify_full" => "verify_identity",
-                    _ => {
-                        return Err(invalid(
-                            redacted,
-                            &k,
-                            format!(
-                                "unknown value {v:?}; use one of disabled, preferred, required, verify_ca, verify_identity"
-                            ),
-                        ));
-                    }
-                };
-                out.ssl_mode = Some(mode.to_string());
-            }
-            "charset" => out.charset = v.split(',').next().map(str::to_string),
-            "collation" => out.collation = Some(v),
-            "timeout" => {
-                out.connect_timeout =
-                    Some(parse_duration(&v, Duration::from_secs(1)).ok_or_else(|| {
-                        invalid(
-                            redacted,
-                            "timeout",
-                            format!("{v:?} is not a duration (e.g. 5s, 1m30s)"),
-                        )
-                    })?)
-            }
-            // Other go-sql-driver parameters (parseTime, loc, multiStatements, …) do not apply.
-            _ => {}
-        }
-    }
-    Ok(out)
-}
-
-fn parse_sqlite(rest: &str, redacted: &str) -> Result<SqliteUrl, DriverError> {
-    let rest = rest.split_once('#').map(|(a, _)| a).unwrap_or(rest);
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path.is_empty() {
-        return Err(invalid(
-            redacted,
-            "path",
-            "missing database file: use sqlite://relative/file.db, sqlite:///absolute/file.db or sqlite://name?mode=memory",
-        ));
-    }
-    let mut out = SqliteUrl {
-        path: path.to_string(),
-        create: true,
-        busy_timeout: Duration::from_secs(5),
-        ..SqliteUrl::default()
-    };
-    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        match k.as_ref() {
-            "mode" => match v.as_ref() {
-                "memory" => out.in_memory = true,
-                "ro" => {
-                    out.read_only = true;
-                    out.create = false;
-                }
-                "rw" => out.create = false,
-                "rwc" => out.create = true,
-                other => {
-                    return Err(invalid(
-                        redacted,
-                        "mode",
-                        format!("unknown value {other:?}; use one of ro, rw, rwc, memory"),
-                    ));
-                }
-            },
-            "_fk" | "_foreign_keys" => {
-                out.foreign_keys = parse_bool(&v).ok_or_else(|| {
-                    invalid(redacted, &k, format!("{v:?} is not a boolean (use 1 or 0)"))
-                })?
-            }
-            "_busy_timeout" | "_timeout" => {
-                let ms: u64 = v.parse().map_err(|_| {
-                    invalid(
-                        redacted,
-                        &k,
-                        format!("{v:?} is not a whole number of milliseconds"),
-                    )
-                })?;
-                out.busy_timeout = Duration::from_millis(ms);
-            }
-            "_journal_mode" | "_journal" => out.journal_mode = Some(v.to_ascii_uppercase()),
-            "_sync" | "_synchronous" => out.synchronous = Some(v.to_ascii_uppercase()),
-            "_locking_mode" | "_locking" => out.locking_mode = Some(v.to_ascii_uppercase()),
-            "cache" => out.shared_cache = v == "shared",
-            // mattn/go-sqlite3 ignores what it does not know; so do we.
-            _ => {}
-        }
-    }
-    if out.in_memory {
-        // Atlas prefixes memory DSNs with "file:", which makes its lock name carry a checksum of host+path.
-        out.lock_suffix = Some(format!(
-            "{:x}",
-            crate::lock::adler32(go_clean(path).as_bytes())
-        ));
-    }
-    Ok(out)
-}
-
-/// Go's `filepath.Clean` for the joined host and path (enough for lock-file names).
-fn go_clean(p: &str) -> String {
-    if p.is_empty() {
-        return String::new();
-    }
-    let rooted = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|l| *l != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            s => parts.push(s),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_string(),
-        (false, false) => joined,
-    }
 }
 
 /// Replaces the password in `url` (and the value of secret query parameters such as `password=`) with `xxxxx`.
@@ -985,125 +630,6 @@ mod tests {
     }
 
     #[test]
-    fn postgres_urls() {
-        let u = parse("postgres://alice:pw@db.example:6543/app?sslmode=disable&search_path=public&statement_timeout=5s")
-            .unwrap();
-        assert_eq!(u.dialect(), Dialect::Postgres);
-        assert_eq!(u.bound_schema(), Some("public"));
-        let Target::Postgres(p) = &u.target else {
-            panic!()
-        };
-        assert_eq!(p.host.as_deref(), Some("db.example"));
-        assert_eq!(p.port, Some(6543));
-        assert_eq!(p.user.as_deref(), Some("alice"));
-        assert_eq!(p.password.as_ref().map(Password::expose), Some("pw"));
-        assert_eq!(p.database.as_deref(), Some("app"));
-        assert_eq!(p.sslmode.as_deref(), Some("disable"));
-        assert_eq!(
-            p.settings,
-            vec![("statement_timeout".to_string(), "5s".to_string())]
-        );
-
-        let u = parse("postgresql://[::1]:5433/").unwrap();
-        let Target::Postgres(p) = &u.target else {
-            panic!()
-        };
-        assert_eq!(p.host.as_deref(), Some("::1"));
-        assert_eq!(p.port, Some(5433));
-        assert_eq!(p.database, None);
-        assert_eq!(u.bound_schema(), None);
-
-        let err = parse("postgres://h/db?sslmode=bogus").unwrap_err();
-        assert!(
-            matches!(&err, DriverError::InvalidUrl { field, .. } if field == "sslmode"),
-            "{err}"
-        );
-        assert!(err.to_string().contains("verify-full"), "{err}");
-        let err = parse("postgres://h:99999/db").unwrap_err();
-        assert!(
-            matches!(&err, DriverError::InvalidUrl { field, .. } if field == "port"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn mysql_urls() {
-        let u = parse("mysql://root:pass@localhost:3306/test?parseTime=true&tls=false").unwrap();
-        assert_eq!(u.dialect(), Dialect::Mysql);
-        assert_eq!(u.bound_schema(), Some("test"));
-        let Target::Mysql(m) = &u.target else {
-            panic!()
-        };
-        assert_eq!(m.host.as_deref(), Some("localhost"));
-        assert_eq!(m.port, Some(3306));
-        assert_eq!(m.ssl_mode.as_deref(), Some("disabled"));
-        assert!(!m.mariadb_scheme);
-
-        for url in ["maria://root@h/", "mariadb://root@h", "mysql://root@h:3306"] {
-            let u = parse(url).unwrap();
-            assert_eq!(u.bound_schema(), None, "{url}");
-        }
-        let u = parse("mariadb+unix:///run/mysqld/mysqld.sock?database=app").unwrap();
-        let Target::Mysql(m) = &u.target else {
-            panic!()
-        };
-        assert!(m.mariadb_scheme);
-        assert_eq!(m.socket.as_deref(), Some("/run/mysqld/mysqld.sock"));
-        assert_eq!(m.database.as_deref(), Some("app"));
-
-        let u = parse("mysql://h/db?timeout=1m30s").unwrap();
-        let Target::Mysql(m) = &u.target else {
-            panic!()
-        };
-        assert_eq!(m.connect_timeout, Some(Duration::from_secs(90)));
-        assert!(matches!(
-            parse("mysql://h/a/b"),
-            Err(DriverError::InvalidUrl { .. })
-        ));
-        assert!(matches!(
-            parse("mysql://h/db?tls=maybe"),
-            Err(DriverError::InvalidUrl { .. })
-        ));
-    }
-
-    #[test]
-    fn sqlite_urls() {
-        let u = parse("sqlite://file.db?_fk=1").unwrap();
-        assert_eq!(u.dialect(), Dialect::Sqlite);
-        assert_eq!(u.bound_schema(), Some("main"));
-        let Target::Sqlite(s) = &u.target else {
-            panic!()
-        };
-        assert_eq!(s.path, "file.db");
-        assert!(s.foreign_keys && s.create && !s.in_memory);
-        assert_eq!(s.lock_suffix, None);
-
-        let u = parse("sqlite3:///var/lib/app/app.db").unwrap();
-        let Target::Sqlite(s) = &u.target else {
-            panic!()
-        };
-        assert_eq!(s.path, "/var/lib/app/app.db");
-        assert!(!s.foreign_keys);
-
-        let u = parse("sqlite://dev?mode=memory&_fk=1").unwrap();
-        let Target::Sqlite(s) = &u.target else {
-            panic!()
-        };
-        assert!(s.in_memory);
-        // adler32("dev") = 0x026f0140
-        assert_eq!(s.lock_suffix.as_deref(), Some("26f0140"));
-
-        assert!(matches!(
-            parse("sqlite://"),
-            Err(DriverError::InvalidUrl { .. })
-        ));
-        assert!(matches!(
-            parse("sqlite://x.db?mode=weird"),
-            Err(DriverError::InvalidUrl { .. })
-        ));
-    }
-
-    #[test]
     fn unknown_schemes() {
         for url in ["oracle://h/db", "http://x", "postgres:/x", "nothing"] {
             let err = parse(url).unwrap_err();
@@ -1122,6 +648,7 @@ mod tests {
 
     #[test]
     fn go_durations_and_clean() {
+        use crate::sqlite::url::go_clean;
         assert_eq!(
             parse_duration("250ms", Duration::from_secs(1)),
             Some(Duration::from_millis(250))

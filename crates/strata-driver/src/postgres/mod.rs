@@ -1,5 +1,8 @@
 //! PostgreSQL: one `PgConnection`, session advisory locks, transactional DDL.
 
+mod rows;
+pub(crate) mod url;
+
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -16,8 +19,6 @@ use crate::lock::{Backoff, fnv1_32, human};
 use crate::revisions::{self, COLUMNS, RevisionsLocation};
 use crate::url::{DbUrl, PgUrl, Target};
 use crate::{DEFAULT_CONNECT_TIMEOUT, Driver, Durability};
-
-mod rows;
 
 /// `application_name` when the URL sets none.
 pub const APPLICATION_NAME: &str = "strata";

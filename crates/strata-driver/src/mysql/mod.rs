@@ -3,6 +3,8 @@
 //! The session keeps the server's time zone and SQL mode, as go-sql-driver (Atlas) does: `executed_at`
 //! (`timestamp`) is written and read as UTC wall-clock text, so rows round-trip with Atlas's.
 
+pub(crate) mod url;
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 

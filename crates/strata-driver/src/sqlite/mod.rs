@@ -1,5 +1,7 @@
 //! SQLite: one `SqliteConnection`, Atlas's lock file (plus an OS file lock), transactional DDL.
 
+pub(crate) mod url;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
