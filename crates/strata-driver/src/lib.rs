@@ -14,6 +14,7 @@ pub mod error;
 pub mod lock;
 pub mod mysql;
 pub mod postgres;
+mod quote;
 mod revisions;
 pub mod sqlite;
 #[cfg(feature = "testing")]

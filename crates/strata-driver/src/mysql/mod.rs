@@ -16,9 +16,34 @@ use strata_migrate::{Dialect, Revision};
 
 use crate::error::{DriverError, scrub};
 use crate::lock::human;
-use crate::revisions::{self, COLUMNS, RawRow, RevisionsLocation};
+use crate::quote::backquote as quote;
+use crate::revisions::{self, RawRow, RevisionsLocation, RevisionsSql, Upsert};
 use crate::url::{DbUrl, MysqlUrl, Target};
 use crate::{DEFAULT_CONNECT_TIMEOUT, Driver};
+
+/// The revisions table as Atlas's ent schema creates it on MySQL.
+pub(crate) const REVISIONS: RevisionsSql = RevisionsSql {
+    quote,
+    column_defs: [
+        ("version", "varchar(255) NOT NULL"),
+        ("description", "varchar(255) NOT NULL"),
+        ("type", "bigint unsigned NOT NULL DEFAULT 2"),
+        ("applied", "bigint NOT NULL DEFAULT 0"),
+        ("total", "bigint NOT NULL DEFAULT 0"),
+        ("executed_at", "timestamp NOT NULL"),
+        ("execution_time", "bigint NOT NULL"),
+        ("error", "longtext NULL"),
+        ("error_stmt", "longtext NULL"),
+        ("hash", "varchar(255) NOT NULL"),
+        ("partial_hashes", "json NULL"),
+        ("operator_version", "varchar(255) NOT NULL"),
+    ],
+    create_qualified: true,
+    create_options: " CHARSET utf8mb4 COLLATE utf8mb4_bin",
+    param: "?",
+    upsert_params: "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?",
+    upsert: Upsert::OnDuplicateKey,
+};
 
 /// A MySQL or MariaDB target.
 pub struct MysqlDriver {
@@ -43,40 +68,6 @@ impl std::fmt::Debug for MysqlDriver {
             .field("bound", &self.bound)
             .field("version", &self.version)
             .finish_non_exhaustive()
-    }
-}
-
-/// Back-quotes an identifier.
-pub(crate) fn quote(ident: &str) -> String {
-    format!("`{}`", ident.replace('`', "``"))
-}
-
-fn table_ref(loc: &RevisionsLocation) -> String {
-    format!("{}.{}", quote(&loc.schema), quote(&loc.table))
-}
-
-/// Column definitions, as Atlas's ent schema creates them on MySQL.
-const COLUMN_DEFS: [(&str, &str); 12] = [
-    ("version", "varchar(255) NOT NULL"),
-    ("description", "varchar(255) NOT NULL"),
-    ("type", "bigint unsigned NOT NULL DEFAULT 2"),
-    ("applied", "bigint NOT NULL DEFAULT 0"),
-    ("total", "bigint NOT NULL DEFAULT 0"),
-    ("executed_at", "timestamp NOT NULL"),
-    ("execution_time", "bigint NOT NULL"),
-    ("error", "longtext NULL"),
-    ("error_stmt", "longtext NULL"),
-    ("hash", "varchar(255) NOT NULL"),
-    ("partial_hashes", "json NULL"),
-    ("operator_version", "varchar(255) NOT NULL"),
-];
-
-fn add_column_default(col: &str) -> &'static str {
-    match col {
-        "executed_at" => " DEFAULT CURRENT_TIMESTAMP",
-        "execution_time" => " DEFAULT 0",
-        "description" | "hash" | "operator_version" => " DEFAULT ''",
-        _ => "",
     }
 }
 
@@ -453,16 +444,7 @@ impl Driver for MysqlDriver {
                 .await?;
         }
         if !self.table_exists(&loc.schema, &loc.table).await? {
-            let cols: Vec<String> = COLUMN_DEFS
-                .iter()
-                .map(|(n, d)| format!("{} {d}", quote(n)))
-                .collect();
-            let ddl = format!(
-                "CREATE TABLE {} ({}, PRIMARY KEY (`version`)) CHARSET utf8mb4 COLLATE utf8mb4_bin",
-                table_ref(loc),
-                cols.join(", ")
-            );
-            return self.raw(&ddl).await;
+            return self.raw(&REVISIONS.create_table(loc)).await;
         }
         let existing: Vec<String> = sqlx::query_scalar(
             "SELECT CAST(COLUMN_NAME AS CHAR) FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
@@ -472,16 +454,8 @@ impl Driver for MysqlDriver {
         .fetch_all(&mut self.conn)
         .await
         .map_err(DriverError::sql)?;
-        for (name, def) in COLUMN_DEFS {
-            if !existing.iter().any(|c| c == name) {
-                let ddl = format!(
-                    "ALTER TABLE {} ADD COLUMN {} {def}{}",
-                    table_ref(loc),
-                    quote(name),
-                    add_column_default(name)
-                );
-                self.raw(&ddl).await?;
-            }
+        for ddl in REVISIONS.add_missing_columns(loc, &existing) {
+            self.raw(&ddl).await?;
         }
         Ok(())
     }
@@ -490,10 +464,7 @@ impl Driver for MysqlDriver {
         &mut self,
         loc: &RevisionsLocation,
     ) -> Result<Vec<Revision>, DriverError> {
-        let sql = format!(
-            "{} WHERE `version` <> ? ORDER BY `version`",
-            select_sql(loc)
-        );
+        let sql = REVISIONS.where_not_version_ordered(&select_sql(loc));
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(strata_migrate::revision::CLOUD_IDENTIFIER_VERSION)
             .fetch_all(&mut self.conn)
@@ -512,7 +483,7 @@ impl Driver for MysqlDriver {
         if version == strata_migrate::revision::CLOUD_IDENTIFIER_VERSION {
             return Ok(None);
         }
-        let sql = format!("{} WHERE `version` = ?", select_sql(loc));
+        let sql = REVISIONS.where_version(&select_sql(loc));
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(version)
             .fetch_optional(&mut self.conn)
@@ -527,19 +498,7 @@ impl Driver for MysqlDriver {
         rev: &Revision,
     ) -> Result<(), DriverError> {
         revisions::refuse_cloud_write(&rev.version)?;
-        let cols: Vec<String> = COLUMNS.iter().map(|c| quote(c)).collect();
-        let mut sets: Vec<String> = revisions::updated_columns()
-            .map(|c| format!("{} = VALUES({})", quote(c), quote(c)))
-            .collect();
-        // Assigning executed_at to itself keeps it fixed even on servers where a `timestamp` column got
-        // ON UPDATE CURRENT_TIMESTAMP (explicit_defaults_for_timestamp=OFF).
-        sets.push("`executed_at` = `executed_at`".to_string());
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE {}",
-            table_ref(loc),
-            cols.join(", "),
-            sets.join(", ")
-        );
+        let sql = REVISIONS.upsert_bound(loc);
         let at = revisions::utc(rev.executed_at_unix_nanos)?;
         let executed_at = time::PrimitiveDateTime::new(at.date(), at.time());
         sqlx::query(AssertSqlSafe(sql))
@@ -573,7 +532,7 @@ impl Driver for MysqlDriver {
         version: &str,
     ) -> Result<(), DriverError> {
         revisions::refuse_cloud_delete(version)?;
-        let sql = format!("DELETE FROM {} WHERE `version` = ?", table_ref(loc));
+        let sql = REVISIONS.delete(loc);
         sqlx::query(AssertSqlSafe(sql))
             .bind(version)
             .execute(&mut self.conn)
@@ -772,7 +731,7 @@ fn select_sql(loc: &RevisionsLocation) -> String {
         "SELECT `version`, `description`, `type`, `applied`, `total`, \
          DATE_FORMAT(`executed_at`, '%Y-%m-%d %H:%i:%s.%f'), `execution_time`, `error`, `error_stmt`, `hash`, \
          CAST(`partial_hashes` AS CHAR), `operator_version` FROM {}",
-        table_ref(loc)
+        REVISIONS.table(loc)
     )
 }
 

@@ -16,12 +16,39 @@ use time::OffsetDateTime;
 
 use crate::error::{DriverError, scrub};
 use crate::lock::{Backoff, fnv1_32, human};
-use crate::revisions::{self, COLUMNS, RevisionsLocation};
+use crate::quote::{double_quote as quote, pg_literal as literal};
+use crate::revisions::{self, RevisionsLocation, RevisionsSql, Upsert};
 use crate::url::{DbUrl, PgUrl, Target};
 use crate::{DEFAULT_CONNECT_TIMEOUT, Driver, Durability};
 
 /// `application_name` when the URL sets none.
 pub const APPLICATION_NAME: &str = "strata";
+
+/// The revisions table as Atlas's ent schema creates it on Postgres.
+pub(crate) const REVISIONS: RevisionsSql = RevisionsSql {
+    quote,
+    column_defs: [
+        ("version", "character varying NOT NULL"),
+        ("description", "character varying NOT NULL"),
+        ("type", "bigint NOT NULL DEFAULT 2"),
+        ("applied", "bigint NOT NULL DEFAULT 0"),
+        ("total", "bigint NOT NULL DEFAULT 0"),
+        ("executed_at", "timestamptz NOT NULL"),
+        ("execution_time", "bigint NOT NULL"),
+        ("error", "text NULL"),
+        ("error_stmt", "text NULL"),
+        ("hash", "character varying NOT NULL"),
+        ("partial_hashes", "jsonb NULL"),
+        ("operator_version", "character varying NOT NULL"),
+    ],
+    create_qualified: true,
+    create_options: "",
+    param: "$1",
+    upsert_params: "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12",
+    upsert: Upsert::OnConflict {
+        excluded: "EXCLUDED",
+    },
+};
 
 /// A PostgreSQL target.
 pub struct PostgresDriver {
@@ -75,33 +102,6 @@ impl std::fmt::Debug for PostgresDriver {
     }
 }
 
-/// Double-quotes an identifier.
-pub(crate) fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
-}
-
-fn table_ref(loc: &RevisionsLocation) -> String {
-    format!("{}.{}", quote(&loc.schema), quote(&loc.table))
-}
-
-/// A string literal that reads back as exactly `s` whatever `standard_conforming_strings` says (an `E''`
-/// literal). A NUL, which no Postgres text can hold, is written as `\000`, so the server rejects it with the
-/// error a bound parameter gets (`invalid byte sequence for encoding "UTF8": 0x00`).
-pub(crate) fn literal(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 3);
-    out.push_str("E'");
-    for c in s.chars() {
-        match c {
-            '\'' => out.push_str("''"),
-            '\\' => out.push_str("\\\\"),
-            '\0' => out.push_str("\\000"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
-}
-
 /// `executed_at` as a `timestamptz` literal holding exactly what binding the value stores: whole microseconds
 /// since 2000-01-01 UTC, truncated toward zero as sqlx encodes it. `None` where a literal cannot say it (years
 /// outside 1–9999, or beyond the binary encoding), so the caller binds the value instead.
@@ -122,20 +122,6 @@ fn timestamptz_literal(nanos: i128) -> Option<String> {
         t.second(),
         t.microsecond()
     ))
-}
-
-/// `INSERT … ON CONFLICT` of a revision with `values` (the 12 values in [`COLUMNS`] order).
-fn upsert_sql(loc: &RevisionsLocation, values: &str) -> String {
-    let cols: Vec<String> = COLUMNS.iter().map(|c| quote(c)).collect();
-    let sets: Vec<String> = revisions::updated_columns()
-        .map(|c| format!("{} = EXCLUDED.{}", quote(c), quote(c)))
-        .collect();
-    format!(
-        "INSERT INTO {} ({}) VALUES ({values}) ON CONFLICT (\"version\") DO UPDATE SET {}",
-        table_ref(loc),
-        cols.join(", "),
-        sets.join(", ")
-    )
 }
 
 /// The upsert of `rev` with its values written as literals, for the simple-query protocol; the row it writes is
@@ -182,7 +168,7 @@ fn upsert_literal_sql(
         literal(&revisions::encode_partial_hashes(&rev.partial_hashes)),
         literal(&rev.operator_version),
     );
-    Ok(Some(upsert_sql(loc, &values)))
+    Ok(Some(REVISIONS.upsert(loc, &values)))
 }
 
 /// Columns of `schema.table` exactly as `information_schema.columns` lists them (same filters and privilege
@@ -203,32 +189,6 @@ fn table_exists_sql(schema: &str, table: &str) -> String {
         literal(schema),
         literal(table)
     )
-}
-
-/// Column definitions, as Atlas's ent schema creates them on Postgres.
-const COLUMN_DEFS: [(&str, &str); 12] = [
-    ("version", "character varying NOT NULL"),
-    ("description", "character varying NOT NULL"),
-    ("type", "bigint NOT NULL DEFAULT 2"),
-    ("applied", "bigint NOT NULL DEFAULT 0"),
-    ("total", "bigint NOT NULL DEFAULT 0"),
-    ("executed_at", "timestamptz NOT NULL"),
-    ("execution_time", "bigint NOT NULL"),
-    ("error", "text NULL"),
-    ("error_stmt", "text NULL"),
-    ("hash", "character varying NOT NULL"),
-    ("partial_hashes", "jsonb NULL"),
-    ("operator_version", "character varying NOT NULL"),
-];
-
-/// Zero-value defaults used when an older table lacks a NOT NULL column (as ent does when adding one).
-fn add_column_default(col: &str) -> &'static str {
-    match col {
-        "executed_at" => " DEFAULT CURRENT_TIMESTAMP",
-        "execution_time" => " DEFAULT 0",
-        "description" | "hash" | "operator_version" => " DEFAULT ''",
-        _ => "",
-    }
 }
 
 fn parse_options_text(raw: &str) -> Vec<(String, String)> {
@@ -635,16 +595,7 @@ impl Driver for PostgresDriver {
                 .await?;
         }
         if !table_exists {
-            let cols: Vec<String> = COLUMN_DEFS
-                .iter()
-                .map(|(n, d)| format!("{} {d}", quote(n)))
-                .collect();
-            let ddl = format!(
-                "CREATE TABLE {} ({}, PRIMARY KEY (\"version\"))",
-                table_ref(loc),
-                cols.join(", ")
-            );
-            self.raw(&ddl).await?;
+            self.raw(&REVISIONS.create_table(loc)).await?;
             return Ok(false);
         }
         let existing: Vec<String> =
@@ -652,16 +603,8 @@ impl Driver for PostgresDriver {
                 message: format!("reading the columns of {loc}: {e}"),
                 code: None,
             })?;
-        for (name, def) in COLUMN_DEFS {
-            if !existing.iter().any(|c| c == name) {
-                let ddl = format!(
-                    "ALTER TABLE {} ADD COLUMN {} {def}{}",
-                    table_ref(loc),
-                    quote(name),
-                    add_column_default(name)
-                );
-                self.raw(&ddl).await?;
-            }
+        for ddl in REVISIONS.add_missing_columns(loc, &existing) {
+            self.raw(&ddl).await?;
         }
         Ok(true)
     }
@@ -674,7 +617,7 @@ impl Driver for PostgresDriver {
             .fetch_all(&mut self.conn)
             .await
             .map_err(DriverError::sql)?;
-        in_version_order(&rows, &table_ref(loc))
+        in_version_order(&rows, &REVISIONS.table(loc))
     }
 
     async fn read_revisions_if_ready(
@@ -685,14 +628,14 @@ impl Driver for PostgresDriver {
         // information_schema.columns); `tableoid` proves a relation with storage, not a view (views have no system
         // columns). No WHERE and no ORDER BY: on a fresh session the server's parse and plan of those cost more
         // than filtering and sorting a thousand rows here.
-        let sql = format!("{SELECT_LIST}, tableoid FROM {}", table_ref(loc));
+        let sql = format!("{SELECT_LIST}, tableoid FROM {}", REVISIONS.table(loc));
         let Ok(rows) = sqlx::query(AssertSqlSafe(sql))
             .fetch_all(&mut self.conn)
             .await
         else {
             return Ok(None);
         };
-        let revisions = in_version_order(&rows, &table_ref(loc))?;
+        let revisions = in_version_order(&rows, &REVISIONS.table(loc))?;
         Ok((!revisions.is_empty()).then_some(revisions))
     }
 
@@ -704,14 +647,14 @@ impl Driver for PostgresDriver {
         if version == strata_migrate::revision::CLOUD_IDENTIFIER_VERSION {
             return Ok(None);
         }
-        let sql = format!("{} WHERE \"version\" = $1", select_sql(loc));
+        let sql = REVISIONS.where_version(&select_sql(loc));
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(version)
             .fetch_optional(&mut self.conn)
             .await
             .map_err(DriverError::sql)?;
         let Some(row) = row else { return Ok(None) };
-        rows::check_columns(&row, &table_ref(loc))?;
+        rows::check_columns(&row, &REVISIONS.table(loc))?;
         rows::decode(&row, rows::version(&row)?)?
             .into_revision()
             .map(Some)
@@ -723,10 +666,7 @@ impl Driver for PostgresDriver {
         rev: &Revision,
     ) -> Result<(), DriverError> {
         revisions::refuse_cloud_write(&rev.version)?;
-        let sql = upsert_sql(
-            loc,
-            "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12",
-        );
+        let sql = REVISIONS.upsert_bound(loc);
         let executed_at: OffsetDateTime = revisions::utc(rev.executed_at_unix_nanos)?;
         sqlx::query(AssertSqlSafe(sql))
             .bind(&rev.version)
@@ -753,7 +693,7 @@ impl Driver for PostgresDriver {
         version: &str,
     ) -> Result<(), DriverError> {
         revisions::refuse_cloud_delete(version)?;
-        let sql = format!("DELETE FROM {} WHERE \"version\" = $1", table_ref(loc));
+        let sql = REVISIONS.delete(loc);
         sqlx::query(AssertSqlSafe(sql))
             .bind(version)
             .execute(&mut self.conn)
@@ -986,7 +926,7 @@ const SELECT_LIST: &str = "SELECT \"version\", \"description\", \"type\", \"appl
      \"execution_time\", \"error\", \"error_stmt\", \"hash\", \"partial_hashes\"::text, \"operator_version\"";
 
 fn select_sql(loc: &RevisionsLocation) -> String {
-    format!("{SELECT_LIST} FROM {}", table_ref(loc))
+    format!("{SELECT_LIST} FROM {}", REVISIONS.table(loc))
 }
 
 /// The revisions of `rows` without the cloud-identifier row, ordered by version (byte order, as Atlas compares

@@ -13,9 +13,36 @@ use strata_migrate::{Dialect, Revision};
 
 use crate::error::DriverError;
 use crate::lock::{Backoff, FileLockBusy, LockFile, human, lock_file_path};
-use crate::revisions::{self, COLUMNS, RawRow, RevisionsLocation};
+use crate::quote::{backquote as quote, sqlite_literal as sql_string};
+use crate::revisions::{self, RawRow, RevisionsLocation, RevisionsSql, Upsert};
 use crate::url::{DbUrl, Target};
 use crate::{Driver, DriverError as E};
+
+/// The revisions table as Atlas's ent schema creates it on SQLite.
+pub(crate) const REVISIONS: RevisionsSql = RevisionsSql {
+    quote,
+    column_defs: [
+        ("version", "text NOT NULL"),
+        ("description", "text NOT NULL"),
+        ("type", "integer NOT NULL DEFAULT (2)"),
+        ("applied", "integer NOT NULL DEFAULT (0)"),
+        ("total", "integer NOT NULL DEFAULT (0)"),
+        ("executed_at", "datetime NOT NULL"),
+        ("execution_time", "integer NOT NULL"),
+        ("error", "text NULL"),
+        ("error_stmt", "text NULL"),
+        ("hash", "text NOT NULL"),
+        ("partial_hashes", "json NULL"),
+        ("operator_version", "text NOT NULL"),
+    ],
+    create_qualified: false,
+    create_options: "",
+    param: "?",
+    upsert_params: "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?",
+    upsert: Upsert::OnConflict {
+        excluded: "excluded",
+    },
+};
 
 /// A SQLite target.
 pub struct SqliteDriver {
@@ -47,39 +74,6 @@ struct Violation {
     rowid: Option<i64>,
     parent: String,
     fkid: i64,
-}
-
-fn quote(ident: &str) -> String {
-    format!("`{}`", ident.replace('`', "``"))
-}
-
-fn table_ref(loc: &RevisionsLocation) -> String {
-    format!("{}.{}", quote(&loc.schema), quote(&loc.table))
-}
-
-/// Column definitions, as Atlas's ent schema creates them on SQLite.
-const COLUMN_DEFS: [(&str, &str); 12] = [
-    ("version", "text NOT NULL"),
-    ("description", "text NOT NULL"),
-    ("type", "integer NOT NULL DEFAULT (2)"),
-    ("applied", "integer NOT NULL DEFAULT (0)"),
-    ("total", "integer NOT NULL DEFAULT (0)"),
-    ("executed_at", "datetime NOT NULL"),
-    ("execution_time", "integer NOT NULL"),
-    ("error", "text NULL"),
-    ("error_stmt", "text NULL"),
-    ("hash", "text NOT NULL"),
-    ("partial_hashes", "json NULL"),
-    ("operator_version", "text NOT NULL"),
-];
-
-fn add_column_default(col: &str) -> &'static str {
-    match col {
-        "executed_at" => " DEFAULT CURRENT_TIMESTAMP",
-        "execution_time" => " DEFAULT 0",
-        "description" | "hash" | "operator_version" => " DEFAULT ''",
-        _ => "",
-    }
 }
 
 impl SqliteDriver {
@@ -323,16 +317,7 @@ impl Driver for SqliteDriver {
             });
         }
         if !self.table_exists(&loc.schema, &loc.table).await? {
-            let cols: Vec<String> = COLUMN_DEFS
-                .iter()
-                .map(|(n, d)| format!("{} {d}", quote(n)))
-                .collect();
-            let ddl = format!(
-                "CREATE TABLE {} ({}, PRIMARY KEY (`version`))",
-                quote(&loc.table),
-                cols.join(", ")
-            );
-            return self.raw(&ddl).await;
+            return self.raw(&REVISIONS.create_table(loc)).await;
         }
         let sql = format!(
             "SELECT name FROM pragma_table_info({})",
@@ -342,16 +327,8 @@ impl Driver for SqliteDriver {
             .fetch_all(&mut self.conn)
             .await
             .map_err(E::sql)?;
-        for (name, def) in COLUMN_DEFS {
-            if !existing.iter().any(|c| c == name) {
-                let ddl = format!(
-                    "ALTER TABLE {} ADD COLUMN {} {def}{}",
-                    table_ref(loc),
-                    quote(name),
-                    add_column_default(name)
-                );
-                self.raw(&ddl).await?;
-            }
+        for ddl in REVISIONS.add_missing_columns(loc, &existing) {
+            self.raw(&ddl).await?;
         }
         Ok(())
     }
@@ -360,10 +337,7 @@ impl Driver for SqliteDriver {
         &mut self,
         loc: &RevisionsLocation,
     ) -> Result<Vec<Revision>, DriverError> {
-        let sql = format!(
-            "{} WHERE `version` <> ? ORDER BY `version`",
-            select_sql(loc)
-        );
+        let sql = REVISIONS.where_not_version_ordered(&select_sql(loc));
         let rows = sqlx::query(sql_text(sql)?)
             .bind(strata_migrate::revision::CLOUD_IDENTIFIER_VERSION)
             .fetch_all(&mut self.conn)
@@ -382,7 +356,7 @@ impl Driver for SqliteDriver {
         if version == strata_migrate::revision::CLOUD_IDENTIFIER_VERSION {
             return Ok(None);
         }
-        let sql = format!("{} WHERE `version` = ?", select_sql(loc));
+        let sql = REVISIONS.where_version(&select_sql(loc));
         let row = sqlx::query(sql_text(sql)?)
             .bind(version)
             .fetch_optional(&mut self.conn)
@@ -397,16 +371,7 @@ impl Driver for SqliteDriver {
         rev: &Revision,
     ) -> Result<(), DriverError> {
         revisions::refuse_cloud_write(&rev.version)?;
-        let cols: Vec<String> = COLUMNS.iter().map(|c| quote(c)).collect();
-        let sets: Vec<String> = revisions::updated_columns()
-            .map(|c| format!("{} = excluded.{}", quote(c), quote(c)))
-            .collect();
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (`version`) DO UPDATE SET {}",
-            table_ref(loc),
-            cols.join(", "),
-            sets.join(", ")
-        );
+        let sql = REVISIONS.upsert_bound(loc);
         // Like mattn/go-sqlite3 under Atlas: the time as text, the JSON as a blob.
         sqlx::query(sql_text(sql)?)
             .bind(&rev.version)
@@ -433,7 +398,7 @@ impl Driver for SqliteDriver {
         version: &str,
     ) -> Result<(), DriverError> {
         revisions::refuse_cloud_delete(version)?;
-        let sql = format!("DELETE FROM {} WHERE `version` = ?", table_ref(loc));
+        let sql = REVISIONS.delete(loc);
         sqlx::query(sql_text(sql)?)
             .bind(version)
             .execute(&mut self.conn)
@@ -596,16 +561,12 @@ fn sql_text(sql: String) -> Result<AssertSqlSafe<String>, DriverError> {
     }
 }
 
-fn sql_string(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 fn select_sql(loc: &RevisionsLocation) -> String {
     format!(
         "SELECT `version`, `description`, `type`, `applied`, `total`, typeof(`executed_at`), \
          CAST(`executed_at` AS TEXT), `execution_time`, `error`, `error_stmt`, `hash`, \
          CAST(`partial_hashes` AS TEXT), `operator_version` FROM {}",
-        table_ref(loc)
+        REVISIONS.table(loc)
     )
 }
 
