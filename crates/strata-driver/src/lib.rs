@@ -29,7 +29,7 @@ pub use revisions::RevisionsLocation;
 pub use strata_migrate::inflight::Object;
 use strata_migrate::revision::DEFAULT_REVISIONS_SCHEMA;
 pub use strata_migrate::{Dialect, Revision, RevisionType};
-pub use url::{DbUrl, redact, scrub, without_credentials};
+pub use url::{DbIdentity, DbUrl, redact, scrub, without_credentials};
 
 /// The default wait for the migration lock (Atlas's `--lock-timeout` default).
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);

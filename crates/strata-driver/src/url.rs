@@ -83,7 +83,65 @@ pub enum Target {
     Sqlite(SqliteUrl),
 }
 
+/// Which database a URL points at, for "same database" checks: the scheme family, the server (host and port, or
+/// socket) and the database (SQLite: the canonical file path), without credentials or connection settings.
+///
+/// Host names compare case-insensitively (lower-cased); a missing host or port is the default the driver connects
+/// to (`localhost:5432` for Postgres, `127.0.0.1:3306` for MySQL/MariaDB); environment variables such as `PGHOST`
+/// are not consulted. Two names for one server (`localhost` and `127.0.0.1`) are not recognised as the same.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DbIdentity {
+    /// A PostgreSQL database.
+    Postgres {
+        /// The server.
+        server: Server,
+        /// The database; without one in the URL, the server picks the database named like the user.
+        database: Option<String>,
+    },
+    /// A MySQL or MariaDB server and the database (schema) the URL binds, if any. `mysql://` and `maria://`
+    /// reach the same servers: they compare equal.
+    Mysql {
+        /// The server.
+        server: Server,
+        /// The database in the URL path (or `?database=` with a socket).
+        database: Option<String>,
+    },
+    /// A SQLite database file: its canonical absolute path (symbolic links resolved as far as the path exists).
+    SqliteFile(std::path::PathBuf),
+    /// A SQLite in-memory database (`mode=memory`), by name: private to the connection that opens it.
+    SqliteMemory(String),
+}
+
+/// Where a server listens.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Server {
+    /// A TCP host (lower-cased) and port.
+    Tcp {
+        /// Host name or address, IPv6 without brackets.
+        host: String,
+        /// Port.
+        port: u16,
+    },
+    /// A Unix socket: its path (Postgres: the socket directory).
+    Socket(String),
+}
+
 impl DbUrl {
+    /// The URL with any password replaced by `xxxxx` (the same text as the `redacted` field).
+    pub fn redacted(&self) -> &str {
+        &self.redacted
+    }
+
+    /// Which database this URL points at, without credentials: see [`DbIdentity`]. For SQLite files this reads
+    /// the file system (to resolve the path).
+    pub fn identity(&self) -> DbIdentity {
+        match &self.target {
+            Target::Postgres(p) => p.identity(),
+            Target::Mysql(m) => m.identity(),
+            Target::Sqlite(s) => s.identity(),
+        }
+    }
+
     /// The dialect this URL connects to.
     pub fn dialect(&self) -> Dialect {
         match self.target {
@@ -644,6 +702,85 @@ mod tests {
         }
         let err = parse("oracle://h/db").unwrap_err();
         assert!(err.to_string().contains("\"oracle\""), "{err}");
+    }
+
+    /// Issue 11 item 2: one typed answer to "is this the same database?", with no credentials in it.
+    #[test]
+    fn identity_compares_server_and_database_without_credentials() {
+        let id = |u: &str| parse(u).unwrap().identity();
+        // Credentials, parameters, scheme spelling, host case and the default port do not matter.
+        assert_eq!(
+            id("postgres://alice:s3cr3t@DB.example:5432/app?sslmode=disable&search_path=s"),
+            id("postgresql://bob@db.example/app")
+        );
+        assert_eq!(
+            id("mysql://root:pw@Db:3306/app?tls=false"),
+            id("mariadb://u@db/app")
+        );
+        // Host, port, database and dialect do.
+        for (a, b) in [
+            ("postgres://h/app", "postgres://h2/app"),
+            ("postgres://h/app", "postgres://h:5433/app"),
+            ("postgres://h/app", "postgres://h/other"),
+            ("postgres://h:3306/app", "mysql://h:3306/app"),
+            ("mysql://h/app", "mysql://h/"),
+            (
+                "mysql://h/app",
+                "mysql+unix:///run/mysqld.sock?database=app",
+            ),
+            ("sqlite://app.db", "sqlite://app.db?mode=memory"),
+        ] {
+            assert_ne!(id(a), id(b), "{a} vs {b}");
+        }
+        // Without a database in the URL, Postgres uses the one named like the user.
+        assert_eq!(id("postgres://app:pw@h/"), id("postgres://h/app"));
+        let shown = format!("{:?}", id("postgres://alice:s3cr3t@h/app"));
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("alice"),
+            "{shown}"
+        );
+        assert_eq!(
+            id("postgres://alice:s3cr3t@h/app"),
+            DbIdentity::Postgres {
+                server: Server::Tcp {
+                    host: "h".into(),
+                    port: 5432
+                },
+                database: Some("app".into())
+            }
+        );
+    }
+
+    #[test]
+    fn sqlite_identity_is_the_canonical_path() {
+        let id = |u: &str| parse(u).unwrap().identity();
+        let dir = tempfile::tempdir().unwrap();
+        let real = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::write(real.join("a.db"), b"").unwrap();
+        let want = DbIdentity::SqliteFile(real.join("a.db"));
+        let abs = real.display().to_string();
+        assert_eq!(id(&format!("sqlite://{abs}/a.db")), want);
+        assert_eq!(id(&format!("sqlite3://{abs}/x/../a.db?_fk=1")), want);
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(real.join("a.db"), real.join("link.db")).unwrap();
+            assert_eq!(id(&format!("sqlite://{abs}/link.db")), want);
+        }
+        // A file that does not exist yet: its directory resolved, the name kept.
+        assert_eq!(
+            id(&format!("sqlite://{abs}/./new.db")),
+            DbIdentity::SqliteFile(real.join("new.db"))
+        );
+        // Relative paths are relative to the working directory.
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            id("sqlite://no-such-dir-strata/x.db"),
+            DbIdentity::SqliteFile(cwd.join("no-such-dir-strata/x.db"))
+        );
+        assert_eq!(
+            id("sqlite://dev?mode=memory"),
+            DbIdentity::SqliteMemory("dev".into())
+        );
     }
 
     #[test]

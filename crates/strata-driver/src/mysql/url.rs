@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use crate::error::DriverError;
-use crate::url::{Password, decode, invalid, parse_duration, split_host_port, split_pieces};
+use crate::url::{
+    DbIdentity, Password, Server, decode, invalid, parse_duration, split_host_port, split_pieces,
+};
 
 /// Parts of a MySQL / MariaDB URL.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -31,6 +33,27 @@ pub struct MysqlUrl {
     pub collation: Option<String>,
     /// `timeout` (connect).
     pub connect_timeout: Option<Duration>,
+}
+
+impl MysqlUrl {
+    /// See [`crate::DbUrl::identity`].
+    pub fn identity(&self) -> DbIdentity {
+        let server = match &self.socket {
+            Some(path) => Server::Socket(path.clone()),
+            None => Server::Tcp {
+                host: self
+                    .host
+                    .as_deref()
+                    .unwrap_or("127.0.0.1")
+                    .to_ascii_lowercase(),
+                port: self.port.unwrap_or(3306),
+            },
+        };
+        DbIdentity::Mysql {
+            server,
+            database: self.database.clone(),
+        }
+    }
 }
 
 pub(crate) fn parse(

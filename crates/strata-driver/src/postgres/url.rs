@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::error::DriverError;
-use crate::url::{Password, decode, invalid, split_host_port, split_pieces};
+use crate::url::{DbIdentity, Password, Server, decode, invalid, split_host_port, split_pieces};
 
 /// Parts of a Postgres URL.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -36,6 +36,25 @@ pub struct PgUrl {
     pub connect_timeout: Option<Duration>,
     /// Other parameters, sent as run-time settings.
     pub settings: Vec<(String, String)>,
+}
+
+impl PgUrl {
+    /// See [`crate::DbUrl::identity`].
+    pub fn identity(&self) -> DbIdentity {
+        let host = self.host.as_deref().unwrap_or("localhost");
+        let server = if host.starts_with('/') {
+            Server::Socket(host.to_string())
+        } else {
+            Server::Tcp {
+                host: host.to_ascii_lowercase(),
+                port: self.port.unwrap_or(5432),
+            }
+        };
+        DbIdentity::Postgres {
+            server,
+            database: self.database.clone().or_else(|| self.user.clone()),
+        }
+    }
 }
 
 pub(crate) fn parse(rest: &str, redacted: &str) -> Result<PgUrl, DriverError> {

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use crate::error::DriverError;
-use crate::url::{invalid, parse_bool};
+use std::path::{Path, PathBuf};
+
+use crate::url::{DbIdentity, invalid, parse_bool};
 
 /// Parts of a SQLite URL.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -32,6 +34,36 @@ pub struct SqliteUrl {
     /// Suffix of Atlas's lock-file name: `Some(adler32 hex)` only for `file:` databases (in-memory ones), as
     /// Atlas computes it.
     pub lock_suffix: Option<String>,
+}
+
+impl SqliteUrl {
+    /// See [`crate::DbUrl::identity`].
+    pub fn identity(&self) -> DbIdentity {
+        if self.in_memory {
+            return DbIdentity::SqliteMemory(self.path.clone());
+        }
+        DbIdentity::SqliteFile(canonical_path(&self.path))
+    }
+}
+
+/// The absolute path of `path` with `.`, `..` and symbolic links resolved: the file's own when it exists, else its
+/// directory's joined with the file name, else the lexical form.
+fn canonical_path(path: &str) -> PathBuf {
+    let given = Path::new(path);
+    if let Ok(real) = std::fs::canonicalize(given) {
+        return real;
+    }
+    let absolute = match std::env::current_dir() {
+        Ok(cwd) if given.is_relative() => cwd.join(given),
+        _ => given.to_path_buf(),
+    };
+    let lexical = PathBuf::from(go_clean(&absolute.to_string_lossy()));
+    match (lexical.parent(), lexical.file_name()) {
+        (Some(dir), Some(name)) => std::fs::canonicalize(dir)
+            .map(|d| d.join(name))
+            .unwrap_or(lexical.clone()),
+        _ => lexical,
+    }
 }
 
 pub(crate) fn parse(rest: &str, redacted: &str) -> Result<SqliteUrl, DriverError> {
