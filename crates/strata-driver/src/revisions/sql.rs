@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn texts_per_dialect() {
         let loc = RevisionsLocation::new("s");
-        let sql = &crate::postgres::REVISIONS;
+        let sql = &crate::postgres::revisions_table::REVISIONS;
         assert_eq!(
             sql.create_table(&loc),
             "CREATE TABLE \"s\".\"atlas_schema_revisions\" (\"version\" character varying NOT NULL, \"description\" character varying NOT NULL, \"type\" bigint NOT NULL DEFAULT 2, \"applied\" bigint NOT NULL DEFAULT 0, \"total\" bigint NOT NULL DEFAULT 0, \"executed_at\" timestamptz NOT NULL, \"execution_time\" bigint NOT NULL, \"error\" text NULL, \"error_stmt\" text NULL, \"hash\" character varying NOT NULL, \"partial_hashes\" jsonb NULL, \"operator_version\" character varying NOT NULL, PRIMARY KEY (\"version\"))"
