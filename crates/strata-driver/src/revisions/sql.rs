@@ -215,7 +215,7 @@ mod tests {
             "[\"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `description` varchar(255) NOT NULL DEFAULT ''\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `applied` bigint NOT NULL DEFAULT 0\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `total` bigint NOT NULL DEFAULT 0\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `executed_at` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `execution_time` bigint NOT NULL DEFAULT 0\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `error` longtext NULL\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `error_stmt` longtext NULL\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `hash` varchar(255) NOT NULL DEFAULT ''\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `partial_hashes` json NULL\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `operator_version` varchar(255) NOT NULL DEFAULT ''\"]"
         );
 
-        let sql = &crate::sqlite::REVISIONS;
+        let sql = &crate::sqlite::revisions_table::REVISIONS;
         assert_eq!(
             sql.create_table(&loc),
             "CREATE TABLE `atlas_schema_revisions` (`version` text NOT NULL, `description` text NOT NULL, `type` integer NOT NULL DEFAULT (2), `applied` integer NOT NULL DEFAULT (0), `total` integer NOT NULL DEFAULT (0), `executed_at` datetime NOT NULL, `execution_time` integer NOT NULL, `error` text NULL, `error_stmt` text NULL, `hash` text NOT NULL, `partial_hashes` json NULL, `operator_version` text NOT NULL, PRIMARY KEY (`version`))"
