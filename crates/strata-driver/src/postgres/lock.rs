@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::PostgresDriver;
 use super::session::SESSION_INFO_COLUMNS;
 use crate::error::DriverError;
-use crate::lock::{Backoff, fnv1_32, human};
+use crate::lock::{Backoff, human};
 
 impl PostgresDriver {
     /// Who holds advisory lock `id` in this database, for the timeout message.
@@ -125,5 +125,28 @@ impl PostgresDriver {
             });
         }
         Ok(())
+    }
+}
+
+/// 32-bit FNV-1 (not FNV-1a) of `name`: the Postgres advisory-lock id Atlas uses.
+pub fn fnv1_32(name: &str) -> u32 {
+    let mut h: u32 = 2_166_136_261;
+    for b in name.bytes() {
+        h = h.wrapping_mul(16_777_619);
+        h ^= u32::from(b);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1_values_from_atlas() {
+        assert_eq!(fnv1_32("atlas_migrate_execute"), 2_686_470_616);
+        assert_eq!(fnv1_32("atlas_migrate_diff"), 361_947_982);
+        assert_eq!(fnv1_32("atlas_lint"), 526_800_194);
+        assert_eq!(fnv1_32("a"), 84_696_446);
     }
 }

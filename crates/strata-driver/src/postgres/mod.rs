@@ -9,7 +9,7 @@
 //! Schema inspection (for the authoring commands) will go in `inspect.rs` next to these.
 
 mod clean;
-mod lock;
+pub(crate) mod lock;
 pub(crate) mod revisions_table;
 mod rows;
 mod session;

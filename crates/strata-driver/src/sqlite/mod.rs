@@ -10,7 +10,7 @@
 //! Schema inspection (for the authoring commands) will go in `inspect.rs` next to these.
 
 mod clean;
-mod lock;
+pub(crate) mod lock;
 pub(crate) mod revisions_table;
 mod rows;
 mod session;
@@ -27,10 +27,10 @@ use sqlx::{Connection, SqliteConnection};
 use strata_migrate::{Dialect, Revision};
 
 use crate::error::DriverError;
-use crate::lock::LockFile;
 use crate::quote::backquote as quote;
 use crate::revisions::RevisionsLocation;
 use crate::{Driver, DriverError as E};
+use lock::LockFile;
 
 /// A SQLite target.
 pub struct SqliteDriver {

@@ -127,7 +127,7 @@ pub(crate) fn parse(rest: &str, redacted: &str) -> Result<SqliteUrl, DriverError
         // Atlas prefixes memory DSNs with "file:", which makes its lock name carry a checksum of host+path.
         out.lock_suffix = Some(format!(
             "{:x}",
-            crate::lock::adler32(go_clean(path).as_bytes())
+            super::lock::adler32(go_clean(path).as_bytes())
         ));
     }
     Ok(out)
