@@ -154,93 +154,83 @@ impl RevisionsSql {
 mod tests {
     use super::*;
 
+    /// Every text `sql` builds, one a line: CREATE TABLE, the upsert, DELETE, the two version filters, then the
+    /// ADD COLUMNs for a table that has only `version` and `type`.
+    fn texts(sql: &RevisionsSql) -> String {
+        let loc = RevisionsLocation::new("s");
+        let mut out = vec![
+            sql.create_table(&loc),
+            sql.upsert_bound(&loc),
+            sql.delete(&loc),
+            sql.where_version("SELECT 1 FROM t"),
+            sql.where_not_version_ordered("SELECT 1 FROM t"),
+        ];
+        out.extend(sql.add_missing_columns(&loc, &["version".into(), "type".into()]));
+        out.join("\n")
+    }
+
     /// The texts each dialect sends, written out: the single template must produce exactly what the three
     /// hand-written copies did.
     #[test]
     fn texts_per_dialect() {
-        let loc = RevisionsLocation::new("s");
-        let sql = &crate::postgres::revisions_table::REVISIONS;
-        assert_eq!(
-            sql.create_table(&loc),
-            "CREATE TABLE \"s\".\"atlas_schema_revisions\" (\"version\" character varying NOT NULL, \"description\" character varying NOT NULL, \"type\" bigint NOT NULL DEFAULT 2, \"applied\" bigint NOT NULL DEFAULT 0, \"total\" bigint NOT NULL DEFAULT 0, \"executed_at\" timestamptz NOT NULL, \"execution_time\" bigint NOT NULL, \"error\" text NULL, \"error_stmt\" text NULL, \"hash\" character varying NOT NULL, \"partial_hashes\" jsonb NULL, \"operator_version\" character varying NOT NULL, PRIMARY KEY (\"version\"))"
-        );
-        assert_eq!(
-            sql.upsert_bound(&loc),
-            "INSERT INTO \"s\".\"atlas_schema_revisions\" (\"version\", \"description\", \"type\", \"applied\", \"total\", \"executed_at\", \"execution_time\", \"error\", \"error_stmt\", \"hash\", \"partial_hashes\", \"operator_version\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12) ON CONFLICT (\"version\") DO UPDATE SET \"type\" = EXCLUDED.\"type\", \"applied\" = EXCLUDED.\"applied\", \"total\" = EXCLUDED.\"total\", \"execution_time\" = EXCLUDED.\"execution_time\", \"error\" = EXCLUDED.\"error\", \"error_stmt\" = EXCLUDED.\"error_stmt\", \"hash\" = EXCLUDED.\"hash\", \"partial_hashes\" = EXCLUDED.\"partial_hashes\", \"operator_version\" = EXCLUDED.\"operator_version\""
-        );
-        assert_eq!(
-            sql.delete(&loc),
-            "DELETE FROM \"s\".\"atlas_schema_revisions\" WHERE \"version\" = $1"
-        );
-        assert_eq!(
-            sql.where_version("SELECT 1 FROM t"),
-            "SELECT 1 FROM t WHERE \"version\" = $1"
-        );
-        assert_eq!(
-            sql.where_not_version_ordered("SELECT 1 FROM t"),
-            "SELECT 1 FROM t WHERE \"version\" <> $1 ORDER BY \"version\""
-        );
-        let alters = sql.add_missing_columns(&loc, &["version".into(), "type".into()]);
-        assert_eq!(alters.len(), 10);
-        assert_eq!(
-            format!("{alters:?}"),
-            "[\"ALTER TABLE \\\"s\\\".\\\"atlas_schema_revisions\\\" ADD COLUMN \\\"description\\\" character varying NOT NULL DEFAULT ''\", \"ALTER TABLE \\\"s\\\".\\\"atlas_schema_revisions\\\" ADD COLUMN \\\"applied\\\" bigint NOT NULL DEFAULT 0\", \"ALTER TABLE \\\"s\\\".\\\"atlas_schema_revisions\\\" ADD COLUMN \\\"total\\\" bigint NOT NULL DEFAULT 0\", \"ALTER TABLE \\\"s\\\".\\\"atlas_schema_revisions\\\" ADD COLUMN \\\"executed_at\\\" timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP\", \"ALTER TABLE \\\"s\\\".\\\"atlas_schema_revisions\\\" ADD COLUMN \\\"execution_time\\\" bigint NOT NULL DEFAULT 0\", \"ALTER TABLE \\\"s\\\".\\\"atlas_schema_revisions\\\" ADD COLUMN \\\"error\\\" text NULL\", \"ALTER TABLE \\\"s\\\".\\\"atlas_schema_revisions\\\" ADD COLUMN \\\"error_stmt\\\" text NULL\", \"ALTER TABLE \\\"s\\\".\\\"atlas_schema_revisions\\\" ADD COLUMN \\\"hash\\\" character varying NOT NULL DEFAULT ''\", \"ALTER TABLE \\\"s\\\".\\\"atlas_schema_revisions\\\" ADD COLUMN \\\"partial_hashes\\\" jsonb NULL\", \"ALTER TABLE \\\"s\\\".\\\"atlas_schema_revisions\\\" ADD COLUMN \\\"operator_version\\\" character varying NOT NULL DEFAULT ''\"]"
-        );
-
-        let sql = &crate::mysql::revisions_table::REVISIONS;
-        assert_eq!(
-            sql.create_table(&loc),
-            "CREATE TABLE `s`.`atlas_schema_revisions` (`version` varchar(255) NOT NULL, `description` varchar(255) NOT NULL, `type` bigint unsigned NOT NULL DEFAULT 2, `applied` bigint NOT NULL DEFAULT 0, `total` bigint NOT NULL DEFAULT 0, `executed_at` timestamp NOT NULL, `execution_time` bigint NOT NULL, `error` longtext NULL, `error_stmt` longtext NULL, `hash` varchar(255) NOT NULL, `partial_hashes` json NULL, `operator_version` varchar(255) NOT NULL, PRIMARY KEY (`version`)) CHARSET utf8mb4 COLLATE utf8mb4_bin"
-        );
-        assert_eq!(
-            sql.upsert_bound(&loc),
-            "INSERT INTO `s`.`atlas_schema_revisions` (`version`, `description`, `type`, `applied`, `total`, `executed_at`, `execution_time`, `error`, `error_stmt`, `hash`, `partial_hashes`, `operator_version`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE `type` = VALUES(`type`), `applied` = VALUES(`applied`), `total` = VALUES(`total`), `execution_time` = VALUES(`execution_time`), `error` = VALUES(`error`), `error_stmt` = VALUES(`error_stmt`), `hash` = VALUES(`hash`), `partial_hashes` = VALUES(`partial_hashes`), `operator_version` = VALUES(`operator_version`), `executed_at` = `executed_at`"
-        );
-        assert_eq!(
-            sql.delete(&loc),
-            "DELETE FROM `s`.`atlas_schema_revisions` WHERE `version` = ?"
-        );
-        assert_eq!(
-            sql.where_version("SELECT 1 FROM t"),
-            "SELECT 1 FROM t WHERE `version` = ?"
-        );
-        assert_eq!(
-            sql.where_not_version_ordered("SELECT 1 FROM t"),
-            "SELECT 1 FROM t WHERE `version` <> ? ORDER BY `version`"
-        );
-        let alters = sql.add_missing_columns(&loc, &["version".into(), "type".into()]);
-        assert_eq!(alters.len(), 10);
-        assert_eq!(
-            format!("{alters:?}"),
-            "[\"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `description` varchar(255) NOT NULL DEFAULT ''\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `applied` bigint NOT NULL DEFAULT 0\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `total` bigint NOT NULL DEFAULT 0\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `executed_at` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `execution_time` bigint NOT NULL DEFAULT 0\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `error` longtext NULL\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `error_stmt` longtext NULL\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `hash` varchar(255) NOT NULL DEFAULT ''\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `partial_hashes` json NULL\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `operator_version` varchar(255) NOT NULL DEFAULT ''\"]"
-        );
-
-        let sql = &crate::sqlite::revisions_table::REVISIONS;
-        assert_eq!(
-            sql.create_table(&loc),
-            "CREATE TABLE `atlas_schema_revisions` (`version` text NOT NULL, `description` text NOT NULL, `type` integer NOT NULL DEFAULT (2), `applied` integer NOT NULL DEFAULT (0), `total` integer NOT NULL DEFAULT (0), `executed_at` datetime NOT NULL, `execution_time` integer NOT NULL, `error` text NULL, `error_stmt` text NULL, `hash` text NOT NULL, `partial_hashes` json NULL, `operator_version` text NOT NULL, PRIMARY KEY (`version`))"
-        );
-        assert_eq!(
-            sql.upsert_bound(&loc),
-            "INSERT INTO `s`.`atlas_schema_revisions` (`version`, `description`, `type`, `applied`, `total`, `executed_at`, `execution_time`, `error`, `error_stmt`, `hash`, `partial_hashes`, `operator_version`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (`version`) DO UPDATE SET `type` = excluded.`type`, `applied` = excluded.`applied`, `total` = excluded.`total`, `execution_time` = excluded.`execution_time`, `error` = excluded.`error`, `error_stmt` = excluded.`error_stmt`, `hash` = excluded.`hash`, `partial_hashes` = excluded.`partial_hashes`, `operator_version` = excluded.`operator_version`"
-        );
-        assert_eq!(
-            sql.delete(&loc),
-            "DELETE FROM `s`.`atlas_schema_revisions` WHERE `version` = ?"
-        );
-        assert_eq!(
-            sql.where_version("SELECT 1 FROM t"),
-            "SELECT 1 FROM t WHERE `version` = ?"
-        );
-        assert_eq!(
-            sql.where_not_version_ordered("SELECT 1 FROM t"),
-            "SELECT 1 FROM t WHERE `version` <> ? ORDER BY `version`"
-        );
-        let alters = sql.add_missing_columns(&loc, &["version".into(), "type".into()]);
-        assert_eq!(alters.len(), 10);
-        assert_eq!(
-            format!("{alters:?}"),
-            "[\"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `description` text NOT NULL DEFAULT ''\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `applied` integer NOT NULL DEFAULT (0)\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `total` integer NOT NULL DEFAULT (0)\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `executed_at` datetime NOT NULL DEFAULT CURRENT_TIMESTAMP\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `execution_time` integer NOT NULL DEFAULT 0\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `error` text NULL\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `error_stmt` text NULL\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `hash` text NOT NULL DEFAULT ''\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `partial_hashes` json NULL\", \"ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `operator_version` text NOT NULL DEFAULT ''\"]"
-        );
+        let cases = [
+            (
+                &crate::postgres::revisions_table::REVISIONS,
+                r#"CREATE TABLE "s"."atlas_schema_revisions" ("version" character varying NOT NULL, "description" character varying NOT NULL, "type" bigint NOT NULL DEFAULT 2, "applied" bigint NOT NULL DEFAULT 0, "total" bigint NOT NULL DEFAULT 0, "executed_at" timestamptz NOT NULL, "execution_time" bigint NOT NULL, "error" text NULL, "error_stmt" text NULL, "hash" character varying NOT NULL, "partial_hashes" jsonb NULL, "operator_version" character varying NOT NULL, PRIMARY KEY ("version"))
+INSERT INTO "s"."atlas_schema_revisions" ("version", "description", "type", "applied", "total", "executed_at", "execution_time", "error", "error_stmt", "hash", "partial_hashes", "operator_version") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12) ON CONFLICT ("version") DO UPDATE SET "type" = EXCLUDED."type", "applied" = EXCLUDED."applied", "total" = EXCLUDED."total", "execution_time" = EXCLUDED."execution_time", "error" = EXCLUDED."error", "error_stmt" = EXCLUDED."error_stmt", "hash" = EXCLUDED."hash", "partial_hashes" = EXCLUDED."partial_hashes", "operator_version" = EXCLUDED."operator_version"
+DELETE FROM "s"."atlas_schema_revisions" WHERE "version" = $1
+SELECT 1 FROM t WHERE "version" = $1
+SELECT 1 FROM t WHERE "version" <> $1 ORDER BY "version"
+ALTER TABLE "s"."atlas_schema_revisions" ADD COLUMN "description" character varying NOT NULL DEFAULT ''
+ALTER TABLE "s"."atlas_schema_revisions" ADD COLUMN "applied" bigint NOT NULL DEFAULT 0
+ALTER TABLE "s"."atlas_schema_revisions" ADD COLUMN "total" bigint NOT NULL DEFAULT 0
+ALTER TABLE "s"."atlas_schema_revisions" ADD COLUMN "executed_at" timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP
+ALTER TABLE "s"."atlas_schema_revisions" ADD COLUMN "execution_time" bigint NOT NULL DEFAULT 0
+ALTER TABLE "s"."atlas_schema_revisions" ADD COLUMN "error" text NULL
+ALTER TABLE "s"."atlas_schema_revisions" ADD COLUMN "error_stmt" text NULL
+ALTER TABLE "s"."atlas_schema_revisions" ADD COLUMN "hash" character varying NOT NULL DEFAULT ''
+ALTER TABLE "s"."atlas_schema_revisions" ADD COLUMN "partial_hashes" jsonb NULL
+ALTER TABLE "s"."atlas_schema_revisions" ADD COLUMN "operator_version" character varying NOT NULL DEFAULT ''"#,
+            ),
+            (
+                &crate::mysql::revisions_table::REVISIONS,
+                r#"CREATE TABLE `s`.`atlas_schema_revisions` (`version` varchar(255) NOT NULL, `description` varchar(255) NOT NULL, `type` bigint unsigned NOT NULL DEFAULT 2, `applied` bigint NOT NULL DEFAULT 0, `total` bigint NOT NULL DEFAULT 0, `executed_at` timestamp NOT NULL, `execution_time` bigint NOT NULL, `error` longtext NULL, `error_stmt` longtext NULL, `hash` varchar(255) NOT NULL, `partial_hashes` json NULL, `operator_version` varchar(255) NOT NULL, PRIMARY KEY (`version`)) CHARSET utf8mb4 COLLATE utf8mb4_bin
+INSERT INTO `s`.`atlas_schema_revisions` (`version`, `description`, `type`, `applied`, `total`, `executed_at`, `execution_time`, `error`, `error_stmt`, `hash`, `partial_hashes`, `operator_version`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE `type` = VALUES(`type`), `applied` = VALUES(`applied`), `total` = VALUES(`total`), `execution_time` = VALUES(`execution_time`), `error` = VALUES(`error`), `error_stmt` = VALUES(`error_stmt`), `hash` = VALUES(`hash`), `partial_hashes` = VALUES(`partial_hashes`), `operator_version` = VALUES(`operator_version`), `executed_at` = `executed_at`
+DELETE FROM `s`.`atlas_schema_revisions` WHERE `version` = ?
+SELECT 1 FROM t WHERE `version` = ?
+SELECT 1 FROM t WHERE `version` <> ? ORDER BY `version`
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `description` varchar(255) NOT NULL DEFAULT ''
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `applied` bigint NOT NULL DEFAULT 0
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `total` bigint NOT NULL DEFAULT 0
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `executed_at` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `execution_time` bigint NOT NULL DEFAULT 0
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `error` longtext NULL
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `error_stmt` longtext NULL
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `hash` varchar(255) NOT NULL DEFAULT ''
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `partial_hashes` json NULL
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `operator_version` varchar(255) NOT NULL DEFAULT ''"#,
+            ),
+            (
+                &crate::sqlite::revisions_table::REVISIONS,
+                r#"CREATE TABLE `atlas_schema_revisions` (`version` text NOT NULL, `description` text NOT NULL, `type` integer NOT NULL DEFAULT (2), `applied` integer NOT NULL DEFAULT (0), `total` integer NOT NULL DEFAULT (0), `executed_at` datetime NOT NULL, `execution_time` integer NOT NULL, `error` text NULL, `error_stmt` text NULL, `hash` text NOT NULL, `partial_hashes` json NULL, `operator_version` text NOT NULL, PRIMARY KEY (`version`))
+INSERT INTO `s`.`atlas_schema_revisions` (`version`, `description`, `type`, `applied`, `total`, `executed_at`, `execution_time`, `error`, `error_stmt`, `hash`, `partial_hashes`, `operator_version`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (`version`) DO UPDATE SET `type` = excluded.`type`, `applied` = excluded.`applied`, `total` = excluded.`total`, `execution_time` = excluded.`execution_time`, `error` = excluded.`error`, `error_stmt` = excluded.`error_stmt`, `hash` = excluded.`hash`, `partial_hashes` = excluded.`partial_hashes`, `operator_version` = excluded.`operator_version`
+DELETE FROM `s`.`atlas_schema_revisions` WHERE `version` = ?
+SELECT 1 FROM t WHERE `version` = ?
+SELECT 1 FROM t WHERE `version` <> ? ORDER BY `version`
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `description` text NOT NULL DEFAULT ''
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `applied` integer NOT NULL DEFAULT (0)
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `total` integer NOT NULL DEFAULT (0)
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `executed_at` datetime NOT NULL DEFAULT CURRENT_TIMESTAMP
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `execution_time` integer NOT NULL DEFAULT 0
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `error` text NULL
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `error_stmt` text NULL
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `hash` text NOT NULL DEFAULT ''
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `partial_hashes` json NULL
+ALTER TABLE `s`.`atlas_schema_revisions` ADD COLUMN `operator_version` text NOT NULL DEFAULT ''"#,
+            ),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(texts(sql), want);
+        }
     }
 }
