@@ -20,7 +20,7 @@ impl SqliteDriver {
         self
     }
 
-    /// The lock file [`Driver::lock`] uses for `name`.
+    /// The lock file [`Driver::lock`](crate::Driver::lock) uses for `name`.
     pub fn lock_path(&self, name: &str) -> PathBuf {
         lock_file_path(&self.lock_dir, name, self.lock_suffix.as_deref())
     }
