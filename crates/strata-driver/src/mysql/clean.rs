@@ -96,7 +96,8 @@ impl MysqlDriver {
         Ok(Some(n > 0))
     }
 
-    pub(super) async fn dirt(
+    /// [`Driver::check_clean`](crate::Driver::check_clean) on this dialect.
+    pub(super) async fn unclean_reason(
         &mut self,
         loc: &RevisionsLocation,
     ) -> Result<Option<String>, DriverError> {

@@ -37,6 +37,7 @@ impl MysqlDriver {
         })
     }
 
+    /// [`Driver::lock`](crate::Driver::lock) on this dialect.
     pub(super) async fn acquire(
         &mut self,
         name: &str,
@@ -85,6 +86,7 @@ impl MysqlDriver {
         }
     }
 
+    /// [`Driver::unlock`](crate::Driver::unlock) on this dialect.
     pub(super) async fn release(&mut self, name: &str) -> Result<(), DriverError> {
         if !self.locks.remove(name) {
             return Err(DriverError::Unlock {

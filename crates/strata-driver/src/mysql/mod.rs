@@ -145,7 +145,7 @@ impl Driver for MysqlDriver {
         &mut self,
         loc: &RevisionsLocation,
     ) -> Result<Option<String>, DriverError> {
-        self.dirt(loc).await
+        self.unclean_reason(loc).await
     }
 
     async fn begin(&mut self) -> Result<(), DriverError> {

@@ -36,6 +36,7 @@ pub(crate) const REVISIONS: RevisionsSql = RevisionsSql {
 };
 
 impl MysqlDriver {
+    /// [`Driver::ensure_revisions_table`] on this dialect.
     pub(super) async fn ensure_table(
         &mut self,
         loc: &RevisionsLocation,
@@ -61,6 +62,7 @@ impl MysqlDriver {
         Ok(())
     }
 
+    /// [`Driver::read_revisions`] on this dialect.
     pub(super) async fn read_all(
         &mut self,
         loc: &RevisionsLocation,
@@ -76,6 +78,7 @@ impl MysqlDriver {
             .collect()
     }
 
+    /// [`Driver::read_revision`] on this dialect.
     pub(super) async fn read_one(
         &mut self,
         loc: &RevisionsLocation,
@@ -93,6 +96,7 @@ impl MysqlDriver {
         row.map(|r| decode_row(&r)?.into_revision()).transpose()
     }
 
+    /// [`Driver::upsert_revision`] on this dialect.
     pub(super) async fn upsert(
         &mut self,
         loc: &RevisionsLocation,
@@ -127,6 +131,7 @@ impl MysqlDriver {
         Ok(())
     }
 
+    /// [`Driver::delete_revision`] on this dialect.
     pub(super) async fn delete(
         &mut self,
         loc: &RevisionsLocation,

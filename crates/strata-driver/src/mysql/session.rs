@@ -158,6 +158,7 @@ impl MysqlDriver {
         Ok(())
     }
 
+    /// [`Driver::begin`](crate::Driver::begin) on this dialect.
     pub(super) async fn begin_tx(&mut self) -> Result<(), DriverError> {
         if self.in_tx {
             return Err(DriverError::Transaction(
@@ -175,6 +176,7 @@ impl MysqlDriver {
         Ok(())
     }
 
+    /// [`Driver::commit`](crate::Driver::commit) on this dialect.
     pub(super) async fn commit_tx(&mut self) -> Result<(), DriverError> {
         if !self.in_tx {
             return Err(DriverError::Transaction(
@@ -187,6 +189,7 @@ impl MysqlDriver {
         self.raw("SET autocommit = 1").await
     }
 
+    /// [`Driver::rollback`](crate::Driver::rollback) on this dialect.
     pub(super) async fn rollback_tx(&mut self) -> Result<(), DriverError> {
         if !self.in_tx {
             return Err(DriverError::Transaction(
@@ -199,6 +202,7 @@ impl MysqlDriver {
         self.raw("SET autocommit = 1").await
     }
 
+    /// [`Driver::execute`](crate::Driver::execute) on this dialect.
     pub(super) async fn run(&mut self, sql: &str) -> Result<(), DriverError> {
         if !self.in_tx {
             return self.raw(sql).await;
@@ -224,6 +228,7 @@ impl MysqlDriver {
         Ok(())
     }
 
+    /// [`Driver::set_ddl_limits`](crate::Driver::set_ddl_limits) on this dialect.
     pub(super) async fn set_limits(
         &mut self,
         statement_timeout: Option<Duration>,

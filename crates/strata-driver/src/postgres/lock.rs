@@ -39,6 +39,7 @@ impl PostgresDriver {
         ))
     }
 
+    /// [`Driver::lock`](crate::Driver::lock) on this dialect.
     pub(super) async fn acquire(
         &mut self,
         name: &str,
@@ -92,6 +93,7 @@ impl PostgresDriver {
         }
     }
 
+    /// [`Driver::unlock`](crate::Driver::unlock) on this dialect.
     pub(super) async fn release(&mut self, name: &str) -> Result<(), DriverError> {
         let Some(id) = self.locks.remove(name) else {
             return Err(DriverError::Unlock {

@@ -150,7 +150,7 @@ impl Driver for PostgresDriver {
         &mut self,
         loc: &RevisionsLocation,
     ) -> Result<Option<String>, DriverError> {
-        self.dirt(loc).await
+        self.unclean_reason(loc).await
     }
 
     async fn begin(&mut self) -> Result<(), DriverError> {

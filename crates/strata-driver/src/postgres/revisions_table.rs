@@ -150,6 +150,7 @@ pub(super) fn in_version_order(
 }
 
 impl PostgresDriver {
+    /// [`Driver::ensure_revisions_table_existed`] on this dialect.
     pub(super) async fn ensure_table(
         &mut self,
         loc: &RevisionsLocation,
@@ -186,6 +187,7 @@ impl PostgresDriver {
         Ok(true)
     }
 
+    /// [`Driver::read_revisions`] on this dialect.
     pub(super) async fn read_all(
         &mut self,
         loc: &RevisionsLocation,
@@ -197,6 +199,7 @@ impl PostgresDriver {
         in_version_order(&rows, &REVISIONS.table(loc))
     }
 
+    /// [`Driver::read_revisions_if_ready`] on this dialect.
     pub(super) async fn read_all_if_ready(
         &mut self,
         loc: &RevisionsLocation,
@@ -216,6 +219,7 @@ impl PostgresDriver {
         Ok((!revisions.is_empty()).then_some(revisions))
     }
 
+    /// [`Driver::read_revision`] on this dialect.
     pub(super) async fn read_one(
         &mut self,
         loc: &RevisionsLocation,
@@ -237,6 +241,7 @@ impl PostgresDriver {
             .map(Some)
     }
 
+    /// [`Driver::upsert_revision`] on this dialect.
     pub(super) async fn upsert(
         &mut self,
         loc: &RevisionsLocation,
@@ -264,6 +269,7 @@ impl PostgresDriver {
         Ok(())
     }
 
+    /// [`Driver::delete_revision`] on this dialect.
     pub(super) async fn delete(
         &mut self,
         loc: &RevisionsLocation,
@@ -279,6 +285,7 @@ impl PostgresDriver {
         Ok(())
     }
 
+    /// [`Driver::upsert_execute`] on this dialect.
     pub(super) async fn upsert_then_execute(
         &mut self,
         loc: &RevisionsLocation,
@@ -309,6 +316,7 @@ impl PostgresDriver {
         }
     }
 
+    /// [`Driver::upsert_commit`] on this dialect.
     pub(super) async fn upsert_then_commit(
         &mut self,
         loc: &RevisionsLocation,

@@ -254,6 +254,7 @@ impl PostgresDriver {
             .map_err(DriverError::sql)
     }
 
+    /// [`Driver::begin`] on this dialect.
     pub(super) async fn begin_tx(&mut self) -> Result<(), DriverError> {
         if self.in_tx {
             return Err(DriverError::Transaction(
@@ -265,6 +266,7 @@ impl PostgresDriver {
         Ok(())
     }
 
+    /// [`Driver::commit`] on this dialect.
     pub(super) async fn commit_tx(&mut self) -> Result<(), DriverError> {
         if !self.in_tx {
             return Err(DriverError::Transaction(
@@ -281,6 +283,7 @@ impl PostgresDriver {
         self.raw("COMMIT").await
     }
 
+    /// [`Driver::rollback`] on this dialect.
     pub(super) async fn rollback_tx(&mut self) -> Result<(), DriverError> {
         if !self.in_tx {
             return Err(DriverError::Transaction(
@@ -291,6 +294,7 @@ impl PostgresDriver {
         self.raw("ROLLBACK").await
     }
 
+    /// [`Driver::begin_execute`] on this dialect.
     pub(super) async fn begin_then_execute(
         &mut self,
         sql: &str,
@@ -322,6 +326,7 @@ impl PostgresDriver {
         }
     }
 
+    /// [`Driver::set_ddl_limits`] on this dialect.
     pub(super) async fn set_limits(
         &mut self,
         statement_timeout: Option<Duration>,

@@ -15,7 +15,8 @@ impl SqliteDriver {
         .map_err(E::sql)
     }
 
-    pub(super) async fn dirt(
+    /// [`Driver::check_clean`](crate::Driver::check_clean) on this dialect.
+    pub(super) async fn unclean_reason(
         &mut self,
         loc: &RevisionsLocation,
     ) -> Result<Option<String>, DriverError> {

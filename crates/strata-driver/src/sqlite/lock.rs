@@ -25,6 +25,7 @@ impl SqliteDriver {
         lock_file_path(&self.lock_dir, name, self.lock_suffix.as_deref())
     }
 
+    /// [`Driver::lock`](crate::Driver::lock) on this dialect.
     pub(super) async fn acquire(
         &mut self,
         name: &str,
@@ -85,6 +86,7 @@ impl SqliteDriver {
         }
     }
 
+    /// [`Driver::unlock`](crate::Driver::unlock) on this dialect.
     pub(super) async fn release(&mut self, name: &str) -> Result<(), DriverError> {
         match self.locks.remove(name) {
             Some(l) => l.release(),

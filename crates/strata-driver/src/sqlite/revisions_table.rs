@@ -38,6 +38,7 @@ pub(crate) const REVISIONS: RevisionsSql = RevisionsSql {
 };
 
 impl SqliteDriver {
+    /// [`Driver::ensure_revisions_table`] on this dialect.
     pub(super) async fn ensure_table(
         &mut self,
         loc: &RevisionsLocation,
@@ -64,6 +65,7 @@ impl SqliteDriver {
         Ok(())
     }
 
+    /// [`Driver::read_revisions`] on this dialect.
     pub(super) async fn read_all(
         &mut self,
         loc: &RevisionsLocation,
@@ -79,6 +81,7 @@ impl SqliteDriver {
             .collect()
     }
 
+    /// [`Driver::read_revision`] on this dialect.
     pub(super) async fn read_one(
         &mut self,
         loc: &RevisionsLocation,
@@ -96,6 +99,7 @@ impl SqliteDriver {
         row.map(|r| decode_row(&r)?.into_revision()).transpose()
     }
 
+    /// [`Driver::upsert_revision`] on this dialect.
     pub(super) async fn upsert(
         &mut self,
         loc: &RevisionsLocation,
@@ -123,6 +127,7 @@ impl SqliteDriver {
         Ok(())
     }
 
+    /// [`Driver::delete_revision`] on this dialect.
     pub(super) async fn delete(
         &mut self,
         loc: &RevisionsLocation,

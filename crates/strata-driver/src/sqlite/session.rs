@@ -145,6 +145,7 @@ impl SqliteDriver {
         result
     }
 
+    /// [`Driver::begin`](crate::Driver::begin) on this dialect.
     pub(super) async fn begin_tx(&mut self) -> Result<(), DriverError> {
         if self.in_tx {
             return Err(E::Transaction(
@@ -176,6 +177,7 @@ impl SqliteDriver {
         Ok(())
     }
 
+    /// [`Driver::commit`](crate::Driver::commit) on this dialect.
     pub(super) async fn commit_tx(&mut self) -> Result<(), DriverError> {
         if !self.in_tx {
             return Err(E::Transaction("commit without an open transaction".into()));
@@ -211,6 +213,7 @@ impl SqliteDriver {
         self.restore_fk(r).await
     }
 
+    /// [`Driver::rollback`](crate::Driver::rollback) on this dialect.
     pub(super) async fn rollback_tx(&mut self) -> Result<(), DriverError> {
         if !self.in_tx {
             return Err(E::Transaction(
@@ -223,6 +226,7 @@ impl SqliteDriver {
         self.restore_fk(r).await
     }
 
+    /// [`Driver::set_ddl_limits`](crate::Driver::set_ddl_limits) on this dialect.
     pub(super) async fn set_limits(
         &mut self,
         statement_timeout: Option<Duration>,

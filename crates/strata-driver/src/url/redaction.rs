@@ -137,7 +137,7 @@ pub(crate) fn is_scheme_token(s: &str) -> bool {
 /// The standard reading (Go's `net/url`, libpq) ends the authority at the first `/`, `?` or `#`, so a password
 /// holding one of them unencoded (`u:S3cr/3t@host`) is cut in two and its tail taken for the path. Redaction
 /// takes the widest reading instead: when a `:` comes before the last `@`, everything up to that `@` may be
-/// user and password. That never shows a password, at worst it hides more than needed. [`parse`] refuses a URL
+/// user and password. That never shows a password, at worst it hides more than needed. [`parse`](super::parse) refuses a URL
 /// whose two readings differ, so a URL that connects is always shown as it is read.
 pub(crate) fn userinfo_end(rest: &str) -> Option<usize> {
     let last = rest.rfind('@')?;
