@@ -4,9 +4,11 @@
 //! statements and the revision writes share that session, so revision writes made between [`Driver::begin`] and
 //! [`Driver::commit`] belong to the same transaction as the statements. Nothing here keeps global state.
 //!
-//! - [`url`]: Atlas-style URLs and [`redact`];
-//! - [`postgres`], [`mysql`], [`sqlite`]: one module per dialect;
-//! - [`lock`]: the Postgres lock id (FNV-1), Atlas's SQLite lock-file name, polling back-off;
+//! - [`url`]: Atlas-style URLs, [`DbUrl::identity`] and [`redact`];
+//! - [`postgres`], [`mysql`], [`sqlite`]: one folder per dialect (its URL parameters, session, lock, revisions
+//!   table, row decoding, clean check);
+//! - `revisions::sql`: the revisions-table SQL, written once; `quote`: identifier and literal quoting;
+//! - [`lock`]: polling back-off, and the Postgres lock id (FNV-1) and SQLite checksum re-exported;
 //! - [`RevisionsLocation`]: where `atlas_schema_revisions` lives (Atlas's priority rules and ambiguity guard);
 //! - `testing` (feature `testing`): a throw-away database per test on the local servers.
 
@@ -14,6 +16,7 @@ pub mod error;
 pub mod lock;
 pub mod mysql;
 pub mod postgres;
+mod quote;
 mod revisions;
 pub mod sqlite;
 #[cfg(feature = "testing")]
@@ -28,7 +31,7 @@ pub use revisions::RevisionsLocation;
 pub use strata_migrate::inflight::Object;
 use strata_migrate::revision::DEFAULT_REVISIONS_SCHEMA;
 pub use strata_migrate::{Dialect, Revision, RevisionType};
-pub use url::{DbUrl, redact, scrub, without_credentials};
+pub use url::{DbIdentity, DbUrl, redact, scrub, without_credentials};
 
 /// The default wait for the migration lock (Atlas's `--lock-timeout` default).
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);

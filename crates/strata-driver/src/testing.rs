@@ -74,18 +74,16 @@ impl std::fmt::Debug for TestDb {
 impl TestDb {
     /// The URL with a `search_path` (Postgres) — the URL binds `schema`.
     pub fn url_with_search_path(&self, schema: &str) -> String {
-        let sep = if self.url.contains('?') { '&' } else { '?' };
-        format!("{}{sep}search_path={schema}", self.url)
+        let mut u = parse_url(&self.url);
+        u.query_pairs_mut().append_pair("search_path", schema);
+        u.into()
     }
 
     /// MySQL: the URL without a database in the path (not bound to a schema). The test user only sees its own
     /// database and the schemas named in [`mysql_grant_schema`], so clean checks stay isolated.
     pub fn url_unbound(&self) -> String {
         match &self.kind {
-            Kind::Mysql { .. } => match self.url.rfind('/') {
-                Some(i) => format!("{}/", &self.url[..i]),
-                None => self.url.clone(),
-            },
+            Kind::Mysql { .. } => with_path(&self.url, "/"),
             _ => self.url.clone(),
         }
     }
@@ -121,7 +119,7 @@ impl TestDb {
     pub async fn admin_execute(&self, sql: &str) {
         match &self.kind {
             Kind::Postgres { admin } => {
-                let url = swap_pg_database(admin, &self.name);
+                let url = with_path(admin, &format!("/{}", self.name));
                 let mut c = PgConnection::connect(&url).await.expect("connect as admin");
                 sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
                     .execute(&mut c)
@@ -153,22 +151,17 @@ fn skip_or_fail(what: &str, url: &str, err: impl std::fmt::Display) -> Option<Te
     None
 }
 
-fn swap_pg_database(url: &str, db: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map(|(b, q)| (b, Some(q)))
-        .unwrap_or((url, None));
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map(|i| i + scheme_end)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{db}", &base[..path_start]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
+/// A test server URL, parsed (the `url` crate reads any `scheme://user@host:port/path?query`).
+fn parse_url(url: &str) -> ::url::Url {
+    ::url::Url::parse(url)
+        .unwrap_or_else(|e| panic!("test server URL {} does not parse: {e}", redact(url)))
+}
+
+/// `url` with its path replaced by `path`, the query kept.
+fn with_path(url: &str, path: &str) -> String {
+    let mut u = parse_url(url);
+    u.set_path(path);
+    u.into()
 }
 
 /// A fresh Postgres database, or `None` (with a printed reason) when the server is unreachable.
@@ -186,7 +179,7 @@ pub async fn postgres() -> Option<TestDb> {
         .expect("CREATE DATABASE on the test server");
     let _ = c.close().await;
     Some(TestDb {
-        url: swap_pg_database(&admin, &name),
+        url: with_path(&admin, &format!("/{name}")),
         name,
         kind: Kind::Postgres { admin },
     })
@@ -215,13 +208,12 @@ pub async fn mysql() -> Option<TestDb> {
             .expect("preparing the MySQL test database");
     }
     let _ = c.close().await;
-    let hostport = admin
-        .split_once("://")
-        .map(|(_, r)| r)
-        .and_then(|r| r.split('/').next())
-        .map(|a| a.rsplit_once('@').map(|(_, h)| h).unwrap_or(a))
-        .unwrap_or("127.0.0.1:3306")
-        .to_string();
+    let admin_url = parse_url(&admin);
+    let host = admin_url.host_str().unwrap_or("127.0.0.1");
+    let hostport = match admin_url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
     Some(TestDb {
         url: format!("mysql://{user}:{password}@{hostport}/{name}"),
         name,

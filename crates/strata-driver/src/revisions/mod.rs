@@ -8,6 +8,9 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 use crate::error::DriverError;
 
+mod sql;
+pub(crate) use sql::{RevisionsSql, Upsert};
+
 /// Where the revisions table lives.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RevisionsLocation {

@@ -1,0 +1,211 @@
+//! MySQL and MariaDB: one `MySqlConnection`, `GET_LOCK` named locks, DDL implicitly commits.
+//!
+//! The session keeps the server's time zone and SQL mode, as go-sql-driver (Atlas) does: `executed_at`
+//! (`timestamp`) is written and read as UTC wall-clock text, so rows round-trip with Atlas's.
+//!
+//! - `url`: the `mysql://` / `maria://` URL's parameters;
+//! - `session`: connecting, statement execution, transactions, DDL limits;
+//! - `lock`: the `GET_LOCK` migration lock;
+//! - `revisions_table`: the revisions table's reads and writes; `rows`: its SELECT list and row decoding;
+//! - `clean`: catalog lookups, the clean check, whether objects exist.
+//!
+//! Schema inspection (for the authoring commands) will go in `inspect.rs` next to these.
+
+mod clean;
+mod lock;
+pub(crate) mod revisions_table;
+mod rows;
+mod session;
+pub(crate) mod url;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::{Connection, MySqlConnection};
+use strata_migrate::inflight::Object;
+use strata_migrate::{Dialect, Revision};
+
+use crate::Driver;
+use crate::error::DriverError;
+use crate::revisions::RevisionsLocation;
+
+/// A MySQL or MariaDB target.
+pub struct MysqlDriver {
+    conn: MySqlConnection,
+    redacted: String,
+    bound: Option<String>,
+    version: String,
+    mariadb: bool,
+    /// `CONNECTION_ID()`, read with the version.
+    connection_id: u64,
+    locks: HashSet<String>,
+    in_tx: bool,
+    /// The last statement run in a transaction committed it implicitly (DDL): the next revision write commits
+    /// at once, so the statement's progress is as durable as its effect.
+    committed_implicitly: bool,
+}
+
+impl std::fmt::Debug for MysqlDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MysqlDriver")
+            .field("url", &self.redacted)
+            .field("bound", &self.bound)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MysqlDriver {
+    /// Whether the server is MariaDB.
+    pub fn is_mariadb(&self) -> bool {
+        self.mariadb
+    }
+}
+
+#[async_trait]
+impl Driver for MysqlDriver {
+    fn dialect(&self) -> Dialect {
+        Dialect::Mysql
+    }
+
+    fn url_redacted(&self) -> &str {
+        &self.redacted
+    }
+
+    fn bound_schema(&self) -> Option<&str> {
+        self.bound.as_deref()
+    }
+
+    fn server_version(&self) -> &str {
+        &self.version
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
+
+    async fn lock(&mut self, name: &str, timeout: Duration) -> Result<(), DriverError> {
+        self.acquire(name, timeout).await
+    }
+
+    async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
+        self.release(name).await
+    }
+
+    async fn table_exists(&mut self, schema: &str, table: &str) -> Result<bool, DriverError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? \
+             AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
+        )
+        .bind(schema)
+        .bind(table)
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(DriverError::sql)?;
+        Ok(n > 0)
+    }
+
+    async fn ensure_revisions_table(&mut self, loc: &RevisionsLocation) -> Result<(), DriverError> {
+        self.ensure_table(loc).await
+    }
+
+    async fn read_revisions(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<Vec<Revision>, DriverError> {
+        self.read_all(loc).await
+    }
+
+    async fn read_revision(
+        &mut self,
+        loc: &RevisionsLocation,
+        version: &str,
+    ) -> Result<Option<Revision>, DriverError> {
+        self.read_one(loc, version).await
+    }
+
+    async fn upsert_revision(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+    ) -> Result<(), DriverError> {
+        self.upsert(loc, rev).await
+    }
+
+    async fn delete_revision(
+        &mut self,
+        loc: &RevisionsLocation,
+        version: &str,
+    ) -> Result<(), DriverError> {
+        self.delete(loc, version).await
+    }
+
+    async fn check_clean(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<Option<String>, DriverError> {
+        self.unclean_reason(loc).await
+    }
+
+    async fn begin(&mut self) -> Result<(), DriverError> {
+        self.begin_tx().await
+    }
+
+    async fn commit(&mut self) -> Result<(), DriverError> {
+        self.commit_tx().await
+    }
+
+    async fn rollback(&mut self) -> Result<(), DriverError> {
+        self.rollback_tx().await
+    }
+
+    fn in_transaction(&self) -> bool {
+        self.in_tx
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
+        self.run(sql).await
+    }
+
+    async fn set_ddl_limits(
+        &mut self,
+        statement_timeout: Option<Duration>,
+        ddl_lock_timeout: Option<Duration>,
+    ) -> Result<(), DriverError> {
+        self.set_limits(statement_timeout, ddl_lock_timeout).await
+    }
+
+    fn session_id(&self) -> Option<u64> {
+        Some(self.connection_id)
+    }
+
+    async fn session_alive(&mut self, id: u64) -> Result<Option<bool>, DriverError> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM INFORMATION_SCHEMA.PROCESSLIST WHERE ID = ?")
+                .bind(id)
+                .fetch_one(&mut self.conn)
+                .await
+                .map_err(DriverError::sql)?;
+        Ok(Some(n > 0))
+    }
+
+    async fn objects_exist(
+        &mut self,
+        objects: &[Object],
+    ) -> Result<Vec<Option<bool>>, DriverError> {
+        let mut found = Vec::with_capacity(objects.len());
+        for o in objects {
+            found.push(self.object_exists(o).await?);
+        }
+        Ok(found)
+    }
+
+    async fn close(mut self: Box<Self>) -> Result<(), DriverError> {
+        let names: Vec<String> = self.locks.iter().cloned().collect();
+        for n in names {
+            let _ = self.unlock(&n).await;
+        }
+        self.conn.close().await.map_err(DriverError::sql)
+    }
+}

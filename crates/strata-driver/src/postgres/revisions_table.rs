@@ -1,0 +1,358 @@
+//! The `atlas_schema_revisions` table on PostgreSQL: its SQL (see [`crate::revisions::RevisionsSql`]), reads,
+//! writes, and the one-round-trip combinations with a statement or the commit.
+
+use sqlx::{AssertSqlSafe, Row};
+use strata_migrate::Revision;
+use time::OffsetDateTime;
+
+use super::clean::table_exists_sql;
+use super::{PG_EPOCH_NANOS, PostgresDriver, rows};
+use crate::error::DriverError;
+use crate::quote::{double_quote as quote, pg_literal as literal};
+use crate::revisions::{self, RevisionsLocation, RevisionsSql, Upsert};
+use crate::{Driver, Durability};
+
+/// The revisions table as Atlas's ent schema creates it on Postgres.
+pub(crate) const REVISIONS: RevisionsSql = RevisionsSql {
+    quote,
+    column_defs: [
+        ("version", "character varying NOT NULL"),
+        ("description", "character varying NOT NULL"),
+        ("type", "bigint NOT NULL DEFAULT 2"),
+        ("applied", "bigint NOT NULL DEFAULT 0"),
+        ("total", "bigint NOT NULL DEFAULT 0"),
+        ("executed_at", "timestamptz NOT NULL"),
+        ("execution_time", "bigint NOT NULL"),
+        ("error", "text NULL"),
+        ("error_stmt", "text NULL"),
+        ("hash", "character varying NOT NULL"),
+        ("partial_hashes", "jsonb NULL"),
+        ("operator_version", "character varying NOT NULL"),
+    ],
+    create_qualified: true,
+    create_options: "",
+    param: "$1",
+    upsert_params: "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12",
+    upsert: Upsert::OnConflict {
+        excluded: "EXCLUDED",
+    },
+};
+
+/// Makes the current transaction's commit return before its log record is flushed (see [`Durability`]).
+pub(super) const DEFER_COMMIT: &str = "SET LOCAL synchronous_commit TO off";
+
+/// `executed_at` as a `timestamptz` literal holding exactly what binding the value stores: whole microseconds
+/// since 2000-01-01 UTC, truncated toward zero as sqlx encodes it. `None` where a literal cannot say it (years
+/// outside 1–9999, or beyond the binary encoding), so the caller binds the value instead.
+pub(super) fn timestamptz_literal(nanos: i128) -> Option<String> {
+    let micros = (nanos - PG_EPOCH_NANOS) / 1000;
+    i64::try_from(micros).ok()?;
+    let t = OffsetDateTime::from_unix_timestamp_nanos(PG_EPOCH_NANOS + micros * 1000).ok()?;
+    if !(1..=9999).contains(&t.year()) {
+        return None;
+    }
+    Some(format!(
+        "'{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00'::timestamptz",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    ))
+}
+
+/// The upsert of `rev` with its values written as literals, for the simple-query protocol; the row it writes is
+/// identical to the bound upsert's. Validation errors are the bound upsert's, in its order. `Ok(None)` when a
+/// value has no exact literal form (see [`timestamptz_literal`]).
+pub(super) fn upsert_literal_sql(
+    loc: &RevisionsLocation,
+    rev: &Revision,
+) -> Result<Option<String>, DriverError> {
+    revisions::refuse_cloud_write(&rev.version)?;
+    revisions::utc(rev.executed_at_unix_nanos)?;
+    let kind = revisions::to_i64("type", rev.kind.0)?;
+    let applied = revisions::to_i64("applied", rev.applied)?;
+    let total = revisions::to_i64("total", rev.total)?;
+    let Some(executed_at) = timestamptz_literal(rev.executed_at_unix_nanos) else {
+        return Ok(None);
+    };
+    // A NUL fails while the text is scanned (before anything runs), not when the row is written as with a bound
+    // value: leave such rows to the bound upsert.
+    let texts = [
+        &rev.version,
+        &rev.description,
+        &rev.error,
+        &rev.error_stmt,
+        &rev.hash,
+        &rev.operator_version,
+    ];
+    let nul_in_hashes = rev
+        .partial_hashes
+        .iter()
+        .flatten()
+        .any(|h| h.contains('\0'));
+    if nul_in_hashes || texts.iter().any(|t| t.contains('\0')) {
+        return Ok(None);
+    }
+    let values = format!(
+        "{}, {}, {kind}, {applied}, {total}, {executed_at}, {}, {}, {}, {}, {}::jsonb, {}",
+        literal(&rev.version),
+        literal(&rev.description),
+        rev.execution_time_nanos,
+        literal(&rev.error),
+        literal(&rev.error_stmt),
+        literal(&rev.hash),
+        literal(&revisions::encode_partial_hashes(&rev.partial_hashes)),
+        literal(&rev.operator_version),
+    );
+    Ok(Some(REVISIONS.upsert(loc, &values)))
+}
+
+/// Columns of `schema.table` exactly as `information_schema.columns` lists them (same filters and privilege
+/// rule), without planning that view: in a fresh session it costs milliseconds.
+pub(super) const COLUMNS_SQL: &str = "SELECT COALESCE(json_agg(a.attname::text ORDER BY a.attnum), '[]'::json)::text \
+     FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+     JOIN pg_catalog.pg_namespace nc ON nc.oid = c.relnamespace \
+     WHERE NOT pg_catalog.pg_is_other_temp_schema(nc.oid) AND a.attnum > 0 AND NOT a.attisdropped \
+     AND c.relkind IN ('r', 'v', 'f', 'p') \
+     AND (pg_catalog.pg_has_role(c.relowner, 'USAGE') \
+     OR pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT, INSERT, UPDATE, REFERENCES'))";
+
+/// The revision columns as [`rows::decode`] reads them.
+pub(super) const SELECT_LIST: &str = "SELECT \"version\", \"description\", \"type\", \"applied\", \"total\", \"executed_at\", \
+     \"execution_time\", \"error\", \"error_stmt\", \"hash\", \"partial_hashes\"::text, \"operator_version\"";
+
+pub(super) fn select_sql(loc: &RevisionsLocation) -> String {
+    format!("{SELECT_LIST} FROM {}", REVISIONS.table(loc))
+}
+
+/// The revisions of `rows` without the cloud-identifier row, ordered by version (byte order, as Atlas compares
+/// versions; the `version` column is the primary key, so there are no ties). `table` names the table in errors.
+pub(super) fn in_version_order(
+    rows: &[sqlx::postgres::PgRow],
+    table: &str,
+) -> Result<Vec<Revision>, DriverError> {
+    if let Some(first) = rows.first() {
+        rows::check_columns(first, table)?;
+    }
+    let mut revisions = Vec::with_capacity(rows.len());
+    for r in rows {
+        // The cloud-identifier row is skipped before decoding: it is not a revision and need not decode as one.
+        let version = rows::version(r)?;
+        if version != strata_migrate::revision::CLOUD_IDENTIFIER_VERSION {
+            revisions.push(rows::decode(r, version)?.into_revision()?);
+        }
+    }
+    revisions.sort_unstable_by(|a, b| a.version.cmp(&b.version));
+    Ok(revisions)
+}
+
+impl PostgresDriver {
+    /// [`Driver::ensure_revisions_table_existed`] on this dialect.
+    pub(super) async fn ensure_table(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<bool, DriverError> {
+        // Schema, table and columns in one round trip.
+        let row = self
+            .simple_row(format!(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = {schema}), ({table}), \
+                 ({COLUMNS_SQL} AND nc.nspname = {schema} AND c.relname = {name})",
+                schema = literal(&loc.schema),
+                table = table_exists_sql(&loc.schema, &loc.table),
+                name = literal(&loc.table),
+            ))
+            .await?;
+        let schema_exists: bool = row.try_get(0).map_err(DriverError::sql)?;
+        let table_exists: bool = row.try_get(1).map_err(DriverError::sql)?;
+        let existing: String = row.try_get(2).map_err(DriverError::sql)?;
+        if !schema_exists {
+            self.raw(&format!("CREATE SCHEMA {}", quote(&loc.schema)))
+                .await?;
+        }
+        if !table_exists {
+            self.raw(&REVISIONS.create_table(loc)).await?;
+            return Ok(false);
+        }
+        let existing: Vec<String> =
+            serde_json::from_str(&existing).map_err(|e| DriverError::Sql {
+                message: format!("reading the columns of {loc}: {e}"),
+                code: None,
+            })?;
+        for ddl in REVISIONS.add_missing_columns(loc, &existing) {
+            self.raw(&ddl).await?;
+        }
+        Ok(true)
+    }
+
+    /// [`Driver::read_revisions`] on this dialect.
+    pub(super) async fn read_all(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<Vec<Revision>, DriverError> {
+        let rows = sqlx::query(AssertSqlSafe(select_sql(loc)))
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)?;
+        in_version_order(&rows, &REVISIONS.table(loc))
+    }
+
+    /// [`Driver::read_revisions_if_ready`] on this dialect.
+    pub(super) async fn read_all_if_ready(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<Option<Vec<Revision>>, DriverError> {
+        // Selecting every column proves they all exist and are visible to this user (what ensure checks in
+        // information_schema.columns); `tableoid` proves a relation with storage, not a view (views have no system
+        // columns). No WHERE and no ORDER BY: on a fresh session the server's parse and plan of those cost more
+        // than filtering and sorting a thousand rows here.
+        let sql = format!("{SELECT_LIST}, tableoid FROM {}", REVISIONS.table(loc));
+        let Ok(rows) = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&mut self.conn)
+            .await
+        else {
+            return Ok(None);
+        };
+        let revisions = in_version_order(&rows, &REVISIONS.table(loc))?;
+        Ok((!revisions.is_empty()).then_some(revisions))
+    }
+
+    /// [`Driver::read_revision`] on this dialect.
+    pub(super) async fn read_one(
+        &mut self,
+        loc: &RevisionsLocation,
+        version: &str,
+    ) -> Result<Option<Revision>, DriverError> {
+        if version == strata_migrate::revision::CLOUD_IDENTIFIER_VERSION {
+            return Ok(None);
+        }
+        let sql = REVISIONS.where_version(&select_sql(loc));
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(version)
+            .fetch_optional(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)?;
+        let Some(row) = row else { return Ok(None) };
+        rows::check_columns(&row, &REVISIONS.table(loc))?;
+        rows::decode(&row, rows::version(&row)?)?
+            .into_revision()
+            .map(Some)
+    }
+
+    /// [`Driver::upsert_revision`] on this dialect.
+    pub(super) async fn upsert(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+    ) -> Result<(), DriverError> {
+        revisions::refuse_cloud_write(&rev.version)?;
+        let sql = REVISIONS.upsert_bound(loc);
+        let executed_at: OffsetDateTime = revisions::utc(rev.executed_at_unix_nanos)?;
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&rev.version)
+            .bind(&rev.description)
+            .bind(revisions::to_i64("type", rev.kind.0)?)
+            .bind(revisions::to_i64("applied", rev.applied)?)
+            .bind(revisions::to_i64("total", rev.total)?)
+            .bind(executed_at)
+            .bind(rev.execution_time_nanos)
+            .bind(&rev.error)
+            .bind(&rev.error_stmt)
+            .bind(&rev.hash)
+            .bind(revisions::encode_partial_hashes(&rev.partial_hashes))
+            .bind(&rev.operator_version)
+            .execute(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)?;
+        Ok(())
+    }
+
+    /// [`Driver::delete_revision`] on this dialect.
+    pub(super) async fn delete(
+        &mut self,
+        loc: &RevisionsLocation,
+        version: &str,
+    ) -> Result<(), DriverError> {
+        revisions::refuse_cloud_delete(version)?;
+        let sql = REVISIONS.delete(loc);
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(version)
+            .execute(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)?;
+        Ok(())
+    }
+
+    /// [`Driver::upsert_execute`] on this dialect.
+    pub(super) async fn upsert_then_execute(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+        sql: &str,
+    ) -> Result<Result<(), DriverError>, DriverError> {
+        let literal_sql = if self.in_tx && self.session_info().await?.utf8 {
+            upsert_literal_sql(loc, rev)?
+        } else {
+            None
+        };
+        let Some(insert) = literal_sql else {
+            self.upsert_revision(loc, rev).await?;
+            return Ok(self.execute(sql).await);
+        };
+        // `SELECT 1` first, so the count of completed statements tells every failure apart: none completed = the
+        // text did not parse, which only the statement can cause (ours parse, and UTF-8 both ways rules out
+        // conversion errors); one = the write failed; more = the statement failed after the write.
+        let mut text = String::with_capacity(insert.len() + sql.len() + 12);
+        text.push_str("SELECT 1;\n");
+        text.push_str(&insert);
+        text.push_str(";\n");
+        text.push_str(sql);
+        match self.counted(text).await {
+            (_, Ok(())) => Ok(Ok(())),
+            (1, Err(e)) => Err(DriverError::sql(e)),
+            (_, Err(e)) => Ok(Err(DriverError::sql(e))),
+        }
+    }
+
+    /// [`Driver::upsert_commit`] on this dialect.
+    pub(super) async fn upsert_then_commit(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+        durability: Durability,
+    ) -> Result<(), DriverError> {
+        let literal_sql = if self.in_tx {
+            upsert_literal_sql(loc, rev)?
+        } else {
+            None
+        };
+        // The setting lasts until the transaction ends, and only the commit reads it.
+        let defer = durability == Durability::Deferred && self.in_tx;
+        let Some(upsert) = literal_sql else {
+            if defer {
+                self.raw(DEFER_COMMIT).await?;
+            }
+            self.upsert_revision(loc, rev).await?;
+            return self.commit().await;
+        };
+        // A successful write proves the transaction is not failed, which is what commit's `SELECT 1` checks. The
+        // first statement is there either way, so the count of completed statements says what failed.
+        let first = if defer { DEFER_COMMIT } else { "SELECT 1" };
+        let text = format!("{first};\n{upsert};\nCOMMIT");
+        match self.counted(text).await {
+            (_, Ok(())) => {
+                self.in_tx = false;
+                Ok(())
+            }
+            // The write failed: the transaction stays open for the caller to roll back, as after upsert_revision.
+            (0 | 1, Err(e)) => Err(DriverError::sql(e)),
+            // COMMIT failed: no transaction is left.
+            (_, Err(e)) => {
+                self.in_tx = false;
+                Err(DriverError::sql(e))
+            }
+        }
+    }
+}

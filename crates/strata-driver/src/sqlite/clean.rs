@@ -1,0 +1,43 @@
+//! Catalog lookups (`sqlite_master`, `pragma_database_list`) and Atlas's clean check.
+
+use super::SqliteDriver;
+use crate::DriverError as E;
+use crate::error::DriverError;
+use crate::revisions::RevisionsLocation;
+
+impl SqliteDriver {
+    pub(super) async fn tables(&mut self) -> Result<Vec<String>, DriverError> {
+        sqlx::query_scalar(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .fetch_all(&mut self.conn)
+        .await
+        .map_err(E::sql)
+    }
+
+    /// [`Driver::check_clean`](crate::Driver::check_clean) on this dialect.
+    pub(super) async fn unclean_reason(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<Option<String>, DriverError> {
+        let schemas: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM pragma_database_list WHERE name <> 'temp' ORDER BY seq",
+        )
+        .fetch_all(&mut self.conn)
+        .await
+        .map_err(E::sql)?;
+        match schemas.as_slice() {
+            [] => return Ok(None),
+            [s] if s != "main" => return Ok(Some(format!("found schema {s:?}"))),
+            [_] => {}
+            many => return Ok(Some(format!("found multiple schemas: {}", many.len()))),
+        }
+        let tables = self.tables().await?;
+        Ok(match tables.as_slice() {
+            [] => None,
+            [t] if *t == loc.table => None,
+            [t] => Some(format!("found table {t:?}")),
+            many => Some(format!("found multiple tables: {}", many.len())),
+        })
+    }
+}

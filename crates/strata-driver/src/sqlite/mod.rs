@@ -1,0 +1,188 @@
+//! SQLite: one `SqliteConnection`, Atlas's lock file (plus an OS file lock), transactional DDL.
+//!
+//! - `url`: the `sqlite://` URL's parameters;
+//! - `session`: opening the file, statement execution, transactions (foreign keys checked before commit), the lock
+//!   wait limit;
+//! - `lock`: Atlas's lock file;
+//! - `revisions_table`: the revisions table's reads and writes; `rows`: its SELECT list and row decoding;
+//! - `clean`: catalog lookups and the clean check.
+//!
+//! Schema inspection (for the authoring commands) will go in `inspect.rs` next to these.
+
+mod clean;
+pub(crate) mod lock;
+pub(crate) mod revisions_table;
+mod rows;
+mod session;
+pub(crate) mod url;
+
+use session::{Violation, sql_text};
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::{Connection, SqliteConnection};
+use strata_migrate::{Dialect, Revision};
+
+use crate::error::DriverError;
+use crate::quote::backquote as quote;
+use crate::revisions::RevisionsLocation;
+use crate::{Driver, DriverError as E};
+use lock::LockFile;
+
+/// A SQLite target.
+pub struct SqliteDriver {
+    conn: SqliteConnection,
+    redacted: String,
+    version: String,
+    lock_suffix: Option<String>,
+    lock_dir: PathBuf,
+    busy_timeout: Duration,
+    locks: HashMap<String, LockFile>,
+    in_tx: bool,
+    fk_restore: bool,
+    fk_before: Vec<Violation>,
+}
+
+impl std::fmt::Debug for SqliteDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteDriver")
+            .field("url", &self.redacted)
+            .field("version", &self.version)
+            .field("lock_dir", &self.lock_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteDriver {}
+
+#[async_trait]
+impl Driver for SqliteDriver {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn url_redacted(&self) -> &str {
+        &self.redacted
+    }
+
+    fn bound_schema(&self) -> Option<&str> {
+        Some("main")
+    }
+
+    fn server_version(&self) -> &str {
+        &self.version
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    async fn lock(&mut self, name: &str, timeout: Duration) -> Result<(), DriverError> {
+        self.acquire(name, timeout).await
+    }
+
+    async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
+        self.release(name).await
+    }
+
+    async fn table_exists(&mut self, schema: &str, table: &str) -> Result<bool, DriverError> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {}.sqlite_master WHERE type = 'table' AND name = ?",
+            quote(schema)
+        );
+        let n: i64 = sqlx::query_scalar(sql_text(sql)?)
+            .bind(table)
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(E::sql)?;
+        Ok(n > 0)
+    }
+
+    async fn revisions_table_exists(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<bool, DriverError> {
+        self.table_exists(&loc.schema, &loc.table).await
+    }
+
+    async fn ensure_revisions_table(&mut self, loc: &RevisionsLocation) -> Result<(), DriverError> {
+        self.ensure_table(loc).await
+    }
+
+    async fn read_revisions(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<Vec<Revision>, DriverError> {
+        self.read_all(loc).await
+    }
+
+    async fn read_revision(
+        &mut self,
+        loc: &RevisionsLocation,
+        version: &str,
+    ) -> Result<Option<Revision>, DriverError> {
+        self.read_one(loc, version).await
+    }
+
+    async fn upsert_revision(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+    ) -> Result<(), DriverError> {
+        self.upsert(loc, rev).await
+    }
+
+    async fn delete_revision(
+        &mut self,
+        loc: &RevisionsLocation,
+        version: &str,
+    ) -> Result<(), DriverError> {
+        self.delete(loc, version).await
+    }
+
+    async fn check_clean(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<Option<String>, DriverError> {
+        self.unclean_reason(loc).await
+    }
+
+    async fn begin(&mut self) -> Result<(), DriverError> {
+        self.begin_tx().await
+    }
+
+    async fn commit(&mut self) -> Result<(), DriverError> {
+        self.commit_tx().await
+    }
+
+    async fn rollback(&mut self) -> Result<(), DriverError> {
+        self.rollback_tx().await
+    }
+
+    fn in_transaction(&self) -> bool {
+        self.in_tx
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
+        self.raw(sql).await
+    }
+
+    async fn set_ddl_limits(
+        &mut self,
+        statement_timeout: Option<Duration>,
+        ddl_lock_timeout: Option<Duration>,
+    ) -> Result<(), DriverError> {
+        self.set_limits(statement_timeout, ddl_lock_timeout).await
+    }
+
+    async fn close(mut self: Box<Self>) -> Result<(), DriverError> {
+        let locks: Vec<LockFile> = self.locks.drain().map(|(_, l)| l).collect();
+        for l in locks {
+            let _ = l.release();
+        }
+        self.conn.close().await.map_err(E::sql)
+    }
+}
