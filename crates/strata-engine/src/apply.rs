@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use strata_driver::{ConnectOptions, Driver, Durability, RevisionsLocation};
 use strata_migrate::directive::TxMode;
+use strata_migrate::history;
 use strata_migrate::inflight::{self as marker, Marker};
 use strata_migrate::plan::{self, ExecOrder, Limit, PendingOptions, RowStamp};
 use strata_migrate::revision::operator_version;
@@ -32,7 +33,7 @@ use strata_migrate::{MigrationDir, MigrationFile, Revision, RevisionType};
 
 use crate::inflight::{InFlightStop, Resolved, Undecided};
 use crate::report::{AppliedFile, ApplyReport, FileRef, StmtError};
-use crate::{EngineError, history, inflight, target_info};
+use crate::{EngineError, inflight, target_info};
 
 /// Name of the lock `apply` (and `set`) take, as Atlas names it.
 pub const APPLY_LOCK: &str = "atlas_migrate_execute";
