@@ -130,11 +130,8 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
                 ))
                 .map_err(|e| engine_error(e, format.format, invoked_as))?;
             match format.format {
-                Format::Text => output::out(&report.text),
-                Format::Json => output::out(&format!(
-                    "{}\n",
-                    serde_json::json!({ "Target": report.target, "Set": report.set, "Removed": report.removed })
-                )),
+                Format::Text => output::out(&report.to_text()),
+                Format::Json => output::out(&format!("{}\n", serde_json::json!(report))),
             }
         }
         _ => unreachable!("handled by migrate::run"),
@@ -339,13 +336,11 @@ fn status(
         .block_on(strata_engine::status(&d, url, &opts))
         .map_err(|e| engine_error(e, format, invoked_as))?;
     match format {
-        Format::Text => output::out(&report.text),
+        Format::Text => output::out(&report.to_text()),
         Format::Json => {
             // As for apply: the directory as given.
-            if let Some(env) = report.json.get_mut("Env").and_then(|e| e.as_object_mut()) {
-                env.insert("Dir".into(), serde_json::Value::from(dir.dir.as_str()));
-            }
-            output::out(&format!("{}\n", report.json))
+            report.env.dir = dir.dir.clone();
+            output::out(&format!("{}\n", report.to_json()))
         }
     }
 }
