@@ -134,41 +134,11 @@ fn new(
 ) -> Result<(), CliError> {
     let (path, d) = open(args)?;
     check_sum(&d, args, format, invoked_as)?;
-    if let Some(n) = name
-        && (n.is_empty() || n.contains(['/', '\\', '\0']))
-    {
-        return Err(CliError::Message(format!(
-            "invalid migration name {n:?}: use letters, digits, `_` or `-` (no path separators)"
-        )));
-    }
-    let now = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .strftime("%Y%m%d%H%M%S")
-        .to_string();
-    let file_name = match name {
-        Some(n) => format!("{now}_{n}.sql"),
-        None => format!("{now}.sql"),
-    };
-    let file_path = path.join(&file_name);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&file_path)
-        .map_err(|source| CliError::Io {
-            context: format!(
-                "creating {} (if it exists, wait a second and run again)",
-                file_path.display()
-            ),
-            source,
-        })?;
+    let file_path = strata_migrate::new::create(&path, name, std::time::SystemTime::now())?;
     if edit {
         run_editor(&file_path, invoked_as)?;
     }
-    let d = MigrationDir::open(&path)?;
-    sum::write(&path, &d).map_err(|source| CliError::Io {
-        context: format!("writing {}", path.join(dir::SUM_FILE).display()),
-        source,
-    })?;
+    strata_migrate::new::rehash(&path)?;
     match format {
         Format::Text => output::out(&format!("{}\n", file_path.display())),
         Format::Json => output::out(&format!(

@@ -27,6 +27,9 @@ pub enum CliError {
     },
     #[error(transparent)]
     Engine(Box<strata_engine::EngineError>),
+    /// `migrate new` could not create the file or re-hash the directory.
+    #[error(transparent)]
+    New(#[from] strata_migrate::new::NewError),
     #[error("{0}")]
     Message(String),
     /// The failure was already reported on stdout (JSON output); exit 1 without an `Error:` line.

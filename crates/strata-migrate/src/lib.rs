@@ -5,6 +5,7 @@
 //! - [`directive`]: `atlas:*` directives in file headers and statement comments;
 //! - [`scan`]: the statement scanner for the `postgres`, `mysql` and `sqlite` dialects;
 //! - [`history`]: the tamper check — applied files that changed or vanished since they ran;
+//! - [`new`]: `migrate new` — a new empty file with a timestamp version, and the re-hash after it;
 //! - [`revision`]: the dialect-neutral `atlas_schema_revisions` row;
 //! - [`inflight`]: the statement a crash may leave applied but unrecorded, and how recovery decides it.
 //!
@@ -15,6 +16,7 @@ pub mod directive;
 mod error;
 pub mod history;
 pub mod inflight;
+pub mod new;
 pub mod plan;
 pub mod quote;
 pub mod revision;
