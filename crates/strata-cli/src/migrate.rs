@@ -9,8 +9,9 @@ use strata_migrate::sum;
 
 use crate::cli::{DialectArg, DirArgs, Format, Migrate};
 use crate::output::{self, CliError};
+use crate::runtime::Runtime;
 
-pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
+pub fn run(cmd: Migrate, rt: &Runtime, invoked_as: &str) -> Result<(), CliError> {
     match cmd {
         Migrate::Hash { dir, force } => {
             if force {
@@ -39,9 +40,9 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
             dir,
             registry,
             git_tag,
-        } => crate::registry::push(&name, &dir, &registry, git_tag),
+        } => crate::registry::push(&name, &dir, &registry, git_tag, rt),
         db @ (Migrate::Apply { .. } | Migrate::Status { .. } | Migrate::Set { .. }) => {
-            crate::db::run(db, invoked_as)
+            crate::db::run(db, rt, invoked_as)
         }
     }
 }

@@ -8,6 +8,7 @@ use strata_operator::ResolveSettings;
 use strata_operator::controller::{RunOptions, Settings};
 
 use crate::output::{CliError, out};
+use crate::runtime::Runtime;
 
 /// `strata operator` subcommands.
 #[derive(Debug, Subcommand)]
@@ -90,7 +91,7 @@ fn init_logs(format: LogFormat) {
 }
 
 /// Runs an operator subcommand.
-pub fn run(cmd: Operator) -> Result<(), CliError> {
+pub fn run(cmd: Operator, rt: &Runtime) -> Result<(), CliError> {
     match cmd {
         Operator::Crds => out(&strata_operator::crd_yaml()),
         Operator::Run(a) => {
@@ -122,14 +123,7 @@ pub fn run(cmd: Operator) -> Result<(), CliError> {
                 leader_election_id: a.leader_election_id,
                 leader_election_namespace: a.leader_election_namespace,
             };
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| CliError::Io {
-                    context: "starting the runtime".into(),
-                    source: e,
-                })?;
-            rt.block_on(strata_operator::controller::run(opts))
+            rt.block_on(strata_operator::controller::run(opts))?
                 .map_err(|e| CliError::Message(format!("operator: {e}")))
         }
     }
