@@ -65,9 +65,7 @@ pub fn run(cmd: Migrate, rt: &Runtime, invoked_as: &str) -> Result<(), CliError>
             format,
         } => {
             let limit = match (amount, to_version) {
-                (Some(a), _) => {
-                    Limit::Amount(parse_amount(&a).map_err(|e| CliError::Message(e.to_string()))?)
-                }
+                (Some(a), _) => Limit::Amount(parse_amount(&a)?),
                 (None, Some(v)) => Limit::ToVersion(v),
                 (None, None) => Limit::All,
             };
@@ -118,9 +116,7 @@ pub fn run(cmd: Migrate, rt: &Runtime, invoked_as: &str) -> Result<(), CliError>
         } => {
             // Like Atlas, more than one version is a usage error before anything is read.
             if to.len() > 1 {
-                return Err(CliError::Message(
-                    PlanError::SetArgs { received: to.len() }.to_string(),
-                ));
+                return Err(PlanError::SetArgs { received: to.len() }.into());
             }
             let d = open(&dir)?;
             let url = url_after_dir(&target, || Ok(d.clone()), format.format, invoked_as)?;

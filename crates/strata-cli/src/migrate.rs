@@ -137,7 +137,7 @@ fn new(
     check_sum(&d, args, format, invoked_as)?;
     let file_path = strata_migrate::new::create(&path, name, std::time::SystemTime::now())?;
     if edit {
-        run_editor(&file_path, invoked_as)?;
+        run_editor(&file_path)?;
     }
     strata_migrate::new::rehash(&path)?;
     match format {
@@ -149,7 +149,7 @@ fn new(
     }
 }
 
-fn run_editor(file: &Path, invoked_as: &str) -> Result<(), CliError> {
+fn run_editor(file: &Path) -> Result<(), CliError> {
     let editor = std::env::var("EDITOR")
         .ok()
         .filter(|e| !e.trim().is_empty())
@@ -166,10 +166,11 @@ fn run_editor(file: &Path, invoked_as: &str) -> Result<(), CliError> {
             source,
         })?;
     if !status.success() {
-        return Err(CliError::Message(format!(
-            "the editor {program:?} exited with {status}; the file {} was kept and atlas.sum was not updated — run '{invoked_as} migrate hash' when done",
-            file.display()
-        )));
+        return Err(CliError::Editor {
+            program: program.to_owned(),
+            status,
+            file: file.to_owned(),
+        });
     }
     Ok(())
 }

@@ -76,8 +76,10 @@ fn addr(s: &str) -> Result<SocketAddr, CliError> {
     } else {
         s.to_owned()
     };
-    full.parse()
-        .map_err(|e| CliError::Message(format!("invalid address {s:?}: {e}")))
+    full.parse().map_err(|source| CliError::Address {
+        value: s.to_owned(),
+        source,
+    })
 }
 
 fn init_logs(format: LogFormat) {
@@ -103,7 +105,7 @@ pub fn run(cmd: Operator, rt: &Runtime) -> Result<(), CliError> {
                 .filter(|s| !s.is_empty())
                 .map(|u| strata_operator::registry::check_registry_url(u, "--registry"))
                 .transpose()
-                .map_err(|e| CliError::Message(e.to_string()))?;
+                .map_err(CliError::OperatorRegistry)?;
             init_logs(a.log_format);
             let opts = RunOptions {
                 settings: Settings {
@@ -124,7 +126,7 @@ pub fn run(cmd: Operator, rt: &Runtime) -> Result<(), CliError> {
                 leader_election_namespace: a.leader_election_namespace,
             };
             rt.block_on(strata_operator::controller::run(opts))?
-                .map_err(|e| CliError::Message(format!("operator: {e}")))
+                .map_err(CliError::Operator)
         }
     }
 }

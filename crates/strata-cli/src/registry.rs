@@ -122,7 +122,7 @@ pub enum TokenCmd {
 }
 
 fn reg_err(e: strata_registry::RegistryError) -> CliError {
-    CliError::Message(e.to_string())
+    CliError::Registry(e)
 }
 
 pub fn run(cmd: RegistryCmd, rt: &Runtime) -> Result<(), CliError> {
@@ -218,18 +218,14 @@ async fn token(cmd: TokenCmd) -> Result<(), CliError> {
             if store.revoke_token(&project, &id).await.map_err(reg_err)? {
                 output::out(&format!("Revoked token {id} of project {project:?}.\n"))
             } else {
-                Err(CliError::Message(format!(
-                    "project {project:?} has no active token {id:?}; see 'strata registry token list --project {project}'"
-                )))
+                Err(CliError::NoSuchToken { project, id })
             }
         }
     }
 }
 
 fn client(args: &RegistryArgs) -> Result<Client, CliError> {
-    let base = args.registry.as_deref().ok_or_else(|| {
-        CliError::Message("no registry given: pass --registry URL or set STRATA_REGISTRY".into())
-    })?;
+    let base = args.registry.as_deref().ok_or(CliError::NoRegistry)?;
     Client::new(base, args.token.clone()).map_err(reg_err)
 }
 
@@ -286,11 +282,10 @@ fn git_commit(path: &std::path::Path) -> Result<String, CliError> {
             source,
         })?;
     if !out.status.success() {
-        return Err(CliError::Message(format!(
-            "--git-tag: {} is not inside a git repository with a commit: {}",
-            path.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
+        return Err(CliError::GitTag {
+            path: path.to_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
@@ -314,7 +309,7 @@ pub async fn open_dir(dir: &DirArgs, registry: &RegistryArgs) -> Result<Source, 
         let path = strata_migrate::dir::local_path_from_url(&dir.dir, dir.dir_format.as_deref())?;
         let d = tokio::task::spawn_blocking(move || MigrationDir::open(path))
             .await
-            .map_err(|_| CliError::Message("reading the migration directory failed".into()))??;
+            .map_err(|_| CliError::DirReader)??;
         return Ok(Source {
             dir: d,
             remote: None,

@@ -20,7 +20,9 @@ fn short_wait(db: &Db) -> ApplyOptions {
 /// The lock was released: another session takes it. (Not at once: MariaDB's named lock is server-wide, and tests
 /// running in parallel take it too.)
 async fn lock_is_free(db: &Db) {
-    let s = apply::open_session(db.url(), &short_wait(db)).await.unwrap();
+    let s = apply::open_session(db.url(), &short_wait(db))
+        .await
+        .unwrap();
     s.close().await.unwrap();
 }
 
