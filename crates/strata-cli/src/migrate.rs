@@ -17,11 +17,8 @@ pub fn run(cmd: Migrate, rt: &Runtime, invoked_as: &str) -> Result<(), CliError>
             if force {
                 eprintln!("Flag --force has been deprecated, you can safely omit it.");
             }
-            let (path, d) = open(&dir)?;
-            sum::write(&path, &d).map_err(|source| CliError::Io {
-                context: format!("writing {}", path.join(dir::SUM_FILE).display()),
-                source,
-            })?;
+            let path = dir::local_path_from_url(&dir.dir, dir.dir_format.as_deref())?;
+            strata_migrate::new::rehash(&path)?;
             Ok(())
         }
         Migrate::Validate {
