@@ -193,11 +193,7 @@ pub struct TargetArgs {
 impl TargetArgs {
     /// The database URL, or the error saying how to give one.
     pub fn url(&self) -> Result<&str, crate::output::CliError> {
-        self.url.as_deref().ok_or_else(|| {
-            crate::output::CliError::Message(
-                "no database URL given: pass --url URL or set STRATA_URL".into(),
-            )
-        })
+        self.url.as_deref().ok_or(crate::output::CliError::NoUrl)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::io::{IsTerminal as _, Write as _};
 
+use strata_engine::apply::{DirFailed, Opened};
 use strata_engine::report::{AppliedFile, ApplyReport, FileRef};
 use strata_engine::{
     ApplyOptions, Cancel, EngineError, Limit, Observer, PlanError, SetOptions, StatusOptions,
@@ -12,16 +13,7 @@ use strata_migrate::plan::parse_amount;
 use crate::cli::{DirArgs, Format, Migrate, PlanArgs, TargetArgs};
 use crate::output::{self, CliError};
 use crate::registry::RegistryArgs;
-
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| CliError::Io {
-            context: "starting the async runtime".into(),
-            source,
-        })
-}
+use crate::runtime::Runtime;
 
 fn open(dir: &DirArgs) -> Result<MigrationDir, CliError> {
     let path = strata_migrate::dir::local_path_from_url(&dir.dir, dir.dir_format.as_deref())?;
@@ -56,7 +48,7 @@ fn engine_error(e: EngineError, format: Format, invoked_as: &str) -> CliError {
     }
 }
 
-pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
+pub fn run(cmd: Migrate, rt: &Runtime, invoked_as: &str) -> Result<(), CliError> {
     match cmd {
         Migrate::Apply {
             amount,
@@ -73,9 +65,7 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
             format,
         } => {
             let limit = match (amount, to_version) {
-                (Some(a), _) => {
-                    Limit::Amount(parse_amount(&a).map_err(|e| CliError::Message(e.to_string()))?)
-                }
+                (Some(a), _) => Limit::Amount(parse_amount(&a)?),
                 (None, Some(v)) => Limit::ToVersion(v),
                 (None, None) => Limit::All,
             };
@@ -92,7 +82,15 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
                 dry_run,
                 ..ApplyOptions::default()
             };
-            apply(&dir, &registry, &target, &opts, format.format, invoked_as)
+            apply(
+                &dir,
+                &registry,
+                &target,
+                &opts,
+                format.format,
+                rt,
+                invoked_as,
+            )
         }
         Migrate::Status {
             target,
@@ -100,7 +98,15 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
             registry,
             plan,
             format,
-        } => status(&dir, &registry, &target, &plan, format.format, invoked_as),
+        } => status(
+            &dir,
+            &registry,
+            &target,
+            &plan,
+            format.format,
+            rt,
+            invoked_as,
+        ),
         Migrate::Set {
             to,
             in_flight,
@@ -110,9 +116,7 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
         } => {
             // Like Atlas, more than one version is a usage error before anything is read.
             if to.len() > 1 {
-                return Err(CliError::Message(
-                    PlanError::SetArgs { received: to.len() }.to_string(),
-                ));
+                return Err(PlanError::SetArgs { received: to.len() }.into());
             }
             let d = open(&dir)?;
             let url = url_after_dir(&target, || Ok(d.clone()), format.format, invoked_as)?;
@@ -121,20 +125,17 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
                 in_flight: in_flight.map(Into::into),
                 ..SetOptions::default()
             };
-            let report = runtime()?
+            let report = rt
                 .block_on(strata_engine::set(
                     &d,
                     url,
                     to.first().map(String::as_str),
                     &opts,
-                ))
+                ))?
                 .map_err(|e| engine_error(e, format.format, invoked_as))?;
             match format.format {
-                Format::Text => output::out(&report.text),
-                Format::Json => output::out(&format!(
-                    "{}\n",
-                    serde_json::json!({ "Target": report.target, "Set": report.set, "Removed": report.removed })
-                )),
+                Format::Text => output::out(&report.to_text()),
+                Format::Json => output::out(&format!("{}\n", serde_json::json!(report))),
             }
         }
         _ => unreachable!("handled by migrate::run"),
@@ -202,74 +203,37 @@ fn apply(
     target: &TargetArgs,
     opts: &ApplyOptions,
     format: Format,
+    rt: &Runtime,
     invoked_as: &str,
 ) -> Result<(), CliError> {
     let url = url_after_dir(
         target,
-        || Ok(crate::registry::open_dir(dir, registry)?.dir),
+        || Ok(rt.block_on(crate::registry::open_dir(dir, registry))??.dir),
         format,
         invoked_as,
     )?;
-    let rt = runtime()?;
-    // The directory is read (from disk or the registry) and its atlas.sum checked on a thread of its own while the
-    // session connects, takes the lock and reads the revisions; each takes a few milliseconds. The directory's
-    // error wins whichever finishes first, and an invalid directory abandons the session (releasing the lock).
-    // SQLite is the exception: opening it can create the database file, so the directory is checked first there
-    // (a local file opens in microseconds anyway).
-    let overlap = !url
-        .get(..6)
-        .is_some_and(|s| s.eq_ignore_ascii_case("sqlite"));
-    let (loaded, session) = {
-        let (dir, registry) = (dir.clone(), registry.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        std::thread::spawn(move || {
-            let loaded = crate::registry::open_dir(&dir, &registry).map(|source| {
-                let sum = strata_migrate::sum::validate(&source.dir);
-                (source, sum)
-            });
-            let _ = tx.send(loaded);
-        });
-        rt.block_on(async {
-            let loading = async {
-                rx.await.unwrap_or_else(|_| {
-                    Err(CliError::Message(
-                        "reading the migration directory failed".into(),
-                    ))
-                })
-            };
-            let opening = strata_engine::apply::open_session(url, opts);
-            tokio::pin!(loading, opening);
-            // Overlapping, a session that is ready first waits for the directory; an invalid directory is
-            // reported as soon as it is known, dropping the session (which releases the lock).
-            let loaded = if overlap {
-                tokio::select! {
-                    loaded = &mut loading => loaded,
-                    session = &mut opening => return (loading.await, Some(session)),
-                }
-            } else {
-                loading.await
-            };
-            match loaded {
-                Ok((source, Ok(sum))) => (Ok((source, Ok(sum))), Some(opening.await)),
-                other => (other, None),
-            }
-        })
-    };
-    let (source, sum) = match loaded.and_then(|(source, sum)| {
-        sum.map(|sum| (source, sum))
-            .map_err(|e| engine_error(EngineError::Sum(e), format, invoked_as))
-    }) {
-        Ok(v) => v,
-        Err(e) => {
-            if let Some(Ok(session)) = session {
-                let _ = rt.block_on(session.close());
-            }
-            return Err(e);
+    let rt = rt.get()?;
+    // The directory is read (from disk on a blocking thread, or from the registry) and its atlas.sum checked
+    // while the session connects, takes the lock and reads the revisions (the engine's `open_session_while`:
+    // the directory's error wins, an invalid directory closes the session; SQLite checks the directory first).
+    let Opened {
+        source,
+        sum,
+        session,
+    } = match rt.block_on(strata_engine::apply::open_session_while(
+        url,
+        opts,
+        crate::registry::open_dir(dir, registry),
+    )) {
+        Ok(opened) => opened,
+        Err(DirFailed::Load(e)) => return Err(e),
+        Err(DirFailed::Sum(e)) => {
+            return Err(engine_error(EngineError::Sum(e), format, invoked_as));
         }
     };
     let mut progress = Progress { bar: None };
     // A valid directory always waited for the session.
-    let result = match session.ok_or_else(|| CliError::Message("no database session".into()))? {
+    let result = match session {
         Ok(session) => rt.block_on(strata_engine::apply::apply_on(
             session,
             &source.dir,
@@ -284,7 +248,7 @@ fn apply(
         b.finish_and_clear();
     }
     if !opts.dry_run {
-        source.report(url, result.as_ref());
+        rt.block_on(source.report(url, result.as_ref()));
     }
     // Atlas names the directory as it was given (`file://migrations`), not as the path it resolved to.
     let as_given = |r: &ApplyReport| ApplyReport {
@@ -324,9 +288,10 @@ fn status(
     target: &TargetArgs,
     plan: &PlanArgs,
     format: Format,
+    rt: &Runtime,
     invoked_as: &str,
 ) -> Result<(), CliError> {
-    let d = crate::registry::open_dir(dir, registry)?.dir;
+    let d = rt.block_on(crate::registry::open_dir(dir, registry))??.dir;
     let url = url_after_dir(target, || Ok(d.clone()), format, invoked_as)?;
     let opts = StatusOptions {
         revisions_schema: target.revisions_schema.clone(),
@@ -335,17 +300,15 @@ fn status(
         exec_order: plan.exec_order,
         ..StatusOptions::default()
     };
-    let mut report = runtime()?
-        .block_on(strata_engine::status(&d, url, &opts))
+    let mut report = rt
+        .block_on(strata_engine::status(&d, url, &opts))?
         .map_err(|e| engine_error(e, format, invoked_as))?;
     match format {
-        Format::Text => output::out(&report.text),
+        Format::Text => output::out(&report.to_text()),
         Format::Json => {
             // As for apply: the directory as given.
-            if let Some(env) = report.json.get_mut("Env").and_then(|e| e.as_object_mut()) {
-                env.insert("Dir".into(), serde_json::Value::from(dir.dir.as_str()));
-            }
-            output::out(&format!("{}\n", report.json))
+            report.env.dir = dir.dir.clone();
+            output::out(&format!("{}\n", report.to_json()))
         }
     }
 }

@@ -7,6 +7,7 @@ mod migrate;
 mod operator;
 mod output;
 mod registry;
+mod runtime;
 
 use std::process::ExitCode;
 
@@ -23,10 +24,16 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // One runtime per process, multi-threaded only for the servers.
+    let rt = runtime::Runtime::new(matches!(
+        &args.command,
+        cli::Command::Registry(registry::RegistryCmd::Serve { .. })
+            | cli::Command::Operator(operator::Operator::Run(_))
+    ));
     let result = match args.command {
-        cli::Command::Migrate(m) => migrate::run(*m, &invoked_as),
-        cli::Command::Registry(r) => registry::run(r),
-        cli::Command::Operator(o) => operator::run(o),
+        cli::Command::Migrate(m) => migrate::run(*m, &rt, &invoked_as),
+        cli::Command::Registry(r) => registry::run(r, &rt),
+        cli::Command::Operator(o) => operator::run(o, &rt),
         cli::Command::Completion { shell } => {
             cli::print_completions(shell);
             Ok(())

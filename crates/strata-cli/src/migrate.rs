@@ -9,18 +9,16 @@ use strata_migrate::sum;
 
 use crate::cli::{DialectArg, DirArgs, Format, Migrate};
 use crate::output::{self, CliError};
+use crate::runtime::Runtime;
 
-pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
+pub fn run(cmd: Migrate, rt: &Runtime, invoked_as: &str) -> Result<(), CliError> {
     match cmd {
         Migrate::Hash { dir, force } => {
             if force {
                 eprintln!("Flag --force has been deprecated, you can safely omit it.");
             }
-            let (path, d) = open(&dir)?;
-            sum::write(&path, &d).map_err(|source| CliError::Io {
-                context: format!("writing {}", path.join(dir::SUM_FILE).display()),
-                source,
-            })?;
+            let path = dir::local_path_from_url(&dir.dir, dir.dir_format.as_deref())?;
+            strata_migrate::new::rehash(&path)?;
             Ok(())
         }
         Migrate::Validate {
@@ -39,9 +37,9 @@ pub fn run(cmd: Migrate, invoked_as: &str) -> Result<(), CliError> {
             dir,
             registry,
             git_tag,
-        } => crate::registry::push(&name, &dir, &registry, git_tag),
+        } => crate::registry::push(&name, &dir, &registry, git_tag, rt),
         db @ (Migrate::Apply { .. } | Migrate::Status { .. } | Migrate::Set { .. }) => {
-            crate::db::run(db, invoked_as)
+            crate::db::run(db, rt, invoked_as)
         }
     }
 }
@@ -134,41 +132,11 @@ fn new(
 ) -> Result<(), CliError> {
     let (path, d) = open(args)?;
     check_sum(&d, args, format, invoked_as)?;
-    if let Some(n) = name
-        && (n.is_empty() || n.contains(['/', '\\', '\0']))
-    {
-        return Err(CliError::Message(format!(
-            "invalid migration name {n:?}: use letters, digits, `_` or `-` (no path separators)"
-        )));
-    }
-    let now = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .strftime("%Y%m%d%H%M%S")
-        .to_string();
-    let file_name = match name {
-        Some(n) => format!("{now}_{n}.sql"),
-        None => format!("{now}.sql"),
-    };
-    let file_path = path.join(&file_name);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&file_path)
-        .map_err(|source| CliError::Io {
-            context: format!(
-                "creating {} (if it exists, wait a second and run again)",
-                file_path.display()
-            ),
-            source,
-        })?;
+    let file_path = strata_migrate::new::create(&path, name, std::time::SystemTime::now())?;
     if edit {
-        run_editor(&file_path, invoked_as)?;
+        run_editor(&file_path)?;
     }
-    let d = MigrationDir::open(&path)?;
-    sum::write(&path, &d).map_err(|source| CliError::Io {
-        context: format!("writing {}", path.join(dir::SUM_FILE).display()),
-        source,
-    })?;
+    strata_migrate::new::rehash(&path)?;
     match format {
         Format::Text => output::out(&format!("{}\n", file_path.display())),
         Format::Json => output::out(&format!(
@@ -178,7 +146,7 @@ fn new(
     }
 }
 
-fn run_editor(file: &Path, invoked_as: &str) -> Result<(), CliError> {
+fn run_editor(file: &Path) -> Result<(), CliError> {
     let editor = std::env::var("EDITOR")
         .ok()
         .filter(|e| !e.trim().is_empty())
@@ -195,10 +163,11 @@ fn run_editor(file: &Path, invoked_as: &str) -> Result<(), CliError> {
             source,
         })?;
     if !status.success() {
-        return Err(CliError::Message(format!(
-            "the editor {program:?} exited with {status}; the file {} was kept and atlas.sum was not updated — run '{invoked_as} migrate hash' when done",
-            file.display()
-        )));
+        return Err(CliError::Editor {
+            program: program.to_owned(),
+            status,
+            file: file.to_owned(),
+        });
     }
     Ok(())
 }

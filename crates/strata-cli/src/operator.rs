@@ -8,6 +8,7 @@ use strata_operator::ResolveSettings;
 use strata_operator::controller::{RunOptions, Settings};
 
 use crate::output::{CliError, out};
+use crate::runtime::Runtime;
 
 /// `strata operator` subcommands.
 #[derive(Debug, Subcommand)]
@@ -75,8 +76,10 @@ fn addr(s: &str) -> Result<SocketAddr, CliError> {
     } else {
         s.to_owned()
     };
-    full.parse()
-        .map_err(|e| CliError::Message(format!("invalid address {s:?}: {e}")))
+    full.parse().map_err(|source| CliError::Address {
+        value: s.to_owned(),
+        source,
+    })
 }
 
 fn init_logs(format: LogFormat) {
@@ -90,7 +93,7 @@ fn init_logs(format: LogFormat) {
 }
 
 /// Runs an operator subcommand.
-pub fn run(cmd: Operator) -> Result<(), CliError> {
+pub fn run(cmd: Operator, rt: &Runtime) -> Result<(), CliError> {
     match cmd {
         Operator::Crds => out(&strata_operator::crd_yaml()),
         Operator::Run(a) => {
@@ -102,7 +105,7 @@ pub fn run(cmd: Operator) -> Result<(), CliError> {
                 .filter(|s| !s.is_empty())
                 .map(|u| strata_operator::registry::check_registry_url(u, "--registry"))
                 .transpose()
-                .map_err(|e| CliError::Message(e.to_string()))?;
+                .map_err(CliError::OperatorRegistry)?;
             init_logs(a.log_format);
             let opts = RunOptions {
                 settings: Settings {
@@ -122,15 +125,8 @@ pub fn run(cmd: Operator) -> Result<(), CliError> {
                 leader_election_id: a.leader_election_id,
                 leader_election_namespace: a.leader_election_namespace,
             };
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| CliError::Io {
-                    context: "starting the runtime".into(),
-                    source: e,
-                })?;
-            rt.block_on(strata_operator::controller::run(opts))
-                .map_err(|e| CliError::Message(format!("operator: {e}")))
+            rt.block_on(strata_operator::controller::run(opts))?
+                .map_err(CliError::Operator)
         }
     }
 }

@@ -27,8 +27,57 @@ pub enum CliError {
     },
     #[error(transparent)]
     Engine(Box<strata_engine::EngineError>),
-    #[error("{0}")]
-    Message(String),
+    /// `migrate new` could not create the file or re-hash the directory.
+    #[error(transparent)]
+    New(#[from] strata_migrate::new::NewError),
+    /// A plan refusal decided before anything is read (bad `[amount]`, more than one `set` version).
+    #[error(transparent)]
+    Plan(#[from] strata_engine::PlanError),
+    /// The registry or its client refused.
+    #[error(transparent)]
+    Registry(#[from] strata_registry::RegistryError),
+    /// A database command without `--url` (checked after the directory, as Atlas does).
+    #[error("no database URL given: pass --url URL or set STRATA_URL")]
+    NoUrl,
+    /// A registry directory or `migrate push` without `--registry`.
+    #[error("no registry given: pass --registry URL or set STRATA_REGISTRY")]
+    NoRegistry,
+    /// `migrate new --edit`: the editor failed; the file stays and `atlas.sum` was not updated.
+    #[error(
+        "the editor {program:?} exited with {status}; the file {} was kept and atlas.sum was not updated — run 'strata migrate hash' when done",
+        .file.display()
+    )]
+    Editor {
+        program: String,
+        status: std::process::ExitStatus,
+        file: std::path::PathBuf,
+    },
+    /// `registry token revoke` of a token that is not active.
+    #[error(
+        "project {project:?} has no active token {id:?}; see 'strata registry token list --project {project}'"
+    )]
+    NoSuchToken { project: String, id: String },
+    /// `migrate push --git-tag` outside a git repository with a commit.
+    #[error("--git-tag: {} is not inside a git repository with a commit: {stderr}", .path.display())]
+    GitTag {
+        path: std::path::PathBuf,
+        stderr: String,
+    },
+    /// The thread reading the migration directory stopped without an answer.
+    #[error("reading the migration directory failed")]
+    DirReader,
+    /// `operator run`: a listen address that does not parse.
+    #[error("invalid address {value:?}: {source}")]
+    Address {
+        value: String,
+        source: std::net::AddrParseError,
+    },
+    /// `operator run --registry` is not a usable registry URL.
+    #[error(transparent)]
+    OperatorRegistry(strata_operator::registry::RemoteError),
+    /// The operator stopped with an error.
+    #[error("operator: {0}")]
+    Operator(Box<dyn std::error::Error + Send + Sync>),
     /// The failure was already reported on stdout (JSON output); exit 1 without an `Error:` line.
     #[error("")]
     Silent,
@@ -174,6 +223,32 @@ mod tests {
         assert_eq!(escape_controls("a\rb\x08c\x00"), "a\\u000db\\u0008c\\u0000");
         assert_eq!(escape_controls("\r"), "\\u000d");
         assert_eq!(escape_controls("\x7f\u{9b}2J"), "\\u007f\\u009b2J");
+    }
+
+    #[test]
+    fn typed_errors_keep_their_texts_and_name_the_program_as_invoked() {
+        let editor = CliError::Editor {
+            program: "vi".into(),
+            status: std::process::Command::new("false").status().unwrap(),
+            file: "m/1_a.sql".into(),
+        };
+        assert_eq!(
+            name_hints(&editor.to_string(), "atlas"),
+            "the editor \"vi\" exited with exit status: 1; the file m/1_a.sql was kept and atlas.sum was not \
+             updated — run 'atlas migrate hash' when done"
+        );
+        assert_eq!(
+            CliError::NoUrl.to_string(),
+            "no database URL given: pass --url URL or set STRATA_URL"
+        );
+        assert_eq!(
+            CliError::NoSuchToken {
+                project: "app".into(),
+                id: "t1".into()
+            }
+            .to_string(),
+            "project \"app\" has no active token \"t1\"; see 'strata registry token list --project app'"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use strata_registry::upload::Limits;
 
 use crate::cli::DirArgs;
 use crate::output::{self, CliError};
+use crate::runtime::Runtime;
 
 /// Where the registry is and how to authenticate (for `--dir strata://…` and `migrate push`).
 #[derive(Debug, Clone, Args)]
@@ -121,22 +122,10 @@ pub enum TokenCmd {
 }
 
 fn reg_err(e: strata_registry::RegistryError) -> CliError {
-    CliError::Message(e.to_string())
+    CliError::Registry(e)
 }
 
-fn runtime(multi: bool) -> Result<tokio::runtime::Runtime, CliError> {
-    let mut b = if multi {
-        tokio::runtime::Builder::new_multi_thread()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-    };
-    b.enable_all().build().map_err(|source| CliError::Io {
-        context: "starting the async runtime".into(),
-        source,
-    })
-}
-
-pub fn run(cmd: RegistryCmd) -> Result<(), CliError> {
+pub fn run(cmd: RegistryCmd, rt: &Runtime) -> Result<(), CliError> {
     match cmd {
         RegistryCmd::Serve {
             addr,
@@ -157,16 +146,15 @@ pub fn run(cmd: RegistryCmd) -> Result<(), CliError> {
                 secure_cookies,
                 token_cache_ttl,
             };
-            runtime(true)?
-                .block_on(strata_registry::server::run(&addr, &db, config))
+            rt.block_on(strata_registry::server::run(&addr, &db, config))?
                 .map_err(reg_err)
         }
-        RegistryCmd::Token(t) => runtime(false)?.block_on(token(t)),
+        RegistryCmd::Token(t) => rt.block_on(token(t))?,
         RegistryCmd::Project {
             name,
             db,
             immutable_tags,
-        } => runtime(false)?.block_on(async {
+        } => rt.block_on(async {
             let store = strata_registry::open_store(&db).await.map_err(reg_err)?;
             let mut p = store.ensure_project(&name).await.map_err(reg_err)?;
             if let Some(on) = immutable_tags {
@@ -181,7 +169,7 @@ pub fn run(cmd: RegistryCmd) -> Result<(), CliError> {
                     "movable"
                 }
             ))
-        }),
+        })?,
     }
 }
 
@@ -230,18 +218,14 @@ async fn token(cmd: TokenCmd) -> Result<(), CliError> {
             if store.revoke_token(&project, &id).await.map_err(reg_err)? {
                 output::out(&format!("Revoked token {id} of project {project:?}.\n"))
             } else {
-                Err(CliError::Message(format!(
-                    "project {project:?} has no active token {id:?}; see 'strata registry token list --project {project}'"
-                )))
+                Err(CliError::NoSuchToken { project, id })
             }
         }
     }
 }
 
 fn client(args: &RegistryArgs) -> Result<Client, CliError> {
-    let base = args.registry.as_deref().ok_or_else(|| {
-        CliError::Message("no registry given: pass --registry URL or set STRATA_REGISTRY".into())
-    })?;
+    let base = args.registry.as_deref().ok_or(CliError::NoRegistry)?;
     Client::new(base, args.token.clone()).map_err(reg_err)
 }
 
@@ -251,6 +235,7 @@ pub fn push(
     dir: &DirArgs,
     registry: &RegistryArgs,
     git_tag: bool,
+    rt: &Runtime,
 ) -> Result<(), CliError> {
     let (name, tag) = match name.rsplit_once(':') {
         Some((n, t)) => (n, t),
@@ -269,8 +254,8 @@ pub fn push(
         tags.push(git_commit(&path)?);
     }
     let c = client(registry)?;
-    let out = runtime(false)?
-        .block_on(c.push(&project, &dir_name, &d, &tags))
+    let out = rt
+        .block_on(c.push(&project, &dir_name, &d, &tags))?
         .map_err(reg_err)?;
     output::out(&format!(
         "{} {project}/{dir_name} version {} ({} files, last migration {}) tagged {}\n",
@@ -297,11 +282,10 @@ fn git_commit(path: &std::path::Path) -> Result<String, CliError> {
             source,
         })?;
     if !out.status.success() {
-        return Err(CliError::Message(format!(
-            "--git-tag: {} is not inside a git repository with a commit: {}",
-            path.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
+        return Err(CliError::GitTag {
+            path: path.to_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
@@ -318,19 +302,24 @@ struct Remote {
     version: String,
 }
 
-/// Opens `--dir`: `file://…` from disk, `strata://…` / `atlas://…` from the registry.
-pub fn open_dir(dir: &DirArgs, registry: &RegistryArgs) -> Result<Source, CliError> {
+/// Opens `--dir`: `file://…` from disk (on a blocking thread, so a session can open meanwhile), `strata://…` /
+/// `atlas://…` from the registry.
+pub async fn open_dir(dir: &DirArgs, registry: &RegistryArgs) -> Result<Source, CliError> {
     if !DirUrl::is_registry(&dir.dir) {
         let path = strata_migrate::dir::local_path_from_url(&dir.dir, dir.dir_format.as_deref())?;
+        let d = tokio::task::spawn_blocking(move || MigrationDir::open(path))
+            .await
+            .map_err(|_| CliError::DirReader)??;
         return Ok(Source {
-            dir: MigrationDir::open(path)?,
+            dir: d,
             remote: None,
         });
     }
     let url = DirUrl::parse(&dir.dir).map_err(reg_err)?;
     let c = client(registry)?;
-    let fetched = runtime(false)?
-        .block_on(c.fetch(&url.project, &url.dir, &url.reference))
+    let fetched = c
+        .fetch(&url.project, &url.dir, &url.reference)
+        .await
         .map_err(reg_err)?;
     Ok(Source {
         dir: fetched.dir,
@@ -342,10 +331,16 @@ pub fn open_dir(dir: &DirArgs, registry: &RegistryArgs) -> Result<Source, CliErr
     })
 }
 
+impl AsRef<MigrationDir> for Source {
+    fn as_ref(&self) -> &MigrationDir {
+        &self.dir
+    }
+}
+
 impl Source {
     /// After an apply from the registry, reports the run (target without credentials). A failed report is a
     /// warning: the migration itself already happened.
-    pub fn report(
+    pub async fn report(
         &self,
         target_url: &str,
         result: Result<&ApplyReport, &strata_engine::EngineError>,
@@ -380,13 +375,8 @@ impl Source {
                 ),
             },
         };
-        let sent = runtime(false).map(|rt| rt.block_on(r.client.report(&r.url.project, &d)));
-        match sent {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                eprintln!("Warning: the deployment was not reported to the registry: {e}")
-            }
-            Err(e) => eprintln!("Warning: the deployment was not reported to the registry: {e}"),
+        if let Err(e) = r.client.report(&r.url.project, &d).await {
+            eprintln!("Warning: the deployment was not reported to the registry: {e}")
         }
     }
 }

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use strata_driver::{ConnectOptions, Driver, Durability, RevisionsLocation};
 use strata_migrate::directive::TxMode;
+use strata_migrate::history;
 use strata_migrate::inflight::{self as marker, Marker};
 use strata_migrate::plan::{self, ExecOrder, Limit, PendingOptions, RowStamp};
 use strata_migrate::revision::operator_version;
@@ -32,7 +33,7 @@ use strata_migrate::{MigrationDir, MigrationFile, Revision, RevisionType};
 
 use crate::inflight::{InFlightStop, Resolved, Undecided};
 use crate::report::{AppliedFile, ApplyReport, FileRef, StmtError};
-use crate::{EngineError, history, inflight, target_info};
+use crate::{EngineError, inflight, target_info};
 
 /// Name of the lock `apply` (and `set`) take, as Atlas names it.
 pub const APPLY_LOCK: &str = "atlas_migrate_execute";
@@ -225,6 +226,81 @@ async fn read_state(
     // A table that the read itself proves complete needs no catalog checks (the usual case of a re-run).
     let revisions = drv.read_revisions_if_ready(&loc).await?;
     Ok((loc, revisions))
+}
+
+/// What [`open_session_while`] hands back: the caller's loaded directory, its validated `atlas.sum`, and the
+/// session (or why it could not be opened; the caller reports that like any apply error).
+#[derive(Debug)]
+pub struct Opened<T> {
+    /// What `load` returned.
+    pub source: T,
+    /// The directory's validated `atlas.sum`.
+    pub sum: SumFile,
+    /// The session for [`apply_on`].
+    pub session: Result<Session, EngineError>,
+}
+
+/// Why [`open_session_while`] stopped at the directory (any session opened meanwhile is closed, releasing the
+/// lock).
+#[derive(Debug)]
+pub enum DirFailed<E> {
+    /// `load` failed.
+    Load(E),
+    /// The directory's `atlas.sum` is missing or does not match.
+    Sum(sum::SumError),
+}
+
+/// Steps 1–2 and 3–5 of an apply at once: opens the session ([`open_session`]) while `load` reads the directory
+/// (from disk on a blocking thread, from the registry, …), then validates its `atlas.sum`. The directory's error
+/// always wins, whichever finishes first; a session opened for an invalid directory is closed (releasing the
+/// lock), and nothing has been written either way. With a SQLite URL the directory is read and checked first and
+/// the database opened only for a valid one, since opening SQLite can create the database file.
+pub async fn open_session_while<T, E>(
+    url: &str,
+    opts: &ApplyOptions,
+    load: impl Future<Output = Result<T, E>>,
+) -> Result<Opened<T>, DirFailed<E>>
+where
+    T: AsRef<MigrationDir>,
+{
+    let loading = async {
+        let source = load.await.map_err(DirFailed::Load)?;
+        let sum = sum::validate(source.as_ref()).map_err(DirFailed::Sum)?;
+        Ok((source, sum))
+    };
+    let opening = open_session(url, opts);
+    let overlap = !url
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case("sqlite"));
+    let (loaded, session) = if overlap {
+        tokio::pin!(loading, opening);
+        // A session that is ready first waits for the directory; an invalid directory is reported as soon as it
+        // is known, dropping the session (which releases the lock).
+        tokio::select! {
+            loaded = &mut loading => match loaded {
+                Ok(loaded) => (loaded, opening.await),
+                Err(e) => return Err(e),
+            },
+            session = &mut opening => match loading.await {
+                Ok(loaded) => (loaded, session),
+                Err(e) => {
+                    if let Ok(session) = session {
+                        let _ = session.close().await;
+                    }
+                    return Err(e);
+                }
+            },
+        }
+    } else {
+        let loaded = loading.await?;
+        (loaded, opening.await)
+    };
+    let (source, sum) = loaded;
+    Ok(Opened {
+        source,
+        sum,
+        session,
+    })
 }
 
 /// [`apply`] on a session from [`open_session`], with `dir`'s `atlas.sum` already validated ([`sum::validate`]).

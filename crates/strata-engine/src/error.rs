@@ -2,6 +2,7 @@
 //! do next; credentials never appear (driver errors carry redacted URLs only).
 
 use strata_driver::DriverError;
+use strata_migrate::history::HistoryError;
 use strata_migrate::plan::PlanError;
 use strata_migrate::sum::SumError;
 use strata_migrate::{DirError, ScanError};
@@ -42,9 +43,9 @@ pub enum EngineError {
         /// The file.
         file: String,
     },
-    /// An applied file changed or disappeared after it was applied.
-    #[error("{0}")]
-    History(String),
+    /// An applied file changed or disappeared after it was applied; the error names the file.
+    #[error(transparent)]
+    History(#[from] HistoryError),
     /// The run was cancelled between statements; what ran before is recorded.
     #[error(
         "migration run cancelled before version \"{version}\"; applied files are recorded, run apply again to continue"

@@ -11,7 +11,6 @@
 pub mod apply;
 mod error;
 pub mod godur;
-mod history;
 mod inflight;
 pub mod report;
 pub mod set;
@@ -25,6 +24,7 @@ pub use status::{StatusOptions, StatusReport, status};
 pub use strata_driver::{ConnectOptions, redact};
 pub use strata_migrate::MigrationDir;
 pub use strata_migrate::directive::TxMode;
+pub use strata_migrate::history::HistoryError;
 pub use strata_migrate::plan::{ExecOrder, Limit, PlanError};
 
 use strata_driver::Driver;

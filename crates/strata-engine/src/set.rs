@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
 use strata_driver::ConnectOptions;
-use strata_migrate::plan::{self, InFlightOutcome, PlanError, RowStamp};
+use strata_migrate::plan::{self, InFlightOutcome, PlanError, RowStamp, SetChange};
 use strata_migrate::revision::operator_version;
 use strata_migrate::{MigrationDir, scan, sum};
 
@@ -24,8 +25,10 @@ pub struct SetOptions {
     pub connect: ConnectOptions,
 }
 
-/// What `migrate set` changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What `migrate set` changed: typed data, rendered at the edge ([`SetReport::to_text`], and as JSON by its
+/// `Serialize`: `{"Target", "Set", "Removed"}`), like [`ApplyReport`](crate::report::ApplyReport).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct SetReport {
     /// The version the history now ends at (empty when the table was emptied).
     pub target: String,
@@ -33,8 +36,19 @@ pub struct SetReport {
     pub set: usize,
     /// Rows deleted.
     pub removed: usize,
-    /// Atlas's text output (empty when nothing changed).
-    pub text: String,
+    /// Every change, in the order made (empty when nothing changed).
+    #[serde(skip)]
+    pub changes: Vec<SetChange>,
+    /// The version of the last revision after the edit; `None` when the table ends empty.
+    #[serde(skip)]
+    pub current: Option<String>,
+}
+
+impl SetReport {
+    /// Atlas's text output, byte for byte (empty when nothing changed).
+    pub fn to_text(&self) -> String {
+        plan::render_set(&self.changes, self.current.as_deref(), false)
+    }
 }
 
 /// Runs `migrate set`.
@@ -95,11 +109,8 @@ pub async fn set(
             target: p.target.clone(),
             set: p.upsert.len(),
             removed: p.delete.len(),
-            text: if p.is_noop() {
-                String::new()
-            } else {
-                p.render(false)
-            },
+            changes: p.changes,
+            current: p.current,
         })
     })
     .await;
@@ -107,4 +118,59 @@ pub async fn set(
     let report = result?;
     closed?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use strata_migrate::plan::SetOp;
+
+    use super::*;
+
+    fn change(op: SetOp, version: &str, description: &str) -> SetChange {
+        SetChange {
+            op,
+            version: version.into(),
+            description: description.into(),
+        }
+    }
+
+    #[test]
+    fn text_and_json() {
+        let r = SetReport {
+            target: "1".into(),
+            set: 1,
+            removed: 2,
+            changes: vec![
+                change(SetOp::Removed, "3", ""),
+                change(SetOp::Removed, "2", "b"),
+                change(SetOp::Set, "1", "baseline"),
+            ],
+            current: Some("1".into()),
+        };
+        insta::assert_snapshot!(r.to_text(), @r"
+        Current version is 1 (1 set, 2 removed):
+
+          + 1 (baseline)
+          - 2 (b)
+          - 3
+        ");
+        insta::assert_snapshot!(serde_json::to_string(&r).unwrap(), @r#"{"Target":"1","Set":1,"Removed":2}"#);
+        let emptied = SetReport {
+            target: String::new(),
+            set: 0,
+            removed: 1,
+            changes: vec![change(SetOp::Removed, "1", "a")],
+            current: None,
+        };
+        insta::assert_snapshot!(emptied.to_text(), @r"
+        All revisions deleted (1 in total):
+
+          - 1 (a)
+        ");
+        let unchanged = SetReport {
+            changes: Vec::new(),
+            ..emptied
+        };
+        assert_eq!(unchanged.to_text(), "");
+    }
 }

@@ -260,6 +260,12 @@ pub struct MigrationDir {
     sum: Option<Vec<u8>>,
 }
 
+impl AsRef<MigrationDir> for MigrationDir {
+    fn as_ref(&self) -> &MigrationDir {
+        self
+    }
+}
+
 impl MigrationDir {
     /// Builds a directory from files and an optional `atlas.sum`, sorting the files into Atlas order.
     ///

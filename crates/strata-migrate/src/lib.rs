@@ -4,6 +4,8 @@
 //! - [`sum`]: `atlas.sum` — compute, write, parse and validate, byte-identical with Atlas;
 //! - [`directive`]: `atlas:*` directives in file headers and statement comments;
 //! - [`scan`]: the statement scanner for the `postgres`, `mysql` and `sqlite` dialects;
+//! - [`history`]: the tamper check — applied files that changed or vanished since they ran;
+//! - [`new`]: `migrate new` — a new empty file with a timestamp version, and the re-hash after it;
 //! - [`revision`]: the dialect-neutral `atlas_schema_revisions` row;
 //! - [`inflight`]: the statement a crash may leave applied but unrecorded, and how recovery decides it.
 //!
@@ -12,7 +14,9 @@
 pub mod dir;
 pub mod directive;
 mod error;
+pub mod history;
 pub mod inflight;
+pub mod new;
 pub mod plan;
 pub mod quote;
 pub mod revision;

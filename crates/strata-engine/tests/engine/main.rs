@@ -7,6 +7,7 @@
 //! - the dialect modules add what only that dialect has (PostgreSQL `CREATE INDEX CONCURRENTLY`, MariaDB's
 //!   implicit commits, revisions-table placement);
 //! - `mysql_in_flight`: MariaDB DDL that took effect while its progress row was lost, decided by the next run;
+//! - `overlap`: the directory read while the session opens (`apply::open_session_while`);
 //! - `bad_input`: unreachable servers, wrong passwords, bad URLs;
 //! - `server_crash`: a private PostgreSQL cluster stopped in the middle of a run and right after one.
 
@@ -14,6 +15,7 @@ mod bad_input;
 mod common;
 mod mysql;
 mod mysql_in_flight;
+mod overlap;
 mod postgres;
 mod scenarios;
 mod server_crash;

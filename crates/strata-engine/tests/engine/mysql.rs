@@ -44,7 +44,11 @@ async fn dml_failure_rolls_back_the_whole_file() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     let st = db.status(&d).await.unwrap();
     assert_eq!(st.next.as_deref(), Some("2"));
-    assert!(!st.text.contains("Last migration attempt"), "{}", st.text);
+    assert!(
+        !st.to_text().contains("Last migration attempt"),
+        "{}",
+        st.to_text()
+    );
 }
 
 /// (11) The URL's database holds the table unless `--revisions-schema` names another.
@@ -110,9 +114,9 @@ async fn txmode_all_keeps_committed_ddl_and_records_the_error() {
     );
     let st = db.status(&d).await.unwrap();
     assert!(
-        st.text.contains(&format!("  -- SQL:   {BAD_STMT}\n")),
+        st.to_text().contains(&format!("  -- SQL:   {BAD_STMT}\n")),
         "{}",
-        st.text
+        st.to_text()
     );
 
     let d = dir(&[("1_a.sql", F1), ("2_b.sql", FIXED)]);

@@ -267,20 +267,20 @@ async fn unknown_stops_with_the_commands_and_set_applied_continues() {
     // Status shows the row as an attempt that needs attention, as Atlas would.
     let st = db.status(&d).await.unwrap();
     assert!(
-        st.text
+        st.to_text()
             .contains("  -- SQL:   ALTER TABLE base ADD INDEX (a);\n")
             && st
-                .text
+                .to_text()
                 .contains("  -- ERROR: strata: statement 2 started on connection"),
         "{}",
-        st.text
+        st.to_text()
     );
 
     let set = set_in_flight(&db, &d, "2", InFlightOutcome::Applied)
         .await
         .unwrap();
     assert_eq!(
-        set.text,
+        set.to_text(),
         "Current version is 2 (1 set):\n\n  + 2 (shape)\n\n"
     );
     let row = db.rows().await.pop().unwrap();

@@ -151,8 +151,8 @@ async fn revisions_table_follows_search_path() {
     let st = strata_engine::status(&d, &app, &db.status_opts())
         .await
         .unwrap();
-    assert!(st.ok, "{}", st.text);
-    assert_eq!(st.json["Env"]["URL"]["Schema"], "app");
+    assert!(st.ok, "{}", st.to_text());
+    assert_eq!(st.to_json()["Env"]["URL"]["Schema"], "app");
 }
 
 #[tokio::test]
@@ -176,7 +176,7 @@ async fn revisions_schema_flag_wins() {
     let mut s = db.status_opts();
     s.revisions_schema = Some("custom".into());
     let st = strata_engine::status(&d, db.url(), &s).await.unwrap();
-    assert!(st.ok, "{}", st.text);
+    assert!(st.ok, "{}", st.to_text());
 
     // Flag and search_path together: the flag decides.
     db.exec("CREATE SCHEMA app").await;

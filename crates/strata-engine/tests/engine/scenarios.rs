@@ -62,7 +62,7 @@ pub async fn first_apply_reapply_and_status(db: &Db) {
 
     let st = db.status(&d).await.unwrap();
     assert_eq!(
-        st.text,
+        st.to_text(),
         status_text("No migration applied yet", "1", "0", "2", "PENDING")
     );
     assert!(!st.ok);
@@ -72,14 +72,14 @@ pub async fn first_apply_reapply_and_status(db: &Db) {
     );
     assert_eq!(versions(&st.pending), ["1", "2"]);
     assert_eq!(
-        keys(&st.json),
+        keys(&st.to_json()),
         ["Env", "Available", "Pending", "Current", "Next", "Status"]
     );
-    assert_eq!(keys(&st.json["Env"]), ["Driver", "URL", "Dir"]);
-    assert_eq!(st.json["Env"]["Driver"], driver_name(db.kind));
-    assert_eq!(st.json["Env"]["Dir"], "file://migrations");
+    assert_eq!(keys(&st.to_json()["Env"]), ["Driver", "URL", "Dir"]);
+    assert_eq!(st.to_json()["Env"]["Driver"], driver_name(db.kind));
+    assert_eq!(st.to_json()["Env"]["Dir"], "file://migrations");
     assert_eq!(
-        keys(&st.json["Env"]["URL"]),
+        keys(&st.to_json()["Env"]["URL"]),
         [
             "Scheme",
             "Opaque",
@@ -95,18 +95,18 @@ pub async fn first_apply_reapply_and_status(db: &Db) {
             "Schema"
         ]
     );
-    assert_eq!(st.json["Current"], "No migration applied yet");
-    assert_eq!(st.json["Next"], "1");
-    assert_eq!(st.json["Status"], "PENDING");
+    assert_eq!(st.to_json()["Current"], "No migration applied yet");
+    assert_eq!(st.to_json()["Next"], "1");
+    assert_eq!(st.to_json()["Status"], "PENDING");
     assert_eq!(
-        keys(&st.json["Available"][0]),
+        keys(&st.to_json()["Available"][0]),
         ["Name", "Version", "Description"]
     );
-    assert_eq!(st.json["Available"][0]["Name"], "1_a.sql");
-    assert_eq!(st.json["Available"][0]["Description"], "a");
+    assert_eq!(st.to_json()["Available"][0]["Name"], "1_a.sql");
+    assert_eq!(st.to_json()["Available"][0]["Description"], "a");
     if let Some(pw) = password_of(db.url()) {
-        assert!(!st.json.to_string().contains(&pw), "{}", st.json);
-        assert_eq!(st.json["Env"]["URL"]["User"], serde_json::json!({}));
+        assert!(!st.to_json().to_string().contains(&pw), "{}", st.to_json());
+        assert_eq!(st.to_json()["Env"]["URL"]["User"], serde_json::json!({}));
     }
     // Status is read-only.
     assert!(!db.has_revisions_table().await);
@@ -133,7 +133,7 @@ pub async fn first_apply_reapply_and_status(db: &Db) {
         Some("Migrated to version 1 from  (1 migrations in total)")
     );
     let st = db.status(&d).await.unwrap();
-    assert_eq!(st.text, status_text("1", "2", "1", "1", "PENDING"));
+    assert_eq!(st.to_text(), status_text("1", "2", "1", "1", "PENDING"));
 
     let r = db.apply(&d).await.unwrap();
     assert_eq!(ran(&r), ["2"]);
@@ -170,18 +170,18 @@ pub async fn first_apply_reapply_and_status(db: &Db) {
 
     let st = db.status(&d).await.unwrap();
     assert_eq!(
-        st.text,
+        st.to_text(),
         status_text("2", "Already at latest version", "2", "0", "OK")
     );
     assert!(st.ok);
     assert_eq!(
-        keys(&st.json),
+        keys(&st.to_json()),
         ["Env", "Available", "Applied", "Current", "Next", "Status"]
     );
-    assert_eq!(st.json["Status"], "OK");
-    assert_eq!(st.json["Current"], "2");
-    assert_eq!(st.json["Next"], "Already at latest version");
-    let applied = &st.json["Applied"][1];
+    assert_eq!(st.to_json()["Status"], "OK");
+    assert_eq!(st.to_json()["Current"], "2");
+    assert_eq!(st.to_json()["Next"], "Already at latest version");
+    let applied = &st.to_json()["Applied"][1];
     assert_eq!(
         keys(applied),
         [
@@ -306,7 +306,7 @@ pub async fn failure_mid_file(db: &Db) {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(!db.has_table("t3").await && !db.has_table("t4").await);
     let st = db.status(&d).await.unwrap();
-    assert_eq!(st.text, status_text("1", "2", "1", "1", "PENDING"));
+    assert_eq!(st.to_text(), status_text("1", "2", "1", "1", "PENDING"));
 
     // Fixed and re-hashed: the file runs again from its first statement.
     let d = dir(&[("1_a.sql", F1), ("2_b.sql", FIXED)]);
@@ -347,15 +347,15 @@ async fn mysql_partial_then_resume(db: &Db, d: &MigrationDir) {
 
     let st = db.status(d).await.unwrap();
     assert_eq!(
-        st.text,
+        st.to_text(),
         format!(
             "Migration Status: PENDING\n  -- Current Version: 2 (2 statements applied)\n  -- Next Version:    2 (2 statements left)\n  -- Executed Files:  2 (last one partially)\n  -- Pending Files:   1\n\nLast migration attempt had errors:\n  -- SQL:   {BAD_STMT}\n  -- ERROR: {}\n",
             p.error.as_deref().unwrap()
         )
     );
-    assert_eq!(st.json["Count"], 2);
-    assert_eq!(st.json["Total"], 4);
-    assert_eq!(st.json["SQL"], BAD_STMT);
+    assert_eq!(st.to_json()["Count"], 2);
+    assert_eq!(st.to_json()["Total"], 4);
+    assert_eq!(st.to_json()["SQL"], BAD_STMT);
 
     // Editing a statement that already ran is refused, nothing changes.
     let edited = BAD.replace(
@@ -404,7 +404,7 @@ async fn mysql_partial_then_resume(db: &Db, d: &MigrationDir) {
     assert_eq!(db.count("t3").await, 1);
     assert!(db.has_table("t5").await);
     let st = db.status(&f).await.unwrap();
-    assert!(st.ok, "{}", st.text);
+    assert!(st.ok, "{}", st.to_text());
 }
 
 /// `txmode none`: every statement commits on its own, the row records progress, and a fixed file resumes.
@@ -564,7 +564,7 @@ pub async fn clean_check_and_baseline(db: &Db) {
     let st = strata_engine::status(&d, db.url(), &sopts).await.unwrap();
     assert_eq!(versions(&st.pending), ["2", "3"]);
     assert_eq!(
-        st.text,
+        st.to_text(),
         status_text("No migration applied yet", "2", "0", "2", "PENDING")
     );
 
@@ -621,8 +621,8 @@ pub async fn clean_check_and_baseline(db: &Db) {
     assert!(!db.has_table("t1").await, "the baseline file never runs");
     assert!(db.has_table("t5").await);
     let st = db.status(&d).await.unwrap();
-    assert!(st.ok, "{}", st.text);
-    assert_eq!(st.json["Applied"][0]["Type"], "baseline");
+    assert!(st.ok, "{}", st.to_text());
+    assert_eq!(st.to_json()["Applied"][0]["Type"], "baseline");
 }
 
 /// (7) `--allow-dirty`: status and apply agree.
@@ -634,7 +634,7 @@ pub async fn allow_dirty_status_matches_apply(db: &Db) {
     let st = strata_engine::status(&d, db.url(), &s).await.unwrap();
     assert_eq!(versions(&st.pending), ["1", "2"]);
     assert_eq!(
-        st.text,
+        st.to_text(),
         status_text("No migration applied yet", "1", "0", "2", "PENDING")
     );
     let mut a = db.apply_opts();
@@ -706,7 +706,7 @@ pub async fn tampering_is_refused(db: &Db) {
     );
     let st = db.status(&added).await.unwrap();
     assert_eq!(
-        st.text,
+        st.to_text(),
         "Migration Status: PENDING\n  -- Current Version: 3\n  -- Next Version:    UNKNOWN\n  -- Executed Files:  2\n  -- Pending Files:   1 (out of order)\n\n  ERROR: migration file 2_b.sql was added out of order. See: https://atlasgo.io/versioned/apply#non-linear-error\n"
     );
     let mut skip = db.apply_opts();
@@ -849,7 +849,7 @@ pub async fn continues_atlas_history(db: &Db) {
 
     let st = db.status(&d).await.unwrap();
     assert_eq!(
-        st.text,
+        st.to_text(),
         format!(
             "Migration Status: PENDING\n  -- Current Version: 2 (1 statements applied)\n  -- Next Version:    2 (2 statements left)\n  -- Executed Files:  2 (last one partially)\n  -- Pending Files:   2\n\nLast migration attempt had errors:\n  -- SQL:   INSERT INTO nope (id) VALUES (1);\n  -- ERROR: {atlas_error}\n"
         )
@@ -908,19 +908,25 @@ pub async fn set_middle_and_beyond(db: &Db) {
     db.apply(&d).await.unwrap();
 
     let r = set(Some("2")).await.unwrap();
-    assert_eq!(r.text, "Current version is 2 (1 removed):\n\n  - 3 (c)\n\n");
+    assert_eq!(
+        r.to_text(),
+        "Current version is 2 (1 removed):\n\n  - 3 (c)\n\n"
+    );
     assert_eq!((r.target.as_str(), r.set, r.removed), ("2", 0, 1));
     let vs: Vec<String> = db.rows().await.into_iter().map(|r| r.version).collect();
     assert_eq!(vs, ["1", "2"]);
     let st = db.status(&d).await.unwrap();
-    assert_eq!(st.text, status_text("2", "3", "2", "1", "PENDING"));
+    assert_eq!(st.to_text(), status_text("2", "3", "2", "1", "PENDING"));
 
     let r = set(Some("1")).await.unwrap();
-    assert_eq!(r.text, "Current version is 1 (1 removed):\n\n  - 2 (b)\n\n");
+    assert_eq!(
+        r.to_text(),
+        "Current version is 1 (1 removed):\n\n  - 2 (b)\n\n"
+    );
 
     let r = set(Some("3")).await.unwrap();
     assert_eq!(
-        r.text,
+        r.to_text(),
         "Current version is 3 (2 set):\n\n  + 2 (b)\n  + 3 (c)\n\n"
     );
     let rows = db.rows().await;
@@ -933,20 +939,20 @@ pub async fn set_middle_and_beyond(db: &Db) {
         assert!(row.operator_version.starts_with("Strata v"));
     }
     let st = db.status(&d).await.unwrap();
-    assert!(st.ok, "{}", st.text);
-    assert_eq!(st.json["Applied"][2]["Type"], "manually set");
+    assert!(st.ok, "{}", st.to_text());
+    assert_eq!(st.to_json()["Applied"][2]["Type"], "manually set");
     assert!(db.apply(&d).await.unwrap().applied.is_empty());
 
     // Already there: nothing to do, nothing printed.
     let r = set(None).await.unwrap();
-    assert_eq!((r.text.as_str(), r.set, r.removed), ("", 0, 0));
+    assert_eq!((r.to_text().as_str(), r.set, r.removed), ("", 0, 0));
     let err = set(Some("9")).await.unwrap_err();
     assert_eq!(err.to_string(), "migration with version \"9\" not found");
 
     let empty = MigrationDir::from_parts("file://migrations", Vec::new(), None).unwrap();
     let r = db.set(&empty, None).await.unwrap();
     assert_eq!(
-        r.text,
+        r.to_text(),
         "All revisions deleted (3 in total):\n\n  - 1 (a)\n  - 2 (b)\n  - 3 (c)\n\n"
     );
     assert!(db.rows().await.is_empty());
@@ -981,16 +987,19 @@ pub async fn set_resolves_partial_revision(db: &Db) {
     )
     .await;
     let r = db.set(&d, Some("2")).await.unwrap();
-    assert_eq!(r.text, "Current version is 2 (1 set):\n\n  + 2 (b)\n\n");
+    assert_eq!(
+        r.to_text(),
+        "Current version is 2 (1 set):\n\n  + 2 (b)\n\n"
+    );
     let rows = db.rows().await;
     assert_eq!(rows[1].kind, 6);
     assert_eq!((rows[1].applied, rows[1].total), (1, 3));
     let st = db.status(&d).await.unwrap();
-    assert_eq!(st.json["Applied"][1]["Type"], "applied + manually set");
+    assert_eq!(st.to_json()["Applied"][1]["Type"], "applied + manually set");
     assert!(
-        !st.text.contains("Last migration attempt had errors"),
+        !st.to_text().contains("Last migration attempt had errors"),
         "{}",
-        st.text
+        st.to_text()
     );
 }
 

@@ -32,7 +32,11 @@ pub use pending::{
     parse_amount, pending,
 };
 pub use set::{InFlightOutcome, SetChange, SetOp, SetPlan, set, set_in_flight};
-pub use status::{ALREADY_AT_LATEST_VERSION, NO_MIGRATION_APPLIED_YET, Status, StatusWord, status};
+/// `migrate set`'s text for changes a report owns: [`render_set`] and its header's [`set_summary`].
+pub use set::{render as render_set, summary as set_summary};
+pub use status::{
+    ALREADY_AT_LATEST_VERSION, NO_MIGRATION_APPLIED_YET, Status, StatusSummary, StatusWord, status,
+};
 
 use crate::dir::MigrationFile;
 use crate::revision::{CLOUD_IDENTIFIER_VERSION, Revision, RevisionType};

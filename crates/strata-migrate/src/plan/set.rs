@@ -52,54 +52,66 @@ impl SetPlan {
 
     /// `1 set, 2 removed`, as in the output header.
     pub fn summary(&self) -> String {
-        let set = self.changes.iter().filter(|c| c.op == SetOp::Set).count();
-        let removed = self.changes.len() - set;
-        let mut parts = Vec::new();
-        if set > 0 {
-            parts.push(format!("{set} set"));
-        }
-        if removed > 0 {
-            parts.push(format!("{removed} removed"));
-        }
-        parts.join(", ")
+        summary(&self.changes)
     }
 
     /// The text Atlas prints, byte for byte; `color` adds Atlas's terminal colours. Empty when nothing changed.
-    ///
-    /// ```text
-    /// Current version is 1 (1 set, 2 removed):
-    ///
-    ///   + 1 (baseline)
-    ///   - 20220318104614 (initial)
-    ///   - 20220318104615 (second)
-    ///
-    /// ```
+    /// See [`render`].
     pub fn render(&self, color: bool) -> String {
-        if self.changes.is_empty() {
-            return String::new();
-        }
-        let p = Paint::new(color);
-        let mut out = match &self.current {
-            None => format!("All revisions deleted ({} in total):\n", self.changes.len()),
-            Some(v) => format!("Current version is {} ({}):\n", p.cyan(v), self.summary()),
-        };
-        out.push('\n');
-        let mut lines: Vec<&SetChange> = self.changes.iter().collect();
-        lines.sort_by(|a, b| a.version.as_bytes().cmp(b.version.as_bytes()));
-        for c in lines {
-            let sign = match c.op {
-                SetOp::Set => p.green("+"),
-                SetOp::Removed => p.red("-"),
-            };
-            out += &format!("  {sign} {}", c.version);
-            if !c.description.is_empty() {
-                out += &format!(" ({})", c.description);
-            }
-            out.push('\n');
-        }
-        out.push('\n');
-        out
+        render(&self.changes, self.current.as_deref(), color)
     }
+}
+
+/// `1 set, 2 removed` for `changes`, as in the output header.
+pub fn summary(changes: &[SetChange]) -> String {
+    let set = changes.iter().filter(|c| c.op == SetOp::Set).count();
+    let removed = changes.len() - set;
+    let mut parts = Vec::new();
+    if set > 0 {
+        parts.push(format!("{set} set"));
+    }
+    if removed > 0 {
+        parts.push(format!("{removed} removed"));
+    }
+    parts.join(", ")
+}
+
+/// The text Atlas prints for `changes` ending at `current`, byte for byte; `color` adds Atlas's terminal colours.
+/// Empty when nothing changed.
+///
+/// ```text
+/// Current version is 1 (1 set, 2 removed):
+///
+///   + 1 (baseline)
+///   - 20220318104614 (initial)
+///   - 20220318104615 (second)
+///
+/// ```
+pub fn render(changes: &[SetChange], current: Option<&str>, color: bool) -> String {
+    if changes.is_empty() {
+        return String::new();
+    }
+    let p = Paint::new(color);
+    let mut out = match current {
+        None => format!("All revisions deleted ({} in total):\n", changes.len()),
+        Some(v) => format!("Current version is {} ({}):\n", p.cyan(v), summary(changes)),
+    };
+    out.push('\n');
+    let mut lines: Vec<&SetChange> = changes.iter().collect();
+    lines.sort_by(|a, b| a.version.as_bytes().cmp(b.version.as_bytes()));
+    for c in lines {
+        let sign = match c.op {
+            SetOp::Set => p.green("+"),
+            SetOp::Removed => p.red("-"),
+        };
+        out += &format!("  {sign} {}", c.version);
+        if !c.description.is_empty() {
+            out += &format!(" ({})", c.description);
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    out
 }
 
 /// Plans `migrate set` as Atlas does.

@@ -94,6 +94,68 @@ impl Status<'_> {
 
     /// The text block Atlas prints by default, byte for byte; `color` adds Atlas's terminal colours.
     pub fn render(&self, color: bool) -> String {
+        self.summary().render(color)
+    }
+
+    /// What the text block shows, without the files (counts instead), for reports that own their data.
+    pub fn summary(&self) -> StatusSummary {
+        StatusSummary {
+            status: self.status,
+            current: self.current.clone(),
+            next: self.next.clone(),
+            count: self.count,
+            total: self.total,
+            executed: self.applied.len(),
+            pending: self.pending.len(),
+            out_of_order: self.out_of_order.len(),
+            error: self.error.clone(),
+            sql: self.sql.clone(),
+            from_checkpoint: self.from_checkpoint,
+        }
+    }
+}
+
+/// The scalars of a [`Status`] and the sizes of its lists: everything its text block shows. The one home of
+/// that text: [`Status::render`] and the engine's status report both render through it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSummary {
+    /// `OK` or `PENDING`.
+    pub status: StatusWord,
+    /// [`Status::current`].
+    pub current: String,
+    /// [`Status::next`].
+    pub next: String,
+    /// [`Status::count`].
+    pub count: i64,
+    /// [`Status::total`].
+    pub total: i64,
+    /// How many revisions there are (`Executed Files`).
+    pub executed: usize,
+    /// How many files are pending, out-of-order ones excluded.
+    pub pending: usize,
+    /// How many files were added out of order.
+    pub out_of_order: usize,
+    /// [`Status::error`].
+    pub error: String,
+    /// [`Status::sql`].
+    pub sql: String,
+    /// [`Status::from_checkpoint`].
+    pub from_checkpoint: bool,
+}
+
+impl StatusSummary {
+    /// Statements left in the partially applied file.
+    pub fn left(&self) -> i64 {
+        self.total - self.count
+    }
+
+    /// Whether the last revision is partially applied.
+    pub fn is_partial(&self) -> bool {
+        self.total > 0
+    }
+
+    /// The text block Atlas prints by default, byte for byte; `color` adds Atlas's terminal colours.
+    pub fn render(&self, color: bool) -> String {
         let p = Paint::new(color);
         let dash = p.yellow("--");
         let mut out = String::from("Migration Status:");
@@ -120,19 +182,19 @@ impl Status<'_> {
         if self.is_partial() {
             out += &format!(" ({} statements left)", p.yellow(&self.left().to_string()));
         }
-        out += &format!("\n  {dash} Executed Files:  {}", self.applied.len());
+        out += &format!("\n  {dash} Executed Files:  {}", self.executed);
         if self.is_partial() {
             out += " (last one partially)";
         }
         out += &format!(
             "\n  {dash} Pending Files:   {}",
-            self.pending.len() + self.out_of_order.len()
+            self.pending + self.out_of_order
         );
-        if !self.out_of_order.is_empty() {
-            if self.pending.is_empty() {
+        if self.out_of_order > 0 {
+            if self.pending == 0 {
                 out += " (out of order)";
             } else {
-                out += &format!(" ({} out of order)", self.out_of_order.len());
+                out += &format!(" ({} out of order)", self.out_of_order);
             }
         }
         if self.is_partial() {
@@ -142,7 +204,7 @@ impl Status<'_> {
                 p.red("ERROR:"),
                 self.error
             );
-        } else if !self.out_of_order.is_empty() && !self.error.is_empty() {
+        } else if self.out_of_order > 0 && !self.error.is_empty() {
             out += &format!("\n\n  {} {}", p.red("ERROR:"), self.error);
         }
         out.push('\n');

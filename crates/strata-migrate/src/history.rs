@@ -11,10 +11,50 @@
 
 use std::collections::{HashMap, HashSet};
 
-use strata_migrate::sum::SumFile;
-use strata_migrate::{MigrationFile, Revision, RevisionType};
+use thiserror::Error;
 
-use crate::EngineError;
+use crate::dir::MigrationFile;
+use crate::revision::{Revision, RevisionType};
+use crate::sum::SumFile;
+
+/// Why the applied history no longer matches the directory. Each variant names the file (or the version whose
+/// file is gone) so a caller can point at it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum HistoryError {
+    /// The file of an executed revision is no longer in the directory (and is not older than the last
+    /// checkpoint).
+    #[error(
+        "migration file for applied version \"{version}\" ({}) was removed from the directory; restore it, or run \
+         'strata migrate set' to rewrite the revision history if the removal is deliberate",
+        or_no_description(.description)
+    )]
+    Removed {
+        /// The revision's version.
+        version: String,
+        /// The revision's description (may be empty).
+        description: String,
+    },
+    /// An applied file's `atlas.sum` hash differs from the one stored when it was applied.
+    #[error(
+        "migration file {file} was changed after it was applied (its hash in atlas_schema_revisions differs from \
+         atlas.sum); restore the applied content and put the change in a new migration ('strata migrate new')"
+    )]
+    Changed {
+        /// The file's name, e.g. `20240116000001_init.sql`.
+        file: String,
+        /// The file's version.
+        version: String,
+    },
+}
+
+fn or_no_description(description: &str) -> &str {
+    if description.is_empty() {
+        "no description"
+    } else {
+        description
+    }
+}
 
 /// Checks applied revisions against the directory.
 ///
@@ -24,7 +64,7 @@ pub fn check(
     files: &[MigrationFile],
     revisions: &[Revision],
     sum: &SumFile,
-) -> Result<(), EngineError> {
+) -> Result<(), HistoryError> {
     // Directives are parsed once per file.
     let checkpoints: Vec<bool> = files
         .iter()
@@ -46,16 +86,10 @@ pub fn check(
         let present = file_versions.contains(r.version.as_str());
         let before_checkpoint = checkpoint.is_some_and(|c| r.version.as_str() < c);
         if !present && !before_checkpoint {
-            return Err(EngineError::History(format!(
-                "migration file for applied version \"{}\" ({}) was removed from the directory; restore it, or run \
-                 'strata migrate set' to rewrite the revision history if the removal is deliberate",
-                r.version,
-                if r.description.is_empty() {
-                    "no description".to_owned()
-                } else {
-                    r.description.clone()
-                }
-            )));
+            return Err(HistoryError::Removed {
+                version: r.version.clone(),
+                description: r.description.clone(),
+            });
         }
     }
     // The first revision of each version, as a scan in table order would find it.
@@ -98,12 +132,10 @@ pub fn check(
                 if inserted_before(files, revisions, pos, r) {
                     break;
                 }
-                return Err(EngineError::History(format!(
-                    "migration file {} was changed after it was applied (its hash in atlas_schema_revisions \
-                     differs from atlas.sum); restore the applied content and put the change in a new migration \
-                     ('strata migrate new')",
-                    f.name()
-                )));
+                return Err(HistoryError::Changed {
+                    file: f.name().to_owned(),
+                    version: f.version().to_owned(),
+                });
             }
             _ => {}
         }
