@@ -14,7 +14,6 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Api, PartialObjectMeta, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{Event as KubeEvent, EventType as KubeEventType, Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, predicates, reflector, watcher};
 use kube::{Client, Resource, ResourceExt};
@@ -23,10 +22,12 @@ use strata_engine::Cancel;
 use tracing::{info, warn};
 
 use crate::crd::{AtlasMigration, AtlasMigrationStatus};
+use crate::events::EventPublisher;
 use crate::metrics::Metrics;
-use crate::reconcile::{self, DatabaseLocks, Env, EventType, Requeue};
+use crate::reconcile::{self, DatabaseLocks, Env, Requeue};
 use crate::registry::RegistryClient;
 use crate::resolve::{LookupError, Objects, RefKind, Registry, ResolveSettings, references};
+use crate::watch;
 
 /// Field manager of every status write.
 pub const FIELD_MANAGER: &str = "strata-operator";
@@ -145,8 +146,8 @@ impl Default for Settings {
 pub struct Context {
     /// API client.
     pub client: Client,
-    /// Event recorder.
-    pub recorder: Recorder,
+    /// Events (one per distinct note; repeats aggregated).
+    pub events: Arc<EventPublisher>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
     /// Per-database serialisation.
@@ -164,12 +165,12 @@ pub struct Context {
 impl Context {
     /// A context over `client` with the default collaborators.
     pub fn new(client: Client, settings: Settings, metrics: Arc<Metrics>) -> Self {
-        let reporter = Reporter {
-            controller: REPORTER.into(),
-            instance: std::env::var("POD_NAME").ok(),
-        };
         Self {
-            recorder: Recorder::new(client.clone(), reporter),
+            events: Arc::new(EventPublisher::new(
+                client.clone(),
+                REPORTER,
+                std::env::var("POD_NAME").ok(),
+            )),
             objects: Arc::new(KubeObjects::new(client.clone())),
             client,
             metrics,
@@ -256,12 +257,7 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
         info!(namespace = %ns, name = %name, "resource deleted during the reconcile");
         return Ok(Action::await_change());
     }
-    publish(
-        ctx.recorder.clone(),
-        obj.object_ref(&()),
-        out.events.clone(),
-    )
-    .await;
+    publish(ctx.events.clone(), obj.object_ref(&()), out.events.clone()).await;
     ctx.metrics.set_ready(&ns, &name, &uid, ready);
     ctx.metrics.applied.inc_by(out.applied_files as u64);
     let result = match (&out.failure, ready) {
@@ -293,24 +289,14 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
 
 /// Publishes events; a rejected event is logged, never a reconcile failure.
 fn publish(
-    recorder: Recorder,
+    events: Arc<EventPublisher>,
     reference: k8s_openapi::api::core::v1::ObjectReference,
-    events: Vec<reconcile::Event>,
+    list: Vec<reconcile::Event>,
 ) -> futures::future::BoxFuture<'static, ()> {
     Box::pin(async move {
-        for ev in events {
-            let e = KubeEvent {
-                type_: match ev.type_ {
-                    EventType::Normal => KubeEventType::Normal,
-                    EventType::Warning => KubeEventType::Warning,
-                },
-                reason: ev.reason,
-                note: Some(ev.note.chars().take(1000).collect()),
-                action: "Reconcile".into(),
-                secondary: None,
-            };
-            if let Err(err) = recorder.publish(&e, &reference).await {
-                warn!(error = %err, reason = %e.reason, "publishing event failed");
+        for ev in list {
+            if let Err(err) = events.publish(&ev, &reference).await {
+                warn!(error = %err, reason = %ev.reason, "publishing event failed");
             }
         }
     })
@@ -411,8 +397,9 @@ pub async fn run_controller(
     let (reader, writer) = reflector::store();
     // Status-only edits do not trigger: only generation changes (and the first sight of each object).
     let (metrics, store, watched) = (ctx.metrics.clone(), reader.clone(), namespace.clone());
-    let main = watcher(migrations, wc)
-        .default_backoff()
+    // Every watch backs off briefly and re-lists at once on `410 Gone` (`crate::watch`), so the operator catches
+    // up within seconds of an API server coming back.
+    let main = watch::objects(migrations, wc)
         .reflect(writer)
         .inspect(move |ev| {
             if let Ok(ev) = ev {
@@ -421,13 +408,10 @@ pub async fn run_controller(
         })
         .applied_objects()
         .predicate_filter(predicates::generation, Default::default());
-    // Secrets and ConfigMaps are watched by metadata only: their data is read on demand, never cached.
-    let secret_events = watcher(secrets, watcher::Config::default())
-        .default_backoff()
-        .touched_objects();
-    let cm_events = watcher(config_maps, watcher::Config::default())
-        .default_backoff()
-        .touched_objects();
+    // Secrets and ConfigMaps are watched by metadata only (`PartialObjectMeta`: the API server sends no data):
+    // their data is read on demand, never cached.
+    let secret_events = watch::objects(secrets, watcher::Config::default()).touched_objects();
+    let cm_events = watch::objects(config_maps, watcher::Config::default()).touched_objects();
     let config = kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency);
     Controller::for_stream(main, reader.clone())
         .with_config(config)
