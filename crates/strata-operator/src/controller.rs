@@ -160,6 +160,73 @@ pub struct Context {
     pub settings: Settings,
     /// Stops running applies between files on shutdown.
     pub cancel: Cancel,
+    /// Statuses written just before a "requeue now", until the watch brings them.
+    pub written: WrittenStatuses,
+}
+
+/// Statuses this controller wrote before asking to be reconciled again at once (first pass, changed inputs). The
+/// requeued reconcile can start before the watch event of the write reaches the store; it then gets the object as
+/// it was *before* the write, and would write the same first-pass status again, and again, until the event
+/// arrives. While the store holds exactly the version the write was based on, the reconcile starts from the
+/// written status instead; any other version (the event arrived, the spec changed) drops the entry.
+#[derive(Debug, Default)]
+pub struct WrittenStatuses(std::sync::Mutex<std::collections::HashMap<String, Written>>);
+
+#[derive(Debug)]
+struct Written {
+    /// `metadata.resourceVersion` the write was based on.
+    based_on: Option<String>,
+    status: AtlasMigrationStatus,
+}
+
+impl WrittenStatuses {
+    /// `obj`, with the status this controller last wrote when the store still holds the version before the write.
+    pub fn current(&self, obj: Arc<AtlasMigration>) -> Arc<AtlasMigration> {
+        let Some(uid) = obj.uid() else { return obj };
+        let Ok(mut map) = self.0.lock() else {
+            return obj;
+        };
+        match map.get(&uid) {
+            Some(w) if w.based_on == obj.metadata.resource_version => {
+                let mut fresh = (*obj).clone();
+                fresh.status = Some(w.status.clone());
+                Arc::new(fresh)
+            }
+            Some(_) => {
+                map.remove(&uid);
+                obj
+            }
+            None => obj,
+        }
+    }
+
+    fn remember(&self, obj: &AtlasMigration, status: &AtlasMigrationStatus) {
+        if let (Some(uid), Ok(mut map)) = (obj.uid(), self.0.lock()) {
+            map.insert(
+                uid,
+                Written {
+                    based_on: obj.metadata.resource_version.clone(),
+                    status: status.clone(),
+                },
+            );
+        }
+    }
+
+    fn forget(&self, uid: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(uid);
+        }
+    }
+
+    /// Entries held (tests).
+    pub fn len(&self) -> usize {
+        self.0.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// No entries held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl Context {
@@ -178,6 +245,7 @@ impl Context {
             registry: Arc::new(RegistryClient),
             settings,
             cancel: Cancel::new(),
+            written: WrittenStatuses::default(),
         }
     }
 }
@@ -243,19 +311,27 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
         lock_timeout: ctx.settings.lock_timeout,
         cancel: ctx.cancel.clone(),
     };
+    let obj = ctx.written.current(obj);
     let out = reconcile::reconcile(&obj, &env).await;
     let api: Api<AtlasMigration> = Api::namespaced(ctx.client.clone(), &ns);
     let uid = obj.uid().unwrap_or_default();
     let ready = out.status.is_ready();
-    if obj.status.as_ref() != Some(&out.status)
-        && !write_status(api, name.clone(), out.status.clone())
+    if obj.status.as_ref() != Some(&out.status) {
+        if !write_status(api, name.clone(), out.status.clone())
             .await
             .map_err(Error::Status)?
-    {
-        // Deleted while we worked: no status, no events, and no gauge for it.
-        ctx.metrics.forget(&ns, &name, &uid);
-        info!(namespace = %ns, name = %name, "resource deleted during the reconcile");
-        return Ok(Action::await_change());
+        {
+            // Deleted while we worked: no status, no events, and no gauge for it.
+            ctx.written.forget(&uid);
+            ctx.metrics.forget(&ns, &name, &uid);
+            info!(namespace = %ns, name = %name, "resource deleted during the reconcile");
+            return Ok(Action::await_change());
+        }
+        if out.requeue == Requeue::Now {
+            ctx.written.remember(&obj, &out.status);
+        } else {
+            ctx.written.forget(&uid);
+        }
     }
     publish(ctx.events.clone(), obj.object_ref(&()), out.events.clone()).await;
     ctx.metrics.set_ready(&ns, &name, &uid, ready);

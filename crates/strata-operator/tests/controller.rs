@@ -876,3 +876,44 @@ async fn watches_retry_within_the_cap_and_relist_at_once_after_410() {
     assert!(again - at <= watch::BACKOFF_FIRST, "{:?}", again - at);
     driver.abort();
 }
+
+#[tokio::test]
+async fn a_requeue_that_outruns_the_watch_continues_from_the_written_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("app.db").display());
+    let (ctx, mut api) = context(tmp.path());
+    let stale = Arc::new(migration());
+    let run = tokio::spawn(controller::reconcile(stale.clone(), ctx.clone()));
+    api.status_patch(200).await;
+    assert_eq!(run.await.unwrap().unwrap(), Action::requeue(Duration::ZERO));
+    assert_eq!(ctx.written.len(), 1);
+
+    // Requeued at once, while the store still has the object from before the write: no second first-pass write,
+    // the reconcile goes on (Secret, apply, Ready).
+    let run = tokio::spawn(controller::reconcile(stale, ctx.clone()));
+    api.get_secret(Some(BTreeMap::from([("url", url.as_str())])))
+        .await;
+    let patch = api.status_patch(200).await;
+    assert_eq!(patch["status"]["conditions"][0]["reason"], "Applied");
+    api.event().await;
+    assert_eq!(run.await.unwrap().unwrap(), Action::await_change());
+    assert!(ctx.written.is_empty(), "nothing kept once Ready");
+
+    // A newer version from the watch wins over a remembered status.
+    let run = tokio::spawn(controller::reconcile(Arc::new(migration()), ctx.clone()));
+    api.status_patch(200).await;
+    run.await.unwrap().unwrap();
+    let mut newer = reconciling();
+    newer.metadata.resource_version = Some("2".into());
+    newer.spec.backoff_limit = Some(3);
+    let run = tokio::spawn(controller::reconcile(Arc::new(newer), ctx.clone()));
+    api.get_secret(None).await;
+    let patch = api.status_patch(200).await;
+    assert_eq!(
+        patch["status"]["conditions"][0]["reason"],
+        "ReadingMigrationData"
+    );
+    api.event().await;
+    run.await.unwrap().unwrap();
+    assert!(ctx.written.is_empty());
+}
