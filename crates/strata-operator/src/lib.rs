@@ -10,8 +10,10 @@
 //! - [`controller`]: the kube-rs `Controller`, status writes, watches, leader election, health;
 //! - [`events`]: Kubernetes Events, one per distinct note;
 //! - [`watch`]: watch streams with a short back-off that re-list at once after `410 Gone`;
-//! - [`metrics`]: Prometheus metrics.
+//! - [`metrics`]: Prometheus metrics;
+//! - [`cli`]: the command line of `strata operator` and of the `strata-operator` binary.
 
+pub mod cli;
 pub mod conditions;
 pub mod controller;
 pub mod crd;
