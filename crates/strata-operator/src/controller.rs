@@ -491,6 +491,7 @@ pub async fn run_controller(
     let config = kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency);
     Controller::for_stream(main, reader.clone())
         .with_config(config)
+        .trigger_backoff(watch::NoDelay)
         .watches_stream(
             secret_events,
             mapper::<Secret>(reader.clone(), RefKind::Secret),

@@ -917,3 +917,86 @@ async fn a_requeue_that_outruns_the_watch_continues_from_the_written_status() {
     run.await.unwrap().unwrap();
     assert!(ctx.written.is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_controller_reconciles_within_seconds_after_the_api_server_returns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ctx, api) = context(tmp.path());
+    let mut handle = api.0;
+    let outage = Duration::from_secs(40);
+    let start = tokio::time::Instant::now();
+    let back = start + outage;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let controller = tokio::spawn(controller::run_controller(
+        ctx,
+        Some("apps".into()),
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    let refused =
+        || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+    let mut quiet_watches = Vec::new();
+    let patched_at = loop {
+        let (req, send) = tokio::time::timeout(Duration::from_secs(300), handle.next_request())
+            .await
+            .expect("the controller stopped asking")
+            .unwrap();
+        let now = tokio::time::Instant::now();
+        let uri = req.uri().to_string();
+        let watch = uri.contains("watch=true");
+        let ours = uri.starts_with("/apis/db.atlasgo.io/v1alpha1/namespaces/apps/atlasmigrations");
+        if req.method() == Method::PATCH {
+            assert!(now >= back, "{uri}");
+            respond(send, 200, serde_json::to_value(migration()).unwrap());
+            break now;
+        }
+        let down = now > start && now < back;
+        if !watch {
+            // Lists: the first ones (before the outage) find nothing; during it they are refused; after it ours
+            // finds the resource, created meanwhile.
+            if down {
+                send.send_error(refused());
+                continue;
+            }
+            let body = if !ours {
+                json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadataList",
+                       "metadata": {"resourceVersion": "1"}, "items": []})
+            } else if now == start {
+                json!({"apiVersion": "db.atlasgo.io/v1alpha1", "kind": "AtlasMigrationList",
+                       "metadata": {"resourceVersion": "1"}, "items": []})
+            } else {
+                json!({"apiVersion": "db.atlasgo.io/v1alpha1", "kind": "AtlasMigrationList",
+                       "metadata": {"resourceVersion": "50"}, "items": [migration()]})
+            };
+            respond(send, 200, body);
+        } else if down || now == start {
+            // The API server goes down right after the first lists: every watch (and retry) is refused.
+            send.send_error(refused());
+        } else if ours && uri.contains("resourceVersion=1&")
+            || uri.ends_with("resourceVersion=1") && ours
+        {
+            // Back, with the history gone: the old resource version is expired.
+            let gone = json!({"type": "ERROR", "object": api_status(410, "Expired", "too old resource version: 1 (40)")});
+            send.send_response(
+                Response::builder()
+                    .status(200)
+                    .body(Body::from(format!("{gone}\n").into_bytes()))
+                    .unwrap(),
+            );
+        } else {
+            quiet_watches.push(send); // an open watch with nothing to say
+        }
+    };
+    let _ = stop_tx.send(());
+    controller.abort();
+    let after = patched_at - back;
+    assert!(
+        after <= Duration::from_secs(10),
+        "reconciled {after:?} after the API server returned"
+    );
+    assert!(
+        after <= strata_operator::watch::BACKOFF_CAP + Duration::from_secs(1),
+        "within the watch back-off cap: {after:?}"
+    );
+}
