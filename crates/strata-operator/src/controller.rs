@@ -442,6 +442,25 @@ pub fn on_watch_event(
     }
 }
 
+/// What the reflector keeps of a resource: everything but what nothing here reads and what weighs most on a real
+/// API server: `managedFields` (every manager's field set, the inline directory's keys included) and `kubectl
+/// apply`'s last-applied annotation (the whole manifest again, as a string). Status writes are server-side applies
+/// that never send either.
+pub fn strip_for_store(obj: &mut AtlasMigration) {
+    obj.metadata.managed_fields = None;
+    if let Some(a) = obj.metadata.annotations.as_mut() {
+        a.remove(LAST_APPLIED);
+        if a.is_empty() {
+            obj.metadata.annotations = None;
+        }
+    }
+}
+
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Resources per list page.
+pub const LIST_PAGE: u32 = 100;
+
 /// Runs the controller for one namespace (or all, with `None`) until `shutdown` resolves.
 pub async fn run_controller(
     ctx: Arc<Context>,
@@ -466,7 +485,10 @@ pub async fn run_controller(
             Api::all(client),
         ),
     };
-    let mut wc = watcher::Config::default();
+    // Lists in pages of 100 (kube's default is 500): the peak of a (re-)list is one page's raw JSON and parsed
+    // objects before they are stripped (`strip_for_store`), which on a real API server, with managedFields and
+    // kubectl's last-applied annotation, is several MB per 500 resources with inline directories.
+    let mut wc = watcher::Config::default().page_size(LIST_PAGE);
     if let Some(sel) = &ctx.settings.label_selector {
         wc = wc.labels(sel);
     }
@@ -476,13 +498,14 @@ pub async fn run_controller(
     // Every watch backs off briefly and re-lists at once on `410 Gone` (`crate::watch`), so the operator catches
     // up within seconds of an API server coming back.
     let main = watch::objects(migrations, wc)
+        .modify(strip_for_store)
         .reflect(writer)
         .inspect(move |ev| {
             if let Ok(ev) = ev {
                 on_watch_event(&metrics, &store, watched.as_deref(), ev);
             }
-        })
-        .applied_objects()
+        });
+    let main = watch::applied_after_lists(main, reader.clone())
         .predicate_filter(predicates::generation, Default::default());
     // Secrets and ConfigMaps are watched by metadata only (`PartialObjectMeta`: the API server sends no data):
     // their data is read on demand, never cached.

@@ -496,6 +496,47 @@ mod tests {
     }
 
     #[test]
+    fn only_connection_lock_and_busy_server_failures_are_transient() {
+        let sql = |code: Option<&str>| {
+            EngineError::Driver(DriverError::Sql {
+                message: "x".into(),
+                code: code.map(str::to_owned),
+            })
+        };
+        let connect = EngineError::Driver(DriverError::Connect {
+            url: "postgres://h/db".into(),
+            message: "connection refused".into(),
+            hint: String::new(),
+        });
+        let lock = DriverError::LockTimeout {
+            name: "atlas_migrate_execute".into(),
+            waited: Duration::from_secs(1),
+            detail: String::new(),
+        };
+        for (e, want) in [
+            (connect, true),
+            (EngineError::Lock(lock), true),
+            (sql(None), true),
+            (sql(Some("08006")), true),
+            (sql(Some("57P01")), true),
+            (sql(Some("40001")), true),
+            (sql(Some("42P01")), false),
+            (sql(Some("23505")), false),
+            (
+                EngineError::Driver(DriverError::InvalidUrl {
+                    url: "postgres://h".into(),
+                    field: "port".into(),
+                    reason: "not a number".into(),
+                }),
+                false,
+            ),
+            (EngineError::History("changed".into()), false),
+        ] {
+            assert_eq!(retryable(&e), want, "{e}");
+        }
+    }
+
+    #[test]
     fn database_key_ignores_credentials_and_query() {
         assert_eq!(
             database_key("postgres://a:secret@h:5432/db?sslmode=disable"),

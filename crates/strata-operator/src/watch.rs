@@ -19,6 +19,7 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use kube::Resource;
 use kube::api::Api;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher::{self, Event};
 use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
@@ -170,6 +171,57 @@ where
     K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
 {
     resilient(move || watcher::watcher(api.clone(), config.clone()))
+}
+
+/// The objects to reconcile from a *reflected* watch: an applied object at once; the objects of a (re-)list once the
+/// list is complete (`InitDone`), read from `store`, which the reflector has switched to the new list by then.
+///
+/// kube's `applied_objects` passes listed objects on page by page while the store still holds the previous list,
+/// and the controller reconciles what the store holds: after an outage, a resource created or changed meanwhile was
+/// reconciled as it was before (or dropped as not found), and its new generation then filtered as seen. Only
+/// references are held during the list, not objects.
+pub fn applied_after_lists<K, S>(
+    events: S,
+    store: Store<K>,
+) -> impl Stream<Item = Result<K, watcher::Error>> + Send
+where
+    K: Resource + Clone + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+    S: Stream<Item = Result<Event<K>, watcher::Error>> + Send + 'static,
+{
+    struct St<K: Resource + 'static>
+    where
+        K::DynamicType: Eq + std::hash::Hash + Clone,
+    {
+        events: Pin<Box<dyn Stream<Item = Result<Event<K>, watcher::Error>> + Send>>,
+        store: Store<K>,
+        listing: Vec<ObjectRef<K>>,
+        ready: std::vec::IntoIter<ObjectRef<K>>,
+    }
+    let st = St {
+        events: Box::pin(events),
+        store,
+        listing: Vec::new(),
+        ready: Vec::new().into_iter(),
+    };
+    futures::stream::unfold(st, |mut st| async move {
+        loop {
+            if let Some(r) = st.ready.next() {
+                if let Some(obj) = st.store.get(&r) {
+                    return Some((Ok(K::clone(&obj)), st));
+                }
+                continue;
+            }
+            match st.events.next().await? {
+                Ok(Event::Apply(obj)) => return Some((Ok(obj), st)),
+                Ok(Event::Delete(_)) => {}
+                Ok(Event::Init) => st.listing.clear(),
+                Ok(Event::InitApply(obj)) => st.listing.push(ObjectRef::from_obj(&obj)),
+                Ok(Event::InitDone) => st.ready = std::mem::take(&mut st.listing).into_iter(),
+                Err(e) => return Some((Err(e), st)),
+            }
+        }
+    })
 }
 
 #[cfg(test)]

@@ -952,6 +952,9 @@ async fn the_controller_reconciles_within_seconds_after_the_api_server_returns()
             break now;
         }
         let down = now > start && now < back;
+        if !watch && ours {
+            assert!(uri.contains("limit=100"), "lists in pages of 100: {uri}");
+        }
         if !watch {
             // Lists: the first ones (before the outage) find nothing; during it they are refused; after it ours
             // finds the resource, created meanwhile.
@@ -965,16 +968,19 @@ async fn the_controller_reconciles_within_seconds_after_the_api_server_returns()
             } else if now == start {
                 json!({"apiVersion": "db.atlasgo.io/v1alpha1", "kind": "AtlasMigrationList",
                        "metadata": {"resourceVersion": "1"}, "items": []})
+            } else if !uri.contains("continue=") {
+                // The re-list comes in two pages, the resource in the first.
+                json!({"apiVersion": "db.atlasgo.io/v1alpha1", "kind": "AtlasMigrationList",
+                       "metadata": {"resourceVersion": "50", "continue": "page-2"}, "items": [migration()]})
             } else {
                 json!({"apiVersion": "db.atlasgo.io/v1alpha1", "kind": "AtlasMigrationList",
-                       "metadata": {"resourceVersion": "50"}, "items": [migration()]})
+                       "metadata": {"resourceVersion": "50"}, "items": []})
             };
             respond(send, 200, body);
         } else if down || now == start {
             // The API server goes down right after the first lists: every watch (and retry) is refused.
             send.send_error(refused());
-        } else if ours && uri.contains("resourceVersion=1&")
-            || uri.ends_with("resourceVersion=1") && ours
+        } else if ours && (uri.contains("resourceVersion=1&") || uri.ends_with("resourceVersion=1"))
         {
             // Back, with the history gone: the old resource version is expired.
             let gone = json!({"type": "ERROR", "object": api_status(410, "Expired", "too old resource version: 1 (40)")});
@@ -999,4 +1005,35 @@ async fn the_controller_reconciles_within_seconds_after_the_api_server_returns()
         after <= strata_operator::watch::BACKOFF_CAP + Duration::from_secs(1),
         "within the watch back-off cap: {after:?}"
     );
+}
+
+#[test]
+fn the_store_keeps_no_managed_fields_or_last_applied_manifest() {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
+    let mut m = migration();
+    m.metadata.managed_fields = Some(vec![ManagedFieldsEntry {
+        manager: Some("kubectl-client-side-apply".into()),
+        ..ManagedFieldsEntry::default()
+    }]);
+    m.metadata.annotations = Some(BTreeMap::from([
+        (
+            "kubectl.kubernetes.io/last-applied-configuration".to_owned(),
+            serde_json::to_string(&m.spec).unwrap(),
+        ),
+        ("team".to_owned(), "db".to_owned()),
+    ]));
+    let spec = m.spec.clone();
+    controller::strip_for_store(&mut m);
+    assert_eq!(m.metadata.managed_fields, None);
+    assert_eq!(
+        m.metadata.annotations,
+        Some(BTreeMap::from([("team".to_owned(), "db".to_owned())]))
+    );
+    assert_eq!(m.spec, spec);
+    m.metadata.annotations = Some(BTreeMap::from([(
+        "kubectl.kubernetes.io/last-applied-configuration".to_owned(),
+        "{}".to_owned(),
+    )]));
+    controller::strip_for_store(&mut m);
+    assert_eq!(m.metadata.annotations, None);
 }
