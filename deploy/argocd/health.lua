@@ -1,8 +1,10 @@
 -- Argo CD health check for db.atlasgo.io/AtlasMigration (operator-spec §13).
 -- Install: resource.customizations.health.db.atlasgo.io_AtlasMigration in argocd-cm (see README.md).
 -- Healthy when Ready is True; Progressing while deleting, before the operator has written a Ready condition,
--- and while Ready's reason is Reconciling (every in-progress phase of the Strata operator); Degraded otherwise.
--- The message is the Ready reason.
+-- while Ready's reason is Reconciling (every in-progress phase of the Strata operator) and while Reconciling is True
+-- without Stalled (a transient failure being retried: database or registry unreachable); Degraded otherwise
+-- (Stalled: a bad spec, a checksum mismatch, a failed statement, backoffLimit used up). The message is the Ready
+-- reason.
 local hs = {}
 
 if obj.metadata ~= nil and obj.metadata.deletionTimestamp ~= nil then
@@ -15,10 +17,16 @@ if obj.metadata ~= nil and obj.metadata.deletionTimestamp ~= nil then
 end
 
 local ready = nil
+local retrying = false
+local stalled = false
 if obj.status ~= nil and obj.status.conditions ~= nil then
   for _, condition in ipairs(obj.status.conditions) do
     if condition.type == "Ready" then
       ready = condition
+    elseif condition.type == "Reconciling" then
+      retrying = condition.status == "True"
+    elseif condition.type == "Stalled" then
+      stalled = condition.status == "True"
     end
   end
 end
@@ -35,7 +43,7 @@ if ready.status == "True" then
   return hs
 end
 
-if ready.reason == "Reconciling" then
+if ready.reason == "Reconciling" or (retrying and not stalled) then
   hs.status = "Progressing"
 else
   hs.status = "Degraded"

@@ -66,15 +66,9 @@ pub enum CliError {
     /// The thread reading the migration directory stopped without an answer.
     #[error("reading the migration directory failed")]
     DirReader,
-    /// `operator run`: a listen address that does not parse.
-    #[error("invalid address {value:?}: {source}")]
-    Address {
-        value: String,
-        source: std::net::AddrParseError,
-    },
-    /// `operator run --registry` is not a usable registry URL.
+    /// `operator run`: a flag that does not work (a listen address that does not parse, an unusable `--registry`).
     #[error(transparent)]
-    OperatorRegistry(strata_operator::registry::RemoteError),
+    OperatorStart(#[from] strata_operator::cli::Error),
     /// The operator stopped with an error.
     #[error("operator: {0}")]
     Operator(Box<dyn std::error::Error + Send + Sync>),

@@ -7,7 +7,8 @@
 //! cargo run --release -p strata-operator --example bench -- [resources=500] [migrations=20] [concurrency=16]
 //! ```
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,47 +18,10 @@ use kube::Client;
 use kube::client::Body;
 use kube::runtime::controller::Action;
 use serde_json::{Value, json};
-use strata_migrate::MigrationFile;
-use strata_migrate::sum::SumFile;
 use strata_operator::controller::{self, Context, Settings};
 use strata_operator::crd::{AtlasMigrationSpec, Dir, KeyRef, ValueFrom, new_migration};
 use strata_operator::metrics::Metrics;
 use strata_operator::resolve::StaticObjects;
-
-fn dir(migrations: usize) -> BTreeMap<String, String> {
-    let files: Vec<MigrationFile> = (1..=migrations)
-        .map(|i| {
-            MigrationFile::new(
-                format!("{i:05}_t{i}.sql"),
-                format!("CREATE TABLE t{i} (id integer PRIMARY KEY, name text NOT NULL);\nCREATE INDEX t{i}_name ON t{i} (name);\n")
-                    .into_bytes(),
-            )
-        })
-        .collect();
-    let mut m: BTreeMap<String, String> = files
-        .iter()
-        .map(|f| {
-            (
-                f.name().to_owned(),
-                String::from_utf8(f.bytes().to_vec()).unwrap(),
-            )
-        })
-        .collect();
-    m.insert(
-        "atlas.sum".into(),
-        String::from_utf8(SumFile::compute(&files).to_bytes()).unwrap(),
-    );
-    m
-}
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0)
-}
 
 type Statuses = Arc<std::sync::Mutex<std::collections::HashMap<String, Value>>>;
 
@@ -116,7 +80,7 @@ async fn main() {
     tokio::spawn(api_server(handle, statuses.clone()));
     let client = Client::new(svc, "default");
     let mut objects = StaticObjects::default();
-    let local = dir(migrations);
+    let local = common::dir(migrations);
     let mut resources = Vec::with_capacity(n);
     for i in 0..n {
         let secret = format!("db-{i}");
@@ -190,7 +154,7 @@ async fn main() {
     println!(
         "resources={n} migrations={migrations} concurrency={concurrency} ready={ready} all_ready_after={:.2}s peak_rss={:.1}MiB {applied}",
         took.as_secs_f64(),
-        peak_rss_kib() as f64 / 1024.0
+        common::peak_rss_kib("self") as f64 / 1024.0
     );
     assert_eq!(ready, n, "every resource must end Ready");
 }

@@ -108,8 +108,24 @@ pub fn ready(
     s
 }
 
-/// `not-ready(reason, msg)`: in-progress reasons keep `failed` and set Reconciling; any other reason is a failure:
-/// Stalled True and `failed` + 1.
+/// A failure that passes without the user (database or registry unreachable, a referenced object missing): Ready
+/// False with the failure's reason and message (as Atlas writes it), Reconciling True with the same, Stalled False,
+/// `failed` + 1 (the retry delay and `backoffLimit` count on). kstatus readers (Flux, `kubectl wait`, Helm) see
+/// "in progress", not "failed".
+pub fn retrying(
+    mut s: AtlasMigrationStatus,
+    generation: i64,
+    reason: &str,
+    msg: &str,
+) -> AtlasMigrationStatus {
+    put(&mut s, generation, false, true, false, reason, msg);
+    s.failed += 1;
+    s
+}
+
+/// `not-ready(reason, msg)`: in-progress reasons keep `failed` and set Reconciling; any other reason is a failure
+/// that needs the user (bad spec, checksum mismatch, a failed statement, `backoffLimit` exhausted): Stalled True and
+/// `failed` + 1.
 pub fn not_ready(
     mut s: AtlasMigrationStatus,
     generation: i64,
@@ -173,6 +189,19 @@ mod tests {
             ]
         );
         assert!(s.conditions.iter().all(|c| c.message.is_empty()));
+        let s = retrying(s, 3, "Migrating", "connecting to postgres://h/db: refused");
+        assert_eq!(s.failed, 1);
+        assert_eq!(
+            types(&s),
+            [
+                ("Ready", "False", "Migrating"),
+                ("Reconciling", "True", "Migrating"),
+                ("Stalled", "False", "Migrating")
+            ]
+        );
+        assert_eq!(s.conditions[0].message, s.conditions[1].message);
+        assert_eq!(s.conditions[2].message, "");
+        assert_eq!(retrying(s, 3, "Migrating", "again").failed, 2);
     }
 
     #[test]

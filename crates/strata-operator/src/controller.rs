@@ -14,7 +14,6 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Api, PartialObjectMeta, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{Event as KubeEvent, EventType as KubeEventType, Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, predicates, reflector, watcher};
 use kube::{Client, Resource, ResourceExt};
@@ -23,10 +22,12 @@ use strata_engine::Cancel;
 use tracing::{info, warn};
 
 use crate::crd::{AtlasMigration, AtlasMigrationStatus};
+use crate::events::EventPublisher;
 use crate::metrics::Metrics;
-use crate::reconcile::{self, DatabaseLocks, Env, EventType, Requeue};
+use crate::reconcile::{self, DatabaseLocks, Env, Requeue};
 use crate::registry::RegistryClient;
 use crate::resolve::{LookupError, Objects, RefKind, Registry, ResolveSettings, references};
+use crate::watch;
 
 /// Field manager of every status write.
 pub const FIELD_MANAGER: &str = "strata-operator";
@@ -145,8 +146,8 @@ impl Default for Settings {
 pub struct Context {
     /// API client.
     pub client: Client,
-    /// Event recorder.
-    pub recorder: Recorder,
+    /// Events (one per distinct note; repeats aggregated).
+    pub events: Arc<EventPublisher>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
     /// Per-database serialisation.
@@ -159,17 +160,84 @@ pub struct Context {
     pub settings: Settings,
     /// Stops running applies between files on shutdown.
     pub cancel: Cancel,
+    /// Statuses written just before a "requeue now", until the watch brings them.
+    pub written: WrittenStatuses,
+}
+
+/// Statuses this controller wrote before asking to be reconciled again at once (first pass, changed inputs). The
+/// requeued reconcile can start before the watch event of the write reaches the store; it then gets the object as
+/// it was *before* the write, and would write the same first-pass status again, and again, until the event
+/// arrives. While the store holds exactly the version the write was based on, the reconcile starts from the
+/// written status instead; any other version (the event arrived, the spec changed) drops the entry.
+#[derive(Debug, Default)]
+pub struct WrittenStatuses(std::sync::Mutex<std::collections::HashMap<String, Written>>);
+
+#[derive(Debug)]
+struct Written {
+    /// `metadata.resourceVersion` the write was based on.
+    based_on: Option<String>,
+    status: AtlasMigrationStatus,
+}
+
+impl WrittenStatuses {
+    /// `obj`, with the status this controller last wrote when the store still holds the version before the write.
+    pub fn current(&self, obj: Arc<AtlasMigration>) -> Arc<AtlasMigration> {
+        let Some(uid) = obj.uid() else { return obj };
+        let Ok(mut map) = self.0.lock() else {
+            return obj;
+        };
+        match map.get(&uid) {
+            Some(w) if w.based_on == obj.metadata.resource_version => {
+                let mut fresh = (*obj).clone();
+                fresh.status = Some(w.status.clone());
+                Arc::new(fresh)
+            }
+            Some(_) => {
+                map.remove(&uid);
+                obj
+            }
+            None => obj,
+        }
+    }
+
+    fn remember(&self, obj: &AtlasMigration, status: &AtlasMigrationStatus) {
+        if let (Some(uid), Ok(mut map)) = (obj.uid(), self.0.lock()) {
+            map.insert(
+                uid,
+                Written {
+                    based_on: obj.metadata.resource_version.clone(),
+                    status: status.clone(),
+                },
+            );
+        }
+    }
+
+    fn forget(&self, uid: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(uid);
+        }
+    }
+
+    /// Entries held (tests).
+    pub fn len(&self) -> usize {
+        self.0.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// No entries held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl Context {
     /// A context over `client` with the default collaborators.
     pub fn new(client: Client, settings: Settings, metrics: Arc<Metrics>) -> Self {
-        let reporter = Reporter {
-            controller: REPORTER.into(),
-            instance: std::env::var("POD_NAME").ok(),
-        };
         Self {
-            recorder: Recorder::new(client.clone(), reporter),
+            events: Arc::new(EventPublisher::new(
+                client.clone(),
+                REPORTER,
+                std::env::var("POD_NAME").ok(),
+            )),
             objects: Arc::new(KubeObjects::new(client.clone())),
             client,
             metrics,
@@ -177,6 +245,7 @@ impl Context {
             registry: Arc::new(RegistryClient),
             settings,
             cancel: Cancel::new(),
+            written: WrittenStatuses::default(),
         }
     }
 }
@@ -242,26 +311,29 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
         lock_timeout: ctx.settings.lock_timeout,
         cancel: ctx.cancel.clone(),
     };
+    let obj = ctx.written.current(obj);
     let out = reconcile::reconcile(&obj, &env).await;
     let api: Api<AtlasMigration> = Api::namespaced(ctx.client.clone(), &ns);
     let uid = obj.uid().unwrap_or_default();
     let ready = out.status.is_ready();
-    if obj.status.as_ref() != Some(&out.status)
-        && !write_status(api, name.clone(), out.status.clone())
+    if obj.status.as_ref() != Some(&out.status) {
+        if !write_status(api, name.clone(), out.status.clone())
             .await
             .map_err(Error::Status)?
-    {
-        // Deleted while we worked: no status, no events, and no gauge for it.
-        ctx.metrics.forget(&ns, &name, &uid);
-        info!(namespace = %ns, name = %name, "resource deleted during the reconcile");
-        return Ok(Action::await_change());
+        {
+            // Deleted while we worked: no status, no events, and no gauge for it.
+            ctx.written.forget(&uid);
+            ctx.metrics.forget(&ns, &name, &uid);
+            info!(namespace = %ns, name = %name, "resource deleted during the reconcile");
+            return Ok(Action::await_change());
+        }
+        if out.requeue == Requeue::Now {
+            ctx.written.remember(&obj, &out.status);
+        } else {
+            ctx.written.forget(&uid);
+        }
     }
-    publish(
-        ctx.recorder.clone(),
-        obj.object_ref(&()),
-        out.events.clone(),
-    )
-    .await;
+    publish(ctx.events.clone(), obj.object_ref(&()), out.events.clone()).await;
     ctx.metrics.set_ready(&ns, &name, &uid, ready);
     ctx.metrics.applied.inc_by(out.applied_files as u64);
     let result = match (&out.failure, ready) {
@@ -293,24 +365,14 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
 
 /// Publishes events; a rejected event is logged, never a reconcile failure.
 fn publish(
-    recorder: Recorder,
+    events: Arc<EventPublisher>,
     reference: k8s_openapi::api::core::v1::ObjectReference,
-    events: Vec<reconcile::Event>,
+    list: Vec<reconcile::Event>,
 ) -> futures::future::BoxFuture<'static, ()> {
     Box::pin(async move {
-        for ev in events {
-            let e = KubeEvent {
-                type_: match ev.type_ {
-                    EventType::Normal => KubeEventType::Normal,
-                    EventType::Warning => KubeEventType::Warning,
-                },
-                reason: ev.reason,
-                note: Some(ev.note.chars().take(1000).collect()),
-                action: "Reconcile".into(),
-                secondary: None,
-            };
-            if let Err(err) = recorder.publish(&e, &reference).await {
-                warn!(error = %err, reason = %e.reason, "publishing event failed");
+        for ev in list {
+            if let Err(err) = events.publish(&ev, &reference).await {
+                warn!(error = %err, reason = %ev.reason, "publishing event failed");
             }
         }
     })
@@ -380,6 +442,25 @@ pub fn on_watch_event(
     }
 }
 
+/// What the reflector keeps of a resource: everything but what nothing here reads and what weighs most on a real
+/// API server: `managedFields` (every manager's field set, the inline directory's keys included) and `kubectl
+/// apply`'s last-applied annotation (the whole manifest again, as a string). Status writes are server-side applies
+/// that never send either.
+pub fn strip_for_store(obj: &mut AtlasMigration) {
+    obj.metadata.managed_fields = None;
+    if let Some(a) = obj.metadata.annotations.as_mut() {
+        a.remove(LAST_APPLIED);
+        if a.is_empty() {
+            obj.metadata.annotations = None;
+        }
+    }
+}
+
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Resources per list page.
+pub const LIST_PAGE: u32 = 100;
+
 /// Runs the controller for one namespace (or all, with `None`) until `shutdown` resolves.
 pub async fn run_controller(
     ctx: Arc<Context>,
@@ -404,33 +485,36 @@ pub async fn run_controller(
             Api::all(client),
         ),
     };
-    let mut wc = watcher::Config::default();
+    // Lists in pages of 100 (kube's default is 500): the peak of a (re-)list is one page's raw JSON and parsed
+    // objects before they are stripped (`strip_for_store`), which on a real API server, with managedFields and
+    // kubectl's last-applied annotation, is several MB per 500 resources with inline directories.
+    let mut wc = watcher::Config::default().page_size(LIST_PAGE);
     if let Some(sel) = &ctx.settings.label_selector {
         wc = wc.labels(sel);
     }
     let (reader, writer) = reflector::store();
     // Status-only edits do not trigger: only generation changes (and the first sight of each object).
     let (metrics, store, watched) = (ctx.metrics.clone(), reader.clone(), namespace.clone());
-    let main = watcher(migrations, wc)
-        .default_backoff()
+    // Every watch backs off briefly and re-lists at once on `410 Gone` (`crate::watch`), so the operator catches
+    // up within seconds of an API server coming back.
+    let main = watch::objects(migrations, wc)
+        .modify(strip_for_store)
         .reflect(writer)
         .inspect(move |ev| {
             if let Ok(ev) = ev {
                 on_watch_event(&metrics, &store, watched.as_deref(), ev);
             }
-        })
-        .applied_objects()
+        });
+    let main = watch::applied_after_lists(main, reader.clone())
         .predicate_filter(predicates::generation, Default::default());
-    // Secrets and ConfigMaps are watched by metadata only: their data is read on demand, never cached.
-    let secret_events = watcher(secrets, watcher::Config::default())
-        .default_backoff()
-        .touched_objects();
-    let cm_events = watcher(config_maps, watcher::Config::default())
-        .default_backoff()
-        .touched_objects();
+    // Secrets and ConfigMaps are watched by metadata only (`PartialObjectMeta`: the API server sends no data):
+    // their data is read on demand, never cached.
+    let secret_events = watch::objects(secrets, watcher::Config::default()).touched_objects();
+    let cm_events = watch::objects(config_maps, watcher::Config::default()).touched_objects();
     let config = kube::runtime::controller::Config::default().concurrency(ctx.settings.concurrency);
     Controller::for_stream(main, reader.clone())
         .with_config(config)
+        .trigger_backoff(watch::NoDelay)
         .watches_stream(
             secret_events,
             mapper::<Secret>(reader.clone(), RefKind::Secret),

@@ -7,16 +7,22 @@
 //! - [`registry`]: remote directories fetched from, and runs reported to, the Strata registry;
 //! - [`conditions`]: the status transitions;
 //! - [`reconcile`]: one reconcile as a plain function (no API calls), tested against real databases;
-//! - [`controller`]: the kube-rs `Controller`, status writes, events, watches, leader election, health;
-//! - [`metrics`]: Prometheus metrics.
+//! - [`controller`]: the kube-rs `Controller`, status writes, watches, leader election, health;
+//! - [`events`]: Kubernetes Events, one per distinct note;
+//! - [`watch`]: watch streams with a short back-off that re-list at once after `410 Gone`;
+//! - [`metrics`]: Prometheus metrics;
+//! - [`cli`]: the command line of `strata operator` and of the `strata-operator` binary.
 
+pub mod cli;
 pub mod conditions;
 pub mod controller;
 pub mod crd;
+pub mod events;
 pub mod metrics;
 pub mod reconcile;
 pub mod registry;
 pub mod resolve;
+pub mod watch;
 
 pub use crd::{AtlasMigration, AtlasMigrationSpec, AtlasMigrationStatus, crd, crd_yaml};
 pub use reconcile::{DatabaseLocks, Env, Event, EventType, Outcome, Requeue, reconcile};

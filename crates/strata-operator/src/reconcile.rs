@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use strata_driver::DriverError;
 use strata_engine::{ApplyOptions, Cancel, ConnectOptions, EngineError, Quiet, StatusOptions};
 
 use crate::conditions::{self, DATA_CHANGED, RECONCILING};
@@ -171,12 +172,37 @@ struct Failure {
 }
 
 fn engine_failure(e: &EngineError) -> Failure {
-    let transient = matches!(e, EngineError::Driver(_) | EngineError::Lock(_));
     Failure {
         reason: MIGRATING,
         message: e.to_string(),
-        transient,
+        transient: retryable(e),
         lock_busy: matches!(e, EngineError::Lock(_)),
+    }
+}
+
+/// SQLSTATEs of a busy or restarting server (PostgreSQL; MySQL reports 40001 too): serialisation failure, deadlock,
+/// lock not available, administrator / crash shutdown, cannot connect now, too many connections. Class `08`
+/// (connection exception) is matched as a class.
+const RETRYABLE_SQLSTATES: [&str; 7] = [
+    "40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300",
+];
+
+/// Whether an engine failure passes without the user: the database unreachable, restarting, dropping the
+/// connection or busy, or the migration lock held. What the database or the directory refuses on its merits (a
+/// failed statement, a checksum mismatch, a bad URL, a dirty database) needs the user.
+fn retryable(e: &EngineError) -> bool {
+    match e {
+        EngineError::Lock(_) => true,
+        EngineError::Driver(d) => match d {
+            DriverError::Connect { .. } | DriverError::LockTimeout { .. } => true,
+            // No SQLSTATE: I/O, TLS or protocol, the connection rather than the statement.
+            DriverError::Sql { code: None, .. } => true,
+            DriverError::Sql {
+                code: Some(code), ..
+            } => code.starts_with("08") || RETRYABLE_SQLSTATES.contains(&code.as_str()),
+            _ => false,
+        },
+        _ => false,
     }
 }
 
@@ -237,7 +263,17 @@ async fn reconcile_impl(obj: &AtlasMigration, env: &Env<'_>) -> Outcome {
     }
 
     let _db = env.locks.lock(&database_key(&inputs.url)).await;
-    match migrate(obj, env, &inputs).await {
+    let connect = connect_options(env, &inputs.url);
+    // The SQLite lock directory exists while this process works on the database (under the in-process lock
+    // above): created here, removed below, so none is left behind when resources or databases go away.
+    if let Some(dir) = &connect.sqlite_lock_dir {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let result = migrate(obj, env, &inputs, connect.clone()).await;
+    if let Some(dir) = &connect.sqlite_lock_dir {
+        remove_lock_dir(dir);
+    }
+    match result {
         Ok(done) => done,
         Err(f) if f.lock_busy => outcome(
             conditions::not_ready(old, generation, RECONCILING, &f.message),
@@ -258,27 +294,35 @@ fn connect_options(env: &Env<'_>, url: &str) -> ConnectOptions {
     c
 }
 
+/// Removes a per-database lock directory after a run. Only an empty one: a file left inside (another process's
+/// lock, an Atlas lock file) stays with its directory.
+fn remove_lock_dir(dir: &std::path::Path) {
+    match std::fs::remove_dir(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::debug!(dir = %dir.display(), error = %e, "lock directory kept"),
+    }
+}
+
 /// Steps 4–6: status of the target, the down-flow guard, apply.
 fn migrate<'a>(
     obj: &'a AtlasMigration,
     env: &'a Env<'a>,
     inputs: &'a Inputs,
+    connect: ConnectOptions,
 ) -> futures::future::BoxFuture<'a, Result<Outcome, Failure>> {
-    Box::pin(migrate_impl(obj, env, inputs))
+    Box::pin(migrate_impl(obj, env, inputs, connect))
 }
 
 async fn migrate_impl(
     obj: &AtlasMigration,
     env: &Env<'_>,
     inputs: &Inputs,
+    connect: ConnectOptions,
 ) -> Result<Outcome, Failure> {
     let generation = obj.metadata.generation.unwrap_or(0);
     let old = obj.status.clone().unwrap_or_default();
     let spec = &obj.spec;
-    let connect = connect_options(env, &inputs.url);
-    if let Some(dir) = &connect.sqlite_lock_dir {
-        let _ = std::fs::create_dir_all(dir);
-    }
     let st_opts = StatusOptions {
         revisions_schema: spec.revisions_schema.clone().filter(|s| !s.is_empty()),
         baseline: spec.baseline.clone().filter(|s| !s.is_empty()),
@@ -408,14 +452,20 @@ async fn report_run(
 }
 
 /// A failure: not-ready with the reason, a Warning event, and a capped exponential retry — or none once
-/// `failed` exceeds `backoffLimit` (> 0).
+/// `failed` exceeds `backoffLimit` (> 0). A transient failure that will be retried is `Reconciling` (not
+/// `Stalled`); `Stalled` is for what needs the user, and for transient failures once the retries are used up.
 fn fail(obj: &AtlasMigration, old: AtlasMigrationStatus, f: Failure) -> Outcome {
     let generation = obj.metadata.generation.unwrap_or(0);
-    let status = conditions::not_ready(old, generation, f.reason, &f.message);
+    let limit = obj.spec.backoff_limit();
+    let exhausted = limit > 0 && old.failed.saturating_add(1) > limit;
+    let status = if f.transient && !exhausted {
+        conditions::retrying(old, generation, f.reason, &f.message)
+    } else {
+        conditions::not_ready(old, generation, f.reason, &f.message)
+    };
     let kind = if f.transient { "TransientErr" } else { "Error" };
     let mut events = vec![Event::new(EventType::Warning, kind, f.message.clone())];
-    let limit = obj.spec.backoff_limit();
-    let requeue = if limit > 0 && status.failed > limit {
+    let requeue = if exhausted {
         events.push(Event::new(
             EventType::Warning,
             "BackoffLimitExceeded",
@@ -443,6 +493,53 @@ mod tests {
         let secs: Vec<u64> = (0..=9).map(|f| backoff(f).as_secs()).collect();
         assert_eq!(secs, [5, 5, 10, 20, 40, 80, 160, 300, 300, 300]);
         assert_eq!(backoff(i32::MAX), BACKOFF_CAP);
+    }
+
+    #[test]
+    fn only_connection_lock_and_busy_server_failures_are_transient() {
+        let sql = |code: Option<&str>| {
+            EngineError::Driver(DriverError::Sql {
+                message: "x".into(),
+                code: code.map(str::to_owned),
+            })
+        };
+        let connect = EngineError::Driver(DriverError::Connect {
+            url: "postgres://h/db".into(),
+            message: "connection refused".into(),
+            hint: String::new(),
+        });
+        let lock = DriverError::LockTimeout {
+            name: "atlas_migrate_execute".into(),
+            waited: Duration::from_secs(1),
+            detail: String::new(),
+        };
+        for (e, want) in [
+            (connect, true),
+            (EngineError::Lock(lock), true),
+            (sql(None), true),
+            (sql(Some("08006")), true),
+            (sql(Some("57P01")), true),
+            (sql(Some("40001")), true),
+            (sql(Some("42P01")), false),
+            (sql(Some("23505")), false),
+            (
+                EngineError::Driver(DriverError::InvalidUrl {
+                    url: "postgres://h".into(),
+                    field: "port".into(),
+                    reason: "not a number".into(),
+                }),
+                false,
+            ),
+            (
+                EngineError::History(strata_engine::HistoryError::Changed {
+                    file: "1_a.sql".into(),
+                    version: "1".into(),
+                }),
+                false,
+            ),
+        ] {
+            assert_eq!(retryable(&e), want, "{e}");
+        }
     }
 
     #[test]

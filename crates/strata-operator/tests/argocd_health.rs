@@ -92,7 +92,7 @@ fn health_lua_matches_the_fixtures() {
     )
     .unwrap();
     let cases = tests["tests"].as_array().unwrap();
-    assert_eq!(cases.len(), 5);
+    assert_eq!(cases.len(), 6);
     for case in cases {
         let path = case["inputPath"].as_str().unwrap();
         let obj: Value =
@@ -134,6 +134,16 @@ fn statuses_the_operator_writes_map_to_the_intended_health() {
         "Progressing",
         "in-progress phases are not Degraded"
     );
+    let retrying = conditions::retrying(first.clone(), 1, "Migrating", "connecting to …: refused");
+    obj.status = Some(retrying.clone());
+    assert_eq!(
+        check(&obj),
+        ("Progressing".into(), "Migrating".into()),
+        "a transient failure being retried is not Degraded"
+    );
+    let used_up = conditions::not_ready(retrying, 1, "Migrating", "connecting to …: refused");
+    obj.status = Some(used_up);
+    assert_eq!(check(&obj), ("Degraded".into(), "Migrating".into()));
     let failed = conditions::not_ready(first, 1, "Migrating", "checksum mismatch");
     obj.status = Some(failed);
     assert_eq!(check(&obj), ("Degraded".into(), "Migrating".into()));

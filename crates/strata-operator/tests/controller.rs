@@ -477,3 +477,563 @@ async fn health_and_metrics_endpoints() {
         "{text}"
     );
 }
+
+fn two_files() -> BTreeMap<String, String> {
+    let files = [
+        MigrationFile::new("1_t.sql", b"CREATE TABLE t (id int);\n".to_vec()),
+        MigrationFile::new("2_u.sql", b"CREATE TABLE u (id int);\n".to_vec()),
+    ];
+    let sum = String::from_utf8(SumFile::compute(&files).to_bytes()).unwrap();
+    let mut m: BTreeMap<String, String> = files
+        .iter()
+        .map(|f| {
+            (
+                f.name().to_owned(),
+                String::from_utf8(f.bytes().to_vec()).unwrap(),
+            )
+        })
+        .collect();
+    m.insert("atlas.sum".to_owned(), sum);
+    m
+}
+
+/// Expects an event create (POST) or series update (PATCH); returns the method, the event's name and the body.
+async fn any_event(api: &mut ApiServer) -> (Method, String, Value) {
+    let (req, send) = api.next().await;
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    assert!(
+        path.starts_with("/apis/events.k8s.io/v1/namespaces/apps/events"),
+        "{method} {path}"
+    );
+    let body = body_json(req).await;
+    let name = if method == Method::POST {
+        body["metadata"]["name"].as_str().unwrap().to_owned()
+    } else {
+        path.rsplit('/').next().unwrap().to_owned()
+    };
+    respond(
+        send,
+        if method == Method::POST { 201 } else { 200 },
+        body.clone(),
+    );
+    (method, name, body)
+}
+
+#[tokio::test]
+async fn a_second_applied_version_within_the_window_is_its_own_event_with_its_own_note() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("app.db").display());
+    let secret = || Some(BTreeMap::from([("url", url.as_str())]));
+    let (ctx, mut api) = context(tmp.path());
+
+    // Version 1 applied.
+    let run = tokio::spawn(controller::reconcile(Arc::new(reconciling()), ctx.clone()));
+    api.get_secret(secret()).await;
+    let patch = api.status_patch(200).await;
+    let (method, _, ev) = any_event(&mut api).await;
+    assert_eq!(
+        (method, ev["note"].as_str()),
+        (Method::POST, Some("Version 1 applied"))
+    );
+    run.await.unwrap().unwrap();
+
+    // A second file: the flip to Ready=False, then the apply of version 2, seconds later (inside the window).
+    let mut obj = migration();
+    obj.spec.dir.local = Some(two_files());
+    obj.status = Some(serde_json::from_value(patch["status"].clone()).unwrap());
+    let run = tokio::spawn(controller::reconcile(Arc::new(obj.clone()), ctx.clone()));
+    api.get_secret(secret()).await;
+    let flip = api.status_patch(200).await;
+    run.await.unwrap().unwrap();
+    obj.status = Some(serde_json::from_value(flip["status"].clone()).unwrap());
+    let run = tokio::spawn(controller::reconcile(Arc::new(obj), ctx.clone()));
+    api.get_secret(secret()).await;
+    let done = api.status_patch(200).await;
+    assert_eq!(done["status"]["lastAppliedVersion"], "2");
+    let (method, _, ev) = any_event(&mut api).await;
+    assert_eq!(
+        (method, ev["reason"].as_str(), ev["note"].as_str()),
+        (Method::POST, Some("Applied"), Some("Version 2 applied")),
+        "the current version, not a repeat of the first message: {ev}"
+    );
+    assert_eq!(ev["series"], Value::Null);
+    run.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn event_notes_are_never_frozen_and_repeats_of_one_note_are_aggregated() {
+    use strata_operator::{Event, EventType};
+    let tmp = tempfile::tempdir().unwrap();
+    let (ctx, mut api) = context(tmp.path());
+    let reference = kube::Resource::object_ref(&migration(), &());
+    let warn = |note: &str| Event {
+        type_: EventType::Warning,
+        reason: "TransientErr".into(),
+        note: note.into(),
+    };
+    let first = warn("secrets \"db\" not found");
+    let second = warn("secret apps/db does not contain key \"url\"");
+    let events = ctx.events.clone();
+    let (a, b) = (first.clone(), second.clone());
+    let r = reference.clone();
+    let publish = tokio::spawn(async move {
+        for ev in [&a, &a, &b, &a, &b] {
+            events.publish(ev, &r).await.unwrap();
+        }
+    });
+    // 1st: created with its note.
+    let (m1, name1, ev1) = any_event(&mut api).await;
+    assert_eq!(
+        (m1, ev1["note"].as_str()),
+        (Method::POST, Some(first.note.as_str()))
+    );
+    assert_eq!(ev1["action"], "Reconcile");
+    assert_eq!(ev1["type"], "Warning");
+    // 2nd, same note: the same Event counts on.
+    let (m2, name2, ev2) = any_event(&mut api).await;
+    assert_eq!((m2, &name2), (Method::PATCH, &name1));
+    assert_eq!(ev2["series"]["count"], 2);
+    // 3rd, a new note under the same reason: a new Event with the new text.
+    let (m3, name3, ev3) = any_event(&mut api).await;
+    assert_eq!(
+        (m3, ev3["note"].as_str()),
+        (Method::POST, Some(second.note.as_str()))
+    );
+    assert_ne!(name3, name1);
+    // The first note again: its own series (3), the second's too (2).
+    let (m4, name4, ev4) = any_event(&mut api).await;
+    assert_eq!(
+        (m4, &name4, &ev4["series"]["count"]),
+        (Method::PATCH, &name1, &json!(3))
+    );
+    let (m5, name5, ev5) = any_event(&mut api).await;
+    assert_eq!(
+        (m5, &name5, &ev5["series"]["count"]),
+        (Method::PATCH, &name3, &json!(2))
+    );
+    publish.await.unwrap();
+    assert_eq!(ctx.events.remembered(), 2);
+}
+
+#[tokio::test]
+async fn an_aggregated_event_the_server_dropped_is_created_again() {
+    use strata_operator::{Event, EventType};
+    let tmp = tempfile::tempdir().unwrap();
+    let (ctx, mut api) = context(tmp.path());
+    let reference = kube::Resource::object_ref(&migration(), &());
+    let ev = Event {
+        type_: EventType::Normal,
+        reason: "Applied".into(),
+        note: "Version 1 applied".into(),
+    };
+    let events = ctx.events.clone();
+    let publish = tokio::spawn(async move {
+        events.publish(&ev, &reference).await.unwrap();
+        events.publish(&ev, &reference).await.unwrap();
+    });
+    let (m, _, _) = any_event(&mut api).await;
+    assert_eq!(m, Method::POST);
+    let (req, send) = api.next().await;
+    assert_eq!(req.method(), Method::PATCH);
+    respond(send, 404, api_status(404, "NotFound", "events not found"));
+    let (m, _, body) = any_event(&mut api).await;
+    assert_eq!(
+        (m, body["note"].as_str()),
+        (Method::POST, Some("Version 1 applied"))
+    );
+    publish.await.unwrap();
+}
+
+fn conds(patch: &Value) -> Vec<(String, String, String)> {
+    patch["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap().to_owned();
+            (s("type"), s("status"), s("reason"))
+        })
+        .collect()
+}
+
+fn triple(t: &str, s: &str, r: &str) -> (String, String, String) {
+    (t.to_owned(), s.to_owned(), r.to_owned())
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_reconciling_not_stalled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}",
+        tmp.path().join("not-mounted-yet/app.db").display()
+    );
+    let (ctx, mut api) = context(tmp.path());
+    let run = tokio::spawn(controller::reconcile(Arc::new(reconciling()), ctx));
+    api.get_secret(Some(BTreeMap::from([("url", url.as_str())])))
+        .await;
+    let patch = api.status_patch(200).await;
+    assert_eq!(
+        conds(&patch),
+        [
+            triple("Ready", "False", "Migrating"),
+            triple("Reconciling", "True", "Migrating"),
+            triple("Stalled", "False", "Migrating"),
+        ]
+    );
+    let message = patch["status"]["conditions"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.starts_with("connecting to sqlite://"), "{message}");
+    assert_eq!(patch["status"]["conditions"][1]["message"], message);
+    assert_eq!(patch["status"]["failed"], 1);
+    let ev = api.event().await;
+    assert_eq!(
+        (ev["type"].as_str(), ev["reason"].as_str()),
+        (Some("Warning"), Some("TransientErr"))
+    );
+    let dbg = format!("{:?}", run.await.unwrap().unwrap());
+    assert!(dbg.contains("requeue_after: Some(5."), "retried: {dbg}");
+}
+
+#[tokio::test]
+async fn transient_failures_stall_once_the_backoff_limit_is_used_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ctx, mut api) = context(tmp.path());
+    let mut obj = reconciling();
+    obj.spec.backoff_limit = Some(1);
+    obj.status.as_mut().unwrap().failed = 1;
+    let run = tokio::spawn(controller::reconcile(Arc::new(obj), ctx));
+    api.get_secret(None).await;
+    let patch = api.status_patch(200).await;
+    assert_eq!(
+        conds(&patch),
+        [
+            triple("Ready", "False", "ReadingMigrationData"),
+            triple("Reconciling", "False", "ReadingMigrationData"),
+            triple("Stalled", "True", "ReadingMigrationData"),
+        ]
+    );
+    assert_eq!(patch["status"]["failed"], 2);
+    assert_eq!(api.event().await["reason"], "TransientErr");
+    assert_eq!(api.event().await["reason"], "BackoffLimitExceeded");
+    assert_eq!(run.await.unwrap().unwrap(), Action::await_change());
+}
+
+#[tokio::test]
+async fn a_checksum_mismatch_is_stalled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("app.db").display());
+    let (ctx, mut api) = context(tmp.path());
+    let mut obj = reconciling();
+    let mut files = local_dir();
+    files.insert("1_t.sql".into(), "CREATE TABLE changed (id int);\n".into());
+    obj.spec.dir.local = Some(files);
+    let run = tokio::spawn(controller::reconcile(Arc::new(obj), ctx));
+    api.get_secret(Some(BTreeMap::from([("url", url.as_str())])))
+        .await;
+    let patch = api.status_patch(200).await;
+    assert_eq!(
+        conds(&patch),
+        [
+            triple("Ready", "False", "Migrating"),
+            triple("Reconciling", "False", "Migrating"),
+            triple("Stalled", "True", "Migrating"),
+        ]
+    );
+    let message = patch["status"]["conditions"][2]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.starts_with("checksum mismatch"), "{message}");
+    assert_eq!(api.event().await["reason"], "Error");
+    run.await.unwrap().unwrap();
+}
+
+/// Answers the next request, which must be a LIST of the resources, with `items` at resource version `rv`; returns
+/// when it came.
+async fn answer_list(
+    api: &mut ApiServer,
+    rv: &str,
+    items: Vec<AtlasMigration>,
+) -> tokio::time::Instant {
+    let (req, send) = api.next().await;
+    let at = tokio::time::Instant::now();
+    let uri = req.uri().to_string();
+    assert_eq!(req.method(), Method::GET);
+    assert!(
+        uri.starts_with("/apis/db.atlasgo.io/v1alpha1/namespaces/apps/atlasmigrations?")
+            && !uri.contains("watch=true"),
+        "expected a list, got {uri}"
+    );
+    respond(
+        send,
+        200,
+        json!({"apiVersion": "db.atlasgo.io/v1alpha1", "kind": "AtlasMigrationList",
+               "metadata": {"resourceVersion": rv}, "items": items}),
+    );
+    at
+}
+
+/// Takes the next request, which must be a WATCH; returns its responder and when it came.
+async fn next_watch(
+    api: &mut ApiServer,
+) -> (
+    tower_test::mock::SendResponse<Response<Body>>,
+    tokio::time::Instant,
+) {
+    let (req, send) = api.next().await;
+    let uri = req.uri().to_string();
+    assert!(uri.contains("watch=true"), "expected a watch, got {uri}");
+    (send, tokio::time::Instant::now())
+}
+
+#[tokio::test(start_paused = true)]
+async fn watches_retry_within_the_cap_and_relist_at_once_after_410() {
+    use futures::StreamExt;
+    use kube::runtime::watcher::Event;
+    use strata_operator::watch;
+
+    let (svc, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let mut api = ApiServer(handle);
+    let resources: kube::Api<AtlasMigration> =
+        kube::Api::namespaced(Client::new(svc, "default"), "apps");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        let mut s = std::pin::pin!(watch::objects(resources, Default::default()));
+        while let Some(ev) = s.next().await {
+            let label = match ev {
+                Ok(Event::InitApply(o)) => format!("InitApply {}", o.metadata.name.unwrap()),
+                Ok(Event::InitDone) => "InitDone".into(),
+                Ok(_) => continue,
+                Err(e) => format!("Err {e}"),
+            };
+            let _ = tx.send(label);
+        }
+    });
+
+    answer_list(&mut api, "1", vec![]).await;
+    assert_eq!(rx.recv().await.unwrap(), "InitDone");
+
+    // The API server goes away: twelve refused connections (kube's default back-off reaches 30 s + jitter here).
+    let (send, mut last) = next_watch(&mut api).await;
+    send.send_error(std::io::Error::new(
+        std::io::ErrorKind::ConnectionRefused,
+        "connection refused",
+    ));
+    let mut gaps = Vec::new();
+    for _ in 0..11 {
+        let (send, at) = next_watch(&mut api).await;
+        gaps.push(at - last);
+        last = at;
+        send.send_error(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "connection refused",
+        ));
+    }
+    assert!(
+        gaps.iter().all(|g| *g <= watch::BACKOFF_CAP),
+        "every retry within {:?}: {gaps:?}",
+        watch::BACKOFF_CAP
+    );
+    assert!(
+        gaps.last().unwrap() >= &(watch::BACKOFF_CAP / 2),
+        "it does back off: {gaps:?}"
+    );
+
+    // Back, with the old resource version expired: the watch answers 410 Gone, and the re-list follows at once.
+    let (send, at) = next_watch(&mut api).await;
+    assert!(at - last <= watch::BACKOFF_CAP, "{:?}", at - last);
+    let gone = json!({"type": "ERROR", "object": api_status(410, "Expired", "too old resource version: 1 (9)")});
+    send.send_response(
+        Response::builder()
+            .status(200)
+            .body(Body::from(format!("{gone}\n").into_bytes()))
+            .unwrap(),
+    );
+    let relisted = answer_list(&mut api, "9", vec![migration()]).await;
+    assert!(
+        relisted - at < Duration::from_millis(100),
+        "re-list {:?} after the 410",
+        relisted - at
+    );
+    let mut seen = Vec::new();
+    while seen.last().map(String::as_str) != Some("InitDone") {
+        seen.push(rx.recv().await.unwrap());
+    }
+    assert!(seen.iter().any(|l| l == "InitApply app"), "{seen:?}");
+    assert!(
+        seen.iter().filter(|l| l.starts_with("Err")).count() == 13,
+        "{seen:?}"
+    );
+
+    // After the successful list the back-off starts over: the next failure waits at most the first delay.
+    let (send, at) = next_watch(&mut api).await;
+    send.send_error(std::io::Error::new(
+        std::io::ErrorKind::ConnectionRefused,
+        "connection refused",
+    ));
+    let (_send, again) = next_watch(&mut api).await;
+    assert!(again - at <= watch::BACKOFF_FIRST, "{:?}", again - at);
+    driver.abort();
+}
+
+#[tokio::test]
+async fn a_requeue_that_outruns_the_watch_continues_from_the_written_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("app.db").display());
+    let (ctx, mut api) = context(tmp.path());
+    let stale = Arc::new(migration());
+    let run = tokio::spawn(controller::reconcile(stale.clone(), ctx.clone()));
+    api.status_patch(200).await;
+    assert_eq!(run.await.unwrap().unwrap(), Action::requeue(Duration::ZERO));
+    assert_eq!(ctx.written.len(), 1);
+
+    // Requeued at once, while the store still has the object from before the write: no second first-pass write,
+    // the reconcile goes on (Secret, apply, Ready).
+    let run = tokio::spawn(controller::reconcile(stale, ctx.clone()));
+    api.get_secret(Some(BTreeMap::from([("url", url.as_str())])))
+        .await;
+    let patch = api.status_patch(200).await;
+    assert_eq!(patch["status"]["conditions"][0]["reason"], "Applied");
+    api.event().await;
+    assert_eq!(run.await.unwrap().unwrap(), Action::await_change());
+    assert!(ctx.written.is_empty(), "nothing kept once Ready");
+
+    // A newer version from the watch wins over a remembered status.
+    let run = tokio::spawn(controller::reconcile(Arc::new(migration()), ctx.clone()));
+    api.status_patch(200).await;
+    run.await.unwrap().unwrap();
+    let mut newer = reconciling();
+    newer.metadata.resource_version = Some("2".into());
+    newer.spec.backoff_limit = Some(3);
+    let run = tokio::spawn(controller::reconcile(Arc::new(newer), ctx.clone()));
+    api.get_secret(None).await;
+    let patch = api.status_patch(200).await;
+    assert_eq!(
+        patch["status"]["conditions"][0]["reason"],
+        "ReadingMigrationData"
+    );
+    api.event().await;
+    run.await.unwrap().unwrap();
+    assert!(ctx.written.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_controller_reconciles_within_seconds_after_the_api_server_returns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ctx, api) = context(tmp.path());
+    let mut handle = api.0;
+    let outage = Duration::from_secs(40);
+    let start = tokio::time::Instant::now();
+    let back = start + outage;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let controller = tokio::spawn(controller::run_controller(
+        ctx,
+        Some("apps".into()),
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    let refused =
+        || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+    let mut quiet_watches = Vec::new();
+    let patched_at = loop {
+        let (req, send) = tokio::time::timeout(Duration::from_secs(300), handle.next_request())
+            .await
+            .expect("the controller stopped asking")
+            .unwrap();
+        let now = tokio::time::Instant::now();
+        let uri = req.uri().to_string();
+        let watch = uri.contains("watch=true");
+        let ours = uri.starts_with("/apis/db.atlasgo.io/v1alpha1/namespaces/apps/atlasmigrations");
+        if req.method() == Method::PATCH {
+            assert!(now >= back, "{uri}");
+            respond(send, 200, serde_json::to_value(migration()).unwrap());
+            break now;
+        }
+        let down = now > start && now < back;
+        if !watch && ours {
+            assert!(uri.contains("limit=100"), "lists in pages of 100: {uri}");
+        }
+        if !watch {
+            // Lists: the first ones (before the outage) find nothing; during it they are refused; after it ours
+            // finds the resource, created meanwhile.
+            if down {
+                send.send_error(refused());
+                continue;
+            }
+            let body = if !ours {
+                json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadataList",
+                       "metadata": {"resourceVersion": "1"}, "items": []})
+            } else if now == start {
+                json!({"apiVersion": "db.atlasgo.io/v1alpha1", "kind": "AtlasMigrationList",
+                       "metadata": {"resourceVersion": "1"}, "items": []})
+            } else if !uri.contains("continue=") {
+                // The re-list comes in two pages, the resource in the first.
+                json!({"apiVersion": "db.atlasgo.io/v1alpha1", "kind": "AtlasMigrationList",
+                       "metadata": {"resourceVersion": "50", "continue": "page-2"}, "items": [migration()]})
+            } else {
+                json!({"apiVersion": "db.atlasgo.io/v1alpha1", "kind": "AtlasMigrationList",
+                       "metadata": {"resourceVersion": "50"}, "items": []})
+            };
+            respond(send, 200, body);
+        } else if down || now == start {
+            // The API server goes down right after the first lists: every watch (and retry) is refused.
+            send.send_error(refused());
+        } else if ours && (uri.contains("resourceVersion=1&") || uri.ends_with("resourceVersion=1"))
+        {
+            // Back, with the history gone: the old resource version is expired.
+            let gone = json!({"type": "ERROR", "object": api_status(410, "Expired", "too old resource version: 1 (40)")});
+            send.send_response(
+                Response::builder()
+                    .status(200)
+                    .body(Body::from(format!("{gone}\n").into_bytes()))
+                    .unwrap(),
+            );
+        } else {
+            quiet_watches.push(send); // an open watch with nothing to say
+        }
+    };
+    let _ = stop_tx.send(());
+    controller.abort();
+    let after = patched_at - back;
+    assert!(
+        after <= Duration::from_secs(10),
+        "reconciled {after:?} after the API server returned"
+    );
+    assert!(
+        after <= strata_operator::watch::BACKOFF_CAP + Duration::from_secs(1),
+        "within the watch back-off cap: {after:?}"
+    );
+}
+
+#[test]
+fn the_store_keeps_no_managed_fields_or_last_applied_manifest() {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
+    let mut m = migration();
+    m.metadata.managed_fields = Some(vec![ManagedFieldsEntry {
+        manager: Some("kubectl-client-side-apply".into()),
+        ..ManagedFieldsEntry::default()
+    }]);
+    m.metadata.annotations = Some(BTreeMap::from([
+        (
+            "kubectl.kubernetes.io/last-applied-configuration".to_owned(),
+            serde_json::to_string(&m.spec).unwrap(),
+        ),
+        ("team".to_owned(), "db".to_owned()),
+    ]));
+    let spec = m.spec.clone();
+    controller::strip_for_store(&mut m);
+    assert_eq!(m.metadata.managed_fields, None);
+    assert_eq!(
+        m.metadata.annotations,
+        Some(BTreeMap::from([("team".to_owned(), "db".to_owned())]))
+    );
+    assert_eq!(m.spec, spec);
+    m.metadata.annotations = Some(BTreeMap::from([(
+        "kubectl.kubernetes.io/last-applied-configuration".to_owned(),
+        "{}".to_owned(),
+    )]));
+    controller::strip_for_store(&mut m);
+    assert_eq!(m.metadata.annotations, None);
+}

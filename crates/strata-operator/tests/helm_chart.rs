@@ -537,6 +537,34 @@ fn args(d: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The container runs `/strata-operator` (which the Dockerfile installs), and that binary's command line accepts the
+/// rendered arguments.
+fn runs_the_lean_binary_with_flags_it_accepts(dep: &Value) {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Bin {
+        #[command(subcommand)]
+        command: strata_operator::cli::Operator,
+    }
+    let c = &dep["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(c["command"], json!(["/strata-operator"]));
+    let dockerfile =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Dockerfile"))
+            .unwrap();
+    assert!(
+        dockerfile.contains("COPY --from=build /out/strata-operator /strata-operator"),
+        "the image has the binary the chart runs"
+    );
+    let a = args(dep);
+    let parsed =
+        Bin::try_parse_from(std::iter::once("strata-operator".to_owned()).chain(a.clone()))
+            .unwrap_or_else(|e| panic!("{a:?}: {e}"));
+    assert!(matches!(
+        parsed.command,
+        strata_operator::cli::Operator::Run(_)
+    ));
+}
+
 fn secret_rules(d: &Value) -> bool {
     d["rules"].as_array().unwrap().iter().any(|r| {
         r["resources"]
@@ -582,6 +610,7 @@ fn default_values_render_valid_objects() {
     );
     let a = args(dep);
     assert!(a.contains(&"--leader-elect=true".to_owned()), "{a:?}");
+    runs_the_lean_binary_with_flags_it_accepts(dep);
     assert!(!a.iter().any(|x| x.starts_with("--namespace")));
     // Cluster-wide Secret access by default (the reference's behaviour); the leader-election Role has leases.
     assert!(secret_rules(&k["ClusterRole"][0]));
@@ -627,6 +656,7 @@ fn non_default_values_render_valid_objects() {
     assert_eq!(dep["metadata"]["name"], "strata-op");
     assert_eq!(dep["spec"]["replicas"], 2);
     assert_eq!(dep["spec"]["revisionHistoryLimit"], 3);
+    runs_the_lean_binary_with_flags_it_accepts(dep);
     let a = args(dep);
     for want in [
         "--namespace=team-a,team-b",

@@ -517,3 +517,53 @@ async fn config_map_directory_is_read() {
     let inline_done = h.settle(&mut inline).await.pop().unwrap();
     assert_eq!(inline_done.status.observed_hash, done.status.observed_hash);
 }
+
+fn lock_dirs(h: &Harness) -> Vec<String> {
+    std::fs::read_dir(h.lock_root.path())
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn sqlite_lock_directories_are_not_left_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/shared.db", tmp.path().display());
+    let h = Harness::new(&url);
+    // Two resources on one database, reconciled at once (serialised by the in-process lock), and a failing one.
+    let mut a = migration(&[F1, F2]);
+    let mut b = migration(&[F1, F2]);
+    b.metadata.name = Some("other".into());
+    let (ra, rb) = tokio::join!(h.settle(&mut a), h.settle(&mut b));
+    assert_eq!(ready(ra.last().unwrap()).0, "True");
+    assert_eq!(ready(rb.last().unwrap()).0, "True");
+    assert_eq!(
+        lock_dirs(&h),
+        Vec::<String>::new(),
+        "nothing left after success"
+    );
+
+    let mut bad = migration(&[F1, F2, F3]);
+    let mut files = local(&[F1, F2, F3]);
+    files.insert("atlas.sum".into(), local(&[F1, F2])["atlas.sum"].clone());
+    bad.spec.dir.local = Some(files);
+    let out = h.settle(&mut bad).await.pop().unwrap();
+    assert_eq!(ready(&out).1, "Migrating");
+    assert_eq!(
+        lock_dirs(&h),
+        Vec::<String>::new(),
+        "nothing left after a failure"
+    );
+
+    // A file that is not ours (another process's lock) keeps its directory.
+    let key = strata_operator::reconcile::database_key(&url);
+    let dir = h.lock_root.path().join(&key);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("foreign.lock"), "").unwrap();
+    let mut c = migration(&[F1, F2]);
+    c.metadata.name = Some("third".into());
+    h.settle(&mut c).await;
+    assert_eq!(lock_dirs(&h), [key]);
+}

@@ -1,0 +1,171 @@
+//! The operator's command line, shared by `strata operator …` (the CLI) and the lean `strata-operator` binary: the
+//! subcommands, the flags of `run`, log set-up and the one start-up path ([`run`]).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::ResolveSettings;
+use crate::controller::{RunOptions, Settings};
+
+/// `strata operator` subcommands (also those of the `strata-operator` binary).
+#[derive(Debug, Subcommand)]
+pub enum Operator {
+    /// Print the CustomResourceDefinitions (YAML) the operator serves.
+    Crds,
+    /// Run the operator: reconcile AtlasMigration resources until SIGTERM.
+    Run(Box<RunArgs>),
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+/// `strata operator run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Watched namespaces (comma-separated); all namespaces when empty.
+    #[arg(long, env = "STRATA_OPERATOR_NAMESPACE", value_delimiter = ',')]
+    namespace: Vec<String>,
+    /// Only reconcile resources matching this label selector.
+    #[arg(long)]
+    label_selector: Option<String>,
+    /// Default registry URL for remote directories (dir.remote), e.g. http://strata-registry.strata:8080;
+    /// spec.cloud.url wins. Tokens come from each resource's cloud.tokenFrom Secret, never from here.
+    #[arg(long, env = "STRATA_REGISTRY_URL")]
+    registry: Option<String>,
+    /// Accept spec.config / spec.configFrom.
+    #[arg(long)]
+    allow_custom_config: bool,
+    /// Address of /metrics.
+    #[arg(long, default_value = ":8080")]
+    metrics_bind_address: String,
+    /// Address of /healthz and /readyz.
+    #[arg(long, default_value = ":8081")]
+    health_probe_bind_address: String,
+    /// Elect a leader through a Lease before reconciling.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    leader_elect: bool,
+    /// Name of the Lease.
+    #[arg(long, default_value = "5220c287.atlasgo.io")]
+    leader_election_id: String,
+    /// Namespace of the Lease (default: POD_NAMESPACE).
+    #[arg(long)]
+    leader_election_namespace: Option<String>,
+    /// Reconciles running at once (two resources on one database never apply at once).
+    #[arg(long, default_value_t = 16)]
+    concurrency: u16,
+    /// How long to wait for a migration lock held by another process before retrying later (seconds).
+    #[arg(long, default_value_t = 10)]
+    lock_timeout: u64,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Json)]
+    log_format: LogFormat,
+}
+
+/// Why the operator did not start or stopped with a failure.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A bind address that does not parse.
+    #[error("invalid address {address:?}: {reason}")]
+    Address {
+        /// As given.
+        address: String,
+        /// The parser's complaint.
+        reason: String,
+    },
+    /// `--registry` is unusable.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RemoteError),
+    /// The async runtime could not start.
+    #[error("starting the runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The operator stopped with an error (API unreachable, leadership lost, …).
+    #[error("operator: {0}")]
+    Operator(Box<dyn std::error::Error + Send + Sync>),
+}
+
+fn addr(s: &str) -> Result<SocketAddr, Error> {
+    let full = if s.starts_with(':') {
+        format!("0.0.0.0{s}")
+    } else {
+        s.to_owned()
+    };
+    full.parse()
+        .map_err(|e: std::net::AddrParseError| Error::Address {
+            address: s.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
+fn init_logs(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Json => b.json().flatten_event(true).try_init(),
+        LogFormat::Text => b.try_init(),
+    };
+}
+
+impl RunArgs {
+    /// The process options these flags ask for. A bad default registry or address is refused here, at start,
+    /// not reported on every remote resource later.
+    pub fn options(self) -> Result<(RunOptions, LogFormat), Error> {
+        let registry = self
+            .registry
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|u| crate::registry::check_registry_url(u, "--registry"))
+            .transpose()?;
+        let opts = RunOptions {
+            settings: Settings {
+                namespaces: self
+                    .namespace
+                    .into_iter()
+                    .filter(|n| !n.is_empty())
+                    .collect(),
+                label_selector: self.label_selector.filter(|s| !s.is_empty()),
+                resolve: ResolveSettings {
+                    allow_custom_config: self.allow_custom_config,
+                    registry,
+                },
+                concurrency: self.concurrency.max(1),
+                lock_timeout: Duration::from_secs(self.lock_timeout),
+                ..Settings::default()
+            },
+            metrics_addr: addr(&self.metrics_bind_address)?,
+            health_addr: addr(&self.health_probe_bind_address)?,
+            leader_elect: self.leader_elect,
+            leader_election_id: self.leader_election_id,
+            leader_election_namespace: self.leader_election_namespace,
+        };
+        Ok((opts, self.log_format))
+    }
+}
+
+/// Checks the flags and sets up logging: what is left is `controller::run` on the caller's runtime (the `strata`
+/// CLI has one runtime per process).
+pub fn prepare(args: RunArgs) -> Result<RunOptions, Error> {
+    let (opts, log_format) = args.options()?;
+    init_logs(log_format);
+    Ok(opts)
+}
+
+/// `run`: checks the flags, sets up logging, and runs the operator on a multi-threaded runtime until SIGTERM.
+pub fn run(args: RunArgs) -> Result<(), Error> {
+    let opts = prepare(args)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    rt.block_on(crate::controller::run(opts))
+        .map_err(Error::Operator)
+}
