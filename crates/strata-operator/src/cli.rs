@@ -38,7 +38,7 @@ pub struct RunArgs {
     label_selector: Option<String>,
     /// Default registry URL for remote directories (dir.remote), e.g. http://strata-registry.strata:8080;
     /// spec.cloud.url wins. Tokens come from each resource's cloud.tokenFrom Secret, never from here.
-    #[arg(long, env = "STRATA_REGISTRY_URL")]
+    #[arg(long, env = "STRATA_REGISTRY_URL", hide_env_values = true)]
     registry: Option<String>,
     /// Accept spec.config / spec.configFrom.
     #[arg(long)]
