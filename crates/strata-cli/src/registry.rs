@@ -376,7 +376,10 @@ impl Source {
             },
         };
         if let Err(e) = r.client.report(&r.url.project, &d).await {
-            eprintln!("Warning: the deployment was not reported to the registry: {e}")
+            eprintln!(
+                "Warning: the deployment was not reported to the registry: {}",
+                crate::output::escape_controls(&e.to_string())
+            )
         }
     }
 }
