@@ -11,6 +11,7 @@
 //! - [`lock`]: polling back-off, and the Postgres lock id (FNV-1) and SQLite checksum re-exported;
 //! - [`RevisionsLocation`]: where `atlas_schema_revisions` lives (Atlas's priority rules and ambiguity guard);
 //! - `testing` (feature `testing`): a throw-away database per test on the local servers.
+#![warn(missing_docs)]
 
 pub mod error;
 pub mod lock;

@@ -7,6 +7,7 @@
 //! The CLI, the operator and the registry use this crate as a library; it knows nothing of Kubernetes or HTTP,
 //! spawns no processes and keeps no global state. Directories come in as [`MigrationDir`] values, whatever their
 //! source (disk, ConfigMap, registry).
+#![warn(missing_docs)]
 
 pub mod apply;
 mod error;

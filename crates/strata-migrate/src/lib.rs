@@ -10,6 +10,7 @@
 //! - [`inflight`]: the statement a crash may leave applied but unrecorded, and how recovery decides it.
 //!
 //! Nothing here touches a database, Kubernetes or the network.
+#![warn(missing_docs)]
 
 pub mod dir;
 pub mod directive;

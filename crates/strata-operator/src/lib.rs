@@ -12,6 +12,7 @@
 //! - [`watch`]: watch streams with a short back-off that re-list at once after `410 Gone`;
 //! - [`metrics`]: Prometheus metrics;
 //! - [`cli`]: the command line of `strata operator` and of the `strata-operator` binary.
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod conditions;

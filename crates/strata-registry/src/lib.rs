@@ -8,6 +8,7 @@
 //! - [`auth`]: per-project tokens with scopes, stored as SHA-256 hashes and compared in constant time;
 //! - [`server`]: the axum application (REST API, OpenAPI document, web UI, metrics);
 //! - [`client`]: the HTTP client the CLI (and the operator) use to push, fetch and report.
+#![warn(missing_docs)]
 
 pub mod auth;
 pub mod client;
