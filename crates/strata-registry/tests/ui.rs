@@ -866,3 +866,28 @@ async fn a_session_created_on_one_replica_is_valid_on_the_others() {
         );
     }
 }
+
+/// The version page's "archive (tar)" link works for the browser that shows it: it once pointed at the API, which
+/// takes only a bearer token, so a logged-in user got 401. Without a session the archive is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_version_pages_archive_link_works_with_the_session() {
+    let (app, _s, t, digest, _dir) = app().await;
+    let session = login(&app, &t.read).await;
+    let page_path = format!("/projects/app/dirs/app/versions/{digest}");
+    let html = page(&app, &page_path, &session).await.text();
+    let link = format!("{page_path}/archive");
+    assert!(html.contains(&format!("href=\"{link}\"")), "{html}");
+    let r = page(&app, &link, &session).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.headers["content-type"], "application/x-tar");
+    let mut names: Vec<String> = tar::Archive::new(r.body.as_slice())
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    names.sort();
+    assert!(names.iter().any(|n| n == "atlas.sum"), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with(".sql")), "{names:?}");
+    let anonymous = send(&app, "GET", &link, &[], "").await;
+    assert_ne!(anonymous.status, StatusCode::OK);
+}

@@ -579,7 +579,7 @@ async fn push(
 
 /// The version `r` names and its content. Tags move, so they are resolved every time; a version's content never
 /// changes and is cached.
-async fn content(
+pub(crate) async fn content(
     s: &AppState,
     project: &str,
     dir: &str,
@@ -636,7 +636,7 @@ fn listing(project: &str, dir: &str, (info, c): &(VersionInfo, Arc<Cached>)) -> 
     r
 }
 
-fn archive(dir: &str, (info, c): &(VersionInfo, Arc<Cached>)) -> Response {
+pub(crate) fn archive(dir: &str, (info, c): &(VersionInfo, Arc<Cached>)) -> Response {
     let mut r = c.tar().into_response();
     let h = r.headers_mut();
     h.insert(

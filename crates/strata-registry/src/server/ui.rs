@@ -53,6 +53,10 @@ pub(crate) fn routes() -> Router<AppState> {
             "/projects/{project}/dirs/{dir}/versions/{version}",
             get(version_page),
         )
+        .route(
+            "/projects/{project}/dirs/{dir}/versions/{version}/archive",
+            get(version_archive),
+        )
         .route("/projects/{project}/deployments", get(deployments_page))
         .layer(middleware::map_response(harden))
 }
@@ -443,6 +447,21 @@ async fn project_page(
             }
             .into_response(),
         )
+    };
+    r.await.unwrap_or_else(|e| page_error(&s, &headers, e))
+}
+
+/// A version's files as a tar for the logged-in browser: the version page links here, since the API's archive
+/// takes a bearer token and never the session cookie.
+async fn version_archive(
+    State(s): State<AppState>,
+    Path((project, dir, version)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let r = async {
+        reader(&s, &headers, Some(&project)).await?;
+        let c = super::api::content(&s, &project, &dir, Ref::Version(version)).await?;
+        Ok::<_, ApiError>(super::api::archive(&dir, &c))
     };
     r.await.unwrap_or_else(|e| page_error(&s, &headers, e))
 }
