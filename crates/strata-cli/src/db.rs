@@ -5,7 +5,7 @@ use std::io::{IsTerminal as _, Write as _};
 use strata_engine::apply::{DirFailed, Opened};
 use strata_engine::report::{AppliedFile, ApplyReport, FileRef};
 use strata_engine::{
-    ApplyOptions, Cancel, EngineError, Limit, Observer, PlanError, SetOptions, StatusOptions,
+    ApplyOptions, Cancel, DbUrl, EngineError, Limit, Observer, PlanError, SetOptions, StatusOptions,
 };
 use strata_migrate::MigrationDir;
 use strata_migrate::plan::parse_amount;
@@ -20,8 +20,8 @@ fn open(dir: &DirArgs) -> Result<MigrationDir, CliError> {
     Ok(MigrationDir::open(path)?)
 }
 
-/// The database URL. Without one the directory is read and checked first, as Atlas does, so a broken directory
-/// is what gets reported (with Atlas's checksum block), and only a valid one gets "no database URL given".
+/// The database URL as given. Without one the directory is read and checked first, as Atlas does, so a broken
+/// directory is what gets reported (with Atlas's checksum block), and only a valid one gets "no database URL given".
 fn url_after_dir<'a>(
     target: &'a TargetArgs,
     dir: impl FnOnce() -> Result<MigrationDir, CliError>,
@@ -32,6 +32,22 @@ fn url_after_dir<'a>(
         strata_migrate::sum::validate(&dir()?)
             .map_err(|e| engine_error(EngineError::Sum(e), format, invoked_as))?;
         Err(missing)
+    })
+}
+
+/// [`url_after_dir`], parsed: the URL is parsed here, at the edge, and travels typed. A URL that does not parse is
+/// reported after the directory's own errors, like any failure to reach the database.
+fn db_url_after_dir(
+    target: &TargetArgs,
+    dir: impl Fn() -> Result<MigrationDir, CliError>,
+    format: Format,
+    invoked_as: &str,
+) -> Result<DbUrl, CliError> {
+    let text = url_after_dir(target, &dir, format, invoked_as)?;
+    text.parse::<DbUrl>().or_else(|e| {
+        strata_migrate::sum::validate(&dir()?)
+            .map_err(|e| engine_error(EngineError::Sum(e), format, invoked_as))?;
+        Err(engine_error(EngineError::Driver(e), format, invoked_as))
     })
 }
 
@@ -119,7 +135,7 @@ pub fn run(cmd: Migrate, rt: &Runtime, invoked_as: &str) -> Result<(), CliError>
                 return Err(PlanError::SetArgs { received: to.len() }.into());
             }
             let d = open(&dir)?;
-            let url = url_after_dir(&target, || Ok(d.clone()), format.format, invoked_as)?;
+            let url = db_url_after_dir(&target, || Ok(d.clone()), format.format, invoked_as)?;
             let opts = SetOptions {
                 revisions_schema: target.revisions_schema.clone(),
                 in_flight: in_flight.map(Into::into),
@@ -128,7 +144,7 @@ pub fn run(cmd: Migrate, rt: &Runtime, invoked_as: &str) -> Result<(), CliError>
             let report = rt
                 .block_on(strata_engine::set(
                     &d,
-                    url,
+                    &url,
                     to.first().map(String::as_str),
                     &opts,
                 ))?
@@ -206,13 +222,28 @@ fn apply(
     rt: &Runtime,
     invoked_as: &str,
 ) -> Result<(), CliError> {
-    let url = url_after_dir(
+    let text = url_after_dir(
         target,
         || Ok(rt.block_on(crate::registry::open_dir(dir, registry))??.dir),
         format,
         invoked_as,
     )?;
     let rt = rt.get()?;
+    let url = match text.parse::<DbUrl>() {
+        Ok(url) => url,
+        Err(e) => {
+            // Nothing can connect. As for any failure to reach the database, the directory's errors come first,
+            // and a failed run of a registry directory is reported (the target without its credentials).
+            let source = rt.block_on(crate::registry::open_dir(dir, registry))?;
+            strata_migrate::sum::validate(&source.dir)
+                .map_err(|e| engine_error(EngineError::Sum(e), format, invoked_as))?;
+            let e = EngineError::Driver(e);
+            if !opts.dry_run {
+                rt.block_on(source.report(text, Err(&e)));
+            }
+            return Err(engine_error(e, format, invoked_as));
+        }
+    };
     // The directory is read (from disk on a blocking thread, or from the registry) and its atlas.sum checked
     // while the session connects, takes the lock and reads the revisions (the engine's `open_session_while`:
     // the directory's error wins, an invalid directory closes the session; SQLite checks the directory first).
@@ -221,7 +252,7 @@ fn apply(
         sum,
         session,
     } = match rt.block_on(strata_engine::apply::open_session_while(
-        url,
+        &url,
         opts,
         crate::registry::open_dir(dir, registry),
     )) {
@@ -248,7 +279,7 @@ fn apply(
         b.finish_and_clear();
     }
     if !opts.dry_run {
-        rt.block_on(source.report(url, result.as_ref()));
+        rt.block_on(source.report(url.expose(), result.as_ref()));
     }
     // Atlas names the directory as it was given (`file://migrations`), not as the path it resolved to.
     let as_given = |r: &ApplyReport| ApplyReport {
@@ -292,7 +323,7 @@ fn status(
     invoked_as: &str,
 ) -> Result<(), CliError> {
     let d = rt.block_on(crate::registry::open_dir(dir, registry))??.dir;
-    let url = url_after_dir(target, || Ok(d.clone()), format, invoked_as)?;
+    let url = db_url_after_dir(target, || Ok(d.clone()), format, invoked_as)?;
     let opts = StatusOptions {
         revisions_schema: target.revisions_schema.clone(),
         baseline: plan.baseline.clone(),
@@ -301,7 +332,7 @@ fn status(
         ..StatusOptions::default()
     };
     let mut report = rt
-        .block_on(strata_engine::status(&d, url, &opts))?
+        .block_on(strata_engine::status(&d, &url, &opts))?
         .map_err(|e| engine_error(e, format, invoked_as))?;
     match format {
         Format::Text => output::out(&report.to_text()),

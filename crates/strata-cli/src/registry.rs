@@ -338,8 +338,9 @@ impl AsRef<MigrationDir> for Source {
 }
 
 impl Source {
-    /// After an apply from the registry, reports the run (target without credentials). A failed report is a
-    /// warning: the migration itself already happened.
+    /// After an apply from the registry, reports the run (target without credentials). `target_url` is the URL
+    /// as given, also when it did not parse (the driver's redaction reads any text). A failed report is a warning:
+    /// the migration itself already happened.
     pub async fn report(
         &self,
         target_url: &str,

@@ -478,7 +478,9 @@ fn set_in_flight_settles_what_an_interrupted_run_left() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let mut d = strata_driver::connect(&url).await.unwrap();
+        let mut d = strata_driver::connect(&url.parse::<strata_driver::DbUrl>().unwrap())
+            .await
+            .unwrap();
         let loc = d.revisions_location(None).await.unwrap();
         let mut row = d.read_revisions(&loc).await.unwrap().remove(0);
         let stmts = [

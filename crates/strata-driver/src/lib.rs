@@ -45,8 +45,13 @@ pub trait Driver: Send + std::fmt::Debug {
     /// The SQL dialect.
     fn dialect(&self) -> Dialect;
 
+    /// The URL this driver was opened with.
+    fn url(&self) -> &DbUrl;
+
     /// The URL this driver was opened with, password replaced by `xxxxx`.
-    fn url_redacted(&self) -> &str;
+    fn url_redacted(&self) -> &str {
+        self.url().redacted()
+    }
 
     /// Schema the URL binds (Postgres `search_path`, MySQL `/dbname`; `main` on SQLite), if any.
     fn bound_schema(&self) -> Option<&str>;
@@ -281,8 +286,9 @@ pub enum Durability {
     Deferred,
 }
 
-/// Opens a driver for an Atlas-style URL (one dedicated connection).
-pub async fn connect(url: &str) -> Result<Box<dyn Driver>, DriverError> {
+/// Opens a driver for a parsed Atlas-style URL (one dedicated connection). Parse the text once, where it enters
+/// (`"postgres://…".parse::<DbUrl>()` or [`url::parse`]), and pass the [`DbUrl`].
+pub async fn connect(url: &DbUrl) -> Result<Box<dyn Driver>, DriverError> {
     connect_with(url, &ConnectOptions::default()).await
 }
 
@@ -306,10 +312,10 @@ impl ConnectOptions {
 
 /// [`connect`] with options.
 pub async fn connect_with(
-    url: &str,
+    url: &DbUrl,
     opts: &ConnectOptions,
 ) -> Result<Box<dyn Driver>, DriverError> {
-    let parsed = url::parse(url)?;
+    let parsed = url.clone();
     match parsed.target {
         url::Target::Postgres(_) => Ok(Box::new(postgres::PostgresDriver::connect(parsed).await?)),
         url::Target::Mysql(_) => Ok(Box::new(mysql::MysqlDriver::connect(parsed).await?)),

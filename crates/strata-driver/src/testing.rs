@@ -3,7 +3,7 @@
 //! ```no_run
 //! # async fn t() {
 //! let Some(db) = strata_driver::testing::postgres().await else { return }; // skipped: server unreachable
-//! let mut drv = strata_driver::connect(&db.url).await.unwrap();
+//! let mut drv = strata_driver::connect(&db.url.parse().unwrap()).await.unwrap();
 //! // … `db` drops the database when it goes out of scope.
 //! # }
 //! ```

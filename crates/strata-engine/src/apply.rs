@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use strata_driver::{ConnectOptions, Driver, Durability, RevisionsLocation};
+use strata_driver::{ConnectOptions, DbUrl, Dialect, Driver, Durability, RevisionsLocation};
 use strata_migrate::directive::TxMode;
 use strata_migrate::history;
 use strata_migrate::inflight::{self as marker, Marker};
@@ -143,7 +143,7 @@ struct Prepared<'a> {
 /// files ran, the failing statement and its error); errors before anything ran are returned as they are.
 pub async fn apply(
     dir: &MigrationDir,
-    url: &str,
+    url: &DbUrl,
     opts: &ApplyOptions,
     observer: &mut dyn Observer,
     cancel: &Cancel,
@@ -193,7 +193,7 @@ async fn unlock_and_close(mut drv: Box<dyn Driver>) -> Result<(), EngineError> {
 
 /// Connects, takes the migration lock (waiting up to `opts.lock_timeout`), applies the session limits and reads the
 /// revisions table. Read-only: a missing or incomplete table is left to [`apply_on`].
-pub async fn open_session(url: &str, opts: &ApplyOptions) -> Result<Session, EngineError> {
+pub async fn open_session(url: &DbUrl, opts: &ApplyOptions) -> Result<Session, EngineError> {
     let mut drv = strata_driver::connect_with(url, &opts.connect).await?;
     if let Err(e) = drv.lock(APPLY_LOCK, opts.lock_timeout).await {
         let _ = drv.close().await;
@@ -256,7 +256,7 @@ pub enum DirFailed<E> {
 /// lock), and nothing has been written either way. With a SQLite URL the directory is read and checked first and
 /// the database opened only for a valid one, since opening SQLite can create the database file.
 pub async fn open_session_while<T, E>(
-    url: &str,
+    url: &DbUrl,
     opts: &ApplyOptions,
     load: impl Future<Output = Result<T, E>>,
 ) -> Result<Opened<T>, DirFailed<E>>
@@ -269,9 +269,7 @@ where
         Ok((source, sum))
     };
     let opening = open_session(url, opts);
-    let overlap = !url
-        .get(..6)
-        .is_some_and(|s| s.eq_ignore_ascii_case("sqlite"));
+    let overlap = url.dialect() != Dialect::Sqlite;
     let (loaded, session) = if overlap {
         tokio::pin!(loading, opening);
         // A session that is ready first waits for the directory; an invalid directory is reported as soon as it

@@ -22,7 +22,7 @@ pub use error::EngineError;
 pub use inflight::{InFlightStop, Undecided};
 pub use set::{SetOptions, SetReport, set};
 pub use status::{StatusOptions, StatusReport, status};
-pub use strata_driver::{ConnectOptions, redact};
+pub use strata_driver::{ConnectOptions, DbUrl, redact};
 pub use strata_migrate::MigrationDir;
 pub use strata_migrate::directive::TxMode;
 pub use strata_migrate::history::HistoryError;
@@ -44,25 +44,14 @@ pub fn driver_name(d: Dialect) -> &'static str {
 
 /// The target as reports show it, built from the redacted URL only.
 pub(crate) fn target_info(drv: &dyn Driver) -> UrlInfo {
-    let redacted = drv.url_redacted();
-    let (scheme, rest) = redacted.split_once("://").unwrap_or(("", redacted));
-    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
-    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    let (user, host) = match authority.rsplit_once('@') {
-        Some((_, host)) => (true, host),
-        None => (false, authority),
-    };
+    let parts = drv.url().parts();
     UrlInfo {
-        scheme: scheme.to_owned(),
-        user,
-        host: host.to_owned(),
-        path: path.to_owned(),
-        raw_query: query.to_owned(),
-        fragment: fragment.to_owned(),
+        scheme: parts.scheme,
+        user: parts.has_user,
+        host: parts.host,
+        path: parts.path,
+        raw_query: parts.query,
+        fragment: parts.fragment,
         schema: drv.bound_schema().unwrap_or_default().to_owned(),
         ..UrlInfo::default()
     }

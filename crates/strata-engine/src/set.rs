@@ -54,7 +54,7 @@ impl SetReport {
 /// Runs `migrate set`.
 pub async fn set(
     dir: &MigrationDir,
-    url: &str,
+    url: &strata_driver::DbUrl,
     version: Option<&str>,
     opts: &SetOptions,
 ) -> Result<SetReport, EngineError> {

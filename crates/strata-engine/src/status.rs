@@ -114,7 +114,7 @@ impl Serialize for StatusReport {
 /// Reads the status of `dir` on the database at `url`.
 pub async fn status(
     dir: &MigrationDir,
-    url: &str,
+    url: &strata_driver::DbUrl,
     opts: &StatusOptions,
 ) -> Result<StatusReport, EngineError> {
     sum::validate(dir)?;

@@ -14,7 +14,7 @@ type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, EngineError>> + Send +
 
 fn apply_boxed<'a>(
     dir: &'a MigrationDir,
-    url: &'a str,
+    url: &'a strata_engine::DbUrl,
     opts: &'a ApplyOptions,
     cancel: &'a Cancel,
 ) -> Boxed<'a, ApplyReport> {
@@ -23,7 +23,7 @@ fn apply_boxed<'a>(
 
 fn status_boxed<'a>(
     dir: &'a MigrationDir,
-    url: &'a str,
+    url: &'a strata_engine::DbUrl,
     opts: &'a StatusOptions,
 ) -> Boxed<'a, StatusReport> {
     Box::pin(strata_engine::status(dir, url, opts))
@@ -50,9 +50,13 @@ async fn apply_and_status_futures_are_send_with_generic_lifetimes() {
     };
     let (d, u, o) = (dir.clone(), url.clone(), opts.clone());
     let cancel = Cancel::new();
-    let applied = tokio::spawn(async move { apply_boxed(&d, &u, &o, &cancel).await });
+    let applied = tokio::spawn(async move {
+        apply_boxed(&d, &u.parse::<strata_driver::DbUrl>().unwrap(), &o, &cancel).await
+    });
     assert_eq!(applied.await.unwrap().unwrap().applied.len(), 1);
-    let status = tokio::spawn(async move { status_boxed(&dir, &url, &st).await });
+    let status = tokio::spawn(async move {
+        status_boxed(&dir, &url.parse::<strata_driver::DbUrl>().unwrap(), &st).await
+    });
     let st = status.await.unwrap().unwrap();
     assert!(st.pending.is_empty());
     assert_eq!(st.current.as_deref(), Some("1"));

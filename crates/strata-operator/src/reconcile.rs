@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use strata_driver::DriverError;
+use strata_driver::{DbUrl, DriverError};
 use strata_engine::{ApplyOptions, Cancel, ConnectOptions, EngineError, Quiet, StatusOptions};
 
 use crate::conditions::{self, DATA_CHANGED, RECONCILING};
@@ -119,18 +119,10 @@ impl DatabaseLocks {
     }
 }
 
-/// The identity of a database for [`DatabaseLocks`]: the URL without credentials and query, hashed.
-pub fn database_key(url: &str) -> String {
-    let redacted = strata_engine::redact(url);
-    let (base, _) = redacted.split_once('?').unwrap_or((&redacted, ""));
-    let base = match base.split_once("://") {
-        Some((scheme, rest)) => {
-            let rest = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
-            format!("{}://{rest}", scheme.to_ascii_lowercase())
-        }
-        None => base.to_owned(),
-    };
-    let digest = Sha256::digest(base.as_bytes());
+/// The identity of a database for [`DatabaseLocks`] (and the name of its SQLite lock directory): which database
+/// the URL names ([`DbUrl::identity`]: no credentials, no connection settings), hashed.
+pub fn database_key(url: &DbUrl) -> String {
+    let digest = Sha256::digest(format!("{:?}", url.identity()).as_bytes());
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
@@ -284,10 +276,10 @@ async fn reconcile_impl(obj: &AtlasMigration, env: &Env<'_>) -> Outcome {
     }
 }
 
-fn connect_options(env: &Env<'_>, url: &str) -> ConnectOptions {
+fn connect_options(env: &Env<'_>, url: &DbUrl) -> ConnectOptions {
     let mut c = ConnectOptions::default();
     if let Some(root) = &env.sqlite_lock_root
-        && url.to_ascii_lowercase().starts_with("sqlite")
+        && url.dialect() == strata_driver::Dialect::Sqlite
     {
         c = c.sqlite_lock_dir(root.join(database_key(url)));
     }
@@ -432,10 +424,10 @@ async fn report_run(
     obj: &AtlasMigration,
     env: &Env<'_>,
     run: &RemoteRun,
-    url: &str,
+    url: &DbUrl,
     result: &Result<strata_engine::report::ApplyReport, EngineError>,
 ) {
-    let Some(d) = registry::deployment(&run.req, &run.version, url, result) else {
+    let Some(d) = registry::deployment(&run.req, &run.version, url.expose(), result) else {
         return;
     };
     if let Err(e) = env.registry.report(&run.req, &run.token, &d).await {
@@ -544,13 +536,11 @@ mod tests {
 
     #[test]
     fn database_key_ignores_credentials_and_query() {
+        let key = |url: &str| database_key(&url.parse().unwrap());
         assert_eq!(
-            database_key("postgres://a:secret@h:5432/db?sslmode=disable"),
-            database_key("postgres://b:other@h:5432/db")
+            key("postgres://a:secret@h:5432/db?sslmode=disable"),
+            key("postgres://b:other@h:5432/db")
         );
-        assert_ne!(
-            database_key("postgres://h:5432/db"),
-            database_key("postgres://h:5432/db2")
-        );
+        assert_ne!(key("postgres://h:5432/db"), key("postgres://h:5432/db2"));
     }
 }

@@ -8,6 +8,7 @@ use std::fmt;
 use async_trait::async_trait;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
+use strata_driver::DbUrl;
 use strata_migrate::sum::SumFile;
 use strata_migrate::{MigrationDir, MigrationFile};
 
@@ -149,8 +150,8 @@ pub struct ResolveSettings {
 /// Everything a reconcile needs, resolved from the spec and its references.
 #[derive(Clone)]
 pub struct Inputs {
-    /// Target URL (holds credentials: never log it; use [`strata_engine::redact`]).
-    pub url: String,
+    /// Target URL, parsed (its `Debug` and `Display` show no credential).
+    pub url: DbUrl,
     /// The migration directory.
     pub dir: MigrationDir,
     /// For a remote directory: where it came from, to report the run.
@@ -162,7 +163,7 @@ pub struct Inputs {
 impl fmt::Debug for Inputs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Inputs")
-            .field("url", &strata_engine::redact(&self.url))
+            .field("url", &self.url.redacted())
             .field("dir", &self.dir.location())
             .field("hash", &self.hash)
             .finish()
@@ -542,6 +543,10 @@ async fn resolve_impl(
     let url = target_url(objects, ns, spec)
         .await?
         .ok_or_else(|| ResolveError::missing("no target database defined"))?;
+    // Parsed once, here; a URL that does not parse is a spec error (the message shows it redacted).
+    let db_url = url
+        .parse::<DbUrl>()
+        .map_err(|e| ResolveError::invalid(e.to_string()))?;
     let token_ref = spec
         .cloud
         .as_ref()
@@ -613,7 +618,7 @@ async fn resolve_impl(
         &x,
     );
     Ok(Inputs {
-        url,
+        url: db_url,
         dir: migrations,
         remote,
         hash,
@@ -640,6 +645,33 @@ mod tests {
             local: Some(BTreeMap::new()),
             ..Dir::default()
         }
+    }
+
+    #[tokio::test]
+    async fn a_target_url_that_does_not_parse_is_a_spec_error_without_its_password() {
+        let objs = StaticObjects::default().with_secret(
+            "ns",
+            "db",
+            &[("url", "postgres://u:s3cr3t-pw@h:port/db")],
+        );
+        let spec = AtlasMigrationSpec {
+            url_from: from("db", "url"),
+            dir: local_dir(),
+            ..AtlasMigrationSpec::default()
+        };
+        let err = resolve(
+            &objs,
+            &FakeRegistry::default(),
+            &ResolveSettings::default(),
+            "ns",
+            &spec,
+        )
+        .await
+        .unwrap_err();
+        assert!(!err.transient, "{err}");
+        assert!(err.message.starts_with("invalid database URL "), "{err}");
+        assert!(err.message.contains("port"), "{err}");
+        assert!(!err.message.contains("s3cr3t-pw"), "{err}");
     }
 
     #[tokio::test]

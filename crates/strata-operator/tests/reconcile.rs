@@ -131,7 +131,9 @@ async fn targets() -> Vec<(&'static str, TestDb)> {
 }
 
 async fn has_table(url: &str, schema: &str, table: &str) -> bool {
-    let mut drv = strata_driver::connect(url).await.unwrap();
+    let mut drv = strata_driver::connect(&url.parse::<strata_driver::DbUrl>().unwrap())
+        .await
+        .unwrap();
     let exists = drv.table_exists(schema, table).await.unwrap();
     drv.close().await.unwrap();
     exists
@@ -382,7 +384,9 @@ async fn postgres_down_then_up_recovers_and_never_leaks_the_password() {
 async fn baseline_on_a_non_empty_database_works_in_status_and_apply() {
     for (schema, db) in targets().await {
         // The database already has what 1 and 2 create, and no revisions table.
-        let mut drv = strata_driver::connect(&db.url).await.unwrap();
+        let mut drv = strata_driver::connect(&db.url.parse::<strata_driver::DbUrl>().unwrap())
+            .await
+            .unwrap();
         drv.execute("CREATE TABLE users (id int PRIMARY KEY)")
             .await
             .unwrap();
@@ -416,7 +420,9 @@ async fn baseline_on_a_non_empty_database_works_in_status_and_apply() {
 #[tokio::test]
 async fn baseline_only_is_ready_without_apply_events() {
     let db = testing::sqlite();
-    let mut drv = strata_driver::connect(&db.url).await.unwrap();
+    let mut drv = strata_driver::connect(&db.url.parse::<strata_driver::DbUrl>().unwrap())
+        .await
+        .unwrap();
     drv.execute("CREATE TABLE users (id int PRIMARY KEY)")
         .await
         .unwrap();
@@ -558,7 +564,8 @@ async fn sqlite_lock_directories_are_not_left_behind() {
     );
 
     // A file that is not ours (another process's lock) keeps its directory.
-    let key = strata_operator::reconcile::database_key(&url);
+    let key =
+        strata_operator::reconcile::database_key(&url.parse::<strata_driver::DbUrl>().unwrap());
     let dir = h.lock_root.path().join(&key);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("foreign.lock"), "").unwrap();

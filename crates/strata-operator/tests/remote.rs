@@ -150,7 +150,9 @@ async fn targets() -> Vec<(&'static str, String, TestDb)> {
 }
 
 async fn has_table(url: &str, schema: &str, table: &str) -> bool {
-    let mut drv = strata_driver::connect(url).await.unwrap();
+    let mut drv = strata_driver::connect(&url.parse::<strata_driver::DbUrl>().unwrap())
+        .await
+        .unwrap();
     let exists = drv.table_exists(schema, table).await.unwrap();
     drv.close().await.unwrap();
     exists

@@ -33,7 +33,7 @@ use crate::revisions::RevisionsLocation;
 /// A MySQL or MariaDB target.
 pub struct MysqlDriver {
     conn: MySqlConnection,
-    redacted: String,
+    url: crate::DbUrl,
     bound: Option<String>,
     version: String,
     mariadb: bool,
@@ -49,7 +49,7 @@ pub struct MysqlDriver {
 impl std::fmt::Debug for MysqlDriver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MysqlDriver")
-            .field("url", &self.redacted)
+            .field("url", &self.url.redacted)
             .field("bound", &self.bound)
             .field("version", &self.version)
             .finish_non_exhaustive()
@@ -69,8 +69,8 @@ impl Driver for MysqlDriver {
         Dialect::Mysql
     }
 
-    fn url_redacted(&self) -> &str {
-        &self.redacted
+    fn url(&self) -> &crate::DbUrl {
+        &self.url
     }
 
     fn bound_schema(&self) -> Option<&str> {

@@ -142,7 +142,7 @@ impl MysqlDriver {
             mariadb: version.to_ascii_lowercase().contains("mariadb"),
             connection_id,
             bound: m.database.clone(),
-            redacted: url.redacted.clone(),
+            url: url.clone(),
             version,
             locks: HashSet::new(),
             in_tx: false,

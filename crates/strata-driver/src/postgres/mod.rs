@@ -35,7 +35,7 @@ pub const APPLICATION_NAME: &str = "strata";
 /// A PostgreSQL target.
 pub struct PostgresDriver {
     conn: PgConnection,
-    redacted: String,
+    url: crate::DbUrl,
     bound: Option<String>,
     version: String,
     /// Learnt with the first lock attempt (or on demand), so connecting costs no query.
@@ -50,7 +50,7 @@ const PG_EPOCH_NANOS: i128 = 946_684_800_000_000_000;
 impl std::fmt::Debug for PostgresDriver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresDriver")
-            .field("url", &self.redacted)
+            .field("url", &self.url.redacted)
             .field("bound", &self.bound)
             .field("version", &self.version)
             .field("session", &self.session)
@@ -64,8 +64,8 @@ impl Driver for PostgresDriver {
         Dialect::Postgres
     }
 
-    fn url_redacted(&self) -> &str {
-        &self.redacted
+    fn url(&self) -> &crate::DbUrl {
+        &self.url
     }
 
     fn bound_schema(&self) -> Option<&str> {

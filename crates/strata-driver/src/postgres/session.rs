@@ -183,7 +183,7 @@ impl PostgresDriver {
         Ok(Self {
             conn,
             bound: p.search_path.clone(),
-            redacted: url.redacted.clone(),
+            url: url.clone(),
             version,
             session: None,
             locks: HashMap::new(),

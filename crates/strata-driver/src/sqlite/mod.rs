@@ -35,7 +35,7 @@ use lock::LockFile;
 /// A SQLite target.
 pub struct SqliteDriver {
     conn: SqliteConnection,
-    redacted: String,
+    url: crate::DbUrl,
     version: String,
     lock_suffix: Option<String>,
     lock_dir: PathBuf,
@@ -49,7 +49,7 @@ pub struct SqliteDriver {
 impl std::fmt::Debug for SqliteDriver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteDriver")
-            .field("url", &self.redacted)
+            .field("url", &self.url.redacted)
             .field("version", &self.version)
             .field("lock_dir", &self.lock_dir)
             .finish_non_exhaustive()
@@ -64,8 +64,8 @@ impl Driver for SqliteDriver {
         Dialect::Sqlite
     }
 
-    fn url_redacted(&self) -> &str {
-        &self.redacted
+    fn url(&self) -> &crate::DbUrl {
+        &self.url
     }
 
     fn bound_schema(&self) -> Option<&str> {

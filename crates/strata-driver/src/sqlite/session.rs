@@ -95,7 +95,7 @@ impl SqliteDriver {
             .map_err(E::sql)?;
         Ok(Self {
             conn,
-            redacted: url.redacted.clone(),
+            url: url.clone(),
             version,
             lock_suffix: s.lock_suffix.clone(),
             lock_dir: std::env::temp_dir(),

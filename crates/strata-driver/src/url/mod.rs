@@ -53,13 +53,53 @@ impl fmt::Debug for Password {
     }
 }
 
-/// A parsed database URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed database URL: parsed once at the edge (the CLI's `--url`, the operator's resolution of `url`,
+/// `urlFrom` and `credentials`) and passed typed to every layer. It knows its dialect ([`DbUrl::dialect`]), its
+/// redacted form ([`DbUrl::redacted`], also its `Display`), which database it names ([`DbUrl::identity`]), the
+/// pieces reports show ([`DbUrl::parts`]) and how to keep its secrets out of other text ([`DbUrl::scrub`],
+/// [`DbUrl::without_credentials`]). Its `Debug` shows no secret.
+#[derive(Clone, PartialEq, Eq)]
 pub struct DbUrl {
     /// The URL with any password replaced by `xxxxx`.
     pub redacted: String,
     /// The dialect-specific parts.
     pub target: Target,
+    /// The URL as given, credentials included.
+    raw: Password,
+}
+
+impl fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DbUrl")
+            .field("redacted", &self.redacted)
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::str::FromStr for DbUrl {
+    type Err = DriverError;
+
+    fn from_str(url: &str) -> Result<Self, DriverError> {
+        parse(url)
+    }
+}
+
+/// The pieces of a URL as reports show them (Atlas's `URL` object), taken from the redacted text: no password.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UrlParts {
+    /// The scheme as written, e.g. `postgres`.
+    pub scheme: String,
+    /// Whether the URL names a user.
+    pub has_user: bool,
+    /// Host and port (or the socket part) as written.
+    pub host: String,
+    /// The path, e.g. `/app`.
+    pub path: String,
+    /// The query without the `?`, secrets redacted.
+    pub query: String,
+    /// The fragment without the `#`.
+    pub fragment: String,
 }
 
 /// The dialect-specific parts of a [`DbUrl`].
@@ -150,6 +190,48 @@ impl DbUrl {
         }
     }
 
+    /// The URL as given, credentials included: only to connect, or to hash a resource's inputs (the operator's
+    /// `observed_hash`, which Atlas computes over the URL text). Never print it.
+    pub fn expose(&self) -> &str {
+        self.raw.expose()
+    }
+
+    /// The URL as deployments show it: user-info removed entirely, secret query parameters redacted.
+    pub fn without_credentials(&self) -> String {
+        without_credentials(self.raw.expose())
+    }
+
+    /// `text` with every secret of this URL (its password, secret query values, the URL itself) removed.
+    pub fn scrub(&self, text: &str) -> String {
+        scrub(text, self.raw.expose())
+    }
+
+    /// The pieces reports show, read from the redacted URL.
+    pub fn parts(&self) -> UrlParts {
+        let (scheme, rest) = self
+            .redacted
+            .split_once("://")
+            .unwrap_or(("", &self.redacted));
+        let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let (has_user, host) = match authority.rsplit_once('@') {
+            Some((_, host)) => (true, host),
+            None => (false, authority),
+        };
+        UrlParts {
+            scheme: scheme.to_owned(),
+            has_user,
+            host: host.to_owned(),
+            path: path.to_owned(),
+            query: query.to_owned(),
+            fragment: fragment.to_owned(),
+        }
+    }
+
     /// The password, if any.
     pub(crate) fn password(&self) -> Option<&str> {
         match &self.target {
@@ -197,7 +279,11 @@ pub fn parse(url: &str) -> Result<DbUrl, DriverError> {
         "sqlite" | "sqlite3" => Target::Sqlite(crate::sqlite::url::parse(rest, &redacted)?),
         _ => return Err(unknown_scheme(scheme)),
     };
-    Ok(DbUrl { redacted, target })
+    Ok(DbUrl {
+        redacted,
+        target,
+        raw: Password(url.to_owned()),
+    })
 }
 
 /// The error for a scheme Strata does not know. Text before the first `:` that cannot be a scheme (`u:pw@h`, a
@@ -568,6 +654,45 @@ mod tests {
         assert_eq!(parse_duration("x", Duration::from_secs(1)), None);
         assert_eq!(go_clean("dir//a/./b/../c"), "dir/a/c");
         assert_eq!(go_clean("/abs/x.db"), "/abs/x.db");
+    }
+
+    #[test]
+    fn a_parsed_url_offers_its_parts_and_keeps_its_secrets_to_itself() {
+        let text =
+            "postgres://app:s3cr3t-pw@db.svc:5432/app?sslmode=disable&search_path=public#frag";
+        let url: DbUrl = text.parse().unwrap();
+        assert_eq!(url.expose(), text);
+        assert_eq!(
+            url.parts(),
+            UrlParts {
+                scheme: "postgres".into(),
+                has_user: true,
+                host: "db.svc:5432".into(),
+                path: "/app".into(),
+                query: "sslmode=disable&search_path=public".into(),
+                fragment: "frag".into(),
+            }
+        );
+        assert_eq!(
+            url.without_credentials(),
+            "postgres://db.svc:5432/app?sslmode=disable&search_path=public#frag"
+        );
+        assert_eq!(
+            url.scrub("failed at s3cr3t-pw"),
+            format!("failed at {REDACTED}")
+        );
+        for shown in [
+            url.to_string(),
+            format!("{url:?}"),
+            format!("{:?}", url.parts()),
+        ] {
+            assert!(!shown.contains("s3cr3t-pw"), "{shown}");
+        }
+        let sqlite: DbUrl = "sqlite://file.db?_fk=1".parse().unwrap();
+        assert!(!sqlite.parts().has_user);
+        assert_eq!(sqlite.parts().host, "file.db");
+        assert_eq!(sqlite.dialect(), Dialect::Sqlite);
+        assert!("oracle://h/db".parse::<DbUrl>().is_err());
     }
 }
 

@@ -47,3 +47,10 @@ pub fn whole_seconds(mut r: Revision) -> Revision {
     r.executed_at_unix_nanos -= r.executed_at_unix_nanos % 1_000_000_000;
     r
 }
+
+/// Parses `url` and connects: the URL text enters here, as it does at a front end's edge.
+pub async fn connect(
+    url: &str,
+) -> Result<Box<dyn strata_driver::Driver>, strata_driver::DriverError> {
+    strata_driver::connect(&url.parse()?).await
+}

@@ -1,4 +1,5 @@
-use strata_driver::{DriverError, connect, redact};
+use crate::common::connect;
+use strata_driver::{DriverError, redact};
 
 #[tokio::test]
 async fn unknown_scheme_and_bad_urls() {

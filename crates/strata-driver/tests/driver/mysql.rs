@@ -1,7 +1,8 @@
 use std::time::{Duration, Instant};
 
+use crate::common::connect;
 use strata_driver::testing::unique_name;
-use strata_driver::{DriverError, RevisionsLocation, connect};
+use strata_driver::{DriverError, RevisionsLocation};
 
 use crate::common::{revision, whole_seconds};
 use crate::my_db;

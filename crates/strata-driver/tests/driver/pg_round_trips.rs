@@ -1,7 +1,8 @@
 //! PostgreSQL's one-round-trip paths (`begin_execute`, `upsert_commit`, the single catalog query of
 //! `ensure_revisions_table`) behave exactly like the step-by-step calls they replace.
 
-use strata_driver::{DriverError, Durability, Revision, RevisionsLocation, connect};
+use crate::common::connect;
+use strata_driver::{DriverError, Durability, Revision, RevisionsLocation};
 
 use crate::common::revision;
 use crate::pg_db;

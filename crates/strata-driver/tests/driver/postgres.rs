@@ -1,7 +1,8 @@
 use std::time::{Duration, Instant};
 
+use crate::common::connect;
 use strata_driver::postgres::PostgresDriver;
-use strata_driver::{Driver, DriverError, RevisionsLocation, connect, url};
+use strata_driver::{Driver, DriverError, RevisionsLocation, url};
 
 use crate::common::revision;
 use crate::pg_db;

@@ -1,9 +1,10 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::connect;
 use strata_driver::sqlite::SqliteDriver;
 use strata_driver::testing::{sqlite as sqlite_db, unique_name};
-use strata_driver::{Driver, DriverError, RevisionsLocation, connect, url};
+use strata_driver::{Driver, DriverError, RevisionsLocation, url};
 
 use crate::common::revision;
 
@@ -353,7 +354,9 @@ async fn connect_with_lock_dir() {
     let db = sqlite_db();
     let dir = tempfile::tempdir().unwrap();
     let opts = strata_driver::ConnectOptions::default().sqlite_lock_dir(dir.path());
-    let mut d = strata_driver::connect_with(&db.url, &opts).await.unwrap();
+    let mut d = strata_driver::connect_with(&db.url.parse().unwrap(), &opts)
+        .await
+        .unwrap();
     d.lock("atlas_migrate_execute", Duration::ZERO)
         .await
         .unwrap();

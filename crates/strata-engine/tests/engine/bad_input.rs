@@ -10,8 +10,13 @@ use strata_migrate::plan::PlanError;
 use crate::common::{Db, dir};
 use crate::scenarios::{F1, password_of};
 
-/// Runs apply, status and set against `url` and returns their errors.
+/// Runs apply, status and set against `url` and returns their errors. A URL that does not parse fails where it
+/// enters, before any of them runs (as at the front ends' edge): that one error is returned.
 async fn all_fail(url: &str) -> Vec<EngineError> {
+    let url = &match url.parse::<strata_driver::DbUrl>() {
+        Ok(url) => url,
+        Err(e) => return vec![EngineError::Driver(e)],
+    };
     let d = dir(&[("1_a.sql", F1)]);
     let lock_dir = tempfile::tempdir().unwrap();
     let connect = strata_engine::ConnectOptions::default().sqlite_lock_dir(lock_dir.path());

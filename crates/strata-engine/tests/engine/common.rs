@@ -69,6 +69,11 @@ impl Db {
         &self.test.url
     }
 
+    /// [`Db::url`] parsed.
+    pub fn db_url(&self) -> strata_driver::DbUrl {
+        self.test.url.parse().expect("test URL parses")
+    }
+
     /// Schema the migration files' tables land in.
     pub fn data_schema(&self) -> &str {
         match self.kind {
@@ -122,11 +127,11 @@ impl Db {
         dir: &MigrationDir,
         opts: &ApplyOptions,
     ) -> Result<ApplyReport, EngineError> {
-        strata_engine::apply(dir, self.url(), opts, &mut Quiet, &Cancel::new()).await
+        strata_engine::apply(dir, &self.db_url(), opts, &mut Quiet, &Cancel::new()).await
     }
 
     pub async fn status(&self, dir: &MigrationDir) -> Result<StatusReport, EngineError> {
-        strata_engine::status(dir, self.url(), &self.status_opts()).await
+        strata_engine::status(dir, &self.db_url(), &self.status_opts()).await
     }
 
     /// A plain connection to the SQLite file, creating it when missing (as the engine would).
@@ -149,7 +154,7 @@ impl Db {
     ) -> Result<SetReport, EngineError> {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {
-            let r = strata_engine::set(dir, self.url(), version, &self.set_opts()).await;
+            let r = strata_engine::set(dir, &self.db_url(), version, &self.set_opts()).await;
             match &r {
                 Err(EngineError::Lock(e))
                     if e.is_lock_timeout() && std::time::Instant::now() < deadline =>

@@ -81,9 +81,15 @@ async fn crash_after(db: &Db, d: &MigrationDir, stmt: &str) {
 /// Applies again and checks that it finished, with the in-flight statement decided as `took_effect`.
 async fn recover(db: &Db, d: &MigrationDir, took_effect: bool) -> String {
     let mut notes = Notes::default();
-    let report = strata_engine::apply(d, db.url(), &db.apply_opts(), &mut notes, &Cancel::new())
-        .await
-        .unwrap_or_else(|e| panic!("recovery needed a human: {e}"));
+    let report = strata_engine::apply(
+        d,
+        &db.db_url(),
+        &db.apply_opts(),
+        &mut notes,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("recovery needed a human: {e}"));
     assert_eq!(notes.0.len(), 1, "one decision");
     let (file, statement, decided, why) = notes.0.remove(0);
     assert_eq!((file.as_str(), statement), ("2_shape.sql", 2));
@@ -355,7 +361,7 @@ async fn set_in_flight_refuses_without_a_marker() {
         in_flight: Some(InFlightOutcome::Pending),
         ..db.set_opts()
     };
-    let err = strata_engine::set(&d, db.url(), None, &opts)
+    let err = strata_engine::set(&d, &db.db_url(), None, &opts)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("needs the version"), "{err}");
@@ -398,9 +404,15 @@ async fn waits_for_the_interrupted_session() {
     short.lock_timeout = Duration::from_millis(500);
     // The named lock is server-wide and a short wait may lose it to a parallel test: try until the run gets it.
     let err = loop {
-        let err = strata_engine::apply(&d, db.url(), &short, &mut Notes::default(), &Cancel::new())
-            .await
-            .unwrap_err();
+        let err = strata_engine::apply(
+            &d,
+            &db.db_url(),
+            &short,
+            &mut Notes::default(),
+            &Cancel::new(),
+        )
+        .await
+        .unwrap_err();
         if !matches!(&err, EngineError::Lock(e) if e.is_lock_timeout()) {
             break err;
         }
@@ -441,7 +453,7 @@ async fn set_in_flight(
     // MariaDB's named lock is server-wide: retry while a parallel test holds it.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let r = strata_engine::set(d, db.url(), Some(version), &opts).await;
+        let r = strata_engine::set(d, &db.db_url(), Some(version), &opts).await;
         match &r {
             Err(EngineError::Lock(e))
                 if e.is_lock_timeout() && std::time::Instant::now() < deadline =>
@@ -464,9 +476,15 @@ async fn a_row_without_a_marker_keeps_the_resume_hint() {
     db.exec("UPDATE atlas_schema_revisions SET error = '', error_stmt = '' WHERE version = '2'")
         .await;
     let mut notes = Notes::default();
-    let err = strata_engine::apply(&d, db.url(), &db.apply_opts(), &mut notes, &Cancel::new())
-        .await
-        .unwrap_err();
+    let err = strata_engine::apply(
+        &d,
+        &db.db_url(),
+        &db.apply_opts(),
+        &mut notes,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap_err();
     assert!(notes.0.is_empty(), "nothing to decide");
     let text = err.to_string();
     assert!(

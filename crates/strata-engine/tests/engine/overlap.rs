@@ -20,7 +20,7 @@ fn short_wait(db: &Db) -> ApplyOptions {
 /// The lock was released: another session takes it. (Not at once: MariaDB's named lock is server-wide, and tests
 /// running in parallel take it too.)
 async fn lock_is_free(db: &Db) {
-    let s = apply::open_session(db.url(), &short_wait(db))
+    let s = apply::open_session(&db.db_url(), &short_wait(db))
         .await
         .unwrap();
     s.close().await.unwrap();
@@ -33,7 +33,7 @@ async fn directory_error_wins_and_valid_directory_applies(db: &Db) {
         tokio::time::sleep(Duration::from_millis(300)).await;
         Err::<MigrationDir, _>("no such directory")
     };
-    let err = apply::open_session_while(db.url(), &opts, slow_failure)
+    let err = apply::open_session_while(&db.db_url(), &opts, slow_failure)
         .await
         .unwrap_err();
     assert!(
@@ -50,7 +50,7 @@ async fn directory_error_wins_and_valid_directory_applies(db: &Db) {
         Some(b"h1:AAAA\n1_a.sql h1:AAAA\n".to_vec()),
     )
     .unwrap();
-    let err = apply::open_session_while(db.url(), &opts, async { Ok::<_, ()>(broken) })
+    let err = apply::open_session_while(&db.db_url(), &opts, async { Ok::<_, ()>(broken) })
         .await
         .unwrap_err();
     assert!(matches!(err, DirFailed::Sum(_)), "{err:?}");
@@ -63,7 +63,7 @@ async fn directory_error_wins_and_valid_directory_applies(db: &Db) {
         source,
         sum,
         session,
-    } = apply::open_session_while(db.url(), &opts, async { Ok::<_, ()>(d) })
+    } = apply::open_session_while(&db.db_url(), &opts, async { Ok::<_, ()>(d) })
         .await
         .unwrap();
     let r = apply::apply_on(
@@ -114,9 +114,13 @@ async fn sqlite_invalid_directory_creates_no_database_file() {
         connect: strata_engine::ConnectOptions::default().sqlite_lock_dir(t.path()),
         ..ApplyOptions::default()
     };
-    let err = apply::open_session_while(&url, &opts, async { Err::<MigrationDir, _>("broken") })
-        .await
-        .unwrap_err();
+    let err = apply::open_session_while(
+        &url.parse::<strata_driver::DbUrl>().unwrap(),
+        &opts,
+        async { Err::<MigrationDir, _>("broken") },
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, DirFailed::Load("broken")), "{err:?}");
     assert!(!file.exists());
 }

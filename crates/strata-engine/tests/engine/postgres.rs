@@ -101,7 +101,7 @@ async fn revisions_table_placement() {
     let app = db.test.url_with_search_path("app");
     let err = strata_engine::apply(
         &d,
-        &app,
+        &app.parse::<strata_driver::DbUrl>().unwrap(),
         &db.apply_opts(),
         &mut strata_engine::Quiet,
         &Default::default(),
@@ -117,9 +117,13 @@ async fn revisions_table_placement() {
     );
     assert_eq!(err.to_string(), "ambiguous revision table");
     assert!(!db.schema_exists("app").await);
-    let st = strata_engine::status(&d, &app, &db.status_opts())
-        .await
-        .unwrap_err();
+    let st = strata_engine::status(
+        &d,
+        &app.parse::<strata_driver::DbUrl>().unwrap(),
+        &db.status_opts(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(st.to_string(), "ambiguous revision table");
 }
 
@@ -132,7 +136,7 @@ async fn revisions_table_follows_search_path() {
     let app = db.test.url_with_search_path("app");
     let r = strata_engine::apply(
         &d,
-        &app,
+        &app.parse::<strata_driver::DbUrl>().unwrap(),
         &db.apply_opts(),
         &mut strata_engine::Quiet,
         &Default::default(),
@@ -148,9 +152,13 @@ async fn revisions_table_follows_search_path() {
     assert!(!db.table_in("public", "t1").await);
     assert!(!db.schema_exists("atlas_schema_revisions").await);
     assert_eq!(db.rows_in("app").await.len(), 2);
-    let st = strata_engine::status(&d, &app, &db.status_opts())
-        .await
-        .unwrap();
+    let st = strata_engine::status(
+        &d,
+        &app.parse::<strata_driver::DbUrl>().unwrap(),
+        &db.status_opts(),
+    )
+    .await
+    .unwrap();
     assert!(st.ok, "{}", st.to_text());
     assert_eq!(st.to_json()["Env"]["URL"]["Schema"], "app");
 }
@@ -175,7 +183,7 @@ async fn revisions_schema_flag_wins() {
     );
     let mut s = db.status_opts();
     s.revisions_schema = Some("custom".into());
-    let st = strata_engine::status(&d, db.url(), &s).await.unwrap();
+    let st = strata_engine::status(&d, &db.db_url(), &s).await.unwrap();
     assert!(st.ok, "{}", st.to_text());
 
     // Flag and search_path together: the flag decides.
@@ -184,7 +192,7 @@ async fn revisions_schema_flag_wins() {
     let d2 = dir(&[("1_a.sql", F1), ("2_b.sql", F2)]);
     let r = strata_engine::apply(
         &d2,
-        &app,
+        &app.parse::<strata_driver::DbUrl>().unwrap(),
         &o,
         &mut strata_engine::Quiet,
         &Default::default(),

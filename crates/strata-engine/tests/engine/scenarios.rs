@@ -469,7 +469,7 @@ pub async fn dry_run_writes_nothing(db: &Db) {
     let mut opts = db.apply_opts();
     opts.dry_run = true;
     let mut rec = Recorder::default();
-    let r = strata_engine::apply(&d, db.url(), &opts, &mut rec, &Cancel::new())
+    let r = strata_engine::apply(&d, &db.db_url(), &opts, &mut rec, &Cancel::new())
         .await
         .unwrap();
     assert_eq!(ran(&r), ["1", "2"]);
@@ -561,7 +561,9 @@ pub async fn clean_check_and_baseline(db: &Db) {
 
     let mut sopts = db.status_opts();
     sopts.baseline = Some("1".into());
-    let st = strata_engine::status(&d, db.url(), &sopts).await.unwrap();
+    let st = strata_engine::status(&d, &db.db_url(), &sopts)
+        .await
+        .unwrap();
     assert_eq!(versions(&st.pending), ["2", "3"]);
     assert_eq!(
         st.to_text(),
@@ -596,7 +598,9 @@ pub async fn clean_check_and_baseline(db: &Db) {
         s.baseline = baseline.map(Into::into);
         s.allow_dirty = dirty;
         assert_eq!(db.apply_with(&d, &a).await.unwrap_err().to_string(), want);
-        let e = strata_engine::status(&d, db.url(), &s).await.unwrap_err();
+        let e = strata_engine::status(&d, &db.db_url(), &s)
+            .await
+            .unwrap_err();
         assert_eq!(e.to_string(), want);
     }
 
@@ -631,7 +635,7 @@ pub async fn allow_dirty_status_matches_apply(db: &Db) {
     let d = dir(&[("1_a.sql", F1), ("2_b.sql", F2)]);
     let mut s = db.status_opts();
     s.allow_dirty = true;
-    let st = strata_engine::status(&d, db.url(), &s).await.unwrap();
+    let st = strata_engine::status(&d, &db.db_url(), &s).await.unwrap();
     assert_eq!(versions(&st.pending), ["1", "2"]);
     assert_eq!(
         st.to_text(),
@@ -1018,7 +1022,7 @@ pub async fn cancellation(db: &Db) {
     let c = Cancel::new();
     c.cancel();
     let mut rec = Recorder::default();
-    let err = strata_engine::apply(&d, db.url(), &db.apply_opts(), &mut rec, &c)
+    let err = strata_engine::apply(&d, &db.db_url(), &db.apply_opts(), &mut rec, &c)
         .await
         .unwrap_err();
     let EngineError::Cancelled { version, report } = &err else {
@@ -1036,7 +1040,7 @@ pub async fn cancellation(db: &Db) {
     let c = Cancel::new();
     let err = strata_engine::apply(
         &d,
-        db.url(),
+        &db.db_url(),
         &db.apply_opts(),
         &mut CancelAfterFirst(c.clone()),
         &c,
@@ -1080,7 +1084,7 @@ pub async fn cancellation_mid_file(db: &Db) {
     let c = Cancel::new();
     let err = strata_engine::apply(
         &d,
-        db.url(),
+        &db.db_url(),
         &db.apply_opts(),
         &mut CancelAt(c.clone(), "CREATE TABLE t2 (id int NOT NULL);"),
         &c,
@@ -1251,7 +1255,7 @@ pub async fn scan_error_in_a_later_file_applies_nothing(db: &Db) {
 /// `lock_timeout` and fails with Atlas's error, having written nothing; `set` does not wait at all.
 pub async fn lock_held_elsewhere_times_out_before_touching_anything(db: &Db) {
     let d = dir(&[("1_a.sql", F1)]);
-    let mut holder = strata_driver::connect_with(db.url(), &db.connect())
+    let mut holder = strata_driver::connect_with(&db.db_url(), &db.connect())
         .await
         .unwrap();
     holder

@@ -238,9 +238,15 @@ async fn a_crash_after_a_finished_run_loses_nothing_and_one_mid_run_leaves_whole
     // A finished run, then an immediate crash: every file and row survives.
     let first = files(120, 120);
     let d = migration_dir(&first);
-    let report = strata_engine::apply(&d, &url, &opts(), &mut Quiet, &Cancel::new())
-        .await
-        .unwrap();
+    let report = strata_engine::apply(
+        &d,
+        &url.parse::<strata_driver::DbUrl>().unwrap(),
+        &opts(),
+        &mut Quiet,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.applied.len(), 120);
     cluster.crash();
     cluster.start_server();
@@ -259,7 +265,14 @@ async fn a_crash_after_a_finished_run_loses_nothing_and_one_mid_run_leaves_whole
     let run = {
         let (d, url) = (d.clone(), url.clone());
         tokio::spawn(async move {
-            strata_engine::apply(&d, &url, &opts(), &mut Quiet, &Cancel::new()).await
+            strata_engine::apply(
+                &d,
+                &url.parse::<strata_driver::DbUrl>().unwrap(),
+                &opts(),
+                &mut Quiet,
+                &Cancel::new(),
+            )
+            .await
         })
     };
     // Crash once the run is well under way.
@@ -302,9 +315,15 @@ async fn a_crash_after_a_finished_run_loses_nothing_and_one_mid_run_leaves_whole
     assert_eq!(cluster.tables().await, k, "a table without its row");
 
     // The next run applies the rest.
-    let report = strata_engine::apply(&d, &url, &opts(), &mut Quiet, &Cancel::new())
-        .await
-        .unwrap();
+    let report = strata_engine::apply(
+        &d,
+        &url.parse::<strata_driver::DbUrl>().unwrap(),
+        &opts(),
+        &mut Quiet,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.applied.len(), 800 - k);
     assert_eq!(cluster.applied().await.len(), 800);
     assert_eq!(cluster.tables().await, 800);

@@ -68,7 +68,7 @@ async fn foreign_key_check_failure_names_the_file() {
     let url = format!("{}?_fk=1", db.url());
     let err = strata_engine::apply(
         &d,
-        &url,
+        &url.parse::<strata_driver::DbUrl>().unwrap(),
         &db.apply_opts(),
         &mut strata_engine::Quiet,
         &Default::default(),
