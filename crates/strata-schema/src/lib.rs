@@ -1,7 +1,8 @@
 //! The schema model of Strata's authoring half, with no I/O: a [`Realm`] of [`Schema`]s holding tables, views,
 //! enums, sequences, functions and triggers, for PostgreSQL, MySQL/MariaDB and SQLite.
 //!
-//! - [`model`]: the types; [`types`]: column types ([`ColumnType`]: canonical spelling + parsed [`TypeKind`]).
+//! - [`model`]: the types; [`types`]: column types ([`ColumnType`]: canonical spelling + parsed [`TypeKind`]);
+//! - [`diff()`]: two realms into typed [`Changes`], under the per-dialect rules of [`normalize`];
 //!
 //! Inspection (in `strata-driver`) builds a [`Realm`]; so will the desired-state sources.
 //!
@@ -59,9 +60,12 @@
 //! names are compared case-insensitively by the diff).
 #![warn(missing_docs)]
 
+pub mod diff;
 pub mod model;
+pub mod normalize;
 pub mod types;
 
+pub use diff::{Change, ChangeKind, Changes, DiffError, DiffOptions, SkipKind, TableChange, diff};
 pub use model::{
     Check, CheckOption, Column, Enum, Extension, FkAction, ForeignKey, Function, Generated,
     Identity, Index, IndexPart, PartKey, PrimaryKey, Realm, RoutineKind, Schema, Sequence, Table,
