@@ -3,6 +3,7 @@
 //!
 //! - [`model`]: the types; [`types`]: column types ([`ColumnType`]: canonical spelling + parsed [`TypeKind`]);
 //! - [`diff()`]: two realms into typed [`Changes`], under the per-dialect rules of [`normalize`];
+//! - [`plan::plan`]: changes into ordered statements with comments, reverses and what they destroy (SQLite so far).
 //!
 //! Inspection (in `strata-driver`) builds a [`Realm`]; so will the desired-state sources.
 //!
@@ -63,6 +64,7 @@
 pub mod diff;
 pub mod model;
 pub mod normalize;
+pub mod plan;
 pub mod types;
 
 pub use diff::{Change, ChangeKind, Changes, DiffError, DiffOptions, SkipKind, TableChange, diff};
@@ -71,6 +73,7 @@ pub use model::{
     Identity, Index, IndexPart, PartKey, PrimaryKey, Realm, RoutineKind, Schema, Sequence, Table,
     TableOptions, Trigger, View,
 };
+pub use plan::{Loss, Plan, PlanError, Statement};
 pub use strata_migrate::Dialect;
 pub use types::{ColumnType, StringVariant, TimeVariant, TypeKind};
 
