@@ -54,6 +54,8 @@ pub fn plan(changes: &Changes, to: &Realm) -> Result<Plan, PlanError> {
     let mut gone_views: Vec<(&str, &View)> = Vec::new();
     for c in &changes.changes {
         match c {
+            // `main` always exists.
+            Change::AddSchema { schema } if schema.name == "main" => {}
             Change::AddSchema { schema } => {
                 return Err(unsupported(
                     format!("create schema {:?}", schema.name),
