@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod inspect;
 pub mod lock;
 pub mod mysql;
 pub mod postgres;

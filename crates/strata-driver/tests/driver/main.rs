@@ -9,3 +9,4 @@ mod mysql;
 mod pg_round_trips;
 mod postgres;
 mod sqlite;
+mod sqlite_inspect;

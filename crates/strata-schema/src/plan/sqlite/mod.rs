@@ -1,0 +1,467 @@
+//! The SQLite planner.
+//!
+//! Order: views and triggers that go or change are dropped first (they read tables); new tables are created
+//! parents first (SQLite accepts a reference to a table created later, so foreign-key cycles need nothing more);
+//! changed tables are altered; dropped tables go last; new and changed views and triggers are created at the end.
+//!
+//! A table changes with `ALTER TABLE … ADD COLUMN` and `CREATE|DROP INDEX` when those are all it needs (a new
+//! column that is not part of the key, not generated, whose default is a literal, non-null when the column is
+//! `NOT NULL`). Anything else uses SQLite's table copy: `CREATE TABLE new_t` with the new definition, `INSERT INTO
+//! new_t (…) SELECT … FROM t` (a column becoming `NOT NULL` with a default takes the default for its `NULL`s),
+//! `DROP TABLE t`, `ALTER TABLE new_t RENAME TO t` under `PRAGMA legacy_alter_table = ON` (so views and triggers
+//! that read `t` neither block the rename nor get rewritten), then the table's indexes and triggers again. The plan
+//! then asks for foreign keys off outside the transaction (or dropping `t` would delete every `ON DELETE CASCADE`
+//! child row) and for `PRAGMA foreign_key_check` before commit.
+
+pub mod render;
+
+use std::collections::{HashMap, HashSet};
+
+use strata_migrate::Dialect;
+
+use super::{Loss, Plan, PlanError, Statement};
+use crate::diff::{Change, Changes, Object, TableChange};
+use crate::model::{Column, Realm, Table, Trigger, View};
+use crate::normalize::name_key;
+use render::{create_index, create_table, ident, is_autoindex, is_literal, qualified};
+
+fn unsupported(what: String, hint: &'static str) -> PlanError {
+    PlanError::Unsupported {
+        dialect: "SQLite",
+        what,
+        hint,
+    }
+}
+
+fn stmt(sql: String, comment: String, reverse: Option<String>) -> Statement {
+    Statement {
+        sql,
+        comment,
+        reverse,
+        destructive: Vec::new(),
+    }
+}
+
+/// Plans SQLite changes (see the module documentation).
+pub fn plan(changes: &Changes, to: &Realm) -> Result<Plan, PlanError> {
+    let mut p = Plan::new(Dialect::Sqlite);
+    let mut pre = Vec::new();
+    let mut new_tables: Vec<(&str, &Table)> = Vec::new();
+    let mut modified = Vec::new();
+    let mut dropped: Vec<(&str, &Table)> = Vec::new();
+    let mut new_views: Vec<(&str, &View)> = Vec::new();
+    let mut new_triggers: Vec<(&str, &Trigger)> = Vec::new();
+    let mut gone_views: Vec<(&str, &View)> = Vec::new();
+    for c in &changes.changes {
+        match c {
+            // `main` always exists.
+            Change::AddSchema { schema } if schema.name == "main" => {}
+            Change::AddSchema { schema } => {
+                return Err(unsupported(
+                    format!("create schema {:?}", schema.name),
+                    "SQLite schemas are attached database files: attach the file instead",
+                ));
+            }
+            Change::DropSchema { schema } => {
+                return Err(unsupported(
+                    format!("drop schema {:?}", schema.name),
+                    "SQLite schemas are attached database files: detach or delete the file instead",
+                ));
+            }
+            // SQLite keeps no schema comment, charset or collation.
+            Change::ModifySchema { .. } => {}
+            Change::AddTable { schema, table } => new_tables.push((schema, table)),
+            Change::DropTable { schema, table } => dropped.push((schema, table)),
+            Change::ModifyTable {
+                schema,
+                from,
+                to,
+                changes,
+            } => modified.push((schema.as_str(), from, to, changes)),
+            Change::AddObject { schema, object } => match object {
+                Object::View(v) => new_views.push((schema, v)),
+                Object::Trigger(t) => new_triggers.push((schema, t)),
+                other => return Err(object_unsupported(other)),
+            },
+            Change::DropObject { schema, object } => match object {
+                Object::View(v) => gone_views.push((schema, v)),
+                Object::Trigger(t) => pre.push(drop_trigger(schema, t)),
+                other => return Err(object_unsupported(other)),
+            },
+            Change::ModifyObject { schema, from, to } => match (from, to) {
+                (Object::View(a), Object::View(b)) => {
+                    gone_views.push((schema, a));
+                    new_views.push((schema, b));
+                }
+                (Object::Trigger(a), Object::Trigger(b)) => {
+                    pre.push(drop_trigger(schema, a));
+                    new_triggers.push((schema, b));
+                }
+                (other, _) => return Err(object_unsupported(other)),
+            },
+            Change::AddEnumValues { to, .. } => {
+                return Err(object_unsupported(&Object::Enum(to.clone())));
+            }
+        }
+    }
+    // Views that read other views go after them; dropped in the opposite order.
+    let mut gone_views = order_views(gone_views);
+    gone_views.reverse();
+    for (schema, v) in gone_views {
+        pre.push(stmt(
+            format!("DROP VIEW {}", qualified(schema, &v.name)),
+            format!("drop {:?} view", v.name),
+            Some(view_sql(schema, v)),
+        ));
+    }
+    p.statements.extend(pre);
+
+    for (schema, t) in order_tables(new_tables) {
+        p.statements.push(stmt(
+            create_table(schema, &t.name, t),
+            format!("create {:?} table", t.name),
+            Some(format!("DROP TABLE {}", qualified(schema, &t.name))),
+        ));
+        for i in t.indexes.iter().filter(|i| !is_autoindex(i)) {
+            p.statements.push(add_index(schema, &t.name, i));
+        }
+    }
+
+    let rebuilt: HashSet<(String, String)> = new_triggers
+        .iter()
+        .map(|(_, t)| {
+            (
+                name_key(Dialect::Sqlite, &t.table).into_owned(),
+                t.name.clone(),
+            )
+        })
+        .collect();
+    for (schema, from, to_table, tc) in modified {
+        if alterable(to_table, tc) {
+            alter(&mut p, schema, to_table, tc);
+        } else {
+            copy(&mut p, schema, from, to_table, tc, to, &rebuilt);
+        }
+    }
+
+    if !dropped.is_empty() {
+        p.needs_foreign_keys_off = true;
+        p.foreign_key_check = true;
+    }
+    let mut dropped = order_tables(dropped);
+    dropped.reverse();
+    for (schema, t) in dropped {
+        let mut s = stmt(
+            format!("DROP TABLE {}", qualified(schema, &t.name)),
+            format!("drop {:?} table", t.name),
+            Some(create_table(schema, &t.name, t)),
+        );
+        s.destructive.push(Loss::Table {
+            schema: schema.to_string(),
+            name: t.name.clone(),
+        });
+        p.statements.push(s);
+    }
+
+    for (schema, v) in order_views(new_views) {
+        p.statements.push(stmt(
+            view_sql(schema, v),
+            format!("create {:?} view", v.name),
+            Some(format!("DROP VIEW {}", qualified(schema, &v.name))),
+        ));
+    }
+    for (schema, t) in new_triggers {
+        p.statements.push(create_trigger(schema, t));
+    }
+    Ok(p)
+}
+
+fn object_unsupported(o: &Object) -> PlanError {
+    let what = match o {
+        Object::MaterializedView(_) => "materialized views",
+        Object::Enum(_) => "enum types",
+        Object::Sequence(_) => "sequences",
+        Object::Function(_) => "functions or procedures",
+        Object::Extension(_) => "extensions",
+        Object::View(_) | Object::Trigger(_) => "this object",
+    };
+    unsupported(
+        format!("create or change {what} ({:?})", o.name()),
+        "remove it from the desired schema",
+    )
+}
+
+fn view_sql(schema: &str, v: &View) -> String {
+    let def = v.definition.trim().trim_end_matches(';').trim();
+    if def.len() >= 6 && def[..6].eq_ignore_ascii_case("create") {
+        def.to_string()
+    } else {
+        format!("CREATE VIEW {} AS {def}", qualified(schema, &v.name))
+    }
+}
+
+fn create_trigger(schema: &str, t: &Trigger) -> Statement {
+    stmt(
+        t.definition.trim().trim_end_matches(';').to_string(),
+        format!("create trigger {:?}", t.name),
+        Some(format!("DROP TRIGGER {}", qualified(schema, &t.name))),
+    )
+}
+
+fn drop_trigger(schema: &str, t: &Trigger) -> Statement {
+    stmt(
+        format!("DROP TRIGGER {}", qualified(schema, &t.name)),
+        format!("drop trigger {:?}", t.name),
+        Some(t.definition.trim().trim_end_matches(';').to_string()),
+    )
+}
+
+fn add_index(schema: &str, table: &str, i: &crate::model::Index) -> Statement {
+    stmt(
+        create_index(schema, table, i),
+        format!("create index {:?} to table: {:?}", i.name, table),
+        Some(format!("DROP INDEX {}", qualified(schema, &i.name))),
+    )
+}
+
+fn drop_index(schema: &str, table: &str, i: &crate::model::Index) -> Statement {
+    stmt(
+        format!("DROP INDEX {}", qualified(schema, &i.name)),
+        format!("drop index {:?} from table: {:?}", i.name, table),
+        Some(create_index(schema, table, i)),
+    )
+}
+
+/// Tables in an order where referenced tables come before the tables referencing them (cycles: declaration
+/// order, which SQLite accepts).
+fn order_tables<'a>(tables: Vec<(&'a str, &'a Table)>) -> Vec<(&'a str, &'a Table)> {
+    let d = Dialect::Sqlite;
+    let pos: HashMap<String, usize> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, (_, t))| (name_key(d, &t.name).into_owned(), i))
+        .collect();
+    let mut done = vec![false; tables.len()];
+    let mut visiting = vec![false; tables.len()];
+    let mut out = Vec::with_capacity(tables.len());
+    fn visit<'a>(
+        i: usize,
+        tables: &[(&'a str, &'a Table)],
+        pos: &HashMap<String, usize>,
+        done: &mut [bool],
+        visiting: &mut [bool],
+        out: &mut Vec<(&'a str, &'a Table)>,
+    ) {
+        if done[i] || visiting[i] {
+            return;
+        }
+        visiting[i] = true;
+        for f in &tables[i].1.foreign_keys {
+            if let Some(&j) = pos.get(name_key(Dialect::Sqlite, &f.ref_table).as_ref()) {
+                visit(j, tables, pos, done, visiting, out);
+            }
+        }
+        visiting[i] = false;
+        done[i] = true;
+        out.push(tables[i]);
+    }
+    for i in 0..tables.len() {
+        visit(i, &tables, &pos, &mut done, &mut visiting, &mut out);
+    }
+    out
+}
+
+/// Views in an order where a view another one reads comes first.
+fn order_views<'a>(views: Vec<(&'a str, &'a View)>) -> Vec<(&'a str, &'a View)> {
+    let mut left = views;
+    let mut out = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let lower: Vec<String> = left
+            .iter()
+            .map(|(_, v)| v.definition.to_lowercase())
+            .collect();
+        // A view is ready when no other waiting view's name appears in its definition.
+        let ready = (0..left.len()).find(|&i| {
+            !left.iter().enumerate().any(|(j, (_, w))| {
+                j != i
+                    && lower[i].contains(&w.name.to_lowercase())
+                    && !lower[j].contains(&left[i].1.name.to_lowercase())
+            })
+        });
+        let i = ready.unwrap_or(0);
+        out.push(left.remove(i));
+    }
+    out
+}
+
+fn simple_new_column(t: &Table, c: &Column) -> bool {
+    let in_pk = t.primary_key.as_ref().is_some_and(|pk| {
+        pk.parts
+            .iter()
+            .any(|p| p.column_name() == Some(c.name.as_str()))
+    });
+    let default_ok = match &c.default {
+        None => c.nullable,
+        Some(d) => is_literal(d) && (c.nullable || !d.trim().eq_ignore_ascii_case("null")),
+    };
+    !in_pk && !c.auto_increment && c.generated.is_none() && default_ok
+}
+
+/// Whether `ALTER TABLE ADD COLUMN` and index statements carry out every change.
+fn alterable(to: &Table, changes: &[TableChange]) -> bool {
+    changes.iter().all(|c| match c {
+        TableChange::AddColumn { column } => simple_new_column(to, column),
+        TableChange::AddIndex { index } | TableChange::DropIndex { index } => !is_autoindex(index),
+        TableChange::ModifyIndex { from, to, .. } => !is_autoindex(from) && !is_autoindex(to),
+        TableChange::ModifyComment { .. } => true,
+        _ => false,
+    })
+}
+
+fn alter(p: &mut Plan, schema: &str, t: &Table, changes: &[TableChange]) {
+    let name = &t.name;
+    for c in changes {
+        match c {
+            TableChange::DropIndex { index } | TableChange::ModifyIndex { from: index, .. } => {
+                p.statements.push(drop_index(schema, name, index))
+            }
+            _ => {}
+        }
+    }
+    for c in changes {
+        if let TableChange::AddColumn { column } = c {
+            p.statements.push(stmt(
+                format!(
+                    "ALTER TABLE {} ADD COLUMN {}",
+                    qualified(schema, name),
+                    render::column(column, false)
+                ),
+                format!("add column {:?} to table: {:?}", column.name, name),
+                Some(format!(
+                    "ALTER TABLE {} DROP COLUMN {}",
+                    qualified(schema, name),
+                    ident(&column.name)
+                )),
+            ));
+        }
+    }
+    for c in changes {
+        match c {
+            TableChange::AddIndex { index } | TableChange::ModifyIndex { to: index, .. } => {
+                p.statements.push(add_index(schema, name, index))
+            }
+            _ => {}
+        }
+    }
+}
+
+fn copy(
+    p: &mut Plan,
+    schema: &str,
+    from: &Table,
+    to: &Table,
+    changes: &[TableChange],
+    realm: &Realm,
+    rebuilt: &HashSet<(String, String)>,
+) {
+    let d = Dialect::Sqlite;
+    p.needs_foreign_keys_off = true;
+    p.foreign_key_check = true;
+    let name = &to.name;
+    let tmp = format!("new_{name}");
+    p.statements.push(stmt(
+        create_table(schema, &tmp, to),
+        format!("create {tmp:?} table"),
+        None,
+    ));
+    let old: HashMap<String, &Column> = from
+        .columns
+        .iter()
+        .map(|c| (name_key(d, &c.name).into_owned(), c))
+        .collect();
+    let mut targets = Vec::new();
+    let mut sources = Vec::new();
+    for c in to.columns.iter().filter(|c| c.generated.is_none()) {
+        let Some(o) = old.get(name_key(d, &c.name).as_ref()) else {
+            continue;
+        };
+        targets.push(ident(&c.name));
+        let src = ident(&o.name);
+        sources.push(match (&c.default, o.nullable && !c.nullable) {
+            (Some(def), true) => {
+                let def = def.trim();
+                let def = if is_literal(def) {
+                    def.to_string()
+                } else {
+                    format!("({def})")
+                };
+                format!("IFNULL({src}, {def})")
+            }
+            _ => src,
+        });
+    }
+    if !targets.is_empty() {
+        p.statements.push(stmt(
+            format!(
+                "INSERT INTO {} ({}) SELECT {} FROM {}",
+                qualified(schema, &tmp),
+                targets.join(", "),
+                sources.join(", "),
+                qualified(schema, name)
+            ),
+            format!("copy rows from old table {name:?} to new temporary table {tmp:?}"),
+            None,
+        ));
+    }
+    let mut drop = stmt(
+        format!("DROP TABLE {}", qualified(schema, &from.name)),
+        format!("drop {name:?} table after copying rows"),
+        None,
+    );
+    for c in changes {
+        if let TableChange::DropColumn { column } = c {
+            drop.destructive.push(Loss::Column {
+                schema: schema.to_string(),
+                table: name.clone(),
+                name: column.name.clone(),
+            });
+        }
+    }
+    p.statements.push(drop);
+    p.statements.push(stmt(
+        "PRAGMA legacy_alter_table = ON".into(),
+        format!("leave views and triggers that read {name:?} as they are while it is renamed"),
+        None,
+    ));
+    p.statements.push(stmt(
+        format!(
+            "ALTER TABLE {} RENAME TO {}",
+            qualified(schema, &tmp),
+            ident(name)
+        ),
+        format!("rename temporary table {tmp:?} to {name:?}"),
+        None,
+    ));
+    p.statements.push(stmt(
+        "PRAGMA legacy_alter_table = OFF".into(),
+        "check views and triggers on renames again".into(),
+        None,
+    ));
+    for i in to.indexes.iter().filter(|i| !is_autoindex(i)) {
+        p.statements.push(add_index(schema, name, i));
+    }
+    // Dropping the old table dropped its triggers: those not created anew by the plan come back.
+    if let Some(s) = realm.schemas.iter().find(|s| s.name == schema) {
+        let key = name_key(d, name);
+        for t in &s.triggers {
+            if name_key(d, &t.table) == key
+                && !rebuilt.contains(&(key.clone().into_owned(), t.name.clone()))
+            {
+                p.statements.push(create_trigger(schema, t));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
