@@ -595,22 +595,6 @@ pub fn metrics_router(metrics: Arc<Metrics>) -> axum::Router {
 #[derive(Debug, Default)]
 pub struct AtlasReady(pub AtomicBool);
 
-/// Resolves on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-}
-
 /// Runs the operator: health and metrics servers, leader election, one controller per watched namespace, until
 /// SIGTERM/Ctrl-C (running applies stop between files) or the loss of leadership.
 pub async fn run(opts: RunOptions) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -645,7 +629,7 @@ pub async fn run(opts: RunOptions) -> Result<(), Box<dyn std::error::Error + Sen
         info!(lease = %opts.leader_election_id, namespace = %ns, identity = %identity, "waiting for leadership");
         let became_leader = tokio::select! {
             r = rx.wait_for(|leader| *leader) => { r?; true }
-            _ = shutdown_signal() => false,
+            _ = strata_signal::shutdown_signal() => false,
         };
         if !became_leader {
             drop(rx);
@@ -687,7 +671,7 @@ pub async fn run(opts: RunOptions) -> Result<(), Box<dyn std::error::Error + Sen
         }
     };
     let lost_leadership = tokio::select! {
-        _ = shutdown_signal() => false,
+        _ = strata_signal::shutdown_signal() => false,
         _ = lost => true,
     };
     info!(lost_leadership, "shutting down");

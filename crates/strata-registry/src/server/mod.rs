@@ -384,29 +384,6 @@ pub async fn serve(
         .await
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
-}
-
 /// The default of [`Config::token_cache_ttl`]: how long a verified token is trusted before it is checked against
 /// the database again (so a revocation reaches every replica within this time).
 pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
@@ -438,7 +415,11 @@ pub async fn run(addr: &str, db: &str, config: Config) -> Result<(), RegistryErr
             "cannot listen on {addr}: {e}; choose another --addr"
         ))
     })?;
-    serve(listener, AppState::new(store, config), shutdown_signal())
+    let shutdown = async {
+        strata_signal::shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+    };
+    serve(listener, AppState::new(store, config), shutdown)
         .await
         .map_err(|e| RegistryError::Http(format!("server error: {e}")))
 }
