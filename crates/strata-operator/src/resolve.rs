@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use strata_migrate::sum::SumFile;
 use strata_migrate::{MigrationDir, MigrationFile};
 
-use strata_registry::model::NewDeployment;
+use strata_registry_client::model::NewDeployment;
 
 use crate::crd::{AtlasMigrationSpec, KeyRef, ValueFrom};
 use crate::registry::RemoteError;

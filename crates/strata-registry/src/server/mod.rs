@@ -218,13 +218,19 @@ impl ApiError {
     }
 }
 
+impl From<strata_registry_client::InvalidName> for ApiError {
+    fn from(e: strata_registry_client::InvalidName) -> Self {
+        RegistryError::from(e).into()
+    }
+}
+
 impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> Self {
         use RegistryError as E;
         let (status, code) = match &e {
             E::InvalidUpload(_) => (StatusCode::BAD_REQUEST, "invalid_upload"),
             E::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            E::InvalidName { .. } => (StatusCode::BAD_REQUEST, "invalid_name"),
+            E::InvalidName(_) => (StatusCode::BAD_REQUEST, "invalid_name"),
             E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             E::TagImmutable { .. } => (StatusCode::CONFLICT, "tag_immutable"),
             E::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
