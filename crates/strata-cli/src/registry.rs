@@ -6,7 +6,7 @@ use strata_engine::report::ApplyReport;
 use strata_migrate::MigrationDir;
 use strata_registry::server::Config;
 use strata_registry::upload::Limits;
-use strata_registry_client::{self as client, Client, ClientError, DirUrl, Ref};
+use strata_registry_client::{Client, ClientError, DirUrl, Ref};
 
 use crate::cli::DirArgs;
 use crate::output::{self, CliError};
@@ -341,8 +341,10 @@ impl AsRef<MigrationDir> for Source {
 }
 
 impl Source {
-    /// After an apply from the registry, reports the run (target without credentials). A failed report is a
-    /// warning: the migration itself already happened.
+    /// After an apply from the registry, reports the run (target without credentials) as the shared mapping
+    /// decides ([`strata_registry_client::deployment()`]): a lock timeout is not reported (nothing ran; the error is
+    /// printed), a failed or cancelled run is `failed` with its error. A failed report is a warning: the migration
+    /// itself already happened.
     pub async fn report(
         &self,
         target_url: &str,
@@ -353,30 +355,14 @@ impl Source {
             Ref::Tag(t) => Some(t.as_str()),
             Ref::Version(_) => None,
         };
-        let d = match result {
-            Ok(report) => client::deployment_from_report(
-                &r.url.dir,
-                target_url,
-                tag,
-                Some(&r.version),
-                report,
-            ),
-            Err(e) => match e.report() {
-                Some(report) => client::deployment_from_report(
-                    &r.url.dir,
-                    target_url,
-                    tag,
-                    Some(&r.version),
-                    report,
-                ),
-                None => client::failed_deployment(
-                    &r.url.dir,
-                    target_url,
-                    tag,
-                    Some(&r.version),
-                    &e.to_string(),
-                ),
-            },
+        let Some(d) = strata_registry_client::deployment(
+            &r.url.dir,
+            target_url,
+            tag,
+            Some(&r.version),
+            result,
+        ) else {
+            return;
         };
         if let Err(e) = r.client.report(&r.url.project, &d).await {
             eprintln!(

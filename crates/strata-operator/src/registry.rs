@@ -10,8 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use strata_engine::EngineError;
 use strata_engine::report::ApplyReport;
-use strata_registry_client::model::{self, DeployStatus, NewDeployment, Ref};
-use strata_registry_client::{self as client, Client, ClientError, InvalidName};
+use strata_registry_client::model::{self, NewDeployment, Ref};
+use strata_registry_client::{Client, ClientError, InvalidName};
 
 use crate::crd::AtlasMigrationSpec;
 use crate::resolve::{Registry, RemoteDir, RemoteRequest, ResolveSettings};
@@ -167,7 +167,7 @@ pub fn remote_request(
     let spec_err = |e: InvalidName, field: &str| RemoteError::Spec(format!("{e}; fix {field}"));
     let (named_project, dir) = match remote.name.split_once('/') {
         Some(_) => {
-            let (p, d) = client::parse_name(&remote.name)
+            let (p, d) = strata_registry_client::parse_name(&remote.name)
                 .map_err(|e| spec_err(e, "spec.dir.remote.name"))?;
             (Some(p), d)
         }
@@ -219,37 +219,23 @@ pub fn remote_request(
     })
 }
 
-/// The deployment record of an apply of a remote directory, or `None` when nothing ran because the migration lock
-/// is held elsewhere (the run is retried, not failed). A failed run is `failed` with its error, whether it stopped
-/// in a statement (with the files that ran) or before executing anything.
+/// The deployment record of an apply of a remote directory, or `None` when the run is not reported: the shared
+/// mapping of the CLI and the operator ([`strata_registry_client::deployment()`], which documents the rules). A lock
+/// timeout is not reported (nothing ran; the run is retried), a failed run is `failed` with its error, whether it
+/// stopped in a statement or was cancelled (with the files that ran) or failed before executing anything.
 pub fn deployment(
     req: &RemoteRequest,
     version: &str,
     target_url: &str,
     result: &Result<ApplyReport, EngineError>,
 ) -> Option<NewDeployment> {
-    let (tag, version) = (Some(req.tag.as_str()), Some(version));
-    match result {
-        Ok(report) => Some(client::deployment_from_report(
-            &req.dir, target_url, tag, version, report,
-        )),
-        Err(EngineError::Lock(_)) => None,
-        Err(e) => {
-            // Engine errors never hold the URL's credentials (the driver redacts them).
-            let error = e.to_string();
-            Some(match e.report() {
-                Some(report) => {
-                    let mut d =
-                        client::deployment_from_report(&req.dir, target_url, tag, version, report);
-                    // A cancelled run's report carries no error of its own; it did not succeed either.
-                    d.status = DeployStatus::Failed;
-                    d.error = d.error.or(Some(error));
-                    d
-                }
-                None => client::failed_deployment(&req.dir, target_url, tag, version, &error),
-            })
-        }
-    }
+    strata_registry_client::deployment(
+        &req.dir,
+        target_url,
+        Some(req.tag.as_str()),
+        Some(version),
+        result.as_ref(),
+    )
 }
 
 /// Removes the token from a message (a registry never echoes it, but a proxy might).
