@@ -33,9 +33,13 @@ pub enum CliError {
     /// A plan refusal decided before anything is read (bad `[amount]`, more than one `set` version).
     #[error(transparent)]
     Plan(#[from] strata_engine::PlanError),
-    /// The registry or its client refused.
+    /// The registry's database or server failed (`registry serve`, `registry token`, `registry project`).
     #[error(transparent)]
     Registry(#[from] strata_registry::RegistryError),
+    /// The registry client failed or the registry refused (`migrate push`, `--dir strata://…`), or a name is
+    /// malformed.
+    #[error(transparent)]
+    Client(#[from] strata_registry_client::ClientError),
     /// A database command without `--url` (checked after the directory, as Atlas does).
     #[error("no database URL given: pass --url URL or set STRATA_URL")]
     NoUrl,

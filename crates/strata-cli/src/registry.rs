@@ -4,10 +4,9 @@
 use clap::{Args, Subcommand, ValueEnum};
 use strata_engine::report::ApplyReport;
 use strata_migrate::MigrationDir;
-use strata_registry::client::{self, Client, DirUrl};
-use strata_registry::model::Ref;
 use strata_registry::server::Config;
 use strata_registry::upload::Limits;
+use strata_registry_client::{Client, ClientError, DirUrl, Ref};
 
 use crate::cli::DirArgs;
 use crate::output::{self, CliError};
@@ -125,6 +124,10 @@ fn reg_err(e: strata_registry::RegistryError) -> CliError {
     CliError::Registry(e)
 }
 
+fn client_err(e: impl Into<ClientError>) -> CliError {
+    CliError::Client(e.into())
+}
+
 pub fn run(cmd: RegistryCmd, rt: &Runtime) -> Result<(), CliError> {
     match cmd {
         RegistryCmd::Serve {
@@ -181,7 +184,7 @@ async fn token(cmd: TokenCmd) -> Result<(), CliError> {
             scope,
             name,
         } => {
-            let scopes = scope.parse().map_err(reg_err)?;
+            let scopes = scope.parse().map_err(client_err)?;
             let store = strata_registry::open_store(&db).await.map_err(reg_err)?;
             let (info, token) =
                 strata_registry::auth::create_token(store.as_ref(), &project, &name, scopes)
@@ -226,7 +229,7 @@ async fn token(cmd: TokenCmd) -> Result<(), CliError> {
 
 fn client(args: &RegistryArgs) -> Result<Client, CliError> {
     let base = args.registry.as_deref().ok_or(CliError::NoRegistry)?;
-    Client::new(base, args.token.clone()).map_err(reg_err)
+    Client::new(base, args.token.clone()).map_err(client_err)
 }
 
 /// `strata migrate push NAME[:TAG]`.
@@ -239,9 +242,9 @@ pub fn push(
 ) -> Result<(), CliError> {
     let (name, tag) = match name.rsplit_once(':') {
         Some((n, t)) => (n, t),
-        None => (name, strata_registry::model::LATEST),
+        None => (name, strata_registry_client::LATEST),
     };
-    let (project, dir_name) = client::parse_name(name).map_err(reg_err)?;
+    let (project, dir_name) = strata_registry_client::parse_name(name).map_err(client_err)?;
     let path = strata_migrate::dir::local_path_from_url(&dir.dir, dir.dir_format.as_deref())?;
     let d = MigrationDir::open(&path)?;
     // Refuse locally what the registry would refuse, with the same advice.
@@ -256,7 +259,7 @@ pub fn push(
     let c = client(registry)?;
     let out = rt
         .block_on(c.push(&project, &dir_name, &d, &tags))?
-        .map_err(reg_err)?;
+        .map_err(client_err)?;
     output::out(&format!(
         "{} {project}/{dir_name} version {} ({} files, last migration {}) tagged {}\n",
         if out.created {
@@ -315,12 +318,12 @@ pub async fn open_dir(dir: &DirArgs, registry: &RegistryArgs) -> Result<Source, 
             remote: None,
         });
     }
-    let url = DirUrl::parse(&dir.dir).map_err(reg_err)?;
+    let url = DirUrl::parse(&dir.dir).map_err(client_err)?;
     let c = client(registry)?;
     let fetched = c
         .fetch(&url.project, &url.dir, &url.reference)
         .await
-        .map_err(reg_err)?;
+        .map_err(client_err)?;
     Ok(Source {
         dir: fetched.dir,
         remote: Some(Remote {
@@ -338,9 +341,11 @@ impl AsRef<MigrationDir> for Source {
 }
 
 impl Source {
-    /// After an apply from the registry, reports the run (target without credentials). `target_url` is the URL
-    /// as given, also when it did not parse (the driver's redaction reads any text). A failed report is a warning:
-    /// the migration itself already happened.
+    /// After an apply from the registry, reports the run (target without credentials) as the shared mapping
+    /// decides ([`strata_registry_client::deployment()`]): a lock timeout is not reported (nothing ran; the error is
+    /// printed), a failed or cancelled run is `failed` with its error. `target_url` is the URL as given, also when
+    /// it did not parse (the driver's redaction reads any text). A failed report is a warning: the migration itself
+    /// already happened.
     pub async fn report(
         &self,
         target_url: &str,
@@ -351,30 +356,14 @@ impl Source {
             Ref::Tag(t) => Some(t.as_str()),
             Ref::Version(_) => None,
         };
-        let d = match result {
-            Ok(report) => client::deployment_from_report(
-                &r.url.dir,
-                target_url,
-                tag,
-                Some(&r.version),
-                report,
-            ),
-            Err(e) => match e.report() {
-                Some(report) => client::deployment_from_report(
-                    &r.url.dir,
-                    target_url,
-                    tag,
-                    Some(&r.version),
-                    report,
-                ),
-                None => client::failed_deployment(
-                    &r.url.dir,
-                    target_url,
-                    tag,
-                    Some(&r.version),
-                    &e.to_string(),
-                ),
-            },
+        let Some(d) = strata_registry_client::deployment(
+            &r.url.dir,
+            target_url,
+            tag,
+            Some(&r.version),
+            result,
+        ) else {
+            return;
         };
         if let Err(e) = r.client.report(&r.url.project, &d).await {
             eprintln!(

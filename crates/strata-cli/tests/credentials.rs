@@ -359,7 +359,7 @@ fn a_failed_apply_from_the_registry_reports_no_password() {
         .enable_all()
         .build()
         .unwrap();
-    let client = strata_registry::client::Client::new(&server.base, Some(token)).unwrap();
+    let client = strata_registry_client::Client::new(&server.base, Some(token)).unwrap();
     let deployments = rt.block_on(client.deployments("app")).unwrap();
     assert_eq!(deployments.len(), urls.len(), "{deployments:?}");
     let listing = serde_json::to_string(&deployments).unwrap();

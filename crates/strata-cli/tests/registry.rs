@@ -295,7 +295,7 @@ fn push_apply_from_registry_to_postgres_and_see_the_deployment() {
     .stderr(predicate::str::contains("already exists"));
 
     // The deployments, in the API and on the page.
-    let client = strata_registry::client::Client::new(&server.base, Some(ci.clone())).unwrap();
+    let client = strata_registry_client::Client::new(&server.base, Some(ci.clone())).unwrap();
     let mut deployments = rt.block_on(client.deployments("app")).unwrap();
     assert_eq!(deployments.len(), 3, "{deployments:?}");
     let failed = deployments.remove(0);
@@ -532,7 +532,7 @@ fn kill_9_during_pushes_loses_nothing_committed() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tasks = Vec::new();
     for worker in 0..4 {
-        let client = strata_registry::client::Client::new(&server.base, Some(tok.clone())).unwrap();
+        let client = strata_registry_client::Client::new(&server.base, Some(tok.clone())).unwrap();
         let acked = acked.clone();
         let stop = stop.clone();
         tasks.push(rt.spawn(async move {
@@ -619,9 +619,13 @@ fn kill_9_during_pushes_loses_nothing_committed() {
     assert!(versions.iter().any(|v| v.id == tag.id));
     // And a restarted server serves it.
     let server = start_server(&db, t);
-    let client = strata_registry::client::Client::new(&server.base, Some(tok)).unwrap();
+    let client = strata_registry_client::Client::new(&server.base, Some(tok)).unwrap();
     let fetched = rt
-        .block_on(client.fetch("app", "app", &strata_registry::Ref::Tag("latest".into())))
+        .block_on(client.fetch(
+            "app",
+            "app",
+            &strata_registry_client::Ref::Tag("latest".into()),
+        ))
         .unwrap();
     assert!(strata_migrate::sum::validate(&fetched.dir).is_ok());
 }
@@ -632,8 +636,7 @@ fn kill_9_during_pushes_loses_nothing_committed() {
 /// other, and a revocation on the database reaches both within `--token-cache-ttl`.
 #[test]
 fn two_serve_processes_on_one_postgres_database_are_one_registry() {
-    use strata_registry::RegistryError;
-    use strata_registry::client::Client;
+    use strata_registry_client::{Client, ClientError};
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let Some(pg) = rt.block_on(strata_driver::testing::postgres()) else {
@@ -789,7 +792,7 @@ fn two_serve_processes_on_one_postgres_database_are_one_registry() {
         loop {
             let sent = t0.elapsed();
             match rt.block_on(c.get_text("/api/projects/app")) {
-                Err(RegistryError::Unauthorized(_)) => break,
+                Err(ClientError::Unauthorized(_)) => break,
                 Ok(_) => last_accepted = Some(sent),
                 Err(e) => panic!("{name}: {e}"),
             }

@@ -22,6 +22,7 @@ use strata_engine::Cancel;
 use tracing::{info, warn};
 
 use crate::crd::{AtlasMigration, AtlasMigrationStatus};
+use crate::endpoints::{self, Endpoints};
 use crate::events::EventPublisher;
 use crate::metrics::Metrics;
 use crate::reconcile::{self, DatabaseLocks, Env, Requeue};
@@ -547,69 +548,9 @@ pub struct RunOptions {
     pub leader_election_namespace: Option<String>,
 }
 
-async fn serve(addr: SocketAddr, app: axum::Router) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    axum::serve(listener, app).await
-}
-
-/// The health router: `/healthz` always answers 200; `/readyz` 200 once the controller runs (503 before).
-pub fn health_router(ready: Arc<AtlasReady>) -> axum::Router {
-    use axum::http::StatusCode;
-    axum::Router::new()
-        .route("/healthz", axum::routing::get(|| async { "ok" }))
-        .route(
-            "/readyz",
-            axum::routing::get(move || {
-                let ready = ready.clone();
-                async move {
-                    if ready.0.load(Ordering::SeqCst) {
-                        (StatusCode::OK, "ok")
-                    } else {
-                        (StatusCode::SERVICE_UNAVAILABLE, "starting")
-                    }
-                }
-            }),
-        )
-}
-
-/// The metrics router.
-pub fn metrics_router(metrics: Arc<Metrics>) -> axum::Router {
-    axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let m = metrics.clone();
-            async move {
-                (
-                    [(
-                        axum::http::header::CONTENT_TYPE,
-                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                    )],
-                    m.render(),
-                )
-            }
-        }),
-    )
-}
-
-/// Readiness flag.
+/// Readiness flag: `/readyz` answers 200 once it is set.
 #[derive(Debug, Default)]
 pub struct AtlasReady(pub AtomicBool);
-
-/// Resolves on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-}
 
 /// Runs the operator: health and metrics servers, leader election, one controller per watched namespace, until
 /// SIGTERM/Ctrl-C (running applies stop between files) or the loss of leadership.
@@ -617,8 +558,14 @@ pub async fn run(opts: RunOptions) -> Result<(), Box<dyn std::error::Error + Sen
     let client = Client::try_default().await?;
     let metrics = Arc::new(Metrics::default());
     let ready = Arc::new(AtlasReady::default());
-    let health = tokio::spawn(serve(opts.health_addr, health_router(ready.clone())));
-    let metrics_srv = tokio::spawn(serve(opts.metrics_addr, metrics_router(metrics.clone())));
+    let health = tokio::spawn(endpoints::serve(
+        opts.health_addr,
+        Endpoints::Health(ready.clone()),
+    ));
+    let metrics_srv = tokio::spawn(endpoints::serve(
+        opts.metrics_addr,
+        Endpoints::Metrics(metrics.clone()),
+    ));
     info!(metrics = %opts.metrics_addr, health = %opts.health_addr, "serving");
 
     // Leader election: wait until this replica holds the Lease; losing it later ends the process (the pod restarts
@@ -645,7 +592,7 @@ pub async fn run(opts: RunOptions) -> Result<(), Box<dyn std::error::Error + Sen
         info!(lease = %opts.leader_election_id, namespace = %ns, identity = %identity, "waiting for leadership");
         let became_leader = tokio::select! {
             r = rx.wait_for(|leader| *leader) => { r?; true }
-            _ = shutdown_signal() => false,
+            _ = strata_signal::shutdown_signal() => false,
         };
         if !became_leader {
             drop(rx);
@@ -687,7 +634,7 @@ pub async fn run(opts: RunOptions) -> Result<(), Box<dyn std::error::Error + Sen
         }
     };
     let lost_leadership = tokio::select! {
-        _ = shutdown_signal() => false,
+        _ = strata_signal::shutdown_signal() => false,
         _ = lost => true,
     };
     info!(lost_leadership, "shutting down");

@@ -7,7 +7,8 @@
 //! - [`registry`]: remote directories fetched from, and runs reported to, the Strata registry;
 //! - [`conditions`]: the status transitions;
 //! - [`reconcile`]: one reconcile as a plain function (no API calls), tested against real databases;
-//! - [`controller`]: the kube-rs `Controller`, status writes, watches, leader election, health;
+//! - [`controller`]: the kube-rs `Controller`, status writes, watches, leader election, shutdown;
+//! - [`endpoints`]: the health and metrics HTTP endpoints, served with hyper;
 //! - [`events`]: Kubernetes Events, one per distinct note;
 //! - [`watch`]: watch streams with a short back-off that re-list at once after `410 Gone`;
 //! - [`metrics`]: Prometheus metrics;
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod conditions;
 pub mod controller;
 pub mod crd;
+pub mod endpoints;
 pub mod events;
 pub mod metrics;
 pub mod reconcile;

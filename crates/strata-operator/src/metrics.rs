@@ -180,8 +180,12 @@ impl Metrics {
     /// The OpenMetrics text.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let r = self.registry.lock().expect("metrics registry");
-        prometheus_client::encoding::text::encode(&mut out, &r).expect("encoding to a String");
+        // A panic elsewhere while the registry was locked leaves it usable; writing to a String cannot fail.
+        let r = self
+            .registry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = prometheus_client::encoding::text::encode(&mut out, &r);
         out
     }
 }

@@ -1,6 +1,6 @@
 //! Remote directories through the Strata registry (operator-spec §1, §4.2): which registry, project, directory and
 //! tag a spec names ([`remote_request`]), the [`RegistryClient`] that fetches directories and reports runs over
-//! HTTP with [`strata_registry::client::Client`], and the deployment record of a run ([`deployment`]).
+//! HTTP with [`strata_registry_client::Client`], and the deployment record of a run ([`deployment`]).
 //!
 //! The token is a bearer token. It never appears in an error, a status, an event or a log line: messages are built
 //! from the registry's answers and scrubbed of the token, and registry URLs carrying credentials are refused.
@@ -10,9 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use strata_engine::EngineError;
 use strata_engine::report::ApplyReport;
-use strata_registry::RegistryError;
-use strata_registry::client::{self, Client};
-use strata_registry::model::{self, DeployStatus, NewDeployment, Ref};
+use strata_registry_client::model::{self, NewDeployment, Ref};
+use strata_registry_client::{Client, ClientError, InvalidName};
 
 use crate::crd::AtlasMigrationSpec;
 use crate::resolve::{Registry, RemoteDir, RemoteRequest, ResolveSettings};
@@ -165,10 +164,10 @@ pub fn remote_request(
 ) -> Result<RemoteRequest, RemoteError> {
     let remote = spec.dir.remote.clone().unwrap_or_default();
     let cloud = spec.cloud.clone().unwrap_or_default();
-    let spec_err = |e: RegistryError, field: &str| RemoteError::Spec(format!("{e}; fix {field}"));
+    let spec_err = |e: InvalidName, field: &str| RemoteError::Spec(format!("{e}; fix {field}"));
     let (named_project, dir) = match remote.name.split_once('/') {
         Some(_) => {
-            let (p, d) = client::parse_name(&remote.name)
+            let (p, d) = strata_registry_client::parse_name(&remote.name)
                 .map_err(|e| spec_err(e, "spec.dir.remote.name"))?;
             (Some(p), d)
         }
@@ -220,37 +219,23 @@ pub fn remote_request(
     })
 }
 
-/// The deployment record of an apply of a remote directory, or `None` when nothing ran because the migration lock
-/// is held elsewhere (the run is retried, not failed). A failed run is `failed` with its error, whether it stopped
-/// in a statement (with the files that ran) or before executing anything.
+/// The deployment record of an apply of a remote directory, or `None` when the run is not reported: the shared
+/// mapping of the CLI and the operator ([`strata_registry_client::deployment()`], which documents the rules). A lock
+/// timeout is not reported (nothing ran; the run is retried), a failed run is `failed` with its error, whether it
+/// stopped in a statement or was cancelled (with the files that ran) or failed before executing anything.
 pub fn deployment(
     req: &RemoteRequest,
     version: &str,
     target_url: &str,
     result: &Result<ApplyReport, EngineError>,
 ) -> Option<NewDeployment> {
-    let (tag, version) = (Some(req.tag.as_str()), Some(version));
-    match result {
-        Ok(report) => Some(client::deployment_from_report(
-            &req.dir, target_url, tag, version, report,
-        )),
-        Err(EngineError::Lock(_)) => None,
-        Err(e) => {
-            // Engine errors never hold the URL's credentials (the driver redacts them).
-            let error = e.to_string();
-            Some(match e.report() {
-                Some(report) => {
-                    let mut d =
-                        client::deployment_from_report(&req.dir, target_url, tag, version, report);
-                    // A cancelled run's report carries no error of its own; it did not succeed either.
-                    d.status = DeployStatus::Failed;
-                    d.error = d.error.or(Some(error));
-                    d
-                }
-                None => client::failed_deployment(&req.dir, target_url, tag, version, &error),
-            })
-        }
-    }
+    strata_registry_client::deployment(
+        &req.dir,
+        target_url,
+        Some(req.tag.as_str()),
+        Some(version),
+        result.as_ref(),
+    )
 }
 
 /// Removes the token from a message (a registry never echoes it, but a proxy might).
@@ -279,7 +264,7 @@ fn detail(message: &str) -> String {
 }
 
 /// Maps a client error to a [`RemoteError`], scrubbed of the token.
-fn remote_error(e: RegistryError, req: &RemoteRequest, token: &str) -> RemoteError {
+fn remote_error(e: ClientError, req: &RemoteRequest, token: &str) -> RemoteError {
     let registry = display_url(&req.registry);
     let d = scrub(&detail(&e.to_string()), token);
     let refusal = |detail: &str| {
@@ -293,9 +278,9 @@ fn remote_error(e: RegistryError, req: &RemoteRequest, token: &str) -> RemoteErr
         })
     };
     match e {
-        RegistryError::Unauthorized(_) => RemoteError::Unauthorized(refusal(&d)),
-        RegistryError::Forbidden(_) => RemoteError::Forbidden(refusal(&d)),
-        RegistryError::NotFound(_) => RemoteError::NotFound(refusal(&d)),
+        ClientError::Unauthorized(_) => RemoteError::Unauthorized(refusal(&d)),
+        ClientError::Forbidden(_) => RemoteError::Forbidden(refusal(&d)),
+        ClientError::NotFound(_) => RemoteError::NotFound(refusal(&d)),
         _ => match d.strip_prefix("cannot reach the registry at ") {
             Some(rest) => RemoteError::Unreachable {
                 detail: rest
@@ -313,7 +298,7 @@ fn remote_error(e: RegistryError, req: &RemoteRequest, token: &str) -> RemoteErr
     }
 }
 
-/// The production [`Registry`]: HTTP to the Strata registry through [`strata_registry::client::Client`].
+/// The production [`Registry`]: HTTP to the Strata registry through [`strata_registry_client::Client`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RegistryClient;
 
@@ -491,7 +476,7 @@ mod tests {
         };
         let token = "strata_abcdefabcdef_s3cr3tvalue";
         let e = remote_error(
-            RegistryError::Unauthorized(format!(
+            ClientError::Unauthorized(format!(
                 "fetching tag \"v1\" of app/app: the token {token} is not valid (pass a token with --token or STRATA_TOKEN)"
             )),
             &req,
@@ -507,7 +492,7 @@ mod tests {
         assert!(msg.contains("secret apps/tok key \"token\""), "{msg}");
         assert!(!msg.contains("s3cr3t") && !msg.contains("--token"), "{msg}");
         let e = remote_error(
-            RegistryError::Http(
+            ClientError::Http(
                 "fetching tag \"v1\" of app/app: cannot reach the registry at http://127.0.0.1:9: error sending \
                  request; check --registry / STRATA_REGISTRY"
                     .into(),

@@ -12,7 +12,7 @@ use strata_driver::DbUrl;
 use strata_migrate::sum::SumFile;
 use strata_migrate::{MigrationDir, MigrationFile};
 
-use strata_registry::model::NewDeployment;
+use strata_registry_client::model::NewDeployment;
 
 use crate::crd::{AtlasMigrationSpec, KeyRef, ValueFrom};
 use crate::registry::RemoteError;

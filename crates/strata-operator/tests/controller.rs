@@ -17,10 +17,10 @@ use strata_operator::controller::{self, Context, FIELD_MANAGER, Settings, depend
 use strata_operator::crd::{
     AtlasMigrationSpec, Dir, KeyRef, LocalObjectReference, ValueFrom, new_migration,
 };
+use strata_operator::endpoints::{self, Endpoints};
 use strata_operator::metrics::Metrics;
 use strata_operator::resolve::RefKind;
 use strata_operator::{AtlasMigration, conditions};
-use tower::ServiceExt;
 
 type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;
 
@@ -441,40 +441,117 @@ fn secret_and_config_map_changes_map_to_their_dependents_only() {
     );
 }
 
+/// `GET path` over a real connection to an endpoints server: status, content type and body.
+async fn http_get(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+) -> (StatusCode, String, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("{method} {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n");
+    conn.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    conn.read_to_string(&mut raw).await.unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap();
+    let content_type = lines
+        .filter_map(|l| l.split_once(": "))
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_default();
+    (
+        StatusCode::from_bytes(status.as_bytes()).unwrap(),
+        content_type,
+        body.to_owned(),
+    )
+}
+
+/// Serves `endpoints` on an ephemeral loopback port.
+async fn serve_endpoints(e: Endpoints) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(endpoints::serve_on(listener, e));
+    addr
+}
+
 #[tokio::test]
 async fn health_and_metrics_endpoints() {
     let ready = Arc::new(controller::AtlasReady::default());
-    let app = controller::health_router(ready.clone());
-    let get = |app: axum::Router, path: &str| {
-        let req = Request::get(path).body(axum::body::Body::empty()).unwrap();
-        async move { app.oneshot(req).await.unwrap().status() }
-    };
-    assert_eq!(get(app.clone(), "/healthz").await, StatusCode::OK);
-    assert_eq!(
-        get(app.clone(), "/readyz").await,
-        StatusCode::SERVICE_UNAVAILABLE
-    );
+    let health = serve_endpoints(Endpoints::Health(ready.clone())).await;
+    let get = |path: &'static str| async move { http_get(health, "GET", path).await.0 };
+    assert_eq!(get("/healthz").await, StatusCode::OK);
+    assert_eq!(get("/readyz").await, StatusCode::SERVICE_UNAVAILABLE);
     ready.0.store(true, std::sync::atomic::Ordering::SeqCst);
-    assert_eq!(get(app, "/readyz").await, StatusCode::OK);
+    assert_eq!(get("/readyz").await, StatusCode::OK);
 
     let metrics = Arc::new(Metrics::default());
     metrics.reconciled("ready", Duration::from_millis(3));
-    let res = controller::metrics_router(metrics)
-        .oneshot(
-            Request::get("/metrics")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let addr = serve_endpoints(Endpoints::Metrics(metrics)).await;
+    let (status, _, text) = http_get(addr, "GET", "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
     assert!(
         text.contains("strata_operator_reconciles_total{result=\"ready\"} 1"),
         "{text}"
+    );
+}
+
+/// What the axum routers answered, kept exactly: bodies, content types, 503 before ready, 404 for other paths
+/// (also another address's path), 405 for other methods, HEAD without a body.
+#[tokio::test]
+async fn endpoints_answer_exactly_as_before() {
+    let text = "text/plain; charset=utf-8";
+    let ready = Arc::new(controller::AtlasReady::default());
+    let health = serve_endpoints(Endpoints::Health(ready.clone())).await;
+    assert_eq!(
+        http_get(health, "GET", "/healthz").await,
+        (StatusCode::OK, text.into(), "ok".into())
+    );
+    assert_eq!(
+        http_get(health, "GET", "/readyz").await,
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            text.into(),
+            "starting".into()
+        )
+    );
+    ready.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        http_get(health, "GET", "/readyz?verbose").await,
+        (StatusCode::OK, text.into(), "ok".into())
+    );
+    assert_eq!(
+        http_get(health, "HEAD", "/healthz").await,
+        (StatusCode::OK, text.into(), String::new())
+    );
+    for path in ["/metrics", "/", "/healthz/", "/nope"] {
+        assert_eq!(
+            http_get(health, "GET", path).await,
+            (StatusCode::NOT_FOUND, String::new(), String::new()),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        http_get(health, "POST", "/healthz").await.0,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+
+    let metrics = serve_endpoints(Endpoints::Metrics(Arc::new(Metrics::default()))).await;
+    let (status, content_type, body) = http_get(metrics, "GET", "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        content_type,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    assert!(body.ends_with("# EOF\n"), "{body}");
+    assert_eq!(
+        http_get(metrics, "GET", "/healthz").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        http_get(metrics, "DELETE", "/metrics").await.0,
+        StatusCode::METHOD_NOT_ALLOWED
     );
 }
 

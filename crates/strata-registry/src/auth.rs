@@ -12,6 +12,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use sha2::{Digest, Sha256};
+use strata_registry_client::InvalidName;
 use subtle::ConstantTimeEq as _;
 
 use crate::error::{RegistryError, Result};
@@ -59,11 +60,11 @@ pub async fn create_token(
     scopes: Scopes,
 ) -> Result<(TokenInfo, String)> {
     if scopes.is_empty() {
-        return Err(RegistryError::InvalidName {
+        return Err(RegistryError::InvalidName(InvalidName {
             kind: "scope list",
             value: String::new(),
             reason: "name at least one of read, push, report, admin",
-        });
+        }));
     }
     store.ensure_project(project).await?;
     // Ids are lowercase alphanumerics so they read well in listings.

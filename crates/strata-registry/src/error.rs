@@ -1,5 +1,6 @@
 //! Errors of the registry library. Each says what went wrong and what to do; none carries a credential.
 
+use strata_registry_client::InvalidName;
 use thiserror::Error;
 
 /// A registry failure.
@@ -12,16 +13,9 @@ pub enum RegistryError {
     /// The upload exceeds a configured limit.
     #[error("push refused: {0}")]
     TooLarge(String),
-    /// A name (project, directory, tag, version) is malformed.
-    #[error("invalid {kind} {value:?}: {reason}")]
-    InvalidName {
-        /// What kind of name.
-        kind: &'static str,
-        /// The name as given.
-        value: String,
-        /// The rule it breaks.
-        reason: &'static str,
-    },
+    /// A name (project, directory, tag, version, scope) is malformed.
+    #[error(transparent)]
+    InvalidName(#[from] InvalidName),
     /// A project, directory, tag, version or token does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -52,7 +46,7 @@ pub enum RegistryError {
     /// The token is valid but lacks the scope.
     #[error("{0}")]
     Forbidden(String),
-    /// An HTTP request to the registry failed.
+    /// The server cannot listen or serve.
     #[error("{0}")]
     Http(String),
 }

@@ -2,16 +2,17 @@
 //! history.
 //!
 //! - [`model`]: projects → directories → versions (content-addressed by the `atlas.sum` header) → tags, and
-//!   deployments;
+//!   deployments (the wire types come from `strata-registry-client`, re-exported);
 //! - [`upload`]: the push formats (JSON body or tar archive), parsed defensively, and push validation;
 //! - [`store`]: the [`Store`] trait with its SQLite and PostgreSQL backends;
 //! - [`auth`]: per-project tokens with scopes, stored as SHA-256 hashes and compared in constant time;
 //! - [`server`]: the axum application (REST API, OpenAPI document, web UI, metrics);
-//! - [`client`]: the HTTP client the CLI (and the operator) use to push, fetch and report.
+//!
+//! The HTTP client the CLI and the operator use to push, fetch and report is the `strata-registry-client` crate,
+//! which links neither this server nor its store.
 #![warn(missing_docs)]
 
 pub mod auth;
-pub mod client;
 mod error;
 pub mod model;
 pub mod server;

@@ -18,14 +18,12 @@ use std::io::Read as _;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use strata_migrate::dir::SUM_FILE;
 use strata_migrate::{MigrationDir, MigrationFile, sum};
-use utoipa::ToSchema;
 
 use crate::error::{RegistryError, Result};
-use crate::model::VersionContent;
+use crate::model::{JsonFile, JsonUpload, VersionContent};
 
 /// Size limits of a push.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,32 +74,6 @@ pub struct ValidatedDir {
     pub size: i64,
     /// The version part of the last file's name.
     pub last_migration: String,
-}
-
-/// One file of a JSON upload or listing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct JsonFile {
-    /// File name, e.g. `20240102150405_init.sql` or `atlas.sum` (no control or invisible formatting
-    /// characters).
-    #[schema(
-        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u206F\\uFEFF\\uFFF9-\\uFFFB]*$"
-    )]
-    pub name: String,
-    /// Content as UTF-8 text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Content as standard base64.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base64: Option<String>,
-}
-
-/// A JSON upload: the directory's files.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct JsonUpload {
-    /// The files, `atlas.sum` included.
-    pub files: Vec<JsonFile>,
 }
 
 fn invalid(msg: impl Into<String>) -> RegistryError {
@@ -442,27 +414,6 @@ pub fn to_json_files(content: &VersionContent) -> Vec<JsonFile> {
     std::iter::once(one(SUM_FILE, &content.sum))
         .chain(content.files.iter().map(|(n, b)| one(n, b)))
         .collect()
-}
-
-/// Builds a JSON upload from a directory (what `strata migrate push` sends).
-pub fn json_upload(dir: &MigrationDir) -> JsonUpload {
-    let mut files: Vec<JsonFile> = dir
-        .files()
-        .iter()
-        .map(|f| JsonFile {
-            name: f.name().to_owned(),
-            text: None,
-            base64: Some(B64.encode(f.bytes())),
-        })
-        .collect();
-    if let Some(sum) = dir.sum_bytes() {
-        files.push(JsonFile {
-            name: SUM_FILE.into(),
-            text: None,
-            base64: Some(B64.encode(sum)),
-        });
-    }
-    JsonUpload { files }
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use strata_migrate::sum::SumFile;
 use strata_migrate::{MigrationDir, MigrationFile};
 use strata_registry::Store;
-use strata_registry::client::Client;
 use strata_registry::server::{AppState, Config};
+use strata_registry_client::Client;
 
 /// A running registry; the server stops when this is dropped.
 pub struct TestRegistry {

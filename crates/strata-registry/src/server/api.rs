@@ -19,11 +19,12 @@ use super::cache::Cached;
 use super::{ApiError, AppState};
 use crate::error::RegistryError;
 use crate::model::{
-    Deployment, DeploymentFilter, Directory, NameSchema, NewDeployment, Project, PushOutcome, Ref,
-    Scope, Scopes, TagInfo, TagSchema, TokenInfo, VersionIdSchema, VersionInfo, check_name,
-    check_tag, check_version, hidden_or_control,
+    Deployment, DeploymentFilter, DirListing, Directory, JsonFile, JsonUpload, NameSchema,
+    NewDeployment, Project, PushOutcome, Ref, Scope, Scopes, TagInfo, TagSchema, TokenInfo,
+    VersionIdSchema, VersionInfo, VersionInfoJson, check_name, check_tag, check_version,
+    hidden_or_control,
 };
-use crate::upload::{self, JsonFile};
+use crate::upload;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -80,7 +81,7 @@ pub(crate) fn routes() -> Router<AppState> {
         version_archive, list_tags, tag_listing, tag_archive, list_deployments, report_deployment,
         list_tokens, create_token, revoke_token
     ),
-    components(schemas(ErrorBody, JsonFile, upload::JsonUpload, NameSchema, TagSchema, VersionIdSchema)),
+    components(schemas(ErrorBody, JsonFile, JsonUpload, NameSchema, TagSchema, VersionIdSchema)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -280,46 +281,6 @@ pub struct ProjectPatch {
     pub immutable_tags: Option<bool>,
 }
 
-/// A directory version with its files (`atlas.sum` first).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DirListing {
-    /// The project.
-    pub project: String,
-    /// The directory.
-    pub dir: String,
-    /// The version.
-    pub version: VersionInfoJson,
-    /// `atlas.sum` then the migration files, as `text` (UTF-8) or `base64`.
-    pub files: Vec<JsonFile>,
-}
-
-/// [`VersionInfo`] as read back by clients.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct VersionInfoJson {
-    /// Version id (64 hex digits).
-    pub id: String,
-    /// `atlas.sum` header.
-    pub sum: String,
-    /// Number of migration files.
-    pub files: i64,
-    /// Last migration version.
-    pub last_migration: String,
-    /// Tags naming it.
-    pub tags: Vec<String>,
-}
-
-impl From<&VersionInfo> for VersionInfoJson {
-    fn from(v: &VersionInfo) -> Self {
-        Self {
-            id: v.id.clone(),
-            sum: v.sum.clone(),
-            files: v.files,
-            last_migration: v.last_migration.clone(),
-            tags: v.tags.clone(),
-        }
-    }
-}
-
 /// A token to create.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -495,7 +456,7 @@ async fn list_versions(
 #[utoipa::path(post, path = "/api/projects/{project}/dirs/{dir}/versions",
     params(DirPath, PushQuery),
     request_body(content(
-        (upload::JsonUpload = "application/json"),
+        (JsonUpload = "application/json"),
         (TarArchive = "application/x-tar"))),
     responses(
         (status = 201, description = "a new version", body = PushOutcome),
@@ -853,7 +814,7 @@ async fn report_deployment(
     // (as the client's own `target_of` does), and whatever secret it held is scrubbed from the error texts, which
     // an older client could have filled with the unredacted URL.
     let raw_target = std::mem::take(&mut d.target);
-    d.target = crate::client::target_of(&raw_target);
+    d.target = strata_registry_client::target_of(&raw_target);
     for e in d
         .error
         .iter_mut()

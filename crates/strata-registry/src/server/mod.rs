@@ -218,13 +218,19 @@ impl ApiError {
     }
 }
 
+impl From<strata_registry_client::InvalidName> for ApiError {
+    fn from(e: strata_registry_client::InvalidName) -> Self {
+        RegistryError::from(e).into()
+    }
+}
+
 impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> Self {
         use RegistryError as E;
         let (status, code) = match &e {
             E::InvalidUpload(_) => (StatusCode::BAD_REQUEST, "invalid_upload"),
             E::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            E::InvalidName { .. } => (StatusCode::BAD_REQUEST, "invalid_name"),
+            E::InvalidName(_) => (StatusCode::BAD_REQUEST, "invalid_name"),
             E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             E::TagImmutable { .. } => (StatusCode::CONFLICT, "tag_immutable"),
             E::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -384,29 +390,6 @@ pub async fn serve(
         .await
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
-}
-
 /// The default of [`Config::token_cache_ttl`]: how long a verified token is trusted before it is checked against
 /// the database again (so a revocation reaches every replica within this time).
 pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
@@ -438,7 +421,11 @@ pub async fn run(addr: &str, db: &str, config: Config) -> Result<(), RegistryErr
             "cannot listen on {addr}: {e}; choose another --addr"
         ))
     })?;
-    serve(listener, AppState::new(store, config), shutdown_signal())
+    let shutdown = async {
+        strata_signal::shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+    };
+    serve(listener, AppState::new(store, config), shutdown)
         .await
         .map_err(|e| RegistryError::Http(format!("server error: {e}")))
 }

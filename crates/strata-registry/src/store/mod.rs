@@ -180,7 +180,11 @@ macro_rules! impl_store {
                     version: row.try_get("version")?,
                     from_version: row.try_get("from_version")?,
                     to_version: row.try_get("to_version")?,
-                    status: status.parse::<DeployStatus>()?,
+                    status: status.parse::<DeployStatus>().map_err(|_| {
+                        $crate::error::RegistryError::Database(format!(
+                            "unknown deployment status {status:?}"
+                        ))
+                    })?,
                     error: row.try_get("error")?,
                     files: serde_json::from_str(&files).unwrap_or_default(),
                     statements: row.try_get("statements")?,
