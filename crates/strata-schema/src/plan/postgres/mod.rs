@@ -14,7 +14,9 @@
 //!    every new table exists. A `serial` column created with its sequence is written `serial` (`bigserial`,
 //!    `smallserial`) and its sequence is not created on its own;
 //! 5. changed tables: dropped indexes (`DROP INDEX`), then ONE `ALTER TABLE` with every column and constraint
-//!    change (drops first), then new indexes and comments;
+//!    change (drops first), then new indexes and comments. The one exception: a column that stops being an
+//!    identity column loses it in an `ALTER TABLE` of its own before step 2, since its sequence's name
+//!    (`t_c_seq`) is the one a `serial` sequence created in step 3 takes;
 //! 6. sequence ownership (`OWNED BY`) and sequence changes, schemas that go (`DROP SCHEMA … CASCADE`), then
 //!    tables that go (foreign keys between them dropped first when they form a cycle), children before parents;
 //! 7. views, materialized views and triggers created; then functions, sequences, enum types and extensions
@@ -300,6 +302,27 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm) {
     ordered_gone.reverse();
     for (s, v, m) in ordered_gone {
         p.statements.push(drop_view(s, v, m));
+    }
+
+    // Identity columns that stop being identity columns lose their sequence first: a `serial` sequence of
+    // the same name (`t_c_seq`) may be created next.
+    for (s, from, to_t, tc) in &w.modified {
+        let clauses = identity_drops(tc);
+        if !clauses.is_empty() {
+            p.statements.push(stmt(
+                format!(
+                    "ALTER TABLE {} {}",
+                    qualified(s, &to_t.name),
+                    clauses.join(", ")
+                ),
+                format!("modify {:?} table", to_t.name),
+                Some(format!(
+                    "ALTER TABLE {} {}",
+                    qualified(s, &from.name),
+                    identity_adds(tc).join(", ")
+                )),
+            ));
+        }
     }
 
     // 2. Schemas and extensions.
@@ -922,6 +945,43 @@ fn index_comment(s: &str, t: &str, i: &str, from: Option<&str>, to: Option<&str>
     )
 }
 
+fn identity_drops(changes: &[TableChange]) -> Vec<String> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            TableChange::ModifyColumn { from, to, what }
+                if what.contains(ChangeKind::IDENTITY)
+                    && from.identity.is_some()
+                    && to.identity.is_none() =>
+            {
+                Some(format!("ALTER COLUMN {} DROP IDENTITY", ident(&from.name)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn identity_adds(changes: &[TableChange]) -> Vec<String> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            TableChange::ModifyColumn { from, to, what }
+                if what.contains(ChangeKind::IDENTITY) && to.identity.is_none() =>
+            {
+                let id = from.identity.as_ref()?;
+                Some(format!(
+                    "ALTER COLUMN {} ADD GENERATED {} AS IDENTITY (START WITH {} INCREMENT BY {})",
+                    ident(&from.name),
+                    if id.always { "ALWAYS" } else { "BY DEFAULT" },
+                    id.start,
+                    id.increment
+                ))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// The clauses of the one `ALTER TABLE` that turns `from` into `to`, and the columns they drop.
 fn alter_clauses(
     schema: &str,
@@ -990,7 +1050,8 @@ fn alter_clauses(
                             id.start,
                             id.increment
                         )),
-                        (Some(_), None) => alters.push(format!("{col} DROP IDENTITY")),
+                        // Dropped ahead of everything else (see `identity_drops`).
+                        (Some(_), None) => {}
                         (Some(_), Some(id)) => alters.push(format!(
                             "{col} SET GENERATED {} SET START WITH {} SET INCREMENT BY {}",
                             if id.always { "ALWAYS" } else { "BY DEFAULT" },
