@@ -1,4 +1,4 @@
--- Every part of every index (primary keys and unique constraints included, exclusion constraints left out), one
+-- Every part of every index, grouped by index (primary keys and unique constraints included, exclusion constraints left out), one
 -- row per part in key order: the column (attnum > 0) or expression text (pg_get_indexdef of the part), DESC, the
 -- operator class when not the default, the collation when not the column's; INCLUDE columns come after the
 -- key parts (ord > indnkeyatts).
@@ -11,7 +11,7 @@ SELECT n.nspname::text, t.relname::text, i.relname::text,
   x.indnkeyatts::int4,
   k.ord::int4,
   a.attname::text,
-  pg_catalog.pg_get_indexdef(x.indexrelid, k.ord, true),
+  CASE WHEN x.indkey[k.ord - 1] = 0 THEN pg_catalog.pg_get_indexdef(x.indexrelid, k.ord, true) END,
   COALESCE((x.indoption[k.ord - 1] & 1) = 1, false),
   CASE WHEN NOT opc.opcdefault THEN opc.opcname::text END,
   CASE WHEN x.indcollation[k.ord - 1] NOT IN (0, COALESCE(a.attcollation, 100)) THEN co.collname::text END,
@@ -30,4 +30,4 @@ LEFT JOIN pg_catalog.pg_description AS d
   ON d.objoid = i.oid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
 WHERE n.nspname = ANY($1::text[]) AND t.relkind IN ('r', 'p') AND NOT t.relispartition
   AND COALESCE(con.contype, '') <> 'x'
-ORDER BY 1, 2, 3, k.ord
+ORDER BY x.indexrelid, k.ord

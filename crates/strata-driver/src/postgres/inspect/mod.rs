@@ -170,7 +170,7 @@ async fn read(
         tables[ti].1.columns.push(c);
     }
 
-    // Index parts, ordered by schema, table, index, position.
+    // Index parts, grouped by index, in position order.
     let mut current: Option<(usize, String, bool, Index, Option<String>)> = None;
     let mut done: Vec<(usize, bool, Index, Option<String>)> = Vec::new();
     for r in fetch(conn, include_str!("indexes.sql"), &names).await? {
@@ -253,10 +253,10 @@ async fn read(
         };
         t.foreign_keys.push(ForeignKey {
             name,
-            columns: get(&r, 8)?,
+            columns: get::<Option<Vec<String>>>(&r, 8)?.unwrap_or_default(),
             ref_schema: get::<Option<String>>(&r, 6)?.unwrap_or_default(),
             ref_table: get::<Option<String>>(&r, 7)?.unwrap_or_default(),
-            ref_columns: get(&r, 9)?,
+            ref_columns: get::<Option<Vec<String>>>(&r, 9)?.unwrap_or_default(),
             on_update: action(get(&r, 10)?),
             on_delete: action(get(&r, 11)?),
             deferrable: get(&r, 12)?,

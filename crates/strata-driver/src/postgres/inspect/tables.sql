@@ -7,4 +7,4 @@ LEFT JOIN pg_catalog.pg_description AS d
 WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND NOT c.relispartition
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS e
                   WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid AND e.deptype = 'e')
-ORDER BY 1, 2
+ORDER BY c.oid
