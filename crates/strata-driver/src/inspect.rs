@@ -1,7 +1,7 @@
 //! Schema inspection: one implementation per dialect (`<dialect>/inspect/`), all behind [`Inspect`].
 //!
 //! A separate trait rather than a [`crate::Driver`] method, so a dialect gains inspection without touching the
-//! migration driver; the concrete drivers implement both. SQLite implements it so far.
+//! migration driver; the concrete drivers implement both. SQLite and PostgreSQL implement it so far.
 
 use async_trait::async_trait;
 use strata_schema::Realm;
@@ -21,6 +21,12 @@ pub struct InspectOptions {
 }
 
 impl InspectOptions {
+    /// Sets [`InspectOptions::schemas`].
+    pub fn schemas(mut self, names: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.schemas = names.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Sets [`InspectOptions::exclude`].
     pub fn exclude(mut self, globs: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.exclude = globs.into_iter().map(Into::into).collect();

@@ -3,7 +3,7 @@
 //!
 //! - [`model`]: the types; [`types`]: column types ([`ColumnType`]: canonical spelling + parsed [`TypeKind`]);
 //! - [`diff()`]: two realms into typed [`Changes`], under the per-dialect rules of [`normalize`];
-//! - [`plan::plan`]: changes into ordered statements with comments, reverses and what they destroy (SQLite so far).
+//! - [`plan::plan`]: changes into ordered statements with comments, reverses and what they destroy (SQLite and PostgreSQL so far).
 //!
 //! Inspection (in `strata-driver`) builds a [`Realm`]; so will the desired-state sources.
 //!

@@ -6,9 +6,10 @@
 //! - `revisions_table`: the revisions table's reads and writes; `rows`: decoding its rows;
 //! - `clean`: catalog lookups and the clean check.
 //!
-//! Schema inspection (for the authoring commands) will go in `inspect.rs` next to these.
+//! - `inspect`: schema inspection into `strata_schema::Realm` (batched `pg_catalog` queries in `.sql` files beside it).
 
 mod clean;
+pub mod inspect;
 pub(crate) mod lock;
 pub(crate) mod revisions_table;
 mod rows;

@@ -99,6 +99,7 @@ pub fn expr(d: Dialect, e: &str) -> String {
 
 /// A column's normalised copy.
 pub fn column(d: Dialect, table: &str, c: &Column) -> Column {
+    let declared = c.ty.raw.clone();
     let mut c = c.clone();
     c.ty.raw = match d {
         Dialect::Postgres => postgres::type_name(&c.ty.raw),
@@ -117,7 +118,7 @@ pub fn column(d: Dialect, table: &str, c: &Column) -> Column {
         *u = mysql::default(u).unwrap_or_default();
     }
     if d == Dialect::Postgres {
-        postgres::column(table, &mut c);
+        postgres::column(table, &declared, &mut c);
     }
     c
 }

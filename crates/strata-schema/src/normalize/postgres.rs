@@ -137,19 +137,35 @@ pub(super) fn expr(e: &str) -> String {
     e.to_string()
 }
 
-/// A `serial` column's default names its own sequence: `nextval('t_c_seq'::regclass)`; identity columns have
-/// no default.
-pub(super) fn column(table: &str, c: &mut Column) {
+/// A `serial` column's default names its own sequence: `nextval('t_c_seq'::regclass)`, possibly schema-qualified
+/// (`nextval('public.t_c_seq'::regclass)`, as read with an empty `search_path`); a column typed `serial`
+/// (`bigserial`, `smallserial`) without a default has that default. Identity columns have no default.
+pub(super) fn column(table: &str, declared: &str, c: &mut Column) {
     if c.identity.is_some() {
         c.default = None;
     }
-    if let Some(d) = &c.default
-        && d.starts_with("nextval(")
+    let own = format!("nextval('{table}_{}_seq')", c.name);
+    let raw = declared.to_ascii_lowercase();
+    if c.default.is_none()
+        && c.identity.is_none()
+        && matches!(
+            raw.as_str(),
+            "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2"
+        )
     {
-        let plain = format!("nextval('{table}_{}_seq'::regclass)", c.name);
-        let quoted = format!("nextval('\"{table}_{}_seq\"'::regclass)", c.name);
-        if *d == plain || *d == quoted {
-            c.default = Some(format!("nextval('{table}_{}_seq')", c.name));
+        c.default = Some(own.clone());
+        return;
+    }
+    if let Some(d) = &c.default
+        && let Some(rest) = d.strip_prefix("nextval('")
+        && let Some(name) = rest
+            .strip_suffix("'::regclass)")
+            .or_else(|| rest.strip_suffix("')"))
+    {
+        let seq = format!("{table}_{}_seq", c.name);
+        let last = name.rsplit('.').next().unwrap_or(name);
+        if last == seq || last == format!("\"{seq}\"") {
+            c.default = Some(own);
         }
     }
 }
@@ -189,5 +205,21 @@ mod tests {
             default("'a'::text || 'b'::text").as_deref(),
             Some("'a'::text || 'b'::text")
         );
+    }
+
+    #[test]
+    fn serial_defaults() {
+        use crate::types::ColumnType;
+        use strata_migrate::Dialect;
+        let mut a = Column::new("id", ColumnType::parse(Dialect::Postgres, "serial"));
+        column("t", "serial", &mut a);
+        let mut b = Column::new("id", ColumnType::parse(Dialect::Postgres, "integer"));
+        b.default = Some("nextval('public.t_id_seq'::regclass)".into());
+        column("t", "integer", &mut b);
+        assert_eq!(a.default, b.default);
+        let mut c = Column::new("id", ColumnType::parse(Dialect::Postgres, "integer"));
+        c.default = Some("nextval('other_seq'::regclass)".into());
+        column("t", "integer", &mut c);
+        assert_eq!(c.default.as_deref(), Some("nextval('other_seq'::regclass)"));
     }
 }

@@ -5,6 +5,7 @@
 //! the statements are plan-level flags ([`Plan::needs_foreign_keys_off`], [`Plan::foreign_key_check`]), since
 //! some cannot be statements inside the transaction (SQLite ignores `PRAGMA foreign_keys` there).
 
+pub mod postgres;
 pub mod sqlite;
 
 use serde::{Deserialize, Serialize};
@@ -138,7 +139,9 @@ fn capitalise(s: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
     /// The dialect has no planner yet.
-    #[error("planning {dialect} changes is not supported yet: only SQLite plans exist so far")]
+    #[error(
+        "planning {dialect} changes is not supported yet: only SQLite and PostgreSQL plans exist so far"
+    )]
     NoPlanner {
         /// The dialect.
         dialect: &'static str,
@@ -160,6 +163,7 @@ pub enum PlanError {
 pub fn plan(changes: &Changes, to: &Realm) -> Result<Plan, PlanError> {
     match changes.dialect {
         Dialect::Sqlite => sqlite::plan(changes, to),
+        Dialect::Postgres => postgres::plan(changes, to),
         d => Err(PlanError::NoPlanner {
             dialect: crate::model::dialect_serde::name(d),
         }),
