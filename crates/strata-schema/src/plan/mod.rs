@@ -5,6 +5,7 @@
 //! the statements are plan-level flags ([`Plan::needs_foreign_keys_off`], [`Plan::foreign_key_check`]), since
 //! some cannot be statements inside the transaction (SQLite ignores `PRAGMA foreign_keys` there).
 
+pub mod mysql;
 pub mod sqlite;
 
 use serde::{Deserialize, Serialize};
@@ -160,6 +161,7 @@ pub enum PlanError {
 pub fn plan(changes: &Changes, to: &Realm) -> Result<Plan, PlanError> {
     match changes.dialect {
         Dialect::Sqlite => sqlite::plan(changes, to),
+        Dialect::Mysql => mysql::plan(changes, to),
         d => Err(PlanError::NoPlanner {
             dialect: crate::model::dialect_serde::name(d),
         }),
