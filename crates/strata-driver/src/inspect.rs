@@ -1,7 +1,7 @@
 //! Schema inspection: one implementation per dialect (`<dialect>/inspect/`), all behind [`Inspect`].
 //!
 //! A separate trait rather than a [`crate::Driver`] method, so a dialect gains inspection without touching the
-//! migration driver; the concrete drivers implement both. SQLite and PostgreSQL implement it so far.
+//! migration driver; the concrete drivers implement both: SQLite, PostgreSQL and MySQL/MariaDB.
 
 use async_trait::async_trait;
 use strata_schema::Realm;

@@ -9,9 +9,11 @@
 //! - `revisions_table`: the revisions table's reads and writes; `rows`: its SELECT list and row decoding;
 //! - `clean`: catalog lookups, the clean check, whether objects exist.
 //!
-//! Schema inspection (for the authoring commands) will go in `inspect.rs` next to these.
+//! - `inspect`: schema inspection into `strata_schema::Realm` (batched `information_schema` queries in `.sql`
+//!   files beside it).
 
 mod clean;
+pub mod inspect;
 mod lock;
 pub(crate) mod revisions_table;
 mod rows;

@@ -6,6 +6,7 @@
 mod common;
 mod connect;
 mod mysql;
+mod mysql_inspect;
 mod pg_inspect;
 mod pg_round_trips;
 mod postgres;

@@ -427,7 +427,8 @@ pub fn diff_table(d: Dialect, a: &Table, b: &Table, opts: &DiffOptions) -> Vec<T
     if a == b {
         return Vec::new();
     }
-    let (na, nb) = (normalize::table(d, a), normalize::table(d, b));
+    let (mut na, nb) = (normalize::table(d, a), normalize::table(d, b));
+    normalize::options_pair(d, &mut na.options, &nb.options);
     if na == nb {
         return Vec::new();
     }

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 
 use strata_migrate::Dialect;
 
-use crate::model::{Column, Index, Realm, Table, View};
+use crate::model::{Column, Index, Realm, Table, TableOptions, View};
 
 /// The key a name is matched by: SQLite's names are ASCII case-insensitive, the others are compared as stored.
 pub fn name_key(d: Dialect, name: &str) -> Cow<'_, str> {
@@ -93,7 +93,8 @@ pub fn expr(d: Dialect, e: &str) -> String {
     let c = collapse(strip_parens(e));
     match d {
         Dialect::Postgres => postgres::expr(&c),
-        _ => c,
+        Dialect::Mysql => mysql::expr(&c),
+        Dialect::Sqlite => c,
     }
 }
 
@@ -180,6 +181,16 @@ fn index(d: Dialect, i: &mut Index) {
     }
 }
 
+/// Adjusts `from`'s options to `to`'s where the difference is no change to make: MySQL's `AUTO_INCREMENT` is the
+/// next value, so it only differs when `to` sets one above it (the server never lowers it below the rows).
+pub fn options_pair(d: Dialect, from: &mut TableOptions, to: &TableOptions) {
+    if d == Dialect::Mysql
+        && (to.auto_increment.is_none() || from.auto_increment >= to.auto_increment)
+    {
+        from.auto_increment = to.auto_increment;
+    }
+}
+
 /// A view's normalised copy (definition whitespace collapsed, trailing `;` dropped).
 pub fn view(v: &View) -> View {
     let mut v = v.clone();
@@ -187,8 +198,7 @@ pub fn view(v: &View) -> View {
     v
 }
 
-/// Whether the database named `i` itself (PostgreSQL `t_a_key`, MySQL's index for a foreign key, SQLite
-/// `sqlite_autoindex_t_1`): such an index is matched to an unmatched one of the other side by what it covers.
+/// Whether the database named `i` itself (PostgreSQL `t_a_key`, SQLite `sqlite_autoindex_t_1`): such an index is matched to an unmatched one of the other side by what it covers.
 pub fn implicit_index_name(d: Dialect, t: &Table, i: &Index) -> bool {
     match d {
         Dialect::Sqlite => i.name.starts_with("sqlite_autoindex_"),
@@ -197,7 +207,10 @@ pub fn implicit_index_name(d: Dialect, t: &Table, i: &Index) -> bool {
             let base = format!("{}_{}", t.name, cols.join("_"));
             i.name == format!("{base}_key") || i.name == format!("{base}_idx")
         }
-        Dialect::Mysql => t.foreign_keys.iter().any(|f| f.name == i.name),
+        // MySQL's index for a foreign key is not a stand-in for a named index over the same columns: MySQL
+        // drops it by itself once another index serves the key, so pairing the two would leave the named index
+        // uncreated. It is left alone by `fk_backing_index` instead.
+        Dialect::Mysql => false,
     }
 }
 

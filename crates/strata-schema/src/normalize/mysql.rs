@@ -1,6 +1,7 @@
 //! MySQL/MariaDB: display widths, type aliases, `CURRENT_TIMESTAMP` spellings, quoted literal defaults.
 
-use crate::model::Table;
+use crate::model::{FkAction, Table};
+use crate::types::TypeKind;
 
 /// The `COLUMN_TYPE` spelling of a type written another way (`int(11)` → `int`, `boolean` → `tinyint(1)`).
 pub(super) fn type_name(raw: &str) -> String {
@@ -66,7 +67,9 @@ pub(super) fn default(d: &str) -> Option<String> {
     Some(d)
 }
 
-/// Table-level: `InnoDB` is the default engine.
+/// Table-level: `InnoDB` is the default engine; `RESTRICT` and `NO ACTION` are the same action (InnoDB checks
+/// at once either way, and MariaDB reports an unspecified action as `RESTRICT`); a column's character set and
+/// collation equal to the table's are the inherited ones; a generated column has no default; a numeric column's quoted number default is the number.
 pub(super) fn table(t: &mut Table) {
     if t.options
         .engine
@@ -75,6 +78,82 @@ pub(super) fn table(t: &mut Table) {
     {
         t.options.engine = None;
     }
+    for f in &mut t.foreign_keys {
+        for a in [&mut f.on_update, &mut f.on_delete] {
+            if *a == FkAction::Restrict {
+                *a = FkAction::NoAction;
+            }
+        }
+    }
+    for c in &mut t.columns {
+        if c.charset.is_some() && c.charset == t.options.charset {
+            c.charset = None;
+        }
+        if c.collation.is_some() && c.collation == t.options.collation {
+            c.collation = None;
+        }
+        if c.generated.is_some() {
+            c.default = None;
+        }
+        let numeric = matches!(
+            c.ty.kind,
+            TypeKind::Integer { .. }
+                | TypeKind::Decimal { .. }
+                | TypeKind::Float { .. }
+                | TypeKind::Bool
+        );
+        if numeric
+            && let Some(d) = &c.default
+            && let Some(inner) = d.strip_prefix('\'').and_then(|x| x.strip_suffix('\''))
+            && inner.parse::<f64>().is_ok()
+        {
+            c.default = Some(inner.to_string());
+        }
+    }
+}
+
+/// An expression with identifier backquotes removed outside string literals (MariaDB reports `` `a` > 0 ``
+/// for `a > 0`).
+pub(super) fn expr(e: &str) -> String {
+    let mut out = String::with_capacity(e.len());
+    let mut quote: Option<char> = None;
+    let mut chars = e.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                out.push(c);
+                if c == '\\' {
+                    if let Some(n) = chars.next() {
+                        out.push(n);
+                    }
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '`' => {
+                // `` `a``b` ``: a doubled backquote inside a name is one backquote.
+                while let Some(n) = chars.next() {
+                    if n == '`' {
+                        if chars.peek() == Some(&'`') {
+                            chars.next();
+                            out.push('`');
+                        } else {
+                            break;
+                        }
+                    } else {
+                        out.push(n);
+                    }
+                }
+            }
+            None => {
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -104,5 +183,10 @@ mod tests {
             Some("current_timestamp(6)")
         );
         assert_eq!(default("NULL"), None);
+    }
+
+    #[test]
+    fn expressions_lose_backquotes_outside_strings() {
+        assert_eq!(expr("`a` > 0 and `b``c` = '`x`'"), "a > 0 and b`c = '`x`'");
     }
 }

@@ -5,6 +5,7 @@
 //! the statements are plan-level flags ([`Plan::needs_foreign_keys_off`], [`Plan::foreign_key_check`]), since
 //! some cannot be statements inside the transaction (SQLite ignores `PRAGMA foreign_keys` there).
 
+pub mod mysql;
 pub mod postgres;
 pub mod sqlite;
 
@@ -138,14 +139,6 @@ fn capitalise(s: &str) -> String {
 /// Why a change set cannot be planned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
-    /// The dialect has no planner yet.
-    #[error(
-        "planning {dialect} changes is not supported yet: only SQLite and PostgreSQL plans exist so far"
-    )]
-    NoPlanner {
-        /// The dialect.
-        dialect: &'static str,
-    },
     /// The dialect cannot express the change.
     #[error("{dialect} cannot {what}: {hint}")]
     Unsupported {
@@ -164,8 +157,6 @@ pub fn plan(changes: &Changes, to: &Realm) -> Result<Plan, PlanError> {
     match changes.dialect {
         Dialect::Sqlite => sqlite::plan(changes, to),
         Dialect::Postgres => postgres::plan(changes, to),
-        d => Err(PlanError::NoPlanner {
-            dialect: crate::model::dialect_serde::name(d),
-        }),
+        Dialect::Mysql => mysql::plan(changes, to),
     }
 }

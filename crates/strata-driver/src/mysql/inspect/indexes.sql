@@ -1,0 +1,6 @@
+-- The key parts of every index of every table of the selected schemas (MariaDB: no expression parts).
+SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, CAST(NON_UNIQUE AS SIGNED), COLUMN_NAME, CAST(SUB_PART AS SIGNED),
+       COLLATION, INDEX_TYPE, INDEX_COMMENT, CAST(NULL AS CHAR)
+FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA IN ({schemas})
+ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX

@@ -1,0 +1,7 @@
+-- Every base table of the selected schemas: engine, collation with its character set, next AUTO_INCREMENT, comment.
+SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.ENGINE, t.TABLE_COLLATION, c.CHARACTER_SET_NAME,
+       CAST(t.AUTO_INCREMENT AS SIGNED), t.TABLE_COMMENT
+FROM information_schema.TABLES AS t
+LEFT JOIN information_schema.COLLATIONS AS c ON c.COLLATION_NAME = t.TABLE_COLLATION
+WHERE t.TABLE_SCHEMA IN ({schemas}) AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
+ORDER BY t.TABLE_SCHEMA, t.TABLE_NAME
