@@ -12,6 +12,7 @@
 //! Schema inspection (for the authoring commands) will go in `inspect.rs` next to these.
 
 mod clean;
+mod databases;
 mod lock;
 pub(crate) mod revisions_table;
 mod rows;
@@ -199,6 +200,21 @@ impl Driver for MysqlDriver {
             found.push(self.object_exists(o).await?);
         }
         Ok(found)
+    }
+
+    async fn server_databases(
+        &mut self,
+        prefix: &str,
+    ) -> Result<Vec<crate::ServerDatabase>, DriverError> {
+        self.databases_like(prefix).await
+    }
+
+    async fn create_database(&mut self, name: &str) -> Result<(), DriverError> {
+        self.create_db(name).await
+    }
+
+    async fn drop_database(&mut self, name: &str) -> Result<(), DriverError> {
+        self.drop_db(name).await
     }
 
     async fn close(mut self: Box<Self>) -> Result<(), DriverError> {

@@ -9,6 +9,7 @@
 //! Schema inspection (for the authoring commands) will go in `inspect.rs` next to these.
 
 mod clean;
+mod databases;
 pub(crate) mod lock;
 pub(crate) mod revisions_table;
 mod rows;
@@ -201,6 +202,21 @@ impl Driver for PostgresDriver {
         ddl_lock_timeout: Option<Duration>,
     ) -> Result<(), DriverError> {
         self.set_limits(statement_timeout, ddl_lock_timeout).await
+    }
+
+    async fn server_databases(
+        &mut self,
+        prefix: &str,
+    ) -> Result<Vec<crate::ServerDatabase>, DriverError> {
+        self.databases_like(prefix).await
+    }
+
+    async fn create_database(&mut self, name: &str) -> Result<(), DriverError> {
+        self.create_db(name).await
+    }
+
+    async fn drop_database(&mut self, name: &str) -> Result<(), DriverError> {
+        self.drop_db(name).await
     }
 
     async fn close(mut self: Box<Self>) -> Result<(), DriverError> {
