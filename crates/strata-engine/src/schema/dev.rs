@@ -189,7 +189,7 @@ impl DevDatabase {
         let closed = drv.close().await;
         let dropped = match scratch {
             Some(Scratch { mut admin, name }) => {
-                let r = admin.drop_database(&name).await;
+                let r = drop_scratch(admin.as_mut(), &name).await;
                 let _ = admin.close().await;
                 r
             }
@@ -202,6 +202,26 @@ impl DevDatabase {
         dropped?;
         closed?;
         Ok(())
+    }
+}
+
+/// Drops a throw-away database once its connection is closed. A server can take a moment to end the backend of
+/// a connection the client just closed (PostgreSQL then refuses `DROP DATABASE`: "is being accessed by other
+/// users"), so the drop is retried for up to two seconds; a database still left is a leftover for the next run.
+async fn drop_scratch(
+    admin: &mut dyn Driver,
+    name: &str,
+) -> Result<(), strata_driver::DriverError> {
+    let mut attempt = 0;
+    loop {
+        match admin.drop_database(name).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt >= 10 => return Err(e),
+            Err(_) => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
     }
 }
 
