@@ -36,6 +36,9 @@ pub enum SchemaCliError {
          apply it unattended, or run without --auto-approve on a terminal to approve it"
     )]
     Destructive { losses: String },
+    /// `--url` of `apply`/`clean` names something other than a database (Atlas's wording).
+    #[error("--url must be a database connection (postgres://, mysql://, maria://, sqlite://)")]
+    UrlNotDatabase,
     /// Atlas's rule for `--format` on `schema apply`.
     #[error("--log and --format can only be used with --dry-run or --auto-approve")]
     FormatNeedsNoPrompt,
@@ -55,6 +58,14 @@ impl From<SchemaCliError> for CliError {
 
 fn db_url(text: &str) -> Result<DbUrl, SchemaError> {
     Ok(text.parse::<DbUrl>()?)
+}
+
+/// The database `--url` of `apply` and `clean`: a `file://` source there is Atlas's usage error.
+fn target_url(text: &str) -> Result<DbUrl, CliError> {
+    if text.starts_with("file://") {
+        return Err(SchemaCliError::UrlNotDatabase.into());
+    }
+    Ok(db_url(text)?)
 }
 
 fn dev_url(dev: &DevArgs) -> Result<Option<DbUrl>, SchemaError> {
@@ -110,7 +121,7 @@ pub fn run(cmd: Schema, rt: &Runtime) -> Result<(), CliError> {
             if format == Format::Json && !dry_run && !auto_approve {
                 return Err(SchemaCliError::FormatNeedsNoPrompt.into());
             }
-            let target = db_url(&url)?;
+            let target = target_url(&url)?;
             let to = Source::parse(&to)?;
             let opts = diff_options(&dev, scope)?;
             let from = Source::from(target.clone());
@@ -135,7 +146,7 @@ pub fn run(cmd: Schema, rt: &Runtime) -> Result<(), CliError> {
             auto_approve,
             format,
         } => {
-            let target = db_url(&url)?;
+            let target = target_url(&url)?;
             let plan = rt.block_on(schema::clean_plan(&target))??;
             let approval = Approval {
                 dry_run: false,

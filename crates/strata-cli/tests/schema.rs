@@ -540,4 +540,19 @@ fn bad_input_is_a_clear_error_with_exit_1() {
         ],
     );
     assert!(err.contains("unknown tx-mode \"all\""), "{err}");
+    let err = fails(
+        t.path(),
+        &[
+            "schema",
+            "apply",
+            "-u",
+            "file://schema.sql",
+            "--to",
+            "file://schema.sql",
+        ],
+    );
+    assert!(
+        err.starts_with("Error: --url must be a database connection"),
+        "{err}"
+    );
 }

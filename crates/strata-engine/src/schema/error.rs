@@ -156,7 +156,8 @@ pub enum SchemaError {
     },
     /// The two sides are of different dialects.
     #[error(
-        "the desired state is {to} and the database is {from}: give a --dev-url of the database's kind"
+        "cannot compare a {from} schema with a {to} schema: both sides must be of one kind of database (for SQL \
+         files, give a --dev-url of the database's kind)"
     )]
     DialectMismatch {
         /// The database's dialect.

@@ -413,6 +413,15 @@ fn admin(var: &str, default: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| default.to_owned())
 }
 
+/// The scratch tests compare the server's list of `strata_dev_*` databases before and after: one at a time.
+static SCRATCH_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn scratch_guard() -> std::sync::MutexGuard<'static, ()> {
+    SCRATCH_TESTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn with_scratch(base: &str) -> DbUrl {
     let sep = if base.contains('?') { '&' } else { '?' };
     url(&format!("{base}{sep}strata_dev=scratch"))
@@ -421,7 +430,9 @@ fn with_scratch(base: &str) -> DbUrl {
 /// A throw-away dev database: created, used, dropped; and a leftover of a killed run (an unused
 /// `strata_dev_<old seconds>_…`) is dropped by the next run while a young one (a concurrent run about to connect)
 /// is kept.
+#[allow(clippy::await_holding_lock)] // each test has its own runtime thread: the lock only orders the tests
 async fn scratch_lifecycle(base: &str) {
+    let _one_at_a_time = scratch_guard();
     let Ok(mut adm) = strata_driver::connect(&url(base)).await else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("server unreachable at {}", strata_driver::redact(base));
@@ -524,11 +535,13 @@ async fn dirty_dev_database_on_servers_names_the_table() {
 /// the dialect's inspector lands this stops at `NoInspector` — and still proves the scratch database is dropped
 /// on that error path; once it lands the same test checks the plan and that a second diff after applying it is
 /// empty (no change needed here).
+#[allow(clippy::await_holding_lock)] // each test has its own runtime thread: the lock only orders the tests
 async fn sql_source_through_scratch(
     target: Option<strata_driver::testing::TestDb>,
     admin_url: &str,
     bound: bool,
 ) {
+    let _one_at_a_time = scratch_guard();
     let Some(db) = target else { return };
     let target = if bound && db.url.starts_with("postgres") {
         url(&db.url_with_search_path("public"))
