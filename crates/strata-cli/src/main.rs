@@ -8,6 +8,7 @@ mod operator;
 mod output;
 mod registry;
 mod runtime;
+mod schema;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
     ));
     let result = match args.command {
         cli::Command::Migrate(m) => migrate::run(*m, &rt, &invoked_as),
+        cli::Command::Schema(s) => schema::run(*s, &rt),
         cli::Command::Registry(r) => registry::run(r, &rt),
         cli::Command::Operator(o) => operator::run(o, &rt),
         cli::Command::Completion { shell } => {

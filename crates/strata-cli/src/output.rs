@@ -76,6 +76,9 @@ pub enum CliError {
     /// The operator stopped with an error.
     #[error("operator: {0}")]
     Operator(Box<dyn std::error::Error + Send + Sync>),
+    /// A `schema …` command failed.
+    #[error(transparent)]
+    Schema(Box<crate::schema::SchemaCliError>),
     /// The failure was already reported on stdout (JSON output); exit 1 without an `Error:` line.
     #[error("")]
     Silent,

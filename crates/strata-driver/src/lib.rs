@@ -269,8 +269,58 @@ pub trait Driver: Send + std::fmt::Debug {
         Ok(vec![None; objects.len()])
     }
 
+    /// Schema inspection of this connection (see [`inspect`]), when the dialect has one. The engine reaches
+    /// inspection through the driver [`connect`] returns.
+    fn inspector(&mut self) -> Option<&mut (dyn inspect::Inspect + Send)> {
+        None
+    }
+
+    /// The databases of the connected server whose names start with `prefix`, with whether any session is
+    /// connected to them (PostgreSQL `pg_stat_activity`, MySQL `information_schema.PROCESSLIST`). Used for
+    /// throw-away dev databases; SQLite has no server and says so.
+    async fn server_databases(
+        &mut self,
+        _prefix: &str,
+    ) -> Result<Vec<ServerDatabase>, DriverError> {
+        Err(no_server_databases(self.dialect()))
+    }
+
+    /// `CREATE DATABASE <name>` on the connected server (the name quoted as the dialect quotes identifiers).
+    async fn create_database(&mut self, _name: &str) -> Result<(), DriverError> {
+        Err(no_server_databases(self.dialect()))
+    }
+
+    /// `DROP DATABASE IF EXISTS <name>` on the connected server. PostgreSQL refuses while a session uses it.
+    async fn drop_database(&mut self, _name: &str) -> Result<(), DriverError> {
+        Err(no_server_databases(self.dialect()))
+    }
+
     /// Releases held locks and closes the connection.
     async fn close(self: Box<Self>) -> Result<(), DriverError>;
+}
+
+/// The error of the server-database methods on a dialect without them.
+fn no_server_databases(d: Dialect) -> DriverError {
+    DriverError::Unsupported {
+        what: "creating and dropping databases".into(),
+        dialect: match d {
+            Dialect::Postgres => "PostgreSQL",
+            Dialect::Mysql => "MySQL",
+            Dialect::Sqlite => "SQLite",
+        },
+        hint:
+            "SQLite has no server: use an in-memory dev database (sqlite://dev?mode=memory) instead"
+                .into(),
+    }
+}
+
+/// A database on a server, as [`Driver::server_databases`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerDatabase {
+    /// Its name.
+    pub name: String,
+    /// Whether a session (other than the asking one) is connected to it.
+    pub in_use: bool,
 }
 
 /// When a commit must be on disk.

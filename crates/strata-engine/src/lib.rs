@@ -2,7 +2,8 @@
 //!
 //! - [`apply()`]: pending files, exactly once, under the migration lock ([`ApplyOptions`], [`Cancel`], [`Observer`]);
 //! - [`status()`]: what is applied and pending, computed exactly as `apply` would;
-//! - [`set()`]: edit the revision history (`migrate set`).
+//! - [`set()`]: edit the revision history (`migrate set`);
+//! - [`schema`]: inspect, diff, plan and apply schemas (`schema inspect | diff | apply | clean`).
 //!
 //! The CLI, the operator and the registry use this crate as a library; it knows nothing of Kubernetes or HTTP,
 //! spawns no processes and keeps no global state. Directories come in as [`MigrationDir`] values, whatever their
@@ -14,6 +15,7 @@ mod error;
 pub mod godur;
 mod inflight;
 pub mod report;
+pub mod schema;
 pub mod set;
 pub mod status;
 

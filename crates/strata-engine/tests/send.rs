@@ -61,3 +61,46 @@ async fn apply_and_status_futures_are_send_with_generic_lifetimes() {
     assert!(st.pending.is_empty());
     assert_eq!(st.current.as_deref(), Some("1"));
 }
+
+type SchemaBoxed<'a, T> =
+    Pin<Box<dyn Future<Output = Result<T, strata_engine::schema::SchemaError>> + Send + 'a>>;
+
+fn schema_diff_boxed<'a>(
+    from: &'a strata_engine::schema::Source,
+    to: &'a strata_engine::schema::Source,
+    opts: &'a strata_engine::schema::SchemaDiffOptions,
+) -> SchemaBoxed<'a, strata_engine::schema::Plan> {
+    Box::pin(strata_engine::schema::schema_diff(from, to, opts))
+}
+
+fn apply_plan_boxed<'a>(
+    url: &'a strata_engine::DbUrl,
+    plan: &'a strata_engine::schema::Plan,
+) -> SchemaBoxed<'a, strata_engine::schema::SchemaApplyReport> {
+    Box::pin(strata_engine::schema::apply_plan(
+        url,
+        plan,
+        strata_engine::TxMode::File,
+    ))
+}
+
+/// The schema engine's futures too (the `AtlasSchema` reconcile will run them on the controller's runtime).
+#[tokio::test]
+async fn schema_futures_are_send() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url: strata_engine::DbUrl = format!("sqlite://{}", tmp.path().join("s.db").display())
+        .parse()
+        .unwrap();
+    std::fs::write(tmp.path().join("s.sql"), "CREATE TABLE t (id int);\n").unwrap();
+    let to = strata_engine::schema::Source::parse(&format!(
+        "file://{}",
+        tmp.path().join("s.sql").display()
+    ))
+    .unwrap();
+    let applied = tokio::spawn(async move {
+        let from = strata_engine::schema::Source::from(url.clone());
+        let plan = schema_diff_boxed(&from, &to, &Default::default()).await?;
+        apply_plan_boxed(&url, &plan).await
+    });
+    assert_eq!(applied.await.unwrap().unwrap().applied.len(), 1);
+}

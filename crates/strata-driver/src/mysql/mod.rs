@@ -13,6 +13,7 @@
 //!   files beside it).
 
 mod clean;
+mod databases;
 pub mod inspect;
 mod lock;
 pub(crate) mod revisions_table;
@@ -201,6 +202,25 @@ impl Driver for MysqlDriver {
             found.push(self.object_exists(o).await?);
         }
         Ok(found)
+    }
+
+    async fn server_databases(
+        &mut self,
+        prefix: &str,
+    ) -> Result<Vec<crate::ServerDatabase>, DriverError> {
+        self.databases_like(prefix).await
+    }
+
+    async fn create_database(&mut self, name: &str) -> Result<(), DriverError> {
+        self.create_db(name).await
+    }
+
+    async fn drop_database(&mut self, name: &str) -> Result<(), DriverError> {
+        self.drop_db(name).await
+    }
+
+    fn inspector(&mut self) -> Option<&mut (dyn crate::inspect::Inspect + Send)> {
+        Some(self)
     }
 
     async fn close(mut self: Box<Self>) -> Result<(), DriverError> {

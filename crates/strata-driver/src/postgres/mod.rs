@@ -9,6 +9,7 @@
 //! - `inspect`: schema inspection into `strata_schema::Realm` (batched `pg_catalog` queries in `.sql` files beside it).
 
 mod clean;
+mod databases;
 pub mod inspect;
 pub(crate) mod lock;
 pub(crate) mod revisions_table;
@@ -202,6 +203,25 @@ impl Driver for PostgresDriver {
         ddl_lock_timeout: Option<Duration>,
     ) -> Result<(), DriverError> {
         self.set_limits(statement_timeout, ddl_lock_timeout).await
+    }
+
+    async fn server_databases(
+        &mut self,
+        prefix: &str,
+    ) -> Result<Vec<crate::ServerDatabase>, DriverError> {
+        self.databases_like(prefix).await
+    }
+
+    async fn create_database(&mut self, name: &str) -> Result<(), DriverError> {
+        self.create_db(name).await
+    }
+
+    async fn drop_database(&mut self, name: &str) -> Result<(), DriverError> {
+        self.drop_db(name).await
+    }
+
+    fn inspector(&mut self) -> Option<&mut (dyn crate::inspect::Inspect + Send)> {
+        Some(self)
     }
 
     async fn close(mut self: Box<Self>) -> Result<(), DriverError> {

@@ -179,6 +179,10 @@ impl Driver for SqliteDriver {
         self.set_limits(statement_timeout, ddl_lock_timeout).await
     }
 
+    fn inspector(&mut self) -> Option<&mut (dyn crate::inspect::Inspect + Send)> {
+        Some(self)
+    }
+
     async fn close(mut self: Box<Self>) -> Result<(), DriverError> {
         let locks: Vec<LockFile> = self.locks.drain().map(|(_, l)| l).collect();
         for l in locks {

@@ -232,6 +232,83 @@ impl DbUrl {
         }
     }
 
+    /// The value of query parameter `key` (percent-decoded), if the URL has it.
+    pub fn query_param(&self, key: &str) -> Option<String> {
+        let (_, query, _) = split_query(self.raw.expose());
+        query?
+            .split('&')
+            .filter_map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                (percent_decode_str(k).decode_utf8_lossy() == key)
+                    .then(|| percent_decode_str(v).decode_utf8_lossy().into_owned())
+            })
+            .next_back()
+    }
+
+    /// The URL without query parameter `key` (every occurrence), parsed again. The rest of the text is kept as
+    /// written.
+    pub fn without_query_param(&self, key: &str) -> Result<DbUrl, DriverError> {
+        let (head, query, fragment) = split_query(self.raw.expose());
+        let kept: Vec<&str> = query
+            .unwrap_or_default()
+            .split('&')
+            .filter(|kv| {
+                !kv.is_empty() && {
+                    let k = kv.split_once('=').map_or(*kv, |(k, _)| k);
+                    percent_decode_str(k).decode_utf8_lossy() != key
+                }
+            })
+            .collect();
+        let mut out = head.to_owned();
+        if !kept.is_empty() {
+            out.push('?');
+            out.push_str(&kept.join("&"));
+        }
+        out.push_str(fragment);
+        parse(&out)
+    }
+
+    /// The same server and settings with the database (the URL's path) replaced by `name`: PostgreSQL's database,
+    /// MySQL's bound schema. Refused for SQLite and for MySQL over a Unix socket (whose path is the socket).
+    pub fn with_database(&self, name: &str) -> Result<DbUrl, DriverError> {
+        let unsupported = || {
+            invalid(
+                &self.redacted,
+                "path",
+                "only a postgres:// or mysql:// (TCP) URL names a server whose databases can be chosen",
+            )
+        };
+        match &self.target {
+            Target::Postgres(p) if p.host.as_deref().is_some_and(|h| h.starts_with('/')) => {
+                return Err(unsupported());
+            }
+            Target::Postgres(_) => {}
+            Target::Mysql(m) if m.socket.is_none() => {}
+            Target::Mysql(_) | Target::Sqlite(_) => return Err(unsupported()),
+        }
+        let raw = self.raw.expose();
+        let (head, query, fragment) = split_query(raw);
+        let Some(scheme_end) = head.find("://").map(|i| i + 3) else {
+            return Err(unsupported());
+        };
+        let authority_end = head[scheme_end..]
+            .find('/')
+            .map_or(head.len(), |i| scheme_end + i);
+        const PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'_')
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'~');
+        let encoded = percent_encoding::utf8_percent_encode(name, PATH);
+        let mut out = format!("{}/{encoded}", &head[..authority_end]);
+        if let Some(q) = query {
+            out.push('?');
+            out.push_str(q);
+        }
+        out.push_str(fragment);
+        parse(&out)
+    }
+
     /// The password, if any.
     pub(crate) fn password(&self) -> Option<&str> {
         match &self.target {
@@ -245,6 +322,18 @@ impl DbUrl {
 impl fmt::Display for DbUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted)
+    }
+}
+
+/// `url` as (everything before `?`, the query without `?`, the fragment with its `#`).
+fn split_query(url: &str) -> (&str, Option<&str>, &str) {
+    let (rest, fragment) = match url.find('#') {
+        Some(i) => url.split_at(i),
+        None => (url, ""),
+    };
+    match rest.split_once('?') {
+        Some((head, q)) => (head, Some(q), fragment),
+        None => (rest, None, fragment),
     }
 }
 
@@ -693,6 +782,47 @@ mod tests {
         assert_eq!(sqlite.parts().host, "file.db");
         assert_eq!(sqlite.dialect(), Dialect::Sqlite);
         assert!("oracle://h/db".parse::<DbUrl>().is_err());
+    }
+
+    #[test]
+    fn query_params_are_read_removed_and_databases_replaced() {
+        let u: DbUrl = "postgres://u:p%40ss@h:5432/postgres?sslmode=disable&strata_dev=scratch#f"
+            .parse()
+            .unwrap();
+        assert_eq!(u.query_param("strata_dev").as_deref(), Some("scratch"));
+        assert_eq!(u.query_param("nope"), None);
+        let bare = u.without_query_param("strata_dev").unwrap();
+        assert_eq!(
+            bare.expose(),
+            "postgres://u:p%40ss@h:5432/postgres?sslmode=disable#f"
+        );
+        let Target::Postgres(p) = &bare.target else {
+            panic!()
+        };
+        assert!(p.settings.is_empty(), "{:?}", p.settings);
+        let other = bare.with_database("strata_dev_1_x").unwrap();
+        assert_eq!(
+            other.expose(),
+            "postgres://u:p%40ss@h:5432/strata_dev_1_x?sslmode=disable#f"
+        );
+        assert_eq!(
+            other.redacted(),
+            "postgres://u:xxxxx@h:5432/strata_dev_1_x?sslmode=disable#f"
+        );
+        let only: DbUrl = "mysql://root@127.0.0.1:3306/?strata_dev=scratch"
+            .parse()
+            .unwrap();
+        let only = only.without_query_param("strata_dev").unwrap();
+        assert_eq!(only.expose(), "mysql://root@127.0.0.1:3306/");
+        let db = only.with_database("d").unwrap();
+        assert_eq!(db.bound_schema(), Some("d"));
+        let no_path: DbUrl = "mysql://root@h".parse().unwrap();
+        assert_eq!(
+            no_path.with_database("d").unwrap().expose(),
+            "mysql://root@h/d"
+        );
+        let sqlite: DbUrl = "sqlite://x.db".parse().unwrap();
+        assert!(sqlite.with_database("d").is_err());
     }
 }
 

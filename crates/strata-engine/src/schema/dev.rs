@@ -1,0 +1,348 @@
+//! The dev database (`--dev-url`): where SQL files and migration directories are executed so that they can be
+//! inspected.
+//!
+//! As in Atlas, a dev database must be empty, and it is put back as it was after use: everything the desired
+//! state created is dropped again (the realm is inspected before use, and the plan from "after" back to "before"
+//! is applied). An in-memory SQLite database needs neither: it vanishes with its connection, and it is the
+//! default dev database for SQLite targets (`sqlite://dev?mode=memory`).
+//!
+//! # Throw-away databases (`?strata_dev=scratch`)
+//!
+//! Beyond Atlas, and without Docker, a dev URL with the query parameter `strata_dev=scratch` names a *server*
+//! (`postgres://postgres@127.0.0.1:5432/postgres?strata_dev=scratch`, `mysql://root@127.0.0.1:3306/?strata_dev=scratch`).
+//! The parameter is removed before connecting. Strata creates a database `strata_dev_<unix seconds>_<random>`,
+//! connects to it (on MySQL the URL then binds that database as its schema; on PostgreSQL a `search_path` given
+//! in the URL is kept), uses it and drops it. A run that is killed cannot drop it, so every scratch run first
+//! drops the leftovers of earlier ones: databases named `strata_dev_<seconds>_…` whose timestamp is more than
+//! [`LEFTOVER_AGE`] old and that no session uses (PostgreSQL: no row in `pg_stat_activity`; MySQL/MariaDB: no
+//! session in `information_schema.PROCESSLIST` has it as its current database — which needs the `PROCESS`
+//! privilege to see other users' sessions). A run uses its database within seconds of creating it, so the age
+//! rule keeps a concurrent run's database, which it is about to connect to, safe. On SQLite, `scratch` means an
+//! in-memory database.
+
+use std::hash::{BuildHasher as _, Hasher as _};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use strata_driver::inspect::InspectOptions;
+use strata_driver::url::DbIdentity;
+use strata_driver::{DbUrl, Driver, RevisionsLocation};
+use strata_migrate::Dialect;
+use strata_schema::{DiffOptions, Realm};
+
+use super::exec::apply_plan_on;
+use super::{SchemaError, dialect_name};
+
+/// The query parameter that asks for a throw-away database.
+pub const SCRATCH_PARAM: &str = "strata_dev";
+/// The name prefix of throw-away databases.
+pub const SCRATCH_PREFIX: &str = "strata_dev_";
+/// How old (by the timestamp in its name) an unused throw-away database must be to count as left over.
+pub const LEFTOVER_AGE: Duration = Duration::from_secs(60);
+
+/// The dev URL SQLite uses when none is given.
+pub const SQLITE_DEV_URL: &str = "sqlite://dev?mode=memory";
+
+/// An open dev database. Call [`DevDatabase::close`] when done: it restores or drops the database.
+#[derive(Debug)]
+pub struct DevDatabase {
+    drv: Box<dyn Driver>,
+    scratch: Option<Scratch>,
+    /// The realm before use, when it must be restored.
+    before: Option<Realm>,
+}
+
+#[derive(Debug)]
+struct Scratch {
+    admin: Box<dyn Driver>,
+    name: String,
+}
+
+/// A fresh throw-away database name: `strata_dev_<unix seconds>_<8 hex digits>`.
+pub fn scratch_name(now: SystemTime) -> String {
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u32(std::process::id());
+    format!("{SCRATCH_PREFIX}{secs}_{:08x}", h.finish() as u32)
+}
+
+/// Whether `name` is a throw-away database left over by an earlier run at `now` (its timestamp is older than
+/// [`LEFTOVER_AGE`]); names that do not follow the pattern are never touched.
+pub fn is_leftover(name: &str, now: SystemTime) -> bool {
+    let Some(rest) = name.strip_prefix(SCRATCH_PREFIX) else {
+        return false;
+    };
+    let Some((secs, suffix)) = rest.split_once('_') else {
+        return false;
+    };
+    let (Ok(secs), false) = (secs.parse::<u64>(), suffix.is_empty()) else {
+        return false;
+    };
+    let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    now.saturating_sub(secs) > LEFTOVER_AGE.as_secs()
+}
+
+/// Drops the throw-away databases earlier runs left on the server `admin` is connected to; returns their names.
+/// A database that cannot be dropped (a session connected meanwhile) is left for a later run.
+pub async fn drop_leftovers(
+    admin: &mut dyn Driver,
+    now: SystemTime,
+) -> Result<Vec<String>, SchemaError> {
+    let mut dropped = Vec::new();
+    for db in admin.server_databases(SCRATCH_PREFIX).await? {
+        if !db.in_use && is_leftover(&db.name, now) && admin.drop_database(&db.name).await.is_ok() {
+            dropped.push(db.name);
+        }
+    }
+    Ok(dropped)
+}
+
+impl DevDatabase {
+    /// Opens the dev database `url`: a throw-away database with `?strata_dev=scratch`, else the database itself,
+    /// which must be empty ([`SchemaError::DevNotClean`] names the first object found).
+    pub async fn open(url: &DbUrl) -> Result<Self, SchemaError> {
+        match url.query_param(SCRATCH_PARAM) {
+            Some(v) if v == "scratch" => Self::scratch(url).await,
+            Some(v) => Err(SchemaError::BadDevMode { value: v }),
+            None => Self::existing(url).await,
+        }
+    }
+
+    async fn existing(url: &DbUrl) -> Result<Self, SchemaError> {
+        let mut drv = strata_driver::connect(url).await?;
+        let memory = matches!(url.identity(), DbIdentity::SqliteMemory(_));
+        match check_clean(drv.as_mut()).await {
+            Ok(before) => Ok(DevDatabase {
+                drv,
+                scratch: None,
+                before: (!memory).then_some(before),
+            }),
+            Err(e) => {
+                let _ = drv.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn scratch(url: &DbUrl) -> Result<Self, SchemaError> {
+        let base = url.without_query_param(SCRATCH_PARAM)?;
+        if base.dialect() == Dialect::Sqlite {
+            let drv = strata_driver::connect(&SQLITE_DEV_URL.parse()?).await?;
+            return Ok(DevDatabase {
+                drv,
+                scratch: None,
+                before: None,
+            });
+        }
+        let mut admin = strata_driver::connect(&base).await?;
+        let now = SystemTime::now();
+        let name = scratch_name(now);
+        let made = async {
+            drop_leftovers(admin.as_mut(), now).await?;
+            let dev_url = base.with_database(&name)?;
+            admin.create_database(&name).await?;
+            match strata_driver::connect(&dev_url).await {
+                Ok(d) => Ok(d),
+                Err(e) => {
+                    let _ = admin.drop_database(&name).await;
+                    Err(SchemaError::from(e))
+                }
+            }
+        }
+        .await;
+        match made {
+            Ok(drv) => Ok(DevDatabase {
+                drv,
+                scratch: Some(Scratch { admin, name }),
+                before: None,
+            }),
+            Err(e) => {
+                let _ = admin.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The connection to the dev database.
+    pub fn driver(&mut self) -> &mut dyn Driver {
+        self.drv.as_mut()
+    }
+
+    /// The throw-away database's name, when this is one.
+    pub fn scratch_name(&self) -> Option<&str> {
+        self.scratch.as_ref().map(|s| s.name.as_str())
+    }
+
+    /// Puts the dev database back: a throw-away database is dropped, a given one restored to what it held
+    /// before (nothing), an in-memory one simply closed.
+    pub async fn close(self) -> Result<(), SchemaError> {
+        let DevDatabase {
+            mut drv,
+            scratch,
+            before,
+        } = self;
+        let redacted = drv.url().redacted().to_owned();
+        let restored = match before {
+            Some(before) => restore(drv.as_mut(), &before).await,
+            None => Ok(()),
+        };
+        let closed = drv.close().await;
+        let dropped = match scratch {
+            Some(Scratch { mut admin, name }) => {
+                let r = drop_scratch(admin.as_mut(), &name).await;
+                let _ = admin.close().await;
+                r
+            }
+            None => Ok(()),
+        };
+        restored.map_err(|e| SchemaError::DevRestore {
+            url: redacted,
+            source: Box::new(e),
+        })?;
+        dropped?;
+        closed?;
+        Ok(())
+    }
+}
+
+/// Drops a throw-away database once its connection is closed. A server can take a moment to end the backend of
+/// a connection the client just closed (PostgreSQL then refuses `DROP DATABASE`: "is being accessed by other
+/// users"), so the drop is retried for up to two seconds; a database still left is a leftover for the next run.
+async fn drop_scratch(
+    admin: &mut dyn Driver,
+    name: &str,
+) -> Result<(), strata_driver::DriverError> {
+    let mut attempt = 0;
+    loop {
+        match admin.drop_database(name).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt >= 10 => return Err(e),
+            Err(_) => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
+/// The options that inspect what a connection works on: its bound schema, or every schema.
+pub(crate) fn bound_inspect_options(drv: &dyn Driver) -> InspectOptions {
+    let mut o = InspectOptions::default().include_revisions_table(true);
+    if let Some(s) = drv.bound_schema() {
+        o.schemas = vec![s.to_owned()];
+    }
+    o
+}
+
+/// Checks that the dev database is empty; returns what it holds (empty schemas at most) for the restore.
+async fn check_clean(drv: &mut dyn Driver) -> Result<Realm, SchemaError> {
+    let dialect = drv.dialect();
+    let opts = bound_inspect_options(drv);
+    let bound = drv.bound_schema().is_some();
+    let Some(inspector) = drv.inspector() else {
+        // Without an inspector nothing can be loaded into this database anyway; still say what is in it.
+        let loc = RevisionsLocation {
+            schema: String::new(),
+            table: String::new(),
+        };
+        if let Some(reason) = drv.check_clean(&loc).await? {
+            return Err(SchemaError::DevNotClean { reason });
+        }
+        return Err(SchemaError::NoInspector {
+            dialect: dialect_name(dialect),
+        });
+    };
+    let realm = inspector.inspect(&opts).await?;
+    if let Some(reason) = first_object(&realm, bound) {
+        return Err(SchemaError::DevNotClean { reason });
+    }
+    Ok(realm)
+}
+
+/// The first object of a realm that makes it "not clean", worded as Atlas words it (`found table "t" in schema
+/// "public"`). Empty schemas count only in a realm (an unbound connection), and PostgreSQL's `public` never does.
+pub fn first_object(realm: &Realm, bound: bool) -> Option<String> {
+    let sqlite = realm.dialect == Dialect::Sqlite;
+    for s in &realm.schemas {
+        let at = |kind: &str, name: &str| {
+            if sqlite {
+                format!("found {kind} {name:?}")
+            } else {
+                format!("found {kind} {name:?} in schema {:?}", s.name)
+            }
+        };
+        let first = s
+            .tables
+            .first()
+            .map(|t| at("table", &t.name))
+            .or_else(|| s.views.first().map(|v| at("view", &v.name)))
+            .or_else(|| {
+                s.materialized_views
+                    .first()
+                    .map(|v| at("materialized view", &v.name))
+            })
+            .or_else(|| s.enums.first().map(|e| at("type", &e.name)))
+            .or_else(|| s.sequences.first().map(|q| at("sequence", &q.name)))
+            .or_else(|| s.functions.first().map(|f| at("function", &f.name)))
+            .or_else(|| s.triggers.first().map(|t| at("trigger", &t.name)));
+        if first.is_some() {
+            return first;
+        }
+        let default_schema = matches!(
+            (realm.dialect, s.name.as_str()),
+            (Dialect::Postgres, "public") | (Dialect::Sqlite, "main")
+        );
+        if !bound && !default_schema {
+            return Some(format!("found schema {:?}", s.name));
+        }
+    }
+    None
+}
+
+/// Puts a dev database back to `before`: the plan from what it holds now to `before`, applied.
+async fn restore(drv: &mut dyn Driver, before: &Realm) -> Result<(), SchemaError> {
+    let opts = bound_inspect_options(drv);
+    let Some(inspector) = drv.inspector() else {
+        return Err(SchemaError::NoInspector {
+            dialect: dialect_name(drv.dialect()),
+        });
+    };
+    let now = inspector.inspect(&opts).await?;
+    let changes = strata_schema::diff(&now, before, &DiffOptions::default())?;
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let plan = strata_schema::plan::plan(&changes, before)?;
+    apply_plan_on(drv, &plan, strata_migrate::directive::TxMode::File).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scratch_names_carry_their_time_and_leftovers_are_old_ones() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let name = scratch_name(t);
+        assert!(name.starts_with("strata_dev_1700000000_"), "{name}");
+        assert_eq!(name.len(), "strata_dev_1700000000_".len() + 8);
+        assert!(!is_leftover(&name, t));
+        assert!(!is_leftover(&name, t + Duration::from_secs(60)));
+        assert!(is_leftover(&name, t + Duration::from_secs(61)));
+        for other in [
+            "strata_dev_",
+            "strata_dev_x_1",
+            "strata_dev_1",
+            "strata_dev_1_",
+            "app",
+            "strata_devx_1_a",
+        ] {
+            assert!(
+                !is_leftover(other, t + Duration::from_secs(1_000_000)),
+                "{other}"
+            );
+        }
+        assert_ne!(scratch_name(t), scratch_name(t));
+    }
+}

@@ -1,0 +1,210 @@
+//! The schema engine's I/O: inspect databases, load desired states, diff, plan and apply (`schema inspect | diff
+//! | apply | clean`). The decisions — the model, the diff, the plans — live in `strata_schema`; this module
+//! connects, executes and inspects.
+//!
+//! - [`inspect()`]: a database URL into a [`Realm`], through the driver's inspector;
+//! - [`Source`] ([`source`]): the desired-state kinds, parsed at the edge, and [`load`] into a [`Realm`];
+//! - [`dev`]: the dev database (`--dev-url`), including throw-away databases (`?strata_dev=scratch`);
+//! - [`schema_diff`]: two sources into a [`Plan`], schema names aligned when both sides are bound to one schema;
+//! - [`apply_plan`] ([`exec`]): a plan run in one transaction where DDL is transactional;
+//! - [`clean_plan`]: the plan that empties a database (`schema clean`).
+
+pub mod dev;
+mod error;
+pub mod exec;
+pub mod source;
+
+pub use dev::DevDatabase;
+pub use error::SchemaError;
+pub use exec::{PlanStmtError, SchemaApplyJson, SchemaApplyReport, apply_plan, apply_plan_on};
+pub use source::{LoadOptions, Loaded, Source, load};
+pub use strata_driver::inspect::InspectOptions;
+pub use strata_schema::{Plan, Realm};
+
+use strata_driver::DbUrl;
+use strata_migrate::Dialect;
+use strata_schema::{DiffOptions as ModelDiffOptions, Schema};
+
+/// The dialect's name in messages.
+pub(crate) fn dialect_name(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Postgres => "PostgreSQL",
+        Dialect::Mysql => "MySQL",
+        Dialect::Sqlite => "SQLite",
+    }
+}
+
+/// Inspects the database at `url` (one connection, batched catalog queries).
+pub async fn inspect(url: &DbUrl, opts: &InspectOptions) -> Result<Realm, SchemaError> {
+    let mut drv = strata_driver::connect(url).await?;
+    let dialect = drv.dialect();
+    let r = match drv.inspector() {
+        Some(i) => i.inspect(opts).await.map_err(SchemaError::from),
+        None => Err(SchemaError::NoInspector {
+            dialect: dialect_name(dialect),
+        }),
+    };
+    let closed = drv.close().await;
+    let realm = r?;
+    closed?;
+    Ok(realm)
+}
+
+/// How to diff two sources.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SchemaDiffOptions {
+    /// Schemas to inspect on database sources (`--schema`, repeatable).
+    pub schemas: Vec<String>,
+    /// `--exclude` globs.
+    pub exclude: Vec<String>,
+    /// The dev database for SQL sources.
+    pub dev_url: Option<DbUrl>,
+}
+
+impl SchemaDiffOptions {
+    /// Sets [`SchemaDiffOptions::dev_url`].
+    pub fn dev_url(mut self, url: Option<DbUrl>) -> Self {
+        self.dev_url = url;
+        self
+    }
+
+    /// Sets [`SchemaDiffOptions::schemas`].
+    pub fn schemas(mut self, schemas: Vec<String>) -> Self {
+        self.schemas = schemas;
+        self
+    }
+
+    /// Sets [`SchemaDiffOptions::exclude`].
+    pub fn exclude(mut self, globs: Vec<String>) -> Self {
+        self.exclude = globs;
+        self
+    }
+}
+
+/// The dialect a source is known to have before loading it (a database URL's, or the dev URL's).
+fn known_dialect(s: &Source, dev: Option<&DbUrl>) -> Option<Dialect> {
+    match s {
+        Source::Database(u) => Some(u.dialect()),
+        _ if s.needs_dev() => dev.map(DbUrl::dialect),
+        _ => None,
+    }
+}
+
+/// The plan that turns `from` into `to`. Both are loaded (database sources inspected, SQL sources executed on
+/// the dev database), aligned ([`align`]), diffed and planned for their dialect.
+pub async fn schema_diff(
+    from: &Source,
+    to: &Source,
+    opts: &SchemaDiffOptions,
+) -> Result<Plan, SchemaError> {
+    let dialect = known_dialect(from, opts.dev_url.as_ref())
+        .or_else(|| known_dialect(to, opts.dev_url.as_ref()));
+    // Before any connection: a SQL source needs a dev database (SQLite has a default one).
+    if (from.needs_dev() || to.needs_dev())
+        && opts.dev_url.is_none()
+        && dialect != Some(Dialect::Sqlite)
+    {
+        return Err(SchemaError::DevUrlRequired);
+    }
+    let mut lo = LoadOptions {
+        dev_url: opts.dev_url.clone(),
+        dialect,
+        ..LoadOptions::default()
+    };
+    lo.inspect.schemas.clone_from(&opts.schemas);
+    lo.inspect.exclude.clone_from(&opts.exclude);
+    let a = load(from, &lo).await?;
+    let b = load(to, &lo).await?;
+    diff_loaded(a, b, &opts.exclude)
+}
+
+/// Diffs and plans two loaded realms (see [`schema_diff`]).
+pub fn diff_loaded(a: Loaded, b: Loaded, exclude: &[String]) -> Result<Plan, SchemaError> {
+    if a.realm.dialect != b.realm.dialect {
+        return Err(SchemaError::DialectMismatch {
+            from: dialect_name(a.realm.dialect),
+            to: dialect_name(b.realm.dialect),
+        });
+    }
+    let (from, to, bound) = align(a, b)?;
+    let opts = ModelDiffOptions {
+        exclude: exclude.to_vec(),
+        exclude_schema_relative: bound,
+        ..ModelDiffOptions::default()
+    };
+    let changes = strata_schema::diff(&from, &to, &opts)?;
+    Ok(strata_schema::plan::plan(&changes, &to)?)
+}
+
+/// Atlas's rule for comparing schemas whose names differ: when one side is bound to a single schema (a
+/// schema-bound URL, a bound dev database, a single-schema JSON document), the other side must hold exactly one
+/// schema too, and it takes the bound side's name (the `from` side's when both are bound), so `app` on one
+/// server compares with `public` on another, or with the schema the SQL files were executed in. Foreign keys
+/// that referenced the renamed schema follow. Returns the realms and whether they are schema-bound.
+pub fn align(a: Loaded, b: Loaded) -> Result<(Realm, Realm, bool), SchemaError> {
+    let (mut from, mut to) = (a.realm, b.realm);
+    let single = |r: &Realm| r.schemas.len() == 1;
+    let (name, other) = if a.bound && single(&from) {
+        (from.schemas[0].name.clone(), &mut to)
+    } else if b.bound && single(&to) {
+        (to.schemas[0].name.clone(), &mut from)
+    } else {
+        return Ok((from, to, false));
+    };
+    match other.schemas.len() {
+        0 => other.schemas.push(Schema::new(name)),
+        1 => rename_schema(other, &name),
+        n => return Err(SchemaError::SchemaCount { count: n }),
+    }
+    Ok((from, to, true))
+}
+
+fn rename_schema(realm: &mut Realm, name: &str) {
+    let old = std::mem::replace(&mut realm.schemas[0].name, name.to_owned());
+    if old == name {
+        return;
+    }
+    for t in &mut realm.schemas[0].tables {
+        for f in &mut t.foreign_keys {
+            if f.ref_schema == old {
+                f.ref_schema = name.to_owned();
+            }
+        }
+    }
+}
+
+/// The plan that creates `realm` from nothing (`schema inspect --format sql`): with `bound`, its schemas are
+/// taken as existing (no `CREATE SCHEMA`).
+pub fn creation_plan(realm: &Realm, bound: bool) -> Result<Plan, SchemaError> {
+    let mut empty = Realm::new(realm.dialect);
+    if bound {
+        empty.schemas = realm
+            .schemas
+            .iter()
+            .map(|s| Schema::new(s.name.clone()))
+            .collect();
+    }
+    let changes = strata_schema::diff(&empty, realm, &ModelDiffOptions::default())?;
+    Ok(strata_schema::plan::plan(&changes, realm)?)
+}
+
+/// The plan that empties the database at `url` (`schema clean`): a schema-bound URL loses the schema's objects
+/// (the schema stays), a realm URL loses every schema. The revisions table goes too.
+pub async fn clean_plan(url: &DbUrl) -> Result<Plan, SchemaError> {
+    let mut opts = InspectOptions::default().include_revisions_table(true);
+    if let Some(s) = url.bound_schema() {
+        opts.schemas = vec![s.to_owned()];
+    }
+    let realm = inspect(url, &opts).await?;
+    let mut empty = Realm::new(realm.dialect);
+    if url.bound_schema().is_some() {
+        empty.schemas = realm
+            .schemas
+            .iter()
+            .map(|s| Schema::new(s.name.clone()))
+            .collect();
+    }
+    let changes = strata_schema::diff(&realm, &empty, &ModelDiffOptions::default())?;
+    Ok(strata_schema::plan::plan(&changes, &empty)?)
+}

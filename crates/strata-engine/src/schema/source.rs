@@ -1,0 +1,261 @@
+//! Desired-state sources: what `--to` (and `--from`, `--url` of `schema inspect`) can name, parsed once at the
+//! edge into [`Source`] and loaded into a [`Realm`].
+
+use std::path::{Path, PathBuf};
+
+use strata_driver::{DbUrl, Driver, DriverError};
+use strata_migrate::MigrationDir;
+use strata_schema::Realm;
+
+use super::dev::{DevDatabase, bound_inspect_options};
+use super::exec::run_sql_file;
+use super::{SchemaError, dialect_name};
+
+/// Where a schema comes from.
+///
+/// | written as | kind |
+/// |---|---|
+/// | `postgres://…`, `mysql://…`, `maria://…`, `sqlite://…` | [`Source::Database`]: inspected |
+/// | `file://schema.sql` | [`Source::SqlFile`]: executed on the dev database, then inspected |
+/// | `file://dir` with `.sql` files and no `atlas.sum` | [`Source::SqlDir`]: the files executed in lexical (byte) order |
+/// | `file://dir` holding `atlas.sum` | [`Source::MigrationDir`]: replayed file by file (below) |
+/// | `file://schema.json` | [`Source::Json`]: the model's JSON (see `strata_schema`) |
+/// | `file://schema.hcl`, a folder of `.hcl` files | [`Source::Hcl`]: recognised; read once HCL lands (issue 14) |
+///
+/// A folder is a migration directory exactly when it holds `atlas.sum`. Its `atlas.sum` must match the files
+/// (as for `migrate apply`), and the files are replayed in Atlas order — from the last checkpoint when there is
+/// one — on the dev database, statement by statement, **without** a revisions table: the dev database only ever
+/// holds the schema the directory builds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Source {
+    /// A database, inspected.
+    Database(Box<DbUrl>),
+    /// One SQL file.
+    SqlFile(PathBuf),
+    /// A folder of SQL files.
+    SqlDir(PathBuf),
+    /// A migration directory (a folder holding `atlas.sum`).
+    MigrationDir(PathBuf),
+    /// The model's JSON.
+    Json(PathBuf),
+    /// Atlas HCL (a file or a folder of `.hcl` files): not read yet.
+    Hcl(PathBuf),
+}
+
+impl From<DbUrl> for Source {
+    fn from(url: DbUrl) -> Self {
+        Source::Database(Box::new(url))
+    }
+}
+
+impl Source {
+    /// Reads a source as written on the command line. `file://` sources are told apart by their name, and a
+    /// folder by what it holds (so this looks at the file system).
+    pub fn parse(text: &str) -> Result<Source, SchemaError> {
+        let Some((scheme, rest)) = text.split_once("://") else {
+            return Err(SchemaError::MissingScheme {
+                given: strata_driver::redact(text),
+            });
+        };
+        if scheme != "file" {
+            return match text.parse::<DbUrl>() {
+                Ok(url) => Ok(Source::Database(Box::new(url))),
+                Err(DriverError::UnknownScheme { .. }) => Err(SchemaError::UnknownSource {
+                    given: strata_driver::redact(text),
+                }),
+                Err(e) => Err(e.into()),
+            };
+        }
+        let path = rest.split(['?', '#']).next().unwrap_or_default();
+        let path = PathBuf::from(if path.is_empty() { "." } else { path });
+        Self::classify(path)
+    }
+
+    fn classify(path: PathBuf) -> Result<Source, SchemaError> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("sql") if !path.is_dir() => return Ok(Source::SqlFile(path)),
+            Some("json") if !path.is_dir() => return Ok(Source::Json(path)),
+            Some("hcl") if !path.is_dir() => return Ok(Source::Hcl(path)),
+            _ => {}
+        }
+        let meta = std::fs::metadata(&path).map_err(SchemaError::io(&path))?;
+        if !meta.is_dir() {
+            return Err(SchemaError::UnknownFile { path });
+        }
+        if path.join(strata_migrate::dir::SUM_FILE).exists() {
+            return Ok(Source::MigrationDir(path));
+        }
+        let mut sql = false;
+        let mut hcl = false;
+        for entry in std::fs::read_dir(&path).map_err(SchemaError::io(&path))? {
+            let name = entry.map_err(SchemaError::io(&path))?.file_name();
+            let name = name.to_string_lossy();
+            sql |= name.ends_with(".sql");
+            hcl |= name.ends_with(".hcl");
+        }
+        match (sql, hcl) {
+            (true, true) => Err(SchemaError::Ambiguous { path }),
+            (false, true) => Ok(Source::Hcl(path)),
+            _ => Ok(Source::SqlDir(path)),
+        }
+    }
+
+    /// The database URL, for a [`Source::Database`].
+    pub fn url(&self) -> Option<&DbUrl> {
+        match self {
+            Source::Database(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// Whether loading this source runs SQL on a dev database.
+    pub fn needs_dev(&self) -> bool {
+        matches!(
+            self,
+            Source::SqlFile(_) | Source::SqlDir(_) | Source::MigrationDir(_)
+        )
+    }
+}
+
+/// How to load a source.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct LoadOptions {
+    /// The dev database for SQL sources; without one, SQLite uses an in-memory database and the others fail
+    /// with [`SchemaError::DevUrlRequired`].
+    pub dev_url: Option<DbUrl>,
+    /// The dialect the source is compared with (the other side's), which picks the default dev database.
+    pub dialect: Option<strata_migrate::Dialect>,
+    /// What to inspect of a database source.
+    pub inspect: strata_driver::inspect::InspectOptions,
+}
+
+/// A loaded source: the realm and whether it is bound to one schema (a schema-bound URL, a bound dev database,
+/// or a single-schema JSON document).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The schema.
+    pub realm: Realm,
+    /// Bound to one schema.
+    pub bound: bool,
+}
+
+/// Loads `source` into a realm.
+pub async fn load(source: &Source, opts: &LoadOptions) -> Result<Loaded, SchemaError> {
+    match source {
+        Source::Database(url) => {
+            let bound = url.bound_schema().is_some() || opts.inspect.schemas.len() == 1;
+            let realm = super::inspect(url, &opts.inspect).await?;
+            Ok(Loaded { realm, bound })
+        }
+        Source::Json(path) => {
+            let text = std::fs::read_to_string(path).map_err(SchemaError::io(path))?;
+            let mut realm: Realm = serde_json::from_str(&text).map_err(|e| SchemaError::Json {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            realm.sort();
+            let bound = realm.schemas.len() == 1;
+            Ok(Loaded { realm, bound })
+        }
+        Source::Hcl(path) => Err(SchemaError::Hcl { path: path.clone() }),
+        Source::SqlFile(_) | Source::SqlDir(_) | Source::MigrationDir(_) => {
+            let files = sql_files(source)?;
+            let dev_url = match (&opts.dev_url, opts.dialect) {
+                (Some(u), _) => u.clone(),
+                (None, Some(strata_migrate::Dialect::Sqlite)) => {
+                    super::dev::SQLITE_DEV_URL.parse::<DbUrl>()?
+                }
+                _ => return Err(SchemaError::DevUrlRequired),
+            };
+            let mut dev = DevDatabase::open(&dev_url).await?;
+            let r = run_and_inspect(dev.driver(), &files, opts).await;
+            let closed = dev.close().await;
+            let loaded = r?;
+            closed?;
+            Ok(loaded)
+        }
+    }
+}
+
+/// The files of a SQL source, in execution order, as (name for messages, content).
+fn sql_files(source: &Source) -> Result<Vec<(String, String)>, SchemaError> {
+    let read = |p: &Path| -> Result<(String, String), SchemaError> {
+        let text = std::fs::read_to_string(p).map_err(SchemaError::io(p))?;
+        Ok((p.display().to_string(), text))
+    };
+    match source {
+        Source::SqlFile(p) => Ok(vec![read(p)?]),
+        Source::SqlDir(dir) => {
+            let mut paths = Vec::new();
+            for entry in std::fs::read_dir(dir).map_err(SchemaError::io(dir))? {
+                let p = entry.map_err(SchemaError::io(dir))?.path();
+                if p.extension().is_some_and(|e| e == "sql") && p.is_file() {
+                    paths.push(p);
+                }
+            }
+            paths.sort_by(|a, b| {
+                a.as_os_str()
+                    .as_encoded_bytes()
+                    .cmp(b.as_os_str().as_encoded_bytes())
+            });
+            paths.iter().map(|p| read(p)).collect()
+        }
+        Source::MigrationDir(dir) => {
+            let d = MigrationDir::open(dir)?;
+            strata_migrate::sum::validate(&d)?;
+            let mut start = 0;
+            for (i, f) in d.files().iter().enumerate() {
+                if f.is_checkpoint()? {
+                    start = i;
+                }
+            }
+            d.files()[start..]
+                .iter()
+                .map(|f| {
+                    Ok((
+                        dir.join(f.name()).display().to_string(),
+                        f.text()?.to_owned(),
+                    ))
+                })
+                .collect()
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+async fn run_and_inspect(
+    drv: &mut dyn Driver,
+    files: &[(String, String)],
+    opts: &LoadOptions,
+) -> Result<Loaded, SchemaError> {
+    if let Some(d) = opts.dialect
+        && d != drv.dialect()
+    {
+        return Err(SchemaError::DialectMismatch {
+            from: dialect_name(d),
+            to: dialect_name(drv.dialect()),
+        });
+    }
+    if drv.inspector().is_none() {
+        return Err(SchemaError::NoInspector {
+            dialect: dialect_name(drv.dialect()),
+        });
+    }
+    for (name, text) in files {
+        run_sql_file(drv, name, text).await?;
+    }
+    let bound = drv.bound_schema().is_some();
+    let mut io = bound_inspect_options(drv);
+    io.include_revisions_table = false;
+    io.exclude.clone_from(&opts.inspect.exclude);
+    let dialect = drv.dialect();
+    let Some(inspector) = drv.inspector() else {
+        return Err(SchemaError::NoInspector {
+            dialect: dialect_name(dialect),
+        });
+    };
+    let realm = inspector.inspect(&io).await?;
+    Ok(Loaded { realm, bound })
+}
