@@ -56,10 +56,10 @@ fn outcome(dialect: Dialect, path: &Path) -> Outcome {
 
 fn run(dialect: Dialect, dir: &str) {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../testdata/scan/snapshots");
+    settings.set_snapshot_path("../../testdata/scan/snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
-        insta::glob!("../testdata/scan", &format!("{dir}/*.sql"), |path| {
+        insta::glob!("../../testdata/scan", &format!("{dir}/*.sql"), |path| {
             insta::assert_yaml_snapshot!(dir, outcome(dialect, path));
         });
     });
