@@ -9,7 +9,8 @@
 //! - `mysql_in_flight`: MariaDB DDL that took effect while its progress row was lost, decided by the next run;
 //! - `overlap`: the directory read while the session opens (`apply::open_session_while`);
 //! - `bad_input`: unreachable servers, wrong passwords, bad URLs;
-//! - `server_crash`: a private PostgreSQL cluster stopped in the middle of a run and right after one.
+//! - `server_crash`: a private PostgreSQL cluster stopped in the middle of a run and right after one;
+//! - `send`: the engine's futures are `Send` under generic lifetimes (it only has to compile).
 
 mod bad_input;
 mod common;
@@ -18,5 +19,6 @@ mod mysql_in_flight;
 mod overlap;
 mod postgres;
 mod scenarios;
+mod send;
 mod server_crash;
 mod sqlite;
