@@ -1,10 +1,8 @@
 //! The HTTP API through the router (no sockets): the authorization matrix, push/fetch round trips, refusals,
 //! OpenAPI, metrics and request ids.
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
-use common::*;
 use strata_registry::server::Config;
 use strata_registry::upload::Limits;
 
@@ -605,7 +603,7 @@ async fn ui_login_sets_cookie_and_pages_render() {
         r.text()
             .contains("<form method=\"post\" action=\"/login\">")
     );
-    // The login form comes with its CSRF cookie and field (see tests/ui.rs for the refusals).
+    // The login form comes with its CSRF cookie and field (see `ui.rs` for the refusals).
     let form = call(&app, "GET", "/login", None, None, vec![]).await;
     let csrf_cookie = form.headers["set-cookie"].to_str().unwrap();
     let csrf_cookie = csrf_cookie.split(';').next().unwrap().to_owned();

@@ -2,10 +2,8 @@
 //! and error texts, not what the server stores and shows for a report, whatever password the URL held, written
 //! unencoded (`/`, `?`, `#`, `@` included).
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
-use common::*;
 use proptest::test_runner::{Config as RunnerConfig, TestRunner};
 use strata_engine::report::{AppliedFile, ApplyReport, FileRef, StmtError};
 use strata_registry::client::{self, Client};

@@ -1,12 +1,10 @@
 //! Fuzzed push bodies through the router: arbitrary bytes, mutated archives and JSON — never a panic or a 5xx,
 //! always a 4xx with a message (or a success for a body that happens to be valid).
 
-mod common;
-
 use std::sync::OnceLock;
 
+use crate::common::*;
 use axum::Router;
-use common::*;
 use proptest::prelude::*;
 
 struct Fixture {

@@ -2,14 +2,12 @@
 //! API's JSON shape, names with control characters, negative counts, the bound on request bodies in flight).
 //! The OpenAPI document has its own file (`openapi.rs`), the fail-fast connection is in `store.rs`.
 
-mod common;
-
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use axum::http::StatusCode;
-use common::*;
 use strata_registry::server::Config;
 use strata_registry::upload::Limits;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

@@ -3,12 +3,10 @@
 //! JSON Schema validator (the `jsonschema` crate, draft 2020-12 as OpenAPI 3.1 uses, formats checked).
 //! `scripts/schemathesis-registry.sh` goes further with generated requests.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::common::*;
 use axum::Router;
-use common::*;
 use serde_json::{Value, json};
 use strata_registry::model::{check_name, check_tag, check_version, hidden_or_control};
 use strata_registry::server::Config;

@@ -2,18 +2,16 @@
 //!
 //! Each replica here is as separate as one process allows: its own `Store` (its own connection pool), its own
 //! `AppState` (its own token and content caches and metrics) and its own axum server on its own ephemeral port,
-//! reached over real HTTP. They share nothing but the database. (`strata-cli/tests/registry.rs` starts two
+//! reached over real HTTP. They share nothing but the database. (`strata-cli/tests/cli/registry.rs` starts two
 //! `strata registry serve` processes on one database as well.)
 //!
 //! Every test creates and drops its own database; without a PostgreSQL server they are skipped, except with
 //! `CI=true`, where they fail.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{files, json_body, tar_body, validated};
+use crate::common::{files, json_body, tar_body, validated};
 use strata_driver::testing::TestDb;
 use strata_registry::Store;
 use strata_registry::server::{AppState, Config};

@@ -1,11 +1,9 @@
 //! The storage suite, run against both backends: every test below exists as `sqlite::<name>` and
 //! `postgres::<name>` (the latter skipped without a server, failing under `CI=true`).
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use strata_registry::model::{DeployStatus, DeploymentFilter, NewDeployment, Ref};
 use strata_registry::{RegistryError, Scopes, Store, auth};
 

@@ -5,15 +5,13 @@
 //! Tests named `…_sqlite` / `…_postgres` run the same body on both store backends (PostgreSQL ones are skipped
 //! without a server, failing under `CI=true`); the replica test runs three servers on one PostgreSQL database.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::common::*;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use common::*;
 use strata_registry::server::{AppState, COOKIE, Config};
 use tower::ServiceExt as _;
 
@@ -596,7 +594,7 @@ async fn secure_flag_is_kept_on_logout() {
     let csrf_cookie = set_cookies(&r.headers, "strata_csrf");
     assert!(csrf_cookie[0].contains("; Secure"), "{csrf_cookie:?}");
     // Without the flag, no cookie claims Secure (plain-HTTP deployments must keep working).
-    let (plain, _s, _, _, _dir) = common::app().await;
+    let (plain, _s, _, _, _dir) = crate::common::app().await;
     let r = send(&plain, "GET", "/login", &[], "").await;
     assert!(!set_cookies(&r.headers, "strata_csrf")[0].contains("Secure"));
 }

@@ -5,14 +5,12 @@
 //! forms, served with all their headers (CSP included), and has a page of another site try to log the browser in
 //! and out. Skipped when Chromium is not installed (set `STRATA_REQUIRE_CHROMIUM=1` to make that a failure).
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::common::*;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use common::*;
 use strata_registry::server::{self, AppState};
 
 fn chromium() -> Option<PathBuf> {

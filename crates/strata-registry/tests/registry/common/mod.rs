@@ -1,12 +1,11 @@
 //! Helpers shared by the registry's integration tests.
-#![allow(dead_code)]
 
 use std::sync::Arc;
 
+use strata_migrate::MigrationFile;
 use strata_migrate::sum::SumFile;
-use strata_migrate::{MigrationDir, MigrationFile};
 use strata_registry::Store;
-use strata_registry::upload::{self, Limits, ValidatedDir};
+use strata_registry::upload::{self, ValidatedDir};
 
 /// A directory's files (`atlas.sum` included) from `(name, content)` pairs.
 pub fn files(pairs: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
@@ -25,16 +24,6 @@ pub fn files(pairs: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
 /// A validated directory.
 pub fn validated(pairs: &[(&str, &str)]) -> ValidatedDir {
     upload::finish(files(pairs)).expect("valid directory")
-}
-
-/// The same as a `MigrationDir`.
-pub fn migration_dir(pairs: &[(&str, &str)]) -> MigrationDir {
-    let migrations: Vec<_> = pairs
-        .iter()
-        .map(|(n, b)| MigrationFile::new(*n, b.as_bytes()))
-        .collect();
-    let sum = SumFile::compute(&migrations).to_bytes();
-    MigrationDir::from_parts("test", migrations, Some(sum)).unwrap()
 }
 
 /// Version `n` of a directory: `n` files.
@@ -66,10 +55,6 @@ pub async fn pg_store() -> Option<(Arc<dyn Store>, strata_driver::testing::TestD
     let db = strata_driver::testing::postgres().await?;
     let store = strata_registry::open_store(&db.url).await.unwrap();
     Some((store, db))
-}
-
-pub fn limits() -> Limits {
-    Limits::default()
 }
 
 use axum::Router;
