@@ -3,14 +3,12 @@
 //! SQLite lock file) must serialise them so that every file runs exactly once, and every process either applies
 //! something, finds nothing pending, or gives up with a clear lock-timeout error.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Kind, Target, migration_dir, show, version, wait_bounded};
+use crate::common::{Kind, Target, migration_dir, show, version, wait_bounded};
 
 const FILES: usize = 30;
 const PROCESSES: usize = 8;
@@ -440,7 +438,7 @@ fn postgres_create_index_concurrently_with_a_waiter() {
     c.wait_for_lock_holder();
     let url = c.url().to_owned();
     let blocking = std::thread::spawn(move || {
-        common::runtime().block_on(async move {
+        crate::common::runtime().block_on(async move {
             use sqlx::Connection;
             let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
             let r = sqlx::raw_sql("SELECT pg_advisory_lock(2686470616)")

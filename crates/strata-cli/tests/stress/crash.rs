@@ -21,13 +21,11 @@
 //! The number of kills per dialect is `STRATA_CRASH_RUNS` (default 3; `scripts/stress` runs 50+), the random
 //! kill moments come from `STRATA_CRASH_SEED` (printed). Each dialect prints a summary line `crash[<dialect>]: …`.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{Kind, Rng, Target, env_usize, migration_dir, show, version, wait_bounded};
+use crate::common::{Kind, Rng, Target, env_usize, migration_dir, show, version, wait_bounded};
 use strata_migrate::inflight::Marker;
 
 /// Data files after the `log` file.

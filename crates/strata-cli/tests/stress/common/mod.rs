@@ -4,8 +4,6 @@
 //! Every child process gets `TMPDIR=<own dir>`: Rust's `std::env::temp_dir()` (which the SQLite driver uses for
 //! Atlas's lock file `<tmp>/atlas_migrate_execute.lock`) honours it, so parallel tests never share a SQLite lock.
 
-#![allow(dead_code)] // each test binary uses a different part
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -268,19 +266,6 @@ impl Target {
         }
     }
 
-    /// Closes the checking connection (SQLite: so it holds no file lock while children run).
-    pub fn disconnect(&mut self) {
-        if let Some(c) = self.conn.take() {
-            self.rt.block_on(async {
-                let _ = match c {
-                    Conn::Pg(c) => c.close().await,
-                    Conn::My(c) => c.close().await,
-                    Conn::Lite(c) => c.close().await,
-                };
-            });
-        }
-    }
-
     /// The first column of the first row as an integer; `Err` with the database's message on failure.
     pub fn try_i64(&mut self, sql: &str) -> Result<i64, String> {
         let sql = sql.to_owned();
@@ -341,13 +326,6 @@ impl Target {
             }
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
         })
-    }
-
-    /// Runs statements (test setup, manual recovery).
-    pub fn exec(&mut self, sql: &str) {
-        if let Err(e) = self.try_exec(sql) {
-            panic!("{sql}: {e}");
-        }
     }
 
     /// Runs statements; `Err` with the database's message.

@@ -1,0 +1,18 @@
+//! Black-box tests of the `strata` binary, in one test binary (one link instead of one per file). Each test runs
+//! `strata` as a child process on its own temporary directory and, where it needs one, its own database.
+//!
+//! - `cli`: the directory commands (`hash`, `validate`, `new`), usage errors, colour and escaping;
+//! - `db`: `migrate apply / status / set` against SQLite files, PostgreSQL and MariaDB;
+//! - `atlas_compat`: Atlas CLI compatibility found with Atlas's own scripts;
+//! - `credentials`: passwords in URLs are never echoed;
+//! - `registry`: a real `strata registry serve`, `migrate push`, and apply / status from `strata://…`;
+//! - `operator`: `strata operator …`.
+//!
+//! The crash-safety and concurrency tests are a binary of their own (`tests/stress`).
+
+mod atlas_compat;
+mod cli;
+mod credentials;
+mod db;
+mod operator;
+mod registry;
