@@ -7,177 +7,30 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode};
-use kube::Client;
 use kube::client::Body;
 use kube::runtime::controller::Action;
 use serde_json::{Value, json};
-use strata_migrate::MigrationFile;
-use strata_migrate::sum::SumFile;
-use strata_operator::controller::{self, Context, FIELD_MANAGER, Settings, dependents};
-use strata_operator::crd::{
-    AtlasMigrationSpec, Dir, KeyRef, LocalObjectReference, ValueFrom, new_migration,
-};
+use strata_operator::controller::{self, Context, dependents};
+use strata_operator::crd::{Dir, LocalObjectReference};
 use strata_operator::metrics::Metrics;
 use strata_operator::resolve::RefKind;
 use strata_operator::{AtlasMigration, conditions};
 use tower::ServiceExt;
 
-type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;
+use crate::common::api::{self, ApiServer, api_status, body_json, respond};
+use crate::common::objects::{local, local_migration, stored};
 
-struct ApiServer(Handle);
+const T1: (&str, &str) = ("1_t.sql", "CREATE TABLE t (id int);\n");
+const T2: (&str, &str) = ("2_u.sql", "CREATE TABLE u (id int);\n");
 
-async fn body_json(req: Request<Body>) -> Value {
-    let bytes = req.into_body().collect_bytes().await.unwrap();
-    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-}
-
-fn respond(send: tower_test::mock::SendResponse<Response<Body>>, code: u16, body: Value) {
-    send.send_response(
-        Response::builder()
-            .status(code)
-            .body(Body::from(serde_json::to_vec(&body).unwrap()))
-            .unwrap(),
-    );
-}
-
-fn api_status(code: u16, reason: &str, message: &str) -> Value {
-    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-           "message": message, "reason": reason, "code": code})
-}
-
-impl ApiServer {
-    async fn next(
-        &mut self,
-    ) -> (
-        Request<Body>,
-        tower_test::mock::SendResponse<Response<Body>>,
-    ) {
-        tokio::time::timeout(Duration::from_secs(10), self.0.next_request())
-            .await
-            .expect("timed out waiting for an API request")
-            .expect("service not called")
-    }
-
-    /// Expects a status apply-patch and answers `code`; returns the patch body.
-    async fn status_patch(&mut self, code: u16) -> Value {
-        let (req, send) = self.next().await;
-        assert_eq!(req.method(), Method::PATCH);
-        let uri = req.uri().to_string();
-        assert!(
-            uri.starts_with(
-                "/apis/db.atlasgo.io/v1alpha1/namespaces/apps/atlasmigrations/app/status?"
-            ),
-            "{uri}"
-        );
-        assert!(
-            uri.contains(&format!("fieldManager={FIELD_MANAGER}")),
-            "{uri}"
-        );
-        assert!(uri.contains("force=true"), "{uri}");
-        assert_eq!(
-            req.headers()["content-type"],
-            "application/apply-patch+yaml"
-        );
-        let body = body_json(req).await;
-        assert_eq!(body["apiVersion"], "db.atlasgo.io/v1alpha1");
-        assert_eq!(body["kind"], "AtlasMigration");
-        if code == 200 {
-            let mut obj = serde_json::to_value(migration()).unwrap();
-            obj["status"] = body["status"].clone();
-            respond(send, 200, obj);
-        } else {
-            respond(
-                send,
-                code,
-                api_status(code, "Conflict", "the object has been modified"),
-            );
-        }
-        body
-    }
-
-    /// Expects an event; returns it.
-    async fn event(&mut self) -> Value {
-        let (req, send) = self.next().await;
-        assert_eq!(req.method(), Method::POST);
-        assert_eq!(
-            req.uri().path(),
-            "/apis/events.k8s.io/v1/namespaces/apps/events"
-        );
-        let body = body_json(req).await;
-        respond(send, 201, body.clone());
-        body
-    }
-
-    async fn get_secret(&mut self, data: Option<BTreeMap<&str, &str>>) {
-        let (req, send) = self.next().await;
-        assert_eq!(req.method(), Method::GET);
-        assert_eq!(req.uri().path(), "/api/v1/namespaces/apps/secrets/db");
-        match data {
-            Some(d) => {
-                use base64::Engine as _;
-                let enc: BTreeMap<&str, String> = d
-                    .iter()
-                    .map(|(k, v)| (*k, base64::engine::general_purpose::STANDARD.encode(v)))
-                    .collect();
-                respond(
-                    send,
-                    200,
-                    json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "apps"}, "data": enc}),
-                );
-            }
-            None => respond(
-                send,
-                404,
-                api_status(404, "NotFound", "secrets \"db\" not found"),
-            ),
-        }
-    }
-
-    async fn get_object(&mut self) {
-        let (req, send) = self.next().await;
-        assert_eq!(req.method(), Method::GET);
-        assert_eq!(
-            req.uri().path(),
-            "/apis/db.atlasgo.io/v1alpha1/namespaces/apps/atlasmigrations/app"
-        );
-        respond(send, 200, serde_json::to_value(migration()).unwrap());
-    }
-}
-
-fn local_dir() -> BTreeMap<String, String> {
-    let f = MigrationFile::new("1_t.sql", b"CREATE TABLE t (id int);\n".to_vec());
-    let sum = String::from_utf8(SumFile::compute(std::slice::from_ref(&f)).to_bytes()).unwrap();
-    BTreeMap::from([
-        (
-            "1_t.sql".to_owned(),
-            "CREATE TABLE t (id int);\n".to_owned(),
-        ),
-        ("atlas.sum".to_owned(), sum),
-    ])
-}
-
+/// `apps/app` as the API server stores it: one file, its URL from Secret `db`.
 fn migration() -> AtlasMigration {
-    let mut m = new_migration(
-        "app",
-        "apps",
-        AtlasMigrationSpec {
-            url_from: Some(ValueFrom {
-                secret_key_ref: Some(KeyRef {
-                    name: "db".into(),
-                    key: "url".into(),
-                    optional: None,
-                }),
-            }),
-            dir: Dir {
-                local: Some(local_dir()),
-                ..Dir::default()
-            },
-            ..AtlasMigrationSpec::default()
-        },
-    );
-    m.metadata.uid = Some("7b5c3c8e-0000-4000-8000-000000000001".into());
-    m.metadata.resource_version = Some("1".into());
-    m
+    stored(local_migration(&[T1]))
+}
+
+/// A controller context on the scripted API server, which serves [`migration`].
+fn context(lock_root: &std::path::Path) -> (Arc<Context>, ApiServer) {
+    api::context(lock_root, migration())
 }
 
 fn reconciling() -> AtlasMigration {
@@ -188,17 +41,6 @@ fn reconciling() -> AtlasMigration {
         conditions::RECONCILING,
     ));
     m
-}
-
-fn context(lock_root: &std::path::Path) -> (Arc<Context>, ApiServer) {
-    let (svc, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
-    let client = Client::new(svc, "default");
-    let settings = Settings {
-        sqlite_lock_root: Some(lock_root.to_owned()),
-        ..Settings::default()
-    };
-    let ctx = Context::new(client, settings, Arc::new(Metrics::default()));
-    (Arc::new(ctx), ApiServer(handle))
 }
 
 #[tokio::test]
@@ -311,7 +153,7 @@ async fn an_unchanged_status_is_not_written() {
     assert_eq!(run.await.unwrap().unwrap(), Action::await_change());
     // No further request: the mock would hang the next call, and the handle has nothing queued.
     if let Ok(Some((req, _))) =
-        tokio::time::timeout(Duration::from_millis(100), api.0.next_request()).await
+        tokio::time::timeout(Duration::from_millis(100), api.handle.next_request()).await
     {
         let uri = req.uri().to_string();
         panic!(
@@ -478,48 +320,6 @@ async fn health_and_metrics_endpoints() {
     );
 }
 
-fn two_files() -> BTreeMap<String, String> {
-    let files = [
-        MigrationFile::new("1_t.sql", b"CREATE TABLE t (id int);\n".to_vec()),
-        MigrationFile::new("2_u.sql", b"CREATE TABLE u (id int);\n".to_vec()),
-    ];
-    let sum = String::from_utf8(SumFile::compute(&files).to_bytes()).unwrap();
-    let mut m: BTreeMap<String, String> = files
-        .iter()
-        .map(|f| {
-            (
-                f.name().to_owned(),
-                String::from_utf8(f.bytes().to_vec()).unwrap(),
-            )
-        })
-        .collect();
-    m.insert("atlas.sum".to_owned(), sum);
-    m
-}
-
-/// Expects an event create (POST) or series update (PATCH); returns the method, the event's name and the body.
-async fn any_event(api: &mut ApiServer) -> (Method, String, Value) {
-    let (req, send) = api.next().await;
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    assert!(
-        path.starts_with("/apis/events.k8s.io/v1/namespaces/apps/events"),
-        "{method} {path}"
-    );
-    let body = body_json(req).await;
-    let name = if method == Method::POST {
-        body["metadata"]["name"].as_str().unwrap().to_owned()
-    } else {
-        path.rsplit('/').next().unwrap().to_owned()
-    };
-    respond(
-        send,
-        if method == Method::POST { 201 } else { 200 },
-        body.clone(),
-    );
-    (method, name, body)
-}
-
 #[tokio::test]
 async fn a_second_applied_version_within_the_window_is_its_own_event_with_its_own_note() {
     let tmp = tempfile::tempdir().unwrap();
@@ -531,7 +331,7 @@ async fn a_second_applied_version_within_the_window_is_its_own_event_with_its_ow
     let run = tokio::spawn(controller::reconcile(Arc::new(reconciling()), ctx.clone()));
     api.get_secret(secret()).await;
     let patch = api.status_patch(200).await;
-    let (method, _, ev) = any_event(&mut api).await;
+    let (method, _, ev) = api.any_event().await;
     assert_eq!(
         (method, ev["note"].as_str()),
         (Method::POST, Some("Version 1 applied"))
@@ -540,7 +340,7 @@ async fn a_second_applied_version_within_the_window_is_its_own_event_with_its_ow
 
     // A second file: the flip to Ready=False, then the apply of version 2, seconds later (inside the window).
     let mut obj = migration();
-    obj.spec.dir.local = Some(two_files());
+    obj.spec.dir.local = Some(local(&[T1, T2]));
     obj.status = Some(serde_json::from_value(patch["status"].clone()).unwrap());
     let run = tokio::spawn(controller::reconcile(Arc::new(obj.clone()), ctx.clone()));
     api.get_secret(secret()).await;
@@ -551,7 +351,7 @@ async fn a_second_applied_version_within_the_window_is_its_own_event_with_its_ow
     api.get_secret(secret()).await;
     let done = api.status_patch(200).await;
     assert_eq!(done["status"]["lastAppliedVersion"], "2");
-    let (method, _, ev) = any_event(&mut api).await;
+    let (method, _, ev) = api.any_event().await;
     assert_eq!(
         (method, ev["reason"].as_str(), ev["note"].as_str()),
         (Method::POST, Some("Applied"), Some("Version 2 applied")),
@@ -583,7 +383,7 @@ async fn event_notes_are_never_frozen_and_repeats_of_one_note_are_aggregated() {
         }
     });
     // 1st: created with its note.
-    let (m1, name1, ev1) = any_event(&mut api).await;
+    let (m1, name1, ev1) = api.any_event().await;
     assert_eq!(
         (m1, ev1["note"].as_str()),
         (Method::POST, Some(first.note.as_str()))
@@ -591,23 +391,23 @@ async fn event_notes_are_never_frozen_and_repeats_of_one_note_are_aggregated() {
     assert_eq!(ev1["action"], "Reconcile");
     assert_eq!(ev1["type"], "Warning");
     // 2nd, same note: the same Event counts on.
-    let (m2, name2, ev2) = any_event(&mut api).await;
+    let (m2, name2, ev2) = api.any_event().await;
     assert_eq!((m2, &name2), (Method::PATCH, &name1));
     assert_eq!(ev2["series"]["count"], 2);
     // 3rd, a new note under the same reason: a new Event with the new text.
-    let (m3, name3, ev3) = any_event(&mut api).await;
+    let (m3, name3, ev3) = api.any_event().await;
     assert_eq!(
         (m3, ev3["note"].as_str()),
         (Method::POST, Some(second.note.as_str()))
     );
     assert_ne!(name3, name1);
     // The first note again: its own series (3), the second's too (2).
-    let (m4, name4, ev4) = any_event(&mut api).await;
+    let (m4, name4, ev4) = api.any_event().await;
     assert_eq!(
         (m4, &name4, &ev4["series"]["count"]),
         (Method::PATCH, &name1, &json!(3))
     );
-    let (m5, name5, ev5) = any_event(&mut api).await;
+    let (m5, name5, ev5) = api.any_event().await;
     assert_eq!(
         (m5, &name5, &ev5["series"]["count"]),
         (Method::PATCH, &name3, &json!(2))
@@ -632,12 +432,12 @@ async fn an_aggregated_event_the_server_dropped_is_created_again() {
         events.publish(&ev, &reference).await.unwrap();
         events.publish(&ev, &reference).await.unwrap();
     });
-    let (m, _, _) = any_event(&mut api).await;
+    let (m, _, _) = api.any_event().await;
     assert_eq!(m, Method::POST);
     let (req, send) = api.next().await;
     assert_eq!(req.method(), Method::PATCH);
     respond(send, 404, api_status(404, "NotFound", "events not found"));
-    let (m, _, body) = any_event(&mut api).await;
+    let (m, _, body) = api.any_event().await;
     assert_eq!(
         (m, body["note"].as_str()),
         (Method::POST, Some("Version 1 applied"))
@@ -726,7 +526,7 @@ async fn a_checksum_mismatch_is_stalled() {
     let url = format!("sqlite://{}", tmp.path().join("app.db").display());
     let (ctx, mut api) = context(tmp.path());
     let mut obj = reconciling();
-    let mut files = local_dir();
+    let mut files = local(&[T1]);
     files.insert("1_t.sql".into(), "CREATE TABLE changed (id int);\n".into());
     obj.spec.dir.local = Some(files);
     let run = tokio::spawn(controller::reconcile(Arc::new(obj), ctx));
@@ -749,54 +549,14 @@ async fn a_checksum_mismatch_is_stalled() {
     run.await.unwrap().unwrap();
 }
 
-/// Answers the next request, which must be a LIST of the resources, with `items` at resource version `rv`; returns
-/// when it came.
-async fn answer_list(
-    api: &mut ApiServer,
-    rv: &str,
-    items: Vec<AtlasMigration>,
-) -> tokio::time::Instant {
-    let (req, send) = api.next().await;
-    let at = tokio::time::Instant::now();
-    let uri = req.uri().to_string();
-    assert_eq!(req.method(), Method::GET);
-    assert!(
-        uri.starts_with("/apis/db.atlasgo.io/v1alpha1/namespaces/apps/atlasmigrations?")
-            && !uri.contains("watch=true"),
-        "expected a list, got {uri}"
-    );
-    respond(
-        send,
-        200,
-        json!({"apiVersion": "db.atlasgo.io/v1alpha1", "kind": "AtlasMigrationList",
-               "metadata": {"resourceVersion": rv}, "items": items}),
-    );
-    at
-}
-
-/// Takes the next request, which must be a WATCH; returns its responder and when it came.
-async fn next_watch(
-    api: &mut ApiServer,
-) -> (
-    tower_test::mock::SendResponse<Response<Body>>,
-    tokio::time::Instant,
-) {
-    let (req, send) = api.next().await;
-    let uri = req.uri().to_string();
-    assert!(uri.contains("watch=true"), "expected a watch, got {uri}");
-    (send, tokio::time::Instant::now())
-}
-
 #[tokio::test(start_paused = true)]
 async fn watches_retry_within_the_cap_and_relist_at_once_after_410() {
     use futures::StreamExt;
     use kube::runtime::watcher::Event;
     use strata_operator::watch;
 
-    let (svc, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
-    let mut api = ApiServer(handle);
-    let resources: kube::Api<AtlasMigration> =
-        kube::Api::namespaced(Client::new(svc, "default"), "apps");
+    let (client, mut api) = api::mock_client(migration());
+    let resources: kube::Api<AtlasMigration> = kube::Api::namespaced(client, "apps");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
         let mut s = std::pin::pin!(watch::objects(resources, Default::default()));
@@ -811,18 +571,18 @@ async fn watches_retry_within_the_cap_and_relist_at_once_after_410() {
         }
     });
 
-    answer_list(&mut api, "1", vec![]).await;
+    api.answer_list("1", vec![]).await;
     assert_eq!(rx.recv().await.unwrap(), "InitDone");
 
     // The API server goes away: twelve refused connections (kube's default back-off reaches 30 s + jitter here).
-    let (send, mut last) = next_watch(&mut api).await;
+    let (send, mut last) = api.next_watch().await;
     send.send_error(std::io::Error::new(
         std::io::ErrorKind::ConnectionRefused,
         "connection refused",
     ));
     let mut gaps = Vec::new();
     for _ in 0..11 {
-        let (send, at) = next_watch(&mut api).await;
+        let (send, at) = api.next_watch().await;
         gaps.push(at - last);
         last = at;
         send.send_error(std::io::Error::new(
@@ -841,7 +601,7 @@ async fn watches_retry_within_the_cap_and_relist_at_once_after_410() {
     );
 
     // Back, with the old resource version expired: the watch answers 410 Gone, and the re-list follows at once.
-    let (send, at) = next_watch(&mut api).await;
+    let (send, at) = api.next_watch().await;
     assert!(at - last <= watch::BACKOFF_CAP, "{:?}", at - last);
     let gone = json!({"type": "ERROR", "object": api_status(410, "Expired", "too old resource version: 1 (9)")});
     send.send_response(
@@ -850,7 +610,7 @@ async fn watches_retry_within_the_cap_and_relist_at_once_after_410() {
             .body(Body::from(format!("{gone}\n").into_bytes()))
             .unwrap(),
     );
-    let relisted = answer_list(&mut api, "9", vec![migration()]).await;
+    let relisted = api.answer_list("9", vec![migration()]).await;
     assert!(
         relisted - at < Duration::from_millis(100),
         "re-list {:?} after the 410",
@@ -867,12 +627,12 @@ async fn watches_retry_within_the_cap_and_relist_at_once_after_410() {
     );
 
     // After the successful list the back-off starts over: the next failure waits at most the first delay.
-    let (send, at) = next_watch(&mut api).await;
+    let (send, at) = api.next_watch().await;
     send.send_error(std::io::Error::new(
         std::io::ErrorKind::ConnectionRefused,
         "connection refused",
     ));
-    let (_send, again) = next_watch(&mut api).await;
+    let (_send, again) = api.next_watch().await;
     assert!(again - at <= watch::BACKOFF_FIRST, "{:?}", again - at);
     driver.abort();
 }
@@ -922,7 +682,7 @@ async fn a_requeue_that_outruns_the_watch_continues_from_the_written_status() {
 async fn the_controller_reconciles_within_seconds_after_the_api_server_returns() {
     let tmp = tempfile::tempdir().unwrap();
     let (ctx, api) = context(tmp.path());
-    let mut handle = api.0;
+    let mut handle = api.handle;
     let outage = Duration::from_secs(40);
     let start = tokio::time::Instant::now();
     let back = start + outage;

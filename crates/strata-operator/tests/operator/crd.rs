@@ -245,7 +245,7 @@ fn check_copy(rel: &str) {
     assert!(
         committed == generated,
         "{rel} drifted from the generated CRD; regenerate it with `strata operator crds > {rel}` \
-         (or STRATA_BLESS=1 cargo test -p strata-operator --test crd)"
+         (or STRATA_BLESS=1 cargo test -p strata-operator --test operator -- crd::)"
     );
 }
 

@@ -2,18 +2,16 @@
 //! and both the ConfigMap variant and the remote variant (the canonical manifest, through a real registry) really
 //! migrate a PostgreSQL database through the reconcile code.
 
-mod common;
-
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
 use serde_json::Value;
 use strata_operator::resolve::{StaticObjects, validate};
-use strata_operator::{
-    AtlasMigration, DatabaseLocks, Env, RegistryClient, Requeue, ResolveSettings,
-};
+use strata_operator::{AtlasMigration, ResolveSettings};
+
+use crate::common::harness::Harness;
+use crate::common::registry::TestRegistry;
 
 fn gitops() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/gitops")
@@ -115,22 +113,10 @@ async fn the_config_map_variant_migrates_a_real_database() {
     let objects = StaticObjects::default()
         .with_config_map("app", "app-migrations", &data)
         .with_secret("app", "postgres-credentials", &[("url", &db.url)]);
-    let env = Env {
-        objects: &objects,
-        registry: &RegistryClient,
-        settings: &ResolveSettings::default(),
-        locks: &DatabaseLocks::default(),
-        sqlite_lock_root: None,
-        lock_timeout: Duration::from_secs(5),
-        cancel: Default::default(),
-    };
-    for _ in 0..3 {
-        let out = strata_operator::reconcile(&m, &env).await;
-        m.status = Some(out.status);
-        if out.requeue != Requeue::Now {
-            break;
-        }
-    }
+    let outs = Harness::new(objects, ResolveSettings::default())
+        .settle(&mut m)
+        .await;
+    assert!(outs.len() <= 3, "settled within three reconciles");
     let st = m.status.unwrap();
     assert!(st.is_ready(), "{:?}", st.conditions);
     assert_eq!(st.last_applied_version, "20240102000000");
@@ -166,7 +152,7 @@ async fn the_remote_variant_migrates_a_real_database_through_a_registry() {
     m.metadata.namespace = Some("app".into());
     m.metadata.generation = Some(1);
 
-    let reg = common::TestRegistry::start().await;
+    let reg = TestRegistry::start().await;
     let version = reg
         .push("atlasdemo", "atlasdemo", &files, &[remote.tag.as_str()])
         .await;
@@ -179,22 +165,8 @@ async fn the_remote_variant_migrates_a_real_database_through_a_registry() {
         registry: Some(reg.base.clone()),
         ..ResolveSettings::default()
     };
-    let env = Env {
-        objects: &objects,
-        registry: &RegistryClient,
-        settings: &settings,
-        locks: &DatabaseLocks::default(),
-        sqlite_lock_root: None,
-        lock_timeout: Duration::from_secs(5),
-        cancel: Default::default(),
-    };
-    for _ in 0..3 {
-        let out = strata_operator::reconcile(&m, &env).await;
-        m.status = Some(out.status);
-        if out.requeue != Requeue::Now {
-            break;
-        }
-    }
+    let outs = Harness::new(objects, settings).settle(&mut m).await;
+    assert!(outs.len() <= 3, "settled within three reconciles");
     let st = m.status.unwrap();
     assert!(st.is_ready(), "{:?}", st.conditions);
     assert_eq!(st.last_applied_version, "20240102000000");

@@ -1,146 +1,20 @@
 //! The reconcile function against real SQLite and PostgreSQL targets (operator-spec §9.1): first apply, new files,
 //! checksum mismatch, missing Secret / key, database down then up, baseline on a non-empty database.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use strata_driver::testing::{self, TestDb};
-use strata_migrate::MigrationFile;
-use strata_migrate::sum::SumFile;
-use strata_operator::crd::{AtlasMigrationSpec, Dir, KeyRef, ValueFrom, new_migration};
+use strata_driver::testing;
+use strata_operator::Requeue;
+use strata_operator::crd::Dir;
 use strata_operator::resolve::StaticObjects;
-use strata_operator::{
-    AtlasMigration, DatabaseLocks, Env, Outcome, RegistryClient, Requeue, ResolveSettings,
-    reconcile,
-};
 
-const NS: &str = "apps";
-
-/// `(name, sql)` files → a `dir.local` map with a correct `atlas.sum`.
-fn local(files: &[(&str, &str)]) -> BTreeMap<String, String> {
-    let mf: Vec<MigrationFile> = files
-        .iter()
-        .map(|(n, s)| MigrationFile::new(*n, s.as_bytes().to_vec()))
-        .collect();
-    let mut sorted = mf.clone();
-    sorted.sort_by(|a, b| a.name().cmp(b.name()));
-    let sum = String::from_utf8(SumFile::compute(&sorted).to_bytes()).unwrap();
-    let mut m: BTreeMap<String, String> = files
-        .iter()
-        .map(|(n, s)| ((*n).to_owned(), (*s).to_owned()))
-        .collect();
-    m.insert("atlas.sum".into(), sum);
-    m
-}
-
-const F1: (&str, &str) = ("1_users.sql", "CREATE TABLE users (id int PRIMARY KEY);\n");
-const F2: (&str, &str) = ("2_posts.sql", "CREATE TABLE posts (id int PRIMARY KEY);\n");
-const F3: (&str, &str) = (
-    "3_comments.sql",
-    "CREATE TABLE comments (id int PRIMARY KEY);\n",
-);
-
-fn url_from(secret: &str) -> Option<ValueFrom> {
-    Some(ValueFrom {
-        secret_key_ref: Some(KeyRef {
-            name: secret.into(),
-            key: "url".into(),
-            optional: None,
-        }),
-    })
-}
-
-fn migration(files: &[(&str, &str)]) -> AtlasMigration {
-    new_migration(
-        "app",
-        NS,
-        AtlasMigrationSpec {
-            url_from: url_from("db"),
-            dir: Dir {
-                local: Some(local(files)),
-                ..Dir::default()
-            },
-            ..AtlasMigrationSpec::default()
-        },
-    )
-}
-
-struct Harness {
-    objects: StaticObjects,
-    settings: ResolveSettings,
-    locks: DatabaseLocks,
-    lock_root: tempfile::TempDir,
-}
-
-impl Harness {
-    fn new(url: &str) -> Self {
-        Self {
-            objects: StaticObjects::default().with_secret(NS, "db", &[("url", url)]),
-            settings: ResolveSettings::default(),
-            locks: DatabaseLocks::default(),
-            lock_root: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    /// One reconcile; the written status goes back into the object, as the controller would.
-    async fn step(&self, obj: &mut AtlasMigration) -> Outcome {
-        let env = Env {
-            objects: &self.objects,
-            registry: &RegistryClient,
-            settings: &self.settings,
-            locks: &self.locks,
-            sqlite_lock_root: Some(self.lock_root.path().to_owned()),
-            lock_timeout: Duration::from_secs(2),
-            cancel: Default::default(),
-        };
-        let out = reconcile(obj, &env).await;
-        obj.status = Some(out.status.clone());
-        out
-    }
-
-    /// Reconciles until the outcome is not "requeue now"; returns every outcome.
-    async fn settle(&self, obj: &mut AtlasMigration) -> Vec<Outcome> {
-        let mut outs = Vec::new();
-        for _ in 0..5 {
-            let out = self.step(obj).await;
-            let again = out.requeue == Requeue::Now;
-            outs.push(out);
-            if !again {
-                break;
-            }
-        }
-        outs
-    }
-}
-
-fn ready(o: &Outcome) -> (String, String, String) {
-    let c = o.status.condition("Ready").expect("Ready condition");
-    (c.status.clone(), c.reason.clone(), c.message.clone())
-}
-
-fn events(o: &Outcome) -> Vec<String> {
-    o.events.iter().map(ToString::to_string).collect()
-}
-
-async fn targets() -> Vec<(&'static str, TestDb)> {
-    let mut v = vec![("main", testing::sqlite())];
-    if let Some(pg) = testing::postgres().await {
-        v.push(("public", pg));
-    }
-    v
-}
-
-async fn has_table(url: &str, schema: &str, table: &str) -> bool {
-    let mut drv = strata_driver::connect(url).await.unwrap();
-    let exists = drv.table_exists(schema, table).await.unwrap();
-    drv.close().await.unwrap();
-    exists
-}
+use crate::common::harness::{Harness, events, has_table, ready, targets};
+use crate::common::objects::{F1, F2, F3, NS, local, local_migration as migration};
 
 #[tokio::test]
 async fn first_apply_then_new_files_flip_ready_then_apply() {
     for (schema, db) in targets().await {
-        let h = Harness::new(&db.url);
+        let h = Harness::local(&db.url);
         let mut obj = migration(&[F1, F2]);
 
         let outs = h.settle(&mut obj).await;
@@ -197,7 +71,7 @@ async fn first_apply_then_new_files_flip_ready_then_apply() {
 #[tokio::test]
 async fn checksum_mismatch_is_a_clear_failure_and_leaves_the_database_untouched() {
     for (schema, db) in targets().await {
-        let h = Harness::new(&db.url);
+        let h = Harness::local(&db.url);
         let mut obj = migration(&[F1]);
         h.settle(&mut obj).await;
         assert!(obj.status.as_ref().unwrap().is_ready());
@@ -228,7 +102,7 @@ async fn checksum_mismatch_is_a_clear_failure_and_leaves_the_database_untouched(
 #[tokio::test]
 async fn missing_secret_or_key_is_a_clear_reason() {
     let db = testing::sqlite();
-    let mut h = Harness::new(&db.url);
+    let mut h = Harness::local(&db.url);
     h.objects.secrets.clear();
     let mut obj = migration(&[F1]);
     let last = h.settle(&mut obj).await.pop().unwrap();
@@ -263,7 +137,7 @@ async fn missing_secret_or_key_is_a_clear_reason() {
 #[tokio::test]
 async fn backoff_limit_stops_retries() {
     let db = testing::sqlite();
-    let mut h = Harness::new(&db.url);
+    let mut h = Harness::local(&db.url);
     h.objects.secrets.clear();
     let mut obj = migration(&[F1]);
     obj.spec.backoff_limit = Some(2);
@@ -292,7 +166,7 @@ async fn sqlite_database_down_then_up_recovers() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("not-yet");
     let url = format!("sqlite://{}/app.db", dir.display());
-    let h = Harness::new(&url);
+    let h = Harness::local(&url);
     let mut obj = migration(&[F1]);
     let last = h.settle(&mut obj).await.pop().unwrap();
     assert_eq!(ready(&last).1, "Migrating");
@@ -355,7 +229,7 @@ async fn postgres_down_then_up_recovers_and_never_leaks_the_password() {
         "postgres://postgres:s3cr3t-pw@127.0.0.1:{}/{}?sslmode=disable",
         proxy.port, db.name
     );
-    let h = Harness::new(&url);
+    let h = Harness::local(&url);
     let mut obj = migration(&[F1, F2]);
     let down = h.settle(&mut obj).await.pop().unwrap();
     let (status, reason, message) = ready(&down);
@@ -391,7 +265,7 @@ async fn baseline_on_a_non_empty_database_works_in_status_and_apply() {
             .unwrap();
         drv.close().await.unwrap();
 
-        let h = Harness::new(&db.url);
+        let h = Harness::local(&db.url);
         // Without a baseline the non-empty database is refused.
         let mut plain = migration(&[F1, F2, F3]);
         let refused = h.settle(&mut plain).await.pop().unwrap();
@@ -421,7 +295,7 @@ async fn baseline_only_is_ready_without_apply_events() {
         .await
         .unwrap();
     drv.close().await.unwrap();
-    let h = Harness::new(&db.url);
+    let h = Harness::local(&db.url);
     let mut obj = migration(&[F1]);
     obj.spec.baseline = Some("1".into());
     let done = h.settle(&mut obj).await.pop().unwrap();
@@ -439,7 +313,7 @@ async fn revisions_schema_is_honoured() {
     let Some(db) = testing::postgres().await else {
         return;
     };
-    let h = Harness::new(&db.url);
+    let h = Harness::local(&db.url);
     let mut obj = migration(&[F1]);
     obj.spec.revisions_schema = Some("strata_revs".into());
     let done = h.settle(&mut obj).await.pop().unwrap();
@@ -454,7 +328,7 @@ async fn revisions_schema_is_honoured() {
 #[tokio::test]
 async fn fewer_files_than_revisions_is_the_protected_down_flow() {
     let db = testing::sqlite();
-    let h = Harness::new(&db.url);
+    let h = Harness::local(&db.url);
     let mut obj = migration(&[F1, F2]);
     h.settle(&mut obj).await;
     obj.spec.dir.local = Some(local(&[F1]));
@@ -474,7 +348,7 @@ async fn fewer_files_than_revisions_is_the_protected_down_flow() {
 #[tokio::test]
 async fn exec_order_non_linear_applies_an_older_file() {
     let db = testing::sqlite();
-    let h = Harness::new(&db.url);
+    let h = Harness::local(&db.url);
     let mut obj = migration(&[F1, F3]);
     h.settle(&mut obj).await;
     obj.spec.dir.local = Some(local(&[F1, F2, F3]));
@@ -494,7 +368,7 @@ async fn exec_order_non_linear_applies_an_older_file() {
 #[tokio::test]
 async fn config_map_directory_is_read() {
     let db = testing::sqlite();
-    let mut h = Harness::new(&db.url);
+    let mut h = Harness::local(&db.url);
     let files = local(&[F1, F2]);
     let pairs: Vec<(&str, &str)> = files
         .iter()
@@ -531,7 +405,7 @@ fn lock_dirs(h: &Harness) -> Vec<String> {
 async fn sqlite_lock_directories_are_not_left_behind() {
     let tmp = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/shared.db", tmp.path().display());
-    let h = Harness::new(&url);
+    let h = Harness::local(&url);
     // Two resources on one database, reconciled at once (serialised by the in-process lock), and a failing one.
     let mut a = migration(&[F1, F2]);
     let mut b = migration(&[F1, F2]);

@@ -3,157 +3,33 @@
 //! and the runs visible through the registry's list-deployments API. Refusals (token, scope, tag, URL) must be
 //! clear reasons that never contain the token.
 
-mod common;
-
-use std::time::Duration;
-
-use common::{LogBuffer, TestRegistry};
 use strata_driver::testing::{self, TestDb};
-use strata_operator::crd::{
-    AtlasMigrationSpec, Cloud, Dir, KeyRef, Remote, ValueFrom, new_migration,
-};
-use strata_operator::resolve::StaticObjects;
-use strata_operator::{
-    AtlasMigration, DatabaseLocks, Env, Outcome, RegistryClient, Requeue, ResolveSettings,
-    reconcile,
-};
+use strata_operator::{AtlasMigration, Outcome, Requeue};
 use tracing::instrument::WithSubscriber as _;
 
-const NS: &str = "apps";
-const PROJECT: &str = "atlasdemo";
+use crate::common::harness::{Harness, events, has_table, ready, visible};
+use crate::common::objects::{F1, F2, F3, PROJECT, remote_migration};
+use crate::common::registry::{LogBuffer, TestRegistry};
 
-const F1: (&str, &str) = ("1_users.sql", "CREATE TABLE users (id int PRIMARY KEY);\n");
-const F2: (&str, &str) = ("2_posts.sql", "CREATE TABLE posts (id int PRIMARY KEY);\n");
-const F3: (&str, &str) = (
-    "3_comments.sql",
-    "CREATE TABLE comments (id int PRIMARY KEY);\n",
-);
 /// Fails on every dialect: `users` exists after F1.
 const BAD: (&str, &str) = ("2_again.sql", "CREATE TABLE users (id int PRIMARY KEY);\n");
 
-fn secret_ref(name: &str, key: &str) -> Option<ValueFrom> {
-    Some(ValueFrom {
-        secret_key_ref: Some(KeyRef {
-            name: name.into(),
-            key: key.into(),
-            optional: None,
-        }),
-    })
-}
-
-/// The canonical manifest's shape: remote `atlasdemo` at `tag`, project `atlasdemo`, token from a Secret.
-fn remote_migration(tag: &str, cloud_url: Option<&str>) -> AtlasMigration {
-    new_migration(
-        "migration",
-        NS,
-        AtlasMigrationSpec {
-            url_from: secret_ref("postgres-credentials", "url"),
-            cloud: Some(Cloud {
-                url: cloud_url.map(Into::into),
-                project: Some(PROJECT.into()),
-                token_from: secret_ref("atlas-credentials", "token"),
-            }),
-            dir: Dir {
-                remote: Some(Remote {
-                    name: "atlasdemo".into(),
-                    tag: tag.into(),
-                }),
-                ..Dir::default()
-            },
-            ..AtlasMigrationSpec::default()
-        },
-    )
-}
-
-struct Harness {
-    objects: StaticObjects,
-    settings: ResolveSettings,
-    locks: DatabaseLocks,
-    lock_root: tempfile::TempDir,
-}
-
-impl Harness {
-    /// Target `url`, registry `token`, and the operator's `--registry` (None: not set).
-    fn new(url: &str, token: &str, registry: Option<&str>) -> Self {
-        Self {
-            objects: StaticObjects::default()
-                .with_secret(NS, "postgres-credentials", &[("url", url)])
-                .with_secret(NS, "atlas-credentials", &[("token", token)]),
-            settings: ResolveSettings {
-                registry: registry.map(Into::into),
-                ..ResolveSettings::default()
-            },
-            locks: DatabaseLocks::default(),
-            lock_root: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    async fn step(&self, obj: &mut AtlasMigration) -> Outcome {
-        let env = Env {
-            objects: &self.objects,
-            registry: &RegistryClient,
-            settings: &self.settings,
-            locks: &self.locks,
-            sqlite_lock_root: Some(self.lock_root.path().to_owned()),
-            lock_timeout: Duration::from_secs(2),
-            cancel: Default::default(),
-        };
-        let out = reconcile(obj, &env).await;
-        obj.status = Some(out.status.clone());
-        out
-    }
-
-    async fn settle(&self, obj: &mut AtlasMigration) -> Vec<Outcome> {
-        let mut outs = Vec::new();
-        for _ in 0..5 {
-            let out = self.step(obj).await;
-            let again = out.requeue == Requeue::Now;
-            outs.push(out);
-            if !again {
-                break;
-            }
-        }
-        outs
-    }
-}
-
-fn ready(o: &Outcome) -> (String, String, String) {
-    let c = o.status.condition("Ready").expect("Ready condition");
-    (c.status.clone(), c.reason.clone(), c.message.clone())
-}
-
-fn events(o: &Outcome) -> Vec<String> {
-    o.events.iter().map(ToString::to_string).collect()
-}
-
-/// Everything a user could see of an outcome: status (conditions included) and events.
-fn visible(o: &Outcome) -> String {
-    format!(
-        "{} {:?}",
-        serde_json::to_string(&o.status).unwrap(),
-        events(o)
-    )
-}
-
 /// SQLite, and PostgreSQL (when reachable) with a password in the URL that trust auth ignores.
 async fn targets() -> Vec<(&'static str, String, TestDb)> {
-    let lite = testing::sqlite();
-    let mut v = vec![("main", lite.url.clone(), lite)];
-    if let Some(pg) = testing::postgres().await {
-        let url = pg
-            .url
-            .replacen("postgres://postgres@", "postgres://postgres:s3cretpw@", 1);
-        assert!(url.contains("s3cretpw"), "{url}");
-        v.push(("public", url, pg));
+    let mut v = Vec::new();
+    for (schema, db) in crate::common::harness::targets().await {
+        let url = if schema == "public" {
+            let url = db
+                .url
+                .replacen("postgres://postgres@", "postgres://postgres:s3cretpw@", 1);
+            assert!(url.contains("s3cretpw"), "{url}");
+            url
+        } else {
+            db.url.clone()
+        };
+        v.push((schema, url, db));
     }
     v
-}
-
-async fn has_table(url: &str, schema: &str, table: &str) -> bool {
-    let mut drv = strata_driver::connect(url).await.unwrap();
-    let exists = drv.table_exists(schema, table).await.unwrap();
-    drv.close().await.unwrap();
-    exists
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,12 +41,12 @@ async fn remote_directory_applies_reports_and_follows_a_moved_tag() {
         // SQLite finds the registry through the operator's --registry, PostgreSQL through spec.cloud.url.
         let (h, mut obj) = if i == 0 {
             (
-                Harness::new(&url, &token, Some(&reg.base)),
+                Harness::remote(&url, &token, Some(&reg.base)),
                 remote_migration("v1", None),
             )
         } else {
             (
-                Harness::new(&url, &token, Some("http://127.0.0.1:9")),
+                Harness::remote(&url, &token, Some("http://127.0.0.1:9")),
                 remote_migration("v1", Some(&reg.base)),
             )
         };
@@ -260,7 +136,7 @@ async fn a_failed_migration_is_reported_as_a_failed_deployment() {
         let reg = TestRegistry::start().await;
         let version = reg.push(PROJECT, "atlasdemo", &[F1, BAD], &["v1"]).await;
         let token = reg.token(PROJECT, "read,report").await;
-        let h = Harness::new(&url, &token, Some(&reg.base));
+        let h = Harness::remote(&url, &token, Some(&reg.base));
         let mut obj = remote_migration("v1", None);
         let last = h.settle(&mut obj).await.pop().unwrap();
         let (status, reason, message) = ready(&last);
@@ -320,7 +196,7 @@ async fn registry_refusals_are_clear_reasons_without_the_token() {
 
     // An unknown token (well-formed, never issued).
     let wrong = "strata_abcdefghijkl_thisisnotavalidsecretvalue000000";
-    let h = Harness::new(&db.url, wrong, Some(&reg.base));
+    let h = Harness::remote(&db.url, wrong, Some(&reg.base));
     let o = refused(&h, remote_migration("v1", None)).await;
     check(
         &o,
@@ -342,7 +218,7 @@ async fn registry_refusals_are_clear_reasons_without_the_token() {
 
     // A token without the read scope.
     let push_only = reg.token(PROJECT, "push").await;
-    let h = Harness::new(&db.url, &push_only, Some(&reg.base));
+    let h = Harness::remote(&db.url, &push_only, Some(&reg.base));
     let o = refused(&h, remote_migration("v1", None)).await;
     check(
         &o,
@@ -354,7 +230,7 @@ async fn registry_refusals_are_clear_reasons_without_the_token() {
 
     // A token of another project sees the project as missing.
     let other = reg.token("other", "read").await;
-    let h = Harness::new(&db.url, &other, Some(&reg.base));
+    let h = Harness::remote(&db.url, &other, Some(&reg.base));
     let o = refused(&h, remote_migration("v1", None)).await;
     check(
         &o,
@@ -369,7 +245,7 @@ async fn registry_refusals_are_clear_reasons_without_the_token() {
 
     // An unknown tag.
     let token = reg.token(PROJECT, "read,report").await;
-    let h = Harness::new(&db.url, &token, Some(&reg.base));
+    let h = Harness::remote(&db.url, &token, Some(&reg.base));
     let o = refused(&h, remote_migration("nope", None)).await;
     check(
         &o,
@@ -383,7 +259,7 @@ async fn registry_refusals_are_clear_reasons_without_the_token() {
     );
 
     // No registry URL at all.
-    let h = Harness::new(&db.url, &token, None);
+    let h = Harness::remote(&db.url, &token, None);
     let o = refused(&h, remote_migration("v1", None)).await;
     check(
         &o,
@@ -444,7 +320,7 @@ async fn a_report_that_fails_is_logged_and_does_not_fail_the_reconcile() {
     reg.push(PROJECT, "atlasdemo", &[F1], &[]).await;
     // Read but not report: the fetch works, the report is refused.
     let token = reg.token(PROJECT, "read").await;
-    let h = Harness::new(&db.url, &token, Some(&reg.base));
+    let h = Harness::remote(&db.url, &token, Some(&reg.base));
     let mut obj = remote_migration("", None); // empty tag = latest
     let logs = LogBuffer::default();
     let outs = h.settle(&mut obj).with_subscriber(logs.subscriber()).await;

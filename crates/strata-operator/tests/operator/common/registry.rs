@@ -1,14 +1,13 @@
 //! A real Strata registry for the operator's tests: the axum server on an ephemeral loopback port over a SQLite
 //! store in a temp dir, with tokens created through the store API and directories pushed over HTTP.
-#![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 
-use strata_migrate::sum::SumFile;
-use strata_migrate::{MigrationDir, MigrationFile};
 use strata_registry::Store;
 use strata_registry::client::Client;
 use strata_registry::server::{AppState, Config};
+
+use super::objects::migration_dir;
 
 /// A running registry; the server stops when this is dropped.
 pub struct TestRegistry {
@@ -86,18 +85,6 @@ impl TestRegistry {
             .await
             .unwrap()
     }
-}
-
-/// A directory of `(name, sql)` files with a correct `atlas.sum`.
-pub fn migration_dir(files: &[(&str, &str)]) -> MigrationDir {
-    let mf: Vec<MigrationFile> = files
-        .iter()
-        .map(|(n, s)| MigrationFile::new(*n, s.as_bytes().to_vec()))
-        .collect();
-    let mut sorted = mf.clone();
-    sorted.sort_by(|a, b| a.name().cmp(b.name()));
-    let sum = SumFile::compute(&sorted).to_bytes();
-    MigrationDir::from_parts("test", mf, Some(sum)).unwrap()
 }
 
 /// Collects log output (a `tracing` writer).
