@@ -3,6 +3,7 @@
 //!
 //! - `cli`: the directory commands (`hash`, `validate`, `new`), usage errors, colour and escaping;
 //! - `db`: `migrate apply / status / set` against SQLite files, PostgreSQL and MariaDB;
+//! - `output`: what those three commands print, text and JSON, as insta snapshots (`snapshots/`);
 //! - `atlas_compat`: Atlas CLI compatibility found with Atlas's own scripts;
 //! - `credentials`: passwords in URLs are never echoed;
 //! - `registry`: a real `strata registry serve`, `migrate push`, and apply / status from `strata://…`;
@@ -15,4 +16,5 @@ mod cli;
 mod credentials;
 mod db;
 mod operator;
+mod output;
 mod registry;
