@@ -249,6 +249,13 @@ fn check_copy(rel: &str) {
     );
 }
 
+/// The generated CRD as a reviewable snapshot (`snapshots/`): a change to the CRD types shows here as a diff of
+/// the YAML users apply, and under `CI=true` an unreviewed change fails. The committed copies are checked below.
+#[test]
+fn crd_yaml_snapshot() {
+    insta::assert_snapshot!("crd_yaml", crd_yaml());
+}
+
 #[test]
 fn committed_crd_does_not_drift() {
     check_copy("deploy/crds/db.atlasgo.io_atlasmigrations.yaml");
