@@ -305,8 +305,8 @@ fn a_failed_apply_from_the_registry_reports_no_password() {
             .success();
         String::from_utf8(a.get_output().stdout.clone())
             .unwrap()
-            .lines()
-            .last()
+            .split_terminator('\n')
+            .next_back()
             .unwrap()
             .to_owned()
     };

@@ -145,7 +145,11 @@ fn token(db: &str, project: &str, scope: &str, tmp: &Path) -> String {
         .assert()
         .success();
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    stdout.lines().last().unwrap().to_owned()
+    stdout
+        .split_terminator('\n')
+        .next_back()
+        .unwrap()
+        .to_owned()
 }
 
 #[test]

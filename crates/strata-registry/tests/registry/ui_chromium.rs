@@ -316,8 +316,10 @@ async fn a_browser_logs_in_and_out_and_cross_site_forms_are_refused() {
     let text = got
         .expect("the driver page reported within 90 s")
         .expect("report");
-    let lines: std::collections::HashMap<&str, &str> =
-        text.lines().filter_map(|l| l.split_once('=')).collect();
+    let lines: std::collections::HashMap<&str, &str> = text
+        .split_terminator('\n')
+        .filter_map(|l| l.split_once('='))
+        .collect();
     let line = |k: &str| {
         *lines
             .get(k)
