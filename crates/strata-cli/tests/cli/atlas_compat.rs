@@ -49,21 +49,7 @@ impl Fixture {
     }
 
     fn cmd_as(&self, program: PathBuf) -> Command {
-        let mut c = Command::new(program);
-        c.current_dir(self.path())
-            .env("TMPDIR", self.path().join("tmp"));
-        for v in [
-            "STRATA_DIR",
-            "STRATA_URL",
-            "STRATA_FORMAT",
-            "STRATA_TX_MODE",
-            "STRATA_REVISIONS_SCHEMA",
-            "STRATA_REGISTRY",
-            "STRATA_TOKEN",
-        ] {
-            c.env_remove(v);
-        }
-        c
+        crate::common::command(program, self.path())
     }
 }
 

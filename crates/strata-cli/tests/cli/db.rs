@@ -36,18 +36,7 @@ impl Fixture {
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("strata").unwrap();
-        c.env("TMPDIR", self.dir.path().join("tmp"));
-        for v in [
-            "STRATA_DIR",
-            "STRATA_URL",
-            "STRATA_FORMAT",
-            "STRATA_TX_MODE",
-            "STRATA_REVISIONS_SCHEMA",
-        ] {
-            c.env_remove(v);
-        }
-        c
+        crate::common::strata(self.dir.path())
     }
 
     fn hash(&self) {

@@ -7,12 +7,14 @@
 //! - `atlas_compat`: Atlas CLI compatibility found with Atlas's own scripts;
 //! - `credentials`: passwords in URLs are never echoed;
 //! - `registry`: a real `strata registry serve`, `migrate push`, and apply / status from `strata://…`;
-//! - `operator`: `strata operator …`.
+//! - `operator`: `strata operator …`;
+//! - `common`: how `strata` is started (working directory, private TMPDIR, a clean environment).
 //!
 //! The crash-safety and concurrency tests are a binary of their own (`tests/stress`).
 
 mod atlas_compat;
 mod cli;
+mod common;
 mod credentials;
 mod db;
 mod operator;

@@ -10,7 +10,6 @@
 
 use std::process::Output;
 
-use assert_cmd::Command;
 use tempfile::TempDir;
 
 const USERS: (&str, &str) = ("1_users.sql", "CREATE TABLE users (id int PRIMARY KEY);\n");
@@ -24,7 +23,7 @@ const BROKEN: (&str, &str) = (
     "-- atlas:txmode none\n\nCREATE TABLE tags (id int);\nINSERT INTO nope VALUES (1);\n",
 );
 
-/// A temp dir holding `migrations/` and a private TMPDIR; `strata` runs inside it.
+/// A temp dir holding `migrations/` and a private TMPDIR (`tmp/`); `strata` runs inside it.
 struct Fixture {
     dir: TempDir,
 }
@@ -56,22 +55,10 @@ impl Fixture {
     }
 
     fn strata(&self, args: &[&str]) -> Output {
-        let mut c = Command::cargo_bin("strata").unwrap();
-        c.current_dir(self.dir.path())
-            .env("TMPDIR", self.dir.path().join("tmp"));
-        for v in [
-            "STRATA_DIR",
-            "STRATA_URL",
-            "STRATA_FORMAT",
-            "STRATA_TX_MODE",
-            "STRATA_REVISIONS_SCHEMA",
-            "STRATA_REGISTRY",
-            "STRATA_TOKEN",
-            "CLICOLOR_FORCE",
-        ] {
-            c.env_remove(v);
-        }
-        c.args(args).output().unwrap()
+        crate::common::strata(self.dir.path())
+            .args(args)
+            .output()
+            .unwrap()
     }
 }
 
