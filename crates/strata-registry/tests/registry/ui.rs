@@ -429,7 +429,10 @@ async fn sessions_hold_no_token_and_end_on_logout(backend: Backend) {
         .strip_prefix(&format!("{COOKIE}="))
         .unwrap()
         .to_owned();
-    let secret = t.admin.rsplit('_').next().unwrap();
+    // `strata_<id>_<secret>`: the secret is base64url and may itself hold `_`, so split at the first two only (the
+    // last `_`-separated piece can be a character or two, which a random session id then contains by chance).
+    let secret = t.admin.splitn(3, '_').nth(2).unwrap();
+    assert!(secret.len() >= 43, "{secret}");
     assert!(
         !id.contains(secret) && !id.starts_with("strata_") && !t.admin.contains(&id),
         "the cookie holds the token: {session}"
