@@ -11,6 +11,7 @@
 //! - `bad_input`: unreachable servers, wrong passwords, bad URLs;
 //! - `server_crash`: a private PostgreSQL cluster stopped in the middle of a run and right after one;
 //! - `schema`: the schema engine (inspect, sources, dev databases, diff, apply, clean).
+//! - `send`: the engine's futures are `Send` under generic lifetimes (it only has to compile).
 
 mod bad_input;
 mod common;
@@ -20,5 +21,6 @@ mod overlap;
 mod postgres;
 mod scenarios;
 mod schema;
+mod send;
 mod server_crash;
 mod sqlite;

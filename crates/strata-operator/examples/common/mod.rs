@@ -36,7 +36,7 @@ pub fn dir(migrations: usize) -> BTreeMap<String, String> {
 pub fn peak_rss_kib(pid: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
-        .lines()
+        .split_terminator('\n')
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
         .unwrap_or(0)

@@ -1,0 +1,24 @@
+//! Black-box tests of the `strata` binary, in one test binary (one link instead of one per file). Each test runs
+//! `strata` as a child process on its own temporary directory and, where it needs one, its own database.
+//!
+//! - `cli`: the directory commands (`hash`, `validate`, `new`), usage errors, colour and escaping;
+//! - `db`: `migrate apply / status / set` against SQLite files, PostgreSQL and MariaDB;
+//! - `output`: what those three commands print, text and JSON, as insta snapshots (`snapshots/`);
+//! - `atlas_compat`: Atlas CLI compatibility found with Atlas's own scripts;
+//! - `credentials`: passwords in URLs are never echoed;
+//! - `registry`: a real `strata registry serve`, `migrate push`, and apply / status from `strata://…`;
+//! - `operator`: `strata operator …`;
+//! - `schema`: `schema inspect / diff / apply / clean` on SQLite files, outputs as insta snapshots;
+//! - `common`: how `strata` is started (working directory, private TMPDIR, a clean environment).
+//!
+//! The crash-safety and concurrency tests are a binary of their own (`tests/stress`).
+
+mod atlas_compat;
+mod cli;
+mod common;
+mod credentials;
+mod db;
+mod operator;
+mod output;
+mod registry;
+mod schema;

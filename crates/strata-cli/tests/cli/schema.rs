@@ -1,0 +1,550 @@
+//! Black-box tests of `strata schema inspect | diff | apply | clean` on SQLite files in temporary directories
+//! (paths relative to the directory, so the outputs are stable), with insta snapshots of what users see.
+
+use std::path::Path;
+
+use tempfile::TempDir;
+
+use crate::common::strata;
+
+const V1: &str = "CREATE TABLE teams (id integer NOT NULL PRIMARY KEY, name text NOT NULL);\n\
+CREATE TABLE users (\n  id integer NOT NULL PRIMARY KEY,\n  team_id integer NULL REFERENCES teams (id) ON DELETE CASCADE,\n  email text NOT NULL DEFAULT ''\n);\n\
+CREATE UNIQUE INDEX users_email ON users (email);\n";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(dir: &Path, args: &[&str]) -> Run {
+    let out = strata(dir).args(args).output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let r = run(dir, args);
+    assert_eq!(
+        r.code, 0,
+        "{args:?}\nstdout: {}\nstderr: {}",
+        r.stdout, r.stderr
+    );
+    r.stdout
+}
+
+/// Exit 1 with an `Error:` line; returns the message (colour codes removed).
+fn fails(dir: &Path, args: &[&str]) -> String {
+    let r = run(dir, args);
+    assert_eq!(
+        r.code, 1,
+        "{args:?}\nstdout: {}\nstderr: {}",
+        r.stdout, r.stderr
+    );
+    r.stderr.replace("\x1b[1;31m", "").replace("\x1b[0m", "")
+}
+
+fn sqlite(dir: &Path, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::Connection as _;
+        let path = dir.join("app.db");
+        let mut c =
+            sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+                .await
+                .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    });
+}
+
+fn count(dir: &Path, table: &str) -> i64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::Connection as _;
+        let mut c =
+            sqlx::SqliteConnection::connect(&format!("sqlite://{}", dir.join("app.db").display()))
+                .await
+                .unwrap();
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+    })
+}
+
+fn setup(schema: &str) -> TempDir {
+    let t = TempDir::new().unwrap();
+    std::fs::write(t.path().join("schema.sql"), schema).unwrap();
+    t
+}
+
+#[test]
+fn inspect_prints_sql_that_recreates_the_schema_and_json() {
+    let t = setup(V1);
+    sqlite(t.path(), V1);
+    let sql = ok(t.path(), &["schema", "inspect", "-u", "sqlite://app.db"]);
+    insta::assert_snapshot!("inspect_sql", sql);
+    let json = ok(
+        t.path(),
+        &[
+            "schema",
+            "inspect",
+            "-u",
+            "sqlite://app.db",
+            "--format",
+            "json",
+        ],
+    );
+    insta::assert_snapshot!("inspect_json", json);
+    // Round trip: the SQL builds a database that inspects the same.
+    std::fs::write(t.path().join("again.sql"), &sql).unwrap();
+    let again = ok(
+        t.path(),
+        &[
+            "schema",
+            "inspect",
+            "-u",
+            "file://again.sql",
+            "--dev-url",
+            "sqlite://dev?mode=memory",
+        ],
+    );
+    assert_eq!(again, sql);
+    // --exclude leaves a table out.
+    let some = ok(
+        t.path(),
+        &[
+            "schema",
+            "inspect",
+            "-u",
+            "sqlite://app.db",
+            "--exclude",
+            "users",
+        ],
+    );
+    assert!(
+        some.contains("\"teams\"") && !some.contains("\"users\""),
+        "{some}"
+    );
+    let help = ok(t.path(), &["schema", "inspect", "--help"]);
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("HCL, arrives with issue 14; until then `sql` is the default"),
+        "{help}"
+    );
+}
+
+#[test]
+fn diff_prints_the_plan_or_synced() {
+    let t = setup(V1);
+    let text = ok(
+        t.path(),
+        &[
+            "schema",
+            "diff",
+            "--from",
+            "sqlite://app.db",
+            "--to",
+            "file://schema.sql",
+        ],
+    );
+    insta::assert_snapshot!("diff_text", text);
+    let json = ok(
+        t.path(),
+        &[
+            "schema",
+            "diff",
+            "--from",
+            "sqlite://app.db",
+            "--to",
+            "file://schema.sql",
+            "--format",
+            "json",
+        ],
+    );
+    insta::assert_snapshot!("diff_json", json);
+    sqlite(t.path(), V1);
+    let synced = ok(
+        t.path(),
+        &[
+            "schema",
+            "diff",
+            "--from",
+            "sqlite://app.db",
+            "--to",
+            "file://schema.sql",
+        ],
+    );
+    assert_eq!(synced, "Schemas are synced, no changes to be made.\n");
+}
+
+#[test]
+fn apply_plans_asks_and_applies() {
+    let t = setup(V1);
+    let dry = ok(
+        t.path(),
+        &[
+            "schema",
+            "apply",
+            "-u",
+            "sqlite://app.db",
+            "--to",
+            "file://schema.sql",
+            "--dry-run",
+        ],
+    );
+    insta::assert_snapshot!("apply_dry_run", dry);
+    let dry_json = ok(
+        t.path(),
+        &[
+            "schema",
+            "apply",
+            "-u",
+            "sqlite://app.db",
+            "--to",
+            "file://schema.sql",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    insta::assert_snapshot!("apply_dry_run_json", dry_json);
+    // No terminal, no --auto-approve: refused, nothing applied.
+    let err = fails(
+        t.path(),
+        &[
+            "schema",
+            "apply",
+            "-u",
+            "sqlite://app.db",
+            "--to",
+            "file://schema.sql",
+        ],
+    );
+    insta::assert_snapshot!("apply_no_terminal", err);
+    let err = fails(
+        t.path(),
+        &[
+            "schema",
+            "apply",
+            "-u",
+            "sqlite://app.db",
+            "--to",
+            "file://schema.sql",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        err,
+        "Error: --log and --format can only be used with --dry-run or --auto-approve\n"
+    );
+    let applied = ok(
+        t.path(),
+        &[
+            "schema",
+            "apply",
+            "-u",
+            "sqlite://app.db",
+            "--to",
+            "file://schema.sql",
+            "--auto-approve",
+        ],
+    );
+    assert_eq!(applied, dry);
+    let synced = ok(
+        t.path(),
+        &[
+            "schema",
+            "apply",
+            "-u",
+            "sqlite://app.db",
+            "--to",
+            "file://schema.sql",
+            "--auto-approve",
+        ],
+    );
+    assert_eq!(synced, "Schema is synced, no changes to be made\n");
+    // JSON of a real run.
+    std::fs::write(
+        t.path().join("v2.sql"),
+        format!("{V1}CREATE TABLE tags (id integer NOT NULL);\n"),
+    )
+    .unwrap();
+    let json = ok(
+        t.path(),
+        &[
+            "schema",
+            "apply",
+            "-u",
+            "sqlite://app.db",
+            "--to",
+            "file://v2.sql",
+            "--auto-approve",
+            "--format",
+            "json",
+        ],
+    );
+    insta::assert_snapshot!("apply_json", json);
+}
+
+/// Destructive plans are named, and `--auto-approve` alone does not apply them.
+#[test]
+fn destructive_changes_need_explicit_approval() {
+    let t = setup(V1);
+    sqlite(
+        t.path(),
+        &format!("{V1}CREATE TABLE old (id int); ALTER TABLE teams ADD COLUMN legacy text;"),
+    );
+    let args = [
+        "schema",
+        "apply",
+        "-u",
+        "sqlite://app.db",
+        "--to",
+        "file://schema.sql",
+        "--auto-approve",
+    ];
+    let r = run(t.path(), &args);
+    assert_eq!(r.code, 1);
+    insta::assert_snapshot!("apply_destructive_stdout", r.stdout);
+    insta::assert_snapshot!(
+        "apply_destructive_stderr",
+        r.stderr.replace("\x1b[1;31m", "").replace("\x1b[0m", "")
+    );
+    assert_eq!(count(t.path(), "old"), 0, "the table is still there");
+    let mut with = args.to_vec();
+    with.push("--allow-destructive");
+    ok(t.path(), &with);
+    let synced = ok(
+        t.path(),
+        &[
+            "schema",
+            "diff",
+            "--from",
+            "sqlite://app.db",
+            "--to",
+            "file://schema.sql",
+        ],
+    );
+    assert_eq!(synced, "Schemas are synced, no changes to be made.\n");
+}
+
+/// `schema apply` through the SQLite table copy keeps every row of the parent and of its ON DELETE CASCADE
+/// children (foreign keys enforced with `_fk=1`).
+#[test]
+fn apply_keeps_every_row_through_a_table_copy() {
+    let t = setup(V1);
+    sqlite(
+        t.path(),
+        &V1.replace("name text NOT NULL", "name text NOT NULL, legacy text"),
+    );
+    sqlite(
+        t.path(),
+        "INSERT INTO teams (id, name) VALUES (1, 'a'), (2, 'b');\n\
+         INSERT INTO users (id, team_id, email) VALUES (1, 1, 'x'), (2, 1, 'y'), (3, 2, 'z'), (4, NULL, 'w');",
+    );
+    let out = ok(
+        t.path(),
+        &[
+            "schema",
+            "apply",
+            "-u",
+            "sqlite://app.db?_fk=1",
+            "--to",
+            "file://schema.sql",
+            "--auto-approve",
+            "--allow-destructive",
+        ],
+    );
+    assert!(out.contains("INSERT INTO `new_teams`"), "{out}");
+    assert_eq!(count(t.path(), "teams"), 2);
+    assert_eq!(count(t.path(), "users"), 4);
+}
+
+#[test]
+fn clean_drops_everything_or_nothing() {
+    let t = setup(V1);
+    let nothing = ok(t.path(), &["schema", "clean", "-u", "sqlite://app.db"]);
+    assert_eq!(nothing, "Nothing to drop\n");
+    sqlite(t.path(), V1);
+    let err = fails(t.path(), &["schema", "clean", "-u", "sqlite://app.db"]);
+    assert!(err.contains("stdin is not a terminal"), "{err}");
+    assert_eq!(count(t.path(), "users"), 0, "still there");
+    let out = ok(
+        t.path(),
+        &["schema", "clean", "-u", "sqlite://app.db", "--auto-approve"],
+    );
+    insta::assert_snapshot!("clean_text", out);
+    assert_eq!(
+        ok(t.path(), &["schema", "clean", "-u", "sqlite://app.db"]),
+        "Nothing to drop\n"
+    );
+    sqlite(t.path(), V1);
+    let json = ok(
+        t.path(),
+        &[
+            "schema",
+            "clean",
+            "-u",
+            "sqlite://app.db",
+            "--auto-approve",
+            "--format",
+            "json",
+        ],
+    );
+    insta::assert_snapshot!("clean_json", json);
+}
+
+#[test]
+fn bad_input_is_a_clear_error_with_exit_1() {
+    let t = setup(V1);
+    // Unreachable server; the password is never printed.
+    let err = fails(
+        t.path(),
+        &[
+            "schema",
+            "inspect",
+            "-u",
+            "postgres://app:s3cret@127.0.0.1:1/db?connect_timeout=2",
+        ],
+    );
+    assert!(
+        err.starts_with("Error: connecting to postgres://app:xxxxx@127.0.0.1:1/db"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret"));
+    // Dev database not clean, naming the object.
+    sqlite(t.path(), "CREATE TABLE leftover (id int);");
+    let err = fails(
+        t.path(),
+        &[
+            "schema",
+            "diff",
+            "--from",
+            "sqlite://other.db",
+            "--to",
+            "file://schema.sql",
+            "--dev-url",
+            "sqlite://app.db",
+        ],
+    );
+    insta::assert_snapshot!("dev_not_clean", err);
+    // An SQL error in the desired state: file:line and SQLite's message.
+    std::fs::write(
+        t.path().join("bad.sql"),
+        "CREATE TABLE a (id int);\n\nCREATE TABLE b (id int,);\n",
+    )
+    .unwrap();
+    let err = fails(
+        t.path(),
+        &[
+            "schema",
+            "diff",
+            "--from",
+            "sqlite://other.db",
+            "--to",
+            "file://bad.sql",
+        ],
+    );
+    insta::assert_snapshot!("sql_error", err);
+    // Unknown source kinds.
+    let err = fails(
+        t.path(),
+        &[
+            "schema",
+            "diff",
+            "--from",
+            "sqlite://other.db",
+            "--to",
+            "oracle://h/db",
+        ],
+    );
+    insta::assert_snapshot!("unknown_source", err);
+    let err = fails(
+        t.path(),
+        &[
+            "schema",
+            "diff",
+            "--from",
+            "sqlite://other.db",
+            "--to",
+            "schema.sql",
+        ],
+    );
+    assert_eq!(
+        err,
+        "Error: missing scheme. Did you mean file://schema.sql?\n"
+    );
+    std::fs::write(t.path().join("schema.hcl"), "").unwrap();
+    let err = fails(
+        t.path(),
+        &[
+            "schema",
+            "diff",
+            "--from",
+            "sqlite://other.db",
+            "--to",
+            "file://schema.hcl",
+        ],
+    );
+    assert!(err.contains("issue 14"), "{err}");
+    // SQL without a dev database off SQLite: Atlas's message, before any connection.
+    let err = fails(
+        t.path(),
+        &[
+            "schema",
+            "diff",
+            "--from",
+            "postgres://u@127.0.0.1:1/db",
+            "--to",
+            "file://schema.sql",
+        ],
+    );
+    assert!(
+        err.starts_with("Error: --dev-url cannot be empty."),
+        "{err}"
+    );
+    let err = fails(
+        t.path(),
+        &[
+            "schema",
+            "apply",
+            "-u",
+            "sqlite://app.db",
+            "--to",
+            "file://schema.sql",
+            "--tx-mode",
+            "all",
+        ],
+    );
+    assert!(err.contains("unknown tx-mode \"all\""), "{err}");
+    let err = fails(
+        t.path(),
+        &[
+            "schema",
+            "apply",
+            "-u",
+            "file://schema.sql",
+            "--to",
+            "file://schema.sql",
+        ],
+    );
+    assert!(
+        err.starts_with("Error: --url must be a database connection"),
+        "{err}"
+    );
+}
