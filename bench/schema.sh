@@ -14,14 +14,15 @@
 # `hyperfine -N --runs 1`, starting one further along each round, so load from other work hits all alike), after
 # one untimed warm-up round:
 #   1  inspect_bench PG inspect           vs pg_dump --schema-only          target: inspect <= 0.5 x pg_dump
+#      (also --one-session: the constraint query kept on the driver's session instead of a second one)
 #                                         (and migra of the database against itself, if migra is installed)
 #   2  inspect_bench diff + plan of bench_schema -> bench_schema_changed (both inspected in parallel on two
-#      connections; also --sequential)    target: <= 1.2 x the single inspect of 1
+#      connections; also --sequential, and both with --one-session)    target: <= 1.2 x the single inspect
 #   3  inspect_bench MariaDB inspect      vs mysqldump --no-data            target: inspect <= 0.5 x mysqldump
 # The 5,000-table inspect's peak RSS (VmHWM, printed by inspect_bench) is recorded too: target <= 100 MB.
 #
 # Environment: PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), MYHOST (127.0.0.1), MYPORT (3306), MYUSER (root),
-# RUNS (10), OUT (bench/results-schema), INSPECT_BENCH (the example binary; default: build it in release),
+# RUNS (10), MIGRA_RUNS (3), OUT (bench/results-schema), INSPECT_BENCH (the example binary; default: build it in release),
 # MIGRA (migra command; default: `migra` on PATH), SETUP (auto|force|skip), CARGO_TARGET_DIR.
 set -euo pipefail
 
@@ -30,6 +31,7 @@ export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postg
 MYHOST=${MYHOST:-127.0.0.1} MYPORT=${MYPORT:-3306} MYUSER=${MYUSER:-root}
 PG_TABLES=${PG_TABLES:-5000} MY_TABLES=${MY_TABLES:-1000}
 RUNS=${RUNS:-10}
+MIGRA_RUNS=${MIGRA_RUNS:-3} # migra takes ~30 s a run at 5,000 tables: it joins only the first MIGRA_RUNS rounds
 OUT=${OUT:-$ROOT/bench/results-schema}
 SETUP=${SETUP:-auto}
 STEPS=("${@:-1 2 3}")
@@ -53,7 +55,10 @@ if [[ -z "${INSPECT_BENCH:-}" ]]; then
 fi
 
 pg_url() { echo "postgres://$PGUSER@$PGHOST:$PGPORT/$1?sslmode=disable"; }
-# search_path=public: the tables' schema, bound as a user would; pg_dump and migra see only it too.
+# migra goes through SQLAlchemy 2, whose bare postgresql:// wants psycopg 3; name the driver installed with it.
+migra_url() { echo "postgresql+psycopg2://$PGUSER@$PGHOST:$PGPORT/$1"; }
+# search_path=public: the tables' schema, bound as a user would (pg_dump gets -n public; migra compares every
+# schema, and public is the only one).
 pg_url_public() { echo "postgres://$PGUSER@$PGHOST:$PGPORT/$1?sslmode=disable&search_path=public"; }
 my_url() { echo "mysql://$MYUSER@$MYHOST:$MYPORT/$1"; }
 my() { "$MYSQL" -h "$MYHOST" -P "$MYPORT" -u "$MYUSER" "$@"; }
@@ -82,7 +87,8 @@ NAMES=() CMDS=()
 add() { NAMES+=("$1"); CMDS+=("$2"); }
 time_one() { # time_one NAME CMD JSON: one timed run
   if [[ -n $HYPERFINE ]]; then
-    "$HYPERFINE" -N --style none --runs 1 -n "$1" --export-json "$3" "$2" >/dev/null
+    # -i: migra exits 2 when it finds differences; every command's exit was checked in the warm-up round.
+    "$HYPERFINE" -N -i --style none --runs 1 -n "$1" --export-json "$3" "$2" >/dev/null
   else
     local s e
     s=$(date +%s.%N); $2 >/dev/null 2>&1; e=$(date +%s.%N)
@@ -91,11 +97,19 @@ time_one() { # time_one NAME CMD JSON: one timed run
 }
 run() { # run STEP: a warm-up round, then RUNS interleaved rounds over CMDS; prints the summary
   local n=${#CMDS[@]} r k i
-  for i in "${!CMDS[@]}"; do ${CMDS[$i]} >/dev/null 2>&1 || { echo "bench: '${NAMES[$i]}' fails:" >&2; ${CMDS[$i]} >/dev/null || true; exit 1; }; done
+  local rc
+  for i in "${!CMDS[@]}"; do
+    rc=0; ${CMDS[$i]} >/dev/null 2>"$OUT/warmup.err" || rc=$?
+    # migra: 0 no differences, 2 differences found; anything else is a failure.
+    if [[ $rc != 0 && ! ($rc == 2 && ${NAMES[$i]} == migra*) ]]; then
+      echo "bench: '${NAMES[$i]}' failed (exit $rc):" >&2; cat "$OUT/warmup.err" >&2; exit 1
+    fi
+  done
   rm -f "$OUT/s$1".*.json
   for ((r = 0; r < RUNS; r++)); do
     for ((k = 0; k < n; k++)); do
       i=$(((k + r) % n))
+      [[ ${NAMES[$i]} == migra* && $r -ge $MIGRA_RUNS ]] && continue
       time_one "${NAMES[$i]}" "${CMDS[$i]}" "$OUT/s$1.$i.$r.json"
     done
     printf '.'
@@ -142,8 +156,9 @@ for s in "${STEPS[@]}"; do
       echo "== 1: PostgreSQL inspect ($PG_TABLES tables) vs pg_dump --schema-only"
       "$INSPECT_BENCH" "$(pg_url_public $DB)" | tee "$OUT/s1-inspect.txt"
       add strata-inspect "$INSPECT_BENCH $(pg_url_public $DB)"
+      add strata-inspect-one-session "$INSPECT_BENCH --one-session $(pg_url_public $DB)"
       add pg_dump "pg_dump --schema-only -n public -f /dev/null -d $(pg_url $DB)"
-      [[ -n $MIGRA ]] && add migra-self "$MIGRA --unsafe $(pg_url $DB) $(pg_url $DB)"
+      [[ -n $MIGRA ]] && add migra-self "$MIGRA --unsafe $(migra_url $DB) $(migra_url $DB)"
       run 1
       ;;
     2)
@@ -154,7 +169,9 @@ for s in "${STEPS[@]}"; do
       add strata-inspect "$INSPECT_BENCH $(pg_url_public $DB)"
       add strata-diff-parallel "$INSPECT_BENCH $(pg_url_public $DB) $(pg_url_public $DB2)"
       add strata-diff-sequential "$INSPECT_BENCH --sequential $(pg_url_public $DB) $(pg_url_public $DB2)"
-      [[ -n $MIGRA ]] && add migra-diff "$MIGRA --unsafe $(pg_url $DB) $(pg_url $DB2)"
+      add strata-inspect-one-session "$INSPECT_BENCH --one-session $(pg_url_public $DB)"
+      add strata-diff-parallel-one-session "$INSPECT_BENCH --one-session $(pg_url_public $DB) $(pg_url_public $DB2)"
+      [[ -n $MIGRA ]] && add migra-diff "$MIGRA --unsafe $(migra_url $DB) $(migra_url $DB2)"
       run 2
       ;;
     3)

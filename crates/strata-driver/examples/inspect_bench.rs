@@ -1,8 +1,11 @@
 //! Times schema inspection, and diff + plan, for the issue-13 benchmark (`bench/schema.sh`).
 //!
 //! ```text
-//! inspect_bench [--sequential] URL [URL2]
+//! inspect_bench [--sequential] [--one-session] URL [URL2]
 //! ```
+//!
+//! `--one-session` (PostgreSQL): inspect inside a transaction, where the inspector keeps to the driver's one
+//! session instead of running the constraint query on a second one beside it (to compare the two).
 //!
 //! With one URL: connects, inspects (default [`InspectOptions`]) and prints the wall time of the inspect and the
 //! number of tables. With two: inspects both (in parallel on two connections unless `--sequential`), then
@@ -17,25 +20,35 @@ use strata_driver::inspect::{Inspect, InspectOptions};
 use strata_driver::mysql::MysqlDriver;
 use strata_driver::postgres::PostgresDriver;
 use strata_driver::url::Target;
-use strata_driver::{DbUrl, DriverError};
+use strata_driver::{DbUrl, Driver, DriverError};
 use strata_schema::Realm;
 use strata_schema::diff::DiffOptions;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: inspect_bench [--sequential] URL [URL2]   (postgres:// or mysql:// / maria://)");
+    eprintln!("usage: inspect_bench [--sequential] [--one-session] URL [URL2]   (postgres:// or mysql:// / maria://)");
     ExitCode::from(2)
 }
 
 /// Connects to `url` and inspects it; returns the realm and the time of connect + inspect and of inspect alone.
-async fn connect_and_inspect(url: DbUrl) -> Result<(Realm, Duration, Duration), DriverError> {
+async fn connect_and_inspect(
+    url: DbUrl,
+    one_session: bool,
+) -> Result<(Realm, Duration, Duration), DriverError> {
     let opts = InspectOptions::default();
     let start = Instant::now();
     match url.target {
         Target::Postgres(_) => {
             let mut d = PostgresDriver::connect(url).await?;
             let t = Instant::now();
+            if one_session {
+                d.begin().await?;
+            }
             let realm = d.inspect(&opts).await?;
-            Ok((realm, start.elapsed(), t.elapsed()))
+            let inspected = t.elapsed();
+            if one_session {
+                d.rollback().await?;
+            }
+            Ok((realm, start.elapsed(), inspected))
         }
         Target::Mysql(_) => {
             let mut d = MysqlDriver::connect(url).await?;
@@ -81,12 +94,12 @@ fn report(label: &str, url: &DbUrl, realm: &Realm, total: Duration, inspect: Dur
     );
 }
 
-async fn run(sequential: bool, urls: Vec<DbUrl>) -> Result<(), String> {
+async fn run(sequential: bool, one_session: bool, urls: Vec<DbUrl>) -> Result<(), String> {
     let wall = Instant::now();
     let fail = |u: &DbUrl, e: DriverError| format!("{}: {}", u.redacted(), u.scrub(&e.to_string()));
     match urls.as_slice() {
         [one] => {
-            let (realm, total, inspect) = connect_and_inspect(one.clone())
+            let (realm, total, inspect) = connect_and_inspect(one.clone(), one_session)
                 .await
                 .map_err(|e| fail(one, e))?;
             report("inspect", one, &realm, total, inspect);
@@ -94,13 +107,13 @@ async fn run(sequential: bool, urls: Vec<DbUrl>) -> Result<(), String> {
         [a, b] => {
             let t = Instant::now();
             let (ra, rb) = if sequential {
-                let ra = connect_and_inspect(a.clone()).await;
-                let rb = connect_and_inspect(b.clone()).await;
+                let ra = connect_and_inspect(a.clone(), one_session).await;
+                let rb = connect_and_inspect(b.clone(), one_session).await;
                 (ra, rb)
             } else {
                 // Two connections, two tasks: the servers' work for both sides overlaps.
-                let ha = tokio::spawn(connect_and_inspect(a.clone()));
-                let hb = tokio::spawn(connect_and_inspect(b.clone()));
+                let ha = tokio::spawn(connect_and_inspect(a.clone(), one_session));
+                let hb = tokio::spawn(connect_and_inspect(b.clone(), one_session));
                 let ra = ha.await.map_err(|e| format!("inspect task failed: {e}"))?;
                 let rb = hb.await.map_err(|e| format!("inspect task failed: {e}"))?;
                 (ra, rb)
@@ -132,10 +145,12 @@ async fn run(sequential: bool, urls: Vec<DbUrl>) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let mut sequential = false;
+    let mut one_session = false;
     let mut urls = Vec::new();
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--sequential" => sequential = true,
+            "--one-session" => one_session = true,
             "-h" | "--help" => return usage(),
             s => match s.parse::<DbUrl>() {
                 Ok(u) => urls.push(u),
@@ -164,7 +179,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(sequential, urls)) {
+    match rt.block_on(run(sequential, one_session, urls)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("inspect_bench: {e}");
