@@ -23,6 +23,7 @@
 #
 # Environment: PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), MYHOST (127.0.0.1), MYPORT (3306), MYUSER (root),
 # RUNS (10), MIGRA_RUNS (3), OUT (bench/results-schema), INSPECT_BENCH (the example binary; default: build it in release),
+# INSPECT_BENCH_BASE (optional: an older build of the example, timed alongside in 1 and 3),
 # MIGRA (migra command; default: `migra` on PATH), SETUP (auto|force|skip), CARGO_TARGET_DIR.
 set -euo pipefail
 
@@ -157,6 +158,7 @@ for s in "${STEPS[@]}"; do
       "$INSPECT_BENCH" "$(pg_url_public $DB)" | tee "$OUT/s1-inspect.txt"
       add strata-inspect "$INSPECT_BENCH $(pg_url_public $DB)"
       add strata-inspect-one-session "$INSPECT_BENCH --one-session $(pg_url_public $DB)"
+      [[ -n ${INSPECT_BENCH_BASE:-} ]] && add strata-inspect-base "$INSPECT_BENCH_BASE $(pg_url_public $DB)"
       add pg_dump "pg_dump --schema-only -n public -f /dev/null -d $(pg_url $DB)"
       [[ -n $MIGRA ]] && add migra-self "$MIGRA --unsafe $(migra_url $DB) $(migra_url $DB)"
       run 1
@@ -180,6 +182,7 @@ for s in "${STEPS[@]}"; do
       echo "== 3: MariaDB inspect ($MY_TABLES tables) vs mysqldump --no-data"
       "$INSPECT_BENCH" "$(my_url $DB)" | tee "$OUT/s3-inspect.txt"
       add strata-inspect "$INSPECT_BENCH $(my_url $DB)"
+      [[ -n ${INSPECT_BENCH_BASE:-} ]] && add strata-inspect-base "$INSPECT_BENCH_BASE $(my_url $DB)"
       add mysqldump "$MYSQLDUMP --no-data -h $MYHOST -P $MYPORT -u $MYUSER -r /dev/null $DB"
       run 3
       ;;
