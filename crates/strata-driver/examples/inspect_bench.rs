@@ -25,7 +25,9 @@ use strata_schema::Realm;
 use strata_schema::diff::DiffOptions;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: inspect_bench [--sequential] [--one-session] URL [URL2]   (postgres:// or mysql:// / maria://)");
+    eprintln!(
+        "usage: inspect_bench [--sequential] [--one-session] URL [URL2]   (postgres:// or mysql:// / maria://)"
+    );
     ExitCode::from(2)
 }
 
@@ -131,10 +133,18 @@ async fn run(sequential: bool, one_session: bool, urls: Vec<DbUrl>) -> Result<()
             let t = Instant::now();
             let changes = strata_schema::diff::diff(&ra, &rb, &DiffOptions::default())
                 .map_err(|e| e.to_string())?;
-            println!("diff: {} ({} changes)", ms(t.elapsed()), changes.changes.len());
+            println!(
+                "diff: {} ({} changes)",
+                ms(t.elapsed()),
+                changes.changes.len()
+            );
             let t = Instant::now();
             let plan = strata_schema::plan::plan(&changes, &rb).map_err(|e| e.to_string())?;
-            println!("plan: {} ({} statements)", ms(t.elapsed()), plan.statements.len());
+            println!(
+                "plan: {} ({} statements)",
+                ms(t.elapsed()),
+                plan.statements.len()
+            );
         }
         _ => return Err("one or two URLs".into()),
     }

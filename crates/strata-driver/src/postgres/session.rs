@@ -213,7 +213,8 @@ impl PostgresDriver {
                 Err(_) => Err(DriverError::Connect {
                     url: url.redacted.clone(),
                     message: format!("no answer within {}", human(wait)),
-                    hint: "check that the host is reachable or raise connect_timeout in the URL".into(),
+                    hint: "check that the host is reachable or raise connect_timeout in the URL"
+                        .into(),
                 }),
             }
         })
