@@ -191,6 +191,35 @@ impl PostgresDriver {
         })
     }
 
+    /// Opens a second session with the same URL for read-only work beside this one (inspection runs independent
+    /// catalog queries on it concurrently). `None` inside a transaction, whose uncommitted changes only this
+    /// session sees, and when the URL is not a PostgreSQL one.
+    pub(super) fn side_session(
+        &self,
+    ) -> Option<impl Future<Output = Result<PgConnection, DriverError>> + Send + 'static> {
+        if self.in_tx {
+            return None;
+        }
+        let Target::Postgres(p) = &self.url.target else {
+            return None;
+        };
+        let opts = options_for(p).ok()?;
+        let wait = p.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let (url, p) = (self.url.clone(), p.clone());
+        Some(async move {
+            match tokio::time::timeout(wait, PgConnection::connect_with(&opts)).await {
+                Ok(Ok(c)) => Ok(c),
+                Ok(Err(e)) => Err(connect_error(&url, &p, e, url.password())),
+                Err(_) => Err(DriverError::Connect {
+                    url: url.redacted.clone(),
+                    message: format!("no answer within {}", human(wait)),
+                    hint: "check that the host is reachable or raise connect_timeout in the URL"
+                        .into(),
+                }),
+            }
+        })
+    }
+
     /// The session's backend process id.
     pub async fn backend_pid(&mut self) -> Result<i32, DriverError> {
         Ok(self.session_info().await?.backend_pid)

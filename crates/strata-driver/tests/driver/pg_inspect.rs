@@ -167,6 +167,33 @@ async fn golden_inspect_of_a_rich_schema_and_its_round_trip() {
     );
 }
 
+/// Inside a transaction, inspection keeps to the driver's session: a second session (which runs the constraint
+/// query outside one) would not see uncommitted tables, and their keys and checks would be missing. Outside a
+/// transaction the two-session read must give the same realm.
+#[tokio::test]
+async fn inspection_in_a_transaction_sees_its_uncommitted_constraints() {
+    let db = pg_db!();
+    let mut d = open(&db.url).await;
+    d.begin().await.unwrap();
+    d.execute(
+        "CREATE TABLE p (id integer PRIMARY KEY); \
+         CREATE TABLE c (id integer PRIMARY KEY, p_id integer REFERENCES p (id), n integer CHECK (n > 0));",
+    )
+    .await
+    .unwrap();
+    let inside = inspect_all(&mut d).await;
+    let c = inside
+        .schemas
+        .iter()
+        .flat_map(|s| &s.tables)
+        .find(|t| t.name == "c")
+        .expect("table c inspected");
+    assert_eq!(c.foreign_keys.len(), 1, "{c:?}");
+    assert_eq!(c.checks.len(), 1, "{c:?}");
+    d.commit().await.unwrap();
+    assert_eq!(inspect_all(&mut d).await, inside);
+}
+
 #[tokio::test]
 async fn non_destructive_changes_keep_every_row() {
     let db = pg_db!();

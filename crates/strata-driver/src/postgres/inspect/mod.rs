@@ -9,6 +9,13 @@
 //! afterwards. On a URL bound to one schema (`?search_path=s`) the qualifier `s.` is then taken out of types and
 //! expressions, so the model reads as the schema-relative SQL that created it.
 //!
+//! Speed (5,000 tables: `bench/schema.sh`, BENCHMARKS.md): JIT is turned off for the inspection (compiling cost
+//! more than the queries once row estimates crossed its thresholds); per-row printers and lookups run only for
+//! the rows that need them (scalar subqueries, not joins that carry wide catalog values through hashes and
+//! sorts); and, outside a transaction, the constraint query runs on a second session opened from the same URL
+//! while the other queries run on the driver's own (printing a check opens its table, which a fresh session
+//! pays for once per table). If the second session cannot be opened, everything runs on the first.
+//!
 //! Model conventions: `serial` columns are their integer type with the `nextval(…)` default, their sequence
 //! listed with `owned_by`; identity columns carry [`Identity`] (their sequence is not listed); collations only
 //! when not the type's default; index part collations only when not the column's; unique constraints are indexes
@@ -17,10 +24,12 @@
 //! the `plpgsql` extension, present in every database, is never listed.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::{Connection, PgConnection, Row};
 use strata_migrate::Dialect;
 use strata_schema::{
     Check, CheckOption, Column, ColumnType, Enum, Extension, FkAction, ForeignKey, Function,
@@ -45,9 +54,13 @@ impl Inspect for PostgresDriver {
             .and_then(|sp| sp.split(',').next())
             .map(|s| s.trim().trim_matches('"').to_string())
             .filter(|s| !s.is_empty());
-        inspect_connection(&mut self.conn, bound.as_deref(), opts).await
+        let side = self.side_session().map(|f| Box::pin(f) as SideSession);
+        inspect_on(&mut self.conn, side, bound.as_deref(), opts).await
     }
 }
+
+/// A second session being opened to run the constraint query beside the others (see [`read`]).
+type SideSession = Pin<Box<dyn Future<Output = Result<PgConnection, DriverError>> + Send>>;
 
 fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
     row: &'r PgRow,
@@ -75,27 +88,129 @@ pub async fn inspect_connection(
     bound: Option<&str>,
     opts: &InspectOptions,
 ) -> Result<Realm, DriverError> {
-    let saved: String = sqlx::query_scalar(
-        "SELECT pg_catalog.current_setting('search_path'), pg_catalog.set_config('search_path', '', false)",
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(DriverError::sql)?;
-    let result = read(conn, bound, opts).await;
-    let restore = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "SELECT pg_catalog.set_config('search_path', {}, false)",
-        pg_literal(&saved)
-    )))
-    .execute(&mut *conn)
-    .await
-    .map_err(DriverError::sql);
+    inspect_on(conn, None, bound, opts).await
+}
+
+/// [`inspect_connection`], with the constraint query on `side` (once open) while the others run on `conn`.
+async fn inspect_on(
+    conn: &mut PgConnection,
+    side: Option<SideSession>,
+    bound: Option<&str>,
+    opts: &InspectOptions,
+) -> Result<Realm, DriverError> {
+    let saved = prepare_session(conn).await?;
+    let result = read(conn, side, bound, opts).await;
+    let restore = sqlx::raw_sql(sqlx::AssertSqlSafe(saved.restore_sql()))
+        .execute(&mut *conn)
+        .await
+        .map_err(DriverError::sql);
     let realm = result?;
     restore?;
     Ok(realm)
 }
 
+/// The session settings inspection changes, as they were before.
+struct SavedSettings {
+    search_path: String,
+    /// `None` on a server without the setting.
+    jit: Option<String>,
+}
+
+impl SavedSettings {
+    fn restore_sql(&self) -> String {
+        let mut sql = format!(
+            "SELECT pg_catalog.set_config('search_path', {}, false)",
+            pg_literal(&self.search_path)
+        );
+        if let Some(jit) = &self.jit {
+            sql.push_str(&format!(
+                ", pg_catalog.set_config('jit', {}, false)",
+                pg_literal(jit)
+            ));
+        }
+        sql
+    }
+}
+
+/// Sets `search_path` to `''` (every printed name schema-qualified) and turns JIT compilation off, in one round
+/// trip; returns the settings as they were. JIT off: the catalog queries are short, but at a few thousand tables
+/// the planner's row estimates can pass `jit_above_cost`, and compiling then costs more than the query (1.3 s of
+/// 1.7 s for the index query at 5,000 tables, measured on PostgreSQL 15).
+async fn prepare_session(conn: &mut PgConnection) -> Result<SavedSettings, DriverError> {
+    // Evaluated left to right: each setting is read before it is changed.
+    let (search_path, _, jit, _): (String, String, Option<String>, Option<String>) =
+        sqlx::query_as(
+            "SELECT pg_catalog.current_setting('search_path'), \
+                    pg_catalog.set_config('search_path', '', false), \
+                    pg_catalog.current_setting('jit', true), \
+                    CASE WHEN pg_catalog.current_setting('jit', true) IS NOT NULL \
+                         THEN pg_catalog.set_config('jit', 'off', false) END",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(DriverError::sql)?;
+    Ok(SavedSettings { search_path, jit })
+}
+
+/// The rows of every query after `schemas.sql`.
+struct Rows {
+    tables: Vec<PgRow>,
+    columns: Vec<PgRow>,
+    indexes: Vec<PgRow>,
+    constraints: Vec<PgRow>,
+    views: Vec<PgRow>,
+    enums: Vec<PgRow>,
+    sequences: Vec<PgRow>,
+    functions: Vec<PgRow>,
+    triggers: Vec<PgRow>,
+    extensions: Vec<PgRow>,
+}
+
+/// Runs the queries after `schemas.sql` one after the other on `conn`; the constraint query only when
+/// `constraints` (else it runs elsewhere and its rows are left empty).
+async fn fetch_rows(
+    conn: &mut PgConnection,
+    names: &[String],
+    constraints: bool,
+) -> Result<Rows, DriverError> {
+    Ok(Rows {
+        tables: fetch(conn, include_str!("tables.sql"), names).await?,
+        columns: fetch(conn, include_str!("columns.sql"), names).await?,
+        indexes: fetch(conn, include_str!("indexes.sql"), names).await?,
+        constraints: if constraints {
+            fetch(conn, include_str!("constraints.sql"), names).await?
+        } else {
+            Vec::new()
+        },
+        views: fetch(conn, include_str!("views.sql"), names).await?,
+        enums: fetch(conn, include_str!("enums.sql"), names).await?,
+        sequences: fetch(conn, include_str!("sequences.sql"), names).await?,
+        functions: fetch(conn, include_str!("functions.sql"), names).await?,
+        triggers: fetch(conn, include_str!("triggers.sql"), names).await?,
+        extensions: fetch(conn, include_str!("extensions.sql"), names).await?,
+    })
+}
+
+/// Opens and prepares the side session; `None` (the work stays on the main session) when it cannot be had.
+async fn open_side(side: Option<SideSession>) -> Option<PgConnection> {
+    let mut conn = side?.await.ok()?;
+    match prepare_session(&mut conn).await {
+        Ok(_) => Some(conn),
+        Err(_) => {
+            let _ = conn.close().await;
+            None
+        }
+    }
+}
+
+/// Reads the realm. With a side session, the constraint query (the costliest at thousands of tables: printing a
+/// check opens its table, building the server's relation cache entry in a fresh session) runs on it while the
+/// other queries run on `conn`; the side session is opened while the schema query runs. Every query is its own
+/// snapshot either way (as on one session without a transaction), so a schema changing during inspection may be
+/// read half-changed in both cases.
 async fn read(
     conn: &mut PgConnection,
+    side: Option<SideSession>,
     bound: Option<&str>,
     opts: &InspectOptions,
 ) -> Result<Realm, DriverError> {
@@ -105,15 +220,41 @@ async fn read(
         opts.schemas.clone()
     };
     let mut realm = Realm::new(Dialect::Postgres);
-    for r in fetch(conn, include_str!("schemas.sql"), &wanted).await? {
-        let mut s = Schema::new(get::<String>(&r, 0)?);
-        s.comment = get(&r, 1)?;
-        realm.schemas.push(s);
+    let (schema_rows, mut side) = tokio::join!(
+        fetch(conn, include_str!("schemas.sql"), &wanted),
+        open_side(side)
+    );
+    let rows = async {
+        for r in schema_rows? {
+            let mut s = Schema::new(get::<String>(&r, 0)?);
+            s.comment = get(&r, 1)?;
+            realm.schemas.push(s);
+        }
+        let names: Vec<String> = realm.schemas.iter().map(|s| s.name.clone()).collect();
+        if names.is_empty() {
+            return Ok(None);
+        }
+        let rows = match side {
+            None => fetch_rows(conn, &names, true).await?,
+            Some(ref mut side) => {
+                let (rows, constraints) = tokio::join!(
+                    fetch_rows(conn, &names, false),
+                    fetch(side, include_str!("constraints.sql"), &names)
+                );
+                let mut rows = rows?;
+                rows.constraints = constraints?;
+                rows
+            }
+        };
+        Ok::<_, DriverError>(Some((names, rows)))
     }
-    let names: Vec<String> = realm.schemas.iter().map(|s| s.name.clone()).collect();
-    if names.is_empty() {
+    .await;
+    if let Some(side) = side {
+        let _ = side.close().await;
+    }
+    let Some((names, rows)) = rows? else {
         return Ok(realm);
-    }
+    };
     let q = Qualifier::new(bound.filter(|b| names.iter().any(|n| n == b)));
     let schema_pos: HashMap<String, usize> = names
         .iter()
@@ -124,7 +265,7 @@ async fn read(
     // Tables, keyed by (schema, name).
     let mut tables: Vec<(usize, Table)> = Vec::new();
     let mut table_pos: HashMap<(String, String), usize> = HashMap::new();
-    for r in fetch(conn, include_str!("tables.sql"), &names).await? {
+    for r in rows.tables {
         let schema: String = get(&r, 0)?;
         let name: String = get(&r, 1)?;
         if name == REVISIONS_TABLE && !opts.include_revisions_table {
@@ -144,7 +285,7 @@ async fn read(
         Ok(table_pos.get(&(schema, table)).copied())
     };
 
-    for r in fetch(conn, include_str!("columns.sql"), &names).await? {
+    for r in rows.columns {
         let Some(ti) = find(&r)? else { continue };
         let ty: String = get(&r, 3)?;
         let mut c = Column::new(
@@ -173,7 +314,7 @@ async fn read(
     // Index parts, grouped by index, in position order.
     let mut current: Option<(usize, String, bool, Index, Option<String>)> = None;
     let mut done: Vec<(usize, bool, Index, Option<String>)> = Vec::new();
-    for r in fetch(conn, include_str!("indexes.sql"), &names).await? {
+    for r in rows.indexes {
         let Some(ti) = find(&r)? else { continue };
         let iname: String = get(&r, 2)?;
         if current
@@ -232,7 +373,7 @@ async fn read(
         }
     }
 
-    for r in fetch(conn, include_str!("constraints.sql"), &names).await? {
+    for r in rows.constraints {
         let Some(ti) = find(&r)? else { continue };
         let name: String = get(&r, 2)?;
         let kind: String = get(&r, 3)?;
@@ -267,7 +408,7 @@ async fn read(
         realm.schemas[si].tables.push(t);
     }
 
-    for r in fetch(conn, include_str!("views.sql"), &names).await? {
+    for r in rows.views {
         let Some(&si) = schema_pos.get(&get::<String>(&r, 0)?) else {
             continue;
         };
@@ -290,7 +431,7 @@ async fn read(
             s.views.push(v);
         }
     }
-    for r in fetch(conn, include_str!("enums.sql"), &names).await? {
+    for r in rows.enums {
         let Some(&si) = schema_pos.get(&get::<String>(&r, 0)?) else {
             continue;
         };
@@ -299,7 +440,7 @@ async fn read(
             values: get(&r, 2)?,
         });
     }
-    for r in fetch(conn, include_str!("sequences.sql"), &names).await? {
+    for r in rows.sequences {
         let Some(&si) = schema_pos.get(&get::<String>(&r, 0)?) else {
             continue;
         };
@@ -315,7 +456,7 @@ async fn read(
             owned_by: get(&r, 9)?,
         });
     }
-    for r in fetch(conn, include_str!("functions.sql"), &names).await? {
+    for r in rows.functions {
         let Some(&si) = schema_pos.get(&get::<String>(&r, 0)?) else {
             continue;
         };
@@ -332,7 +473,7 @@ async fn read(
             definition: q.apply(def.unwrap_or_default().trim()),
         });
     }
-    for r in fetch(conn, include_str!("triggers.sql"), &names).await? {
+    for r in rows.triggers {
         let Some(&si) = schema_pos.get(&get::<String>(&r, 0)?) else {
             continue;
         };
@@ -342,7 +483,7 @@ async fn read(
             definition: q.apply(&get::<String>(&r, 3)?),
         });
     }
-    for r in fetch(conn, include_str!("extensions.sql"), &names).await? {
+    for r in rows.extensions {
         realm.extensions.push(Extension {
             name: get(&r, 0)?,
             schema: get(&r, 1)?,
