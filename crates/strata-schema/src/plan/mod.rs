@@ -136,6 +136,54 @@ fn capitalise(s: &str) -> String {
     }
 }
 
+/// `tables` (schema, table) in an order where a referenced table comes before the tables whose foreign keys
+/// reference it; tables in a reference cycle keep their given order among themselves (each planner closes cycles
+/// its own way). `key(schema, name)` is the dialect's name identity, applied alike to tables and to the targets
+/// of their foreign keys. Depth-first, iterative: a chain of any length needs no call stack.
+pub(crate) fn order_by_references<'a, K: Eq + std::hash::Hash>(
+    tables: Vec<(&'a str, &'a crate::model::Table)>,
+    key: impl Fn(&str, &str) -> K,
+) -> Vec<(&'a str, &'a crate::model::Table)> {
+    let pos: std::collections::HashMap<K, usize> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, (s, t))| (key(s, &t.name), i))
+        .collect();
+    // 0: not reached, 1: on the current path, 2: placed.
+    let mut state = vec![0u8; tables.len()];
+    let mut out = Vec::with_capacity(tables.len());
+    // (table, index of its next foreign key to follow)
+    let mut path: Vec<(usize, usize)> = Vec::new();
+    for root in 0..tables.len() {
+        if state[root] != 0 {
+            continue;
+        }
+        state[root] = 1;
+        path.push((root, 0));
+        while let Some(&(i, next)) = path.last() {
+            match tables[i].1.foreign_keys.get(next) {
+                Some(f) => {
+                    if let Some(top) = path.last_mut() {
+                        top.1 += 1;
+                    }
+                    if let Some(&j) = pos.get(&key(&f.ref_schema, &f.ref_table))
+                        && state[j] == 0
+                    {
+                        state[j] = 1;
+                        path.push((j, 0));
+                    }
+                }
+                None => {
+                    state[i] = 2;
+                    out.push(tables[i]);
+                    path.pop();
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Why a change set cannot be planned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {

@@ -906,39 +906,7 @@ fn option_changes(
 /// Tables in an order where referenced tables come before the tables referencing them (cycles: declaration
 /// order; their keys are added later).
 fn order_tables<'a>(tables: Vec<(&'a str, &'a Table)>) -> Vec<(&'a str, &'a Table)> {
-    let pos: HashMap<Key, usize> = tables
-        .iter()
-        .enumerate()
-        .map(|(i, (s, t))| (key(s, &t.name), i))
-        .collect();
-    let mut done = vec![false; tables.len()];
-    let mut visiting = vec![false; tables.len()];
-    let mut out = Vec::with_capacity(tables.len());
-    fn visit<'a>(
-        i: usize,
-        tables: &[(&'a str, &'a Table)],
-        pos: &HashMap<Key, usize>,
-        done: &mut [bool],
-        visiting: &mut [bool],
-        out: &mut Vec<(&'a str, &'a Table)>,
-    ) {
-        if done[i] || visiting[i] {
-            return;
-        }
-        visiting[i] = true;
-        for f in &tables[i].1.foreign_keys {
-            if let Some(&j) = pos.get(&key(&f.ref_schema, &f.ref_table)) {
-                visit(j, tables, pos, done, visiting, out);
-            }
-        }
-        visiting[i] = false;
-        done[i] = true;
-        out.push(tables[i]);
-    }
-    for i in 0..tables.len() {
-        visit(i, &tables, &pos, &mut done, &mut visiting, &mut out);
-    }
-    out
+    super::order_by_references(tables, key)
 }
 
 /// Views in an order where a view another one reads comes first (by its quoted name in the definition).

@@ -841,36 +841,7 @@ fn order_views<'a>(views: Vec<(&'a str, &'a View, bool)>) -> Vec<(&'a str, &'a V
 
 /// Tables in an order where referenced tables come before the tables referencing them (cycles: as given).
 fn order_tables<'a>(tables: Vec<(&'a str, &'a Table)>) -> Vec<(&'a str, &'a Table)> {
-    let pos: HashMap<Key, usize> = tables
-        .iter()
-        .enumerate()
-        .map(|(i, (s, t))| (key(s, &t.name), i))
-        .collect();
-    let mut state = vec![0u8; tables.len()];
-    let mut out = Vec::with_capacity(tables.len());
-    fn visit<'a>(
-        i: usize,
-        tables: &[(&'a str, &'a Table)],
-        pos: &HashMap<Key, usize>,
-        state: &mut [u8],
-        out: &mut Vec<(&'a str, &'a Table)>,
-    ) {
-        if state[i] != 0 {
-            return;
-        }
-        state[i] = 1;
-        for f in &tables[i].1.foreign_keys {
-            if let Some(&j) = pos.get(&key(&f.ref_schema, &f.ref_table)) {
-                visit(j, tables, pos, state, out);
-            }
-        }
-        state[i] = 2;
-        out.push(tables[i]);
-    }
-    for i in 0..tables.len() {
-        visit(i, &tables, &pos, &mut state, &mut out);
-    }
-    out
+    super::order_by_references(tables, key)
 }
 
 /// A new table's indexes and comments.

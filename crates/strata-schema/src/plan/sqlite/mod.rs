@@ -233,42 +233,11 @@ fn drop_index(schema: &str, table: &str, i: &crate::model::Index) -> Statement {
 }
 
 /// Tables in an order where referenced tables come before the tables referencing them (cycles: declaration
-/// order, which SQLite accepts).
+/// order, which SQLite accepts). SQLite references name no schema: tables are keyed by name alone.
 fn order_tables<'a>(tables: Vec<(&'a str, &'a Table)>) -> Vec<(&'a str, &'a Table)> {
-    let d = Dialect::Sqlite;
-    let pos: HashMap<String, usize> = tables
-        .iter()
-        .enumerate()
-        .map(|(i, (_, t))| (name_key(d, &t.name).into_owned(), i))
-        .collect();
-    let mut done = vec![false; tables.len()];
-    let mut visiting = vec![false; tables.len()];
-    let mut out = Vec::with_capacity(tables.len());
-    fn visit<'a>(
-        i: usize,
-        tables: &[(&'a str, &'a Table)],
-        pos: &HashMap<String, usize>,
-        done: &mut [bool],
-        visiting: &mut [bool],
-        out: &mut Vec<(&'a str, &'a Table)>,
-    ) {
-        if done[i] || visiting[i] {
-            return;
-        }
-        visiting[i] = true;
-        for f in &tables[i].1.foreign_keys {
-            if let Some(&j) = pos.get(name_key(Dialect::Sqlite, &f.ref_table).as_ref()) {
-                visit(j, tables, pos, done, visiting, out);
-            }
-        }
-        visiting[i] = false;
-        done[i] = true;
-        out.push(tables[i]);
-    }
-    for i in 0..tables.len() {
-        visit(i, &tables, &pos, &mut done, &mut visiting, &mut out);
-    }
-    out
+    super::order_by_references(tables, |_, name| {
+        name_key(Dialect::Sqlite, name).into_owned()
+    })
 }
 
 /// Views in an order where a view another one reads comes first.
