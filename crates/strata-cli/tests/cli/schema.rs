@@ -548,3 +548,52 @@ fn bad_input_is_a_clear_error_with_exit_1() {
         "{err}"
     );
 }
+
+#[test]
+fn an_object_kind_the_dialect_cannot_express_is_a_clear_error() {
+    let t = setup(V1);
+    sqlite(t.path(), V1);
+    let json = ok(
+        t.path(),
+        &[
+            "schema",
+            "inspect",
+            "-u",
+            "sqlite://app.db",
+            "--format",
+            "json",
+        ],
+    );
+    // The same model with a PostgreSQL-style enum type in SQLite's `main` schema.
+    let mut model: serde_json::Value = serde_json::from_str(&json).unwrap();
+    model["schemas"][0]["enums"] =
+        serde_json::json!([{"name": "mood", "values": ["happy", "sad"]}]);
+    std::fs::write(t.path().join("model.json"), model.to_string()).unwrap();
+    let err = fails(
+        t.path(),
+        &[
+            "schema",
+            "diff",
+            "--from",
+            "sqlite://app.db",
+            "--to",
+            "file://model.json",
+        ],
+    );
+    assert!(err.starts_with("Error: SQLite cannot "), "{err}");
+    assert!(err.contains("\"mood\""), "{err}");
+    // Nothing was changed: the database still diffs empty against its own model.
+    std::fs::write(t.path().join("same.json"), &json).unwrap();
+    let same = ok(
+        t.path(),
+        &[
+            "schema",
+            "diff",
+            "--from",
+            "sqlite://app.db",
+            "--to",
+            "file://same.json",
+        ],
+    );
+    assert_eq!(same.trim(), "Schemas are synced, no changes to be made.");
+}
