@@ -127,7 +127,12 @@ pub fn diff_loaded(a: Loaded, b: Loaded, exclude: &[String]) -> Result<Plan, Sch
             to: dialect_name(b.realm.dialect),
         });
     }
-    let (from, to, bound) = align(a, b)?;
+    let (mut from, mut to, bound) = align(a, b)?;
+    // A change of the bound schema's own attributes needs its name; otherwise statements go unqualified.
+    if bound && same_container(&from, &to) {
+        unqualify(&mut from);
+        unqualify(&mut to);
+    }
     let opts = ModelDiffOptions {
         exclude: exclude.to_vec(),
         exclude_schema_relative: bound,
@@ -135,6 +140,16 @@ pub fn diff_loaded(a: Loaded, b: Loaded, exclude: &[String]) -> Result<Plan, Sch
     };
     let changes = strata_schema::diff(&from, &to, &opts)?;
     Ok(strata_schema::plan::plan(&changes, &to)?)
+}
+
+/// Atlas's rule for schema-bound connections: statements name objects without their schema, so a plan runs in
+/// whatever schema the connection is bound to. On PostgreSQL the single schema is planned under the empty name,
+/// which the planner writes as no qualifier (MySQL's planner leaves a lone schema out by itself; SQLite's `main`
+/// is never written).
+fn unqualify(realm: &mut Realm) {
+    if realm.dialect == Dialect::Postgres && realm.schemas.len() == 1 {
+        rename_schema(realm, "");
+    }
 }
 
 /// Atlas's rule for comparing schemas whose names differ: when one side is bound to a single schema (a
@@ -145,19 +160,47 @@ pub fn diff_loaded(a: Loaded, b: Loaded, exclude: &[String]) -> Result<Plan, Sch
 pub fn align(a: Loaded, b: Loaded) -> Result<(Realm, Realm, bool), SchemaError> {
     let (mut from, mut to) = (a.realm, b.realm);
     let single = |r: &Realm| r.schemas.len() == 1;
-    let (name, other) = if a.bound && single(&from) {
-        (from.schemas[0].name.clone(), &mut to)
+    let (kept, other) = if a.bound && single(&from) {
+        (&from.schemas[0], &mut to)
     } else if b.bound && single(&to) {
-        (to.schemas[0].name.clone(), &mut from)
+        (&to.schemas[0], &mut from)
     } else {
         return Ok((from, to, false));
     };
     match other.schemas.len() {
-        0 => other.schemas.push(Schema::new(name)),
-        1 => rename_schema(other, &name),
+        0 => other.schemas.push(Schema::new(kept.name.clone())),
+        1 => {
+            // Two different schemas compared as one: their contents are compared, not the containers. The
+            // renamed side takes the kept side's own attributes, so a dev database's `public` comment or server
+            // charset never becomes a change of the target's schema.
+            if other.schemas[0].name != kept.name {
+                let s = &mut other.schemas[0];
+                s.comment.clone_from(&kept.comment);
+                s.charset.clone_from(&kept.charset);
+                s.collation.clone_from(&kept.collation);
+            }
+            rename_schema(other, &kept.name.clone());
+        }
         n => return Err(SchemaError::SchemaCount { count: n }),
     }
     Ok((from, to, true))
+}
+
+/// `s` without its objects: the schema as a container (name and own attributes).
+fn container(s: &Schema) -> Schema {
+    let mut c = Schema::new(s.name.clone());
+    c.comment.clone_from(&s.comment);
+    c.charset.clone_from(&s.charset);
+    c.collation.clone_from(&s.collation);
+    c
+}
+
+/// Whether two aligned single-schema realms agree on the schema's own attributes.
+fn same_container(a: &Realm, b: &Realm) -> bool {
+    match (a.schemas.first(), b.schemas.first()) {
+        (Some(x), Some(y)) => container(x) == container(y),
+        _ => true,
+    }
 }
 
 fn rename_schema(realm: &mut Realm, name: &str) {
@@ -175,35 +218,35 @@ fn rename_schema(realm: &mut Realm, name: &str) {
 }
 
 /// The plan that creates `realm` from nothing (`schema inspect --format sql`): with `bound`, its schemas are
-/// taken as existing (no `CREATE SCHEMA`).
+/// taken as existing, attributes included (no `CREATE SCHEMA`, no schema comment), and statements unqualified.
 pub fn creation_plan(realm: &Realm, bound: bool) -> Result<Plan, SchemaError> {
     let mut empty = Realm::new(realm.dialect);
     if bound {
-        empty.schemas = realm
-            .schemas
-            .iter()
-            .map(|s| Schema::new(s.name.clone()))
-            .collect();
+        empty.schemas = realm.schemas.iter().map(container).collect();
     }
-    let changes = strata_schema::diff(&empty, realm, &ModelDiffOptions::default())?;
-    Ok(strata_schema::plan::plan(&changes, realm)?)
+    let mut realm = realm.clone();
+    if bound {
+        unqualify(&mut realm);
+        unqualify(&mut empty);
+    }
+    let changes = strata_schema::diff(&empty, &realm, &ModelDiffOptions::default())?;
+    Ok(strata_schema::plan::plan(&changes, &realm)?)
 }
 
 /// The plan that empties the database at `url` (`schema clean`): a schema-bound URL loses the schema's objects
-/// (the schema stays), a realm URL loses every schema. The revisions table goes too.
+/// (the schema stays, with its attributes, and statements are unqualified), a realm URL loses every schema. The revisions table goes too.
 pub async fn clean_plan(url: &DbUrl) -> Result<Plan, SchemaError> {
     let mut opts = InspectOptions::default().include_revisions_table(true);
     if let Some(s) = url.bound_schema() {
         opts.schemas = vec![s.to_owned()];
     }
     let realm = inspect(url, &opts).await?;
+    let mut realm = realm;
     let mut empty = Realm::new(realm.dialect);
     if url.bound_schema().is_some() {
-        empty.schemas = realm
-            .schemas
-            .iter()
-            .map(|s| Schema::new(s.name.clone()))
-            .collect();
+        empty.schemas = realm.schemas.iter().map(container).collect();
+        unqualify(&mut realm);
+        unqualify(&mut empty);
     }
     let changes = strata_schema::diff(&realm, &empty, &ModelDiffOptions::default())?;
     Ok(strata_schema::plan::plan(&changes, &empty)?)

@@ -619,3 +619,50 @@ async fn sql_source_through_scratch_mariadb() {
     );
     sql_source_through_scratch(strata_driver::testing::mysql().await, &admin_url, true).await;
 }
+
+/// Atlas's rule for schema-bound URLs on PostgreSQL: statements name no schema, so a desired state written in the
+/// dev database's `public` applies into the target's `app`; the containers' own attributes (the dev `public`'s
+/// comment) are not a change.
+#[allow(clippy::await_holding_lock)] // each test has its own runtime thread: the lock only orders the tests
+#[tokio::test]
+async fn a_bound_postgres_plan_is_unqualified_and_lands_in_the_bound_schema() {
+    let _one_at_a_time = scratch_guard();
+    let Some(db) = strata_driver::testing::postgres().await else {
+        return;
+    };
+    let admin_url = admin(
+        "STRATA_TEST_POSTGRES_URL",
+        strata_driver::testing::DEFAULT_POSTGRES_URL,
+    );
+    let mut drv = strata_driver::connect(&url(&db.url)).await.unwrap();
+    drv.execute("CREATE SCHEMA app").await.unwrap();
+    let target = url(&db.url_with_search_path("app"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("schema.sql");
+    std::fs::write(
+        &file,
+        "CREATE TYPE mood AS ENUM ('happy', 'sad');\n\
+         CREATE TABLE teams (id int PRIMARY KEY);\n\
+         CREATE TABLE users (id int PRIMARY KEY, team_id int REFERENCES teams (id), m mood);\n\
+         CREATE INDEX users_team ON users (team_id);\n",
+    )
+    .unwrap();
+    let to = Source::parse(&format!("file://{}", file.display())).unwrap();
+    let dev = with_scratch(&format!("{admin_url}&search_path=public"));
+    let opts = SchemaDiffOptions::default().dev_url(Some(dev));
+    let from = Source::from(target.clone());
+    let plan = schema_diff(&from, &to, &opts).await.unwrap();
+    let sql = plan.to_sql();
+    assert!(
+        !sql.contains("\"public\"") && !sql.contains("\"app\""),
+        "{sql}"
+    );
+    assert!(!sql.contains("SCHEMA"), "{sql}");
+    assert!(sql.contains("CREATE TABLE \"users\" ("), "{sql}");
+    apply_plan(&target, &plan, TxMode::File).await.unwrap();
+    assert!(drv.table_exists("app", "users").await.unwrap());
+    assert!(!drv.table_exists("public", "users").await.unwrap());
+    let again = schema_diff(&from, &to, &opts).await.unwrap();
+    assert!(again.is_empty(), "{}", again.to_sql());
+    drv.close().await.unwrap();
+}
