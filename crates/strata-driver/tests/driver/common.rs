@@ -54,3 +54,32 @@ pub async fn connect(
 ) -> Result<Box<dyn strata_driver::Driver>, strata_driver::DriverError> {
     strata_driver::connect(&url.parse()?).await
 }
+
+/// A tiny deterministic generator for the schema engine's property tests: proptest draws seeds, each seed is one
+/// schema (or one edit of it), so a failing case is reproduced from its seed alone.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next number (xorshift64*).
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number below `n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// True `pct` times in a hundred.
+    pub fn chance(&mut self, pct: u64) -> bool {
+        self.next() % 100 < pct
+    }
+
+    /// One element of a non-empty slice.
+    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+}

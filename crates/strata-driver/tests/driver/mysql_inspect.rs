@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use crate::common::Rng;
 use strata_driver::Driver;
 use strata_driver::inspect::{Inspect, InspectOptions};
 use strata_driver::mysql::MysqlDriver;
@@ -208,28 +209,6 @@ async fn alter_keeps_every_row() {
             .unwrap()
             .is_empty()
     );
-}
-
-/// A tiny deterministic generator: the property test draws seeds, each seed is one schema.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 100 < pct
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
 }
 
 /// Column types with defaults spelled as MariaDB reports them.

@@ -11,6 +11,7 @@ use strata_schema::diff::{DiffOptions, diff};
 use strata_schema::plan::{Plan, plan};
 use strata_schema::*;
 
+use crate::common::Rng;
 use crate::pg_db;
 
 async fn open(url: &str) -> PostgresDriver {
@@ -257,28 +258,6 @@ async fn raw(db: &TestDb) -> Box<sqlx::PgConnection> {
             .await
             .unwrap(),
     )
-}
-
-/// A tiny deterministic generator: the property test draws seeds, each seed is one schema.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 100 < pct
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
 }
 
 /// Column types by name prefix: a column's name tells its type, so unrelated schemas change types only the way

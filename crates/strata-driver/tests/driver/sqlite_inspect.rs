@@ -1,6 +1,7 @@
 //! SQLite inspection: a golden snapshot of a rich schema, convergence of random schema pairs through the
 //! planner, and rows kept by the table copy under `ON DELETE CASCADE` children.
 
+use crate::common::Rng;
 use sqlx::Connection;
 use strata_driver::Driver;
 use strata_driver::inspect::{Inspect, InspectOptions};
@@ -164,28 +165,6 @@ async fn table_copy_keeps_every_row_and_cascade_child() {
             .unwrap()
             .is_empty()
     );
-}
-
-/// A tiny deterministic generator: the property test draws seeds, each seed is one schema.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 100 < pct
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
 }
 
 const TYPES: &[(&str, &[&str])] = &[
