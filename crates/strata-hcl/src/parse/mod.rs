@@ -1,0 +1,1 @@
+//! HCL schema files read into the model (see lib.rs).

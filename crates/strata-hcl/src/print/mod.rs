@@ -1,0 +1,1 @@
+//! The model printed as Atlas HCL (see lib.rs).
