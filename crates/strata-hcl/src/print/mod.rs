@@ -1,1 +1,3 @@
 //! The model printed as Atlas HCL (see lib.rs).
+
+pub mod quote;
