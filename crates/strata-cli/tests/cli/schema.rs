@@ -731,6 +731,16 @@ fn inspect_hcl_of_a_postgres_database() {
         ],
     );
     insta::assert_snapshot!("inspect_hcl_postgres", hcl);
+    // The whole database (no search_path): a table name in two schemas gets its schema as a qualifier label,
+    // and references to it are qualified too.
+    execute(
+        &db.url,
+        "CREATE SCHEMA app;
+         CREATE TABLE app.teams (id integer PRIMARY KEY);
+         CREATE TABLE app.members (team_id integer REFERENCES app.teams (id), user_id bigint REFERENCES public.users (id));",
+    );
+    let realm = ok(t.path(), &["schema", "inspect", "-u", &db.url]);
+    insta::assert_snapshot!("inspect_hcl_postgres_realm", realm);
     drop(db);
 }
 
