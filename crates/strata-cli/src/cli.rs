@@ -16,8 +16,24 @@ use strata_engine::{ExecOrder, TxMode};
     max_term_width = 110
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub project: ProjectArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The project file (`atlas.hcl`) and the env whose settings `migrate` and `schema` commands take as defaults.
+#[derive(Debug, Clone, Args)]
+pub struct ProjectArgs {
+    /// Project file: file://PATH. Read only with --env.
+    #[arg(short = 'c', long, global = true, default_value = strata_project::DEFAULT_CONFIG)]
+    pub config: String,
+    /// The env block of the project file to take defaults from (flags win over its values).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Input variable of the project file: KEY=VALUE (repeatable, or comma-separated; a repeated key is a list).
+    #[arg(long = "var", global = true, value_name = "KEY=VALUE")]
+    pub vars: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,7 +57,7 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Migrate {
     /// Apply pending migration files to the database, each exactly once, under the migration lock.
     Apply {
@@ -158,13 +174,13 @@ pub enum Migrate {
 /// maria://, sqlite://), file://schema.sql, a file:// folder of .sql files (run in lexical order), a file://
 /// migration directory (a folder holding atlas.sum, replayed without a revisions table) or file://schema.json
 /// (the model's JSON). SQL sources run on the dev database (--dev-url).
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Schema {
     /// Print a database's schema: as Atlas HCL (default), as SQL that recreates it, or as the model's JSON.
     Inspect {
-        /// The database to inspect (or any source, executed on --dev-url).
+        /// The database to inspect (or any source, executed on --dev-url); default: the env's `url`.
         #[arg(short = 'u', long, env = "STRATA_URL", hide_env_values = true)]
-        url: String,
+        url: Option<String>,
         #[command(flatten)]
         dev: DevArgs,
         #[command(flatten)]
@@ -197,12 +213,12 @@ pub enum Schema {
     /// before the prompt; with --auto-approve they also need --allow-destructive, so CI never drops data by
     /// accident.
     Apply {
-        /// The database to change.
+        /// The database to change; default: the env's `url`.
         #[arg(short = 'u', long, env = "STRATA_URL", hide_env_values = true)]
-        url: String,
-        /// The desired state.
+        url: Option<String>,
+        /// The desired state; default: the env's `src`.
         #[arg(long)]
-        to: String,
+        to: Option<String>,
         #[command(flatten)]
         dev: DevArgs,
         #[command(flatten)]
@@ -225,9 +241,9 @@ pub enum Schema {
     /// Drop every object of the database at --url (a schema-bound URL keeps the schema; a realm URL drops every
     /// schema), or print "Nothing to drop". Asks before dropping unless --auto-approve.
     Clean {
-        /// The database to empty.
+        /// The database to empty; default: the env's `url`.
         #[arg(short = 'u', long, env = "STRATA_URL", hide_env_values = true)]
-        url: String,
+        url: Option<String>,
         /// Drop without asking.
         #[arg(long)]
         auto_approve: bool,
@@ -236,7 +252,7 @@ pub enum Schema {
     },
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DevArgs {
     /// Dev database for SQL sources: must be empty and is restored after use. `?strata_dev=scratch` on a server
     /// URL (e.g. postgres://postgres@localhost:5432/postgres?strata_dev=scratch) makes Strata create a throw-away
@@ -245,7 +261,7 @@ pub struct DevArgs {
     pub dev_url: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ScopeArgs {
     /// Schemas to inspect (repeatable; default: the URL's schema, else all).
     #[arg(short = 's', long = "schema", value_name = "SCHEMA")]
@@ -268,7 +284,7 @@ pub enum InspectFormat {
 }
 
 /// Reads `--format`: a name (`hcl`, `sql`, `json`) or one of the Go templates Atlas accepts for it.
-fn parse_inspect_format(s: &str) -> Result<InspectFormat, String> {
+pub(crate) fn parse_inspect_format(s: &str) -> Result<InspectFormat, String> {
     let unknown = || {
         format!(
             "unknown format {s:?}: use `hcl`, `sql`, `json`, '{{{{ $.MarshalHCL }}}}', '{{{{ sql . }}}}', \
@@ -371,7 +387,7 @@ pub struct DirArgs {
     pub dir_format: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
     /// Database URL (required): postgres://, mysql://, maria://, sqlite://path (never printed with its password).
     /// Checked after the migration directory, as Atlas does, so a broken directory is reported first.
@@ -389,7 +405,7 @@ impl TargetArgs {
     }
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
     /// On a database without revisions, record this version as applied (baseline) and start after it.
     #[arg(long, value_name = "VERSION")]
@@ -402,7 +418,7 @@ pub struct PlanArgs {
     pub exec_order: ExecOrder,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct FormatArgs {
     /// Output format: `text` or `json` (Atlas's `{{ json . }}` template is accepted as `json`).
     #[arg(long, alias = "log", env = "STRATA_FORMAT", default_value = "text", value_parser = parse_format)]
@@ -415,7 +431,7 @@ pub enum Format {
     Json,
 }
 
-fn parse_format(s: &str) -> Result<Format, String> {
+pub(crate) fn parse_format(s: &str) -> Result<Format, String> {
     let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
     match compact.as_str() {
         "" | "text" => Ok(Format::Text),
@@ -432,7 +448,7 @@ fn parse_tx_mode(s: &str) -> Result<TxMode, String> {
     s.parse()
 }
 
-fn parse_exec_order(s: &str) -> Result<ExecOrder, String> {
+pub(crate) fn parse_exec_order(s: &str) -> Result<ExecOrder, String> {
     s.parse()
         .map_err(|e: strata_engine::PlanError| e.to_string())
 }

@@ -6,18 +6,24 @@ mod db;
 mod migrate;
 mod operator;
 mod output;
+mod project;
 mod registry;
 mod runtime;
 mod schema;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 fn main() -> ExitCode {
     let invoked_as = output::invoked_as();
-    let args = match cli::Cli::try_parse() {
-        Ok(args) => args,
+    // The matches are kept: they tell a flag that was given from one left at its default (env values fill
+    // only the latter).
+    let parsed = cli::Cli::command()
+        .try_get_matches()
+        .and_then(|m| cli::Cli::from_arg_matches(&m).map(|a| (m, a)));
+    let (matches, args) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let code = if e.use_stderr() { 1 } else { 0 };
             // Printing help into a closed pipe is not an error worth reporting.
@@ -32,8 +38,8 @@ fn main() -> ExitCode {
             | cli::Command::Operator(operator::Operator::Run(_))
     ));
     let result = match args.command {
-        cli::Command::Migrate(m) => migrate::run(*m, &rt, &invoked_as),
-        cli::Command::Schema(s) => schema::run(*s, &rt),
+        cli::Command::Migrate(m) => run_migrate(*m, &args.project, &matches, &rt, &invoked_as),
+        cli::Command::Schema(s) => run_schema(*s, &args.project, &matches, &rt),
         cli::Command::Registry(r) => registry::run(r, &rt),
         cli::Command::Operator(o) => operator::run(o, &rt),
         cli::Command::Completion { shell } => {
@@ -45,4 +51,41 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => output::report(&e, &invoked_as),
     }
+}
+
+/// A `migrate` command with the project env's defaults; `apply` and `status` run once per `for_each` instance.
+fn run_migrate(
+    cmd: cli::Migrate,
+    project: &cli::ProjectArgs,
+    matches: &clap::ArgMatches,
+    rt: &runtime::Runtime,
+    invoked_as: &str,
+) -> Result<(), output::CliError> {
+    let loaded = project::load(project)?;
+    let iterate = matches!(
+        cmd,
+        cli::Migrate::Apply { .. } | cli::Migrate::Status { .. }
+    );
+    for env in project::instances(loaded.as_ref(), iterate)? {
+        let mut cmd = cmd.clone();
+        project::migrate(&mut cmd, project::leaf(matches), env)?;
+        migrate::run(cmd, rt, invoked_as)?;
+    }
+    Ok(())
+}
+
+/// A `schema` command with the project env's defaults (one env: `for_each` envs are refused).
+fn run_schema(
+    mut cmd: cli::Schema,
+    project: &cli::ProjectArgs,
+    matches: &clap::ArgMatches,
+    rt: &runtime::Runtime,
+) -> Result<(), output::CliError> {
+    let loaded = project::load(project)?;
+    let env = match &loaded {
+        Some(p) => Some(p.single()?),
+        None => None,
+    };
+    project::schema(&mut cmd, project::leaf(matches), env)?;
+    schema::run(cmd, env, rt)
 }

@@ -43,6 +43,20 @@ pub enum CliError {
     /// A database command without `--url` (checked after the directory, as Atlas does).
     #[error("no database URL given: pass --url URL or set STRATA_URL")]
     NoUrl,
+    /// The project file (`--config`, `--env`, `--var`) could not be used.
+    #[error(transparent)]
+    Project(#[from] strata_project::ProjectError),
+    /// An env value that does not fit its flag (`format`, `lock_timeout`).
+    #[error("the env's value does not fit: {0}")]
+    EnvValue(String),
+    /// `schema apply` with neither `--to` nor an env `src`.
+    #[error("no desired state given: pass --to SOURCE, or select an env (--env) that sets src")]
+    NoDesiredState,
+    /// Several env `src` entries where one is not SQL.
+    #[error(
+        "several src entries are combined only when each is SQL (file://x.sql or data.external_schema): {0:?} is not"
+    )]
+    SeveralSources(String),
     /// A registry directory or `migrate push` without `--registry`.
     #[error("no registry given: pass --registry URL or set STRATA_REGISTRY")]
     NoRegistry,

@@ -85,14 +85,22 @@ fn diff_options(dev: &DevArgs, scope: ScopeArgs) -> Result<SchemaDiffOptions, Sc
         .exclude(scope.exclude))
 }
 
-pub fn run(cmd: Schema, rt: &Runtime) -> Result<(), CliError> {
+/// Runs a `schema` command whose flags already hold the env's defaults (`crate::project`); `env` is the
+/// selected project env, which `apply` takes its desired state from when `--to` is not given.
+pub fn run(cmd: Schema, env: Option<&strata_project::Env>, rt: &Runtime) -> Result<(), CliError> {
     match cmd {
         Schema::Inspect {
             url,
             dev,
             scope,
             format,
-        } => inspect(&url, &dev, scope, format, rt),
+        } => inspect(
+            url.as_deref().ok_or(CliError::NoUrl)?,
+            &dev,
+            scope,
+            format,
+            rt,
+        ),
         Schema::Diff {
             from,
             to,
@@ -100,8 +108,8 @@ pub fn run(cmd: Schema, rt: &Runtime) -> Result<(), CliError> {
             scope,
             format,
         } => {
-            let from = Source::parse(&from)?;
-            let to = Source::parse(&to)?;
+            let from = crate::project::desired(Some(&from), env)?;
+            let to = crate::project::desired(Some(&to), env)?;
             let opts = diff_options(&dev, scope)?;
             let plan = rt.block_on(schema::schema_diff(&from, &to, &opts))??;
             match format.format {
@@ -127,8 +135,8 @@ pub fn run(cmd: Schema, rt: &Runtime) -> Result<(), CliError> {
             if format == Format::Json && !dry_run && !auto_approve {
                 return Err(SchemaCliError::FormatNeedsNoPrompt.into());
             }
-            let target = target_url(&url)?;
-            let to = Source::parse(&to)?;
+            let target = target_url(url.as_deref().ok_or(CliError::NoUrl)?)?;
+            let to = crate::project::desired(to.as_deref(), env)?;
             let opts = diff_options(&dev, scope)?;
             let from = Source::from(target.clone());
             let plan = rt.block_on(schema::schema_diff(&from, &to, &opts))??;
@@ -152,7 +160,7 @@ pub fn run(cmd: Schema, rt: &Runtime) -> Result<(), CliError> {
             auto_approve,
             format,
         } => {
-            let target = target_url(&url)?;
+            let target = target_url(url.as_deref().ok_or(CliError::NoUrl)?)?;
             let plan = rt.block_on(schema::clean_plan(&target))??;
             let approval = Approval {
                 dry_run: false,

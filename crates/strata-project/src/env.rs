@@ -310,8 +310,9 @@ pub(crate) fn decode_env(
                 let e = &a.value;
                 match key {
                     "name" | "for_each" => {}
-                    "url" => env.url = Some(string(ev, e, &scope, "url")?),
-                    "dev" => env.dev = Some(string(ev, e, &scope, "dev")?),
+                    // An empty string is unset, as in Atlas (`url = getenv("X")` with X unset).
+                    "url" => env.url = non_empty(string(ev, e, &scope, "url")?),
+                    "dev" => env.dev = non_empty(string(ev, e, &scope, "dev")?),
                     "src" => src_urls = strings(ev, e, &scope, "src")?,
                     "schemas" => env.schemas = strings(ev, e, &scope, "schemas")?,
                     "exclude" => env.exclude = strings(ev, e, &scope, "exclude")?,
@@ -380,6 +381,10 @@ pub(crate) fn decode_env(
     Ok(env)
 }
 
+fn non_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
 fn span_of(e: &Expression) -> Option<Range<usize>> {
     e.span()
 }
@@ -438,9 +443,11 @@ fn opt_string(
     scope: &Scope,
     what: &str,
 ) -> Result<Option<String>, ProjectError> {
-    body.get_attribute(key)
+    Ok(body
+        .get_attribute(key)
         .map(|a| string(ev, &a.value, scope, &format!("{what}.{key}")))
-        .transpose()
+        .transpose()?
+        .and_then(non_empty))
 }
 
 fn migration(

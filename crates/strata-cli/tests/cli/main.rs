@@ -9,6 +9,7 @@
 //! - `registry`: a real `strata registry serve`, `migrate push`, and apply / status from `strata://…`;
 //! - `operator`: `strata operator …`;
 //! - `schema`: `schema inspect / diff / apply / clean` on SQLite files, outputs as insta snapshots;
+//! - `project`: `atlas.hcl` project files (`--config`, `--env`, `--var`) driving migrate and schema commands;
 //! - `common`: how `strata` is started (working directory, private TMPDIR, a clean environment).
 //!
 //! The crash-safety and concurrency tests are a binary of their own (`tests/stress`).
@@ -20,5 +21,6 @@ mod credentials;
 mod db;
 mod operator;
 mod output;
+mod project;
 mod registry;
 mod schema;

@@ -17,7 +17,7 @@ pub mod source;
 pub use dev::DevDatabase;
 pub use error::SchemaError;
 pub use exec::{PlanStmtError, SchemaApplyJson, SchemaApplyReport, apply_plan, apply_plan_on};
-pub use source::{LoadOptions, Loaded, Source, load};
+pub use source::{LoadOptions, Loaded, Source, SqlText, load};
 pub use strata_driver::inspect::InspectOptions;
 pub use strata_schema::{Plan, Realm};
 

@@ -21,6 +21,7 @@ use super::{SchemaError, dialect_name};
 /// | `file://dir` holding `atlas.sum` | [`Source::MigrationDir`]: replayed file by file (below) |
 /// | `file://schema.json` | [`Source::Json`]: the model's JSON (see `strata_schema`) |
 /// | `file://schema.hcl`, a folder of `.hcl` files | [`Source::Hcl`]: recognised; read once HCL lands (issue 14) |
+/// | (not a URL) SQL texts, e.g. a project file's `data "external_schema"` output | [`Source::Sql`]: executed in order, as `.sql` files are |
 ///
 /// A folder is a migration directory exactly when it holds `atlas.sum`. Its `atlas.sum` must match the files
 /// (as for `migrate apply`), and the files are replayed in Atlas order — from the last checkpoint when there is
@@ -41,6 +42,18 @@ pub enum Source {
     Json(PathBuf),
     /// Atlas HCL (a file or a folder of `.hcl` files): not read yet.
     Hcl(PathBuf),
+    /// SQL texts, each with its name for messages (a program's output, several `src` files), executed in order
+    /// on the dev database.
+    Sql(Vec<SqlText>),
+}
+
+/// A named SQL text of a [`Source::Sql`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlText {
+    /// What messages call it (`data.external_schema.app`, a file path).
+    pub name: String,
+    /// The statements.
+    pub sql: String,
 }
 
 impl From<DbUrl> for Source {
@@ -113,7 +126,7 @@ impl Source {
     pub fn needs_dev(&self) -> bool {
         matches!(
             self,
-            Source::SqlFile(_) | Source::SqlDir(_) | Source::MigrationDir(_)
+            Source::SqlFile(_) | Source::SqlDir(_) | Source::MigrationDir(_) | Source::Sql(_)
         )
     }
 }
@@ -160,7 +173,7 @@ pub async fn load(source: &Source, opts: &LoadOptions) -> Result<Loaded, SchemaE
             Ok(Loaded { realm, bound })
         }
         Source::Hcl(path) => Err(SchemaError::Hcl { path: path.clone() }),
-        Source::SqlFile(_) | Source::SqlDir(_) | Source::MigrationDir(_) => {
+        Source::SqlFile(_) | Source::SqlDir(_) | Source::MigrationDir(_) | Source::Sql(_) => {
             let files = sql_files(source)?;
             let dev_url = match (&opts.dev_url, opts.dialect) {
                 (Some(u), _) => u.clone(),
@@ -187,6 +200,10 @@ fn sql_files(source: &Source) -> Result<Vec<(String, String)>, SchemaError> {
     };
     match source {
         Source::SqlFile(p) => Ok(vec![read(p)?]),
+        Source::Sql(texts) => Ok(texts
+            .iter()
+            .map(|t| (t.name.clone(), t.sql.clone()))
+            .collect()),
         Source::SqlDir(dir) => {
             let mut paths = Vec::new();
             for entry in std::fs::read_dir(dir).map_err(SchemaError::io(dir))? {

@@ -1,0 +1,391 @@
+//! The project file's env as command defaults: the ONE place that maps `atlas.hcl` env attributes to command
+//! flags. Flags (and their `STRATA_*` variables) always win; an env value only fills a flag that was not given.
+//!
+//! | env attribute | flag | commands |
+//! |---|---|---|
+//! | `url` | `--url` | migrate apply, status, set; schema inspect, apply, clean |
+//! | `dev` | `--dev-url` | schema inspect, diff, apply |
+//! | `src` / `schema.src` | `--to` | schema apply ([`desired`]) |
+//! | `schemas`, `exclude` | `--schema`, `--exclude` | schema inspect, diff, apply |
+//! | `migration.dir`, `migration.format` | `--dir` (and its deprecated `--dir-format`) | every migrate command |
+//! | `migration.revisions_schema` | `--revisions-schema` | migrate apply, status, set |
+//! | `migration.baseline`, `migration.exec_order` | `--baseline`, `--exec-order` | migrate apply, status |
+//! | `migration.lock_timeout` | `--lock-timeout` | migrate apply |
+//! | `format.migrate.apply` / `.status` | `--format` | migrate apply / status |
+//! | `format.schema.inspect` / `.diff` / `.apply` / `.clean` | `--format` | schema inspect / diff / apply / clean |
+//!
+//! URL flags may name env attributes: `env://url`, `env://dev`, `env://src` (or `env://schema.src`),
+//! `env://migration.dir`, and any extra attribute holding a string (`--to env://tenant_schema`).
+//!
+//! An env with `for_each` has several instances: `migrate apply` and `migrate status` run once per instance (one
+//! report each, in order); every other command refuses it (Atlas's `multi-environment "x" is not supported`).
+
+use std::path::Path;
+
+use clap::ArgMatches;
+use clap::parser::ValueSource;
+use strata_engine::schema::{Source, SqlText};
+use strata_project::{Env, ExecOrder, InputVars, Project, ProjectFile, SchemaSrc};
+
+use crate::cli::{self, DevArgs, DirArgs, FormatArgs, Migrate, ProjectArgs, Schema, ScopeArgs};
+use crate::output::CliError;
+
+/// The real outside world for the project file.
+struct CliHost;
+
+impl strata_project::Host for CliHost {
+    fn getenv(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok()
+    }
+
+    fn read_file(&self, path: &Path) -> Result<String, String> {
+        std::fs::read_to_string(path).map_err(|e| e.to_string())
+    }
+
+    fn run_program(&self, argv: &[String], dir: &Path) -> Result<String, String> {
+        let (program, args) = argv.split_first().ok_or("no program given")?;
+        let out = std::process::Command::new(program)
+            .args(args)
+            .current_dir(dir)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot start it in {}: {e}", dir.display()))?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let stderr = stderr.trim();
+            return Err(if stderr.is_empty() {
+                format!("it exited with {}", out.status)
+            } else {
+                format!("it exited with {}: {stderr}", out.status)
+            });
+        }
+        String::from_utf8(out.stdout).map_err(|_| "its output is not UTF-8".to_owned())
+    }
+}
+
+/// The selected env of the project file, evaluated; `None` without `--env` (the file is then not read, as in
+/// Atlas).
+pub fn load(args: &ProjectArgs) -> Result<Option<Project>, CliError> {
+    let Some(selected) = &args.env else {
+        return Ok(None);
+    };
+    let vars = InputVars::parse(&args.vars)?;
+    let path = strata_project::config_path(&args.config)?;
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => strata_project::ProjectError::NotFound {
+            path: shown.clone(),
+            reason: e.to_string(),
+        },
+        _ => strata_project::ProjectError::Read {
+            path: shown.clone(),
+            reason: e.to_string(),
+        },
+    })?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => ".".into(),
+    };
+    let file = ProjectFile {
+        name: shown,
+        dir,
+        text,
+    };
+    Ok(Some(strata_project::load(
+        &file, selected, &vars, &CliHost,
+    )?))
+}
+
+/// The env instances a command runs for: none (no `--env`), one, or one per `for_each` item when the command
+/// may iterate.
+pub fn instances(
+    project: Option<&Project>,
+    may_iterate: bool,
+) -> Result<Vec<Option<&Env>>, CliError> {
+    match project {
+        None => Ok(vec![None]),
+        Some(p) if may_iterate && p.for_each => Ok(p.envs.iter().map(Some).collect()),
+        Some(p) => Ok(vec![Some(p.single()?)]),
+    }
+}
+
+/// Whether a flag was given (on the command line or through its environment variable) rather than defaulted.
+fn given(m: &ArgMatches, id: &str) -> bool {
+    matches!(
+        m.value_source(id),
+        Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+    )
+}
+
+/// `env://x` in a URL flag, replaced by the env's attribute.
+fn deref(slot: &mut Option<String>, env: Option<&Env>) -> Result<(), CliError> {
+    if let Some(text) = slot.as_deref()
+        && let Some(attr) = text.strip_prefix("env://")
+    {
+        let env = env.ok_or(strata_project::ProjectError::EnvRefWithoutEnv)?;
+        *slot = Some(env.reference(attr)?);
+    }
+    Ok(())
+}
+
+fn deref_str(slot: &mut String, env: Option<&Env>) -> Result<(), CliError> {
+    let mut o = Some(std::mem::take(slot));
+    let r = deref(&mut o, env);
+    *slot = o.unwrap_or_default();
+    r
+}
+
+fn fill<T: Clone>(slot: &mut Option<T>, value: Option<&T>) {
+    if slot.is_none() {
+        *slot = value.cloned();
+    }
+}
+
+fn dir(d: &mut DirArgs, m: &ArgMatches, env: Option<&Env>) -> Result<(), CliError> {
+    if let Some(env) = env
+        && !given(m, "dir")
+        && let Some(dir) = &env.migration.dir
+    {
+        d.dir.clone_from(dir);
+        fill(&mut d.dir_format, env.migration.format.as_ref());
+    }
+    let mut o = Some(std::mem::take(&mut d.dir));
+    deref(&mut o, env)?;
+    d.dir = o.unwrap_or_default();
+    Ok(())
+}
+
+fn format(f: &mut FormatArgs, m: &ArgMatches, template: Option<&String>) -> Result<(), CliError> {
+    if !given(m, "format")
+        && let Some(t) = template
+    {
+        f.format = cli::parse_format(t).map_err(CliError::EnvValue)?;
+    }
+    Ok(())
+}
+
+fn exec_order(order: ExecOrder) -> strata_engine::ExecOrder {
+    match order {
+        ExecOrder::Linear => strata_engine::ExecOrder::Linear,
+        ExecOrder::LinearSkip => strata_engine::ExecOrder::LinearSkip,
+        ExecOrder::NonLinear => strata_engine::ExecOrder::NonLinear,
+    }
+}
+
+/// Fills a `migrate` command's flags from the env.
+pub fn migrate(cmd: &mut Migrate, m: &ArgMatches, env: Option<&Env>) -> Result<(), CliError> {
+    let e = env;
+    match cmd {
+        Migrate::Apply {
+            target,
+            dir: d,
+            plan,
+            lock_timeout,
+            format: f,
+            ..
+        } => {
+            dir(d, m, e)?;
+            if let Some(env) = e {
+                fill(&mut target.url, env.url.as_ref());
+                fill(
+                    &mut target.revisions_schema,
+                    env.migration.revisions_schema.as_ref(),
+                );
+                fill(&mut plan.baseline, env.migration.baseline.as_ref());
+                if !given(m, "exec_order")
+                    && let Some(o) = env.migration.exec_order
+                {
+                    plan.exec_order = exec_order(o);
+                }
+                if !given(m, "lock_timeout")
+                    && let Some(t) = &env.migration.lock_timeout
+                {
+                    *lock_timeout = cli::parse_duration(t)
+                        .map_err(|r| CliError::EnvValue(format!("migration.lock_timeout: {r}")))?;
+                }
+                format(f, m, env.format.migrate.apply.as_ref())?;
+            }
+            deref(&mut target.url, e)?;
+        }
+        Migrate::Status {
+            target,
+            dir: d,
+            plan,
+            format: f,
+            ..
+        } => {
+            dir(d, m, e)?;
+            if let Some(env) = e {
+                fill(&mut target.url, env.url.as_ref());
+                fill(
+                    &mut target.revisions_schema,
+                    env.migration.revisions_schema.as_ref(),
+                );
+                fill(&mut plan.baseline, env.migration.baseline.as_ref());
+                if !given(m, "exec_order")
+                    && let Some(o) = env.migration.exec_order
+                {
+                    plan.exec_order = exec_order(o);
+                }
+                format(f, m, env.format.migrate.status.as_ref())?;
+            }
+            deref(&mut target.url, e)?;
+        }
+        Migrate::Set { target, dir: d, .. } => {
+            dir(d, m, e)?;
+            if let Some(env) = e {
+                fill(&mut target.url, env.url.as_ref());
+                fill(
+                    &mut target.revisions_schema,
+                    env.migration.revisions_schema.as_ref(),
+                );
+            }
+            deref(&mut target.url, e)?;
+        }
+        Migrate::Push { dir: d, .. }
+        | Migrate::Hash { dir: d, .. }
+        | Migrate::Validate { dir: d, .. }
+        | Migrate::New { dir: d, .. } => dir(d, m, e)?,
+    }
+    Ok(())
+}
+
+fn dev(d: &mut DevArgs, env: Option<&Env>) -> Result<(), CliError> {
+    if let Some(env) = env {
+        fill(&mut d.dev_url, env.dev.as_ref());
+    }
+    deref(&mut d.dev_url, env)
+}
+
+fn scope(s: &mut ScopeArgs, env: Option<&Env>) {
+    if let Some(env) = env {
+        if s.schemas.is_empty() {
+            s.schemas.clone_from(&env.schemas);
+        }
+        if s.exclude.is_empty() {
+            s.exclude.clone_from(&env.exclude);
+        }
+    }
+}
+
+/// Fills a `schema` command's flags from the env (`--to` of `apply` is [`desired`]'s).
+pub fn schema(cmd: &mut Schema, m: &ArgMatches, env: Option<&Env>) -> Result<(), CliError> {
+    let e = env;
+    match cmd {
+        Schema::Inspect {
+            url,
+            dev: d,
+            scope: s,
+            format,
+        } => {
+            if let Some(env) = e {
+                fill(url, env.url.as_ref());
+                if !given(m, "format")
+                    && let Some(t) = &env.format.schema.inspect
+                {
+                    *format = cli::parse_inspect_format(t).map_err(CliError::EnvValue)?;
+                }
+            }
+            deref(url, e)?;
+            dev(d, e)?;
+            scope(s, e);
+        }
+        Schema::Diff {
+            from,
+            to,
+            dev: d,
+            scope: s,
+            format: f,
+        } => {
+            deref_str(from, e)?;
+            deref_str(to, e)?;
+            dev(d, e)?;
+            scope(s, e);
+            format(f, m, e.and_then(|env| env.format.schema.diff.as_ref()))?;
+        }
+        Schema::Apply {
+            url,
+            to,
+            dev: d,
+            scope: s,
+            format: f,
+            ..
+        } => {
+            if let Some(env) = e {
+                fill(url, env.url.as_ref());
+            }
+            deref(url, e)?;
+            deref(to, e)?;
+            dev(d, e)?;
+            scope(s, e);
+            format(f, m, e.and_then(|env| env.format.schema.apply.as_ref()))?;
+        }
+        Schema::Clean { url, format: f, .. } => {
+            if let Some(env) = e {
+                fill(url, env.url.as_ref());
+            }
+            deref(url, e)?;
+            format(f, m, e.and_then(|env| env.format.schema.clean.as_ref()))?;
+        }
+    }
+    Ok(())
+}
+
+/// A schema source flag (`--to`, `--from`), which may name the env's `data "external_schema"`; without one
+/// (`schema apply` without `--to`), the env's `src` (several SQL sources run in order).
+pub fn desired(to: Option<&str>, env: Option<&Env>) -> Result<Source, CliError> {
+    if let Some(text) = to {
+        if let Some(SchemaSrc::Sql { name, sql }) = env.and_then(|e| e.external_schema(text)) {
+            return Ok(external(name, sql));
+        }
+        return Ok(Source::parse(text)?);
+    }
+    let src = env.map(|e| e.src.as_slice()).unwrap_or_default();
+    match src {
+        [] => Err(CliError::NoDesiredState),
+        [SchemaSrc::Sql { name, sql }] => Ok(external(name, sql)),
+        [SchemaSrc::Url(u)] => Ok(Source::parse(u)?),
+        many => {
+            let mut texts = Vec::new();
+            for s in many {
+                match s {
+                    SchemaSrc::Sql { name, sql } => texts.push(SqlText {
+                        name: format!("data.external_schema.{name}"),
+                        sql: sql.clone(),
+                    }),
+                    SchemaSrc::Url(u) => match Source::parse(u)? {
+                        Source::SqlFile(path) => {
+                            let sql =
+                                std::fs::read_to_string(&path).map_err(|source| CliError::Io {
+                                    context: format!("reading {}", path.display()),
+                                    source,
+                                })?;
+                            texts.push(SqlText {
+                                name: path.display().to_string(),
+                                sql,
+                            });
+                        }
+                        _ => return Err(CliError::SeveralSources(u.clone())),
+                    },
+                }
+            }
+            Ok(Source::Sql(texts))
+        }
+    }
+}
+
+fn external(name: &str, sql: &str) -> Source {
+    Source::Sql(vec![SqlText {
+        name: format!("data.external_schema.{name}"),
+        sql: sql.to_owned(),
+    }])
+}
+
+/// The matches of the innermost subcommand (`migrate apply`'s own flags).
+pub fn leaf(m: &ArgMatches) -> &ArgMatches {
+    let mut m = m;
+    while let Some((_, sub)) = m.subcommand() {
+        m = sub;
+    }
+    m
+}

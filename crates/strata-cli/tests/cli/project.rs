@@ -1,0 +1,424 @@
+//! `atlas.hcl` project files (`--config`, `--env`, `--var`) driving `migrate` and `schema` commands against real
+//! SQLite files, PostgreSQL and MariaDB databases (each test its own).
+
+use std::path::Path;
+
+use tempfile::TempDir;
+
+use crate::common::strata;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(dir: &Path, envs: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut c = strata(dir);
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    let out = c.args(args).output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr)
+            .unwrap()
+            .replace("\x1b[1;31m", "")
+            .replace("\x1b[0m", ""),
+    }
+}
+
+fn ok(dir: &Path, envs: &[(&str, &str)], args: &[&str]) -> String {
+    let r = run(dir, envs, args);
+    assert_eq!(
+        r.code, 0,
+        "{args:?}\nstdout: {}\nstderr: {}",
+        r.stdout, r.stderr
+    );
+    r.stdout
+}
+
+fn fails(dir: &Path, envs: &[(&str, &str)], args: &[&str]) -> String {
+    let r = run(dir, envs, args);
+    assert_eq!(
+        r.code, 1,
+        "{args:?}\nstdout: {}\nstderr: {}",
+        r.stdout, r.stderr
+    );
+    r.stderr
+}
+
+/// A project folder: `migrations/` (one file, hashed), `users.sql` (a desired state) and `atlas.hcl`.
+fn project(atlas_hcl: &str) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+    std::fs::create_dir_all(dir.path().join("migrations")).unwrap();
+    std::fs::write(
+        dir.path().join("migrations/1_init.sql"),
+        "CREATE TABLE t1 (id int NOT NULL);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("users.sql"),
+        "CREATE TABLE users (id int NOT NULL, name varchar(100) NOT NULL, PRIMARY KEY (id));\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("atlas.hcl"), atlas_hcl).unwrap();
+    ok(dir.path(), &[], &["migrate", "hash"]);
+    dir
+}
+
+/// Two envs, variables (one required, given with --var), locals and getenv.
+const TWO_ENVS: &str = r#"
+variable "dir" {
+  type    = string
+  default = "migrations"
+}
+
+variable "desired" {
+  type = string
+}
+
+locals {
+  versioned = getenv("VERSIONED_URL")
+}
+
+env "versioned" {
+  url = local.versioned
+  migration {
+    dir = "file://${var.dir}"
+  }
+  format {
+    migrate {
+      status = "{{ json . }}"
+    }
+  }
+}
+
+env "declarative" {
+  url = getenv("DECLARATIVE_URL")
+  dev = getenv("DEV_URL")
+  src = "file://${var.desired}.sql"
+}
+"#;
+
+/// The two envs drive `migrate apply`, `migrate status` and `schema apply`.
+fn two_envs(versioned: &str, declarative: &str, dev: Option<&str>) {
+    let p = project(TWO_ENVS);
+    let dir = p.path();
+    let mut envs = vec![
+        ("VERSIONED_URL", versioned),
+        ("DECLARATIVE_URL", declarative),
+    ];
+    if let Some(dev) = dev {
+        envs.push(("DEV_URL", dev));
+    }
+    let envs = envs.as_slice();
+    // The required variable, missing.
+    assert_eq!(
+        fails(dir, envs, &["migrate", "status", "--env", "versioned"]),
+        "Error: missing value for required variable \"desired\"\n"
+    );
+    let out = ok(
+        dir,
+        envs,
+        &[
+            "migrate",
+            "apply",
+            "--env",
+            "versioned",
+            "--var",
+            "desired=users",
+        ],
+    );
+    assert!(
+        out.contains("Migrating to version 1 (1 migrations in total)"),
+        "{out}"
+    );
+    // The env's format (JSON) is used for status.
+    let out = ok(
+        dir,
+        envs,
+        &[
+            "migrate",
+            "status",
+            "--env",
+            "versioned",
+            "--var",
+            "desired=users",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["Status"], "OK");
+    assert_eq!(v["Current"], "1");
+    // A flag wins over the env's format.
+    let out = ok(
+        dir,
+        envs,
+        &[
+            "migrate",
+            "status",
+            "--env",
+            "versioned",
+            "--var",
+            "desired=users",
+            "--format",
+            "text",
+        ],
+    );
+    assert!(out.starts_with("Migration Status: OK\n"), "{out}");
+    let args = [
+        "schema",
+        "apply",
+        "--env",
+        "declarative",
+        "--var",
+        "desired=users",
+        "--auto-approve",
+    ];
+    let out = ok(dir, envs, &args);
+    assert!(out.contains("CREATE TABLE"), "{out}");
+    assert!(out.contains("users"), "{out}");
+    assert_eq!(
+        ok(dir, envs, &args),
+        "Schema is synced, no changes to be made\n"
+    );
+}
+
+#[test]
+fn two_envs_drive_migrate_and_schema_apply_on_sqlite() {
+    let a = tempfile::tempdir().unwrap();
+    let versioned = format!("sqlite://{}/v.db", a.path().display());
+    let declarative = format!("sqlite://{}/d.db", a.path().display());
+    two_envs(&versioned, &declarative, None);
+}
+
+#[test]
+fn two_envs_drive_migrate_and_schema_apply_on_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (Some(v), Some(d), Some(dev)) = (
+        rt.block_on(strata_driver::testing::postgres()),
+        rt.block_on(strata_driver::testing::postgres()),
+        rt.block_on(strata_driver::testing::postgres()),
+    ) else {
+        return;
+    };
+    two_envs(
+        &v.url,
+        &d.url_with_search_path("public"),
+        Some(&dev.url_with_search_path("public")),
+    );
+}
+
+#[test]
+fn two_envs_drive_migrate_and_schema_apply_on_mariadb() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (Some(v), Some(d), Some(dev)) = (
+        rt.block_on(strata_driver::testing::mysql()),
+        rt.block_on(strata_driver::testing::mysql()),
+        rt.block_on(strata_driver::testing::mysql()),
+    ) else {
+        return;
+    };
+    two_envs(&v.url, &d.url, Some(&dev.url));
+}
+
+#[test]
+fn for_each_applies_every_instance() {
+    let p = project(
+        r#"
+variable "tenants" {
+  type = list(string)
+}
+
+env "tenants" {
+  for_each = toset(var.tenants)
+  url      = "sqlite://${each.value}.db"
+  migration {
+    dir = "file://migrations"
+  }
+}
+"#,
+    );
+    let dir = p.path();
+    let out = ok(
+        dir,
+        &[],
+        &[
+            "migrate",
+            "apply",
+            "--env",
+            "tenants",
+            "--var",
+            "tenants=a,tenants=b",
+        ],
+    );
+    assert_eq!(
+        out.matches("Migrating to version 1 (1 migrations in total)")
+            .count(),
+        2,
+        "{out}"
+    );
+    for db in ["a.db", "b.db"] {
+        let out = ok(
+            dir,
+            &[],
+            &["migrate", "status", "--url", &format!("sqlite://{db}")],
+        );
+        assert!(out.contains("-- Current Version: 1"), "{db}: {out}");
+    }
+    // One report per instance for status too; schema apply refuses several databases.
+    let out = ok(
+        dir,
+        &[],
+        &[
+            "migrate",
+            "status",
+            "--env",
+            "tenants",
+            "--var",
+            "tenants=a,tenants=b",
+        ],
+    );
+    assert_eq!(out.matches("Migration Status: OK").count(), 2, "{out}");
+    assert_eq!(
+        fails(
+            dir,
+            &[],
+            &[
+                "schema",
+                "apply",
+                "--env",
+                "tenants",
+                "--var",
+                "tenants=a",
+                "--to",
+                "file://users.sql",
+                "--auto-approve",
+            ]
+        ),
+        "Error: multi-environment \"tenants\" is not supported\n"
+    );
+}
+
+#[test]
+fn an_unknown_attribute_is_refused_with_its_line() {
+    let p = project(
+        "env \"local\" {\n  url = \"sqlite://x.db\"\n  migration {\n    dir = \"file://migrations\"\n    revision_schema = \"x\"\n  }\n}\n",
+    );
+    let err = fails(p.path(), &[], &["migrate", "apply", "--env", "local"]);
+    insta::assert_snapshot!(err, @r#"Error: atlas.hcl:5: unsupported argument "revision_schema" in migration block; expected one of: dir, format, baseline, exec_order, lock_timeout, revisions_schema, exclude"#);
+    assert!(!p.path().join("x.db").exists(), "nothing ran");
+}
+
+#[test]
+fn external_schema_program_output_is_the_desired_state() {
+    let p = project(
+        r#"
+data "external_schema" "orm" {
+  program = ["sh", "-c", "echo 'CREATE TABLE pets (id integer NOT NULL, name text NOT NULL);'"]
+}
+
+env "local" {
+  url = "sqlite://app.db"
+  src = data.external_schema.orm.url
+}
+"#,
+    );
+    let dir = p.path();
+    let out = ok(
+        dir,
+        &[],
+        &["schema", "apply", "--env", "local", "--auto-approve"],
+    );
+    insta::assert_snapshot!(out, @r#"
+    -- Planned Changes:
+    -- Create "pets" table
+    CREATE TABLE `pets` (`id` integer NOT NULL, `name` text NOT NULL);
+    "#);
+    // The same program's SQL through env://src on schema diff: synced.
+    assert_eq!(
+        ok(
+            dir,
+            &[],
+            &[
+                "schema",
+                "diff",
+                "--env",
+                "local",
+                "--from",
+                "env://url",
+                "--to",
+                "env://src"
+            ]
+        ),
+        "Schemas are synced, no changes to be made.\n"
+    );
+}
+
+#[test]
+fn config_and_env_errors() {
+    let p = project("env \"local\" {\n  url = \"sqlite://x.db\"\n}\n");
+    let dir = p.path();
+    let cases: &[&[&str]] = &[
+        &["migrate", "status", "--env", "nope"],
+        &["migrate", "status", "--env", "local", "-c", "atlas.hcl"],
+        &[
+            "migrate",
+            "status",
+            "--env",
+            "local",
+            "-c",
+            "file://missing.hcl",
+        ],
+        &["migrate", "status", "--env", "local", "--var", "oops"],
+        &["migrate", "status", "--url", "env://url"],
+        &[
+            "schema",
+            "diff",
+            "--env",
+            "local",
+            "--from",
+            "env://nope",
+            "--to",
+            "env://url",
+        ],
+        &["schema", "apply", "--env", "local", "--auto-approve"],
+    ];
+    let mut out = String::new();
+    for args in cases {
+        out.push_str(&format!("{}\n  {}", args.join(" "), fails(dir, &[], args)));
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn env_credentials_are_never_printed() {
+    let p = project(
+        "env \"prod\" {\n  url = \"postgres://app:Sup3rSecret@127.0.0.1:1/x?sslmode=disable\"\n  migration {\n    dir = \"file://migrations\"\n  }\n}\n",
+    );
+    for args in [
+        &["migrate", "apply", "--env", "prod"][..],
+        &["migrate", "status", "--env", "prod"][..],
+        &["schema", "inspect", "--env", "prod"][..],
+        &["schema", "clean", "--env", "prod", "--auto-approve"][..],
+    ] {
+        let r = run(p.path(), &[], args);
+        assert_eq!(r.code, 1, "{args:?}");
+        assert!(
+            !r.stderr.contains("Sup3rSecret") && !r.stdout.contains("Sup3rSecret"),
+            "{args:?}: {}{}",
+            r.stdout,
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn without_env_the_project_file_is_not_read() {
+    // A broken atlas.hcl does not matter to a command without --env.
+    let p = project("this is not hcl {{{\n");
+    let out = ok(p.path(), &[], &["migrate", "validate"]);
+    assert_eq!(out, "");
+}
