@@ -13,6 +13,12 @@
 //! | `migration.lock_timeout` | `--lock-timeout` | migrate apply |
 //! | `format.migrate.apply` / `.status` | `--format` | migrate apply / status |
 //! | `format.schema.inspect` / `.diff` / `.apply` / `.clean` | `--format` | schema inspect / diff / apply / clean |
+//! | `diff.skip` | (no flag) the kinds of change left out ([`skip`]) | schema diff, apply |
+//!
+//! Read but not used by any command yet: `lint` (the lint issue), `diff.concurrent_index`, `migration.exclude`,
+//! `format.migrate.diff` / `.lint` / `.down`, `format.schema.push`. A new command's flags are added here: one
+//! match arm in [`migrate`] or [`schema`] (e.g. `migrate diff`: `--to` from `src` through [`desired`], `--dev-url`
+//! from `dev`, `--format` from `format.migrate.diff`).
 //!
 //! URL flags may name env attributes: `env://url`, `env://dev`, `env://src` (or `env://schema.src`),
 //! `env://migration.dir`, and any extra attribute holding a string (`--to env://tenant_schema`).
@@ -24,8 +30,8 @@ use std::path::Path;
 
 use clap::ArgMatches;
 use clap::parser::ValueSource;
-use strata_engine::schema::{Source, SqlText};
-use strata_project::{Env, ExecOrder, InputVars, Project, ProjectFile, SchemaSrc};
+use strata_engine::schema::{SkipKind, Source, SqlText};
+use strata_project::{Env, ExecOrder, InputVars, Project, ProjectFile, SchemaSrc, SkipChange};
 
 use crate::cli::{self, DevArgs, DirArgs, FormatArgs, Migrate, ProjectArgs, Schema, ScopeArgs};
 use crate::output::CliError;
@@ -372,6 +378,34 @@ pub fn desired(to: Option<&str>, env: Option<&Env>) -> Result<Source, CliError> 
             Ok(Source::Sql(texts))
         }
     }
+}
+
+/// The env's `diff.skip` as the diff's skip kinds. Strata plans no renames, so `rename_table` and
+/// `rename_constraint` have nothing to leave out.
+pub fn skip(env: Option<&Env>) -> Vec<SkipKind> {
+    let Some(env) = env else { return Vec::new() };
+    env.diff
+        .skip
+        .iter()
+        .filter_map(|s| match s {
+            SkipChange::AddSchema => Some(SkipKind::AddSchema),
+            SkipChange::DropSchema => Some(SkipKind::DropSchema),
+            SkipChange::ModifySchema => Some(SkipKind::ModifySchema),
+            SkipChange::AddTable => Some(SkipKind::AddTable),
+            SkipChange::DropTable => Some(SkipKind::DropTable),
+            SkipChange::ModifyTable => Some(SkipKind::ModifyTable),
+            SkipChange::AddColumn => Some(SkipKind::AddColumn),
+            SkipChange::DropColumn => Some(SkipKind::DropColumn),
+            SkipChange::ModifyColumn => Some(SkipKind::ModifyColumn),
+            SkipChange::AddIndex => Some(SkipKind::AddIndex),
+            SkipChange::DropIndex => Some(SkipKind::DropIndex),
+            SkipChange::ModifyIndex => Some(SkipKind::ModifyIndex),
+            SkipChange::AddForeignKey => Some(SkipKind::AddForeignKey),
+            SkipChange::DropForeignKey => Some(SkipKind::DropForeignKey),
+            SkipChange::ModifyForeignKey => Some(SkipKind::ModifyForeignKey),
+            SkipChange::RenameTable | SkipChange::RenameConstraint => None,
+        })
+        .collect()
 }
 
 fn external(name: &str, sql: &str) -> Source {

@@ -78,9 +78,14 @@ fn dev_url(dev: &DevArgs) -> Result<Option<DbUrl>, SchemaError> {
     dev.dev_url.as_deref().map(db_url).transpose()
 }
 
-fn diff_options(dev: &DevArgs, scope: ScopeArgs) -> Result<SchemaDiffOptions, SchemaError> {
+fn diff_options(
+    dev: &DevArgs,
+    scope: ScopeArgs,
+    env: Option<&strata_project::Env>,
+) -> Result<SchemaDiffOptions, SchemaError> {
     Ok(SchemaDiffOptions::default()
         .dev_url(dev_url(dev)?)
+        .skip(crate::project::skip(env))
         .schemas(scope.schemas)
         .exclude(scope.exclude))
 }
@@ -110,7 +115,7 @@ pub fn run(cmd: Schema, env: Option<&strata_project::Env>, rt: &Runtime) -> Resu
         } => {
             let from = crate::project::desired(Some(&from), env)?;
             let to = crate::project::desired(Some(&to), env)?;
-            let opts = diff_options(&dev, scope)?;
+            let opts = diff_options(&dev, scope, env)?;
             let plan = rt.block_on(schema::schema_diff(&from, &to, &opts))??;
             match format.format {
                 Format::Json => output::out(&format!("{}\n", json(&plan))),
@@ -137,7 +142,7 @@ pub fn run(cmd: Schema, env: Option<&strata_project::Env>, rt: &Runtime) -> Resu
             }
             let target = target_url(url.as_deref().ok_or(CliError::NoUrl)?)?;
             let to = crate::project::desired(to.as_deref(), env)?;
-            let opts = diff_options(&dev, scope)?;
+            let opts = diff_options(&dev, scope, env)?;
             let from = Source::from(target.clone());
             let plan = rt.block_on(schema::schema_diff(&from, &to, &opts))??;
             let approval = Approval {

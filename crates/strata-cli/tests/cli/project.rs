@@ -422,3 +422,49 @@ fn without_env_the_project_file_is_not_read() {
     let out = ok(p.path(), &[], &["migrate", "validate"]);
     assert_eq!(out, "");
 }
+
+#[test]
+fn global_diff_skip_leaves_drops_out_of_schema_apply() {
+    let p = project(
+        r#"
+diff {
+  skip {
+    drop_table = true
+  }
+}
+
+env "local" {
+  url = "sqlite://app.db"
+  src = ["file://users.sql"]
+}
+
+env "strict" {
+  url = "sqlite://app.db"
+  src = "file://users.sql"
+  diff {
+    skip {
+      add_table = true
+    }
+  }
+}
+"#,
+    );
+    let dir = p.path();
+    // t1 exists in the database but not in the desired state.
+    ok(dir, &[], &["migrate", "apply", "--url", "sqlite://app.db"]);
+    let out = ok(
+        dir,
+        &[],
+        &["schema", "apply", "--env", "local", "--dry-run"],
+    );
+    assert!(out.contains("CREATE TABLE `users`"), "{out}");
+    assert!(!out.contains("DROP TABLE"), "{out}");
+    // The env's own skip block replaces the global one: the drop is planned, the new table is not.
+    let out = ok(
+        dir,
+        &[],
+        &["schema", "apply", "--env", "strict", "--dry-run"],
+    );
+    assert!(out.contains("DROP TABLE `t1`"), "{out}");
+    assert!(!out.contains("CREATE TABLE `users`"), "{out}");
+}

@@ -19,7 +19,7 @@ pub use error::SchemaError;
 pub use exec::{PlanStmtError, SchemaApplyJson, SchemaApplyReport, apply_plan, apply_plan_on};
 pub use source::{LoadOptions, Loaded, Source, SqlText, load};
 pub use strata_driver::inspect::InspectOptions;
-pub use strata_schema::{Plan, Realm};
+pub use strata_schema::{Plan, Realm, SkipKind};
 
 use strata_driver::DbUrl;
 use strata_migrate::Dialect;
@@ -60,6 +60,8 @@ pub struct SchemaDiffOptions {
     pub exclude: Vec<String>,
     /// The dev database for SQL sources.
     pub dev_url: Option<DbUrl>,
+    /// Kinds of change left out of the plan (a project env's `diff { skip { … } }`).
+    pub skip: Vec<SkipKind>,
 }
 
 impl SchemaDiffOptions {
@@ -72,6 +74,12 @@ impl SchemaDiffOptions {
     /// Sets [`SchemaDiffOptions::schemas`].
     pub fn schemas(mut self, schemas: Vec<String>) -> Self {
         self.schemas = schemas;
+        self
+    }
+
+    /// Sets [`SchemaDiffOptions::skip`].
+    pub fn skip(mut self, kinds: Vec<SkipKind>) -> Self {
+        self.skip = kinds;
         self
     }
 
@@ -116,11 +124,21 @@ pub async fn schema_diff(
     lo.inspect.exclude.clone_from(&opts.exclude);
     let a = load(from, &lo).await?;
     let b = load(to, &lo).await?;
-    diff_loaded(a, b, &opts.exclude)
+    diff_loaded_skipping(a, b, &opts.exclude, &opts.skip)
 }
 
 /// Diffs and plans two loaded realms (see [`schema_diff`]).
 pub fn diff_loaded(a: Loaded, b: Loaded, exclude: &[String]) -> Result<Plan, SchemaError> {
+    diff_loaded_skipping(a, b, exclude, &[])
+}
+
+/// [`diff_loaded`], leaving out the changes of the `skip` kinds.
+pub fn diff_loaded_skipping(
+    a: Loaded,
+    b: Loaded,
+    exclude: &[String],
+    skip: &[SkipKind],
+) -> Result<Plan, SchemaError> {
     if a.realm.dialect != b.realm.dialect {
         return Err(SchemaError::DialectMismatch {
             from: dialect_name(a.realm.dialect),
@@ -136,7 +154,7 @@ pub fn diff_loaded(a: Loaded, b: Loaded, exclude: &[String]) -> Result<Plan, Sch
     let opts = ModelDiffOptions {
         exclude: exclude.to_vec(),
         exclude_schema_relative: bound,
-        ..ModelDiffOptions::default()
+        skip: skip.to_vec(),
     };
     let changes = strata_schema::diff(&from, &to, &opts)?;
     Ok(strata_schema::plan::plan(&changes, &to)?)
