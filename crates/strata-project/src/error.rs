@@ -30,16 +30,30 @@ pub enum ProjectError {
     UnsupportedDriver(String),
     /// The file named by `--config` does not exist.
     #[error("config file {path:?} was not found: {reason}")]
-    NotFound { path: String, reason: String },
+    NotFound {
+        /// The path as given.
+        path: String,
+        /// The system's reason.
+        reason: String,
+    },
     /// The file exists but cannot be read.
     #[error("reading config file {path:?}: {reason}")]
-    Read { path: String, reason: String },
+    Read {
+        /// The path as given.
+        path: String,
+        /// The system's reason.
+        reason: String,
+    },
     /// The file is not HCL.
     #[error("{file}:{line}:{column}: {message}")]
     Syntax {
+        /// The file as given.
         file: String,
+        /// 1-based line.
         line: usize,
+        /// 1-based column.
         column: usize,
+        /// The parser's message.
         message: String,
     },
     /// `--env x` names no env block.
@@ -62,10 +76,20 @@ pub enum ProjectError {
     EnvRefWithoutEnv,
     /// `env://x` where the env has no such attribute.
     #[error("env://{attr} (attribute) not found in env.{env}")]
-    EnvRefNotFound { attr: String, env: String },
+    EnvRefNotFound {
+        /// The attribute asked for.
+        attr: String,
+        /// The selected env.
+        env: String,
+    },
     /// Anything wrong in the file itself (unknown blocks and attributes, types, evaluation, data sources).
     #[error("{at}: {message}")]
-    At { at: Pos, message: String },
+    At {
+        /// Where.
+        at: Pos,
+        /// What is wrong and what to do.
+        message: String,
+    },
 }
 
 impl ProjectError {

@@ -16,6 +16,8 @@
 //! - an env's attributes that Atlas does not know stay in [`Env::extra`] as typed values: input variables for
 //!   HCL schema files, and `env://<name>` in URL flags.
 
+#![warn(missing_docs)]
+
 mod body;
 mod data;
 mod env;
