@@ -40,6 +40,9 @@ fn main() -> ExitCode {
     let result = match args.command {
         cli::Command::Migrate(m) => run_migrate(*m, &args.project, &matches, &rt, &invoked_as),
         cli::Command::Schema(s) => run_schema(*s, &args.project, &matches, &rt),
+        cli::Command::Registry(_) | cli::Command::Operator(_) if args.project.env.is_some() => {
+            Err(output::CliError::EnvNotApplicable)
+        }
         cli::Command::Registry(r) => registry::run(r, &rt),
         cli::Command::Operator(o) => operator::run(o, &rt),
         cli::Command::Completion { shell } => {

@@ -49,6 +49,11 @@ pub enum CliError {
     /// An env value that does not fit its flag (`format`, `lock_timeout`).
     #[error("the env's value does not fit: {0}")]
     EnvValue(String),
+    /// `--env` on a command that takes nothing from a project file.
+    #[error(
+        "--env applies to migrate and schema commands only; this command takes nothing from a project file"
+    )]
+    EnvNotApplicable,
     /// `schema apply` with neither `--to` nor an env `src`.
     #[error("no desired state given: pass --to SOURCE, or select an env (--env) that sets src")]
     NoDesiredState,

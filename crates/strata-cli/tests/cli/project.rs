@@ -468,3 +468,66 @@ env "strict" {
     assert!(out.contains("DROP TABLE `t1`"), "{out}");
     assert!(!out.contains("CREATE TABLE `users`"), "{out}");
 }
+
+#[test]
+fn flags_win_over_env_values() {
+    let p = project(
+        r#"
+env "local" {
+  url = "sqlite://env.db"
+  migration {
+    dir        = "file://nowhere"
+    exec_order = NON_LINEAR
+  }
+  format {
+    migrate {
+      apply = "{{ json . }}"
+    }
+  }
+}
+"#,
+    );
+    let dir = p.path();
+    // The env's dir does not exist: the flag's is used, and the env's url and JSON format still apply.
+    let out = ok(
+        dir,
+        &[],
+        &[
+            "migrate",
+            "apply",
+            "--env",
+            "local",
+            "--dir",
+            "file://migrations",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["Target"], "1", "{out}");
+    assert!(dir.join("env.db").exists());
+    // STRATA_DIR counts as a flag too; --url wins over the env's url.
+    let out = ok(
+        dir,
+        &[("STRATA_DIR", "file://migrations")],
+        &[
+            "migrate",
+            "apply",
+            "--env",
+            "local",
+            "--url",
+            "sqlite://flag.db",
+            "--format",
+            "text",
+        ],
+    );
+    assert!(out.contains("Migrating to version 1"), "{out}");
+    assert!(dir.join("flag.db").exists());
+    // Without the flag the env's dir is used.
+    let err = fails(dir, &[], &["migrate", "status", "--env", "local"]);
+    assert!(err.contains("nowhere"), "{err}");
+    // --env means nothing to the registry and the operator.
+    let err = fails(dir, &[], &["operator", "crds", "--env", "local"]);
+    assert!(
+        err.contains("--env applies to migrate and schema commands only"),
+        "{err}"
+    );
+}
