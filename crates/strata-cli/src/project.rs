@@ -371,7 +371,7 @@ pub fn desired(to: Option<&str>, env: Option<&Env>) -> Result<Source, CliError> 
                                 sql,
                             });
                         }
-                        _ => return Err(CliError::SeveralSources(u.clone())),
+                        _ => return Err(CliError::SeveralSources(strata_engine::redact(u))),
                     },
                 }
             }

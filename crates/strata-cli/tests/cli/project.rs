@@ -324,6 +324,11 @@ env "local" {
   url = "sqlite://app.db"
   src = data.external_schema.orm.url
 }
+
+env "both" {
+  url = "sqlite://both.db"
+  src = ["file://users.sql", data.external_schema.orm.url]
+}
 "#,
     );
     let dir = p.path();
@@ -354,6 +359,16 @@ env "local" {
             ]
         ),
         "Schemas are synced, no changes to be made.\n"
+    );
+    // Several SQL sources run in order as one desired state.
+    let out = ok(
+        dir,
+        &[],
+        &["schema", "apply", "--env", "both", "--auto-approve"],
+    );
+    assert!(
+        out.contains("CREATE TABLE `users`") && out.contains("CREATE TABLE `pets`"),
+        "{out}"
     );
 }
 
