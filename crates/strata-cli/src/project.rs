@@ -48,6 +48,15 @@ impl strata_project::Host for CliHost {
         std::fs::read_to_string(path).map_err(|e| e.to_string())
     }
 
+    fn list_dir(&self, path: &Path) -> Result<Vec<String>, String> {
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(path).map_err(|e| e.to_string())? {
+            let entry = entry.map_err(|e| e.to_string())?;
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+        Ok(names)
+    }
+
     fn run_program(&self, argv: &[String], dir: &Path) -> Result<String, String> {
         let (program, args) = argv.split_first().ok_or("no program given")?;
         let out = std::process::Command::new(program)

@@ -545,6 +545,15 @@ impl<'a> Evaluator<'a> {
                     .map(Value::String)
                     .map_err(|e| format!("reading {}: {e}", p.display()))
             }
+            "fileset" | "glob" => {
+                let [Value::String(pattern)] = args.as_slice() else {
+                    return Err(
+                        "expects one string argument (a pattern such as \"schema/*.sql\")".into(),
+                    );
+                };
+                self.glob(pattern)
+                    .map(|paths| Value::Array(paths.into_iter().map(Value::String).collect()))
+            }
             _ => crate::funcs::call(name, args),
         }
     }
@@ -559,6 +568,45 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Array(_) => "list",
         Value::Object(_) => "object",
+    }
+}
+
+impl Evaluator<'_> {
+    /// The files matching `pattern` (`*` and `?` in the last path component), relative to the project folder
+    /// and written with the pattern's folder, in byte order.
+    fn glob(&self, pattern: &str) -> Result<Vec<String>, String> {
+        let (folder, name) = match pattern.rsplit_once('/') {
+            Some((f, n)) => (Some(f), n),
+            None => (None, pattern),
+        };
+        if folder.is_some_and(|f| f.contains(['*', '?'])) {
+            return Err("wildcards are supported in the file name only, not in folders".into());
+        }
+        let dir = self.dir.join(folder.unwrap_or("."));
+        let mut out: Vec<String> = self
+            .host
+            .list_dir(&dir)
+            .map_err(|e| format!("reading {}: {e}", dir.display()))?
+            .into_iter()
+            .filter(|n| wildcard(name.as_bytes(), n.as_bytes()))
+            .map(|n| match folder {
+                Some(f) => format!("{f}/{n}"),
+                None => n,
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+}
+
+/// `*` (any run) and `?` (one byte) matching.
+fn wildcard(p: &[u8], s: &[u8]) -> bool {
+    match (p.split_first(), s.split_first()) {
+        (None, None) => true,
+        (Some((b'*', rest)), _) => wildcard(rest, s) || (!s.is_empty() && wildcard(p, &s[1..])),
+        (Some((b'?', rest)), Some((_, srest))) => wildcard(rest, srest),
+        (Some((a, rest)), Some((b, srest))) if a == b => wildcard(rest, srest),
+        _ => false,
     }
 }
 

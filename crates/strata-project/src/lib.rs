@@ -48,6 +48,9 @@ pub trait Host {
     fn getenv(&self, key: &str) -> Option<String>;
     /// A file's text (`file("x")`; `path` is already joined with the project folder).
     fn read_file(&self, path: &Path) -> Result<String, String>;
+    /// The names of the entries of a folder (`fileset()`, `glob()`; `path` is already joined with the project
+    /// folder).
+    fn list_dir(&self, path: &Path) -> Result<Vec<String>, String>;
     /// Runs `argv` in `dir` and returns its standard output; a program that fails is an error carrying why
     /// (exit status, its standard error).
     fn run_program(&self, argv: &[String], dir: &Path) -> Result<String, String>;

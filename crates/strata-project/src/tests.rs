@@ -25,6 +25,20 @@ impl Host for TestHost {
             .cloned()
             .ok_or_else(|| "no such file".to_owned())
     }
+    fn list_dir(&self, path: &Path) -> Result<Vec<String>, String> {
+        let prefix = format!("{}/", path.display());
+        let names: Vec<String> = self
+            .files
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix))
+            .filter(|rest| !rest.contains('/'))
+            .map(str::to_owned)
+            .collect();
+        if names.is_empty() {
+            return Err("no such folder".into());
+        }
+        Ok(names)
+    }
     fn run_program(&self, argv: &[String], dir: &Path) -> Result<String, String> {
         let line = format!("{} (in {})", argv.join(" "), dir.display());
         self.ran.borrow_mut().push(line);
@@ -49,6 +63,9 @@ fn host() -> TestHost {
     h.env.insert("DB_PASS".into(), "s3cret".into());
     h.files
         .insert("proj/url.txt".into(), "sqlite://from-file.db".into());
+    for f in ["b.sql", "a.sql", "notes.txt"] {
+        h.files.insert(format!("proj/schema/{f}"), String::new());
+    }
     h.programs.insert(
         "sh -c echo 'CREATE TABLE t (id int);'".into(),
         Ok("CREATE TABLE t (id int);\n".into()),
@@ -289,6 +306,7 @@ env "e" {
   joined = join("-", local.names)
   unset  = getenv("NOPE")
   fmt    = format("%s:%d", "port", 3306)
+  sqls   = [for f in fileset("schema/*.sql") : "file://${f}"]
   heredoc = <<-EOT
     line one
       line two
