@@ -64,7 +64,7 @@ fn run_migrate(
     rt: &runtime::Runtime,
     invoked_as: &str,
 ) -> Result<(), output::CliError> {
-    let loaded = project::load(project)?;
+    let loaded = project::load(project, rt)?;
     let iterate = matches!(
         cmd,
         cli::Migrate::Apply { .. } | cli::Migrate::Status { .. }
@@ -84,7 +84,7 @@ fn run_schema(
     matches: &clap::ArgMatches,
     rt: &runtime::Runtime,
 ) -> Result<(), output::CliError> {
-    let loaded = project::load(project)?;
+    let loaded = project::load(project, rt)?;
     let env = match &loaded {
         Some(p) => Some(p.single()?),
         None => None,

@@ -30,16 +30,37 @@ use std::path::Path;
 
 use clap::ArgMatches;
 use clap::parser::ValueSource;
+use strata_engine::DbUrl;
 use strata_engine::schema::{SkipKind, Source, SqlText};
 use strata_project::{Env, ExecOrder, InputVars, Project, ProjectFile, SchemaSrc, SkipChange};
 
 use crate::cli::{self, DevArgs, DirArgs, FormatArgs, Migrate, ProjectArgs, Schema, ScopeArgs};
 use crate::output::CliError;
+use crate::runtime::Runtime;
 
 /// The real outside world for the project file.
-struct CliHost;
+struct CliHost<'a> {
+    rt: &'a Runtime,
+}
 
-impl strata_project::Host for CliHost {
+impl strata_project::Host for CliHost<'_> {
+    fn query(
+        &self,
+        url: &str,
+        query: &str,
+        args: &[String],
+    ) -> Result<Vec<Option<String>>, String> {
+        let url = url.parse::<DbUrl>().map_err(|e| e.to_string())?;
+        match self
+            .rt
+            .block_on(strata_engine::query::first_column(&url, query, args))
+        {
+            Ok(Ok(values)) => Ok(values),
+            Ok(Err(e)) => Err(url.scrub(&e.to_string())),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     fn getenv(&self, key: &str) -> Option<String> {
         std::env::var(key).ok()
     }
@@ -80,7 +101,7 @@ impl strata_project::Host for CliHost {
 
 /// The selected env of the project file, evaluated; `None` without `--env` (the file is then not read, as in
 /// Atlas).
-pub fn load(args: &ProjectArgs) -> Result<Option<Project>, CliError> {
+pub fn load(args: &ProjectArgs, rt: &Runtime) -> Result<Option<Project>, CliError> {
     let Some(selected) = &args.env else {
         return Ok(None);
     };
@@ -107,7 +128,10 @@ pub fn load(args: &ProjectArgs) -> Result<Option<Project>, CliError> {
         text,
     };
     Ok(Some(strata_project::load(
-        &file, selected, &vars, &CliHost,
+        &file,
+        selected,
+        &vars,
+        &CliHost { rt },
     )?))
 }
 

@@ -18,6 +18,7 @@ pub mod inspect;
 pub mod lock;
 pub mod mysql;
 pub mod postgres;
+mod query;
 mod quote;
 mod revisions;
 pub mod sqlite;
@@ -297,6 +298,15 @@ pub trait Driver: Send + std::fmt::Debug {
 
     /// Releases held locks and closes the connection.
     async fn close(self: Box<Self>) -> Result<(), DriverError>;
+
+    /// Runs a query with text arguments (`?` on MySQL and SQLite, `$1` on PostgreSQL) and returns the first
+    /// column of each row as text, `None` for NULL: a project file's `data "sql"` (its `values`). Text, whole
+    /// numbers, floats and bools are read; another column type is an error naming it.
+    async fn query_first_column(
+        &mut self,
+        sql: &str,
+        args: &[String],
+    ) -> Result<Vec<Option<String>>, DriverError>;
 }
 
 /// The error of the server-database methods on a dialect without them.

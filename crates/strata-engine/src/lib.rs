@@ -14,6 +14,7 @@ pub mod apply;
 mod error;
 pub mod godur;
 mod inflight;
+pub mod query;
 pub mod report;
 pub mod schema;
 pub mod set;

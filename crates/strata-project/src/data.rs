@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `external_schema` | `program = [...]`, `working_dir` | `{ url }`: the program's stdout is the desired schema as SQL |
 //! | `external` | `program = [...]`, `working_dir` | the program's stdout (one trailing line end removed) |
+//! | `sql` | `url`, `query`, `args = [...]` | `{ count, values, value }`: the first column of each row, `value` the first |
 //!
 //! Atlas's community build refuses `external_schema`; Strata runs it. Programs run through [`crate::Host`].
 
@@ -17,7 +18,6 @@ use crate::eval::{Evaluator, ExternalSchema, Scope, external_schema_url};
 
 /// Kinds Atlas has that Strata does not run (yet): named so the error says so instead of "unknown".
 const NOT_YET: &[&str] = &[
-    "sql",
     "runtimevar",
     "hcl_schema",
     "template_dir",
@@ -89,6 +89,51 @@ pub(crate) fn evaluate(
             });
             let mut m = Map::new();
             m.insert("url".to_owned(), Value::String(external_schema_url(name)));
+            Ok(Value::Object(m))
+        }
+        "sql" => {
+            check_body(ev.text, &block.body, "data", &["url", "query", "args"], &[])?;
+            let scope = Scope::new();
+            let mut get = |key: &str| -> Result<Option<String>, ProjectError> {
+                match block.body.get_attribute(key) {
+                    Some(a) => {
+                        let v = ev.eval(&a.value, &scope)?;
+                        Ok(Some(ev.string(v, a.value.span(), key)?))
+                    }
+                    None => Ok(None),
+                }
+            };
+            let (Some(url), Some(query)) = (get("url")?, get("query")?) else {
+                return Err(ev.err(
+                    block.span(),
+                    format!("data \"sql\" {name:?}: url and query are required"),
+                ));
+            };
+            let args = match block.body.get_attribute("args") {
+                Some(a) => match ev.eval(&a.value, &scope)? {
+                    Value::Array(items) => items
+                        .into_iter()
+                        .map(|v| ev.string(v, a.value.span(), "args"))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    other => vec![ev.string(other, a.value.span(), "args")?],
+                },
+                None => Vec::new(),
+            };
+            let values = ev
+                .host
+                .query(&url, &query, &args)
+                .map_err(|e| ev.err(block.span(), format!("data \"sql\" {name:?}: {e}")))?;
+            let values: Vec<Value> = values
+                .into_iter()
+                .map(|v| v.map_or(Value::Null, Value::String))
+                .collect();
+            let mut m = Map::new();
+            m.insert("count".to_owned(), Value::from(values.len() as u64));
+            m.insert(
+                "value".to_owned(),
+                values.first().cloned().unwrap_or(Value::Null),
+            );
+            m.insert("values".to_owned(), Value::Array(values));
             Ok(Value::Object(m))
         }
         k if NOT_YET.contains(&k) => Err(ev.err(

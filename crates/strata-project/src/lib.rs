@@ -51,6 +51,10 @@ pub trait Host {
     /// The names of the entries of a folder (`fileset()`, `glob()`; `path` is already joined with the project
     /// folder).
     fn list_dir(&self, path: &Path) -> Result<Vec<String>, String>;
+    /// Runs `query` with text `args` on the database at `url` and returns the first column of each row
+    /// (`data "sql"`; NULL is `None`). Errors must not carry the URL's password.
+    fn query(&self, url: &str, query: &str, args: &[String])
+    -> Result<Vec<Option<String>>, String>;
     /// Runs `argv` in `dir` and returns its standard output; a program that fails is an error carrying why
     /// (exit status, its standard error).
     fn run_program(&self, argv: &[String], dir: &Path) -> Result<String, String>;

@@ -25,6 +25,22 @@ impl Host for TestHost {
             .cloned()
             .ok_or_else(|| "no such file".to_owned())
     }
+    fn query(
+        &self,
+        url: &str,
+        query: &str,
+        args: &[String],
+    ) -> Result<Vec<Option<String>>, String> {
+        self.ran
+            .borrow_mut()
+            .push(format!("query {url}: {query} {args:?}"));
+        match query {
+            "SELECT name FROM tenants WHERE name LIKE ?" => {
+                Ok(vec![Some("t_a".into()), None, Some("t_b".into())])
+            }
+            _ => Err("no such table: nope".into()),
+        }
+    }
     fn list_dir(&self, path: &Path) -> Result<Vec<String>, String> {
         let prefix = format!("{}/", path.display());
         let names: Vec<String> = self
@@ -234,6 +250,31 @@ env "tenants" {
 }
 
 #[test]
+fn data_sql_values_drive_for_each() {
+    let text = r#"
+data "sql" "tenants" {
+  url   = "sqlite://tenants.db"
+  query = "SELECT name FROM tenants WHERE name LIKE ?"
+  args  = ["t_%"]
+}
+env "tenants" {
+  for_each = toset([for v in data.sql.tenants.values : v if v != null])
+  url      = "sqlite://${each.value}.db"
+  count    = data.sql.tenants.count
+  first    = data.sql.tenants.value
+}
+"#;
+    let h = host();
+    let p = load(&file(text), "tenants", &InputVars::default(), &h).unwrap();
+    let urls: Vec<_> = p.envs.iter().map(|e| e.url.clone().unwrap()).collect();
+    assert_eq!(urls, ["sqlite://t_a.db", "sqlite://t_b.db"]);
+    assert_eq!(p.envs[0].extra["count"], Value::from(3u64));
+    assert_eq!(p.envs[0].extra["first"], Value::from("t_a"));
+    // The query ran once, although three attributes of two instances read it.
+    assert_eq!(h.ran.borrow().len(), 1, "{:?}", h.ran.borrow());
+}
+
+#[test]
 fn unlabeled_env_takes_its_name_from_atlas_env() {
     let text = r#"
 env {
@@ -423,7 +464,13 @@ fn errors() {
         ),
         (
             "data source not yet supported",
-            "data \"sql\" \"t\" {\n  url = \"x\"\n}\nenv \"e\" {\n  url = data.sql.t.value\n}\n",
+            "data \"runtimevar\" \"t\" {\n  url = \"x\"\n}\nenv \"e\" {\n  url = data.runtimevar.t\n}\n",
+            "e",
+            &[],
+        ),
+        (
+            "failing query",
+            "data \"sql\" \"t\" {\n  url = \"sqlite://x\"\n  query = \"nope\"\n}\nenv \"e\" {\n  url = data.sql.t.value\n}\n",
             "e",
             &[],
         ),

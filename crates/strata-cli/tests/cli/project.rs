@@ -546,3 +546,101 @@ env "local" {
         "{err}"
     );
 }
+
+/// `data "sql"` reads the tenant list from a real database; `for_each` applies the directory to each tenant.
+fn data_sql_tenants(url: &str, query: &str) {
+    let p = project(&format!(
+        r#"
+data "sql" "tenants" {{
+  url   = getenv("TENANTS_URL")
+  query = "{query}"
+  args  = ["t_%"]
+}}
+
+env "tenants" {{
+  for_each = toset(data.sql.tenants.values)
+  url      = "sqlite://${{each.value}}.db"
+  migration {{
+    dir = "file://migrations"
+  }}
+}}
+"#
+    ));
+    let dir = p.path();
+    let out = ok(
+        dir,
+        &[("TENANTS_URL", url)],
+        &["migrate", "apply", "--env", "tenants"],
+    );
+    assert_eq!(out.matches("Migrating to version 1").count(), 2, "{out}");
+    assert!(dir.join("t_a.db").exists() && dir.join("t_b.db").exists());
+    assert!(!dir.join("other.db").exists());
+}
+
+#[test]
+fn data_sql_drives_for_each_from_sqlite() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("tenants.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection as _;
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE tenants (name text); INSERT INTO tenants VALUES ('t_a'), ('t_b'), ('other');",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+    });
+    data_sql_tenants(
+        &format!("sqlite://{}", path.display()),
+        "SELECT name FROM tenants WHERE name LIKE ? ORDER BY name",
+    );
+}
+
+#[test]
+fn data_sql_drives_for_each_from_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(strata_driver::testing::postgres()) else {
+        return;
+    };
+    rt.block_on(db.admin_execute(
+        "CREATE TABLE public.tenants (name text); INSERT INTO public.tenants VALUES ('t_a'), ('t_b'), ('other');",
+    ));
+    data_sql_tenants(
+        &db.url,
+        "SELECT name FROM public.tenants WHERE name LIKE $1 ORDER BY name",
+    );
+}
+
+#[test]
+fn data_sql_errors_never_print_credentials() {
+    let p = project(
+        "data \"sql\" \"t\" {\n  url   = \"postgres://app:Sup3rSecret@127.0.0.1:1/x?sslmode=disable\"\n  query = \"SELECT 1\"\n}\nenv \"e\" {\n  url = data.sql.t.value\n}\n",
+    );
+    let err = fails(p.path(), &[], &["migrate", "status", "--env", "e"]);
+    assert!(
+        err.starts_with("Error: atlas.hcl:1: data \"sql\" \"t\": "),
+        "{err}"
+    );
+    assert!(!err.contains("Sup3rSecret"), "{err}");
+}
+
+#[test]
+fn data_sql_drives_for_each_from_mariadb() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(strata_driver::testing::mysql()) else {
+        return;
+    };
+    rt.block_on(db.admin_execute(&format!(
+        "CREATE TABLE `{0}`.tenants (name text); INSERT INTO `{0}`.tenants VALUES ('t_a'), ('t_b'), ('other');",
+        db.name
+    )));
+    data_sql_tenants(
+        &db.url,
+        "SELECT name FROM tenants WHERE name LIKE ? ORDER BY name",
+    );
+}

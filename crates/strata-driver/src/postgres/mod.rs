@@ -224,6 +224,24 @@ impl Driver for PostgresDriver {
         Some(self)
     }
 
+    async fn query_first_column(
+        &mut self,
+        sql: &str,
+        args: &[String],
+    ) -> Result<Vec<Option<String>>, DriverError> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+        for a in args {
+            q = q.bind(a.clone());
+        }
+        let rows = q
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)?;
+        rows.iter()
+            .map(|row| crate::query::first_column_text!(row, "PostgreSQL"))
+            .collect()
+    }
+
     async fn close(mut self: Box<Self>) -> Result<(), DriverError> {
         let names: Vec<String> = self.locks.keys().cloned().collect();
         for n in names {

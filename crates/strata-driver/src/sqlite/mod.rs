@@ -183,6 +183,21 @@ impl Driver for SqliteDriver {
         Some(self)
     }
 
+    async fn query_first_column(
+        &mut self,
+        sql: &str,
+        args: &[String],
+    ) -> Result<Vec<Option<String>>, E> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+        for a in args {
+            q = q.bind(a.clone());
+        }
+        let rows = q.fetch_all(&mut self.conn).await.map_err(E::sql)?;
+        rows.iter()
+            .map(|row| crate::query::first_column_text!(row, "SQLite"))
+            .collect()
+    }
+
     async fn close(mut self: Box<Self>) -> Result<(), DriverError> {
         let locks: Vec<LockFile> = self.locks.drain().map(|(_, l)| l).collect();
         for l in locks {
