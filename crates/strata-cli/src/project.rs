@@ -135,8 +135,8 @@ pub fn load(args: &ProjectArgs, rt: &Runtime) -> Result<Option<Project>, CliErro
     )?))
 }
 
-/// The env instances a command runs for: none (no `--env`), one, or one per `for_each` item when the command
-/// may iterate.
+/// The env instances a command runs for: a single run without an env (no `--env`), the env, or one run per
+/// `for_each` item when the command may iterate (otherwise a `for_each` env is refused).
 pub fn instances(
     project: Option<&Project>,
     may_iterate: bool,
