@@ -309,7 +309,7 @@ impl<'a> Evaluator<'a> {
                     (UnaryOperator::Neg, Value::Number(n)) => Ok(Value::Number(-n)),
                     (o, v) => Err(self.err(
                         span,
-                        format!("operator {o:?} cannot apply to {}", type_name(&v)),
+                        format!("operator {} cannot apply to {}", o.as_str(), type_name(&v)),
                     )),
                 }
             }
@@ -319,14 +319,14 @@ impl<'a> Evaluator<'a> {
                 if matches!(operator, BinaryOperator::And | BinaryOperator::Or) {
                     let l = self.eval(&op.lhs_expr, scope)?;
                     let Value::Bool(l) = l else {
-                        return Err(self.err(span, format!("{operator:?} needs bools")));
+                        return Err(self.err(span, format!("{} needs bools", operator.as_str())));
                     };
                     if (operator == BinaryOperator::And) != l {
                         return Ok(Value::Bool(l));
                     }
                     return match self.eval(&op.rhs_expr, scope)? {
                         Value::Bool(r) => Ok(Value::Bool(r)),
-                        _ => Err(self.err(span, format!("{operator:?} needs bools"))),
+                        _ => Err(self.err(span, format!("{} needs bools", operator.as_str()))),
                     };
                 }
                 let l = self.eval(&op.lhs_expr, scope)?;
@@ -610,6 +610,40 @@ fn wildcard(p: &[u8], s: &[u8]) -> bool {
     }
 }
 
+/// Arithmetic without panics: whole numbers stay whole while they fit, division by zero and results that are not
+/// finite are errors.
+fn arith(op: BinaryOperator, a: Number, b: Number) -> Result<Number, String> {
+    use BinaryOperator as B;
+    if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
+        let whole = match op {
+            B::Plus => x.checked_add(y),
+            B::Minus => x.checked_sub(y),
+            B::Mul => x.checked_mul(y),
+            B::Mod => x.checked_rem(y),
+            B::Div if y != 0 && x.checked_rem(y) == Some(0) => x.checked_div(y),
+            _ => None,
+        };
+        if let Some(v) = whole {
+            return Ok(Number::from(v));
+        }
+    }
+    let (x, y) = (
+        a.as_f64().unwrap_or(f64::NAN),
+        b.as_f64().unwrap_or(f64::NAN),
+    );
+    if y == 0.0 && matches!(op, B::Div | B::Mod) {
+        return Err("division by zero".into());
+    }
+    let v = match op {
+        B::Plus => x + y,
+        B::Minus => x - y,
+        B::Mul => x * y,
+        B::Div => x / y,
+        _ => x % y,
+    };
+    Number::from_f64(v).ok_or_else(|| format!("{} gives a number that is not finite", op.as_str()))
+}
+
 fn binary(op: BinaryOperator, l: Value, r: Value) -> Result<Value, String> {
     use BinaryOperator as B;
     match op {
@@ -625,20 +659,20 @@ fn binary(op: BinaryOperator, l: Value, r: Value) -> Result<Value, String> {
                 .ok()
                 .and_then(Number::from_f64)
                 .ok_or_else(|| format!("{s:?} is not a number")),
-            other => Err(format!("{op:?} needs numbers, got {}", type_name(other))),
+            other => Err(format!(
+                "{} needs numbers, got {}",
+                op.as_str(),
+                type_name(other)
+            )),
         }
     };
     let (a, b) = (num(&l)?, num(&r)?);
     Ok(match op {
-        B::Plus => Value::Number(a + b),
-        B::Minus => Value::Number(a - b),
-        B::Mul => Value::Number(a * b),
-        B::Div => Value::Number(a / b),
-        B::Mod => Value::Number(a % b),
+        B::Plus | B::Minus | B::Mul | B::Div | B::Mod => Value::Number(arith(op, a, b)?),
         B::Less => Value::Bool(a.as_f64() < b.as_f64()),
         B::LessEq => Value::Bool(a.as_f64() <= b.as_f64()),
         B::Greater => Value::Bool(a.as_f64() > b.as_f64()),
         B::GreaterEq => Value::Bool(a.as_f64() >= b.as_f64()),
-        _ => return Err(format!("unsupported operator {op:?}")),
+        _ => return Err(format!("unsupported operator {}", op.as_str())),
     })
 }

@@ -347,6 +347,7 @@ env "e" {
   joined = join("-", local.names)
   unset  = getenv("NOPE")
   fmt    = format("%s:%d", "port", 3306)
+  math   = [7 / 2, 6 / 3, -2 * 3 + 1, 7 % 3, 18446744073709551615 + 1]
   sqls   = [for f in fileset("schema/*.sql") : "file://${f}"]
   heredoc = <<-EOT
     line one
@@ -511,6 +512,18 @@ fn errors() {
             &[],
         ),
         ("atlas cloud block", "atlas {\n}\n", "e", &[]),
+        (
+            "division by zero",
+            "env \"e\" {\n  n = 5 % 0\n}\n",
+            "e",
+            &[],
+        ),
+        (
+            "overflow is not a panic",
+            "env \"e\" {\n  n = 9223372036854775807 * 9223372036854775807 * 1e300 * 1e300\n}\n",
+            "e",
+            &[],
+        ),
         ("syntax error", "env \"e\" {\n  url = \n}\n", "e", &[]),
         (
             "env defined twice",
