@@ -544,3 +544,25 @@ fn errors() {
     }
     insta::assert_snapshot!(out);
 }
+
+/// Edited and truncated project files give errors, never panics.
+#[test]
+fn edited_files_never_panic() {
+    let text = format!(
+        "{TWO_ENVS}\nlocals {{\n  m = [for k, v in {{ a = 1 }} : k => v... if v > 0]\n  n = 7 % 2 / (1 - 1 + 2)\n}}\n"
+    );
+    let chars: Vec<char> = text.chars().collect();
+    let mut errors = 0;
+    for i in (0..chars.len()).step_by(3) {
+        let removed: String = chars[..i].iter().chain(&chars[i + 1..]).collect();
+        let truncated: String = chars[..i].iter().collect();
+        for t in [removed, truncated] {
+            for env in ["local", "prod"] {
+                if load(&file(&t), env, &InputVars::default(), &host()).is_err() {
+                    errors += 1;
+                }
+            }
+        }
+    }
+    assert!(errors > 0);
+}
