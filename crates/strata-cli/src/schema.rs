@@ -95,7 +95,7 @@ pub fn run(cmd: Schema, rt: &Runtime) -> Result<(), CliError> {
             format,
         } => {
             let from = Source::parse(&from)?;
-            let to = Source::parse(&to)?;
+            let to = Source::parse_all(&to)?;
             let opts = diff_options(&dev, scope)?;
             let plan = rt.block_on(schema::schema_diff(&from, &to, &opts))??;
             match format.format {
@@ -122,7 +122,7 @@ pub fn run(cmd: Schema, rt: &Runtime) -> Result<(), CliError> {
                 return Err(SchemaCliError::FormatNeedsNoPrompt.into());
             }
             let target = target_url(&url)?;
-            let to = Source::parse(&to)?;
+            let to = Source::parse_all(&to)?;
             let opts = diff_options(&dev, scope)?;
             let from = Source::from(target.clone());
             let plan = rt.block_on(schema::schema_diff(&from, &to, &opts))??;

@@ -13,7 +13,7 @@ use hcl::eval::Context;
 use strata_migrate::Dialect;
 use strata_schema::{
     Check, CheckOption, Column, ColumnType, Enum, FkAction, ForeignKey, Generated, Identity, Index,
-    IndexPart, PartKey, PrimaryKey, Realm, Schema, Table, View,
+    IndexPart, PartKey, PrimaryKey, Realm, Schema, Sequence, Table, View,
 };
 
 use super::eval::{Scope, as_sql, eval};
@@ -584,9 +584,10 @@ pub(super) fn realm(srcs: &[Source], scope: &Scope, d: Dialect) -> Result<Realm,
         }
     }
     for (i, t) in syms.tables.iter().enumerate() {
-        let table = syms.table(i)?;
+        let (table, sequences) = syms.table(i)?;
         if let Some(s) = realm.schema_mut(&t.schema) {
             s.tables.push(table);
+            s.sequences.extend(sequences);
         }
     }
     for (insts, materialized) in [(view_insts, false), (mview_insts, true)] {
@@ -1007,7 +1008,13 @@ impl<'a> Symbols<'a> {
         }))
     }
 
-    fn column(&self, c: &Inst<'a>, name: &str) -> Result<Column, HclError> {
+    fn column(
+        &self,
+        c: &Inst<'a>,
+        name: &str,
+        (schema, table): (&str, &str),
+        sequences: &mut Vec<Sequence>,
+    ) -> Result<Column, HclError> {
         let d = self.d;
         c.check(
             &[
@@ -1033,6 +1040,31 @@ impl<'a> Symbols<'a> {
         let mut col = Column::new(name, self.column_type(c)?);
         col.nullable = c.bool("null")?.unwrap_or(false);
         col.default = self.sql_value(c, "default", false)?;
+        if d == Dialect::Postgres
+            && col.default.is_none()
+            && let Some((base, max)) = serial_base(&col.ty.raw)
+        {
+            // What PostgreSQL makes of a `serial` column, and inspection reports: an integer column whose
+            // default draws from its own sequence.
+            let seq = format!("{table}_{name}_seq");
+            col.ty = ColumnType::parse(d, base);
+            col.default = Some(format!(
+                "nextval('{}.{}'::regclass)",
+                pg_name(schema),
+                pg_name(&seq)
+            ));
+            sequences.push(Sequence {
+                name: seq,
+                data_type: Some(base.to_owned()),
+                start: 1,
+                increment: 1,
+                min_value: 1,
+                max_value: max,
+                cache: 1,
+                cycle: false,
+                owned_by: Some(format!("{table}.{name}")),
+            });
+        }
         col.on_update = self.sql_value(c, "on_update", true)?;
         col.comment = c.string("comment")?;
         col.charset = c.string("charset")?;
@@ -1180,7 +1212,8 @@ impl<'a> Symbols<'a> {
         Ok(parts)
     }
 
-    fn table(&self, ti: usize) -> Result<Table, HclError> {
+    /// Table `ti` and the sequences its `serial` columns own.
+    fn table(&self, ti: usize) -> Result<(Table, Vec<Sequence>), HclError> {
         let d = self.d;
         let sym = &self.tables[ti];
         let inst = &sym.inst;
@@ -1243,8 +1276,10 @@ impl<'a> Symbols<'a> {
         };
         t.options.strict = inst.bool("strict")?.unwrap_or(false);
         t.options.without_rowid = inst.bool("without_rowid")?.unwrap_or(false);
+        let mut sequences = Vec::new();
         for c in &sym.columns {
-            t.columns.push(self.column(&c.inst, &c.name)?);
+            let col = self.column(&c.inst, &c.name, (&sym.schema, &sym.name), &mut sequences)?;
+            t.columns.push(col);
         }
         let mut pk_seen = false;
         for b in inst.children("primary_key") {
@@ -1434,7 +1469,7 @@ impl<'a> Symbols<'a> {
                 t.checks.push(check);
             }
         }
-        Ok(t)
+        Ok((t, sequences))
     }
 
     fn view(&self, inst: &Inst<'a>, materialized: bool) -> Result<(String, View), HclError> {
@@ -1504,5 +1539,31 @@ fn default_schema(d: Dialect) -> &'static str {
         Dialect::Postgres => "public",
         Dialect::Mysql => "app",
         Dialect::Sqlite => "main",
+    }
+}
+
+/// The integer type behind a PostgreSQL `serial` spelling, and its sequence's highest value.
+fn serial_base(raw: &str) -> Option<(&'static str, i64)> {
+    match raw {
+        "serial" | "serial4" => Some(("integer", i64::from(i32::MAX))),
+        "bigserial" | "serial8" => Some(("bigint", i64::MAX)),
+        "smallserial" | "serial2" => Some(("smallint", i64::from(i16::MAX))),
+        _ => None,
+    }
+}
+
+/// A PostgreSQL name as `format_type` / `regclass` print it: bare when it is a plain lower-case identifier.
+fn pg_name(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
     }
 }
