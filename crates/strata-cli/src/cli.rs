@@ -161,7 +161,7 @@ pub enum Migrate {
 /// on the dev database (--dev-url); HCL is created there and inspected back when one is given.
 #[derive(Debug, Subcommand)]
 pub enum Schema {
-    /// Print a database's schema: as SQL that recreates it (default) or as the model's JSON.
+    /// Print a database's schema: as Atlas HCL (default), as SQL that recreates it, or as the model's JSON.
     Inspect {
         /// The database to inspect (or any source, executed on --dev-url).
         #[arg(short = 'u', long, env = "STRATA_URL", hide_env_values = true)]
@@ -170,9 +170,10 @@ pub enum Schema {
         dev: DevArgs,
         #[command(flatten)]
         scope: ScopeArgs,
-        /// Output: `sql` (the statements that recreate the schema) or `json`. Atlas's default, HCL, arrives
-        /// with issue 14; until then `sql` is the default.
-        #[arg(long, alias = "log", default_value = "sql", value_parser = parse_inspect_format)]
+        /// Output: `hcl` (Atlas's HCL schema, as `atlas schema inspect` prints it; also `{{ $.MarshalHCL }}`),
+        /// `sql` (the statements that recreate the schema; also `{{ sql . }}`) or `json` (the model; also
+        /// `{{ json . }}`).
+        #[arg(long, alias = "log", default_value = "hcl", value_parser = parse_inspect_format)]
         format: InspectFormat,
     },
     /// Print the statements that turn --from into --to, or "Schemas are synced, no changes to be made.".
@@ -256,23 +257,83 @@ pub struct ScopeArgs {
 }
 
 /// `schema inspect --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InspectFormat {
-    Sql,
+    /// Atlas HCL (`hcl`, `{{ $.MarshalHCL }}`), the default.
+    Hcl,
+    /// The statements that recreate the schema (`sql`, `{{ sql . }}`); with `{{ sql . "  " }}`, `CREATE TABLE`
+    /// statements written one column per line, indented by the given string.
+    Sql { indent: Option<String> },
+    /// The model's JSON (`json`, `{{ json . }}`).
     Json,
 }
 
+/// Reads `--format`: a name (`hcl`, `sql`, `json`) or one of the Go templates Atlas accepts for it.
 fn parse_inspect_format(s: &str) -> Result<InspectFormat, String> {
-    let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    match compact.as_str() {
-        "sql" | "{{sql.}}" => Ok(InspectFormat::Sql),
-        "json" | "{{json.}}" => Ok(InspectFormat::Json),
-        "hcl" | "" | "{{$.MarshalHCL}}" => Err(
-            "HCL output arrives with issue 14 (the HCL schema language); use `sql` or `json`"
-                .into(),
-        ),
-        _ => Err(format!("unknown format {s:?}: use `sql` or `json`")),
+    let unknown = || {
+        format!(
+            "unknown format {s:?}: use `hcl`, `sql`, `json`, '{{{{ $.MarshalHCL }}}}', '{{{{ sql . }}}}', \
+             '{{{{ sql . \"  \" }}}}' or '{{{{ json . }}}}'"
+        )
+    };
+    let t = s.trim();
+    let Some(inner) = t.strip_prefix("{{").and_then(|x| x.strip_suffix("}}")) else {
+        return match t {
+            "hcl" | "" => Ok(InspectFormat::Hcl),
+            "sql" => Ok(InspectFormat::Sql { indent: None }),
+            "json" => Ok(InspectFormat::Json),
+            _ => Err(unknown()),
+        };
+    };
+    let inner = inner.trim();
+    if matches!(inner, "$.MarshalHCL" | ".MarshalHCL") {
+        return Ok(InspectFormat::Hcl);
     }
+    let (func, rest) = inner.split_once(char::is_whitespace).ok_or_else(unknown)?;
+    let rest = rest.trim_start();
+    let (dot, arg) = rest
+        .split_once(char::is_whitespace)
+        .map_or((rest, ""), |(d, a)| (d, a.trim()));
+    if !matches!(dot, "." | "$") {
+        return Err(unknown());
+    }
+    match (func, arg) {
+        ("json", "") => Ok(InspectFormat::Json),
+        ("sql", "") => Ok(InspectFormat::Sql { indent: None }),
+        ("sql", quoted) => match go_string(quoted) {
+            Some(indent) => Ok(InspectFormat::Sql {
+                indent: Some(indent),
+            }),
+            None => Err(format!(
+                "the indent of {s:?} must be one Go string, e.g. {{{{ sql . \"  \" }}}}"
+            )),
+        },
+        _ => Err(unknown()),
+    }
+}
+
+/// A Go string literal: `"…"` with `\t`, `\n`, `\\`, `\"` escapes, or a raw `` `…` `` string.
+fn go_string(s: &str) -> Option<String> {
+    if let Some(raw) = s.strip_prefix('`').and_then(|x| x.strip_suffix('`')) {
+        return (!raw.contains('`')).then(|| raw.to_string());
+    }
+    let body = s.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push(match chars.next()? {
+                't' => '\t',
+                'n' => '\n',
+                '\\' => '\\',
+                '"' => '"',
+                _ => return None,
+            }),
+            '"' => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 fn parse_schema_tx_mode(s: &str) -> Result<TxMode, String> {
@@ -396,6 +457,45 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn inspect_formats_read_atlas_templates() {
+        use InspectFormat::*;
+        let sql = |i: Option<&str>| Sql {
+            indent: i.map(str::to_string),
+        };
+        for (text, want) in [
+            ("hcl", Hcl),
+            ("{{ $.MarshalHCL }}", Hcl),
+            ("{{.MarshalHCL}}", Hcl),
+            ("sql", sql(None)),
+            ("{{ sql . }}", sql(None)),
+            ("{{sql $}}", sql(None)),
+            (r#"{{ sql . "  " }}"#, sql(Some("  "))),
+            (r#"{{ sql $ "\t" }}"#, sql(Some("\t"))),
+            ("{{ sql . `    ` }}", sql(Some("    "))),
+            ("json", Json),
+            ("{{ json . }}", Json),
+        ] {
+            assert_eq!(parse_inspect_format(text), Ok(want), "{text}");
+        }
+        for bad in [
+            "yaml",
+            "{{ mermaid . }}",
+            "{{ sql }}",
+            "{{ sql x }}",
+            r#"{{ sql . "  }}"#,
+            r#"{{ sql . "\q" }}"#,
+            "{{ json . \"  \" }}",
+        ] {
+            assert!(parse_inspect_format(bad).is_err(), "{bad}");
+        }
+        assert!(
+            parse_inspect_format(r#"{{ sql . "  }}"#)
+                .unwrap_err()
+                .contains("must be one Go string")
+        );
     }
 
     #[test]

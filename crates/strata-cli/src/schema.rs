@@ -39,6 +39,12 @@ pub enum SchemaCliError {
     /// `--url` of `apply`/`clean` names something other than a database (Atlas's wording).
     #[error("--url must be a database connection (postgres://, mysql://, maria://, sqlite://)")]
     UrlNotDatabase,
+    /// `{{ sql . "  " }}` on `schema inspect`: statements written one column per line are not rendered yet.
+    #[error(
+        "--format '{{{{ sql . {indent:?} }}}}': indented statements are not supported by schema inspect yet; use \
+         '{{{{ sql . }}}}' (one statement per line)"
+    )]
+    IndentNotSupported { indent: String },
     /// Atlas's rule for `--format` on `schema apply`.
     #[error("--log and --format can only be used with --dry-run or --auto-approve")]
     FormatNeedsNoPrompt,
@@ -185,11 +191,18 @@ fn inspect(
     lo.inspect.schemas = scope.schemas;
     let loaded = rt.block_on(schema::load(&source, &lo))??;
     match format {
+        InspectFormat::Hcl => output::out(&strata_hcl::print::print(
+            &loaded.realm,
+            &strata_hcl::print::PrintOptions::default(),
+        )),
         InspectFormat::Json => output::out(&format!("{}\n", json(&loaded.realm))),
-        InspectFormat::Sql => {
+        InspectFormat::Sql { indent: None } => {
             let plan = schema::creation_plan(&loaded.realm, loaded.bound)?;
             output::out(&plan.to_sql())
         }
+        InspectFormat::Sql {
+            indent: Some(indent),
+        } => Err(SchemaCliError::IndentNotSupported { indent }.into()),
     }
 }
 

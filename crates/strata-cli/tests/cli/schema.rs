@@ -92,11 +92,80 @@ fn setup(schema: &str) -> TempDir {
 }
 
 #[test]
-fn inspect_prints_sql_that_recreates_the_schema_and_json() {
+fn inspect_prints_hcl_by_default_sql_that_recreates_the_schema_and_json() {
     let t = setup(V1);
     sqlite(t.path(), V1);
-    let sql = ok(t.path(), &["schema", "inspect", "-u", "sqlite://app.db"]);
+    let hcl = ok(t.path(), &["schema", "inspect", "-u", "sqlite://app.db"]);
+    insta::assert_snapshot!("inspect_hcl", hcl);
+    for format in ["hcl", "{{ $.MarshalHCL }}"] {
+        let same = ok(
+            t.path(),
+            &[
+                "schema",
+                "inspect",
+                "-u",
+                "sqlite://app.db",
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(same, hcl, "{format}");
+    }
+    let sql = ok(
+        t.path(),
+        &[
+            "schema",
+            "inspect",
+            "-u",
+            "sqlite://app.db",
+            "--format",
+            "sql",
+        ],
+    );
     insta::assert_snapshot!("inspect_sql", sql);
+    let same = ok(
+        t.path(),
+        &[
+            "schema",
+            "inspect",
+            "-u",
+            "sqlite://app.db",
+            "--format",
+            "{{ sql . }}",
+        ],
+    );
+    assert_eq!(same, sql);
+    // The indented form is read, and refused with a clear message until statements render indented.
+    let err = fails(
+        t.path(),
+        &[
+            "schema",
+            "inspect",
+            "-u",
+            "sqlite://app.db",
+            "--format",
+            "{{ sql . \"  \" }}",
+        ],
+    );
+    assert!(
+        err.starts_with(
+            "Error: --format '{{ sql . \"  \" }}': indented statements are not supported"
+        ),
+        "{err}"
+    );
+    let err = run(
+        t.path(),
+        &[
+            "schema",
+            "inspect",
+            "-u",
+            "sqlite://app.db",
+            "--format",
+            "{{ mermaid . }}",
+        ],
+    );
+    assert_eq!(err.code, 1, "{}", err.stderr);
+    assert!(err.stderr.contains("unknown format"), "{}", err.stderr);
     let json = ok(
         t.path(),
         &[
@@ -120,6 +189,8 @@ fn inspect_prints_sql_that_recreates_the_schema_and_json() {
             "file://again.sql",
             "--dev-url",
             "sqlite://dev?mode=memory",
+            "--format",
+            "sql",
         ],
     );
     assert_eq!(again, sql);
@@ -142,9 +213,10 @@ fn inspect_prints_sql_that_recreates_the_schema_and_json() {
     let help = ok(t.path(), &["schema", "inspect", "--help"]);
     let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        help.contains("HCL, arrives with issue 14; until then `sql` is the default"),
+        help.contains("`hcl` (Atlas's HCL schema, as `atlas schema inspect` prints it"),
         "{help}"
     );
+    assert!(help.contains("[default: hcl]"), "{help}");
 }
 
 #[test]
@@ -633,4 +705,112 @@ fn several_hcl_files_are_one_desired_state() {
         ok(t.path(), &diff),
         "Schemas are synced, no changes to be made.\n"
     );
+
+/// Runs `sql` on a PostgreSQL or MySQL/MariaDB test database.
+fn execute(url: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::Connection as _;
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        if url.starts_with("postgres") {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            c.close().await.unwrap();
+        } else {
+            let mut c = sqlx::MySqlConnection::connect(url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            c.close().await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn inspect_hcl_of_a_postgres_database() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(strata_driver::testing::postgres()) else {
+        return;
+    };
+    execute(
+        &db.url,
+        "CREATE TYPE status AS ENUM ('active', 'inactive');
+         CREATE TABLE teams (
+           id serial PRIMARY KEY,
+           name character varying(50) NOT NULL DEFAULT 'team' UNIQUE,
+           created timestamptz NOT NULL DEFAULT now(),
+           at timestamp(4) NULL,
+           CONSTRAINT name_not_empty CHECK (length(name) > 0)
+         );
+         COMMENT ON TABLE teams IS 'all teams';
+         CREATE TABLE users (
+           id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+           team_id integer REFERENCES teams (id) ON DELETE CASCADE,
+           email text NOT NULL,
+           st status NOT NULL DEFAULT 'active',
+           tags text[],
+           score numeric(10,2) DEFAULT 1.5,
+           email_len integer GENERATED ALWAYS AS (length(email)) STORED
+         );
+         CREATE INDEX users_lower_email ON users (lower(email) DESC) WHERE email IS NOT NULL;
+         CREATE INDEX users_team ON users USING hash (team_id);",
+    );
+    let t = TempDir::new().unwrap();
+    let hcl = ok(
+        t.path(),
+        &[
+            "schema",
+            "inspect",
+            "-u",
+            &db.url_with_search_path("public"),
+        ],
+    );
+    insta::assert_snapshot!("inspect_hcl_postgres", hcl);
+    // The whole database (no search_path): a table name in two schemas gets its schema as a qualifier label,
+    // and references to it are qualified too.
+    execute(
+        &db.url,
+        "CREATE SCHEMA app;
+         CREATE TABLE app.teams (id integer PRIMARY KEY);
+         CREATE TABLE app.members (team_id integer REFERENCES app.teams (id), user_id bigint REFERENCES public.users (id));",
+    );
+    let realm = ok(t.path(), &["schema", "inspect", "-u", &db.url]);
+    insta::assert_snapshot!("inspect_hcl_postgres_realm", realm);
+    drop(db);
+}
+
+#[test]
+fn inspect_hcl_of_a_mariadb_database() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(strata_driver::testing::mysql()) else {
+        return;
+    };
+    execute(
+        &db.url,
+        "CREATE TABLE teams (
+           id int NOT NULL AUTO_INCREMENT PRIMARY KEY,
+           name varchar(50) NOT NULL DEFAULT 'team' COMMENT 'the name',
+           budget decimal(10,2) DEFAULT NULL,
+           flag tinyint(1) NOT NULL DEFAULT 0,
+           big bigint unsigned,
+           st enum('a','b') NOT NULL DEFAULT 'a',
+           latin varchar(10) CHARACTER SET latin1 COLLATE latin1_swedish_ci,
+           UNIQUE KEY name_u (name)
+         ) COMMENT 'all teams';
+         CREATE TABLE users (
+           id int NOT NULL PRIMARY KEY,
+           team_id int,
+           email varchar(100) NOT NULL,
+           KEY users_email (email(10) DESC),
+           CONSTRAINT users_team FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE CASCADE,
+           CONSTRAINT email_at CHECK (email like '%@%')
+         );",
+    );
+    let t = TempDir::new().unwrap();
+    let hcl = ok(t.path(), &["schema", "inspect", "-u", &db.url]);
+    // The database's name is random; its character set and collation are the server's defaults.
+    let hcl = hcl.replace(&db.name, "<db>");
+    insta::assert_snapshot!("inspect_hcl_mariadb", hcl);
+    drop(db);
 }
