@@ -705,6 +705,7 @@ fn several_hcl_files_are_one_desired_state() {
         ok(t.path(), &diff),
         "Schemas are synced, no changes to be made.\n"
     );
+}
 
 /// Runs `sql` on a PostgreSQL or MySQL/MariaDB test database.
 fn execute(url: &str, sql: &str) {
