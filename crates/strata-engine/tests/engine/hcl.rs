@@ -55,6 +55,18 @@ async fn apply_and_compare(target: &DbUrl, dev: Option<DbUrl>, hcl: &str, vars: 
         serde_json::to_string_pretty(&b).unwrap(),
         "the database does not inspect as the HCL parses"
     );
+    // The database printed as HCL (`schema inspect`'s default) is a desired state the database already meets.
+    let printed = strata_hcl::print::print(&inspected, &strata_hcl::print::PrintOptions::default());
+    let file = write(&dir, "printed.hcl", &printed);
+    let printed_to = Source::parse(&format!("file://{}", file.display())).unwrap();
+    let plan = schema_diff(&from, &printed_to, &opts)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{printed}"));
+    assert!(
+        plan.is_empty(),
+        "printed:\n{printed}\nplan:\n{}",
+        plan.to_sql()
+    );
     inspected
 }
 

@@ -1351,6 +1351,9 @@ impl<'a> Symbols<'a> {
                 }
                 idx.nulls_not_distinct = x.bool("nulls_distinct")? == Some(false);
                 idx.comment = x.string("comment")?;
+                // SQLite names the index of a table's UNIQUE constraint itself, and refuses that prefix for
+                // CREATE INDEX: such an index (as inspection prints it) is the constraint.
+                idx.constraint = d == Dialect::Sqlite && idx.name.starts_with("sqlite_autoindex_");
                 t.indexes.push(idx);
             }
         }
@@ -1388,9 +1391,25 @@ impl<'a> Symbols<'a> {
         for b in inst.children("foreign_key") {
             for f in expand(inst.src, b, &inst.ctx)? {
                 f.labels(1, 1, "one label (the constraint's name)")?;
+                // `deferrable` / `initially_deferred`: the model's (the printer writes them when set), not Atlas's
+                // community language.
                 f.check(
-                    &["name", "columns", "ref_columns", "on_update", "on_delete"],
+                    &[
+                        "name",
+                        "columns",
+                        "ref_columns",
+                        "on_update",
+                        "on_delete",
+                        "deferrable",
+                        "initially_deferred",
+                    ],
                     &[],
+                )?;
+                f.only_on("deferrable", &[Dialect::Postgres, Dialect::Sqlite], d)?;
+                f.only_on(
+                    "initially_deferred",
+                    &[Dialect::Postgres, Dialect::Sqlite],
+                    d,
                 )?;
                 let name = f.name()?;
                 let (own, columns) = self.column_list(&f, ti, "columns")?.ok_or_else(|| {
@@ -1444,16 +1463,17 @@ impl<'a> Symbols<'a> {
                     ref_columns,
                     on_update: action("on_update")?,
                     on_delete: action("on_delete")?,
-                    deferrable: false,
-                    initially_deferred: false,
+                    deferrable: f.bool("deferrable")?.unwrap_or(false),
+                    initially_deferred: f.bool("initially_deferred")?.unwrap_or(false),
                 });
             }
         }
         for b in inst.children("check") {
             for c in expand(inst.src, b, &inst.ctx)? {
                 c.labels(0, 1, "no label, or one (the constraint's name)")?;
-                c.check(&["name", "expr", "enforced"], &[])?;
+                c.check(&["name", "expr", "enforced", "no_inherit"], &[])?;
                 c.only_on("enforced", &[Dialect::Mysql], d)?;
+                c.only_on("no_inherit", &[Dialect::Postgres], d)?;
                 let expr = c.string("expr")?.ok_or_else(|| {
                     c.here(ErrorKind::MissingAttribute {
                         name: "expr",
@@ -1466,6 +1486,7 @@ impl<'a> Symbols<'a> {
                     None => c.label().map(str::to_owned),
                 };
                 check.enforced = c.bool("enforced")?.unwrap_or(true);
+                check.no_inherit = c.bool("no_inherit")?.unwrap_or(false);
                 t.checks.push(check);
             }
         }
@@ -1500,7 +1521,7 @@ impl<'a> Symbols<'a> {
                 within: inst.title(),
             })
         })?;
-        let query = query.trim().trim_end_matches(';').trim().to_owned();
+        let query = query.trim().to_owned();
         let check_option = inst
             .keyword("check_option", &["LOCAL", "CASCADED"])?
             .map(|(w, _)| {
