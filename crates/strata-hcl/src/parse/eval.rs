@@ -56,14 +56,37 @@ impl Scope {
 pub(super) fn eval(ctx: &Context<'_>, src: &Source, expr: &Expression) -> Result<Value, HclError> {
     let e: hcl::Expression = expr.clone().into();
     e.evaluate(ctx).map_err(|errs| {
-        src.err(
-            expr.span(),
-            ErrorKind::Eval(format!(
-                "cannot evaluate this expression: {errs}; use var.NAME, local.NAME, each.key/each.value or \
-                 a function Atlas documents"
-            )),
-        )
+        let message = explain(&errs);
+        src.err(expr.span(), ErrorKind::Eval(message))
     })
+}
+
+/// One evaluation error in the schema author's terms.
+fn explain(e: &hcl::eval::Error) -> String {
+    use hcl::eval::ErrorKind as K;
+    let within = e.expr().map(ToString::to_string).unwrap_or_default();
+    match e.kind() {
+        K::NoSuchKey(k) if within.starts_with("var.") => {
+            format!(
+                "variable {k:?} is not declared: add variable \"{k}\" {{ type = string }} (or fix the name)"
+            )
+        }
+        K::NoSuchKey(k) if within.starts_with("local.") => {
+            format!("local {k:?} is not defined: add it to a locals block (or fix the name)")
+        }
+        K::UndefinedVar(v) if v.as_str() == "each" => {
+            "each.key and each.value exist only inside a block with for_each".to_owned()
+        }
+        K::UndefinedVar(v) => format!(
+            "unknown name {v}: values come from var.NAME, local.NAME and each.key/each.value (a reference to \
+             a block, like column.id, only works where the attribute takes one)"
+        ),
+        K::UndefinedFunc(f) => format!(
+            "unknown function {f}(): use sql(\"…\") or a function of Atlas's library (format, join, lower, \
+             upper, replace, split, concat, merge, toset, …)"
+        ),
+        _ => format!("cannot evaluate this expression: {e}"),
+    }
 }
 
 /// A variable's declared type.

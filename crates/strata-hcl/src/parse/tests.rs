@@ -401,3 +401,35 @@ fn printed_rich_fixtures_read_back_as_inspected() {
         assert_eq!(got, want, "{file}: printed as\n{printed}");
     }
 }
+
+#[test]
+fn functions_and_templates_evaluate() {
+    let text = r#"
+locals {
+  names  = split(",", "a,b")
+  merged = merge({ x = "1" }, { y = "2" })
+  flat   = flatten([["p"], ["q", ["r"]]])
+}
+schema "public" {
+  comment = format("%s-%d-%q|%s|%s|%s|%s|%s", upper("ab"), 7, "q", join("+", local.names), title("hello world"), lookup(local.merged, "y", "none"), jsonencode(local.flat), length(toset(["a", "a", "b"])))
+}
+table "t" {
+  schema = schema.public
+  column "c" {
+    type    = text
+    null    = true
+    default = "${trimspace("  x ")}${replace("a-b", "-", "_")}${substr("hello", 1, 3)}${tostring(max(1, 5, 3))}"
+    comment = startswith("schema", "sch") ? "yes" : "no"
+  }
+}
+"#;
+    let r = read(Dialect::Postgres, text).unwrap_or_else(|e| panic!("{e}"));
+    let s = &r.schemas[0];
+    assert_eq!(
+        s.comment.as_deref(),
+        Some(r#"AB-7-"q"|a+b|Hello World|2|["p","q","r"]|2"#)
+    );
+    let c = &s.tables[0].columns[0];
+    assert_eq!(c.default.as_deref(), Some("'xa_bell5'"));
+    assert_eq!(c.comment.as_deref(), Some("yes"));
+}
