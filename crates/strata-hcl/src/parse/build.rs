@@ -694,19 +694,19 @@ impl<'a> Symbols<'a> {
         } else {
             (path.get(1), &path[2])
         };
-        let matching = |unqualified_only: bool| -> Vec<usize> {
+        // Atlas's addresses first: `table.t` is the table labelled without a qualifier, `table.q.t` the one
+        // labelled `q`; then, when none is, any table labelled `t` (in schema `q`).
+        let matching = |exact: bool| -> Vec<usize> {
             self.tables
                 .iter()
                 .enumerate()
                 .filter(|(_, t)| {
                     &t.label == label
-                        && match qualifier {
-                            // Atlas's addresses: `table.t` is the table labelled without a qualifier.
-                            None => !unqualified_only || t.qualifier.is_none(),
-                            Some(q) => {
-                                t.qualifier.as_ref() == Some(q)
-                                    || (t.qualifier.is_none() && &t.schema == q)
-                            }
+                        && match (qualifier, exact) {
+                            (None, true) => t.qualifier.is_none(),
+                            (None, false) => true,
+                            (Some(q), true) => t.qualifier.as_ref() == Some(q),
+                            (Some(q), false) => t.qualifier.is_none() && &t.schema == q,
                         }
                 })
                 .map(|(i, _)| i)

@@ -433,3 +433,76 @@ table "t" {
     assert_eq!(c.default.as_deref(), Some("'xa_bell5'"));
     assert_eq!(c.comment.as_deref(), Some("yes"));
 }
+
+#[test]
+fn qualified_and_indexed_references() {
+    let text = r#"
+variable "tenants" {
+  type    = list(string)
+  default = ["acme", "globex"]
+}
+schema "app" {
+}
+schema "tenant" {
+  for_each = toset(var.tenants)
+  name     = each.value
+}
+table "app" "users" {
+  schema = schema.app
+  column "id" {
+    type = int
+  }
+  column "d e" {
+    type = int
+  }
+  primary_key {
+    columns = [column["d e"]]
+  }
+}
+table "users" {
+  schema = schema.app
+  column "ref" {
+    type = int
+  }
+  foreign_key "f" {
+    columns     = [column.ref]
+    ref_columns = [table.app.users.column["d e"]]
+    on_delete   = "SET NULL"
+  }
+}
+"#;
+    // Two tables labelled "users" in one schema: only the qualified one is referenced.
+    let e = read(Dialect::Postgres, text).unwrap_err();
+    assert!(
+        matches!(e.kind, ErrorKind::Duplicate { kind: "table", .. }),
+        "{e}"
+    );
+    let text = text.replace(
+        "table \"users\" {\n  schema = schema.app",
+        "table \"users\" {\n  schema = schema.tenant",
+    );
+    // schema.tenant names two schemas (a for_each).
+    let e = read(Dialect::Postgres, &text).unwrap_err();
+    assert!(
+        e.to_string().contains("names 2 schemas (a for_each)"),
+        "{e}"
+    );
+    let text = text.replace(
+        "schema = schema.tenant",
+        "schema = schema.app\n  name   = \"accounts\"",
+    );
+    let r = read(Dialect::Postgres, &text).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = r.schemas.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["acme", "app", "globex"]);
+    let app = r.schema("app").unwrap();
+    let f = &app.table("accounts").unwrap().foreign_keys[0];
+    assert_eq!(
+        (f.ref_table.as_str(), f.ref_columns[0].as_str()),
+        ("users", "d e")
+    );
+    assert_eq!(f.on_delete, strata_schema::FkAction::SetNull);
+    assert_eq!(
+        app.table("users").unwrap().primary_key,
+        Some(PrimaryKey::columns(["d e"]))
+    );
+}
