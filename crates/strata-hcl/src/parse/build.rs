@@ -82,6 +82,19 @@ impl<'a> Inst<'a> {
         for a in self.block.body.attributes() {
             let k = a.key.as_str();
             if k != "for_each" && !attrs.contains(&k) {
+                if ATLAS_ONLY.contains(&(self.kind(), k)) {
+                    return Err(self.err(
+                        a.key.span(),
+                        ErrorKind::Unsupported {
+                            what: format!(
+                                "{}.{k} is Atlas's, but Strata's schema model has no place for it yet: remove it, \
+                                 or keep this {} in a SQL desired state",
+                                self.kind(),
+                                self.kind()
+                            ),
+                        },
+                    ));
+                }
                 return Err(self.err(
                     a.key.span(),
                     ErrorKind::UnknownAttribute {
@@ -235,6 +248,14 @@ impl<'a> Inst<'a> {
         Ok(())
     }
 }
+
+/// Attributes of Atlas's language that the model cannot hold: refused with their own message.
+const ATLAS_ONLY: &[(&str, &str)] = &[
+    ("index", "page_per_range"),
+    ("index", "parser"),
+    ("table", "row_format"),
+    ("table", "checksum"),
+];
 
 fn one_of(names: &[&str]) -> String {
     match names {

@@ -166,6 +166,13 @@ fn errors_point_at_file_line_column() {
             "schema \"s\" {\n  for_each = \"abc\"\n}\n".into(),
         ),
         ("pro-only block", Postgres, "function \"f\" {\n}\n".into()),
+        (
+            "atlas attribute without a place in the model",
+            Mysql,
+            t(
+                "  column \"a\" {\n    type = text\n  }\n  index \"i\" {\n    columns = [column.a]\n    type    = FULLTEXT\n    parser  = ngram\n  }\n",
+            ),
+        ),
     ];
     let mut out = String::new();
     for (name, d, text) in cases {
