@@ -122,7 +122,8 @@ fn f_substr(a: FuncArgs) -> R {
     let end = if n < 0 {
         chars.len()
     } else {
-        (off + n as usize).min(chars.len())
+        off.saturating_add(usize::try_from(n).unwrap_or(usize::MAX))
+            .min(chars.len())
     };
     Ok(chars[off..end].iter().collect::<String>().into())
 }

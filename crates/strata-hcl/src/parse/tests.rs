@@ -425,7 +425,7 @@ table "t" {
   column "c" {
     type    = text
     null    = true
-    default = "${trimspace("  x ")}${replace("a-b", "-", "_")}${substr("hello", 1, 3)}${tostring(max(1, 5, 3))}"
+    default = "${trimspace("  x ")}${replace("a-b", "-", "_")}${substr("hello", 1, 3)}${substr("", 0, 9223372036854775807)}${tostring(max(1, 5, 3))}"
     comment = startswith("schema", "sch") ? "yes" : "no"
   }
 }
