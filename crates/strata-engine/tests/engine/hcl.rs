@@ -540,3 +540,29 @@ async fn folders_and_several_files_are_one_schema() {
         .unwrap_err();
     assert!(matches!(e, SchemaError::HclDialect { .. }), "{e:?}");
 }
+
+/// A schema-bound PostgreSQL target (`search_path=public`, whose types inspect unqualified) and an HCL enum
+/// column (`public.mood` in the parsed model): the same type, so one apply leaves nothing to do.
+#[tokio::test]
+async fn postgres_bound_target_and_hcl_enum_without_a_dev_database() {
+    let Some(db) = strata_driver::testing::postgres().await else {
+        return;
+    };
+    let target = url(&db.url_with_search_path("public"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir,
+        "schema.hcl",
+        "schema \"public\" {\n}\nenum \"mood\" {\n  schema = schema.public\n  values = [\"ok\", \"sad\"]\n}\n\
+         table \"t\" {\n  schema = schema.public\n  column \"m\" {\n    null = true\n    type = enum.mood\n  }\n}\n",
+    );
+    let to = Source::parse(&format!("file://{}", file.display())).unwrap();
+    let from = Source::from(target.clone());
+    let opts = SchemaDiffOptions::default();
+    let plan = schema_diff(&from, &to, &opts).await.unwrap();
+    apply_plan(&target, &plan, TxMode::File)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", plan.to_sql()));
+    let again = schema_diff(&from, &to, &opts).await.unwrap();
+    assert!(again.is_empty(), "{}", again.to_sql());
+}
