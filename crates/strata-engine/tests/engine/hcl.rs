@@ -566,3 +566,12 @@ async fn postgres_bound_target_and_hcl_enum_without_a_dev_database() {
     let again = schema_diff(&from, &to, &opts).await.unwrap();
     assert!(again.is_empty(), "{}", again.to_sql());
 }
+
+#[tokio::test]
+async fn mysql_hcl_without_a_dev_database_uses_the_parsed_model() {
+    let Some(target) = strata_driver::testing::mysql().await else {
+        return;
+    };
+    let hcl = mysql_hcl(&target.name);
+    apply_and_compare(&url(&target.url), None, &hcl, Vars::new()).await;
+}
