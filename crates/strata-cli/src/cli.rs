@@ -172,8 +172,9 @@ pub enum Migrate {
 
 /// `schema …` commands. Sources (`--url` of inspect, `--from`, `--to`): a database URL (postgres://, mysql://,
 /// maria://, sqlite://), file://schema.sql, a file:// folder of .sql files (run in lexical order), a file://
-/// migration directory (a folder holding atlas.sum, replayed without a revisions table) or file://schema.json
-/// (the model's JSON). SQL sources run on the dev database (--dev-url).
+/// migration directory (a folder holding atlas.sum, replayed without a revisions table), file://schema.hcl (Atlas
+/// HCL; a folder of .hcl files, or several --to files) or file://schema.json (the model's JSON). SQL sources run
+/// on the dev database (--dev-url); HCL is created there and inspected back when one is given.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Schema {
     /// Print a database's schema: as Atlas HCL (default), as SQL that recreates it, or as the model's JSON.
@@ -196,9 +197,9 @@ pub enum Schema {
         /// The current state (a database URL or any source).
         #[arg(long)]
         from: String,
-        /// The desired state (a database URL or any source).
-        #[arg(long)]
-        to: String,
+        /// The desired state (a database URL or any source; repeat it to read several HCL files as one schema).
+        #[arg(long, required = true)]
+        to: Vec<String>,
         #[command(flatten)]
         dev: DevArgs,
         #[command(flatten)]
@@ -216,9 +217,9 @@ pub enum Schema {
         /// The database to change; default: the env's `url`.
         #[arg(short = 'u', long, env = "STRATA_URL", hide_env_values = true)]
         url: Option<String>,
-        /// The desired state; default: the env's `src`.
+        /// The desired state (repeat it to read several HCL files as one schema); default: the env's `src`.
         #[arg(long)]
-        to: Option<String>,
+        to: Vec<String>,
         #[command(flatten)]
         dev: DevArgs,
         #[command(flatten)]

@@ -90,5 +90,6 @@ fn run_schema(
         None => None,
     };
     project::schema(&mut cmd, project::leaf(matches), env)?;
-    schema::run(cmd, env, rt)
+    let vars = project::hcl_vars(project, env)?;
+    schema::run(cmd, env, &vars, rt)
 }

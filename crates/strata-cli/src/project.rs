@@ -135,6 +135,38 @@ pub fn load(args: &ProjectArgs, rt: &Runtime) -> Result<Option<Project>, CliErro
     )?))
 }
 
+/// The input variables of HCL schema files: with an env, its extra attributes (`tenant = each.value`), as Atlas
+/// passes them to the files named in `src`; without one, the `--var` values (a repeated key is a list).
+pub fn hcl_vars(
+    args: &ProjectArgs,
+    env: Option<&Env>,
+) -> Result<strata_hcl::parse::Vars, CliError> {
+    if let Some(env) = env {
+        return Ok(env
+            .extra
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect());
+    }
+    let vars = InputVars::parse(&args.vars)?;
+    Ok(vars
+        .0
+        .into_iter()
+        .map(|(k, mut v)| {
+            let value = if v.len() == 1 {
+                strata_hcl::parse::Value::String(v.remove(0))
+            } else {
+                strata_hcl::parse::Value::Array(
+                    v.into_iter()
+                        .map(strata_hcl::parse::Value::String)
+                        .collect(),
+                )
+            };
+            (k, value)
+        })
+        .collect())
+}
+
 /// The env instances a command runs for: a single run without an env (no `--env`), the env, or one run per
 /// `for_each` item when the command may iterate (otherwise a `for_each` env is refused).
 pub fn instances(
@@ -172,6 +204,10 @@ fn deref_str(slot: &mut String, env: Option<&Env>) -> Result<(), CliError> {
     let r = deref(&mut o, env);
     *slot = o.unwrap_or_default();
     r
+}
+
+fn deref_all(slots: &mut [String], env: Option<&Env>) -> Result<(), CliError> {
+    slots.iter_mut().try_for_each(|s| deref_str(s, env))
 }
 
 fn fill<T: Clone>(slot: &mut Option<T>, value: Option<&T>) {
@@ -337,7 +373,7 @@ pub fn schema(cmd: &mut Schema, m: &ArgMatches, env: Option<&Env>) -> Result<(),
             format: f,
         } => {
             deref_str(from, e)?;
-            deref_str(to, e)?;
+            deref_all(to, e)?;
             dev(d, e)?;
             scope(s, e);
             format(f, m, e.and_then(|env| env.format.schema.diff.as_ref()))?;
@@ -354,7 +390,7 @@ pub fn schema(cmd: &mut Schema, m: &ArgMatches, env: Option<&Env>) -> Result<(),
                 fill(url, env.url.as_ref());
             }
             deref(url, e)?;
-            deref(to, e)?;
+            deref_all(to, e)?;
             dev(d, e)?;
             scope(s, e);
             format(f, m, e.and_then(|env| env.format.schema.apply.as_ref()))?;
@@ -372,18 +408,33 @@ pub fn schema(cmd: &mut Schema, m: &ArgMatches, env: Option<&Env>) -> Result<(),
 
 /// A schema source flag (`--to`, `--from`), which may name the env's `data "external_schema"`; without one
 /// (`schema apply` without `--to`), the env's `src` (several SQL sources run in order).
-pub fn desired(to: Option<&str>, env: Option<&Env>) -> Result<Source, CliError> {
-    if let Some(text) = to {
-        if let Some(SchemaSrc::Sql { name, sql }) = env.and_then(|e| e.external_schema(text)) {
-            return Ok(external(name, sql));
-        }
-        return Ok(Source::parse(text)?);
+pub fn desired(to: &[String], env: Option<&Env>) -> Result<Source, CliError> {
+    if let [text] = to
+        && let Some(SchemaSrc::Sql { name, sql }) = env.and_then(|e| e.external_schema(text))
+    {
+        return Ok(external(name, sql));
+    }
+    if !to.is_empty() {
+        return Ok(Source::parse_all(to)?);
     }
     let src = env.map(|e| e.src.as_slice()).unwrap_or_default();
     match src {
         [] => Err(CliError::NoDesiredState),
         [SchemaSrc::Sql { name, sql }] => Ok(external(name, sql)),
         [SchemaSrc::Url(u)] => Ok(Source::parse(u)?),
+        many if many
+            .iter()
+            .all(|s| matches!(s, SchemaSrc::Url(u) if is_hcl(u))) =>
+        {
+            let urls: Vec<&str> = many
+                .iter()
+                .filter_map(|s| match s {
+                    SchemaSrc::Url(u) => Some(u.as_str()),
+                    SchemaSrc::Sql { .. } => None,
+                })
+                .collect();
+            Ok(Source::parse_all(&urls)?)
+        }
         many => {
             let mut texts = Vec::new();
             for s in many {
@@ -411,6 +462,11 @@ pub fn desired(to: Option<&str>, env: Option<&Env>) -> Result<Source, CliError> 
             Ok(Source::Sql(texts))
         }
     }
+}
+
+/// An env `src` entry naming HCL (a `.hcl` file, or a folder read as HCL), so several of them are one schema.
+fn is_hcl(url: &str) -> bool {
+    matches!(Source::parse(url), Ok(Source::Hcl(_)))
 }
 
 /// The env's `diff.skip` as the diff's skip kinds. Strata plans no renames, so `rename_table` and

@@ -82,9 +82,11 @@ fn diff_options(
     dev: &DevArgs,
     scope: ScopeArgs,
     env: Option<&strata_project::Env>,
+    vars: &strata_hcl::parse::Vars,
 ) -> Result<SchemaDiffOptions, SchemaError> {
     Ok(SchemaDiffOptions::default()
         .dev_url(dev_url(dev)?)
+        .vars(vars.clone())
         .skip(crate::project::skip(env))
         .schemas(scope.schemas)
         .exclude(scope.exclude))
@@ -92,7 +94,12 @@ fn diff_options(
 
 /// Runs a `schema` command whose flags already hold the env's defaults (`crate::project`); `env` is the
 /// selected project env, which `apply` takes its desired state from when `--to` is not given.
-pub fn run(cmd: Schema, env: Option<&strata_project::Env>, rt: &Runtime) -> Result<(), CliError> {
+pub fn run(
+    cmd: Schema,
+    env: Option<&strata_project::Env>,
+    vars: &strata_hcl::parse::Vars,
+    rt: &Runtime,
+) -> Result<(), CliError> {
     match cmd {
         Schema::Inspect {
             url,
@@ -104,6 +111,7 @@ pub fn run(cmd: Schema, env: Option<&strata_project::Env>, rt: &Runtime) -> Resu
             &dev,
             scope,
             format,
+            vars,
             rt,
         ),
         Schema::Diff {
@@ -113,9 +121,9 @@ pub fn run(cmd: Schema, env: Option<&strata_project::Env>, rt: &Runtime) -> Resu
             scope,
             format,
         } => {
-            let from = crate::project::desired(Some(&from), env)?;
-            let to = crate::project::desired(Some(&to), env)?;
-            let opts = diff_options(&dev, scope, env)?;
+            let from = crate::project::desired(std::slice::from_ref(&from), env)?;
+            let to = crate::project::desired(&to, env)?;
+            let opts = diff_options(&dev, scope, env, vars)?;
             let plan = rt.block_on(schema::schema_diff(&from, &to, &opts))??;
             match format.format {
                 Format::Json => output::out(&format!("{}\n", json(&plan))),
@@ -141,8 +149,8 @@ pub fn run(cmd: Schema, env: Option<&strata_project::Env>, rt: &Runtime) -> Resu
                 return Err(SchemaCliError::FormatNeedsNoPrompt.into());
             }
             let target = target_url(url.as_deref().ok_or(CliError::NoUrl)?)?;
-            let to = crate::project::desired(to.as_deref(), env)?;
-            let opts = diff_options(&dev, scope, env)?;
+            let to = crate::project::desired(&to, env)?;
+            let opts = diff_options(&dev, scope, env, vars)?;
             let from = Source::from(target.clone());
             let plan = rt.block_on(schema::schema_diff(&from, &to, &opts))??;
             let approval = Approval {
@@ -194,11 +202,13 @@ fn inspect(
     dev: &DevArgs,
     scope: ScopeArgs,
     format: InspectFormat,
+    vars: &strata_hcl::parse::Vars,
     rt: &Runtime,
 ) -> Result<(), CliError> {
     let source = Source::parse(url)?;
     let mut lo = schema::LoadOptions::default();
     lo.dev_url = dev_url(dev)?;
+    lo.vars = vars.clone();
     lo.dialect = source.url().map(DbUrl::dialect);
     lo.inspect = InspectOptions::default().exclude(scope.exclude);
     lo.inspect.schemas = scope.schemas;

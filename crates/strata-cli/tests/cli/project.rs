@@ -644,3 +644,75 @@ fn data_sql_drives_for_each_from_mariadb() {
         "SELECT name FROM tenants WHERE name LIKE ? ORDER BY name",
     );
 }
+
+/// An env's extra attribute is the HCL schema file's input variable (`tenant = each.value` in Atlas's docs), and
+/// without an env `--var` is.
+#[test]
+fn env_attributes_and_vars_are_hcl_input_variables() {
+    let p = project(
+        r#"
+env "local" {
+  url    = "sqlite://tenant.db"
+  src    = "file://schema.hcl"
+  prefix = "acme"
+}
+"#,
+    );
+    let dir = p.path();
+    std::fs::write(
+        dir.join("schema.hcl"),
+        r#"variable "prefix" {
+  type = string
+}
+schema "main" {
+}
+table "users" {
+  name   = "${var.prefix}_users"
+  schema = schema.main
+  column "id" {
+    type = int
+  }
+}
+"#,
+    )
+    .unwrap();
+    ok(
+        dir,
+        &[],
+        &["schema", "apply", "--env", "local", "--auto-approve"],
+    );
+    let hcl = ok(dir, &[], &["schema", "inspect", "-u", "sqlite://tenant.db"]);
+    assert!(hcl.contains("table \"acme_users\""), "{hcl}");
+
+    ok(
+        dir,
+        &[],
+        &[
+            "schema",
+            "apply",
+            "-u",
+            "sqlite://other.db",
+            "--to",
+            "file://schema.hcl",
+            "--var",
+            "prefix=beta",
+            "--auto-approve",
+        ],
+    );
+    let hcl = ok(dir, &[], &["schema", "inspect", "-u", "sqlite://other.db"]);
+    assert!(hcl.contains("table \"beta_users\""), "{hcl}");
+    let err = fails(
+        dir,
+        &[],
+        &[
+            "schema",
+            "apply",
+            "-u",
+            "sqlite://third.db",
+            "--to",
+            "file://schema.hcl",
+            "--auto-approve",
+        ],
+    );
+    assert!(err.contains("prefix"), "{err}");
+}

@@ -561,7 +561,11 @@ fn bad_input_is_a_clear_error_with_exit_1() {
         err,
         "Error: missing scheme. Did you mean file://schema.sql?\n"
     );
-    std::fs::write(t.path().join("schema.hcl"), "").unwrap();
+    std::fs::write(
+        t.path().join("schema.hcl"),
+        "schema \"main\" {\n}\ntable \"t\" {\n  schema = schema.main\n  colum \"x\" {\n  }\n}\n",
+    )
+    .unwrap();
     let err = fails(
         t.path(),
         &[
@@ -573,7 +577,11 @@ fn bad_input_is_a_clear_error_with_exit_1() {
             "file://schema.hcl",
         ],
     );
-    assert!(err.contains("issue 14"), "{err}");
+    assert_eq!(
+        err,
+        "Error: schema.hcl:5:3: unknown block \"colum\" in table \"t\": expected one of column, primary_key, \
+         index, foreign_key, check, unique, partition, exclude\n"
+    );
     // SQL without a dev database off SQLite: Atlas's message, before any connection.
     let err = fails(
         t.path(),
@@ -668,6 +676,35 @@ fn an_object_kind_the_dialect_cannot_express_is_a_clear_error() {
         ],
     );
     assert_eq!(same.trim(), "Schemas are synced, no changes to be made.");
+}
+
+/// Several `--to` HCL files are one desired state: applied, then synced.
+#[test]
+fn several_hcl_files_are_one_desired_state() {
+    let t = TempDir::new().unwrap();
+    std::fs::write(t.path().join("a.hcl"), "schema \"main\" {\n}\n").unwrap();
+    std::fs::write(
+        t.path().join("b.hcl"),
+        "table \"t\" {\n  schema = schema.main\n  column \"id\" {\n    type = integer\n  }\n  primary_key {\n    columns = [column.id]\n  }\n}\n",
+    )
+    .unwrap();
+    let to = ["--to", "file://a.hcl", "--to", "file://b.hcl"];
+    let mut apply = vec![
+        "schema",
+        "apply",
+        "--url",
+        "sqlite://app.db",
+        "--auto-approve",
+    ];
+    apply.extend(to);
+    let out = ok(t.path(), &apply);
+    assert!(out.contains("CREATE TABLE `t`"), "{out}");
+    let mut diff = vec!["schema", "diff", "--from", "sqlite://app.db"];
+    diff.extend(to);
+    assert_eq!(
+        ok(t.path(), &diff),
+        "Schemas are synced, no changes to be made.\n"
+    );
 }
 
 /// Runs `sql` on a PostgreSQL or MySQL/MariaDB test database.

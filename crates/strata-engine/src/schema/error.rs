@@ -50,8 +50,8 @@ pub enum SchemaError {
     /// A source of a kind Strata does not read.
     #[error(
         "unknown schema source {given:?}: use a database URL (postgres://, mysql://, maria://, sqlite://), \
-         file://schema.sql, a file:// folder of .sql files, a file:// migration directory (holding atlas.sum) \
-         or file://schema.json"
+         file://schema.sql, a file:// folder of .sql files, a file:// migration directory (holding atlas.sum), \
+         file://schema.hcl (or a folder of .hcl files) or file://schema.json"
     )]
     UnknownSource {
         /// The source as given (redacted).
@@ -59,8 +59,8 @@ pub enum SchemaError {
     },
     /// A `file://` source whose kind cannot be told from its name (Atlas's wording first).
     #[error(
-        "unknown schema file: {path:?}: name a .sql or .json file, or a folder of .sql files (a migration \
-         directory when it holds atlas.sum)"
+        "unknown schema file: {path:?}: name a .sql, .hcl or .json file, or a folder of .sql or .hcl files (a \
+         migration directory when it holds atlas.sum)"
     )]
     UnknownFile {
         /// The path.
@@ -74,14 +74,33 @@ pub enum SchemaError {
         /// The folder.
         path: PathBuf,
     },
-    /// An HCL schema: recognised, read once HCL support lands.
+    /// An HCL schema file is wrong (the error names `file:line:column`).
+    #[error(transparent)]
+    Hcl(#[from] strata_hcl::parse::HclError),
+    /// An HCL schema with nothing that tells its dialect.
     #[error(
-        "HCL schema files are not supported yet ({path:?}): HCL arrives with `migrate diff` (issue 14); give the \
-         desired state as SQL (file://schema.sql), a migration directory, a database URL or the model's JSON"
+        "reading {}: an HCL schema is written for one kind of database, and nothing says which: give --dev-url \
+         (or compare it with a database URL)",
+        .path.display()
     )]
-    Hcl {
-        /// The file or folder.
+    HclDialect {
+        /// The first file or folder.
         path: PathBuf,
+    },
+    /// A folder given as HCL source without `.hcl` files.
+    #[error("{}: no .hcl files in this folder: name a folder that holds the schema's .hcl files", .path.display())]
+    NoHclFiles {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// Several desired-state sources where only HCL files can be combined (Atlas's rule).
+    #[error(
+        "several schema sources given ({given}): only HCL files and folders can be combined (--to file://a.hcl \
+         --to file://b.hcl); give one source otherwise"
+    )]
+    SeveralSources {
+        /// The sources as given (redacted).
+        given: String,
     },
     /// A source file or folder cannot be read.
     #[error("reading {}: {source}", .path.display())]

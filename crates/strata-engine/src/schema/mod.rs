@@ -62,6 +62,8 @@ pub struct SchemaDiffOptions {
     pub dev_url: Option<DbUrl>,
     /// Kinds of change left out of the plan (a project env's `diff { skip { … } }`).
     pub skip: Vec<SkipKind>,
+    /// Input variables of HCL sources (`--var`, `atlas.hcl` env attributes).
+    pub vars: strata_hcl::parse::Vars,
 }
 
 impl SchemaDiffOptions {
@@ -83,6 +85,12 @@ impl SchemaDiffOptions {
         self
     }
 
+    /// Sets [`SchemaDiffOptions::vars`].
+    pub fn vars(mut self, vars: strata_hcl::parse::Vars) -> Self {
+        self.vars = vars;
+        self
+    }
+
     /// Sets [`SchemaDiffOptions::exclude`].
     pub fn exclude(mut self, globs: Vec<String>) -> Self {
         self.exclude = globs;
@@ -94,7 +102,7 @@ impl SchemaDiffOptions {
 fn known_dialect(s: &Source, dev: Option<&DbUrl>) -> Option<Dialect> {
     match s {
         Source::Database(u) => Some(u.dialect()),
-        _ if s.needs_dev() => dev.map(DbUrl::dialect),
+        _ if s.needs_dev() || matches!(s, Source::Hcl(_)) => dev.map(DbUrl::dialect),
         _ => None,
     }
 }
@@ -118,6 +126,7 @@ pub async fn schema_diff(
     let mut lo = LoadOptions {
         dev_url: opts.dev_url.clone(),
         dialect,
+        vars: opts.vars.clone(),
         ..LoadOptions::default()
     };
     lo.inspect.schemas.clone_from(&opts.schemas);
@@ -221,15 +230,42 @@ fn same_container(a: &Realm, b: &Realm) -> bool {
     }
 }
 
-fn rename_schema(realm: &mut Realm, name: &str) {
-    let old = std::mem::replace(&mut realm.schemas[0].name, name.to_owned());
+/// Renames a single-schema realm's schema, with what names it: foreign keys' referenced schema and PostgreSQL
+/// column types qualified with it (`public.mood`, as a realm-wide inspection spells an enum).
+pub(crate) fn rename_schema(realm: &mut Realm, name: &str) {
+    let Some(first) = realm.schemas.first_mut() else {
+        return;
+    };
+    let old = std::mem::replace(&mut first.name, name.to_owned());
     if old == name {
         return;
     }
+    let qualified = |s: &str| {
+        if s.is_empty() {
+            String::new()
+        } else if s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            format!("{s}.")
+        } else {
+            format!("\"{}\".", s.replace('"', "\"\""))
+        }
+    };
+    let (from_q, to_q) = (qualified(&old), qualified(name));
+    let pg = realm.dialect == Dialect::Postgres;
     for t in &mut realm.schemas[0].tables {
         for f in &mut t.foreign_keys {
             if f.ref_schema == old {
                 f.ref_schema = name.to_owned();
+            }
+        }
+        if pg && !from_q.is_empty() {
+            for c in &mut t.columns {
+                if let Some(rest) = c.ty.raw.strip_prefix(&from_q) {
+                    let raw = format!("{to_q}{rest}");
+                    c.ty = strata_schema::ColumnType::parse(Dialect::Postgres, &raw);
+                }
             }
         }
     }

@@ -7,6 +7,8 @@ use strata_driver::{DbUrl, Driver, DriverError};
 use strata_migrate::MigrationDir;
 use strata_schema::Realm;
 
+use strata_hcl::parse::HclFile;
+
 use super::dev::{DevDatabase, bound_inspect_options};
 use super::exec::run_sql_file;
 use super::{SchemaError, dialect_name};
@@ -20,13 +22,20 @@ use super::{SchemaError, dialect_name};
 /// | `file://dir` with `.sql` files and no `atlas.sum` | [`Source::SqlDir`]: the files executed in lexical (byte) order |
 /// | `file://dir` holding `atlas.sum` | [`Source::MigrationDir`]: replayed file by file (below) |
 /// | `file://schema.json` | [`Source::Json`]: the model's JSON (see `strata_schema`) |
-/// | `file://schema.hcl`, a folder of `.hcl` files | [`Source::Hcl`]: recognised; read once HCL lands (issue 14) |
+/// | `file://schema.hcl`, a folder of `.hcl` files, several of them | [`Source::Hcl`]: Atlas's HCL (below) |
 /// | (not a URL) SQL texts, e.g. a project file's `data "external_schema"` output | [`Source::Sql`]: executed in order, as `.sql` files are |
 ///
 /// A folder is a migration directory exactly when it holds `atlas.sum`. Its `atlas.sum` must match the files
 /// (as for `migrate apply`), and the files are replayed in Atlas order — from the last checkpoint when there is
 /// one — on the dev database, statement by statement, **without** a revisions table: the dev database only ever
 /// holds the schema the directory builds.
+///
+/// An HCL source is read by `strata_hcl::parse` in the dialect of the dev database (or, without one, of the
+/// database it is compared with), with the input variables of [`LoadOptions::vars`]. As Atlas does, the parsed
+/// schema is then created on the dev database when there is one (SQLite: an in-memory database) and inspected
+/// back, so it compares with a database exactly as a SQL source does (PostgreSQL's casts and implicit names,
+/// MySQL's inherited charsets, view text as the server prints it); without a dev database the parsed model is
+/// used as it is, under `strata_schema::normalize`'s rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Source {
@@ -40,8 +49,8 @@ pub enum Source {
     MigrationDir(PathBuf),
     /// The model's JSON.
     Json(PathBuf),
-    /// Atlas HCL (a file or a folder of `.hcl` files): not read yet.
-    Hcl(PathBuf),
+    /// Atlas HCL: files and folders of `.hcl` files, read together as one schema.
+    Hcl(Vec<PathBuf>),
     /// SQL texts, each with its name for messages (a program's output, several `src` files), executed in order
     /// on the dev database.
     Sql(Vec<SqlText>),
@@ -89,7 +98,7 @@ impl Source {
         match path.extension().and_then(|e| e.to_str()) {
             Some("sql") if !path.is_dir() => return Ok(Source::SqlFile(path)),
             Some("json") if !path.is_dir() => return Ok(Source::Json(path)),
-            Some("hcl") if !path.is_dir() => return Ok(Source::Hcl(path)),
+            Some("hcl") if !path.is_dir() => return Ok(Source::Hcl(vec![path])),
             _ => {}
         }
         let meta = std::fs::metadata(&path).map_err(SchemaError::io(&path))?;
@@ -109,8 +118,39 @@ impl Source {
         }
         match (sql, hcl) {
             (true, true) => Err(SchemaError::Ambiguous { path }),
-            (false, true) => Ok(Source::Hcl(path)),
+            (false, true) => Ok(Source::Hcl(vec![path])),
             _ => Ok(Source::SqlDir(path)),
+        }
+    }
+
+    /// Reads the sources of one side as written on the command line (`--to` may be repeated): one source, or
+    /// several HCL files and folders read together as one schema, as Atlas allows.
+    pub fn parse_all<S: AsRef<str>>(texts: &[S]) -> Result<Source, SchemaError> {
+        match texts {
+            [one] => Self::parse(one.as_ref()),
+            _ => {
+                let mut paths = Vec::new();
+                for t in texts {
+                    match Self::parse(t.as_ref())? {
+                        Source::Hcl(p) => paths.extend(p),
+                        _ => {
+                            let given: Vec<String> = texts
+                                .iter()
+                                .map(|t| strata_driver::redact(t.as_ref()))
+                                .collect();
+                            return Err(SchemaError::SeveralSources {
+                                given: given.join(", "),
+                            });
+                        }
+                    }
+                }
+                if paths.is_empty() {
+                    return Err(SchemaError::SeveralSources {
+                        given: "none".to_owned(),
+                    });
+                }
+                Ok(Source::Hcl(paths))
+            }
         }
     }
 
@@ -142,6 +182,8 @@ pub struct LoadOptions {
     pub dialect: Option<strata_migrate::Dialect>,
     /// What to inspect of a database source.
     pub inspect: strata_driver::inspect::InspectOptions,
+    /// Input variables of an HCL source (`--var`, `atlas.hcl` env attributes).
+    pub vars: strata_hcl::parse::Vars,
 }
 
 /// A loaded source: the realm and whether it is bound to one schema (a schema-bound URL, a bound dev database,
@@ -172,7 +214,7 @@ pub async fn load(source: &Source, opts: &LoadOptions) -> Result<Loaded, SchemaE
             let bound = realm.schemas.len() == 1;
             Ok(Loaded { realm, bound })
         }
-        Source::Hcl(path) => Err(SchemaError::Hcl { path: path.clone() }),
+        Source::Hcl(paths) => load_hcl(paths, opts).await,
         Source::SqlFile(_) | Source::SqlDir(_) | Source::MigrationDir(_) | Source::Sql(_) => {
             let files = sql_files(source)?;
             let dev_url = match (&opts.dev_url, opts.dialect) {
@@ -275,4 +317,127 @@ async fn run_and_inspect(
     };
     let realm = inspector.inspect(&io).await?;
     Ok(Loaded { realm, bound })
+}
+
+/// The `.hcl` files of an HCL source: files as given, folders' `*.hcl` files in lexical (byte) order.
+fn hcl_files(paths: &[PathBuf]) -> Result<Vec<HclFile>, SchemaError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let mut files = Vec::new();
+        if p.is_dir() {
+            for entry in std::fs::read_dir(p).map_err(SchemaError::io(p))? {
+                let f = entry.map_err(SchemaError::io(p))?.path();
+                if f.extension().is_some_and(|e| e == "hcl") && f.is_file() {
+                    files.push(f);
+                }
+            }
+            if files.is_empty() {
+                return Err(SchemaError::NoHclFiles { path: p.clone() });
+            }
+            files.sort_by(|a, b| {
+                a.as_os_str()
+                    .as_encoded_bytes()
+                    .cmp(b.as_os_str().as_encoded_bytes())
+            });
+        } else {
+            files.push(p.clone());
+        }
+        for f in files {
+            let text = std::fs::read_to_string(&f).map_err(SchemaError::io(&f))?;
+            out.push(HclFile::new(f.display().to_string(), text));
+        }
+    }
+    Ok(out)
+}
+
+/// Reads an HCL source and, with a dev database (SQLite: always, in memory), creates it there and inspects it
+/// back (see [`Source`]).
+async fn load_hcl(paths: &[PathBuf], opts: &LoadOptions) -> Result<Loaded, SchemaError> {
+    let dialect = opts
+        .dev_url
+        .as_ref()
+        .map(DbUrl::dialect)
+        .or(opts.dialect)
+        .ok_or_else(|| SchemaError::HclDialect {
+            path: paths.first().cloned().unwrap_or_default(),
+        })?;
+    let files = hcl_files(paths)?;
+    let parsed = strata_hcl::parse::parse(&files, dialect, &opts.vars)?;
+    let dev_url = match (&opts.dev_url, dialect) {
+        (Some(u), _) => u.clone(),
+        (None, strata_migrate::Dialect::Sqlite) => super::dev::SQLITE_DEV_URL.parse::<DbUrl>()?,
+        (None, _) => {
+            return Ok(Loaded {
+                realm: parsed,
+                bound: false,
+            });
+        }
+    };
+    let mut dev = DevDatabase::open(&dev_url).await?;
+    let r = create_and_inspect(dev.driver(), parsed, opts).await;
+    let closed = dev.close().await;
+    let realm = r?;
+    closed?;
+    Ok(Loaded {
+        realm,
+        bound: false,
+    })
+}
+
+/// Creates `parsed` on the (clean) dev database and inspects it back, under the names `parsed` uses. A dev
+/// database bound to one schema takes a single-schema model under its own name (renamed back afterwards);
+/// schemas the dev database has and the model does not (PostgreSQL's `public`) are neither dropped nor returned.
+async fn create_and_inspect(
+    drv: &mut dyn Driver,
+    mut parsed: Realm,
+    opts: &LoadOptions,
+) -> Result<Realm, SchemaError> {
+    if parsed.dialect != drv.dialect() {
+        return Err(SchemaError::DialectMismatch {
+            from: dialect_name(parsed.dialect),
+            to: dialect_name(drv.dialect()),
+        });
+    }
+    let io = {
+        let mut io = bound_inspect_options(drv);
+        io.include_revisions_table = false;
+        io
+    };
+    let dialect = drv.dialect();
+    let Some(inspector) = drv.inspector() else {
+        return Err(SchemaError::NoInspector {
+            dialect: dialect_name(dialect),
+        });
+    };
+    let mut before = inspector.inspect(&io).await?;
+    let bound = drv.bound_schema().map(str::to_owned);
+    let renamed = match (&bound, parsed.schemas.as_slice()) {
+        (Some(b), [one]) if &one.name != b => {
+            let original = one.name.clone();
+            super::rename_schema(&mut parsed, b);
+            Some(original)
+        }
+        (Some(_), many) if many.len() > 1 => {
+            return Err(SchemaError::SchemaCount { count: many.len() });
+        }
+        _ => None,
+    };
+    let names: Vec<String> = parsed.schemas.iter().map(|s| s.name.clone()).collect();
+    before.schemas.retain(|s| names.contains(&s.name));
+    let changes = strata_schema::diff(&before, &parsed, &strata_schema::DiffOptions::default())?;
+    let plan = strata_schema::plan::plan(&changes, &parsed)?;
+    super::exec::apply_plan_on(drv, &plan, strata_migrate::directive::TxMode::File).await?;
+    let mut io = io;
+    io.exclude.clone_from(&opts.inspect.exclude);
+    let Some(inspector) = drv.inspector() else {
+        return Err(SchemaError::NoInspector {
+            dialect: dialect_name(dialect),
+        });
+    };
+    let mut realm = inspector.inspect(&io).await?;
+    realm.schemas.retain(|s| names.contains(&s.name));
+    if let Some(original) = renamed {
+        super::rename_schema(&mut realm, &original);
+    }
+    Ok(realm)
 }
