@@ -30,6 +30,9 @@ pub enum CliError {
     /// `migrate new` could not create the file or re-hash the directory.
     #[error(transparent)]
     New(#[from] strata_migrate::new::NewError),
+    /// `migrate diff --format` is not the indentation template.
+    #[error(transparent)]
+    DiffFormat(#[from] strata_migrate::diff_format::FormatError),
     /// A plan refusal decided before anything is read (bad `[amount]`, more than one `set` version).
     #[error(transparent)]
     Plan(#[from] strata_engine::PlanError),

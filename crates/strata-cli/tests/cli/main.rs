@@ -18,6 +18,7 @@ mod cli;
 mod common;
 mod credentials;
 mod db;
+mod migrate_diff;
 mod operator;
 mod output;
 mod registry;

@@ -180,7 +180,7 @@ pub async fn load(source: &Source, opts: &LoadOptions) -> Result<Loaded, SchemaE
 }
 
 /// The files of a SQL source, in execution order, as (name for messages, content).
-fn sql_files(source: &Source) -> Result<Vec<(String, String)>, SchemaError> {
+pub(crate) fn sql_files(source: &Source) -> Result<Vec<(String, String)>, SchemaError> {
     let read = |p: &Path| -> Result<(String, String), SchemaError> {
         let text = std::fs::read_to_string(p).map_err(SchemaError::io(p))?;
         Ok((p.display().to_string(), text))
