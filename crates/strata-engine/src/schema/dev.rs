@@ -63,6 +63,9 @@ pub struct SqlText {
     pub text: String,
     /// The file must not run inside a transaction (`-- atlas:txmode none`).
     pub no_tx: bool,
+    /// The text is one statement already split off its file: it runs as it is, never split again (a MySQL
+    /// routine split under its file's custom delimiter holds `;`).
+    pub single: bool,
 }
 
 impl SqlText {
@@ -72,6 +75,15 @@ impl SqlText {
             name: name.into(),
             text: text.into(),
             no_tx: false,
+            single: false,
+        }
+    }
+
+    /// One statement, run as it is (see [`SqlText::single`]).
+    pub fn statement(name: impl Into<String>, text: impl Into<String>) -> Self {
+        SqlText {
+            single: true,
+            ..Self::new(name, text)
         }
     }
 }
@@ -345,7 +357,11 @@ async fn run_and_inspect(
         }
     }
     for f in files {
-        run_sql_file(drv, &f.name, &f.text).await?;
+        if f.single {
+            drv.execute(&f.text).await?;
+        } else {
+            run_sql_file(drv, &f.name, &f.text).await?;
+        }
     }
     let Some(opts) = inspect else {
         return Ok(None);

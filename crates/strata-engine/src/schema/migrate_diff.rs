@@ -123,6 +123,9 @@ pub struct MigrateDiffReport {
     pub file: Option<PathBuf>,
     /// How the directory's replay went (cache use).
     pub replay: ReplayStats,
+    /// Whether the desired state's `.sql` statements came from the cache (unchanged, or plain `CREATE`s appended
+    /// and merged) instead of a full run.
+    pub desired_cached: bool,
 }
 
 /// The `--to` sources combined: several are allowed only when all are `.sql` files or folders (Atlas's rule and
@@ -217,7 +220,7 @@ async fn diff_on(
         .cache(opts.cache.clone())
         .schemas(opts.schemas.clone());
     let current = replay(dev, dir, &ropts).await?;
-    let desired = desired(dev, opts, &ropts).await?;
+    let (desired, desired_cached) = desired(dev, opts, &ropts).await?;
     let bound = current.bound;
     if bound {
         match desired.realm.schemas.len() {
@@ -241,6 +244,7 @@ async fn diff_on(
         return Ok(MigrateDiffReport {
             file: None,
             replay: current.stats,
+            desired_cached,
         });
     }
     let body = plan.to_migration_file()?;
@@ -250,24 +254,28 @@ async fn diff_on(
     Ok(MigrateDiffReport {
         file: Some(file),
         replay: current.stats,
+        desired_cached,
     })
 }
 
-/// Loads the desired state, using the open dev database for SQL and migration directories.
+/// Loads the desired state, using the open dev database for SQL and migration directories; says whether the
+/// `.sql` statements came from the cache.
 async fn desired(
     dev: &mut DevDatabase,
     opts: &MigrateDiffOptions,
     ropts: &ReplayOptions,
-) -> Result<Loaded, SchemaError> {
+) -> Result<(Loaded, bool), SchemaError> {
     let bound = dev.bound();
     if let [Source::MigrationDir(p)] = opts.to.as_slice() {
         let d = MigrationDir::open(p)?;
         strata_migrate::sum::validate(&d)?;
         let r = replay(dev, &d, ropts).await?;
-        return Ok(Loaded {
+        let cached = r.stats.executed == 0;
+        let loaded = Loaded {
             realm: r.realm,
             bound,
-        });
+        };
+        return Ok((loaded, cached));
     }
     if opts
         .to
@@ -287,8 +295,9 @@ async fn desired(
         if !bound && !opts.schemas.is_empty() {
             io.schemas.clone_from(&opts.schemas);
         }
-        let (realm, _) = load_sql(dev, &texts, &io, opts.cache.as_ref(), &opts.schemas).await?;
-        return Ok(Loaded { realm, bound });
+        let (realm, cached) =
+            load_sql(dev, &texts, &io, opts.cache.as_ref(), &opts.schemas).await?;
+        return Ok((Loaded { realm, bound }, cached));
     }
     // A database, the model's JSON, HCL: loaded as `schema diff` loads them, with this dev database.
     let mut lo = LoadOptions {
@@ -302,7 +311,7 @@ async fn desired(
             message: "several --to sources can only be .sql files or folders of .sql files".into(),
         });
     };
-    load(source, &lo).await
+    Ok((load(source, &lo).await?, false))
 }
 
 #[cfg(test)]

@@ -101,9 +101,8 @@ fn texts(
             let no_tx = f.bytes().windows(6).any(|w| w == b"atlas:")
                 && f.directives()?.txmode == Some(strata_migrate::directive::TxMode::None);
             Ok(SqlText {
-                name: base.join(f.name()).display().to_string(),
-                text: f.text()?.to_owned(),
                 no_tx,
+                ..SqlText::new(base.join(f.name()).display().to_string(), f.text()?)
             })
         })
         .collect()
@@ -233,8 +232,13 @@ async fn try_append(
 ) -> Option<Realm> {
     let dialect = dev.driver().dialect();
     for t in appended {
-        let stmts = strata_migrate::scan::split(dialect, &t.name, &t.text).ok()?;
-        if !stmts.iter().all(|s| is_plain_create(&s.text)) {
+        let plain = if t.single {
+            is_plain_create(&t.text)
+        } else {
+            let stmts = strata_migrate::scan::split(dialect, &t.name, &t.text).ok()?;
+            stmts.iter().all(|s| is_plain_create(&s.text))
+        };
+        if !plain {
             return None;
         }
     }
@@ -368,7 +372,7 @@ pub(crate) async fn load_sql(
         Some((n, cached)) => {
             let appended: Vec<SqlText> = stmts[n..]
                 .iter()
-                .map(|f| SqlText::new("desired state", String::from_utf8_lossy(f.bytes())))
+                .map(|f| SqlText::statement("desired state", String::from_utf8_lossy(f.bytes())))
                 .collect();
             match try_append(dev, &cached, &appended, io).await {
                 Some(merged) => {

@@ -309,6 +309,50 @@ async fn the_cache_replays_only_new_files_and_an_edit_invalidates_it() {
     // Without a cache, every run replays every file.
     let r = w.diff(&opts.clone().cache(None)).await.unwrap();
     assert_eq!((r.file, r.replay), (None, stats(4, 0, 4)));
+    assert!(!r.desired_cached);
+}
+
+/// The desired state's statements are cached too: unchanged they cost nothing; appended plain `CREATE`s run
+/// alone; an appended statement that needs the existing objects (an index on an existing table) makes the
+/// whole state run, and the file says what it must.
+#[tokio::test]
+async fn the_desired_state_is_cached_by_its_statements() {
+    let w = Work::new();
+    let base = "CREATE TABLE a (id integer PRIMARY KEY, x integer NULL);\n";
+    let opts = |sql: &str, step: u64| {
+        MigrateDiffOptions::new(
+            vec![w.desired("s.sql", sql)],
+            url("sqlite://dev?mode=memory"),
+        )
+        .cache(Some(w.cache()))
+        .now(at(step))
+    };
+    let r = w.diff(&opts(base, 0)).await.unwrap();
+    assert!(r.file.is_some() && !r.desired_cached);
+    let r = w.diff(&opts(base, 1)).await.unwrap();
+    assert!(r.file.is_none() && r.desired_cached);
+
+    let plus_table = format!("{base}CREATE TABLE b (id integer PRIMARY KEY);\n");
+    let r = w.diff(&opts(&plus_table, 2)).await.unwrap();
+    assert!(r.desired_cached, "appended CREATE TABLE merged");
+    let body = std::fs::read_to_string(r.file.unwrap()).unwrap();
+    assert_eq!(
+        body,
+        "-- Create \"b\" table\nCREATE TABLE `b` (`id` integer NULL, PRIMARY KEY (`id`));\n"
+    );
+
+    let plus_index = format!("{plus_table}CREATE INDEX a_x ON a (x);\n");
+    let r = w.diff(&opts(&plus_index, 3)).await.unwrap();
+    assert!(
+        !r.desired_cached,
+        "an index on an existing table needs the whole state"
+    );
+    let body = std::fs::read_to_string(r.file.unwrap()).unwrap();
+    assert_eq!(
+        body,
+        "-- Create index \"a_x\" to table: \"a\"\nCREATE INDEX `a_x` ON `a` (`x`);\n"
+    );
+    assert!(w.diff(&opts(&plus_index, 4)).await.unwrap().file.is_none());
 }
 
 /// A checkpoint starts the replay (and the cache keys) where it stands.
