@@ -8,6 +8,7 @@ schema.sql of CREATE TABLE / CREATE INDEX statements.
 OUT_DIR/migrations/  FILES files <version>_<n>.sql (no atlas.sum: the script runs `strata migrate hash`)
 OUT_DIR/schema.sql   the state after all of them (migrate diff against it: synced)
 OUT_DIR/schema2.sql  the same plus one table (migrate diff against it: one new file)
+OUT_DIR/schema3.sql  schema.sql with one column added to the first table (an edit, not an append)
 
 Files: TABLES of them create a table (id bigint primary key, a text column, a timestamp with a default, and a
 foreign key to the table created before it on every third table); the others, round robin over the existing
@@ -79,12 +80,14 @@ def main():
         with open(os.path.join(mig, f"{version}_{n}.sql"), "w") as f:
             f.write(sql)
 
-    def desired(extra):
+    def desired(extra, edit=False):
         parts = []
         for t in order:
             st = schema[t]
             defs = [f"{c} {ty}{'' if nul else ' NOT NULL'}{f' DEFAULT {d}' if d else ''}"
                     for c, ty, nul, d in st["cols"]]
+            if edit and t == order[0]:
+                defs.append("edited integer NULL")
             defs.append("PRIMARY KEY (id)")
             if st["fk"]:
                 defs.append(f"CONSTRAINT {t}_parent_fk FOREIGN KEY (parent_id) REFERENCES {st['fk']} (id)")
@@ -99,6 +102,8 @@ def main():
         f.write(desired(False))
     with open(os.path.join(out, "schema2.sql"), "w") as f:
         f.write(desired(True))
+    with open(os.path.join(out, "schema3.sql"), "w") as f:
+        f.write(desired(False, edit=True))
 
 
 if __name__ == "__main__":

@@ -205,12 +205,7 @@ pub(crate) fn sql_files(source: &Source) -> Result<Vec<(String, String)>, Schema
         Source::MigrationDir(dir) => {
             let d = MigrationDir::open(dir)?;
             strata_migrate::sum::validate(&d)?;
-            let mut start = 0;
-            for (i, f) in d.files().iter().enumerate() {
-                if f.is_checkpoint()? {
-                    start = i;
-                }
-            }
+            let start = strata_migrate::replay::start(d.files())?;
             d.files()[start..]
                 .iter()
                 .map(|f| {
