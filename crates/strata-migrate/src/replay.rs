@@ -67,10 +67,12 @@ pub fn prefix_keys(context: &[u8], files: &[MigrationFile]) -> Vec<PrefixKey> {
         .collect()
 }
 
-/// Whether a statement only creates something new, whatever exists already: it starts with `CREATE` and is
-/// neither `CREATE OR REPLACE` nor `… IF NOT EXISTS`. Such a statement either fails without the objects it refers
-/// to or creates exactly what it would create among them (or clashes with an existing name, which the caller
-/// checks). Leading comments (the scanner attaches them to the statement) are skipped.
+/// Whether a statement only creates something new, whatever exists already: `CREATE` of a table, index, type,
+/// sequence, schema or database (MySQL), neither `CREATE OR REPLACE` nor `… IF NOT EXISTS`. Such a statement
+/// either fails without the objects it refers to or creates exactly what it would create among them (or clashes
+/// with an existing name, which the caller checks). Views, triggers and routines are left out: some databases
+/// accept them over objects that do not exist and only complain when they run. Leading comments (the scanner
+/// attaches them to the statement) are skipped.
 pub fn is_plain_create(stmt: &str) -> bool {
     let mut rest = stmt.trim_start();
     loop {
@@ -88,8 +90,15 @@ pub fn is_plain_create(stmt: &str) -> bool {
         .take(10)
         .map(str::to_ascii_uppercase)
         .collect();
+    const KINDS: [&str; 6] = ["TABLE", "INDEX", "TYPE", "SEQUENCE", "SCHEMA", "DATABASE"];
+    // `CREATE [UNIQUE] INDEX`, `CREATE [UNLOGGED] TABLE`: the kind is the second or third word.
+    let kind = words
+        .get(1..3)
+        .is_some_and(|w| w.iter().any(|w| KINDS.contains(&w.as_str())))
+        || words.get(1).is_some_and(|w| KINDS.contains(&w.as_str()));
     words.first().is_some_and(|w| w == "CREATE")
         && words.get(1).is_some_and(|w| w != "OR")
+        && kind
         && !words
             .windows(3)
             .any(|w| w[0] == "IF" && w[1] == "NOT" && w[2] == "EXISTS")
@@ -141,13 +150,18 @@ mod tests {
             "CREATE TABLE t (id int)",
             "create unique index i on t (c);",
             "-- Create \"t\" table\nCREATE TABLE t(id int)",
-            "/* x */ CREATE VIEW v AS SELECT 1",
+            "/* x */ CREATE SEQUENCE s",
             "CREATE TABLE t (c text DEFAULT 'IF NOT EXISTS')",
+            "CREATE UNLOGGED TABLE t (id int)",
+            "CREATE TYPE e AS ENUM ('a')",
         ] {
             assert!(is_plain_create(yes), "{yes}");
         }
         for no in [
             "CREATE OR REPLACE VIEW v AS SELECT 1",
+            "CREATE VIEW v AS SELECT * FROM missing",
+            "CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END",
+            "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql",
             "CREATE TABLE IF NOT EXISTS t (id int)",
             "create index if not exists i on t (c)",
             "ALTER TABLE t ADD COLUMN c int",
