@@ -146,15 +146,56 @@ pub enum Migrate {
         #[arg(long, hide = true)]
         force: bool,
     },
-    /// Check atlas.sum against the files and that every file's directives and statements are valid.
+    /// Check atlas.sum against the files and that every file's directives and statements are valid; with
+    /// --dev-url, also replay the directory on that (empty) database.
     Validate {
         #[command(flatten)]
         dir: DirArgs,
         /// Dialect whose statement-splitting rules apply; without it a file must split under at least one.
         #[arg(long, env = "STRATA_DIALECT", value_enum)]
         dialect: Option<DialectArg>,
+        /// Replay the directory on this empty dev database (restored after; `?strata_dev=scratch` makes a
+        /// throw-away one): a failing statement is reported with its file and line.
+        #[arg(long, value_name = "URL")]
+        dev_url: Option<String>,
         #[command(flatten)]
         format: FormatArgs,
+    },
+    /// Write the next migration file: the changes from what the directory builds (replayed on --dev-url) to the
+    /// desired state (--to), as <UTC timestamp>[_name].sql; atlas.sum is updated. Prints nothing, or "The
+    /// migration directory is synced with the desired state, no changes to be made".
+    ///
+    /// The schema each replayed directory prefix builds is cached in the user's cache folder ($STRATA_CACHE_DIR,
+    /// else $XDG_CACHE_HOME/strata or ~/.cache/strata; STRATA_CACHE_DIR="" turns it off), so a run replays only
+    /// files it has not seen.
+    Diff {
+        /// Name appended to the file's version.
+        name: Option<String>,
+        /// The desired state: a database URL, file://schema.sql, a file:// folder of .sql files, a file://
+        /// migration directory, file://schema.hcl (or a folder of .hcl files) or file://schema.json (repeatable
+        /// for .sql and .hcl files and folders); default: the env's `src`.
+        #[arg(long, value_name = "URL")]
+        to: Vec<String>,
+        /// Dev database (required; default: the env's `dev`): must be empty and is restored after use. Bound to
+        /// one schema (PostgreSQL ?search_path=public, MySQL /dbname, SQLite), statements are unqualified;
+        /// database-wide, every statement names its schema. `?strata_dev=scratch` makes a throw-away database.
+        #[arg(long, value_name = "URL")]
+        dev_url: Option<String>,
+        #[command(flatten)]
+        dir: DirArgs,
+        /// Schemas to compare on a database-wide dev URL (repeatable; default: all).
+        #[arg(short = 's', long = "schema", value_name = "SCHEMA")]
+        schemas: Vec<String>,
+        /// Atlas's indentation template, e.g. '{{ sql . "  " }}': CREATE TABLE columns and constraints one per
+        /// line.
+        #[arg(long)]
+        format: Option<String>,
+        /// Name this schema in every statement (with a dev URL bound to one schema).
+        #[arg(long, value_name = "SCHEMA")]
+        qualifier: Option<String>,
+        /// How long to wait for another run's lock (atlas_migrate_diff) on the dev database, e.g. 10s, 1m.
+        #[arg(long, default_value = "10s", value_parser = parse_duration)]
+        lock_timeout: Duration,
     },
     /// Create a new empty migration file named <UTC timestamp>[_name].sql and update atlas.sum.
     New {

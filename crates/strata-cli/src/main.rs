@@ -72,7 +72,8 @@ fn run_migrate(
     for env in project::instances(loaded.as_ref(), iterate)? {
         let mut cmd = cmd.clone();
         project::migrate(&mut cmd, project::leaf(matches), env)?;
-        migrate::run(cmd, rt, invoked_as)?;
+        let vars = project::hcl_vars(project, env)?;
+        migrate::run(cmd, env, &vars, rt, invoked_as)?;
     }
     Ok(())
 }

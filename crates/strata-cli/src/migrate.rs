@@ -7,11 +7,22 @@ use strata_migrate::dir::{self, MigrationDir};
 use strata_migrate::scan::{self, Dialect};
 use strata_migrate::sum;
 
+use strata_engine::DbUrl;
+use strata_engine::schema::{self, MigrateDiffOptions, ReplayCache, SchemaError};
+
 use crate::cli::{DialectArg, DirArgs, Format, Migrate};
 use crate::output::{self, CliError};
 use crate::runtime::Runtime;
 
-pub fn run(cmd: Migrate, rt: &Runtime, invoked_as: &str) -> Result<(), CliError> {
+/// Runs a `migrate` command whose flags already hold the env's defaults (`crate::project`); `env` is the selected
+/// project env (`migrate diff` takes its desired state and `diff.skip` from it) and `vars` the HCL input variables.
+pub fn run(
+    cmd: Migrate,
+    env: Option<&strata_project::Env>,
+    vars: &strata_hcl::parse::Vars,
+    rt: &Runtime,
+    invoked_as: &str,
+) -> Result<(), CliError> {
     match cmd {
         Migrate::Hash { dir, force } => {
             if force {
@@ -24,8 +35,56 @@ pub fn run(cmd: Migrate, rt: &Runtime, invoked_as: &str) -> Result<(), CliError>
         Migrate::Validate {
             dir,
             dialect,
+            dev_url,
             format,
-        } => validate(&dir, dialect, format.format, invoked_as),
+        } => validate(
+            &dir,
+            dialect,
+            dev_url.as_deref(),
+            format.format,
+            invoked_as,
+            rt,
+        ),
+        Migrate::Diff {
+            name,
+            to,
+            dev_url,
+            dir,
+            schemas,
+            format,
+            qualifier,
+            lock_timeout,
+        } => {
+            let indent =
+                strata_migrate::diff_format::indent(format.as_deref().unwrap_or_default())?;
+            let to = crate::project::desired_list(&to, env)?;
+            let dev_url = dev_url
+                .ok_or(CliError::NoDevUrl)?
+                .parse::<DbUrl>()
+                .map_err(SchemaError::from)?;
+            let path = dir::local_path_from_url(&dir.dir, dir.dir_format.as_deref())?;
+            let mut opts = MigrateDiffOptions::new(to, dev_url);
+            opts.skip = crate::project::skip(env);
+            opts.vars = vars.clone();
+            let opts = opts
+                .name(name)
+                .schemas(schemas)
+                .indent(indent)
+                .qualifier(qualifier)
+                .lock_timeout(lock_timeout)
+                .cache(ReplayCache::from_env());
+            match rt.block_on(schema::migrate_diff(&path, &opts))? {
+                Ok(report) if report.file.is_none() => output::out(
+                    "The migration directory is synced with the desired state, no changes to be made\n",
+                ),
+                Ok(_) => Ok(()),
+                Err(SchemaError::Sum(e)) => {
+                    output::print_sum_block(&e, invoked_as)?;
+                    Err(CliError::Sum(e))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
         Migrate::New {
             name,
             dir,
@@ -81,11 +140,17 @@ fn check_sum(
 fn validate(
     args: &DirArgs,
     dialect: Option<DialectArg>,
+    dev_url: Option<&str>,
     format: Format,
     invoked_as: &str,
+    rt: &Runtime,
 ) -> Result<(), CliError> {
     let (_, d) = open(args)?;
     check_sum(&d, args, format, invoked_as)?;
+    // The dev URL is read before anything runs, so a bad one is reported first.
+    let dev_url = dev_url
+        .map(|u| u.parse::<DbUrl>().map_err(SchemaError::from))
+        .transpose()?;
     let dialects: &[Dialect] = match dialect {
         Some(DialectArg::Postgres) => &[Dialect::Postgres],
         Some(DialectArg::Mysql) => &[Dialect::Mysql],
@@ -115,6 +180,9 @@ fn validate(
             (None, Some(e)) => return Err(e.into()),
             (None, None) => {}
         }
+    }
+    if let Some(url) = dev_url {
+        rt.block_on(schema::replay::validate(&url, &d))??;
     }
     if format == Format::Json {
         let v = json!({ "Dir": args.dir, "Valid": true, "Files": d.files().len(), "Statements": statements });

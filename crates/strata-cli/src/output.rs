@@ -30,6 +30,9 @@ pub enum CliError {
     /// `migrate new` could not create the file or re-hash the directory.
     #[error(transparent)]
     New(#[from] strata_migrate::new::NewError),
+    /// `migrate diff --format` is not the indentation template.
+    #[error(transparent)]
+    DiffFormat(#[from] strata_migrate::diff_format::FormatError),
     /// A plan refusal decided before anything is read (bad `[amount]`, more than one `set` version).
     #[error(transparent)]
     Plan(#[from] strata_engine::PlanError),
@@ -54,6 +57,9 @@ pub enum CliError {
         "--env applies to migrate and schema commands only; this command takes nothing from a project file"
     )]
     EnvNotApplicable,
+    /// `migrate diff` / `migrate lint` without a dev database (Atlas's text).
+    #[error("required flag(s) \"dev-url\" not set")]
+    NoDevUrl,
     /// `schema apply` with neither `--to` nor an env `src`.
     #[error("no desired state given: pass --to SOURCE, or select an env (--env) that sets src")]
     NoDesiredState,

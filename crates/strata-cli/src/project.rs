@@ -317,9 +317,45 @@ pub fn migrate(cmd: &mut Migrate, m: &ArgMatches, env: Option<&Env>) -> Result<(
             }
             deref(&mut target.url, e)?;
         }
+        Migrate::Diff {
+            to,
+            dev_url,
+            dir: d,
+            schemas,
+            format: f,
+            lock_timeout,
+            ..
+        } => {
+            dir(d, m, e)?;
+            if let Some(env) = e {
+                fill(dev_url, env.dev.as_ref());
+                if schemas.is_empty() {
+                    schemas.clone_from(&env.schemas);
+                }
+                if f.is_none() {
+                    f.clone_from(&env.format.migrate.diff);
+                }
+                if !given(m, "lock_timeout")
+                    && let Some(t) = &env.migration.lock_timeout
+                {
+                    *lock_timeout = cli::parse_duration(t)
+                        .map_err(|r| CliError::EnvValue(format!("migration.lock_timeout: {r}")))?;
+                }
+            }
+            deref(dev_url, e)?;
+            deref_all(to, e)?;
+        }
+        Migrate::Validate {
+            dir: d, dev_url, ..
+        } => {
+            dir(d, m, e)?;
+            if let Some(env) = e {
+                fill(dev_url, env.dev.as_ref());
+            }
+            deref(dev_url, e)?;
+        }
         Migrate::Push { dir: d, .. }
         | Migrate::Hash { dir: d, .. }
-        | Migrate::Validate { dir: d, .. }
         | Migrate::New { dir: d, .. } => dir(d, m, e)?,
     }
     Ok(())
@@ -439,10 +475,10 @@ pub fn desired(to: &[String], env: Option<&Env>) -> Result<Source, CliError> {
             let mut texts = Vec::new();
             for s in many {
                 match s {
-                    SchemaSrc::Sql { name, sql } => texts.push(SqlText {
-                        name: format!("data.external_schema.{name}"),
-                        sql: sql.clone(),
-                    }),
+                    SchemaSrc::Sql { name, sql } => texts.push(SqlText::new(
+                        format!("data.external_schema.{name}"),
+                        sql.clone(),
+                    )),
                     SchemaSrc::Url(u) => match Source::parse(u)? {
                         Source::SqlFile(path) => {
                             let sql =
@@ -450,10 +486,7 @@ pub fn desired(to: &[String], env: Option<&Env>) -> Result<Source, CliError> {
                                     context: format!("reading {}", path.display()),
                                     source,
                                 })?;
-                            texts.push(SqlText {
-                                name: path.display().to_string(),
-                                sql,
-                            });
+                            texts.push(SqlText::new(path.display().to_string(), sql));
                         }
                         _ => return Err(CliError::SeveralSources(strata_engine::redact(u))),
                     },
@@ -462,6 +495,21 @@ pub fn desired(to: &[String], env: Option<&Env>) -> Result<Source, CliError> {
             Ok(Source::Sql(texts))
         }
     }
+}
+
+/// The desired states of `migrate diff`: several `--to` are one HCL schema when each is HCL, else each is its own
+/// source (several `.sql` files and folders); one or none as [`desired`] reads them.
+pub fn desired_list(to: &[String], env: Option<&Env>) -> Result<Vec<Source>, CliError> {
+    if to.len() > 1 && to.iter().all(|t| is_hcl(t)) {
+        return Ok(vec![Source::parse_all(to)?]);
+    }
+    if to.len() > 1 {
+        return Ok(to
+            .iter()
+            .map(|t| Source::parse(t))
+            .collect::<Result<Vec<_>, _>>()?);
+    }
+    Ok(vec![desired(to, env)?])
 }
 
 /// An env `src` entry naming HCL (a `.hcl` file, or a folder read as HCL), so several of them are one schema.
@@ -498,10 +546,10 @@ pub fn skip(env: Option<&Env>) -> Vec<SkipKind> {
 }
 
 fn external(name: &str, sql: &str) -> Source {
-    Source::Sql(vec![SqlText {
-        name: format!("data.external_schema.{name}"),
-        sql: sql.to_owned(),
-    }])
+    Source::Sql(vec![SqlText::new(
+        format!("data.external_schema.{name}"),
+        sql.to_owned(),
+    )])
 }
 
 /// The matches of the innermost subcommand (`migrate apply`'s own flags).

@@ -95,18 +95,35 @@ pub fn file_name(version: &str, name: Option<&str>) -> String {
 /// Creates the empty file `<version_at(at)>[_name].sql` in the directory at `path`, never overwriting one, and
 /// returns its path. `atlas.sum` is not touched: call [`rehash`] once the file has its content.
 pub fn create(path: &Path, name: Option<&str>, at: SystemTime) -> Result<PathBuf, NewError> {
+    create_with(path, name, at, b"")
+}
+
+/// Creates the file `<version_at(at)>[_name].sql` holding `content` in the directory at `path`, never
+/// overwriting one, and returns its path (`migrate diff` writes its plan this way). `atlas.sum` is not touched:
+/// call [`rehash`] next.
+pub fn create_with(
+    path: &Path,
+    name: Option<&str>,
+    at: SystemTime,
+    content: &[u8],
+) -> Result<PathBuf, NewError> {
+    use std::io::Write as _;
     if let Some(n) = name {
         check_name(n)?;
     }
     let file = path.join(file_name(&version_at(at), name));
-    std::fs::OpenOptions::new()
+    let err = |source| NewError::Create {
+        path: file.clone(),
+        source,
+    };
+    let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&file)
-        .map_err(|source| NewError::Create {
-            path: file.clone(),
-            source,
-        })?;
+        .map_err(err)?;
+    if !content.is_empty() {
+        f.write_all(content).map_err(err)?;
+    }
     Ok(file)
 }
 
@@ -181,5 +198,20 @@ mod tests {
             create(t.path(), None, at(1_705_363_201)).unwrap(),
             t.path().join("20240116000001.sql")
         );
+    }
+
+    #[test]
+    fn create_with_writes_the_content_once() {
+        let t = tempfile::tempdir().unwrap();
+        let body = b"-- Create \"t\" table\nCREATE TABLE t (c int);\n";
+        let f = create_with(t.path(), Some("add_t"), at(1_705_363_200), body).unwrap();
+        assert_eq!(f, t.path().join("20240116000000_add_t.sql"));
+        assert_eq!(std::fs::read(&f).unwrap(), body);
+        assert!(create_with(t.path(), Some("add_t"), at(1_705_363_200), b"x").is_err());
+        assert_eq!(std::fs::read(&f).unwrap(), body, "never overwritten");
+        assert!(matches!(
+            create_with(t.path(), Some("a/b"), at(0), b"x"),
+            Err(NewError::InvalidName { .. })
+        ));
     }
 }

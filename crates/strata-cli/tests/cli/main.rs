@@ -19,6 +19,7 @@ mod cli;
 mod common;
 mod credentials;
 mod db;
+mod migrate_diff;
 mod operator;
 mod output;
 mod project;

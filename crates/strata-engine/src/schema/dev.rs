@@ -27,9 +27,9 @@ use strata_driver::inspect::InspectOptions;
 use strata_driver::url::DbIdentity;
 use strata_driver::{DbUrl, Driver, RevisionsLocation};
 use strata_migrate::Dialect;
-use strata_schema::{DiffOptions, Realm};
+use strata_schema::{DiffOptions, Plan, Realm};
 
-use super::exec::apply_plan_on;
+use super::exec::{apply_plan_on, run_sql_file};
 use super::{SchemaError, dialect_name};
 
 /// The query parameter that asks for a throw-away database.
@@ -49,6 +49,43 @@ pub struct DevDatabase {
     scratch: Option<Scratch>,
     /// The realm before use, when it must be restored.
     before: Option<Realm>,
+    /// What the database held when opened (empty schemas at most): what [`DevDatabase::run_isolated`] puts
+    /// it back to.
+    clean: Realm,
+}
+
+/// A SQL text to run on the dev database: its name in messages (a path) and its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlText {
+    /// The name messages give (`file:line`).
+    pub name: String,
+    /// The content, split with the dialect's scanner (a `-- atlas:delimiter` header is honoured).
+    pub text: String,
+    /// The file must not run inside a transaction (`-- atlas:txmode none`).
+    pub no_tx: bool,
+    /// The text is one statement already split off its file: it runs as it is, never split again (a MySQL
+    /// routine split under its file's custom delimiter holds `;`).
+    pub single: bool,
+}
+
+impl SqlText {
+    /// A text that may run in a transaction.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        SqlText {
+            name: name.into(),
+            text: text.into(),
+            no_tx: false,
+            single: false,
+        }
+    }
+
+    /// One statement, run as it is (see [`SqlText::single`]).
+    pub fn statement(name: impl Into<String>, text: impl Into<String>) -> Self {
+        SqlText {
+            single: true,
+            ..Self::new(name, text)
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -115,7 +152,8 @@ impl DevDatabase {
             Ok(before) => Ok(DevDatabase {
                 drv,
                 scratch: None,
-                before: (!memory).then_some(before),
+                before: (!memory).then(|| before.clone()),
+                clean: before,
             }),
             Err(e) => {
                 let _ = drv.close().await;
@@ -127,11 +165,19 @@ impl DevDatabase {
     async fn scratch(url: &DbUrl) -> Result<Self, SchemaError> {
         let base = url.without_query_param(SCRATCH_PARAM)?;
         if base.dialect() == Dialect::Sqlite {
-            let drv = strata_driver::connect(&SQLITE_DEV_URL.parse()?).await?;
+            let mut drv = strata_driver::connect(&SQLITE_DEV_URL.parse()?).await?;
+            let clean = match inspect_all(drv.as_mut()).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = drv.close().await;
+                    return Err(e);
+                }
+            };
             return Ok(DevDatabase {
                 drv,
                 scratch: None,
                 before: None,
+                clean,
             });
         }
         let mut admin = strata_driver::connect(&base).await?;
@@ -150,11 +196,23 @@ impl DevDatabase {
             }
         }
         .await;
+        let made = match made {
+            Ok(mut drv) => match inspect_all(drv.as_mut()).await {
+                Ok(clean) => Ok((drv, clean)),
+                Err(e) => {
+                    let _ = drv.close().await;
+                    let _ = drop_scratch(admin.as_mut(), &name).await;
+                    Err(e)
+                }
+            },
+            Err(e) => Err(e),
+        };
         match made {
-            Ok(drv) => Ok(DevDatabase {
+            Ok((drv, clean)) => Ok(DevDatabase {
                 drv,
                 scratch: Some(Scratch { admin, name }),
                 before: None,
+                clean,
             }),
             Err(e) => {
                 let _ = admin.close().await;
@@ -173,6 +231,65 @@ impl DevDatabase {
         self.scratch.as_ref().map(|s| s.name.as_str())
     }
 
+    /// What the database held when opened (empty schemas at most), inspected as [`bound_inspect_options`]
+    /// says.
+    pub fn clean(&self) -> &Realm {
+        &self.clean
+    }
+
+    /// Whether the connection is bound to one schema (everything runs and is inspected in it).
+    pub fn bound(&self) -> bool {
+        self.drv.bound_schema().is_some()
+    }
+
+    /// Runs `prelude` (a plan, e.g. the one that recreates a cached schema) and then `files` on the dev
+    /// database, inspects the result with `inspect` (when given), and leaves the database as it was opened.
+    ///
+    /// Where DDL is transactional (PostgreSQL, SQLite) and no file asks for `txmode none`, everything runs in
+    /// one transaction that is rolled back after the inspection: one commit-free pass, and nothing to restore.
+    /// Should that fail (a statement that cannot run in a transaction block, an enum value used in the
+    /// transaction that added it, a failing statement), the work is done again the plain way — statement by
+    /// statement, the plan in its own transaction — and the error reported is that run's. The plain way (always
+    /// on MySQL) ends by restoring the database with the plan back to its state when opened.
+    pub async fn run_isolated(
+        &mut self,
+        prelude: Option<&Plan>,
+        files: &[SqlText],
+        inspect: Option<&InspectOptions>,
+    ) -> Result<Option<Realm>, SchemaError> {
+        let prelude = prelude.filter(|p| !p.is_empty());
+        if self.drv.transactional_ddl() && !files.iter().any(|f| f.no_tx) {
+            self.drv.begin().await?;
+            let r = run_and_inspect(self.drv.as_mut(), prelude, files, inspect).await;
+            let rolled = self.drv.rollback().await;
+            match (r, rolled) {
+                (Ok(realm), Ok(())) => return Ok(realm),
+                // The connection is unusable: nothing to fall back on.
+                (_, Err(e)) => return Err(e.into()),
+                (Err(_), Ok(())) => {}
+            }
+        }
+        let r = async {
+            if let Some(p) = prelude {
+                apply_plan_on(
+                    self.drv.as_mut(),
+                    p,
+                    strata_migrate::directive::TxMode::File,
+                )
+                .await?;
+            }
+            run_and_inspect(self.drv.as_mut(), None, files, inspect).await
+        }
+        .await;
+        let reset = restore(self.drv.as_mut(), &self.clean).await;
+        let realm = r?;
+        reset.map_err(|e| SchemaError::DevRestore {
+            url: self.drv.url().redacted().to_owned(),
+            source: Box::new(e),
+        })?;
+        Ok(realm)
+    }
+
     /// Puts the dev database back: a throw-away database is dropped, a given one restored to what it held
     /// before (nothing), an in-memory one simply closed.
     pub async fn close(self) -> Result<(), SchemaError> {
@@ -180,6 +297,7 @@ impl DevDatabase {
             mut drv,
             scratch,
             before,
+            clean: _,
         } = self;
         let redacted = drv.url().redacted().to_owned();
         let restored = match before {
@@ -223,6 +341,50 @@ async fn drop_scratch(
             }
         }
     }
+}
+
+/// Runs the plan's statements and `files` on `drv` as they come (the caller decides about transactions), then
+/// inspects when asked.
+async fn run_and_inspect(
+    drv: &mut dyn Driver,
+    prelude: Option<&Plan>,
+    files: &[SqlText],
+    inspect: Option<&InspectOptions>,
+) -> Result<Option<Realm>, SchemaError> {
+    if let Some(p) = prelude {
+        for s in &p.statements {
+            drv.execute(&s.sql).await?;
+        }
+    }
+    for f in files {
+        if f.single {
+            drv.execute(&f.text).await?;
+        } else {
+            run_sql_file(drv, &f.name, &f.text).await?;
+        }
+    }
+    let Some(opts) = inspect else {
+        return Ok(None);
+    };
+    let dialect = drv.dialect();
+    let Some(inspector) = drv.inspector() else {
+        return Err(SchemaError::NoInspector {
+            dialect: dialect_name(dialect),
+        });
+    };
+    Ok(Some(inspector.inspect(opts).await?))
+}
+
+/// Inspects what the connection works on (see [`bound_inspect_options`]).
+async fn inspect_all(drv: &mut dyn Driver) -> Result<Realm, SchemaError> {
+    let opts = bound_inspect_options(drv);
+    let dialect = drv.dialect();
+    let Some(inspector) = drv.inspector() else {
+        return Err(SchemaError::NoInspector {
+            dialect: dialect_name(dialect),
+        });
+    };
+    Ok(inspector.inspect(&opts).await?)
 }
 
 /// The options that inspect what a connection works on: its bound schema, or every schema.

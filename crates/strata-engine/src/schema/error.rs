@@ -184,6 +184,25 @@ pub enum SchemaError {
         /// The desired state's dialect.
         to: &'static str,
     },
+    /// `--qualifier` where no side is bound to one schema.
+    #[error(
+        "--qualifier {qualifier:?} needs a dev database bound to one schema (PostgreSQL: ?search_path=<schema>, \
+         MySQL: the database in the URL's path); with a database-wide dev URL every statement is qualified by its \
+         own schema already"
+    )]
+    QualifierUnbound {
+        /// The qualifier given.
+        qualifier: String,
+    },
+    /// `migrate diff` could not name or write the new file.
+    #[error(transparent)]
+    New(#[from] strata_migrate::new::NewError),
+    /// Several `--to` sources of kinds that cannot be combined (Atlas's wording).
+    #[error("{message}")]
+    ToSources {
+        /// What is wrong with them.
+        message: String,
+    },
     /// A statement of a plan failed; the report says which ran, which failed and which did not run.
     #[error("{}", .0.error.as_ref().map(|e| e.to_string()).unwrap_or_default())]
     Execution(Box<SchemaApplyReport>),

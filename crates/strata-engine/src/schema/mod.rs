@@ -7,22 +7,32 @@
 //! - [`dev`]: the dev database (`--dev-url`), including throw-away databases (`?strata_dev=scratch`);
 //! - [`schema_diff`]: two sources into a [`Plan`], schema names aligned when both sides are bound to one schema;
 //! - [`apply_plan`] ([`exec`]): a plan run in one transaction where DDL is transactional;
-//! - [`clean_plan`]: the plan that empties a database (`schema clean`).
+//! - [`clean_plan`]: the plan that empties a database (`schema clean`);
+//! - [`replay()`] ([`replay`], [`cache`]): a migration directory's schema, replayed on the dev database through
+//!   the replay cache;
+//! - [`migrate_diff()`] ([`migrate_diff`]): `migrate diff` — replay, desired state, diff, plan, the new file.
 
+pub mod cache;
 pub mod dev;
 mod error;
 pub mod exec;
+pub mod migrate_diff;
+pub mod replay;
 pub mod source;
 
-pub use dev::DevDatabase;
+pub use cache::ReplayCache;
+pub use dev::{DevDatabase, SqlText};
 pub use error::SchemaError;
 pub use exec::{PlanStmtError, SchemaApplyJson, SchemaApplyReport, apply_plan, apply_plan_on};
-pub use source::{LoadOptions, Loaded, Source, SqlText, load};
+pub use migrate_diff::{MigrateDiffOptions, MigrateDiffReport, migrate_diff};
+pub use replay::{ReplayOptions, ReplayStats, Replayed, replay};
+pub use source::{LoadOptions, Loaded, Source, load};
 pub use strata_driver::inspect::InspectOptions;
 pub use strata_schema::{Plan, Realm, SkipKind};
 
 use strata_driver::DbUrl;
 use strata_migrate::Dialect;
+use strata_schema::plan::PlanOptions;
 use strata_schema::{DiffOptions as ModelDiffOptions, Schema};
 
 /// The dialect's name in messages.
@@ -138,7 +148,7 @@ pub async fn schema_diff(
 
 /// Diffs and plans two loaded realms (see [`schema_diff`]).
 pub fn diff_loaded(a: Loaded, b: Loaded, exclude: &[String]) -> Result<Plan, SchemaError> {
-    diff_loaded_skipping(a, b, exclude, &[])
+    diff_loaded_with(a, b, exclude, &[], None, &PlanOptions::default())
 }
 
 /// [`diff_loaded`], leaving out the changes of the `skip` kinds.
@@ -148,6 +158,20 @@ pub fn diff_loaded_skipping(
     exclude: &[String],
     skip: &[SkipKind],
 ) -> Result<Plan, SchemaError> {
+    diff_loaded_with(a, b, exclude, skip, None, &PlanOptions::default())
+}
+
+/// [`diff_loaded`] with skipped kinds, a qualifier and planner options (`migrate diff`). Aligned realms bound to
+/// one schema are planned unqualified, unless `qualifier` names the schema every statement is to name instead
+/// (`--qualifier`); a qualifier without a bound side is [`SchemaError::QualifierUnbound`].
+pub fn diff_loaded_with(
+    a: Loaded,
+    b: Loaded,
+    exclude: &[String],
+    skip: &[SkipKind],
+    qualifier: Option<&str>,
+    plan: &PlanOptions,
+) -> Result<Plan, SchemaError> {
     if a.realm.dialect != b.realm.dialect {
         return Err(SchemaError::DialectMismatch {
             from: dialect_name(a.realm.dialect),
@@ -155,10 +179,24 @@ pub fn diff_loaded_skipping(
         });
     }
     let (mut from, mut to, bound) = align(a, b)?;
-    // A change of the bound schema's own attributes needs its name; otherwise statements go unqualified.
-    if bound && same_container(&from, &to) {
-        unqualify(&mut from);
-        unqualify(&mut to);
+    let mut plan = plan.clone();
+    match qualifier {
+        Some(q) if bound => {
+            rename_schema(&mut from, q);
+            rename_schema(&mut to, q);
+            plan = plan.qualify(true);
+        }
+        Some(q) => {
+            return Err(SchemaError::QualifierUnbound {
+                qualifier: q.to_owned(),
+            });
+        }
+        // A change of the bound schema's own attributes needs its name; otherwise statements go unqualified.
+        None if bound && same_container(&from, &to) => {
+            unqualify(&mut from);
+            unqualify(&mut to);
+        }
+        None => {}
     }
     let opts = ModelDiffOptions {
         exclude: exclude.to_vec(),
@@ -166,7 +204,7 @@ pub fn diff_loaded_skipping(
         skip: skip.to_vec(),
     };
     let changes = strata_schema::diff(&from, &to, &opts)?;
-    Ok(strata_schema::plan::plan(&changes, &to)?)
+    Ok(strata_schema::plan::plan_with(&changes, &to, &plan)?)
 }
 
 /// Atlas's rule for schema-bound connections: statements name objects without their schema, so a plan runs in
@@ -285,6 +323,13 @@ pub fn creation_plan(realm: &Realm, bound: bool) -> Result<Plan, SchemaError> {
     }
     let changes = strata_schema::diff(&empty, &realm, &ModelDiffOptions::default())?;
     Ok(strata_schema::plan::plan(&changes, &realm)?)
+}
+
+/// The plan that turns the realm `from` into `to` as they are, every name qualified by its schema (a dev
+/// database's clean state into a cached schema, to recreate it there).
+pub fn creation_plan_from(from: &Realm, to: &Realm) -> Result<Plan, SchemaError> {
+    let changes = strata_schema::diff(from, to, &ModelDiffOptions::default())?;
+    Ok(strata_schema::plan::plan(&changes, to)?)
 }
 
 /// The plan that empties the database at `url` (`schema clean`): a schema-bound URL loses the schema's objects

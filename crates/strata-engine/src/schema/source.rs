@@ -9,7 +9,7 @@ use strata_schema::Realm;
 
 use strata_hcl::parse::HclFile;
 
-use super::dev::{DevDatabase, bound_inspect_options};
+use super::dev::{DevDatabase, SqlText, bound_inspect_options};
 use super::exec::run_sql_file;
 use super::{SchemaError, dialect_name};
 
@@ -54,15 +54,6 @@ pub enum Source {
     /// SQL texts, each with its name for messages (a program's output, several `src` files), executed in order
     /// on the dev database.
     Sql(Vec<SqlText>),
-}
-
-/// A named SQL text of a [`Source::Sql`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SqlText {
-    /// What messages call it (`data.external_schema.app`, a file path).
-    pub name: String,
-    /// The statements.
-    pub sql: String,
 }
 
 impl From<DbUrl> for Source {
@@ -235,7 +226,7 @@ pub async fn load(source: &Source, opts: &LoadOptions) -> Result<Loaded, SchemaE
 }
 
 /// The files of a SQL source, in execution order, as (name for messages, content).
-fn sql_files(source: &Source) -> Result<Vec<(String, String)>, SchemaError> {
+pub(crate) fn sql_files(source: &Source) -> Result<Vec<(String, String)>, SchemaError> {
     let read = |p: &Path| -> Result<(String, String), SchemaError> {
         let text = std::fs::read_to_string(p).map_err(SchemaError::io(p))?;
         Ok((p.display().to_string(), text))
@@ -244,7 +235,7 @@ fn sql_files(source: &Source) -> Result<Vec<(String, String)>, SchemaError> {
         Source::SqlFile(p) => Ok(vec![read(p)?]),
         Source::Sql(texts) => Ok(texts
             .iter()
-            .map(|t| (t.name.clone(), t.sql.clone()))
+            .map(|t| (t.name.clone(), t.text.clone()))
             .collect()),
         Source::SqlDir(dir) => {
             let mut paths = Vec::new();
@@ -264,12 +255,7 @@ fn sql_files(source: &Source) -> Result<Vec<(String, String)>, SchemaError> {
         Source::MigrationDir(dir) => {
             let d = MigrationDir::open(dir)?;
             strata_migrate::sum::validate(&d)?;
-            let mut start = 0;
-            for (i, f) in d.files().iter().enumerate() {
-                if f.is_checkpoint()? {
-                    start = i;
-                }
-            }
+            let start = strata_migrate::replay::start(d.files())?;
             d.files()[start..]
                 .iter()
                 .map(|f| {

@@ -33,10 +33,12 @@ use crate::model::{Column, ForeignKey, Function, RoutineKind, Table, Trigger, Vi
 use render::{create_table, ident, literal};
 
 /// How to write the statements.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Qualify every name with its schema (`` `s`.`t` ``).
     pub qualify: bool,
+    /// Indentation of `CREATE TABLE` bodies (see [`super::PlanOptions::indent`]).
+    pub indent: String,
 }
 
 impl Options {
@@ -63,6 +65,7 @@ impl Options {
         }
         Options {
             qualify: qualify || seen.len() > 1,
+            indent: String::new(),
         }
     }
 }
@@ -97,6 +100,7 @@ fn key(schema: &str, name: &str) -> Key {
 
 struct Ctx {
     qualify: bool,
+    indent: String,
     /// Each schema's default character set and collation, from the desired realm.
     defaults: HashMap<String, (Option<String>, Option<String>)>,
 }
@@ -135,6 +139,7 @@ pub fn plan_with(
 ) -> Result<Plan, PlanError> {
     let cx = Ctx {
         qualify: opts.qualify,
+        indent: opts.indent,
         defaults: to
             .schemas
             .iter()
@@ -311,9 +316,13 @@ pub fn plan_with(
             deferred.push((schema, &t.name, f));
         }
         p.statements.push(stmt(
-            create_table(&cx.name(schema, &t.name), t, inline, |f| {
-                cx.ref_name(schema, f)
-            }),
+            create_table(
+                &cx.name(schema, &t.name),
+                t,
+                inline,
+                |f| cx.ref_name(schema, f),
+                &cx.indent,
+            ),
             format!("create {:?} table", t.name),
             Some(format!("DROP TABLE {}", cx.name(schema, &t.name))),
         ));
@@ -396,6 +405,7 @@ pub fn plan_with(
                 t,
                 |_| true,
                 |f| cx.ref_name(schema, f),
+                "",
             )),
         );
         s.destructive.push(Loss::Table {

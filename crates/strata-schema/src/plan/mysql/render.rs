@@ -197,12 +197,14 @@ pub fn table_options(o: &TableOptions, comment: Option<&str>) -> Vec<String> {
 }
 
 /// `CREATE TABLE name (columns, key, indexes, foreign keys, checks) options`. `inline_fk` says which foreign
-/// keys go inside (the others are added later); `ref_name` writes a key's referenced table.
+/// keys go inside (the others are added later); `ref_name` writes a key's referenced table; a non-empty
+/// `indent` puts each item on its own line.
 pub fn create_table(
     name: &str,
     t: &Table,
     inline_fk: impl Fn(&ForeignKey) -> bool,
     ref_name: impl Fn(&ForeignKey) -> String,
+    indent: &str,
 ) -> String {
     let mut items: Vec<String> = t.columns.iter().map(column).collect();
     if let Some(pk) = &t.primary_key {
@@ -216,7 +218,10 @@ pub fn create_table(
             .map(|f| foreign_key(f, &ref_name(f))),
     );
     items.extend(t.checks.iter().map(check));
-    let mut s = format!("CREATE TABLE {name} ({})", items.join(", "));
+    let mut s = format!(
+        "CREATE TABLE {name} {}",
+        crate::plan::wrap_items(&items, indent)
+    );
     for o in table_options(&t.options, t.comment.as_deref()) {
         s.push(' ');
         s.push_str(&o);

@@ -32,7 +32,7 @@ use std::collections::{HashMap, HashSet};
 
 use strata_migrate::Dialect;
 
-use super::{Loss, Plan, PlanError, Statement};
+use super::{Loss, Plan, PlanError, PlanOptions, Statement};
 use crate::diff::{Change, ChangeKind, Changes, DiffOptions, Object, TableChange, diff_table};
 use crate::model::{
     Column, Enum, Extension, Function, Index, Realm, RoutineKind, Sequence, Table, Trigger, View,
@@ -86,6 +86,11 @@ struct Work<'a> {
 /// Plans PostgreSQL changes (see the module documentation). `to` is the realm the changes lead to: views that
 /// must be rebuilt around a changed table are read from it.
 pub fn plan(changes: &Changes, to: &Realm) -> Result<Plan, PlanError> {
+    plan_with(changes, to, &PlanOptions::default())
+}
+
+/// [`plan`] with [`PlanOptions`] (the indentation of `CREATE TABLE` bodies).
+pub fn plan_with(changes: &Changes, to: &Realm, opts: &PlanOptions) -> Result<Plan, PlanError> {
     let mut w = Work::default();
     for c in &changes.changes {
         match c {
@@ -155,7 +160,7 @@ pub fn plan(changes: &Changes, to: &Realm) -> Result<Plan, PlanError> {
         }
     }
     let mut p = Plan::new(D);
-    build(&mut p, &w, to);
+    build(&mut p, &w, to, &opts.indent);
     Ok(p)
 }
 
@@ -285,7 +290,7 @@ fn serials(w: &Work<'_>) -> Serials {
     out
 }
 
-fn build(p: &mut Plan, w: &Work<'_>, to: &Realm) {
+fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
     let serial = serials(w);
 
     // 1. Triggers and views that go or change; views reading a table whose columns go or change type.
@@ -454,7 +459,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm) {
             deferred.push((*s, t, f));
         }
         p.statements.push(stmt(
-            create_table(s, t, |c| serial.of(s, &t.name, c), inline),
+            create_table(s, t, |c| serial.of(s, &t.name, c), inline, indent),
             format!("create {:?} table", t.name),
             Some(format!("DROP TABLE {}", qualified(s, &t.name))),
         ));
@@ -1235,7 +1240,7 @@ fn drop_tables(p: &mut Plan, tables: &[(&str, &Table)]) {
         let mut st = stmt(
             format!("DROP TABLE {}", qualified(s, &t.name)),
             format!("drop {:?} table", t.name),
-            Some(create_table(s, t, none, |_| true)),
+            Some(create_table(s, t, none, |_| true, "")),
         );
         st.destructive.push(Loss::Table {
             schema: s.to_string(),

@@ -168,12 +168,14 @@ pub fn check(c: &Check) -> String {
 }
 
 /// `CREATE TABLE` for `t`. `serial(column)` tells which columns are created as serial; `inline_fk(fk)` which
-/// foreign keys go in the statement (the others are added once their target exists).
+/// foreign keys go in the statement (the others are added once their target exists); a non-empty `indent` puts
+/// each item on its own line.
 pub fn create_table(
     schema: &str,
     t: &Table,
     serial: impl Fn(&Column) -> Option<&'static str>,
     inline_fk: impl Fn(&ForeignKey) -> bool,
+    indent: &str,
 ) -> String {
     let mut defs: Vec<String> = t.columns.iter().map(|c| column(c, serial(c))).collect();
     if let Some(pk) = &t.primary_key {
@@ -189,9 +191,9 @@ pub fn create_table(
         defs.push(foreign_key(f));
     }
     format!(
-        "CREATE TABLE {} ({})",
+        "CREATE TABLE {} {}",
         qualified(schema, &t.name),
-        defs.join(", ")
+        crate::plan::wrap_items(&defs, indent)
     )
 }
 

@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use strata_migrate::Dialect;
 
-use super::{Loss, Plan, PlanError, Statement};
+use super::{Loss, Plan, PlanError, PlanOptions, Statement};
 use crate::diff::{Change, Changes, Object, TableChange};
 use crate::model::{Column, Realm, Table, Trigger, View};
 use crate::normalize::name_key;
@@ -44,6 +44,12 @@ fn stmt(sql: String, comment: String, reverse: Option<String>) -> Statement {
 
 /// Plans SQLite changes (see the module documentation).
 pub fn plan(changes: &Changes, to: &Realm) -> Result<Plan, PlanError> {
+    plan_with(changes, to, &PlanOptions::default())
+}
+
+/// [`plan`] with [`PlanOptions`] (the indentation of `CREATE TABLE` bodies).
+pub fn plan_with(changes: &Changes, to: &Realm, opts: &PlanOptions) -> Result<Plan, PlanError> {
+    let indent = opts.indent.as_str();
     let mut p = Plan::new(Dialect::Sqlite);
     let mut pre = Vec::new();
     let mut new_tables: Vec<(&str, &Table)> = Vec::new();
@@ -118,7 +124,7 @@ pub fn plan(changes: &Changes, to: &Realm) -> Result<Plan, PlanError> {
 
     for (schema, t) in order_tables(new_tables) {
         p.statements.push(stmt(
-            create_table(schema, &t.name, t),
+            create_table(schema, &t.name, t, indent),
             format!("create {:?} table", t.name),
             Some(format!("DROP TABLE {}", qualified(schema, &t.name))),
         ));
@@ -140,7 +146,12 @@ pub fn plan(changes: &Changes, to: &Realm) -> Result<Plan, PlanError> {
         if alterable(to_table, tc) {
             alter(&mut p, schema, to_table, tc);
         } else {
-            copy(&mut p, schema, from, to_table, tc, to, &rebuilt);
+            let cx = CopyCx {
+                realm: to,
+                rebuilt: &rebuilt,
+                indent,
+            };
+            copy(&mut p, schema, from, to_table, tc, &cx);
         }
     }
 
@@ -154,7 +165,7 @@ pub fn plan(changes: &Changes, to: &Realm) -> Result<Plan, PlanError> {
         let mut s = stmt(
             format!("DROP TABLE {}", qualified(schema, &t.name)),
             format!("drop {:?} table", t.name),
-            Some(create_table(schema, &t.name, t)),
+            Some(create_table(schema, &t.name, t, "")),
         );
         s.destructive.push(Loss::Table {
             schema: schema.to_string(),
@@ -324,22 +335,34 @@ fn alter(p: &mut Plan, schema: &str, t: &Table, changes: &[TableChange]) {
     }
 }
 
+/// What a table copy reads besides the table: the desired realm (the table's triggers), the triggers created
+/// anyway, and the `CREATE TABLE` indentation.
+struct CopyCx<'a> {
+    realm: &'a Realm,
+    rebuilt: &'a HashSet<(String, String)>,
+    indent: &'a str,
+}
+
 fn copy(
     p: &mut Plan,
     schema: &str,
     from: &Table,
     to: &Table,
     changes: &[TableChange],
-    realm: &Realm,
-    rebuilt: &HashSet<(String, String)>,
+    cx: &CopyCx<'_>,
 ) {
+    let CopyCx {
+        realm,
+        rebuilt,
+        indent,
+    } = *cx;
     let d = Dialect::Sqlite;
     p.needs_foreign_keys_off = true;
     p.foreign_key_check = true;
     let name = &to.name;
     let tmp = format!("new_{name}");
     p.statements.push(stmt(
-        create_table(schema, &tmp, to),
+        create_table(schema, &tmp, to, indent),
         format!("create {tmp:?} table"),
         None,
     ));

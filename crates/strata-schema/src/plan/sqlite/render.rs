@@ -155,8 +155,8 @@ pub fn is_autoindex(i: &Index) -> bool {
     i.name.starts_with("sqlite_autoindex_")
 }
 
-/// `CREATE TABLE` for `t` under the name `name`.
-pub fn create_table(schema: &str, name: &str, t: &Table) -> String {
+/// `CREATE TABLE` for `t` under the name `name`; a non-empty `indent` puts each item on its own line.
+pub fn create_table(schema: &str, name: &str, t: &Table, indent: &str) -> String {
     let auto = autoincrement_column(t);
     let mut defs: Vec<String> = t
         .columns
@@ -183,9 +183,9 @@ pub fn create_table(schema: &str, name: &str, t: &Table) -> String {
         defs.push(check(c));
     }
     let mut s = format!(
-        "CREATE TABLE {} ({})",
+        "CREATE TABLE {} {}",
         qualified(schema, name),
-        defs.join(", ")
+        crate::plan::wrap_items(&defs, indent)
     );
     let mut opts = Vec::new();
     if t.options.without_rowid {
