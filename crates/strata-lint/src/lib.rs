@@ -42,7 +42,7 @@ pub fn lint_file(dialect: Dialect, name: &str, content: &str, config: &Config) -
             Vec::new(),
             Some(FileError {
                 line: e.line(),
-                message: e.to_string(),
+                message: e.message(),
             }),
         ),
     };

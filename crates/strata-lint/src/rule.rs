@@ -195,9 +195,18 @@ impl Rule {
         self.dialects.contains(&d)
     }
 
-    /// The documentation link: Atlas's page for Atlas's codes.
-    pub fn url(&self) -> String {
-        format!("https://atlasgo.io/lint/analyzers#{}", self.code)
+    /// The documentation link: Atlas's page for Atlas's codes (community and Pro), squawk's page for the rules
+    /// that mirror one of squawk's; none for a rule of Strata's own.
+    pub fn url(&self) -> Option<String> {
+        if let Some(squawk) = self.code.strip_prefix("ST") {
+            let name = match (squawk, self.name) {
+                ("100", _) => return None,
+                (_, "prefer-bigint-keys") => "prefer-bigint-over-int",
+                (_, n) => n,
+            };
+            return Some(format!("https://squawkhq.com/docs/{name}"));
+        }
+        Some(format!("https://atlasgo.io/lint/analyzers#{}", self.code))
     }
 
     /// Whether the rule reads schema changes (needs a replay on a dev database).

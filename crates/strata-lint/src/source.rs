@@ -8,7 +8,7 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 use strata_migrate::directive::{self, TxMode};
-use strata_migrate::{Dialect, scan};
+use strata_migrate::{Dialect, DirError, scan};
 
 /// Why a file could not be read as statements: the scanner or a directive refused it. Rendered as the file's error,
 /// with its line.
@@ -25,16 +25,31 @@ pub enum SourceError {
         message: String,
     },
     /// A directive is malformed or unknown.
-    #[error("{0}")]
-    Directive(String),
+    #[error("{file}:{line}: {message}")]
+    Directive {
+        /// The file.
+        file: String,
+        /// 1-based line of the directive.
+        line: usize,
+        /// What is wrong and what to do.
+        message: String,
+    },
 }
 
 impl SourceError {
+    /// What went wrong, without the file and line (reports show those apart).
+    pub fn message(&self) -> String {
+        match self {
+            SourceError::Scan { message, .. } => message.clone(),
+            SourceError::Directive { message, .. } => message.clone(),
+        }
+    }
+
     /// The 1-based line the error is at (1 when the error has no position).
     pub fn line(&self) -> usize {
         match self {
             SourceError::Scan { line, .. } => (*line).max(1),
-            SourceError::Directive(_) => 1,
+            SourceError::Directive { line, .. } => (*line).max(1),
         }
     }
 }
@@ -110,8 +125,22 @@ pub struct SourceFile {
 impl SourceFile {
     /// Splits and parses `content`.
     pub fn parse(dialect: Dialect, name: &str, content: &str) -> Result<SourceFile, SourceError> {
-        let directives = directive::parse_file(name, content)
-            .map_err(|e| SourceError::Directive(e.to_string()))?;
+        let directives = directive::parse_file(name, content).map_err(|e| match e {
+            DirError::Directive {
+                file,
+                line,
+                message,
+            } => SourceError::Directive {
+                file,
+                line,
+                message,
+            },
+            other => SourceError::Directive {
+                file: name.to_owned(),
+                line: 1,
+                message: other.to_string(),
+            },
+        })?;
         let stmts = scan::split(dialect, name, content).map_err(|e| SourceError::Scan {
             file: name.to_owned(),
             line: e.line,

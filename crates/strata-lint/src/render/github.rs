@@ -41,8 +41,10 @@ pub fn render(report: &Report) -> String {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
-            let url = rules::find(d.code).map(|r| r.url()).unwrap_or_default();
-            let mut message = format!("{} ({})\n\nDetails: {url}", d.message, d.code);
+            let mut message = format!("{} ({})", d.message, d.code);
+            if let Some(url) = rules::find(d.code).and_then(|r| r.url()) {
+                let _ = write!(message, "\n\nDetails: {url}");
+            }
             if let Some(fix) = &d.fix {
                 let _ = write!(message, "\nSuggested fix: {fix}");
             }

@@ -41,16 +41,16 @@ pub fn log(report: &Report, version: &str) -> Value {
         .iter()
         .filter_map(|(code, i)| {
             let r = rules::find(code)?;
-            Some((
-                *i,
-                json!({
-                    "id": r.code,
-                    "name": r.name,
-                    "shortDescription": { "text": r.summary },
-                    "helpUri": r.url(),
-                    "properties": { "analyzer": r.analyzer.name() },
-                }),
-            ))
+            let mut d = json!({
+                "id": r.code,
+                "name": r.name,
+                "shortDescription": { "text": r.summary },
+                "properties": { "analyzer": r.analyzer.name() },
+            });
+            if let Some(url) = r.url() {
+                d["helpUri"] = url.into();
+            }
+            Some((*i, d))
         })
         .collect();
     descriptors.sort_by_key(|(i, _)| *i);

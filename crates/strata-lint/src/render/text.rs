@@ -146,8 +146,10 @@ fn file(s: &mut String, f: &FileReport, duration: &dyn Fn(Duration) -> String) {
         }
         let _ = writeln!(s, "    -- {}:", a.report_text());
         for d in &group {
-            let url = rules::find(d.code).map(|r| r.url()).unwrap_or_default();
-            let text = format!("{} {url}", d.message);
+            let text = match rules::find(d.code).and_then(|r| r.url()) {
+                Some(url) => format!("{} {url}", d.message),
+                None => d.message.clone(),
+            };
             let _ = writeln!(s, "      -- L{}: {}", d.line, wrap(&text, "         "));
         }
         let fixes: Vec<&str> = group.iter().filter_map(|d| d.fix.as_deref()).collect();
