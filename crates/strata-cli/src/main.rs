@@ -3,6 +3,7 @@
 
 mod cli;
 mod db;
+mod lint;
 mod migrate;
 mod operator;
 mod output;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         cli::Command::Migrate(m) => migrate::run(*m, &rt, &invoked_as),
         cli::Command::Schema(s) => schema::run(*s, &rt),
         cli::Command::Registry(r) => registry::run(r, &rt),
+        cli::Command::Lint(l) => lint::run(l),
         cli::Command::Operator(o) => operator::run(o, &rt),
         cli::Command::Completion { shell } => {
             cli::print_completions(shell);

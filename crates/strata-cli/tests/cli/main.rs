@@ -8,6 +8,7 @@
 //! - `credentials`: passwords in URLs are never echoed;
 //! - `registry`: a real `strata registry serve`, `migrate push`, and apply / status from `strata://…`;
 //! - `operator`: `strata operator …`;
+//! - `lint`: `strata lint FILE…`, every format, as insta snapshots;
 //! - `schema`: `schema inspect / diff / apply / clean` on SQLite files, outputs as insta snapshots;
 //! - `common`: how `strata` is started (working directory, private TMPDIR, a clean environment).
 //!
@@ -18,6 +19,7 @@ mod cli;
 mod common;
 mod credentials;
 mod db;
+mod lint;
 mod operator;
 mod output;
 mod registry;
