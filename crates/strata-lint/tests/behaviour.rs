@@ -400,3 +400,29 @@ fn bad_input_is_a_file_error_with_its_line() {
     assert_eq!(e.line, 1);
     assert!(e.message.contains("sometimes"), "{}", e.message);
 }
+
+#[test]
+fn sqlite_table_copy_is_one_change_not_a_drop_and_a_rename() {
+    let d = Dialect::Sqlite;
+    let old = json!({ "name": "users", "columns": [col(d, "id", "integer", false), col(d, "name", "text", true)] });
+    let copy = json!({ "name": "new_users", "columns": [col(d, "id", "integer", false), col(d, "name", "text", false)] });
+    let renamed = json!({ "name": "users", "columns": [col(d, "id", "integer", false), col(d, "name", "text", false)] });
+    let f = replayed(
+        d,
+        "2.sql",
+        "CREATE TABLE new_users (id integer NOT NULL, name text NOT NULL);\n\
+         INSERT INTO new_users (id, name) SELECT id, name FROM users;\n\
+         DROP TABLE users;\n\
+         ALTER TABLE new_users RENAME TO users;\n",
+        realm(d, vec![old.clone()]),
+        vec![
+            realm(d, vec![copy.clone(), old.clone()]),
+            realm(d, vec![copy.clone(), old]),
+            realm(d, vec![copy]),
+            realm(d, vec![renamed]),
+        ],
+        &Config::default(),
+    );
+    assert_eq!(codes(&f), [(1, "LT101", Severity::Warning)]);
+    assert!(!f.has_errors());
+}
