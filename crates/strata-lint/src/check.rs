@@ -49,6 +49,8 @@ pub struct StmtCx<'a> {
     pub file: &'a SourceFile,
     /// The statement.
     pub stmt: &'a SqlStatement,
+    /// The statement as parsed.
+    pub parsed: &'a Parsed,
     /// What the statements before it did.
     pub state: &'a FileState,
     /// The settings (naming patterns).
@@ -65,7 +67,7 @@ impl StmtCx<'_> {
 
     /// The statement's syntax tree.
     pub fn ast(&self) -> Option<&Statement> {
-        self.stmt.ast()
+        self.parsed.ast()
     }
 
     /// Whether `t` was created earlier in the file (changing it locks nobody out).
@@ -166,10 +168,14 @@ pub fn lint(file: &SourceFile, input: &Input<'_>, config: &Config) -> Vec<Findin
     let mut out = Vec::new();
     let mut state = FileState::default();
     let mut hits = Vec::new();
+    // What the change rules need from the trees, kept while each tree is dropped after its statement.
+    let mut facts = Facts::default();
     for stmt in &file.statements {
+        let parsed = stmt.parse(file.dialect);
         let cx = StmtCx {
             file,
             stmt,
+            parsed: &parsed,
             state: &state,
             config,
             before: input.before,
@@ -185,13 +191,43 @@ pub fn lint(file: &SourceFile, input: &Input<'_>, config: &Config) -> Vec<Findin
             push(&mut out, file, stmt, rule, severity, &mut hits);
         }
         let existing = touches_existing_table(&cx);
-        state.observe(file.dialect, stmt, existing);
+        if input.changes.is_some() {
+            facts.observe(file.dialect, &parsed);
+        }
+        state.observe(file.dialect, &parsed, existing);
     }
     if let Some(changes) = input.changes {
-        lint_changes(file, changes, &active, &mut out);
+        lint_changes(file, changes, &facts, &active, &mut out);
     }
     out.sort_by_key(|f| f.pos);
     out
+}
+
+/// Per statement, the renames it spells out; for the file, the columns an `UPDATE` assigns.
+#[derive(Debug, Default)]
+struct Facts {
+    renames: Vec<Renames>,
+    backfilled: HashSet<(String, String)>,
+}
+
+impl Facts {
+    fn observe(&mut self, d: Dialect, parsed: &Parsed) {
+        self.renames.push(renames(d, parsed));
+        if let Some(Statement::Update(u)) = parsed.ast()
+            && let TableFactor::Table { name, .. } = &u.table.relation
+        {
+            let t = names::last(d, name);
+            for a in &u.assignments {
+                let cols: Vec<&sqlparser::ast::ObjectName> = match &a.target {
+                    AssignmentTarget::ColumnName(n) => vec![n],
+                    AssignmentTarget::Tuple(v) => v.iter().collect(),
+                };
+                for c in cols {
+                    self.backfilled.insert((t.clone(), names::last(d, c)));
+                }
+            }
+        }
+    }
 }
 
 fn push(
@@ -220,20 +256,21 @@ fn push(
 fn lint_changes(
     file: &SourceFile,
     changes: &[Changes],
+    facts: &Facts,
     active: &[(&'static Rule, Severity)],
     out: &mut Vec<Finding>,
 ) {
-    let backfilled = backfilled_columns(file);
+    let backfilled = &facts.backfilled;
     let mut created = HashSet::new();
     let mut hits = Vec::new();
-    let mut steps: Vec<Vec<Change>> = file
-        .statements
+    let mut steps: Vec<Vec<Change>> = facts
+        .renames
         .iter()
         .zip(changes)
-        .map(|(stmt, step)| fold_renames(file.dialect, stmt, &step.changes))
+        .map(|(r, step)| fold_renames(r, &step.changes))
         .collect();
     if file.dialect == Dialect::Sqlite {
-        fold_table_copies(file, changes, &mut steps);
+        fold_table_copies(file.dialect, &facts.renames, changes, &mut steps);
     }
     for ((stmt, step), folded) in file.statements.iter().zip(changes).zip(&steps) {
         for change in folded {
@@ -242,7 +279,7 @@ fn lint_changes(
                 stmt,
                 change,
                 created: &created,
-                backfilled: &backfilled,
+                backfilled,
             };
             for &(rule, severity) in active {
                 let Check::Change(check) = rule.check else {
@@ -278,9 +315,9 @@ pub struct Renames {
 }
 
 /// The renames in a statement (`ALTER TABLE … RENAME [COLUMN] …`, MySQL `RENAME TABLE` and `CHANGE COLUMN`).
-pub fn renames(d: Dialect, stmt: &SqlStatement) -> Renames {
+pub fn renames(d: Dialect, parsed: &Parsed) -> Renames {
     let mut r = Renames::default();
-    match stmt.ast() {
+    match parsed.ast() {
         Some(Statement::AlterTable(at)) => {
             let t = names::last(d, &at.name);
             for op in &at.operations {
@@ -323,9 +360,8 @@ pub fn renames(d: Dialect, stmt: &SqlStatement) -> Renames {
 
 /// The changes with the renames the statement spells out taken out: a rename shows in a diff as a drop and an
 /// add, which the rename rules (BC101, BC102) report instead.
-fn fold_renames(d: Dialect, stmt: &SqlStatement, changes: &[Change]) -> Vec<Change> {
-    let r = renames(d, stmt);
-    if r == Renames::default() {
+fn fold_renames(r: &Renames, changes: &[Change]) -> Vec<Change> {
+    if *r == Renames::default() {
         return changes.to_vec();
     }
     let renamed_table = |name: &str, from_side: bool| {
@@ -378,10 +414,14 @@ fn fold_renames(d: Dialect, stmt: &SqlStatement, changes: &[Change]) -> Vec<Chan
 /// t`, `ALTER TABLE new_t RENAME TO t`. The drop and the rename are taken out and the sequence becomes one change
 /// of `t` (from the table dropped to the table renamed into its place), reported at the `CREATE TABLE`, as Atlas
 /// folds it.
-fn fold_table_copies(file: &SourceFile, changes: &[Changes], steps: &mut [Vec<Change>]) {
-    let d = file.dialect;
-    for (r, stmt) in file.statements.iter().enumerate().take(steps.len()) {
-        for (copy, target) in renames(d, stmt).tables {
+fn fold_table_copies(
+    d: Dialect,
+    renames: &[Renames],
+    changes: &[Changes],
+    steps: &mut [Vec<Change>],
+) {
+    for (r, spelled) in renames.iter().enumerate().take(steps.len()) {
+        for (copy, target) in spelled.tables.iter().cloned() {
             let Some(created_at) = (0..r).find(|&c| {
                 changes[c]
                     .changes
@@ -426,36 +466,11 @@ fn fold_table_copies(file: &SourceFile, changes: &[Changes], steps: &mut [Vec<Ch
     }
 }
 
-/// `(table, column)` pairs some `UPDATE` of the file assigns.
-fn backfilled_columns(file: &SourceFile) -> HashSet<(String, String)> {
-    let d = file.dialect;
-    let mut out = HashSet::new();
-    for s in &file.statements {
-        let Some(Statement::Update(u)) = s.ast() else {
-            continue;
-        };
-        let TableFactor::Table { name, .. } = &u.table.relation else {
-            continue;
-        };
-        let t = names::last(d, name);
-        for a in &u.assignments {
-            let cols: Vec<&sqlparser::ast::ObjectName> = match &a.target {
-                AssignmentTarget::ColumnName(n) => vec![n],
-                AssignmentTarget::Tuple(v) => v.iter().collect(),
-            };
-            for c in cols {
-                out.insert((t.clone(), names::last(d, c)));
-            }
-        }
-    }
-    out
-}
-
 /// The table a statement changes in a way that takes a lock on it, when that table existed before the file
 /// (the timeout rules care about those).
 pub fn touches_existing_table(cx: &StmtCx<'_>) -> bool {
     let d = cx.dialect();
-    match &cx.stmt.parsed {
+    match cx.parsed {
         Parsed::Ast(Statement::AlterTable(at)) => !cx.is_new(&names::table(d, &at.name)),
         Parsed::Ast(Statement::CreateIndex(ci)) => !cx.is_new(&names::table(d, &ci.table_name)),
         Parsed::Ast(Statement::Drop {

@@ -65,17 +65,13 @@ pub struct SqlStatement {
     pub text: String,
     /// `-- atlas:nolint [names]` attached to the statement: `Some(vec![])` mutes every rule.
     pub nolint: Option<Vec<String>>,
-    /// The statement as the parser read it.
-    pub parsed: Parsed,
 }
 
 impl SqlStatement {
-    /// The syntax tree, when the parser read the statement.
-    pub fn ast(&self) -> Option<&Ast> {
-        match &self.parsed {
-            Parsed::Ast(a) | Parsed::DropIndexConcurrently(a) => Some(a),
-            _ => None,
-        }
+    /// Parses the statement. Trees are made while the rules walk the file and dropped after each statement, so a
+    /// file of any length is never held as trees all at once.
+    pub fn parse(&self, dialect: Dialect) -> Parsed {
+        parse_statement(dialect, &self.text)
     }
 }
 
@@ -93,6 +89,16 @@ pub enum Parsed {
     Failed(String),
 }
 
+impl Parsed {
+    /// The syntax tree, when the parser read the statement.
+    pub fn ast(&self) -> Option<&Ast> {
+        match self {
+            Parsed::Ast(a) | Parsed::DropIndexConcurrently(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
 /// PostgreSQL statements recognised by their keywords only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OtherStatement {
@@ -107,7 +113,7 @@ pub enum OtherStatement {
     AlterDomainAddConstraint,
 }
 
-/// A parsed file.
+/// A file split into statements (each parsed when the rules reach it).
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     /// The name findings carry (as given on the command line, or the file name in a directory).
@@ -150,7 +156,6 @@ impl SourceFile {
             .into_iter()
             .map(|s| SqlStatement {
                 nolint: directive::statement_nolint(&s.comments),
-                parsed: parse_statement(dialect, &s.text),
                 pos: s.pos,
                 line: s.line,
                 text: s.text,
@@ -251,7 +256,7 @@ mod tests {
         assert_eq!(f.statements.len(), 2);
         assert_eq!(f.statements[1].line, 4);
         assert_eq!(f.statements[1].nolint, Some(vec!["PG101".to_owned()]));
-        assert!(f.statements[0].ast().is_some());
+        assert!(f.statements[0].parse(Dialect::Postgres).ast().is_some());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use sqlparser::ast::{
 use strata_migrate::Dialect;
 
 use crate::names::{self, TableKey};
-use crate::source::SqlStatement;
+use crate::source::Parsed;
 
 /// The file's state before a statement.
 #[derive(Debug, Default, Clone)]
@@ -62,10 +62,10 @@ impl FileState {
         self.created.entry(t.name).or_default().push(t.schema);
     }
 
-    /// Records what `stmt` did. `touches_existing` tells whether it changed a table that existed before the file.
-    pub fn observe(&mut self, d: Dialect, stmt: &SqlStatement, touches_existing: bool) {
+    /// Records what the statement did. `touches_existing` tells whether it changed a table that existed before the file.
+    pub fn observe(&mut self, d: Dialect, parsed: &Parsed, touches_existing: bool) {
         self.touched_existing |= touches_existing;
-        let Some(ast) = stmt.ast() else {
+        let Some(ast) = parsed.ast() else {
             return;
         };
         match ast {

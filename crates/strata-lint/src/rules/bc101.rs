@@ -16,7 +16,7 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 fn check(cx: &StmtCx<'_>, out: &mut Vec<Hit>) {
-    for (from, to) in renames(cx.dialect(), cx.stmt).tables {
+    for (from, to) in renames(cx.dialect(), cx.parsed).tables {
         let key = TableKey {
             schema: None,
             name: from.clone(),

@@ -16,7 +16,7 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 fn check(cx: &StmtCx<'_>, out: &mut Vec<Hit>) {
-    for (table, from, to) in renames(cx.dialect(), cx.stmt).columns {
+    for (table, from, to) in renames(cx.dialect(), cx.parsed).columns {
         let key = TableKey {
             schema: None,
             name: table,

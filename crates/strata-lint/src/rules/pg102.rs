@@ -23,7 +23,7 @@ fn check(cx: &StmtCx<'_>, out: &mut Vec<Hit>) {
         object_type: ObjectType::Index,
         names: list,
         ..
-    }) = &cx.stmt.parsed
+    }) = &cx.parsed
     else {
         return;
     };

@@ -18,7 +18,7 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 fn check(cx: &StmtCx<'_>, out: &mut Vec<Hit>) {
-    let what = match &cx.stmt.parsed {
+    let what = match &cx.parsed {
         Parsed::Ast(Statement::CreateIndex(ci)) if ci.concurrently => "CREATE INDEX CONCURRENTLY",
         Parsed::DropIndexConcurrently(_) => "DROP INDEX CONCURRENTLY",
         Parsed::Other(OtherStatement::Reindex { concurrently: true }) => "REINDEX CONCURRENTLY",

@@ -15,7 +15,7 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 fn check(cx: &StmtCx<'_>, out: &mut Vec<Hit>) {
-    if let Parsed::Failed(message) = &cx.stmt.parsed {
+    if let Parsed::Failed(message) = &cx.parsed {
         out.push(
             Hit::new(format!("Statement could not be parsed, so it was not checked: {message}"))
                 .fix("Check the statement's syntax, or mute this code with -- atlas:nolint ST100 above it"),

@@ -21,7 +21,7 @@ fn check(cx: &StmtCx<'_>, out: &mut Vec<Hit>) {
     if cx.in_transaction() {
         return;
     }
-    let what = match &cx.stmt.parsed {
+    let what = match &cx.parsed {
         Parsed::Ast(Statement::CreateTable(ct)) if !ct.if_not_exists => {
             "CREATE TABLE without IF NOT EXISTS"
         }

@@ -17,7 +17,7 @@ pub(crate) static RULE: Rule = Rule {
 fn check(cx: &StmtCx<'_>, out: &mut Vec<Hit>) {
     if let Parsed::Other(OtherStatement::Reindex {
         concurrently: false,
-    }) = cx.stmt.parsed
+    }) = cx.parsed
     {
         out.push(
             Hit::new("REINDEX without CONCURRENTLY blocks writes to the table until the index is rebuilt")

@@ -17,7 +17,7 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 fn check(cx: &StmtCx<'_>, out: &mut Vec<Hit>) {
-    let what = match &cx.stmt.parsed {
+    let what = match &cx.parsed {
         Parsed::Ast(Statement::Vacuum(v)) if v.full => "VACUUM FULL",
         Parsed::Other(OtherStatement::Cluster) => "CLUSTER",
         _ => return,
