@@ -198,8 +198,9 @@ pub fn lint(file: &SourceFile, input: &Input<'_>, config: &Config) -> Vec<Findin
     }
     if let Some(changes) = input.changes {
         lint_changes(file, changes, &facts, &active, &mut out);
+        // Statement findings are in file order already; the change findings join them.
+        out.sort_by_key(|f| f.pos);
     }
-    out.sort_by_key(|f| f.pos);
     out
 }
 
