@@ -44,6 +44,8 @@ pub enum Command {
     /// Inspect, compare and change database schemas (declarative workflow).
     #[command(subcommand)]
     Schema(Box<Schema>),
+    /// Check SQL files for unsafe statements (lock-taking DDL, rewrites, risky statements), no database needed.
+    Lint(crate::lint::LintArgs),
     /// Run and administer the registry of migration directories.
     #[command(subcommand)]
     Registry(crate::registry::RegistryCmd),

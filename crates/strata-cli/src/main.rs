@@ -3,6 +3,7 @@
 
 mod cli;
 mod db;
+mod lint;
 mod migrate;
 mod operator;
 mod output;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
             Err(output::CliError::EnvNotApplicable)
         }
         cli::Command::Registry(r) => registry::run(r, &rt),
+        cli::Command::Lint(l) => lint::run(l),
         cli::Command::Operator(o) => operator::run(o, &rt),
         cli::Command::Completion { shell } => {
             cli::print_completions(shell);

@@ -104,6 +104,9 @@ pub enum CliError {
     /// A `schema …` command failed.
     #[error(transparent)]
     Schema(Box<crate::schema::SchemaCliError>),
+    /// `strata lint` was given a rule or analyzer it does not know.
+    #[error(transparent)]
+    Lint(Box<crate::lint::LintArgError>),
     /// The failure was already reported on stdout (JSON output); exit 1 without an `Error:` line.
     #[error("")]
     Silent,

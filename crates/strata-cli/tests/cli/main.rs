@@ -8,6 +8,7 @@
 //! - `credentials`: passwords in URLs are never echoed;
 //! - `registry`: a real `strata registry serve`, `migrate push`, and apply / status from `strata://…`;
 //! - `operator`: `strata operator …`;
+//! - `lint`: `strata lint FILE…`, every format, as insta snapshots;
 //! - `schema`: `schema inspect / diff / apply / clean` on SQLite files, outputs as insta snapshots;
 //! - `project`: `atlas.hcl` project files (`--config`, `--env`, `--var`) driving migrate and schema commands;
 //! - `common`: how `strata` is started (working directory, private TMPDIR, a clean environment).
@@ -20,6 +21,7 @@ mod common;
 mod credentials;
 mod db;
 mod migrate_diff;
+mod lint;
 mod operator;
 mod output;
 mod project;

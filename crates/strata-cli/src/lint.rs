@@ -1,0 +1,139 @@
+//! `strata lint [--dialect D] [--format F] FILE…`: the statement rules of `strata-lint` on loose SQL files, with
+//! no database (for editors and pre-commit hooks). Reads the files, calls the crate, renders; exit 1 when a finding
+//! fails the run (an error-level rule, or a file that could not be read).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use strata_lint::render::{github, json, sarif, text};
+use strata_lint::{Config, FileError, FileReport, Header, Level, Report, Title};
+use strata_migrate::Dialect;
+
+use crate::cli::DialectArg;
+use crate::output::{CliError, out};
+
+/// How `strata lint` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// Atlas's text layout.
+    Text,
+    /// Atlas's JSON shape (`{"Files": […]}`).
+    Json,
+    /// GitHub Actions workflow commands (annotations on the pull request's lines).
+    Github,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// SQL files to check.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The SQL dialect the files are written in.
+    #[arg(long, value_enum, default_value = "postgres")]
+    pub dialect: DialectArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: LintFormat,
+    /// Make a rule (code or name, e.g. PG101) or an analyzer (e.g. concurrent_index) fail the run; repeatable.
+    #[arg(long, value_name = "RULE")]
+    pub error: Vec<String>,
+    /// Report a rule or an analyzer without failing the run; repeatable.
+    #[arg(long, value_name = "RULE")]
+    pub warn: Vec<String>,
+    /// Switch a rule or an analyzer off; repeatable.
+    #[arg(long, value_name = "RULE")]
+    pub off: Vec<String>,
+}
+
+/// A `--error/--warn/--off` argument that names no rule or analyzer.
+#[derive(Debug, thiserror::Error)]
+#[error("--{flag} {value}: {source}")]
+pub struct LintArgError {
+    flag: &'static str,
+    value: String,
+    source: strata_lint::ConfigError,
+}
+
+fn config(args: &LintArgs) -> Result<Config, LintArgError> {
+    let mut c = Config::default();
+    for (flag, list, level) in [
+        ("error", &args.error, Level::Error),
+        ("warn", &args.warn, Level::Warning),
+        ("off", &args.off, Level::Off),
+    ] {
+        for v in list {
+            let res = if strata_lint::Analyzer::from_name(v).is_some() {
+                match level {
+                    Level::Off => c.set_analyzer_off(v),
+                    l => c.set_analyzer_error(v, l == Level::Error),
+                }
+            } else {
+                c.set_rule(v, level)
+            };
+            res.map_err(|source| LintArgError {
+                flag,
+                value: v.clone(),
+                source,
+            })?;
+        }
+    }
+    Ok(c)
+}
+
+fn dialect(d: DialectArg) -> Dialect {
+    match d {
+        DialectArg::Postgres => Dialect::Postgres,
+        DialectArg::Mysql => Dialect::Mysql,
+        DialectArg::Sqlite => Dialect::Sqlite,
+    }
+}
+
+/// Runs `strata lint`.
+pub fn run(args: LintArgs) -> Result<(), CliError> {
+    let started = Instant::now();
+    let cfg = config(&args).map_err(|e| CliError::Lint(Box::new(e)))?;
+    let d = dialect(args.dialect);
+    let files = args
+        .files
+        .iter()
+        .map(|path| {
+            let t = Instant::now();
+            let name = path.display().to_string();
+            let mut report = match std::fs::read_to_string(path) {
+                Ok(content) => strata_lint::lint_file(d, &name, &content, &cfg),
+                Err(e) => FileReport {
+                    name: name.clone(),
+                    title: Title::File,
+                    text: String::new(),
+                    findings: Vec::new(),
+                    error: Some(FileError {
+                        line: 1,
+                        message: format!("cannot read the file: {e}"),
+                    }),
+                    changes: None,
+                    duration: Default::default(),
+                },
+            };
+            report.duration = t.elapsed();
+            report
+        })
+        .collect();
+    let report = Report {
+        header: Header::Plain,
+        files,
+        duration: started.elapsed(),
+    };
+    out(&match args.format {
+        LintFormat::Text => text::render(&report, &strata_engine::godur::format),
+        LintFormat::Json => json::render(&report),
+        LintFormat::Github => github::render(&report),
+        LintFormat::Sarif => sarif::render(&report, env!("CARGO_PKG_VERSION")),
+    })?;
+    if report.has_errors() {
+        return Err(CliError::Silent);
+    }
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! Black-box tests of `strata lint FILE…`: every format on the same files (insta snapshots, durations redacted),
+//! exit codes, rule levels from flags, and bad input (a missing file, an unclosed quote) reported with file and
+//! line.
+
+use std::path::Path;
+
+use tempfile::TempDir;
+
+use crate::common::strata;
+
+const RISKY: &str = "-- add the email index\nCREATE INDEX users_email ON users (email);\n\nALTER TABLE users ADD CONSTRAINT users_age CHECK (age > 0);\n";
+const SAFE: &str = "SET lock_timeout = '2s';\nSET statement_timeout = '5min';\nCREATE TABLE pets (id bigint PRIMARY KEY, name text NOT NULL);\nCREATE INDEX pets_name ON pets (name);\n";
+
+fn dir() -> TempDir {
+    let d = TempDir::new().unwrap();
+    std::fs::create_dir(d.path().join("tmp")).unwrap();
+    std::fs::write(d.path().join("risky.sql"), RISKY).unwrap();
+    std::fs::write(d.path().join("safe.sql"), SAFE).unwrap();
+    std::fs::write(d.path().join("bad.sql"), "SELECT 1;\nSELECT 'open;\n").unwrap();
+    std::fs::write(d.path().join("drop.sql"), "DROP DATABASE app;\n").unwrap();
+    d
+}
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = strata(dir).arg("lint").args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Durations (`  -- 1.2ms` lines, `(850ns)` after a file's status) as `DUR`.
+fn redact(s: &str) -> String {
+    let status = regex::Regex::new(r"\((?:[0-9.]+(?:ns|µs|ms|s|m|h))+\)").unwrap();
+    let total = regex::Regex::new(r"(?m)^  -- (?:[0-9.]+(?:ns|µs|ms|s|m|h))+$").unwrap();
+    let s = status.replace_all(s, "(DUR)");
+    total.replace_all(&s, "  -- DUR").into_owned()
+}
+
+#[test]
+fn text_report_and_exit_zero_on_warnings() {
+    let d = dir();
+    let (code, stdout, stderr) = run(d.path(), &["risky.sql", "safe.sql"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr, "");
+    insta::assert_snapshot!("lint_text", redact(&stdout));
+}
+
+#[test]
+fn error_level_findings_exit_one() {
+    let d = dir();
+    let (code, stdout, stderr) = run(d.path(), &["drop.sql"]);
+    assert_eq!(code, 1);
+    assert_eq!(stderr, "", "the report is the message; no Error: line");
+    assert!(stdout.contains("L1: Dropping database \"app\""), "{stdout}");
+    // --error makes a warning fail the run; --off silences a rule and an analyzer.
+    let (code, ..) = run(d.path(), &["--error", "PG305", "risky.sql"]);
+    assert_eq!(code, 1);
+    let (code, stdout, _) = run(
+        d.path(),
+        &[
+            "--off",
+            "ban-drop-database",
+            "--off",
+            "timeouts",
+            "drop.sql",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.contains("no diagnostics found"), "{stdout}");
+    let (code, _, stderr) = run(d.path(), &["--off", "XX1", "drop.sql"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("--off XX1: unknown lint rule \"XX1\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn json_github_and_sarif_formats() {
+    let d = dir();
+    for (format, name) in [
+        ("json", "lint_json"),
+        ("github", "lint_github"),
+        ("sarif", "lint_sarif"),
+    ] {
+        let (code, stdout, stderr) = run(d.path(), &["--format", format, "risky.sql", "bad.sql"]);
+        assert_eq!(code, 1, "{format}: {stderr}");
+        let stdout = stdout.replace(env!("CARGO_PKG_VERSION"), "VERSION");
+        insta::assert_snapshot!(name, stdout);
+    }
+    let (_, stdout, _) = run(d.path(), &["--format", "json", "risky.sql"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        v["Files"][0]["Reports"][0]["Diagnostics"][0]["Code"],
+        "PG101"
+    );
+}
+
+#[test]
+fn bad_input_is_reported_with_file_and_line() {
+    let d = dir();
+    let (code, stdout, _) = run(d.path(), &["bad.sql", "missing.sql"]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("  -- analyzing bad.sql\n    -- Error: L2: unclosed quote '\\''"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  -- analyzing missing.sql\n    -- Error: L1: cannot read the file:"),
+        "{stdout}"
+    );
+    // A statement the parser cannot read is a finding at its line, not a failure.
+    std::fs::write(
+        d.path().join("odd.sql"),
+        "SELECT 1;\n\nCREAT TABLE t (a int);\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = run(d.path(), &["odd.sql"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("-- L3: Statement could not be parsed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn dialect_picks_the_rules() {
+    let d = dir();
+    std::fs::write(
+        d.path().join("my.sql"),
+        "CREATE TABLE pets (id int PRIMARY KEY, owner_id int REFERENCES users (id));\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = run(d.path(), &["--dialect", "mysql", "my.sql"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("inline REFERENCES is ignored by MySQL"),
+        "{stdout}"
+    );
+    let (_, stdout, _) = run(d.path(), &["my.sql"]);
+    assert!(!stdout.contains("MySQL"), "{stdout}");
+}

@@ -1,0 +1,20 @@
+//! NM101: schema names must match the configured pattern (off until one is configured).
+
+use super::naming::check_kind;
+use crate::check::{Hit, StmtCx};
+use crate::config::NameKind;
+use crate::rule::{ALL_DIALECTS, Analyzer, Check, Level, Rule};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "NM101",
+    name: "naming-schema",
+    analyzer: Analyzer::Naming,
+    summary: "A new schema name does not match the configured pattern",
+    default_level: Level::Off,
+    dialects: ALL_DIALECTS,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &StmtCx<'_>, out: &mut Vec<Hit>) {
+    check_kind(cx, NameKind::Schema, out);
+}

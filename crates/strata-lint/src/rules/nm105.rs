@@ -1,0 +1,20 @@
+//! NM105: foreign key names must match the configured pattern (off until one is configured).
+
+use super::naming::check_kind;
+use crate::check::{Hit, StmtCx};
+use crate::config::NameKind;
+use crate::rule::{ALL_DIALECTS, Analyzer, Check, Level, Rule};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "NM105",
+    name: "naming-foreign-key",
+    analyzer: Analyzer::Naming,
+    summary: "A new foreign key name does not match the configured pattern",
+    default_level: Level::Off,
+    dialects: ALL_DIALECTS,
+    check: Check::Statement(check),
+};
+
+fn check(cx: &StmtCx<'_>, out: &mut Vec<Hit>) {
+    check_kind(cx, NameKind::ForeignKey, out);
+}
