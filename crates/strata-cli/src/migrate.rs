@@ -57,6 +57,9 @@ pub fn run(
         } => {
             let indent =
                 strata_migrate::diff_format::indent(format.as_deref().unwrap_or_default())?;
+            if to.is_empty() && env.is_none_or(|e| e.src.is_empty()) {
+                return Err(CliError::NoTo);
+            }
             let to = crate::project::desired_list(&to, env)?;
             let dev_url = dev_url
                 .ok_or(CliError::NoDevUrl)?

@@ -60,6 +60,9 @@ pub enum CliError {
     /// `migrate diff` / `migrate lint` without a dev database (Atlas's text).
     #[error("required flag(s) \"dev-url\" not set")]
     NoDevUrl,
+    /// `migrate diff` with neither `--to` nor an env `src` (Atlas's text).
+    #[error("required flag(s) \"to\" not set")]
+    NoTo,
     /// `schema apply` with neither `--to` nor an env `src`.
     #[error("no desired state given: pass --to SOURCE, or select an env (--env) that sets src")]
     NoDesiredState,

@@ -10,8 +10,8 @@
 use std::io::{BufRead, IsTerminal as _, Write};
 
 use strata_engine::schema::{
-    self, InspectOptions, Plan, SchemaApplyJson, SchemaApplyReport, SchemaDiffOptions, SchemaError,
-    Source,
+    self, InspectOptions, Plan, PlanOptions, SchemaApplyJson, SchemaApplyReport, SchemaDiffOptions,
+    SchemaError, Source,
 };
 use strata_engine::{DbUrl, TxMode};
 
@@ -39,12 +39,6 @@ pub enum SchemaCliError {
     /// `--url` of `apply`/`clean` names something other than a database (Atlas's wording).
     #[error("--url must be a database connection (postgres://, mysql://, maria://, sqlite://)")]
     UrlNotDatabase,
-    /// `{{ sql . "  " }}` on `schema inspect`: statements written one column per line are not rendered yet.
-    #[error(
-        "--format '{{{{ sql . {indent:?} }}}}': indented statements are not supported by schema inspect yet; use \
-         '{{{{ sql . }}}}' (one statement per line)"
-    )]
-    IndentNotSupported { indent: String },
     /// Atlas's rule for `--format` on `schema apply`.
     #[error("--log and --format can only be used with --dry-run or --auto-approve")]
     FormatNeedsNoPrompt,
@@ -219,13 +213,11 @@ fn inspect(
             &strata_hcl::print::PrintOptions::default(),
         )),
         InspectFormat::Json => output::out(&format!("{}\n", json(&loaded.realm))),
-        InspectFormat::Sql { indent: None } => {
-            let plan = schema::creation_plan(&loaded.realm, loaded.bound)?;
+        InspectFormat::Sql { indent } => {
+            let opts = PlanOptions::default().indent(indent.unwrap_or_default());
+            let plan = schema::creation_plan_with(&loaded.realm, loaded.bound, &opts)?;
             output::out(&plan.to_sql())
         }
-        InspectFormat::Sql {
-            indent: Some(indent),
-        } => Err(SchemaCliError::IndentNotSupported { indent }.into()),
     }
 }
 

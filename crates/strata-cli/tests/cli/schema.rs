@@ -135,8 +135,8 @@ fn inspect_prints_hcl_by_default_sql_that_recreates_the_schema_and_json() {
         ],
     );
     assert_eq!(same, sql);
-    // The indented form is read, and refused with a clear message until statements render indented.
-    let err = fails(
+    // The indented form: every CREATE TABLE column on its own line.
+    let indented = ok(
         t.path(),
         &[
             "schema",
@@ -147,12 +147,7 @@ fn inspect_prints_hcl_by_default_sql_that_recreates_the_schema_and_json() {
             "{{ sql . \"  \" }}",
         ],
     );
-    assert!(
-        err.starts_with(
-            "Error: --format '{{ sql . \"  \" }}': indented statements are not supported"
-        ),
-        "{err}"
-    );
+    insta::assert_snapshot!("inspect_sql_indented", indented);
     let err = run(
         t.path(),
         &[

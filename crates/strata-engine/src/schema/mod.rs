@@ -28,11 +28,11 @@ pub use migrate_diff::{MigrateDiffOptions, MigrateDiffReport, migrate_diff};
 pub use replay::{ReplayOptions, ReplayStats, Replayed, replay};
 pub use source::{LoadOptions, Loaded, Source, load};
 pub use strata_driver::inspect::InspectOptions;
+pub use strata_schema::plan::PlanOptions;
 pub use strata_schema::{Plan, Realm, SkipKind};
 
 use strata_driver::DbUrl;
 use strata_migrate::Dialect;
-use strata_schema::plan::PlanOptions;
 use strata_schema::{DiffOptions as ModelDiffOptions, Schema};
 
 /// The dialect's name in messages.
@@ -312,6 +312,15 @@ pub(crate) fn rename_schema(realm: &mut Realm, name: &str) {
 /// The plan that creates `realm` from nothing (`schema inspect --format sql`): with `bound`, its schemas are
 /// taken as existing, attributes included (no `CREATE SCHEMA`, no schema comment), and statements unqualified.
 pub fn creation_plan(realm: &Realm, bound: bool) -> Result<Plan, SchemaError> {
+    creation_plan_with(realm, bound, &PlanOptions::default())
+}
+
+/// [`creation_plan`] with planner options (`schema inspect --format '{{ sql . "  " }}'` indents `CREATE TABLE`).
+pub fn creation_plan_with(
+    realm: &Realm,
+    bound: bool,
+    plan: &PlanOptions,
+) -> Result<Plan, SchemaError> {
     let mut empty = Realm::new(realm.dialect);
     if bound {
         empty.schemas = realm.schemas.iter().map(container).collect();
@@ -322,7 +331,7 @@ pub fn creation_plan(realm: &Realm, bound: bool) -> Result<Plan, SchemaError> {
         unqualify(&mut empty);
     }
     let changes = strata_schema::diff(&empty, &realm, &ModelDiffOptions::default())?;
-    Ok(strata_schema::plan::plan(&changes, &realm)?)
+    Ok(strata_schema::plan::plan_with(&changes, &realm, plan)?)
 }
 
 /// The plan that turns the realm `from` into `to` as they are, every name qualified by its schema (a dev
