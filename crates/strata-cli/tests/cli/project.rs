@@ -184,6 +184,49 @@ fn two_envs(versioned: &str, declarative: &str, dev: Option<&str>) {
         ok(dir, envs, &args),
         "Schema is synced, no changes to be made\n"
     );
+    // `migrate diff` in the declarative env: from what the directory builds (t1) to its `src` (users), on its
+    // `dev` (SQLite: an in-memory database given as a flag, the env has none there).
+    let mut args = vec![
+        "migrate",
+        "diff",
+        "to_users",
+        "--env",
+        "declarative",
+        "--var",
+        "desired=users",
+    ];
+    if dev.is_none() {
+        args.extend(["--dev-url", "sqlite://dev?mode=memory"]);
+    }
+    assert_eq!(ok(dir, envs, &args), "");
+    let mut written: Vec<_> = std::fs::read_dir(dir.join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("_to_users.sql"))
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let body = std::fs::read_to_string(dir.join("migrations").join(written.remove(0))).unwrap();
+    assert!(body.contains("-- Create \"users\" table"), "{body}");
+    assert!(body.contains("-- Drop \"t1\" table"), "{body}");
+    // The versioned env applies it; the directory now builds the desired state.
+    let out = ok(
+        dir,
+        envs,
+        &[
+            "migrate",
+            "apply",
+            "--env",
+            "versioned",
+            "--var",
+            "desired=users",
+        ],
+    );
+    assert!(out.contains("(1 migrations in total)"), "{out}");
+    let out = ok(dir, envs, &args);
+    assert!(
+        out.starts_with("The migration directory is synced"),
+        "{out}"
+    );
 }
 
 #[test]
