@@ -347,9 +347,9 @@ pub async fn connect(url: &DbUrl) -> Result<Box<dyn Driver>, DriverError> {
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct ConnectOptions {
-    /// Directory for SQLite lock files instead of the OS temporary directory. Atlas always uses the latter, and
-    /// for file databases its lock name carries no per-database suffix, so all SQLite targets on a machine share
-    /// `<tmp>/atlas_migrate_execute.lock`; tests that apply in parallel can give each database its own directory.
+    /// Directory for SQLite lock files instead of the OS temporary directory (tests). The lock is per database
+    /// ([`sqlite::lock_file_for`]); Atlas's host-wide lock file, which Strata reads to wait for a running Atlas,
+    /// is looked for in the same directory.
     pub sqlite_lock_dir: Option<std::path::PathBuf>,
 }
 

@@ -1,9 +1,9 @@
-//! SQLite: one `SqliteConnection`, Atlas's lock file (plus an OS file lock), transactional DDL.
+//! SQLite: one `SqliteConnection`, a per-database lock file held with an OS file lock, transactional DDL.
 //!
 //! - `url`: the `sqlite://` URL's parameters;
 //! - `session`: opening the file, statement execution, transactions (foreign keys checked before commit), the lock
 //!   wait limit;
-//! - `lock`: Atlas's lock file;
+//! - `lock`: the per-database migration lock (Atlas's host-wide lock file is only read);
 //! - `revisions_table`: the revisions table's reads and writes; `rows`: its SELECT list and row decoding;
 //! - `clean`: catalog lookups and the clean check.
 //!
@@ -32,6 +32,7 @@ use crate::quote::backquote as quote;
 use crate::revisions::RevisionsLocation;
 use crate::{Driver, DriverError as E};
 use lock::LockFile;
+pub use lock::lock_file_for;
 
 /// A SQLite target.
 pub struct SqliteDriver {

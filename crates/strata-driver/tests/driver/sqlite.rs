@@ -252,16 +252,17 @@ async fn lock_file_between_handles_and_with_atlas() {
     let mut a = sqlite_driver(&db.url, dir.path()).await;
     let mut b = sqlite_driver(&db.url, dir.path()).await;
     let path = a.lock_path(&name);
-    assert_eq!(path, dir.path().join(format!("{name}.lock")));
-    a.lock(&name, Duration::from_secs(10)).await.unwrap();
-    let expiry: i128 = std::fs::read_to_string(&path)
-        .unwrap()
-        .parse()
-        .expect("Atlas format: Unix nanos only");
-    let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    assert_eq!(path.parent(), Some(dir.path()));
+    let file = path.file_name().unwrap().to_string_lossy().into_owned();
     assert!(
-        expiry > now + 9_000_000_000 && expiry <= now + 10_000_000_000,
-        "expiry = now + timeout"
+        file.starts_with(&format!("{name}-")) && file.ends_with(".lock"),
+        "{file}"
+    );
+    a.lock(&name, Duration::from_secs(10)).await.unwrap();
+    assert!(path.exists());
+    assert!(
+        !a.atlas_lock_path(&name).exists(),
+        "Atlas's host-wide file is not taken"
     );
 
     let start = Instant::now();
@@ -281,16 +282,52 @@ async fn lock_file_between_handles_and_with_atlas() {
     b.lock(&name, Duration::ZERO).await.unwrap();
     b.unlock(&name).await.unwrap();
 
-    // A lock file written by Atlas (no OS lock) is respected until it expires.
+    // A lock file written by Atlas (host-wide, no OS lock) is respected until it expires.
+    let atlas = b.atlas_lock_path(&name);
+    assert_eq!(atlas, dir.path().join(format!("{name}.lock")));
     let future = time::OffsetDateTime::now_utc().unix_timestamp_nanos() + 600_000_000_000;
-    std::fs::write(&path, future.to_string()).unwrap();
+    std::fs::write(&atlas, future.to_string()).unwrap();
     let err = b.lock(&name, Duration::from_millis(100)).await.unwrap_err();
     assert!(err.to_string().contains("Atlas holds it"), "{err}");
+    assert!(!path.exists(), "not held while waiting for Atlas");
     let past = time::OffsetDateTime::now_utc().unix_timestamp_nanos() - 1;
-    std::fs::write(&path, past.to_string()).unwrap();
+    std::fs::write(&atlas, past.to_string()).unwrap();
     b.lock(&name, Duration::ZERO).await.unwrap();
     Box::new(b).close().await.unwrap();
     assert!(!path.exists(), "close releases held locks");
+}
+
+#[tokio::test]
+async fn lock_is_per_database_file() {
+    let (one, two) = (sqlite_db(), sqlite_db());
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique_name("atlas_migrate_execute");
+    let mut a = sqlite_driver(&one.url, dir.path()).await;
+    let mut b = sqlite_driver(&two.url, dir.path()).await;
+    assert_ne!(a.lock_path(&name), b.lock_path(&name));
+    a.lock(&name, Duration::ZERO).await.unwrap();
+    b.lock(&name, Duration::ZERO)
+        .await
+        .expect("another database's lock is free");
+
+    // The same file under another spelling (a symbolic link to its directory, `..`) shares the lock.
+    #[cfg(unix)]
+    {
+        let file = std::path::Path::new(&one.name);
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(file.parent().unwrap(), &link).unwrap();
+        let other = format!(
+            "sqlite://{}/x/../{}",
+            link.display(),
+            file.file_name().unwrap().to_string_lossy()
+        );
+        let mut c = sqlite_driver(&other, dir.path()).await;
+        assert_eq!(c.lock_path(&name), a.lock_path(&name));
+        let err = c.lock(&name, Duration::ZERO).await.unwrap_err();
+        assert!(err.to_string().contains("Strata process"), "{err}");
+    }
+    a.unlock(&name).await.unwrap();
+    b.unlock(&name).await.unwrap();
 }
 
 /// Not a test on its own: run by `lock_survives_kill_9` in a child process to hold a lock and wait to be killed.
@@ -357,12 +394,17 @@ async fn connect_with_lock_dir() {
     let mut d = strata_driver::connect_with(&db.url.parse().unwrap(), &opts)
         .await
         .unwrap();
+    let path = strata_driver::sqlite::lock_file_for(
+        dir.path(),
+        "atlas_migrate_execute",
+        &db.url.parse().unwrap(),
+    );
     d.lock("atlas_migrate_execute", Duration::ZERO)
         .await
         .unwrap();
-    assert!(dir.path().join("atlas_migrate_execute.lock").exists());
+    assert!(path.exists());
     d.unlock("atlas_migrate_execute").await.unwrap();
-    assert!(!dir.path().join("atlas_migrate_execute.lock").exists());
+    assert!(!path.exists());
 }
 
 #[tokio::test]
