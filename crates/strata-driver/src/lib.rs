@@ -209,10 +209,12 @@ pub trait Driver: Send + std::fmt::Debug {
         Ok(self.execute(sql).await)
     }
 
-    /// [`Driver::upsert_revision`] then [`Driver::execute`] inside an open transaction, in one round trip where
-    /// the dialect allows. The outer error is the write's (the statement did not run); the inner one is the
-    /// statement's, reported exactly as [`Driver::execute`] reports it. When the statement fails, the write may not
-    /// have happened either: callers use this only where a failed statement rolls the whole transaction back.
+    /// [`Driver::upsert_revision`] then [`Driver::execute`], in one round trip where the dialect allows. The outer
+    /// error is the write's (the statement did not run); the inner one is the statement's, reported exactly as
+    /// [`Driver::execute`] reports it. Inside a transaction on PostgreSQL, a failed statement may take the write
+    /// with it (callers there roll the whole transaction back); MySQL/MariaDB do the write, committed as
+    /// [`Driver::upsert_revision`] would commit it, before the statement starts, so a progress write can travel
+    /// with the next statement.
     async fn upsert_execute(
         &mut self,
         loc: &RevisionsLocation,

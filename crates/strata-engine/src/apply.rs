@@ -853,13 +853,24 @@ async fn execute_file(
         drv.begin().await?;
         begin_pending = false;
     }
+    // A progress write travels with the statement after it (`upsert_execute`: one round trip where the driver
+    // can), so it is done before that statement starts, as with two calls; the last one is superseded by the
+    // file's final row.
+    let mut progress: Option<Revision> = None;
     if progress_writes {
         mark_next(&mut rev, skip);
-        drv.upsert_revision(loc, &rev).await?;
+        progress = Some(rev.clone());
     }
     let mut applied = Vec::with_capacity(p.stmts.len() - skip.min(p.stmts.len()));
     for (k, stmt) in p.stmts.iter().enumerate().skip(skip) {
         if k > skip && cancel.is_cancelled() {
+            // The last statement's progress, without a marker for the statement that will not run: committed with
+            // it where it committed (DDL), rolled back with it below where it did not.
+            if let Some(mut row) = progress.take() {
+                row.error.clear();
+                row.error_stmt.clear();
+                drv.upsert_revision(loc, &row).await?;
+            }
             if (own_tx || progress_writes) && drv.in_transaction() {
                 drv.rollback().await?;
             }
@@ -874,7 +885,7 @@ async fn execute_file(
         let result = if begin_pending {
             begin_pending = false;
             drv.begin_execute(&stmt.text).await?
-        } else if let Some(row) = previous {
+        } else if let Some(row) = previous.or_else(|| progress.take()) {
             drv.upsert_execute(loc, &row, &stmt.text).await?
         } else {
             drv.execute(&stmt.text).await
@@ -912,7 +923,7 @@ async fn execute_file(
                 .get_or_insert_with(Vec::new)
                 .push(plan::stored_partial_hash(&p.sums[k]));
             mark_next(&mut rev, k + 1);
-            drv.upsert_revision(loc, &rev).await?;
+            progress = Some(rev.clone());
         }
     }
     // Complete: applied == total marks the row done (also when a resumed file's statement count changed, so a
