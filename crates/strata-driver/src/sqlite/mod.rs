@@ -46,6 +46,9 @@ pub struct SqliteDriver {
     in_tx: bool,
     fk_restore: bool,
     fk_before: Vec<Violation>,
+    /// `PRAGMA foreign_keys` as last read or set, while nothing can have changed it (`None`: read it again).
+    /// Inside a transaction the pragma is a no-op, so only a statement run outside one can change it.
+    fk_on: Option<bool>,
 }
 
 impl std::fmt::Debug for SqliteDriver {
@@ -169,7 +172,21 @@ impl Driver for SqliteDriver {
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
+        self.forget_fk_if_changed(sql);
         self.raw(sql).await
+    }
+
+    async fn begin_execute(&mut self, sql: &str) -> Result<Result<(), DriverError>, DriverError> {
+        self.begin_then_execute(sql).await
+    }
+
+    async fn upsert_commit(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+        _durability: crate::Durability,
+    ) -> Result<(), DriverError> {
+        self.upsert_then_commit(loc, rev).await
     }
 
     async fn set_ddl_limits(

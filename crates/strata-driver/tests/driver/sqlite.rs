@@ -458,3 +458,76 @@ async fn a_nul_byte_is_refused_rather_than_spun_on() {
         );
     }
 }
+
+/// Every column of every row, with its storage class, as SQLite holds it.
+const ALL_COLUMNS: &str = "SELECT quote(version) || quote(description) || quote(type) || quote(applied) || quote(total) \
+     || quote(executed_at) || quote(execution_time) || quote(error) || quote(error_stmt) || quote(hash) \
+     || quote(partial_hashes) || typeof(partial_hashes) || quote(operator_version) FROM atlas_schema_revisions";
+
+#[tokio::test]
+async fn the_row_written_with_commit_is_the_bound_write_s_row() {
+    let (one, two) = (sqlite_db(), sqlite_db());
+    let mut a = connect(&one.url).await.unwrap();
+    let mut b = connect(&two.url).await.unwrap();
+    let loc = a.revisions_location(None).await.unwrap();
+    a.ensure_revisions_table(&loc).await.unwrap();
+    b.ensure_revisions_table(&loc).await.unwrap();
+    for partial in [Some(vec!["h1:x".to_string(), "h1:'y'".to_string()]), None] {
+        let mut r = revision("20240116000002");
+        r.executed_at_unix_nanos = 1_705_400_430_123_456_789;
+        r.error = "it's 'quoted'\nand on two lines".into();
+        r.error_stmt = "INSERT INTO t VALUES ('a');".into();
+        r.partial_hashes = partial;
+        a.begin().await.unwrap();
+        a.upsert_commit(&loc, &r, strata_driver::Durability::Durable)
+            .await
+            .unwrap();
+        assert!(!a.in_transaction());
+        b.upsert_revision(&loc, &r).await.unwrap();
+        let (ra, rb) = (
+            rows(&one.name, ALL_COLUMNS).await,
+            rows(&two.name, ALL_COLUMNS).await,
+        );
+        assert_eq!(ra, rb);
+        assert_eq!(a.read_revisions(&loc).await.unwrap(), vec![r.clone()]);
+    }
+}
+
+#[tokio::test]
+async fn begin_with_the_statement_attributes_errors_and_keeps_the_foreign_key_check() {
+    let db = sqlite_db();
+    let mut d = connect(&db.url).await.unwrap();
+    d.execute("CREATE TABLE p (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    d.execute("CREATE TABLE c (p int REFERENCES p (id))")
+        .await
+        .unwrap();
+    // Foreign keys off (the URL's default): BEGIN travels with the statement; the statement's error is the inner
+    // one, with the transaction open.
+    let inner = d
+        .begin_execute("INSERT INTO nope VALUES (1)")
+        .await
+        .unwrap();
+    assert!(inner.unwrap_err().to_string().contains("no such table"));
+    assert!(d.in_transaction());
+    d.rollback().await.unwrap();
+    d.begin_execute("INSERT INTO c VALUES (1)")
+        .await
+        .unwrap()
+        .unwrap();
+    d.commit().await.unwrap();
+    // A statement outside a transaction turns foreign keys on: the next transaction checks them before COMMIT.
+    d.execute("PRAGMA Foreign_Keys = ON").await.unwrap();
+    d.begin_execute("INSERT INTO c VALUES (2)")
+        .await
+        .unwrap()
+        .unwrap();
+    let err = d.commit().await.unwrap_err();
+    assert!(
+        matches!(err, DriverError::ForeignKeyViolation { .. }),
+        "{err}"
+    );
+    let fk = rows(&db.name, "SELECT CAST(count(*) AS TEXT) FROM c").await;
+    assert_eq!(fk, ["1"], "the violating row was rolled back");
+}
