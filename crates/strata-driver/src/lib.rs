@@ -239,6 +239,24 @@ pub trait Driver: Send + std::fmt::Debug {
         self.commit().await
     }
 
+    /// Writes `revs` (distinct versions) then commits, in one round trip where the dialect allows, with the outcome
+    /// of [`Driver::upsert_commit`] for the last of them (a failed write leaves the transaction open). For
+    /// `--tx-mode all` on a database with transactional DDL, where the rows only matter at the commit.
+    async fn upsert_all_commit(
+        &mut self,
+        loc: &RevisionsLocation,
+        revs: &[Revision],
+        durability: Durability,
+    ) -> Result<(), DriverError> {
+        let Some((last, rest)) = revs.split_last() else {
+            return self.commit().await;
+        };
+        for rev in rest {
+            self.upsert_revision(loc, rev).await?;
+        }
+        self.upsert_commit(loc, last, durability).await
+    }
+
     /// Sets (or, with `None`, resets) the session's DDL safety limits: the statement time limit and the wait for
     /// locks on objects (Postgres `statement_timeout` / `lock_timeout`, MariaDB `max_statement_time` /
     /// `lock_wait_timeout`, SQLite `busy_timeout` for the lock wait; SQLite has no statement limit).
