@@ -61,7 +61,7 @@ run() { # run BIN DIR DB MODE
   for i in 1 2; do
     set +e
     "$1" migrate apply --dir "file://$WORK/$2" --url "$url" --tx-mode "$4" 2>&1 |
-      sed -E 's/[0-9.]+(ms|µs|s)\b/T/g; s/20[0-9]{2}-[0-9T:.Z+-]+/TS/g; s/connection [0-9]+/connection N/g; s/same_rows_(old|new)/same_rows_X/g'
+      sed -E 's/[0-9.]+(ns|ms|µs|s)\b/T/g; s/20[0-9]{2}-[0-9T:.Z+-]+/TS/g; s/connection [0-9]+/connection N/g; s/same_rows_(old|new)/same_rows_X/g'
     echo "exit=${PIPESTATUS[0]}"
     set -e
   done
