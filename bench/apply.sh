@@ -1,34 +1,43 @@
 #!/usr/bin/env bash
-# Benchmarks `strata migrate apply` against refinery, sqlx-cli, dbmate and a `psql -1` floor, side by side.
+# Benchmarks `strata migrate apply` against refinery, sqlx-cli, dbmate (and a `psql -1` floor) side by side, on
+# PostgreSQL, MariaDB and SQLite.
 #
-#   bench/apply.sh            # all four scenarios, RUNS timed runs per command (default 10)
-#   RUNS=20 bench/apply.sh 1 3  # only scenarios 1 and 3
+#   bench/apply.sh              # every scenario, RUNS timed runs per command (default 10)
+#   RUNS=20 bench/apply.sh 5 7  # only scenarios 5 and 7
 #
-# Scenarios (see BENCHMARKS.md):
-#   1  1,000 trivial migrations (`SELECT n;`), one transaction per file      target: strata <= 0.8 x refinery
-#   2  the same, strata --tx-mode all (one transaction for the run)         target: strata <= 1.5 x psql -1
-#   3  no-op re-run with the 1,000 applied                                    target: strata <= 10 ms
-#   4  300 migrations of CREATE TABLE + CREATE INDEX, one transaction each   target: strata <= 1.05 x fastest peer
+# Scenarios (see BENCHMARKS.md; targets are paired ratios, see bench/summarize.py):
+#   1  PostgreSQL: 1,000 trivial migrations (`SELECT n;`), one transaction per file   strata <= 0.8 x refinery
+#   2  PostgreSQL: the same, strata --tx-mode all (one transaction for the run)       strata <= 1.3 x psql -1
+#   3  PostgreSQL: no-op re-run with the 1,000 applied                                 strata <= 0.5 x fastest peer
+#   4  PostgreSQL: 300 migrations of CREATE TABLE + CREATE INDEX, one transaction each strata <= 1.05 x fastest peer
+#   5  MariaDB: 300 migrations of CREATE TABLE + CREATE INDEX                          strata <= 0.9 x fastest peer
+#   6  MariaDB: 1,000 trivial migrations                                               strata <= 0.9 x fastest peer
+#   7  SQLite: 1,000 trivial migrations                                                strata <= 0.9 x fastest peer
+#   8  SQLite: 300 migrations of CREATE TABLE + CREATE INDEX                           strata <= 0.9 x fastest peer
 #
-# Every timed run starts from a fresh database (dropped and created by bench/freshdb.sh as hyperfine's --prepare,
-# outside the timing) except scenario 3, whose databases are migrated once before timing. Each tool reads its own
-# directory format and writes its own history table. The commands of a scenario run in RUNS interleaved rounds
-# (each round runs every command once, timed by `hyperfine -N --runs 1`, starting one further along each round), so
-# load from other work on the machine spreads over all tools. Results: per-scenario JSON in $OUT (default
-# bench/results/), summarised by bench/summarize.py into $OUT/summary.md.
+# Every timed run starts from a fresh database (dropped and created, or for SQLite an empty file, by
+# bench/freshdb.sh as hyperfine's --prepare, outside the timing) except scenario 3, whose databases are migrated
+# once before timing. Each tool reads its own directory format and writes its own history table, with its default
+# settings (SQLite: each tool's default journal mode and synchronous level). The commands of a scenario run in RUNS
+# interleaved rounds: each round runs every command once, in a random order (`shuf`), timed by
+# `hyperfine -N --runs 1`, so load from other work on the machine spreads over all tools and each round's times
+# can be paired. Results: per-scenario JSON in $OUT (default bench/results/), summarised by bench/summarize.py
+# into $OUT/summary.md, with the processor and the load average at the start and end.
 #
-# Environment: PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), RUNS (10), WARMUP (1), WORK (/tmp/strata-bench),
-# OUT (bench/results), STRATA (path to a strata binary; default: build the release binary), CARGO_TARGET_DIR,
-# STRATA_BASE (optional second strata binary, e.g. an older commit's, timed alongside as strata-base).
+# Environment: PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), MYSQL_HOST (127.0.0.1), MYSQL_PORT (3306),
+# MYSQL_USER (root), RUNS (10), WARMUP (1), WORK (/tmp/strata-bench), OUT (bench/results), STRATA (path to a
+# strata binary; default: build the release binary), CARGO_TARGET_DIR, STRATA_BASE (optional second strata
+# binary, e.g. an older commit's, timed alongside as strata-base).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+export MYSQL_HOST=${MYSQL_HOST:-127.0.0.1} MYSQL_PORT=${MYSQL_PORT:-3306} MYSQL_USER=${MYSQL_USER:-root}
 RUNS=${RUNS:-10}
 WARMUP=${WARMUP:-1}
 WORK=${WORK:-/tmp/strata-bench}
 OUT=${OUT:-$ROOT/bench/results}
-SCENARIOS=("${@:-1 2 3 4}")
+SCENARIOS=("${@:-1 2 3 4 5 6 7 8}")
 SCENARIOS=(${SCENARIOS[*]})
 FRESH="$ROOT/bench/freshdb.sh"
 
@@ -36,6 +45,7 @@ need() { command -v "$1" >/dev/null 2>&1 || { echo "bench: $1 not found ($2)" >&
 need hyperfine "apt-get install -y hyperfine"
 need psql "apt-get install -y postgresql-client"
 need python3 "python3 is needed for the generator and the summary"
+need shuf "coreutils"
 have() { command -v "$1" >/dev/null 2>&1; }
 have refinery || echo "bench: refinery not found (cargo install refinery_cli --locked); skipped" >&2
 have sqlx || echo "bench: sqlx not found (cargo install sqlx-cli --locked --no-default-features --features postgres,sqlite,mysql,rustls); skipped" >&2
@@ -46,21 +56,43 @@ if [[ -z "${STRATA:-}" ]]; then
   STRATA="${CARGO_TARGET_DIR:-$ROOT/target}/release/strata"
 fi
 
-url() { echo "postgres://$PGUSER@$PGHOST:$PGPORT/$1?sslmode=disable"; }
+# The dialect of the scenario being set up: pg, mysql or sqlite. url NAME is a database's URL as strata, sqlx and
+# refinery take it; dburl NAME as dbmate takes it; fresh NAME the --prepare that empties it.
+DIALECT=pg
+url() {
+  case $DIALECT in
+    pg) echo "postgres://$PGUSER@$PGHOST:$PGPORT/$1?sslmode=disable" ;;
+    mysql) echo "mysql://$MYSQL_USER@$MYSQL_HOST:$MYSQL_PORT/$1" ;;
+    sqlite) echo "sqlite://$WORK/$1.db" ;;
+  esac
+}
+dburl() {
+  case $DIALECT in
+    sqlite) echo "sqlite:$WORK/$1.db" ;;
+    *) url "$1" ;;
+  esac
+}
+fresh() {
+  case $DIALECT in
+    pg) echo "$FRESH $1" ;;
+    mysql) echo "$FRESH mysql:$1" ;;
+    sqlite) echo "$FRESH sqlite:$WORK/$1.db" ;;
+  esac
+}
 DB_BASE=bench_strata_base DB_STRATA=bench_strata DB_REFINERY=bench_refinery DB_SQLX=bench_sqlx DB_DBMATE=bench_dbmate DB_PSQL=bench_psql
 # refinery reads its URL from an environment variable (-e); the others take it as a flag.
-export REFINERY_URL; REFINERY_URL=$(url $DB_REFINERY)
+export REFINERY_URL
 
 mkdir -p "$WORK" "$OUT"
 
-gen() { # gen NAME KIND COUNT
-  python3 "$ROOT/bench/gen.py" "$WORK/$1" "$2" "$3"
+gen() { # gen NAME KIND COUNT [DIALECT]
+  python3 "$ROOT/bench/gen.py" "$WORK/$1" "$2" "$3" ${4:+"$4"}
   "$STRATA" migrate hash --dir "file://$WORK/$1/strata"
 }
 
 # Commands per tool for directory set $1 (one array entry per hyperfine command, each with its --prepare).
 CMDS=() PREPS=() NAMES=()
-add() { NAMES+=("$1"); PREPS+=("$FRESH $2"); CMDS+=("$3"); }
+add() { NAMES+=("$1"); PREPS+=("$(fresh "$2")"); CMDS+=("$3"); }
 base() { # base SET [ARGS]: the baseline strata binary, when STRATA_BASE is set
   [[ -n ${STRATA_BASE:-} ]] || return 0
   local name=strata-base
@@ -69,22 +101,23 @@ base() { # base SET [ARGS]: the baseline strata binary, when STRATA_BASE is set
 }
 peers() { # peers SET: the peers' apply commands, one transaction per file (their defaults)
   local d=$WORK/$1
+  REFINERY_URL=$(url $DB_REFINERY)
   have refinery && add refinery $DB_REFINERY "refinery migrate -e REFINERY_URL -p $d/refinery"
   have sqlx && add sqlx $DB_SQLX "sqlx migrate run --source $d/sqlx --database-url $(url $DB_SQLX)"
-  have dbmate && add dbmate $DB_DBMATE "dbmate --url $(url $DB_DBMATE) -d $d/dbmate --no-dump-schema migrate"
+  have dbmate && add dbmate $DB_DBMATE "dbmate --url $(dburl $DB_DBMATE) -d $d/dbmate --no-dump-schema migrate"
   return 0
 }
 run() { # run SCENARIO: RUNS interleaved rounds over CMDS, one hyperfine run per command and round
-  local n=${#CMDS[@]} w r k i
+  local n=${#CMDS[@]} w r i
   # Untimed warm-up (page cache, binaries, server caches).
   for ((w = 0; w < WARMUP; w++)); do
     for i in "${!CMDS[@]}"; do ${PREPS[$i]}; ${CMDS[$i]} >/dev/null 2>&1 || true; done
   done
   rm -f "$OUT/s$1".*.json
-  # Round-robin with a rotating start, so background load on this shared machine hits every tool alike.
+  # Every round runs each command once, in a random order, so background load on this shared machine hits every
+  # tool alike and no tool always runs right after the same other one.
   for ((r = 0; r < RUNS; r++)); do
-    for ((k = 0; k < n; k++)); do
-      i=$(((k + r) % n))
+    for i in $(shuf -i 0-$((n - 1))); do
       hyperfine -N --style none --runs 1 --prepare "${PREPS[$i]}" -n "${NAMES[$i]}" \
         --export-json "$OUT/s$1.$i.$r.json" "${CMDS[$i]}"
     done
@@ -95,10 +128,17 @@ run() { # run SCENARIO: RUNS interleaved rounds over CMDS, one hyperfine run per
   CMDS=() PREPS=() NAMES=()
 }
 
-count() { psql -X -Atq -d "$1" -c "SELECT count(*) FROM $2" 2>/dev/null || echo "no table"; }
+count() { # count DB TABLE: rows in a history table of the current dialect
+  case $DIALECT in
+    pg) psql -X -Atq -d "$1" -c "SELECT count(*) FROM $2" 2>/dev/null || echo "no table" ;;
+    mysql) mysql -h"$MYSQL_HOST" -P"$MYSQL_PORT" -u"$MYSQL_USER" -N -B -e "SELECT count(*) FROM \`$1\`.$2" 2>/dev/null || echo "no table" ;;
+    sqlite) sqlite3 "$WORK/$1.db" "SELECT count(*) FROM $2" 2>/dev/null || echo "no table" ;;
+  esac
+}
 verify() { # verify N: every tool's history table holds N rows after the last run
-  local got
-  for pair in "strata $DB_STRATA atlas_schema_revisions.atlas_schema_revisions" \
+  local got revs=atlas_schema_revisions
+  [[ $DIALECT == pg ]] && revs=atlas_schema_revisions.atlas_schema_revisions
+  for pair in "strata $DB_STRATA $revs" \
     "refinery $DB_REFINERY refinery_schema_history" "sqlx $DB_SQLX _sqlx_migrations" \
     "dbmate $DB_DBMATE schema_migrations"; do
     set -- $pair
@@ -132,6 +172,8 @@ facts() {
     have dbmate && echo "dbmate: $(dbmate --version)"
     echo "psql: $(psql --version)"
     echo "server: $(psql -X -Atq -d postgres -c "SELECT version()")"
+    echo "mariadb: $(mysql -h"$MYSQL_HOST" -P"$MYSQL_PORT" -u"$MYSQL_USER" -N -B -e "SELECT VERSION()" 2>/dev/null || echo n/a)"
+    echo "sqlite3 (cli): $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 || echo n/a)"
     echo "server settings: $(psql -X -Atq -d postgres -c "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method', 'shared_buffers')")"
     echo "hyperfine: $(hyperfine --version)"
     echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
@@ -159,6 +201,7 @@ for s in "${SCENARIOS[@]}"; do
       add strata-all $DB_STRATA "$STRATA migrate apply --dir file://$WORK/trivial/strata --url $(url $DB_STRATA) --tx-mode all"
       base trivial "--tx-mode all"
       add psql-1 $DB_PSQL "psql -X -q -1 -v ON_ERROR_STOP=1 -o /dev/null -d $DB_PSQL -f $WORK/trivial/psql/all.sql"
+      REFINERY_URL=$(url $DB_REFINERY)
       have refinery && add refinery-grouped $DB_REFINERY "refinery migrate -g -e REFINERY_URL -p $WORK/trivial/refinery"
       run 2
       [[ $(count $DB_STRATA atlas_schema_revisions.atlas_schema_revisions) == 1000 ]] || { echo "bench: strata-all incomplete" >&2; exit 1; }
@@ -187,6 +230,42 @@ for s in "${SCENARIOS[@]}"; do
       add psql-1 $DB_PSQL "psql -X -q -1 -v ON_ERROR_STOP=1 -o /dev/null -d $DB_PSQL -f $WORK/ddl/psql/all.sql"
       run 4
       N=300 verify
+      ;;
+    5 | 6)
+      DIALECT=mysql
+      if [[ $s == 5 ]]; then
+        echo "== 5: MariaDB, 300 migrations of CREATE TABLE + CREATE INDEX"
+        dset=ddl-mysql N=300
+        gen $dset ddl 300 mysql
+      else
+        echo "== 6: MariaDB, 1,000 trivial migrations"
+        dset=trivial N=1000
+        [[ -d $WORK/trivial ]] || gen trivial trivial 1000
+      fi
+      add strata $DB_STRATA "$STRATA migrate apply --dir file://$WORK/$dset/strata --url $(url $DB_STRATA)"
+      base $dset
+      peers $dset
+      run "$s"
+      verify
+      DIALECT=pg
+      ;;
+    7 | 8)
+      DIALECT=sqlite
+      if [[ $s == 7 ]]; then
+        echo "== 7: SQLite, 1,000 trivial migrations"
+        dset=trivial N=1000
+        [[ -d $WORK/trivial ]] || gen trivial trivial 1000
+      else
+        echo "== 8: SQLite, 300 migrations of CREATE TABLE + CREATE INDEX"
+        dset=ddl-sqlite N=300
+        gen $dset ddl 300 sqlite
+      fi
+      add strata $DB_STRATA "$STRATA migrate apply --dir file://$WORK/$dset/strata --url $(url $DB_STRATA)"
+      base $dset
+      peers $dset
+      run "$s"
+      verify
+      DIALECT=pg
       ;;
     *) echo "bench: unknown scenario $s" >&2; exit 2 ;;
   esac

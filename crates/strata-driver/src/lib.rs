@@ -210,10 +210,12 @@ pub trait Driver: Send + std::fmt::Debug {
         Ok(self.execute(sql).await)
     }
 
-    /// [`Driver::upsert_revision`] then [`Driver::execute`] inside an open transaction, in one round trip where
-    /// the dialect allows. The outer error is the write's (the statement did not run); the inner one is the
-    /// statement's, reported exactly as [`Driver::execute`] reports it. When the statement fails, the write may not
-    /// have happened either: callers use this only where a failed statement rolls the whole transaction back.
+    /// [`Driver::upsert_revision`] then [`Driver::execute`], in one round trip where the dialect allows. The outer
+    /// error is the write's (the statement did not run); the inner one is the statement's, reported exactly as
+    /// [`Driver::execute`] reports it. Inside a transaction on PostgreSQL, a failed statement may take the write
+    /// with it (callers there roll the whole transaction back); MySQL/MariaDB do the write, committed as
+    /// [`Driver::upsert_revision`] would commit it, before the statement starts, so a progress write can travel
+    /// with the next statement.
     async fn upsert_execute(
         &mut self,
         loc: &RevisionsLocation,
@@ -236,6 +238,24 @@ pub trait Driver: Send + std::fmt::Debug {
     ) -> Result<(), DriverError> {
         self.upsert_revision(loc, rev).await?;
         self.commit().await
+    }
+
+    /// Writes `revs` (distinct versions) then commits, in one round trip where the dialect allows, with the outcome
+    /// of [`Driver::upsert_commit`] for the last of them (a failed write leaves the transaction open). For
+    /// `--tx-mode all` on a database with transactional DDL, where the rows only matter at the commit.
+    async fn upsert_all_commit(
+        &mut self,
+        loc: &RevisionsLocation,
+        revs: &[Revision],
+        durability: Durability,
+    ) -> Result<(), DriverError> {
+        let Some((last, rest)) = revs.split_last() else {
+            return self.commit().await;
+        };
+        for rev in rest {
+            self.upsert_revision(loc, rev).await?;
+        }
+        self.upsert_commit(loc, last, durability).await
     }
 
     /// Sets (or, with `None`, resets) the session's DDL safety limits: the statement time limit and the wait for
@@ -357,9 +377,9 @@ pub async fn connect(url: &DbUrl) -> Result<Box<dyn Driver>, DriverError> {
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct ConnectOptions {
-    /// Directory for SQLite lock files instead of the OS temporary directory. Atlas always uses the latter, and
-    /// for file databases its lock name carries no per-database suffix, so all SQLite targets on a machine share
-    /// `<tmp>/atlas_migrate_execute.lock`; tests that apply in parallel can give each database its own directory.
+    /// Directory for SQLite lock files instead of the OS temporary directory (tests). The lock is per database
+    /// ([`sqlite::lock_file_for`]); Atlas's host-wide lock file, which Strata reads to wait for a running Atlas,
+    /// is looked for in the same directory.
     pub sqlite_lock_dir: Option<std::path::PathBuf>,
 }
 

@@ -7,8 +7,9 @@
 //! only) → pending plan → tamper check → scan every pending file up front → execute file by file → unlock.
 //!
 //! Round trips are kept few where the driver can combine them (see BENCHMARKS.md): `BEGIN` travels with a file's
-//! first statement and the final row with `COMMIT`; with `--tx-mode all` a file's row travels with the next file's
-//! first statement. The rows and errors are the same as with one call per step.
+//! first statement, a progress row with the statement after it, and the final row with `COMMIT`; with
+//! `--tx-mode all` on PostgreSQL or SQLite every file's row is written at the end, all in one statement sent with
+//! `COMMIT`. The rows and errors are the same as with one call per step.
 //!
 //! Revision writes follow Atlas's rows exactly, with two improvements: where a file runs inside a transaction on a
 //! database with transactional DDL (PostgreSQL, SQLite) the row is written once, at the end, inside that
@@ -428,9 +429,10 @@ async fn run(
     }
     let resume = plan.resume.as_ref().map(|r| (r.index, r.revision.clone()));
     let all = opts.tx_mode == TxMode::All && !opts.dry_run;
-    // One transaction for the run on a transactional-DDL database: each file's final row travels with the next
-    // file's first statement, and the last one with COMMIT (any failure rolls back every row anyway).
-    let mut deferred: Option<Revision> = None;
+    // One transaction for the run on a transactional-DDL database: the files' final rows are kept and written
+    // together, in one statement sent with COMMIT (any failure before rolls back every row anyway, so rows
+    // written earlier would change nothing).
+    let mut deferred: Vec<Revision> = Vec::new();
     let defer_rows = all && drv.transactional_ddl();
     if all {
         drv.begin().await?;
@@ -591,9 +593,11 @@ async fn run(
         }
     }
     if all {
-        match deferred.take() {
-            Some(row) => drv.upsert_commit(&loc, &row, Durability::Durable).await?,
-            None => drv.commit().await?,
+        if defer_rows {
+            drv.upsert_all_commit(&loc, &deferred, Durability::Durable)
+                .await?;
+        } else {
+            drv.commit().await?;
         }
     }
     report.end = Timestamp::now();
@@ -802,8 +806,7 @@ enum Outcome {
 /// Runs one file. The `Result` is for failures of the machinery (the database went away while writing the
 /// revision); the [`Outcome`] says how the file's statements went.
 ///
-/// With `deferred` (one transaction for the whole run), the file's final row is left there instead of written,
-/// and a row left there by an earlier file is written with this file's first statement.
+/// With `deferred` (one transaction for the whole run), the file's final row is added there instead of written.
 #[allow(clippy::too_many_arguments)]
 async fn execute_file(
     drv: &mut dyn Driver,
@@ -812,7 +815,7 @@ async fn execute_file(
     started: Option<Revision>,
     observer: &mut dyn Observer,
     cancel: &Cancel,
-    mut deferred: Option<&mut Option<Revision>>,
+    deferred: Option<&mut Vec<Revision>>,
     commit: Commit<'_>,
 ) -> Result<Outcome, EngineError> {
     let mut rev = started.unwrap_or_else(|| new_revision(p));
@@ -853,13 +856,24 @@ async fn execute_file(
         drv.begin().await?;
         begin_pending = false;
     }
+    // A progress write travels with the statement after it (`upsert_execute`: one round trip where the driver
+    // can), so it is done before that statement starts, as with two calls; the last one is superseded by the
+    // file's final row.
+    let mut progress: Option<Revision> = None;
     if progress_writes {
         mark_next(&mut rev, skip);
-        drv.upsert_revision(loc, &rev).await?;
+        progress = Some(rev.clone());
     }
     let mut applied = Vec::with_capacity(p.stmts.len() - skip.min(p.stmts.len()));
     for (k, stmt) in p.stmts.iter().enumerate().skip(skip) {
         if k > skip && cancel.is_cancelled() {
+            // The last statement's progress, without a marker for the statement that will not run: committed with
+            // it where it committed (DDL), rolled back with it below where it did not.
+            if let Some(mut row) = progress.take() {
+                row.error.clear();
+                row.error_stmt.clear();
+                drv.upsert_revision(loc, &row).await?;
+            }
             if (own_tx || progress_writes) && drv.in_transaction() {
                 drv.rollback().await?;
             }
@@ -870,11 +884,10 @@ async fn execute_file(
         }
         observer.statement(&stmt.text);
         applied.push(stmt.text.clone());
-        let previous = deferred.as_mut().and_then(|d| d.take());
         let result = if begin_pending {
             begin_pending = false;
             drv.begin_execute(&stmt.text).await?
-        } else if let Some(row) = previous {
+        } else if let Some(row) = progress.take() {
             drv.upsert_execute(loc, &row, &stmt.text).await?
         } else {
             drv.execute(&stmt.text).await
@@ -912,7 +925,7 @@ async fn execute_file(
                 .get_or_insert_with(Vec::new)
                 .push(plan::stored_partial_hash(&p.sums[k]));
             mark_next(&mut rev, k + 1);
-            drv.upsert_revision(loc, &rev).await?;
+            progress = Some(rev.clone());
         }
     }
     // Complete: applied == total marks the row done (also when a resumed file's statement count changed, so a
@@ -952,12 +965,8 @@ async fn execute_file(
             Durability::Deferred => Some(rev),
             Durability::Durable => None,
         };
-    } else if let Some(slot) = deferred {
-        // No statement ran to carry the previous file's row: write it now, keeping the order of the writes.
-        if let Some(previous) = slot.take() {
-            drv.upsert_revision(loc, &previous).await?;
-        }
-        *slot = Some(rev);
+    } else if let Some(rows) = deferred {
+        rows.push(rev);
     } else {
         drv.upsert_revision(loc, &rev).await?;
     }

@@ -266,6 +266,105 @@ fn sqlite_eight_processes_apply_at_once() {
     all_at_once(Kind::Sqlite);
 }
 
+/// Two SQLite databases on one host (one `TMPDIR` for all), each applied by 8 processes, all 16 started at once:
+/// the lock is per database, so each database's files run exactly once, by one of its own 8 processes, and no
+/// process times out.
+#[test]
+fn sqlite_two_databases_eight_processes_each_at_once() {
+    let (Some(mut a), Some(mut b)) = (Target::new(Kind::Sqlite), Target::new(Kind::Sqlite)) else {
+        return;
+    };
+    let (_keep, dir) = migration_dir(&files());
+    let tmp = a.tmp().to_path_buf();
+    let children: Vec<_> = [&a, &b]
+        .into_iter()
+        .flat_map(|t| (0..PROCESSES).map(move |_| t))
+        .map(|t| {
+            t.apply_cmd_in(&tmp, &dir, &["--lock-timeout", "2m"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<Output> = children
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| wait_bounded(c, LIMIT, &format!("process {i}")))
+        .collect();
+    let mut timeouts = 0;
+    for (db, outs) in outs.chunks(PROCESSES).enumerate() {
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let mut idle = 0;
+        for (i, o) in outs.iter().enumerate() {
+            if check_exit(o, &format!("database {db}, process {i}")) {
+                timeouts += 1;
+            }
+            if String::from_utf8_lossy(&o.stdout).contains("No migration files to execute") {
+                idle += 1;
+            }
+            for v in migrated_versions(o) {
+                *seen.entry(v).or_default() += 1;
+            }
+        }
+        assert_eq!(idle, PROCESSES - 1, "database {db}: idle processes");
+        let want: BTreeMap<String, usize> = (1..=FILES).map(|i| (version(i), 1)).collect();
+        assert_eq!(seen, want, "database {db}: versions migrated per report");
+    }
+    assert_eq!(timeouts, 0, "lock timeouts with a 2m wait");
+    check_exactly_once(&mut a);
+    check_exactly_once(&mut b);
+    #[allow(clippy::disallowed_macros)]
+    {
+        println!(
+            "concurrency[sqlite]: 2 databases x {PROCESSES} processes at once, one TMPDIR: {FILES} files applied \
+             exactly once per database, {timeouts} lock timeouts"
+        );
+    }
+}
+
+/// While one SQLite database's migration lock is held (a slow file running), another database on the same host
+/// (same `TMPDIR`) migrates at once: a single lock attempt (`--lock-timeout 0s`) is enough. Atlas's host-wide lock
+/// would make it wait.
+#[test]
+fn sqlite_lock_of_one_database_does_not_block_another() {
+    let (Some(a), Some(mut b)) = (Target::new(Kind::Sqlite), Target::new(Kind::Sqlite)) else {
+        return;
+    };
+    let slow = vec![(
+        format!("{}_slow.sql", version(1)),
+        format!("CREATE TABLE s (id int);\n{};\n", Kind::Sqlite.sleep(10.0)),
+    )];
+    let (_keep, slow_dir) = migration_dir(&slow);
+    let (_keep2, dir) = migration_dir(&files());
+    let tmp = a.tmp().to_path_buf();
+    let mut holder = a
+        .apply_cmd_in(&tmp, &slow_dir, &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = a.sqlite_lock_file();
+    let start = Instant::now();
+    while !lock.exists() {
+        assert!(start.elapsed() < Duration::from_secs(20), "no lock file");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = b
+        .apply_cmd_in(&tmp, &dir, &["--lock-timeout", "0s"])
+        .output()
+        .unwrap();
+    let holder_running = holder.try_wait().unwrap().is_none();
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(
+        holder_running,
+        "the other database's holder finished too early"
+    );
+    check_exactly_once(&mut b);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+}
+
 #[test]
 fn postgres_eight_workers_apply_in_small_steps() {
     in_small_steps(Kind::Postgres);

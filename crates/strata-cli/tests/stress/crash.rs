@@ -23,7 +23,7 @@
 
 use std::path::Path;
 use std::process::{Output, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crate::common::{Kind, Rng, Target, env_usize, migration_dir, show, version, wait_bounded};
 use strata_migrate::inflight::Marker;
@@ -525,9 +525,9 @@ fn sqlite_kill_9() {
     crash_runs(Kind::Sqlite);
 }
 
-/// The lock file of a SQLite apply killed while holding it stays behind with an unexpired lease, yet the next run
-/// takes it over at once (its OS lock died with the process and the owner record matches): a single attempt
-/// (`--lock-timeout 0s`) is enough. The finished run removes the file.
+/// The lock file of a SQLite apply killed while holding it stays behind, yet the next run takes it over at once
+/// (its OS lock died with the process): a single attempt (`--lock-timeout 0s`) is enough. The finished run
+/// removes the file.
 #[test]
 fn sqlite_stale_lock_file_after_kill_9() {
     let Some(mut t) = Target::new(Kind::Sqlite) else {
@@ -546,7 +546,7 @@ fn sqlite_stale_lock_file_after_kill_9() {
         .spawn()
         .unwrap();
     let start = Instant::now();
-    while !std::fs::read_to_string(&lock).is_ok_and(|s| !s.is_empty()) {
+    while !lock.exists() {
         assert!(start.elapsed() < Duration::from_secs(20), "no lock file");
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -554,19 +554,7 @@ fn sqlite_stale_lock_file_after_kill_9() {
     assert!(child.try_wait().unwrap().is_none(), "finished too early");
     child.kill().unwrap();
     child.wait().unwrap();
-    let expiry: i128 = std::fs::read_to_string(&lock)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as i128;
-    assert!(
-        expiry > now + 3_000_000_000_000,
-        "the stale lease is still valid for about an hour"
-    );
+    assert!(lock.exists(), "the killed holder left its lock file behind");
     let fast = vec![(
         format!("{}_slow.sql", version(1)),
         "CREATE TABLE s (id int);\n".to_owned(),

@@ -13,7 +13,7 @@ impl MysqlDriver {
             "SELECT COUNT(*) FROM INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = ?",
         )
         .bind(schema)
-        .fetch_one(&mut self.conn)
+        .fetch_one(self.conn().await?)
         .await
         .map_err(DriverError::sql)?;
         Ok(n > 0)
@@ -25,7 +25,7 @@ impl MysqlDriver {
              AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME",
         )
         .bind(schema)
-        .fetch_all(&mut self.conn)
+        .fetch_all(self.conn().await?)
         .await
         .map_err(DriverError::sql)
     }
@@ -90,7 +90,7 @@ impl MysqlDriver {
             q = q.bind(b);
         }
         let n = q
-            .fetch_one(&mut self.conn)
+            .fetch_one(self.conn().await?)
             .await
             .map_err(DriverError::sql)?;
         Ok(Some(n > 0))
@@ -118,7 +118,7 @@ impl MysqlDriver {
             "SELECT CAST(SCHEMA_NAME AS CHAR) FROM INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME NOT IN \
              ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY SCHEMA_NAME",
         )
-        .fetch_all(&mut self.conn)
+        .fetch_all(self.conn().await?)
         .await
         .map_err(DriverError::sql)?;
         match schemas.as_slice() {

@@ -22,7 +22,7 @@ impl MysqlDriver {
         )
         .bind(prefix)
         .bind(prefix)
-        .fetch_all(&mut self.conn)
+        .fetch_all(self.conn().await?)
         .await
         .map_err(DriverError::sql)?;
         rows.iter()

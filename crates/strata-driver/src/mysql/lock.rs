@@ -12,7 +12,7 @@ impl MysqlDriver {
     pub(super) async fn lock_holder(&mut self, name: &str) -> Option<String> {
         let id: Option<i64> = sqlx::query_scalar("SELECT CAST(IS_USED_LOCK(?) AS SIGNED)")
             .bind(name)
-            .fetch_one(&mut self.conn)
+            .fetch_one(self.conn().await.ok()?)
             .await
             .ok()?;
         let id = id?;
@@ -21,7 +21,7 @@ impl MysqlDriver {
              FROM INFORMATION_SCHEMA.PROCESSLIST WHERE ID = ?",
         )
         .bind(id)
-        .fetch_optional(&mut self.conn)
+        .fetch_optional(self.conn().await.ok()?)
         .await
         .ok()
         .flatten();
@@ -51,7 +51,7 @@ impl MysqlDriver {
         let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
             .bind(name)
             .bind(secs)
-            .fetch_one(&mut self.conn)
+            .fetch_one(self.conn().await?)
             .await
             .map_err(DriverError::sql)?;
         match got {
@@ -95,7 +95,7 @@ impl MysqlDriver {
         }
         let released: Option<i64> = sqlx::query_scalar("SELECT RELEASE_LOCK(?)")
             .bind(name)
-            .fetch_one(&mut self.conn)
+            .fetch_one(self.conn().await?)
             .await
             .map_err(DriverError::sql)?;
         if released != Some(1) {

@@ -44,9 +44,17 @@ pub struct MysqlDriver {
     connection_id: u64,
     locks: HashSet<String>,
     in_tx: bool,
+    /// The session runs with `autocommit = 0`: set by the first [`Driver::begin`] and kept after the transaction
+    /// ends, so the next file's `begin` costs no round trip; SQL sent outside a transaction first turns it back on
+    /// ([`MysqlDriver::conn`]).
+    autocommit_off: bool,
     /// The last statement run in a transaction committed it implicitly (DDL): the next revision write commits
     /// at once, so the statement's progress is as durable as its effect.
     committed_implicitly: bool,
+    /// The last statement ran after `SAVEPOINT strata_stmt` (one expected to stay in the transaction), and the
+    /// savepoint has not been released yet: the next round trip starts with `RELEASE SAVEPOINT`, whose failure
+    /// proves the statement committed implicitly after all.
+    guarded: bool,
 }
 
 impl std::fmt::Debug for MysqlDriver {
@@ -103,7 +111,7 @@ impl Driver for MysqlDriver {
         )
         .bind(schema)
         .bind(table)
-        .fetch_one(&mut self.conn)
+        .fetch_one(self.conn().await?)
         .await
         .map_err(DriverError::sql)?;
         Ok(n > 0)
@@ -171,6 +179,24 @@ impl Driver for MysqlDriver {
         self.run(sql).await
     }
 
+    async fn upsert_execute(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+        sql: &str,
+    ) -> Result<Result<(), DriverError>, DriverError> {
+        self.upsert_then_execute(loc, rev, sql).await
+    }
+
+    async fn upsert_commit(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+        _durability: crate::Durability,
+    ) -> Result<(), DriverError> {
+        self.upsert_then_commit(loc, rev).await
+    }
+
     async fn set_ddl_limits(
         &mut self,
         statement_timeout: Option<Duration>,
@@ -187,7 +213,7 @@ impl Driver for MysqlDriver {
         let n: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM INFORMATION_SCHEMA.PROCESSLIST WHERE ID = ?")
                 .bind(id)
-                .fetch_one(&mut self.conn)
+                .fetch_one(self.conn().await?)
                 .await
                 .map_err(DriverError::sql)?;
         Ok(Some(n > 0))

@@ -1,6 +1,8 @@
 //! The `atlas_schema_revisions` table on MySQL/MariaDB: its SQL (see [`crate::revisions::RevisionsSql`]), reads
 //! and writes.
 
+use std::fmt::Write as _;
+
 use sqlx::AssertSqlSafe;
 use strata_migrate::Revision;
 
@@ -53,7 +55,7 @@ impl MysqlDriver {
         )
         .bind(&loc.schema)
         .bind(&loc.table)
-        .fetch_all(&mut self.conn)
+        .fetch_all(self.conn().await?)
         .await
         .map_err(DriverError::sql)?;
         for ddl in REVISIONS.add_missing_columns(loc, &existing) {
@@ -70,7 +72,7 @@ impl MysqlDriver {
         let sql = REVISIONS.where_not_version_ordered(&select_sql(loc));
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(strata_migrate::revision::CLOUD_IDENTIFIER_VERSION)
-            .fetch_all(&mut self.conn)
+            .fetch_all(self.conn().await?)
             .await
             .map_err(DriverError::sql)?;
         rows.iter()
@@ -90,45 +92,24 @@ impl MysqlDriver {
         let sql = REVISIONS.where_version(&select_sql(loc));
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(version)
-            .fetch_optional(&mut self.conn)
+            .fetch_optional(self.conn().await?)
             .await
             .map_err(DriverError::sql)?;
         row.map(|r| decode_row(&r)?.into_revision()).transpose()
     }
 
-    /// [`Driver::upsert_revision`] on this dialect.
+    /// [`Driver::upsert_revision`] on this dialect: one round trip, which in a transaction also finishes what
+    /// the last statement left (see `MysqlDriver::trip`).
     pub(super) async fn upsert(
         &mut self,
         loc: &RevisionsLocation,
         rev: &Revision,
     ) -> Result<(), DriverError> {
-        revisions::refuse_cloud_write(&rev.version)?;
-        let sql = REVISIONS.upsert_bound(loc);
-        let at = revisions::utc(rev.executed_at_unix_nanos)?;
-        let executed_at = time::PrimitiveDateTime::new(at.date(), at.time());
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(&rev.version)
-            .bind(&rev.description)
-            .bind(rev.kind.0)
-            .bind(revisions::to_i64("applied", rev.applied)?)
-            .bind(revisions::to_i64("total", rev.total)?)
-            .bind(executed_at)
-            .bind(rev.execution_time_nanos)
-            .bind(&rev.error)
-            .bind(&rev.error_stmt)
-            .bind(&rev.hash)
-            .bind(revisions::encode_partial_hashes(&rev.partial_hashes))
-            .bind(&rev.operator_version)
-            .execute(&mut self.conn)
-            .await
-            .map_err(DriverError::sql)?;
-        if std::mem::take(&mut self.committed_implicitly) && self.in_tx {
-            // The statement before this write committed on its own (DDL), so nothing but this row is pending:
-            // commit it now rather than with the statements that follow (autocommit stays off; the transaction
-            // goes on with the next statement).
-            self.raw("COMMIT").await?;
+        if !self.in_tx {
+            // Outside a transaction the write commits on its own.
+            self.conn().await?;
         }
-        Ok(())
+        self.upsert_in_tx(loc, rev).await
     }
 
     /// [`Driver::delete_revision`] on this dialect.
@@ -141,9 +122,73 @@ impl MysqlDriver {
         let sql = REVISIONS.delete(loc);
         sqlx::query(AssertSqlSafe(sql))
             .bind(version)
-            .execute(&mut self.conn)
+            .execute(self.conn().await?)
             .await
             .map_err(DriverError::sql)?;
         Ok(())
+    }
+}
+
+/// A string as a MySQL literal that reads back as exactly `s` whatever the session's SQL mode (backslashes) and
+/// character set: its UTF-8 bytes in hex, introduced as utf8mb4 (`_utf8mb4 X'…'`, so a `json` column takes it as
+/// text). Nothing in it needs escaping, and it holds no line break, so a text built with it keeps the line
+/// numbers of what follows on the same line.
+fn literal(s: &str) -> String {
+    if s.is_empty() {
+        return "''".to_string();
+    }
+    let mut out = String::with_capacity(2 * s.len() + 12);
+    out.push_str("_utf8mb4 X'");
+    for b in s.as_bytes() {
+        let _ = write!(out, "{b:02X}");
+    }
+    out.push('\'');
+    out
+}
+
+/// The upsert of `rev` with its values written into the text (see [`literal`]), to travel with other statements
+/// in one round trip. `executed_at` is the UTC wall-clock time, as the bound upsert sends it.
+pub(super) fn upsert_literal_sql(
+    loc: &RevisionsLocation,
+    rev: &Revision,
+) -> Result<String, DriverError> {
+    revisions::refuse_cloud_write(&rev.version)?;
+    let at = revisions::utc(rev.executed_at_unix_nanos)?;
+    let executed_at = format!(
+        "'{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}'",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.microsecond()
+    );
+    let values = format!(
+        "{}, {}, {}, {}, {}, {executed_at}, {}, {}, {}, {}, {}, {}",
+        literal(&rev.version),
+        literal(&rev.description),
+        rev.kind.0,
+        revisions::to_i64("applied", rev.applied)?,
+        revisions::to_i64("total", rev.total)?,
+        rev.execution_time_nanos,
+        literal(&rev.error),
+        literal(&rev.error_stmt),
+        literal(&rev.hash),
+        literal(&revisions::encode_partial_hashes(&rev.partial_hashes)),
+        literal(&rev.operator_version),
+    );
+    Ok(REVISIONS.upsert(loc, &values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_need_no_escaping() {
+        assert_eq!(literal(""), "''");
+        assert_eq!(literal("a'\\\n"), "_utf8mb4 X'61275C0A'");
+        assert_eq!(literal("é"), "_utf8mb4 X'C3A9'");
     }
 }

@@ -7,10 +7,15 @@ use std::time::Duration;
 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, MySqlConnection};
 
+use futures_util::StreamExt;
+use strata_migrate::{Dialect, Revision};
+
 use super::MysqlDriver;
+use super::revisions_table::upsert_literal_sql;
 use crate::DEFAULT_CONNECT_TIMEOUT;
 use crate::error::{DriverError, scrub};
 use crate::lock::human;
+use crate::revisions::RevisionsLocation;
 use crate::url::{DbUrl, MysqlUrl, Target};
 
 pub(super) fn options_for(m: &MysqlUrl) -> MySqlConnectOptions {
@@ -146,19 +151,35 @@ impl MysqlDriver {
             version,
             locks: HashSet::new(),
             in_tx: false,
+            autocommit_off: false,
             committed_implicitly: false,
+            guarded: false,
         })
+    }
+
+    /// The connection for a query outside the round trips below. Outside a transaction, a session the last
+    /// transaction left with autocommit off gets it back first, so the query commits on its own (and reads see
+    /// the latest data) as with a fresh session.
+    pub(super) async fn conn(&mut self) -> Result<&mut MySqlConnection, DriverError> {
+        if self.autocommit_off && !self.in_tx {
+            sqlx::raw_sql("SET autocommit = 1")
+                .execute(&mut self.conn)
+                .await
+                .map_err(DriverError::sql)?;
+            self.autocommit_off = false;
+        }
+        Ok(&mut self.conn)
     }
 
     pub(super) async fn raw(&mut self, sql: &str) -> Result<(), DriverError> {
         sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
-            .execute(&mut self.conn)
+            .execute(self.conn().await?)
             .await
             .map_err(DriverError::sql)?;
         Ok(())
     }
 
-    /// [`Driver::begin`](crate::Driver::begin) on this dialect.
+    /// [`Driver::begin`] on this dialect.
     pub(super) async fn begin_tx(&mut self) -> Result<(), DriverError> {
         if self.in_tx {
             return Err(DriverError::Transaction(
@@ -169,27 +190,32 @@ impl MysqlDriver {
         // with `START TRANSACTION` is over, so the statements that follow each autocommit — apart from the progress
         // row written after them, which a crash in between loses, and the next run executes them again. With
         // autocommit off, the next statement opens a new transaction, so every statement after a DDL commits
-        // together with its progress row (at the next DDL or at `commit`), or not at all.
-        self.raw("SET autocommit = 0").await?;
+        // together with its progress row (at the next DDL or at `commit`), or not at all. Autocommit stays off
+        // after the transaction (see `conn`), so only a run's first `begin` sends anything.
+        if !self.autocommit_off {
+            sqlx::raw_sql("SET autocommit = 0")
+                .execute(&mut self.conn)
+                .await
+                .map_err(DriverError::sql)?;
+            self.autocommit_off = true;
+        }
         self.in_tx = true;
         self.committed_implicitly = false;
+        self.guarded = false;
         Ok(())
     }
 
-    /// [`Driver::commit`](crate::Driver::commit) on this dialect.
+    /// [`Driver::commit`] on this dialect.
     pub(super) async fn commit_tx(&mut self) -> Result<(), DriverError> {
         if !self.in_tx {
             return Err(DriverError::Transaction(
                 "commit without an open transaction".into(),
             ));
         }
-        self.in_tx = false;
-        self.committed_implicitly = false;
-        self.raw("COMMIT").await?;
-        self.raw("SET autocommit = 1").await
+        self.trip(None, Tail::Commit).await.map(|_| ())
     }
 
-    /// [`Driver::rollback`](crate::Driver::rollback) on this dialect.
+    /// [`Driver::rollback`] on this dialect.
     pub(super) async fn rollback_tx(&mut self) -> Result<(), DriverError> {
         if !self.in_tx {
             return Err(DriverError::Transaction(
@@ -198,34 +224,174 @@ impl MysqlDriver {
         }
         self.in_tx = false;
         self.committed_implicitly = false;
-        self.raw("ROLLBACK").await?;
-        self.raw("SET autocommit = 1").await
+        self.guarded = false;
+        sqlx::raw_sql("ROLLBACK")
+            .execute(&mut self.conn)
+            .await
+            .map_err(DriverError::sql)?;
+        Ok(())
     }
 
-    /// [`Driver::execute`](crate::Driver::execute) on this dialect.
+    /// [`Driver::execute`] on this dialect.
     pub(super) async fn run(&mut self, sql: &str) -> Result<(), DriverError> {
         if !self.in_tx {
             return self.raw(sql).await;
         }
-        // A savepoint does not survive a commit: when it is gone afterwards, the statement committed implicitly.
-        self.raw("SAVEPOINT strata_stmt").await?;
-        self.raw(sql).await?;
-        match sqlx::raw_sql("RELEASE SAVEPOINT strata_stmt")
-            .execute(&mut self.conn)
+        self.trip(None, Tail::Execute(sql))
             .await
-        {
-            Ok(_) => {}
-            // ER_SP_DOES_NOT_EXIST: "SAVEPOINT strata_stmt does not exist".
-            Err(sqlx::Error::Database(db))
-                if db
-                    .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
-                    .is_some_and(|e| e.number() == 1305) =>
-            {
-                self.committed_implicitly = true;
-            }
-            Err(e) => return Err(DriverError::sql(e)),
+            .and_then(|inner| inner)
+    }
+
+    /// [`Driver::upsert_execute`] on this dialect: one round trip.
+    pub(super) async fn upsert_then_execute(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+        sql: &str,
+    ) -> Result<Result<(), DriverError>, DriverError> {
+        if !self.in_tx {
+            // Autocommit: the write commits on its own before the statement runs, as with two calls.
+            self.conn().await?;
         }
-        Ok(())
+        self.trip(Some((loc, rev)), Tail::Execute(sql)).await
+    }
+
+    /// [`Driver::upsert_commit`] on this dialect: one round trip.
+    pub(super) async fn upsert_then_commit(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+    ) -> Result<(), DriverError> {
+        if !self.in_tx {
+            return Err(DriverError::Transaction(
+                "commit without an open transaction".into(),
+            ));
+        }
+        self.trip(Some((loc, rev)), Tail::Commit).await.map(|_| ())
+    }
+
+    /// A revision write inside the transaction (or, outside one, on its own): one round trip that also releases
+    /// the last statement's savepoint and commits after an implicitly committed statement.
+    pub(super) async fn upsert_in_tx(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+    ) -> Result<(), DriverError> {
+        self.trip(Some((loc, rev)), Tail::Nothing).await.map(|_| ())
+    }
+
+    /// One round trip in a transaction: what the last statement left to do (`RELEASE SAVEPOINT` after a
+    /// statement that ran under one), the revision write (committed at once after a statement that committed
+    /// implicitly, so its progress is as durable as its effect), then `tail`: a statement (after
+    /// `SAVEPOINT strata_stmt` when it is expected to stay in the transaction: `inflight::commits_alone`), or
+    /// `COMMIT`. The server stops a multi-statement text at its first error, and the count of statements that
+    /// completed says whose error it is: ours (the outer error; the statement did not run) or the statement's
+    /// (the inner one, as [`MysqlDriver::run`] reports it). A released savepoint that no longer exists proves the
+    /// statement before committed implicitly after all: the trip is sent again with the write committed.
+    async fn trip(
+        &mut self,
+        row: Option<(&RevisionsLocation, &Revision)>,
+        tail: Tail<'_>,
+    ) -> Result<Result<(), DriverError>, DriverError> {
+        let values = match row {
+            Some((loc, rev)) => Some(upsert_literal_sql(loc, rev)?),
+            None => None,
+        };
+        loop {
+            let mut ours: Vec<&str> = Vec::with_capacity(4);
+            // COMMIT and ROLLBACK end the savepoint anyway.
+            let release = self.guarded && !matches!(tail, Tail::Commit);
+            if release {
+                ours.push("RELEASE SAVEPOINT strata_stmt");
+            }
+            if let Some(v) = &values {
+                ours.push(v);
+                if self.committed_implicitly && self.in_tx && !matches!(tail, Tail::Commit) {
+                    ours.push("COMMIT");
+                }
+            }
+            let guard = match tail {
+                Tail::Execute(sql) => {
+                    self.in_tx
+                        && !strata_migrate::inflight::commits_alone(Dialect::Mysql, sql, true)
+                }
+                _ => false,
+            };
+            if guard {
+                ours.push("SAVEPOINT strata_stmt");
+            }
+            if let Tail::Commit = tail {
+                ours.push("COMMIT");
+            }
+            let n = ours.len();
+            // Ours on one line, so the statement's own line numbers in the server's messages stay as they are.
+            let mut text = ours.join("; ");
+            if let Tail::Execute(sql) = tail {
+                if n > 0 {
+                    text.push_str("; ");
+                }
+                text.push_str(sql);
+            }
+            if text.is_empty() {
+                return Ok(Ok(()));
+            }
+            let (done, result) = self.counted(text).await;
+            match result {
+                Ok(()) => {
+                    match tail {
+                        Tail::Execute(_) => {
+                            self.guarded = guard;
+                            self.committed_implicitly = self.in_tx && !guard;
+                        }
+                        Tail::Commit => {
+                            self.in_tx = false;
+                            self.guarded = false;
+                            self.committed_implicitly = false;
+                        }
+                        Tail::Nothing => {
+                            self.guarded = false;
+                            self.committed_implicitly = false;
+                        }
+                    }
+                    return Ok(Ok(()));
+                }
+                Err(e) if release && done == 0 && savepoint_missing(&e) => {
+                    // ER_SP_DOES_NOT_EXIST: the statement before committed implicitly.
+                    self.guarded = false;
+                    self.committed_implicitly = true;
+                    continue;
+                }
+                Err(e) if done >= n && matches!(tail, Tail::Execute(_)) => {
+                    // The statement failed; its savepoint (if any) goes with the caller's rollback.
+                    self.guarded = false;
+                    self.committed_implicitly = false;
+                    return Ok(Err(DriverError::sql(e)));
+                }
+                Err(e) => {
+                    if let Tail::Commit = tail
+                        && done + 1 == n
+                    {
+                        // COMMIT itself failed: no transaction is left.
+                        self.in_tx = false;
+                    }
+                    self.guarded = false;
+                    return Err(DriverError::sql(e));
+                }
+            }
+        }
+    }
+
+    /// Runs a multi-statement text; the number of statements that completed, and the first error.
+    async fn counted(&mut self, sql: String) -> (usize, Result<(), sqlx::Error>) {
+        let mut done = 0;
+        let mut results = sqlx::raw_sql(AssertSqlSafe(sql)).execute_many(&mut self.conn);
+        while let Some(item) = results.next().await {
+            match item {
+                Ok(_) => done += 1,
+                Err(e) => return (done, Err(e)),
+            }
+        }
+        (done, Ok(()))
     }
 
     /// [`Driver::set_ddl_limits`](crate::Driver::set_ddl_limits) on this dialect.
@@ -267,4 +433,23 @@ impl MysqlDriver {
             None => self.raw("SET SESSION lock_wait_timeout = DEFAULT").await,
         }
     }
+}
+
+/// What ends a [`MysqlDriver::trip`].
+#[derive(Clone, Copy)]
+enum Tail<'a> {
+    /// A statement of a migration file.
+    Execute(&'a str),
+    /// `COMMIT`.
+    Commit,
+    /// Nothing: the trip is the write alone.
+    Nothing,
+}
+
+/// ER_SP_DOES_NOT_EXIST ("SAVEPOINT strata_stmt does not exist").
+fn savepoint_missing(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db)
+        if db
+            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .is_some_and(|e| e.number() == 1305))
 }

@@ -197,6 +197,15 @@ impl Driver for PostgresDriver {
         self.upsert_then_commit(loc, rev, durability).await
     }
 
+    async fn upsert_all_commit(
+        &mut self,
+        loc: &RevisionsLocation,
+        revs: &[Revision],
+        durability: Durability,
+    ) -> Result<(), DriverError> {
+        self.upsert_all_then_commit(loc, revs, durability).await
+    }
+
     async fn set_ddl_limits(
         &mut self,
         statement_timeout: Option<Duration>,

@@ -70,6 +70,27 @@ pub(super) fn upsert_literal_sql(
     loc: &RevisionsLocation,
     rev: &Revision,
 ) -> Result<Option<String>, DriverError> {
+    upsert_all_literal_sql(loc, std::slice::from_ref(rev))
+}
+
+/// [`upsert_literal_sql`] for several rows (distinct versions) in one `INSERT`; `Ok(None)` when any of them has no
+/// literal form.
+pub(super) fn upsert_all_literal_sql(
+    loc: &RevisionsLocation,
+    revs: &[Revision],
+) -> Result<Option<String>, DriverError> {
+    let mut all = Vec::with_capacity(revs.len());
+    for rev in revs {
+        match literal_values(rev)? {
+            Some(v) => all.push(v),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(REVISIONS.upsert(loc, &all.join("), ("))))
+}
+
+/// The twelve values of `rev` as literals (see [`upsert_literal_sql`]).
+fn literal_values(rev: &Revision) -> Result<Option<String>, DriverError> {
     revisions::refuse_cloud_write(&rev.version)?;
     revisions::utc(rev.executed_at_unix_nanos)?;
     let kind = revisions::to_i64("type", rev.kind.0)?;
@@ -107,7 +128,7 @@ pub(super) fn upsert_literal_sql(
         literal(&revisions::encode_partial_hashes(&rev.partial_hashes)),
         literal(&rev.operator_version),
     );
-    Ok(Some(REVISIONS.upsert(loc, &values)))
+    Ok(Some(values))
 }
 
 /// Columns of `schema.table` exactly as `information_schema.columns` lists them (same filters and privilege
@@ -323,8 +344,19 @@ impl PostgresDriver {
         rev: &Revision,
         durability: Durability,
     ) -> Result<(), DriverError> {
-        let literal_sql = if self.in_tx {
-            upsert_literal_sql(loc, rev)?
+        self.upsert_all_then_commit(loc, std::slice::from_ref(rev), durability)
+            .await
+    }
+
+    /// [`Driver::upsert_all_commit`] on this dialect: every row in one `INSERT`, sent with `COMMIT`.
+    pub(super) async fn upsert_all_then_commit(
+        &mut self,
+        loc: &RevisionsLocation,
+        revs: &[Revision],
+        durability: Durability,
+    ) -> Result<(), DriverError> {
+        let literal_sql = if self.in_tx && !revs.is_empty() {
+            upsert_all_literal_sql(loc, revs)?
         } else {
             None
         };
@@ -334,7 +366,9 @@ impl PostgresDriver {
             if defer {
                 self.raw(DEFER_COMMIT).await?;
             }
-            self.upsert_revision(loc, rev).await?;
+            for rev in revs {
+                self.upsert_revision(loc, rev).await?;
+            }
             return self.commit().await;
         };
         // A successful write proves the transaction is not failed, which is what commit's `SELECT 1` checks. The

@@ -1,9 +1,9 @@
-//! SQLite: one `SqliteConnection`, Atlas's lock file (plus an OS file lock), transactional DDL.
+//! SQLite: one `SqliteConnection`, a per-database lock file held with an OS file lock, transactional DDL.
 //!
 //! - `url`: the `sqlite://` URL's parameters;
 //! - `session`: opening the file, statement execution, transactions (foreign keys checked before commit), the lock
 //!   wait limit;
-//! - `lock`: Atlas's lock file;
+//! - `lock`: the per-database migration lock (Atlas's host-wide lock file is only read);
 //! - `revisions_table`: the revisions table's reads and writes; `rows`: its SELECT list and row decoding;
 //! - `clean`: catalog lookups and the clean check.
 //!
@@ -32,6 +32,7 @@ use crate::quote::backquote as quote;
 use crate::revisions::RevisionsLocation;
 use crate::{Driver, DriverError as E};
 use lock::LockFile;
+pub use lock::lock_file_for;
 
 /// A SQLite target.
 pub struct SqliteDriver {
@@ -45,6 +46,9 @@ pub struct SqliteDriver {
     in_tx: bool,
     fk_restore: bool,
     fk_before: Vec<Violation>,
+    /// `PRAGMA foreign_keys` as last read or set, while nothing can have changed it (`None`: read it again).
+    /// Inside a transaction the pragma is a no-op, so only a statement run outside one can change it.
+    fk_on: Option<bool>,
 }
 
 impl std::fmt::Debug for SqliteDriver {
@@ -168,7 +172,21 @@ impl Driver for SqliteDriver {
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
+        self.forget_fk_if_changed(sql);
         self.raw(sql).await
+    }
+
+    async fn begin_execute(&mut self, sql: &str) -> Result<Result<(), DriverError>, DriverError> {
+        self.begin_then_execute(sql).await
+    }
+
+    async fn upsert_commit(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+        _durability: crate::Durability,
+    ) -> Result<(), DriverError> {
+        self.upsert_then_commit(loc, rev).await
     }
 
     async fn set_ddl_limits(

@@ -1,6 +1,8 @@
 //! The `atlas_schema_revisions` table on SQLite: its SQL (see [`crate::revisions::RevisionsSql`]), reads and
 //! writes.
 
+use std::fmt::Write as _;
+
 use strata_migrate::Revision;
 
 use super::SqliteDriver;
@@ -127,6 +129,38 @@ impl SqliteDriver {
         Ok(())
     }
 
+    /// [`Driver::upsert_commit`] on this dialect: the write and `COMMIT` in one call to the connection's thread
+    /// when the commit has no foreign-key check to run first (otherwise, and for a row holding a NUL, which no
+    /// SQL text may, the two calls).
+    pub(super) async fn upsert_then_commit(
+        &mut self,
+        loc: &RevisionsLocation,
+        rev: &Revision,
+    ) -> Result<(), DriverError> {
+        let literal = if self.in_tx && !self.fk_restore {
+            upsert_literal_sql(loc, rev)?
+        } else {
+            None
+        };
+        let Some(upsert) = literal else {
+            self.upsert(loc, rev).await?;
+            return self.commit_tx().await;
+        };
+        match self.counted(format!("{upsert};\nCOMMIT")).await? {
+            (_, Ok(())) => {
+                self.in_tx = false;
+                Ok(())
+            }
+            // The write failed: the transaction stays open for the caller to roll back, as after `upsert`.
+            (0, Err(e)) => Err(E::sql(e)),
+            // COMMIT failed: as `commit`, the session no longer counts the transaction as its own.
+            (_, Err(e)) => {
+                self.in_tx = false;
+                Err(E::sql(e))
+            }
+        }
+    }
+
     /// [`Driver::delete_revision`] on this dialect.
     pub(super) async fn delete(
         &mut self,
@@ -142,4 +176,46 @@ impl SqliteDriver {
             .map_err(E::sql)?;
         Ok(())
     }
+}
+
+/// The upsert of `rev` with its values written into the text, as the bound upsert stores them (the time as text,
+/// `partial_hashes` as a blob); `None` when a value holds a NUL, which no SQL text may.
+fn upsert_literal_sql(
+    loc: &RevisionsLocation,
+    rev: &Revision,
+) -> Result<Option<String>, DriverError> {
+    revisions::refuse_cloud_write(&rev.version)?;
+    let texts = [
+        &rev.version,
+        &rev.description,
+        &rev.error,
+        &rev.error_stmt,
+        &rev.hash,
+        &rev.operator_version,
+    ];
+    if texts.iter().any(|t| t.contains('\0')) {
+        return Ok(None);
+    }
+    let hashes = revisions::encode_partial_hashes(&rev.partial_hashes);
+    let mut blob = String::with_capacity(2 * hashes.len() + 3);
+    blob.push_str("X'");
+    for b in hashes.as_bytes() {
+        let _ = write!(blob, "{b:02X}");
+    }
+    blob.push('\'');
+    let values = format!(
+        "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {blob}, {}",
+        sql_string(&rev.version),
+        sql_string(&rev.description),
+        revisions::to_i64("type", rev.kind.0)?,
+        revisions::to_i64("applied", rev.applied)?,
+        revisions::to_i64("total", rev.total)?,
+        sql_string(&revisions::sqlite_datetime(rev.executed_at_unix_nanos)?),
+        rev.execution_time_nanos,
+        sql_string(&rev.error),
+        sql_string(&rev.error_stmt),
+        sql_string(&rev.hash),
+        sql_string(&rev.operator_version),
+    );
+    Ok(Some(REVISIONS.upsert(loc, &values)))
 }

@@ -7,6 +7,8 @@ use std::time::Duration;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row, SqliteConnection};
 
+use futures_util::StreamExt;
+
 use super::SqliteDriver;
 use crate::DriverError as E;
 use crate::error::DriverError;
@@ -104,6 +106,7 @@ impl SqliteDriver {
             in_tx: false,
             fk_restore: false,
             fk_before: Vec::new(),
+            fk_on: None,
         })
     }
 
@@ -138,6 +141,7 @@ impl SqliteDriver {
     ) -> Result<(), DriverError> {
         if std::mem::take(&mut self.fk_restore) {
             let r = self.raw("PRAGMA foreign_keys = on").await;
+            self.fk_on = r.is_ok().then_some(true);
             if let (Ok(()), Err(e)) = (&result, r) {
                 return Err(e);
             }
@@ -152,12 +156,9 @@ impl SqliteDriver {
                 "a transaction is already open on this session".into(),
             ));
         }
-        let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(&mut self.conn)
-            .await
-            .map_err(E::sql)?;
-        if on != 0 {
+        if self.foreign_keys_on().await? {
             self.raw("PRAGMA foreign_keys = off").await?;
+            self.fk_on = Some(false);
             self.fk_restore = true;
         }
         if let Err(e) = self.raw("BEGIN").await {
@@ -175,6 +176,79 @@ impl SqliteDriver {
             }
         }
         Ok(())
+    }
+
+    /// `PRAGMA foreign_keys`, read once and then known until a statement outside a transaction may change it.
+    async fn foreign_keys_on(&mut self) -> Result<bool, DriverError> {
+        if let Some(on) = self.fk_on {
+            return Ok(on);
+        }
+        let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(E::sql)?;
+        self.fk_on = Some(on != 0);
+        Ok(on != 0)
+    }
+
+    /// Before a migration statement: one run outside a transaction that names the pragma may change
+    /// `foreign_keys` (inside one, setting it is a no-op), so its value is read again at the next `begin`.
+    pub(super) fn forget_fk_if_changed(&mut self, sql: &str) {
+        if !self.in_tx
+            && sql
+                .as_bytes()
+                .windows(12)
+                .any(|w| w.eq_ignore_ascii_case(b"foreign_keys"))
+        {
+            self.fk_on = None;
+        }
+    }
+
+    /// Runs a text of several statements; the number of statements that completed, and the first error. SQLite
+    /// prepares each statement only once the one before it is done, so a statement that does not parse counts as
+    /// failed where it stands.
+    pub(super) async fn counted(
+        &mut self,
+        sql: String,
+    ) -> Result<(usize, Result<(), sqlx::Error>), DriverError> {
+        let text = sql_text(sql)?;
+        let mut done = 0;
+        let mut results = sqlx::raw_sql(text).execute_many(&mut self.conn);
+        while let Some(item) = results.next().await {
+            match item {
+                Ok(_) => done += 1,
+                Err(e) => return Ok((done, Err(e))),
+            }
+        }
+        Ok((done, Ok(())))
+    }
+
+    /// [`Driver::begin_execute`](crate::Driver::begin_execute) on this dialect: `BEGIN` and the statement in one
+    /// call to the connection's thread when foreign keys are known to be off (otherwise `begin` has its own work
+    /// to do first).
+    pub(super) async fn begin_then_execute(
+        &mut self,
+        sql: &str,
+    ) -> Result<Result<(), DriverError>, DriverError> {
+        if self.in_tx || self.fk_on != Some(false) {
+            self.begin_tx().await?;
+            return Ok(self.raw(sql).await);
+        }
+        // The statement's text follows unchanged.
+        let mut text = String::with_capacity(sql.len() + 7);
+        text.push_str("BEGIN;\n");
+        text.push_str(sql);
+        match self.counted(text).await? {
+            (_, Ok(())) => {
+                self.in_tx = true;
+                Ok(Ok(()))
+            }
+            (0, Err(e)) => Err(E::sql(e)),
+            (_, Err(e)) => {
+                self.in_tx = true;
+                Ok(Err(E::sql(e)))
+            }
+        }
     }
 
     /// [`Driver::commit`](crate::Driver::commit) on this dialect.

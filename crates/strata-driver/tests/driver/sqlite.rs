@@ -252,16 +252,17 @@ async fn lock_file_between_handles_and_with_atlas() {
     let mut a = sqlite_driver(&db.url, dir.path()).await;
     let mut b = sqlite_driver(&db.url, dir.path()).await;
     let path = a.lock_path(&name);
-    assert_eq!(path, dir.path().join(format!("{name}.lock")));
-    a.lock(&name, Duration::from_secs(10)).await.unwrap();
-    let expiry: i128 = std::fs::read_to_string(&path)
-        .unwrap()
-        .parse()
-        .expect("Atlas format: Unix nanos only");
-    let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    assert_eq!(path.parent(), Some(dir.path()));
+    let file = path.file_name().unwrap().to_string_lossy().into_owned();
     assert!(
-        expiry > now + 9_000_000_000 && expiry <= now + 10_000_000_000,
-        "expiry = now + timeout"
+        file.starts_with(&format!("{name}-")) && file.ends_with(".lock"),
+        "{file}"
+    );
+    a.lock(&name, Duration::from_secs(10)).await.unwrap();
+    assert!(path.exists());
+    assert!(
+        !a.atlas_lock_path(&name).exists(),
+        "Atlas's host-wide file is not taken"
     );
 
     let start = Instant::now();
@@ -281,16 +282,52 @@ async fn lock_file_between_handles_and_with_atlas() {
     b.lock(&name, Duration::ZERO).await.unwrap();
     b.unlock(&name).await.unwrap();
 
-    // A lock file written by Atlas (no OS lock) is respected until it expires.
+    // A lock file written by Atlas (host-wide, no OS lock) is respected until it expires.
+    let atlas = b.atlas_lock_path(&name);
+    assert_eq!(atlas, dir.path().join(format!("{name}.lock")));
     let future = time::OffsetDateTime::now_utc().unix_timestamp_nanos() + 600_000_000_000;
-    std::fs::write(&path, future.to_string()).unwrap();
+    std::fs::write(&atlas, future.to_string()).unwrap();
     let err = b.lock(&name, Duration::from_millis(100)).await.unwrap_err();
     assert!(err.to_string().contains("Atlas holds it"), "{err}");
+    assert!(!path.exists(), "not held while waiting for Atlas");
     let past = time::OffsetDateTime::now_utc().unix_timestamp_nanos() - 1;
-    std::fs::write(&path, past.to_string()).unwrap();
+    std::fs::write(&atlas, past.to_string()).unwrap();
     b.lock(&name, Duration::ZERO).await.unwrap();
     Box::new(b).close().await.unwrap();
     assert!(!path.exists(), "close releases held locks");
+}
+
+#[tokio::test]
+async fn lock_is_per_database_file() {
+    let (one, two) = (sqlite_db(), sqlite_db());
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique_name("atlas_migrate_execute");
+    let mut a = sqlite_driver(&one.url, dir.path()).await;
+    let mut b = sqlite_driver(&two.url, dir.path()).await;
+    assert_ne!(a.lock_path(&name), b.lock_path(&name));
+    a.lock(&name, Duration::ZERO).await.unwrap();
+    b.lock(&name, Duration::ZERO)
+        .await
+        .expect("another database's lock is free");
+
+    // The same file under another spelling (a symbolic link to its directory, `..`) shares the lock.
+    #[cfg(unix)]
+    {
+        let file = std::path::Path::new(&one.name);
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(file.parent().unwrap(), &link).unwrap();
+        let other = format!(
+            "sqlite://{}/x/../{}",
+            link.display(),
+            file.file_name().unwrap().to_string_lossy()
+        );
+        let mut c = sqlite_driver(&other, dir.path()).await;
+        assert_eq!(c.lock_path(&name), a.lock_path(&name));
+        let err = c.lock(&name, Duration::ZERO).await.unwrap_err();
+        assert!(err.to_string().contains("Strata process"), "{err}");
+    }
+    a.unlock(&name).await.unwrap();
+    b.unlock(&name).await.unwrap();
 }
 
 /// Not a test on its own: run by `lock_survives_kill_9` in a child process to hold a lock and wait to be killed.
@@ -357,12 +394,17 @@ async fn connect_with_lock_dir() {
     let mut d = strata_driver::connect_with(&db.url.parse().unwrap(), &opts)
         .await
         .unwrap();
+    let path = strata_driver::sqlite::lock_file_for(
+        dir.path(),
+        "atlas_migrate_execute",
+        &db.url.parse().unwrap(),
+    );
     d.lock("atlas_migrate_execute", Duration::ZERO)
         .await
         .unwrap();
-    assert!(dir.path().join("atlas_migrate_execute.lock").exists());
+    assert!(path.exists());
     d.unlock("atlas_migrate_execute").await.unwrap();
-    assert!(!dir.path().join("atlas_migrate_execute.lock").exists());
+    assert!(!path.exists());
 }
 
 #[tokio::test]
@@ -415,4 +457,77 @@ async fn a_nul_byte_is_refused_rather_than_spun_on() {
             "{query}: {e}"
         );
     }
+}
+
+/// Every column of every row, with its storage class, as SQLite holds it.
+const ALL_COLUMNS: &str = "SELECT quote(version) || quote(description) || quote(type) || quote(applied) || quote(total) \
+     || quote(executed_at) || quote(execution_time) || quote(error) || quote(error_stmt) || quote(hash) \
+     || quote(partial_hashes) || typeof(partial_hashes) || quote(operator_version) FROM atlas_schema_revisions";
+
+#[tokio::test]
+async fn the_row_written_with_commit_is_the_bound_write_s_row() {
+    let (one, two) = (sqlite_db(), sqlite_db());
+    let mut a = connect(&one.url).await.unwrap();
+    let mut b = connect(&two.url).await.unwrap();
+    let loc = a.revisions_location(None).await.unwrap();
+    a.ensure_revisions_table(&loc).await.unwrap();
+    b.ensure_revisions_table(&loc).await.unwrap();
+    for partial in [Some(vec!["h1:x".to_string(), "h1:'y'".to_string()]), None] {
+        let mut r = revision("20240116000002");
+        r.executed_at_unix_nanos = 1_705_400_430_123_456_789;
+        r.error = "it's 'quoted'\nand on two lines".into();
+        r.error_stmt = "INSERT INTO t VALUES ('a');".into();
+        r.partial_hashes = partial;
+        a.begin().await.unwrap();
+        a.upsert_commit(&loc, &r, strata_driver::Durability::Durable)
+            .await
+            .unwrap();
+        assert!(!a.in_transaction());
+        b.upsert_revision(&loc, &r).await.unwrap();
+        let (ra, rb) = (
+            rows(&one.name, ALL_COLUMNS).await,
+            rows(&two.name, ALL_COLUMNS).await,
+        );
+        assert_eq!(ra, rb);
+        assert_eq!(a.read_revisions(&loc).await.unwrap(), vec![r.clone()]);
+    }
+}
+
+#[tokio::test]
+async fn begin_with_the_statement_attributes_errors_and_keeps_the_foreign_key_check() {
+    let db = sqlite_db();
+    let mut d = connect(&db.url).await.unwrap();
+    d.execute("CREATE TABLE p (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    d.execute("CREATE TABLE c (p int REFERENCES p (id))")
+        .await
+        .unwrap();
+    // Foreign keys off (the URL's default): BEGIN travels with the statement; the statement's error is the inner
+    // one, with the transaction open.
+    let inner = d
+        .begin_execute("INSERT INTO nope VALUES (1)")
+        .await
+        .unwrap();
+    assert!(inner.unwrap_err().to_string().contains("no such table"));
+    assert!(d.in_transaction());
+    d.rollback().await.unwrap();
+    d.begin_execute("INSERT INTO c VALUES (1)")
+        .await
+        .unwrap()
+        .unwrap();
+    d.commit().await.unwrap();
+    // A statement outside a transaction turns foreign keys on: the next transaction checks them before COMMIT.
+    d.execute("PRAGMA Foreign_Keys = ON").await.unwrap();
+    d.begin_execute("INSERT INTO c VALUES (2)")
+        .await
+        .unwrap()
+        .unwrap();
+    let err = d.commit().await.unwrap_err();
+    assert!(
+        matches!(err, DriverError::ForeignKeyViolation { .. }),
+        "{err}"
+    );
+    let fk = rows(&db.name, "SELECT CAST(count(*) AS TEXT) FROM c").await;
+    assert_eq!(fk, ["1"], "the violating row was rolled back");
 }

@@ -1,8 +1,9 @@
 //! Shared helpers of the concurrency and crash tests: a throw-away target per dialect on the real servers, the
 //! `strata` binary with a private temporary directory, small SQL helpers for checking state, and a seeded RNG.
 //!
-//! Every child process gets `TMPDIR=<own dir>`: Rust's `std::env::temp_dir()` (which the SQLite driver uses for
-//! Atlas's lock file `<tmp>/atlas_migrate_execute.lock`) honours it, so parallel tests never share a SQLite lock.
+//! Every child process gets `TMPDIR=<own dir>`: Rust's `std::env::temp_dir()` (where the SQLite driver keeps its
+//! per-database lock files and looks for Atlas's host-wide one) honours it, so each test sees only its own lock
+//! files.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -219,14 +220,28 @@ impl Target {
         &self.db.url
     }
 
-    /// Atlas's SQLite lock file as the children see it (`$TMPDIR/atlas_migrate_execute.lock`).
+    /// This SQLite database's migration lock file as the children see it (in `$TMPDIR`).
     pub fn sqlite_lock_file(&self) -> PathBuf {
-        self.tmp.path().join("atlas_migrate_execute.lock")
+        strata_driver::sqlite::lock_file_for(
+            self.tmp.path(),
+            "atlas_migrate_execute",
+            &self.url().parse().unwrap(),
+        )
+    }
+
+    /// This target's `TMPDIR` for the children.
+    pub fn tmp(&self) -> &Path {
+        self.tmp.path()
     }
 
     /// `strata migrate apply --dir <dir> --url <url> <extra…>` with this target's `TMPDIR`.
     pub fn apply_cmd(&self, dir: &Path, extra: &[&str]) -> Command {
-        let mut c = strata(self.tmp.path());
+        self.apply_cmd_in(self.tmp.path(), dir, extra)
+    }
+
+    /// [`Target::apply_cmd`] with `TMPDIR=tmp` (targets that share one temporary directory, as on one host).
+    pub fn apply_cmd_in(&self, tmp: &Path, dir: &Path, extra: &[&str]) -> Command {
+        let mut c = strata(tmp);
         c.args([
             "migrate",
             "apply",
@@ -358,8 +373,8 @@ impl Target {
                     "SELECT count(*) FROM information_schema.processlist \
                      WHERE id = IS_USED_LOCK('atlas_migrate_execute')",
                 ) > 0,
-                Kind::Sqlite => std::fs::read_to_string(self.sqlite_lock_file())
-                    .is_ok_and(|s| !s.trim().is_empty()),
+                // The file exists from just before its OS lock is taken until just before it is released.
+                Kind::Sqlite => self.sqlite_lock_file().exists(),
             };
             if held {
                 return;

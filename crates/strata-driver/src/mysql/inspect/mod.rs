@@ -48,8 +48,8 @@ const REVISIONS_TABLE: &str = "atlas_schema_revisions";
 #[async_trait]
 impl Inspect for MysqlDriver {
     async fn inspect(&mut self, opts: &InspectOptions) -> Result<Realm, DriverError> {
-        let bound = self.bound.clone();
-        inspect_connection(&mut self.conn, self.mariadb, bound.as_deref(), opts).await
+        let (bound, mariadb) = (self.bound.clone(), self.mariadb);
+        inspect_connection(self.conn().await?, mariadb, bound.as_deref(), opts).await
     }
 }
 
