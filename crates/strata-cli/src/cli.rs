@@ -230,8 +230,8 @@ pub enum Schema {
         #[command(flatten)]
         scope: ScopeArgs,
         /// Output: `hcl` (Atlas's HCL schema, as `atlas schema inspect` prints it; also `{{ $.MarshalHCL }}`),
-        /// `sql` (the statements that recreate the schema; also `{{ sql . }}`) or `json` (the model; also
-        /// `{{ json . }}`).
+        /// `sql` (the statements that recreate the schema; also `{{ sql . }}`), `json` (Strata's complete model,
+        /// readable as file://schema.json) or `{{ json . }}` (Atlas's inspect JSON shape).
         #[arg(long, alias = "log", default_value = "hcl", value_parser = parse_inspect_format)]
         format: InspectFormat,
     },
@@ -323,8 +323,11 @@ pub enum InspectFormat {
     /// The statements that recreate the schema (`sql`, `{{ sql . }}`); with `{{ sql . "  " }}`, `CREATE TABLE`
     /// statements written one column per line, indented by the given string.
     Sql { indent: Option<String> },
-    /// The model's JSON (`json`, `{{ json . }}`).
+    /// Strata's model as JSON (`json`): complete, and what `file://schema.json` reads back.
     Json,
+    /// Atlas's inspect JSON (`{{ json . }}`): schemas, tables, columns, indexes, keys, as Atlas prints them, so
+    /// tools written for Atlas's output read it unchanged.
+    AtlasJson,
 }
 
 /// Reads `--format`: a name (`hcl`, `sql`, `json`) or one of the Go templates Atlas accepts for it.
@@ -357,7 +360,7 @@ pub(crate) fn parse_inspect_format(s: &str) -> Result<InspectFormat, String> {
         return Err(unknown());
     }
     match (func, arg) {
-        ("json", "") => Ok(InspectFormat::Json),
+        ("json", "") => Ok(InspectFormat::AtlasJson),
         ("sql", "") => Ok(InspectFormat::Sql { indent: None }),
         ("sql", quoted) => match go_string(quoted) {
             Some(indent) => Ok(InspectFormat::Sql {
@@ -535,7 +538,7 @@ mod tests {
             (r#"{{ sql $ "\t" }}"#, sql(Some("\t"))),
             ("{{ sql . `    ` }}", sql(Some("    "))),
             ("json", Json),
-            ("{{ json . }}", Json),
+            ("{{ json . }}", AtlasJson),
         ] {
             assert_eq!(parse_inspect_format(text), Ok(want), "{text}");
         }

@@ -4,21 +4,21 @@
 //! | env attribute | flag | commands |
 //! |---|---|---|
 //! | `url` | `--url` | migrate apply, status, set; schema inspect, apply, clean |
-//! | `dev` | `--dev-url` | schema inspect, diff, apply |
-//! | `src` / `schema.src` | `--to` | schema apply ([`desired`]) |
+//! | `dev` | `--dev-url` | schema inspect, diff, apply; migrate diff, validate |
+//! | `src` / `schema.src` | `--to` | schema apply, migrate diff ([`desired`]) |
 //! | `schemas`, `exclude` | `--schema`, `--exclude` | schema inspect, diff, apply |
 //! | `migration.dir`, `migration.format` | `--dir` (and its deprecated `--dir-format`) | every migrate command |
 //! | `migration.revisions_schema` | `--revisions-schema` | migrate apply, status, set |
 //! | `migration.baseline`, `migration.exec_order` | `--baseline`, `--exec-order` | migrate apply, status |
-//! | `migration.lock_timeout` | `--lock-timeout` | migrate apply |
-//! | `format.migrate.apply` / `.status` | `--format` | migrate apply / status |
+//! | `migration.lock_timeout` | `--lock-timeout` | migrate apply, diff |
+//! | `format.migrate.apply` / `.status` / `.diff` | `--format` | migrate apply / status / diff |
 //! | `format.schema.inspect` / `.diff` / `.apply` / `.clean` | `--format` | schema inspect / diff / apply / clean |
-//! | `diff.skip` | (no flag) the kinds of change left out ([`skip`]) | schema diff, apply |
+//! | `diff.skip` | (no flag) the kinds of change left out ([`skip`]) | schema diff, apply; migrate diff |
 //!
+//! HCL schema files named in `src` or `--to` get the env's extra attributes as input variables ([`hcl_vars`]).
 //! Read but not used by any command yet: `lint` (the lint issue), `diff.concurrent_index`, `migration.exclude`,
-//! `format.migrate.diff` / `.lint` / `.down`, `format.schema.push`. A new command's flags are added here: one
-//! match arm in [`migrate`] or [`schema`] (e.g. `migrate diff`: `--to` from `src` through [`desired`], `--dev-url`
-//! from `dev`, `--format` from `format.migrate.diff`).
+//! `format.migrate.lint` / `.down`, `format.schema.push`. A new command's flags are added here: one match arm in
+//! [`migrate`] or [`schema`].
 //!
 //! URL flags may name env attributes: `env://url`, `env://dev`, `env://src` (or `env://schema.src`),
 //! `env://migration.dir`, and any extra attribute holding a string (`--to env://tenant_schema`).
@@ -206,6 +206,21 @@ fn deref_str(slot: &mut String, env: Option<&Env>) -> Result<(), CliError> {
     r
 }
 
+/// `migration.lock_timeout` into `--lock-timeout` when the flag was not given.
+fn fill_lock_timeout(
+    slot: &mut std::time::Duration,
+    m: &ArgMatches,
+    env: &Env,
+) -> Result<(), CliError> {
+    if !given(m, "lock_timeout")
+        && let Some(t) = &env.migration.lock_timeout
+    {
+        *slot = cli::parse_duration(t)
+            .map_err(|r| CliError::EnvValue(format!("migration.lock_timeout: {r}")))?;
+    }
+    Ok(())
+}
+
 fn deref_all(slots: &mut [String], env: Option<&Env>) -> Result<(), CliError> {
     slots.iter_mut().try_for_each(|s| deref_str(s, env))
 }
@@ -272,12 +287,7 @@ pub fn migrate(cmd: &mut Migrate, m: &ArgMatches, env: Option<&Env>) -> Result<(
                 {
                     plan.exec_order = exec_order(o);
                 }
-                if !given(m, "lock_timeout")
-                    && let Some(t) = &env.migration.lock_timeout
-                {
-                    *lock_timeout = cli::parse_duration(t)
-                        .map_err(|r| CliError::EnvValue(format!("migration.lock_timeout: {r}")))?;
-                }
+                fill_lock_timeout(lock_timeout, m, env)?;
                 format(f, m, env.format.migrate.apply.as_ref())?;
             }
             deref(&mut target.url, e)?;
@@ -335,12 +345,7 @@ pub fn migrate(cmd: &mut Migrate, m: &ArgMatches, env: Option<&Env>) -> Result<(
                 if f.is_none() {
                     f.clone_from(&env.format.migrate.diff);
                 }
-                if !given(m, "lock_timeout")
-                    && let Some(t) = &env.migration.lock_timeout
-                {
-                    *lock_timeout = cli::parse_duration(t)
-                        .map_err(|r| CliError::EnvValue(format!("migration.lock_timeout: {r}")))?;
-                }
+                fill_lock_timeout(lock_timeout, m, env)?;
             }
             deref(dev_url, e)?;
             deref_all(to, e)?;

@@ -213,6 +213,10 @@ fn inspect(
             &strata_hcl::print::PrintOptions::default(),
         )),
         InspectFormat::Json => output::out(&format!("{}\n", json(&loaded.realm))),
+        InspectFormat::AtlasJson => output::out(&format!(
+            "{}\n",
+            json(&strata_schema::atlas_json::AtlasRealm::new(&loaded.realm))
+        )),
         InspectFormat::Sql { indent } => {
             let opts = PlanOptions::default().indent(indent.unwrap_or_default());
             let plan = schema::creation_plan_with(&loaded.realm, loaded.bound, &opts)?;

@@ -6,6 +6,8 @@
 //! - [`parse`]: `schema.hcl` files (blocks, references, variables, locals, `for_each`) into the model, errors at
 //!   `file:line:column`.
 
+#![warn(missing_docs)]
+
 pub mod parse;
 pub mod print;
 pub mod types;

@@ -58,7 +58,7 @@ pub fn shorten(s: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
 }
 
 /// Go's `unicode.IsPrint`, without the tables for unassigned code points.
-fn is_go_printable(c: char) -> bool {
+pub fn is_go_printable(c: char) -> bool {
     if c == ' ' {
         return true;
     }

@@ -61,6 +61,7 @@
 //! names are compared case-insensitively by the diff).
 #![warn(missing_docs)]
 
+pub mod atlas_json;
 pub mod diff;
 pub mod model;
 pub mod normalize;

@@ -173,6 +173,19 @@ fn inspect_prints_hcl_by_default_sql_that_recreates_the_schema_and_json() {
         ],
     );
     insta::assert_snapshot!("inspect_json", json);
+    // Atlas's template gives Atlas's shape (one line: schemas, tables, columns with their own type spelling).
+    let atlas = ok(
+        t.path(),
+        &[
+            "schema",
+            "inspect",
+            "-u",
+            "sqlite://app.db",
+            "--format",
+            "{{ json . }}",
+        ],
+    );
+    insta::assert_snapshot!("inspect_atlas_json", atlas);
     // Round trip: the SQL builds a database that inspects the same.
     std::fs::write(t.path().join("again.sql"), &sql).unwrap();
     let again = ok(

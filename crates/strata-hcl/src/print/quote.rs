@@ -2,55 +2,9 @@
 //! doubled so they are not templates) and Go's `%q` (`strconv.Quote`), which Atlas uses for `sql("…")` arguments
 //! and for the values inside a type call such as `enum("a","b")`.
 
-/// Whether Go's `unicode.IsPrint` would call `c` printable (letters, marks, numbers, punctuation, symbols and the
-/// ASCII space). Rust has no general-category table in `std`, so the non-printable set is approximated by control
-/// characters, non-ASCII spaces and the common invisible format characters.
-fn go_printable(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    !matches!(
-        c,
-        '\u{00AD}'
-            | '\u{061C}'
-            | '\u{180E}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{206F}'
-            | '\u{FEFF}'
-            | '\u{FFF9}'..='\u{FFFB}'
-            | '\u{E000}'..='\u{F8FF}'
-    )
-}
-
-/// `s` as Go's `strconv.Quote` writes it: `"…"` with `\"`, `\\`, `\n`, `\t`… and `\xNN`/`\uNNNN` escapes.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if go_printable(c) => out.push(c),
-            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('"');
-    out
-}
+/// `s` as Go's `strconv.Quote` writes it (`sql("…")` arguments): the one home is `strata_migrate::quote`.
+pub use strata_migrate::quote::go_quote;
+use strata_migrate::quote::is_go_printable as go_printable;
 
 /// `s` as an HCL quoted string, escaped the way hclwrite escapes it: `\n`, `\r`, `\t`, `\"`, `\\`, `$${`, `%%{`,
 /// and `\uNNNN` for what is not printable.
