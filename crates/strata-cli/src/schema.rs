@@ -208,10 +208,19 @@ fn inspect(
     lo.inspect.schemas = scope.schemas;
     let loaded = rt.block_on(schema::load(&source, &lo))??;
     match format {
-        InspectFormat::Hcl => output::out(&strata_hcl::print::print(
-            &loaded.realm,
-            &strata_hcl::print::PrintOptions::default(),
-        )),
+        InspectFormat::Hcl => {
+            let left_out = strata_hcl::unexpressed::LeftOut::of(&loaded.realm);
+            if !left_out.is_empty() {
+                eprintln!(
+                    "Note: HCL cannot express {left_out}; they are not printed (use --format sql or json to \
+                     see them). An HCL desired state leaves such objects as they are."
+                );
+            }
+            output::out(&strata_hcl::print::print(
+                &loaded.realm,
+                &strata_hcl::print::PrintOptions::default(),
+            ))
+        }
         InspectFormat::Json => output::out(&format!("{}\n", json(&loaded.realm))),
         InspectFormat::AtlasJson => output::out(&format!(
             "{}\n",

@@ -11,3 +11,4 @@
 pub mod parse;
 pub mod print;
 pub mod types;
+pub mod unexpressed;

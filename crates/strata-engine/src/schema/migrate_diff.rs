@@ -238,6 +238,7 @@ async fn diff_on(
     let current_loaded = Loaded {
         realm: current.realm,
         bound,
+        hcl: false,
     };
     let plan = diff_loaded_with(
         current_loaded,
@@ -281,6 +282,7 @@ async fn desired(
         let loaded = Loaded {
             realm: r.realm,
             bound,
+            hcl: false,
         };
         return Ok((loaded, cached));
     }
@@ -304,7 +306,14 @@ async fn desired(
         }
         let (realm, cached) =
             load_sql(dev, &texts, &io, opts.cache.as_ref(), &opts.schemas).await?;
-        return Ok((Loaded { realm, bound }, cached));
+        return Ok((
+            Loaded {
+                realm,
+                bound,
+                hcl: false,
+            },
+            cached,
+        ));
     }
     // A database, the model's JSON, HCL: loaded as `schema diff` loads them, with this dev database.
     let mut lo = LoadOptions {

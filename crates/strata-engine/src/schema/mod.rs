@@ -178,7 +178,11 @@ pub fn diff_loaded_with(
             to: dialect_name(b.realm.dialect),
         });
     }
+    let hcl_desired = b.hcl;
     let (mut from, mut to, bound) = align(a, b)?;
+    if hcl_desired {
+        strata_hcl::unexpressed::keep_unexpressed(&from, &mut to);
+    }
     let mut plan = plan.clone();
     match qualifier {
         Some(q) if bound => {

@@ -185,6 +185,9 @@ pub struct Loaded {
     pub realm: Realm,
     /// Bound to one schema.
     pub bound: bool,
+    /// Read from HCL, which cannot express functions, procedures, triggers, free-standing sequences and
+    /// extensions: as a desired state it leaves the other side's as they are (`strata_hcl::unexpressed`).
+    pub hcl: bool,
 }
 
 /// Loads `source` into a realm.
@@ -193,7 +196,11 @@ pub async fn load(source: &Source, opts: &LoadOptions) -> Result<Loaded, SchemaE
         Source::Database(url) => {
             let bound = url.bound_schema().is_some() || opts.inspect.schemas.len() == 1;
             let realm = super::inspect(url, &opts.inspect).await?;
-            Ok(Loaded { realm, bound })
+            Ok(Loaded {
+                realm,
+                bound,
+                hcl: false,
+            })
         }
         Source::Json(path) => {
             let text = std::fs::read_to_string(path).map_err(SchemaError::io(path))?;
@@ -203,7 +210,11 @@ pub async fn load(source: &Source, opts: &LoadOptions) -> Result<Loaded, SchemaE
             })?;
             realm.sort();
             let bound = realm.schemas.len() == 1;
-            Ok(Loaded { realm, bound })
+            Ok(Loaded {
+                realm,
+                bound,
+                hcl: false,
+            })
         }
         Source::Hcl(paths) => load_hcl(paths, opts).await,
         Source::SqlFile(_) | Source::SqlDir(_) | Source::MigrationDir(_) | Source::Sql(_) => {
@@ -302,7 +313,11 @@ async fn run_and_inspect(
         });
     };
     let realm = inspector.inspect(&io).await?;
-    Ok(Loaded { realm, bound })
+    Ok(Loaded {
+        realm,
+        bound,
+        hcl: false,
+    })
 }
 
 /// The `.hcl` files of an HCL source: files as given, folders' `*.hcl` files in lexical (byte) order.
@@ -356,6 +371,7 @@ async fn load_hcl(paths: &[PathBuf], opts: &LoadOptions) -> Result<Loaded, Schem
             return Ok(Loaded {
                 realm: parsed,
                 bound: false,
+                hcl: true,
             });
         }
     };
@@ -367,6 +383,7 @@ async fn load_hcl(paths: &[PathBuf], opts: &LoadOptions) -> Result<Loaded, Schem
     Ok(Loaded {
         realm,
         bound: false,
+        hcl: true,
     })
 }
 

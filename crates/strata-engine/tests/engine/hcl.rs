@@ -575,3 +575,138 @@ async fn mysql_hcl_without_a_dev_database_uses_the_parsed_model() {
     let hcl = mysql_hcl(&target.name);
     apply_and_compare(&url(&target.url), None, &hcl, Vars::new()).await;
 }
+
+async fn exec(target: &DbUrl, sql: &str) {
+    let mut d = strata_driver::connect(target).await.unwrap();
+    for stmt in sql.split(";\n").filter(|s| !s.trim().is_empty()) {
+        d.execute(stmt)
+            .await
+            .unwrap_or_else(|e| panic!("{stmt}: {e}"));
+    }
+    d.close().await.unwrap();
+}
+
+/// HCL cannot express functions, triggers or free-standing sequences: an HCL desired state that changes a table
+/// plans that change and leaves them alone (it never drops what it could not describe), and the objects still
+/// exist after the apply.
+#[tokio::test]
+async fn postgres_hcl_leaves_functions_triggers_and_sequences_alone() {
+    let (Some(target), Some(dev)) = (
+        strata_driver::testing::postgres().await,
+        strata_driver::testing::postgres().await,
+    ) else {
+        return;
+    };
+    let target_url = url(&target.url_with_search_path("public"));
+    exec(
+        &target_url,
+        "CREATE TABLE users (id integer NOT NULL, PRIMARY KEY (id));\n\
+         CREATE SEQUENCE tickets;\n\
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n\
+         CREATE TRIGGER users_touch BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION touch();\n",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir,
+        "schema.hcl",
+        r#"schema "public" {
+}
+table "users" {
+  schema = schema.public
+  column "id" {
+    type = integer
+  }
+  column "name" {
+    null = true
+    type = text
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+"#,
+    );
+    let to = Source::parse(&format!("file://{}", file.display())).unwrap();
+    let opts = SchemaDiffOptions::default().dev_url(Some(url(&dev.url_with_search_path("public"))));
+    let from = Source::from(target_url.clone());
+    let plan = schema_diff(&from, &to, &opts).await.unwrap();
+    let sql = plan.to_sql();
+    assert!(sql.contains("ADD COLUMN \"name\" text NULL"), "{sql}");
+    for kept in ["FUNCTION", "TRIGGER", "SEQUENCE"] {
+        assert!(!sql.contains(kept), "the plan touches a {kept}:\n{sql}");
+    }
+    apply_plan(&target_url, &plan, TxMode::File).await.unwrap();
+    let realm = schema::inspect(&target_url, &InspectOptions::default())
+        .await
+        .unwrap();
+    let public = realm.schema("public").unwrap();
+    assert_eq!(public.functions.len(), 1);
+    assert_eq!(public.triggers.len(), 1);
+    assert!(public.sequences.iter().any(|s| s.name == "tickets"));
+    assert!(schema_diff(&from, &to, &opts).await.unwrap().is_empty());
+    let left_out = strata_hcl::unexpressed::LeftOut::of(&realm);
+    assert_eq!(
+        left_out.to_string(),
+        "1 function or procedure, 1 trigger, 1 sequence"
+    );
+}
+
+/// The same on SQLite, where a trigger is the object HCL cannot hold; the table copy a NOT NULL change needs
+/// would lose it, so the planner must recreate the kept trigger after the copy.
+#[tokio::test]
+async fn sqlite_hcl_leaves_triggers_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let target_url = url(&format!("sqlite://{}", dir.path().join("app.db").display()));
+    exec(
+        &target_url,
+        "CREATE TABLE users (id integer NOT NULL PRIMARY KEY, name text NULL);\n\
+         CREATE TABLE audit (id integer NULL);\n\
+         CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit (id) VALUES (NEW.id); END;\n",
+    )
+    .await;
+    let file = write(
+        &dir,
+        "schema.hcl",
+        r#"schema "main" {
+}
+table "users" {
+  schema = schema.main
+  column "id" {
+    type = integer
+  }
+  column "name" {
+    type    = text
+    default = ""
+  }
+  column "email" {
+    null = true
+    type = text
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+table "audit" {
+  schema = schema.main
+  column "id" {
+    null = true
+    type = integer
+  }
+}
+"#,
+    );
+    let to = Source::parse(&format!("file://{}", file.display())).unwrap();
+    let opts = SchemaDiffOptions::default();
+    let from = Source::from(target_url.clone());
+    let plan = schema_diff(&from, &to, &opts).await.unwrap();
+    let sql = plan.to_sql();
+    assert!(sql.contains("new_users"), "not the table copy:\n{sql}");
+    assert!(!sql.contains("DROP TRIGGER"), "{sql}");
+    apply_plan(&target_url, &plan, TxMode::File).await.unwrap();
+    let realm = schema::inspect(&target_url, &InspectOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(realm.schema("main").unwrap().triggers.len(), 1);
+    assert!(schema_diff(&from, &to, &opts).await.unwrap().is_empty());
+}
