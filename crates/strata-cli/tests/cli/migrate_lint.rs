@@ -266,3 +266,36 @@ fn git_base_picks_the_branch_files() {
     assert_eq!(names, ["2_drop.sql", "3_more.sql"], "{}", r.stdout);
     assert_eq!(r.code, 1);
 }
+
+/// PostgreSQL: a linted file that needs what the cached model does not hold (a domain) runs after the base files
+/// in full: no spurious failure, the finding still at its line. Twice, so the second run has a warm cache.
+#[tokio::test]
+async fn postgres_linted_file_using_a_domain_runs_after_a_full_base() {
+    let Some(dev) = strata_driver::testing::postgres().await else {
+        return;
+    };
+    let dev = dev.url_with_search_path("public");
+    let t = setup(&[
+        (
+            "1_init.sql",
+            "CREATE DOMAIN email AS text CHECK (VALUE LIKE '%@%');\nCREATE TABLE a (id bigint PRIMARY KEY);\n",
+        ),
+        (
+            "2_use.sql",
+            "CREATE TABLE u (id bigint PRIMARY KEY, e email);\nDROP TABLE a;\n",
+        ),
+    ]);
+    for _ in 0..2 {
+        let r = run(
+            t.path(),
+            &["migrate", "lint", "--dev-url", &dev, "--latest", "1"],
+        );
+        assert_eq!(r.code, 1, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains("-- L2: Dropping table \"a\""),
+            "{}",
+            r.stdout
+        );
+        assert!(!r.stdout.contains("executing statement"), "{}", r.stdout);
+    }
+}

@@ -290,22 +290,26 @@ impl DevDatabase {
         Ok(realm)
     }
 
-    /// Runs `prelude`, then `steps` one statement at a time, inspecting with `inspect` after the prelude and
-    /// after each statement (`migrate lint`: what each statement changed), and leaves the database as it was
-    /// opened. Returns the schema after the prelude followed by one schema per step. Transactions as in
+    /// Runs `prelude` and the files `base`, then `steps` one statement at a time, inspecting with `inspect` after
+    /// the base and after each statement (`migrate lint`: what each statement changed), and leaves the database as it was
+    /// opened. Returns the schema after the base followed by one schema per step. Transactions as in
     /// [`DevDatabase::run_isolated`]: one rolled-back transaction where DDL is transactional and no step asks
     /// for `txmode none`, else (or when that fails) the plain way and a restore. A failing statement is
     /// [`SchemaError::SqlFile`] (the step's file and line, the database's message).
     pub async fn run_stepwise(
         &mut self,
         prelude: Option<&Plan>,
+        base: &[SqlText],
         steps: &[Step],
         inspect: &InspectOptions,
     ) -> Result<Vec<Realm>, SchemaError> {
         let prelude = prelude.filter(|p| !p.is_empty());
-        if self.drv.transactional_ddl() && !steps.iter().any(|s| s.no_tx) {
+        if self.drv.transactional_ddl()
+            && !steps.iter().any(|s| s.no_tx)
+            && !base.iter().any(|f| f.no_tx)
+        {
             self.drv.begin().await?;
-            let r = stepwise(self.drv.as_mut(), prelude, steps, inspect).await;
+            let r = stepwise(self.drv.as_mut(), prelude, base, steps, inspect).await;
             let rolled = self.drv.rollback().await;
             match (r, rolled) {
                 (Ok(realms), Ok(())) => return Ok(realms),
@@ -322,7 +326,7 @@ impl DevDatabase {
                 )
                 .await?;
             }
-            stepwise(self.drv.as_mut(), None, steps, inspect).await
+            stepwise(self.drv.as_mut(), None, base, steps, inspect).await
         }
         .await;
         let reset = restore(self.drv.as_mut(), &self.clean).await;
@@ -435,14 +439,11 @@ pub struct Step {
 async fn stepwise(
     drv: &mut dyn Driver,
     prelude: Option<&Plan>,
+    base: &[SqlText],
     steps: &[Step],
     opts: &InspectOptions,
 ) -> Result<Vec<Realm>, SchemaError> {
-    if let Some(p) = prelude {
-        for s in &p.statements {
-            drv.execute(&s.sql).await?;
-        }
-    }
+    run_and_inspect(drv, prelude, base, None).await?;
     let dialect = drv.dialect();
     let missing = || SchemaError::NoInspector {
         dialect: dialect_name(dialect),

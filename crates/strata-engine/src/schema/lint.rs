@@ -4,7 +4,9 @@
 //! warm cache costs no execution of the history. Their schema is then recreated on the dev database (the plan
 //! from its clean state, one statement per object) and the linted files run statement by statement, the schema
 //! inspected after each and diffed with the one before ([`strata_schema::diff`]): one [`Changes`] per statement,
-//! in the file's statement order, as the lint crate's change rules take them. Everything runs in one
+//! in the file's statement order, as the lint crate's change rules take them. Should a linted statement fail on
+//! the recreated state (it needs what the model does not hold: a domain, a grant, rows), the base files run in
+//! full instead, so a statement fails only when it fails after a full replay. Everything runs in one
 //! rolled-back transaction where DDL is transactional, else it is restored ([`DevDatabase::run_stepwise`]).
 //!
 //! Every statement is followed by a whole inspection of the schema: cheap against the small schemas linted
@@ -17,7 +19,7 @@ use strata_schema::{Changes, DiffOptions, Realm};
 
 use super::cache::ReplayCache;
 use super::dev::{DevDatabase, Step, bound_inspect_options};
-use super::replay::{ReplayOptions, ReplayStats, replay};
+use super::replay::{ReplayOptions, ReplayStats, replay, texts};
 use super::{SchemaError, creation_plan_from};
 
 /// The changes of one linted file.
@@ -81,7 +83,16 @@ pub async fn lint_replay(
             no_tx,
         }));
     }
-    let realms = dev.run_stepwise(prelude.as_ref(), &steps, &io).await?;
+    let realms = match dev.run_stepwise(prelude.as_ref(), &[], &steps, &io).await {
+        Ok(r) => r,
+        // The recreated state lacks what the base files made and the model does not hold (a domain, rows a
+        // statement needs): the base files run in full before the steps, as a replay falls back.
+        Err(_) if prelude.as_ref().is_some_and(|p| !p.is_empty()) => {
+            let base_texts = texts(dir, &all[from..base])?;
+            dev.run_stepwise(None, &base_texts, &steps, &io).await?
+        }
+        Err(e) => return Err(e),
+    };
     let mut files = Vec::with_capacity(counts.len());
     let mut at = 0;
     for (f, n) in all[base..].iter().zip(counts) {
