@@ -199,6 +199,31 @@ pub enum Migrate {
         #[arg(long, default_value = "10s", value_parser = parse_duration)]
         lock_timeout: Duration,
     },
+    /// Lint the newest migration files: each statement runs on --dev-url after the files before them (replayed
+    /// through the replay cache), the schema is diffed after each, and Atlas's analyzers plus the statement rules
+    /// report on what changed. Exit 1 when an error-level rule fires or a statement fails on the dev database.
+    Lint {
+        /// Dev database (required; default: the env's `dev`): must be empty and is restored after use.
+        #[arg(long, value_name = "URL")]
+        dev_url: Option<String>,
+        #[command(flatten)]
+        dir: DirArgs,
+        /// Lint the last N files (default: the env's `lint.latest`).
+        #[arg(long, value_name = "N", conflicts_with = "git_base")]
+        latest: Option<u64>,
+        /// Lint the files added or changed on this branch against BRANCH (git merge-base; default: the env's
+        /// `lint.git.base`).
+        #[arg(long, value_name = "BRANCH")]
+        git_base: Option<String>,
+        /// The git working tree to compare in (default: the env's `lint.git.dir`, else `.`).
+        #[arg(long, value_name = "DIR")]
+        git_dir: Option<String>,
+        /// Output: text, json (or '{{ json . }}'), github or sarif (default: the env's `format.migrate.lint`).
+        #[arg(long, alias = "log")]
+        format: Option<String>,
+        #[command(flatten)]
+        rules: crate::lint::RuleArgs,
+    },
     /// Create a new empty migration file named <UTC timestamp>[_name].sql and update atlas.sum.
     New {
         /// Optional name appended to the timestamp.

@@ -34,9 +34,16 @@ pub struct LintArgs {
     /// The SQL dialect the files are written in.
     #[arg(long, value_enum, default_value = "postgres")]
     pub dialect: DialectArg,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
+    /// Output format: text, json (or '{{ json . }}'), github or sarif.
+    #[arg(long, default_value = "text", value_parser = parse_format)]
     pub format: LintFormat,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// `--error/--warn/--off`, shared by `strata lint` and `strata migrate lint`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RuleArgs {
     /// Make a rule (code or name, e.g. PG101) or an analyzer (e.g. concurrent_index) fail the run; repeatable.
     #[arg(long, value_name = "RULE")]
     pub error: Vec<String>,
@@ -57,8 +64,8 @@ pub struct LintArgError {
     source: strata_lint::ConfigError,
 }
 
-fn config(args: &LintArgs) -> Result<Config, LintArgError> {
-    let mut c = Config::default();
+/// Applies the rule flags over `c` (the defaults, or a project's lint block): flags win.
+pub fn config(mut c: Config, args: &RuleArgs) -> Result<Config, LintArgError> {
     for (flag, list, level) in [
         ("error", &args.error, Level::Error),
         ("warn", &args.warn, Level::Warning),
@@ -94,7 +101,7 @@ fn dialect(d: DialectArg) -> Dialect {
 /// Runs `strata lint`.
 pub fn run(args: LintArgs) -> Result<(), CliError> {
     let started = Instant::now();
-    let cfg = config(&args).map_err(|e| CliError::Lint(Box::new(e)))?;
+    let cfg = config(Config::default(), &args.rules).map_err(|e| CliError::Lint(Box::new(e)))?;
     let d = dialect(args.dialect);
     let files = args
         .files
@@ -126,14 +133,30 @@ pub fn run(args: LintArgs) -> Result<(), CliError> {
         files,
         duration: started.elapsed(),
     };
-    out(&match args.format {
-        LintFormat::Text => text::render(&report, &strata_engine::godur::format),
-        LintFormat::Json => json::render(&report),
-        LintFormat::Github => github::render(&report),
-        LintFormat::Sarif => sarif::render(&report, env!("CARGO_PKG_VERSION")),
+    emit(&report, args.format)
+}
+
+/// Prints `report` in `format`; exit 1 (already reported) when it holds an error.
+pub fn emit(report: &Report, format: LintFormat) -> Result<(), CliError> {
+    out(&match format {
+        LintFormat::Text => text::render(report, &strata_engine::godur::format),
+        LintFormat::Json => json::render(report),
+        LintFormat::Github => github::render(report),
+        LintFormat::Sarif => sarif::render(report, env!("CARGO_PKG_VERSION")),
     })?;
     if report.has_errors() {
         return Err(CliError::Silent);
     }
     Ok(())
+}
+
+/// Reads a lint `--format` value: a format's name or Atlas's template `{{ json . }}` (spaces free).
+pub fn parse_format(text: &str) -> Result<LintFormat, String> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact == "{{json.}}" {
+        return Ok(LintFormat::Json);
+    }
+    LintFormat::from_str(text, true).map_err(|_| {
+        format!("unknown lint format {text:?}: use text, json, github, sarif or '{{{{ json . }}}}'")
+    })
 }

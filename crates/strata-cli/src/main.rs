@@ -5,6 +5,7 @@ mod cli;
 mod db;
 mod lint;
 mod migrate;
+mod migrate_lint;
 mod operator;
 mod output;
 mod project;

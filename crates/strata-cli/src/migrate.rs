@@ -88,6 +88,7 @@ pub fn run(
                 Err(e) => Err(e.into()),
             }
         }
+        cmd @ Migrate::Lint { .. } => crate::migrate_lint::run(cmd, env, rt, invoked_as),
         Migrate::New {
             name,
             dir,

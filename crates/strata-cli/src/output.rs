@@ -110,6 +110,9 @@ pub enum CliError {
     /// `strata lint` was given a rule or analyzer it does not know.
     #[error(transparent)]
     Lint(Box<crate::lint::LintArgError>),
+    /// `migrate lint` could not pick its files (range flags, git).
+    #[error(transparent)]
+    MigrateLint(Box<crate::migrate_lint::PickError>),
     /// The failure was already reported on stdout (JSON output); exit 1 without an `Error:` line.
     #[error("")]
     Silent,

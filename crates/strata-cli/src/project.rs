@@ -4,7 +4,7 @@
 //! | env attribute | flag | commands |
 //! |---|---|---|
 //! | `url` | `--url` | migrate apply, status, set; schema inspect, apply, clean |
-//! | `dev` | `--dev-url` | schema inspect, diff, apply; migrate diff, validate |
+//! | `dev` | `--dev-url` | schema inspect, diff, apply; migrate diff, validate, lint |
 //! | `src` / `schema.src` | `--to` | schema apply, migrate diff ([`desired`]) |
 //! | `schemas`, `exclude` | `--schema`, `--exclude` | schema inspect, diff, apply |
 //! | `migration.dir`, `migration.format` | `--dir` (and its deprecated `--dir-format`) | every migrate command |
@@ -13,11 +13,14 @@
 //! | `migration.lock_timeout` | `--lock-timeout` | migrate apply, diff |
 //! | `format.migrate.apply` / `.status` / `.diff` | `--format` | migrate apply / status / diff |
 //! | `format.schema.inspect` / `.diff` / `.apply` / `.clean` | `--format` | schema inspect / diff / apply / clean |
+//! | `lint.latest`, `lint.git.base`, `lint.git.dir` | `--latest`, `--git-base`, `--git-dir` | migrate lint |
+//! | `lint.destructive` / `condrop` / `data_depend` / `incompatible` `{ error }` | (no flag) [`lint_config`] | migrate lint |
+//! | `format.migrate.lint` (else `lint.format`) | `--format` | migrate lint |
 //! | `diff.skip` | (no flag) the kinds of change left out ([`skip`]) | schema diff, apply; migrate diff |
 //!
 //! HCL schema files named in `src` or `--to` get the env's extra attributes as input variables ([`hcl_vars`]).
-//! Read but not used by any command yet: `lint` (the lint issue), `diff.concurrent_index`, `migration.exclude`,
-//! `format.migrate.lint` / `.down`, `format.schema.push`. A new command's flags are added here: one match arm in
+//! Read but not used by any command yet: `lint.review`, `diff.concurrent_index`, `migration.exclude`,
+//! `format.migrate.down`, `format.schema.push`. A new command's flags are added here: one match arm in
 //! [`migrate`] or [`schema`].
 //!
 //! URL flags may name env attributes: `env://url`, `env://dev`, `env://src` (or `env://schema.src`),
@@ -262,6 +265,26 @@ fn exec_order(order: ExecOrder) -> strata_engine::ExecOrder {
     }
 }
 
+/// The lint settings of the env's `lint` block (`destructive { error = false }` …) over the defaults;
+/// `--error/--warn/--off` are applied over these.
+pub fn lint_config(env: Option<&Env>) -> strata_lint::Config {
+    let mut c = strata_lint::Config::default();
+    let Some(env) = env else { return c };
+    let l = &env.lint;
+    for (name, a) in [
+        ("destructive", l.destructive),
+        ("condrop", l.condrop),
+        ("data_depend", l.data_depend),
+        ("incompatible", l.incompatible),
+    ] {
+        if let Some(error) = a.and_then(|a| a.error) {
+            // The names are the crate's own analyzers: cannot fail.
+            let _ = c.set_analyzer_error(name, error);
+        }
+    }
+    c
+}
+
 /// Fills a `migrate` command's flags from the env.
 pub fn migrate(cmd: &mut Migrate, m: &ArgMatches, env: Option<&Env>) -> Result<(), CliError> {
     let e = env;
@@ -356,6 +379,41 @@ pub fn migrate(cmd: &mut Migrate, m: &ArgMatches, env: Option<&Env>) -> Result<(
             dir(d, m, e)?;
             if let Some(env) = e {
                 fill(dev_url, env.dev.as_ref());
+            }
+            deref(dev_url, e)?;
+        }
+        Migrate::Lint {
+            dev_url,
+            dir: d,
+            latest,
+            git_base,
+            git_dir,
+            format: f,
+            ..
+        } => {
+            dir(d, m, e)?;
+            if let Some(env) = e {
+                fill(dev_url, env.dev.as_ref());
+                // A flag picking the files replaces the env's choice whole.
+                if latest.is_none() && git_base.is_none() {
+                    fill(latest, env.lint.latest.as_ref());
+                    if latest.is_none()
+                        && let Some(g) = &env.lint.git
+                    {
+                        fill(git_base, g.base.as_ref());
+                        fill(git_dir, g.dir.as_ref());
+                    }
+                }
+                if f.is_none() {
+                    fill(
+                        f,
+                        env.format
+                            .migrate
+                            .lint
+                            .as_ref()
+                            .or(env.lint.format.as_ref()),
+                    );
+                }
             }
             deref(dev_url, e)?;
         }

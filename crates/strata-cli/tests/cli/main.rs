@@ -22,6 +22,7 @@ mod credentials;
 mod db;
 mod lint;
 mod migrate_diff;
+mod migrate_lint;
 mod operator;
 mod output;
 mod project;

@@ -290,6 +290,54 @@ impl DevDatabase {
         Ok(realm)
     }
 
+    /// Runs `prelude` and the files `base`, then `steps` one statement at a time, inspecting with `inspect` after
+    /// the base and after each statement (`migrate lint`: what each statement changed), and leaves the database as it was
+    /// opened. Returns the schema after the base followed by one schema per step. Transactions as in
+    /// [`DevDatabase::run_isolated`]: one rolled-back transaction where DDL is transactional and no step asks
+    /// for `txmode none`, else (or when that fails) the plain way and a restore. A failing statement is
+    /// [`SchemaError::SqlFile`] (the step's file and line, the database's message).
+    pub async fn run_stepwise(
+        &mut self,
+        prelude: Option<&Plan>,
+        base: &[SqlText],
+        steps: &[Step],
+        inspect: &InspectOptions,
+    ) -> Result<Vec<Realm>, SchemaError> {
+        let prelude = prelude.filter(|p| !p.is_empty());
+        if self.drv.transactional_ddl()
+            && !steps.iter().any(|s| s.no_tx)
+            && !base.iter().any(|f| f.no_tx)
+        {
+            self.drv.begin().await?;
+            let r = stepwise(self.drv.as_mut(), prelude, base, steps, inspect).await;
+            let rolled = self.drv.rollback().await;
+            match (r, rolled) {
+                (Ok(realms), Ok(())) => return Ok(realms),
+                (_, Err(e)) => return Err(e.into()),
+                (Err(_), Ok(())) => {}
+            }
+        }
+        let r = async {
+            if let Some(p) = prelude {
+                apply_plan_on(
+                    self.drv.as_mut(),
+                    p,
+                    strata_migrate::directive::TxMode::File,
+                )
+                .await?;
+            }
+            stepwise(self.drv.as_mut(), None, base, steps, inspect).await
+        }
+        .await;
+        let reset = restore(self.drv.as_mut(), &self.clean).await;
+        let realms = r?;
+        reset.map_err(|e| SchemaError::DevRestore {
+            url: self.drv.url().redacted().to_owned(),
+            source: Box::new(e),
+        })?;
+        Ok(realms)
+    }
+
     /// Puts the dev database back: a throw-away database is dropped, a given one restored to what it held
     /// before (nothing), an in-memory one simply closed.
     pub async fn close(self) -> Result<(), SchemaError> {
@@ -373,6 +421,50 @@ async fn run_and_inspect(
         });
     };
     Ok(Some(inspector.inspect(opts).await?))
+}
+
+/// One statement of a file, run on its own by [`DevDatabase::run_stepwise`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The file, as messages name it.
+    pub file: String,
+    /// The 1-based line the statement starts on.
+    pub line: usize,
+    /// The statement.
+    pub text: String,
+    /// Its file must not run inside a transaction (`-- atlas:txmode none`).
+    pub no_tx: bool,
+}
+
+async fn stepwise(
+    drv: &mut dyn Driver,
+    prelude: Option<&Plan>,
+    base: &[SqlText],
+    steps: &[Step],
+    opts: &InspectOptions,
+) -> Result<Vec<Realm>, SchemaError> {
+    run_and_inspect(drv, prelude, base, None).await?;
+    let dialect = drv.dialect();
+    let missing = || SchemaError::NoInspector {
+        dialect: dialect_name(dialect),
+    };
+    let mut out = Vec::with_capacity(steps.len() + 1);
+    out.push(drv.inspector().ok_or_else(missing)?.inspect(opts).await?);
+    for s in steps {
+        if let Err(e) = drv.execute(&s.text).await {
+            let message = match e {
+                strata_driver::DriverError::Sql { message, .. } => message,
+                other => other.to_string(),
+            };
+            return Err(SchemaError::SqlFile {
+                file: s.file.clone(),
+                line: s.line,
+                message,
+            });
+        }
+        out.push(drv.inspector().ok_or_else(missing)?.inspect(opts).await?);
+    }
+    Ok(out)
 }
 
 /// Inspects what the connection works on (see [`bound_inspect_options`]).

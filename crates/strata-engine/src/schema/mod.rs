@@ -16,14 +16,16 @@ pub mod cache;
 pub mod dev;
 mod error;
 pub mod exec;
+pub mod lint;
 pub mod migrate_diff;
 pub mod replay;
 pub mod source;
 
 pub use cache::ReplayCache;
-pub use dev::{DevDatabase, SqlText};
+pub use dev::{DevDatabase, SqlText, Step};
 pub use error::SchemaError;
 pub use exec::{PlanStmtError, SchemaApplyJson, SchemaApplyReport, apply_plan, apply_plan_on};
+pub use lint::{FileChanges, LintReplay, lint_replay};
 pub use migrate_diff::{MigrateDiffOptions, MigrateDiffReport, migrate_diff};
 pub use replay::{ReplayOptions, ReplayStats, Replayed, replay};
 pub use source::{LoadOptions, Loaded, Source, load};

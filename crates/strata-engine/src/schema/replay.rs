@@ -88,7 +88,7 @@ pub struct Replayed {
 }
 
 /// The replayed files as the dev database runs them, named by their path for messages.
-fn texts(
+pub(crate) fn texts(
     dir: &MigrationDir,
     files: &[strata_migrate::MigrationFile],
 ) -> Result<Vec<SqlText>, SchemaError> {

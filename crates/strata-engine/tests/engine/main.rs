@@ -18,6 +18,7 @@
 mod bad_input;
 mod common;
 mod hcl;
+mod lint_replay;
 mod migrate_diff;
 mod mysql;
 mod mysql_in_flight;
