@@ -33,3 +33,23 @@ macro_rules! first_column_text {
 }
 
 pub(crate) use first_column_text;
+
+/// Runs `$sql` with the text `$args` bound in order on `$conn` and reads each row's first column as text: the one
+/// body of every dialect's `Driver::query_first_column` (only the connection and row types differ).
+macro_rules! query_first_column {
+    ($conn:expr, $sql:expr, $args:expr, $dialect:expr) => {{
+        let mut q = sqlx::query(sqlx::AssertSqlSafe($sql.to_owned()));
+        for a in $args {
+            q = q.bind(a.clone());
+        }
+        let rows = q
+            .fetch_all($conn)
+            .await
+            .map_err($crate::error::DriverError::sql)?;
+        rows.iter()
+            .map(|row| $crate::query::first_column_text!(row, $dialect))
+            .collect()
+    }};
+}
+
+pub(crate) use query_first_column;

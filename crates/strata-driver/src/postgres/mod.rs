@@ -238,17 +238,7 @@ impl Driver for PostgresDriver {
         sql: &str,
         args: &[String],
     ) -> Result<Vec<Option<String>>, DriverError> {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
-        for a in args {
-            q = q.bind(a.clone());
-        }
-        let rows = q
-            .fetch_all(&mut self.conn)
-            .await
-            .map_err(DriverError::sql)?;
-        rows.iter()
-            .map(|row| crate::query::first_column_text!(row, "PostgreSQL"))
-            .collect()
+        crate::query::query_first_column!(&mut self.conn, sql, args, "PostgreSQL")
     }
 
     async fn close(mut self: Box<Self>) -> Result<(), DriverError> {

@@ -206,14 +206,7 @@ impl Driver for SqliteDriver {
         sql: &str,
         args: &[String],
     ) -> Result<Vec<Option<String>>, E> {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
-        for a in args {
-            q = q.bind(a.clone());
-        }
-        let rows = q.fetch_all(&mut self.conn).await.map_err(E::sql)?;
-        rows.iter()
-            .map(|row| crate::query::first_column_text!(row, "SQLite"))
-            .collect()
+        crate::query::query_first_column!(&mut self.conn, sql, args, "SQLite")
     }
 
     async fn close(mut self: Box<Self>) -> Result<(), DriverError> {
