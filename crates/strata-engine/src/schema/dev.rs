@@ -261,33 +261,16 @@ impl DevDatabase {
         if self.drv.transactional_ddl() && !files.iter().any(|f| f.no_tx) {
             self.drv.begin().await?;
             let r = run_and_inspect(self.drv.as_mut(), prelude, files, inspect).await;
-            let rolled = self.drv.rollback().await;
-            match (r, rolled) {
-                (Ok(realm), Ok(())) => return Ok(realm),
-                // The connection is unusable: nothing to fall back on.
-                (_, Err(e)) => return Err(e.into()),
-                (Err(_), Ok(())) => {}
+            if let Some(realm) = self.rolled_back(r).await? {
+                return Ok(realm);
             }
         }
         let r = async {
-            if let Some(p) = prelude {
-                apply_plan_on(
-                    self.drv.as_mut(),
-                    p,
-                    strata_migrate::directive::TxMode::File,
-                )
-                .await?;
-            }
+            self.apply_prelude(prelude).await?;
             run_and_inspect(self.drv.as_mut(), None, files, inspect).await
         }
         .await;
-        let reset = restore(self.drv.as_mut(), &self.clean).await;
-        let realm = r?;
-        reset.map_err(|e| SchemaError::DevRestore {
-            url: self.drv.url().redacted().to_owned(),
-            source: Box::new(e),
-        })?;
-        Ok(realm)
+        self.restored(r).await
     }
 
     /// Runs `prelude` and the files `base`, then `steps` one statement at a time, inspecting with `inspect` after
@@ -310,32 +293,56 @@ impl DevDatabase {
         {
             self.drv.begin().await?;
             let r = stepwise(self.drv.as_mut(), prelude, base, steps, inspect).await;
-            let rolled = self.drv.rollback().await;
-            match (r, rolled) {
-                (Ok(realms), Ok(())) => return Ok(realms),
-                (_, Err(e)) => return Err(e.into()),
-                (Err(_), Ok(())) => {}
+            if let Some(realms) = self.rolled_back(r).await? {
+                return Ok(realms);
             }
         }
         let r = async {
-            if let Some(p) = prelude {
-                apply_plan_on(
-                    self.drv.as_mut(),
-                    p,
-                    strata_migrate::directive::TxMode::File,
-                )
-                .await?;
-            }
+            self.apply_prelude(prelude).await?;
             stepwise(self.drv.as_mut(), None, base, steps, inspect).await
         }
         .await;
+        self.restored(r).await
+    }
+
+    /// Rolls back the transaction `r` ran in: `r`'s value when it succeeded, `None` when it failed and the work is
+    /// to be done again the plain way; an error only when the rollback failed (the connection is unusable: nothing
+    /// to fall back on).
+    async fn rolled_back<T>(
+        &mut self,
+        r: Result<T, SchemaError>,
+    ) -> Result<Option<T>, SchemaError> {
+        let rolled = self.drv.rollback().await;
+        match (r, rolled) {
+            (Ok(v), Ok(())) => Ok(Some(v)),
+            (_, Err(e)) => Err(e.into()),
+            (Err(_), Ok(())) => Ok(None),
+        }
+    }
+
+    /// The plain way's first step: `prelude` applied in its own transaction.
+    async fn apply_prelude(&mut self, prelude: Option<&Plan>) -> Result<(), SchemaError> {
+        if let Some(p) = prelude {
+            apply_plan_on(
+                self.drv.as_mut(),
+                p,
+                strata_migrate::directive::TxMode::File,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The plain way's last step: the database restored to its state when opened, whatever `r` was; `r`'s error
+    /// wins over the restore's.
+    async fn restored<T>(&mut self, r: Result<T, SchemaError>) -> Result<T, SchemaError> {
         let reset = restore(self.drv.as_mut(), &self.clean).await;
-        let realms = r?;
+        let v = r?;
         reset.map_err(|e| SchemaError::DevRestore {
             url: self.drv.url().redacted().to_owned(),
             source: Box::new(e),
         })?;
-        Ok(realms)
+        Ok(v)
     }
 
     /// Puts the dev database back: a throw-away database is dropped, a given one restored to what it held
