@@ -563,16 +563,24 @@ pub fn desired(to: &[String], env: Option<&Env>) -> Result<Source, CliError> {
 /// The desired states of `migrate diff`: several `--to` are one HCL schema when each is HCL, else each is its own
 /// source (several `.sql` files and folders); one or none as [`desired`] reads them.
 pub fn desired_list(to: &[String], env: Option<&Env>) -> Result<Vec<Source>, CliError> {
-    if to.len() > 1 && to.iter().all(|t| is_hcl(t)) {
-        return Ok(vec![Source::parse_all(to)?]);
+    if to.len() <= 1 {
+        return Ok(vec![desired(to, env)?]);
     }
-    if to.len() > 1 {
-        return Ok(to
-            .iter()
-            .map(|t| Source::parse(t))
-            .collect::<Result<Vec<_>, _>>()?);
+    let sources = to
+        .iter()
+        .map(|t| Source::parse(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !sources.iter().all(|s| matches!(s, Source::Hcl(_))) {
+        return Ok(sources);
     }
-    Ok(vec![desired(to, env)?])
+    let paths = sources
+        .into_iter()
+        .flat_map(|s| match s {
+            Source::Hcl(paths) => paths,
+            _ => Vec::new(),
+        })
+        .collect();
+    Ok(vec![Source::Hcl(paths)])
 }
 
 /// An env `src` entry naming HCL (a `.hcl` file, or a folder read as HCL), so several of them are one schema.

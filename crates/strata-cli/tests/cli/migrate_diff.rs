@@ -514,3 +514,40 @@ fn env_drives_migrate_diff() {
         "{err}"
     );
 }
+
+/// Several `--to` HCL files are one desired state.
+#[test]
+fn several_hcl_files_are_one_desired_state() {
+    let t = setup("");
+    let d = t.path();
+    std::fs::write(
+        d.join("a.hcl"),
+        "schema \"main\" {\n}\ntable \"a\" {\n  schema = schema.main\n  column \"id\" {\n    type = int\n  }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("b.hcl"),
+        "table \"b\" {\n  schema = schema.main\n  column \"id\" {\n    type = int\n  }\n}\n",
+    )
+    .unwrap();
+    ok(
+        d,
+        &[
+            "migrate",
+            "diff",
+            "--to",
+            "file://a.hcl",
+            "--to",
+            "file://b.hcl",
+            "--dev-url",
+            DEV,
+        ],
+    );
+    let body = std::fs::read_to_string(d.join("migrations").join(&sql_files(d)[0])).unwrap();
+    insta::assert_snapshot!(body, @r#"
+    -- Create "a" table
+    CREATE TABLE `a` (`id` int NOT NULL);
+    -- Create "b" table
+    CREATE TABLE `b` (`id` int NOT NULL);
+    "#);
+}
