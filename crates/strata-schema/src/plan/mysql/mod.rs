@@ -595,6 +595,9 @@ fn alter_table<'a>(
         })
         .collect();
     let fk_sql = |f: &ForeignKey| render::foreign_key(f, &cx.ref_name(schema, f));
+    // The keys given an index of their own by this statement: two dropped indexes that both covered a key add
+    // its index once.
+    let mut backed: HashSet<&str> = HashSet::new();
     // Drops first.
     for c in m.changes {
         match c {
@@ -636,7 +639,12 @@ fn alter_table<'a>(
                             matches!(c, TableChange::ModifyForeignKey { to, .. } if to.name == f.name)
                         });
                     let own = m.from.indexes.iter().any(|i| i.name == f.name);
-                    if kept && !own && covers(index, f) && !to_covers(m.to, f) {
+                    if kept
+                        && !own
+                        && covers(index, f)
+                        && !to_covers(m.to, f)
+                        && backed.insert(f.name.as_str())
+                    {
                         let backing = crate::model::Index::on(f.name.clone(), f.columns.clone());
                         fwd.push(format!("ADD {}", render::index(&backing)));
                         rev.push(format!("DROP INDEX {}", ident(&f.name)));

@@ -238,3 +238,32 @@ fn objects_without_mysql_form_are_refused() {
     assert!(matches!(err, PlanError::Unsupported { .. }), "{err}");
     assert!(err.to_string().contains("enum"), "{err}");
 }
+
+/// A kept foreign key whose two covering indexes both go gets the index MySQL needs once, not once per dropped
+/// index (MariaDB refuses a duplicate key name; found by the convergence property test).
+#[test]
+fn a_kept_key_losing_two_covering_indexes_gets_one_index() {
+    let mut p = Table::new("p");
+    p.columns = vec![col("id", "int", false)];
+    p.primary_key = Some(PrimaryKey::columns(["id"]));
+    let mut d = Table::new("d");
+    d.columns = vec![
+        col("id", "int", false),
+        col("p2", "int", true),
+        col("x", "int", true),
+    ];
+    d.primary_key = Some(PrimaryKey::columns(["id"]));
+    d.foreign_keys = vec![fk("d_fk1", "p2", "p")];
+    d.indexes = vec![Index::on("d_i0", ["p2"]), Index::on("d_i1", ["p2", "x"])];
+    let from = realm(vec![p.clone(), d.clone()], |_| {});
+    d.indexes.clear();
+    let to = realm(vec![p, d], |_| {});
+    let sql = plan(&diff(&from, &to, &DiffOptions::default()).unwrap(), &to)
+        .unwrap()
+        .to_sql();
+    assert_eq!(sql.matches("ADD INDEX `d_fk1`").count(), 1, "{sql}");
+    assert!(
+        sql.contains("DROP INDEX `d_i0`") && sql.contains("DROP INDEX `d_i1`"),
+        "{sql}"
+    );
+}
