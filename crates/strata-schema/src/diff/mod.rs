@@ -9,6 +9,7 @@
 //! Tables that are equal as given are skipped before anything is normalised or copied.
 
 pub mod changes;
+pub mod describe;
 pub mod exclude;
 
 use std::borrow::Cow;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use strata_migrate::Dialect;
 
 pub use changes::{Change, ChangeKind, Changes, EnumValueAdd, Object, SchemaAttrs, TableChange};
+pub use describe::describe;
 
 use crate::model::{Check, Column, Enum, ForeignKey, Index, Realm, Schema, Table};
 use crate::normalize::{self, name_key};
