@@ -203,6 +203,17 @@ pub enum SchemaError {
         /// What is wrong with them.
         message: String,
     },
+    /// A drift check was asked for a version the directory has no file of.
+    #[error(
+        "drift check of {dir}: no migration file has version {version:?} (the version the database reports as \
+         applied): the directory is not the one applied to this database"
+    )]
+    DriftVersion {
+        /// The directory's location.
+        dir: String,
+        /// The version asked for.
+        version: String,
+    },
     /// A statement of a plan failed; the report says which ran, which failed and which did not run.
     #[error("{}", .0.error.as_ref().map(|e| e.to_string()).unwrap_or_default())]
     Execution(Box<SchemaApplyReport>),

@@ -10,10 +10,13 @@
 //! - [`clean_plan`]: the plan that empties a database (`schema clean`);
 //! - [`replay()`] ([`replay`], [`cache`]): a migration directory's schema, replayed on the dev database through
 //!   the replay cache;
-//! - [`migrate_diff()`] ([`migrate_diff`]): `migrate diff` — replay, desired state, diff, plan, the new file.
+//! - [`migrate_diff()`] ([`migrate_diff`]): `migrate diff` — replay, desired state, diff, plan, the new file;
+//! - [`migration_drift()`] ([`drift`]): how a database differs from its migration directory up to the applied
+//!   version (drift detection), never writing to it.
 
 pub mod cache;
 pub mod dev;
+pub mod drift;
 mod error;
 pub mod exec;
 pub mod lint;
@@ -23,6 +26,7 @@ pub mod source;
 
 pub use cache::ReplayCache;
 pub use dev::{DevDatabase, SqlText, Step};
+pub use drift::{Drift, DriftOptions, migration_drift};
 pub use error::SchemaError;
 pub use exec::{PlanStmtError, SchemaApplyJson, SchemaApplyReport, apply_plan, apply_plan_on};
 pub use lint::{FileChanges, LintReplay, lint_replay};
@@ -174,6 +178,31 @@ pub fn diff_loaded_with(
     qualifier: Option<&str>,
     plan: &PlanOptions,
 ) -> Result<Plan, SchemaError> {
+    let (changes, to, plan) = aligned_changes(a, b, exclude, skip, qualifier, plan)?;
+    Ok(strata_schema::plan::plan_with(&changes, &to, &plan)?)
+}
+
+/// The typed changes from `a` to `b`, aligned as [`diff_loaded`] aligns them (drift reports: what differs,
+/// without a plan).
+pub fn diff_changes(
+    a: Loaded,
+    b: Loaded,
+    exclude: &[String],
+) -> Result<strata_schema::Changes, SchemaError> {
+    let (changes, _, _) = aligned_changes(a, b, exclude, &[], None, &PlanOptions::default())?;
+    Ok(changes)
+}
+
+/// The one body of [`diff_loaded_with`] and [`diff_changes`]: the changes, the realm they lead to and the
+/// planner options the alignment asks for.
+fn aligned_changes(
+    a: Loaded,
+    b: Loaded,
+    exclude: &[String],
+    skip: &[SkipKind],
+    qualifier: Option<&str>,
+    plan: &PlanOptions,
+) -> Result<(strata_schema::Changes, Realm, PlanOptions), SchemaError> {
     if a.realm.dialect != b.realm.dialect {
         return Err(SchemaError::DialectMismatch {
             from: dialect_name(a.realm.dialect),
@@ -210,7 +239,7 @@ pub fn diff_loaded_with(
         skip: skip.to_vec(),
     };
     let changes = strata_schema::diff(&from, &to, &opts)?;
-    Ok(strata_schema::plan::plan_with(&changes, &to, &plan)?)
+    Ok((changes, to, plan))
 }
 
 /// Atlas's rule for schema-bound connections: statements name objects without their schema, so a plan runs in

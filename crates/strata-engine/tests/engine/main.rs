@@ -12,11 +12,13 @@
 //! - `server_crash`: a private PostgreSQL cluster stopped in the middle of a run and right after one;
 //! - `schema`: the schema engine (inspect, sources, dev databases, diff, apply, clean).
 //! - `hcl`: HCL desired states applied per dialect, synced afterwards and inspected as parsed.
+//! - `drift`: drift detection (expected state replayed up to the applied version, target inspected read-only);
 //! - `migrate_diff`: `migrate diff` goldens per dialect, the replay cache, qualifiers, the lock, `validate --dev-url`;
 //! - `send`: the engine's futures are `Send` under generic lifetimes (it only has to compile).
 
 mod bad_input;
 mod common;
+mod drift;
 mod hcl;
 mod lint_replay;
 mod migrate_diff;
