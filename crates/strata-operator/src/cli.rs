@@ -67,6 +67,22 @@ pub struct RunArgs {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Json)]
     log_format: LogFormat,
+    /// How often a Ready AtlasMigration's database is compared with its directory up to the applied version
+    /// (drift detection): a duration such as 10m, or 0/off. A resource's strata.dev/drift-interval annotation wins.
+    #[arg(long, default_value = "off", value_parser = parse_drift_interval)]
+    drift_interval_migration: DriftInterval,
+    /// How often a Ready AtlasSchema's database is compared with its desired schema: a duration, or 0/off. A
+    /// resource's strata.dev/drift-interval annotation wins.
+    #[arg(long, default_value = "10m", value_parser = parse_drift_interval)]
+    drift_interval_schema: DriftInterval,
+}
+
+/// A parsed `--drift-interval-*` value (`None`: off).
+#[derive(Debug, Clone, Copy)]
+struct DriftInterval(Option<Duration>);
+
+fn parse_drift_interval(s: &str) -> Result<DriftInterval, String> {
+    crate::drift::parse_interval(s).map(DriftInterval)
 }
 
 /// Why the operator did not start or stopped with a failure.
@@ -139,6 +155,11 @@ impl RunArgs {
                 },
                 concurrency: self.concurrency.max(1),
                 lock_timeout: Duration::from_secs(self.lock_timeout),
+                drift: crate::drift::DriftSettings {
+                    migration: self.drift_interval_migration.0,
+                    schema: self.drift_interval_schema.0,
+                    ..crate::drift::DriftSettings::default()
+                },
                 ..Settings::default()
             },
             metrics_addr: addr(&self.metrics_bind_address)?,

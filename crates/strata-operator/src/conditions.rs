@@ -33,6 +33,12 @@ fn set(conds: &mut Vec<Condition>, mut c: Condition) {
     }
 }
 
+/// Sets a condition of any type as `meta.SetStatusCondition` does (the transition time kept while the status
+/// stays), for conditions beyond the three this module orders (`Drifted`).
+pub fn set_condition(conds: &mut Vec<Condition>, c: Condition) {
+    set(conds, c);
+}
+
 fn put(
     s: &mut AtlasMigrationStatus,
     generation: i64,

@@ -128,6 +128,8 @@ pub struct Settings {
     pub lock_timeout: Duration,
     /// Where per-database SQLite lock directories go.
     pub sqlite_lock_root: Option<PathBuf>,
+    /// Drift checks: periods per kind, the replay cache ([`crate::drift`]).
+    pub drift: crate::drift::DriftSettings,
 }
 
 impl Default for Settings {
@@ -139,6 +141,7 @@ impl Default for Settings {
             concurrency: 16,
             lock_timeout: Duration::from_secs(10),
             sqlite_lock_root: Some(std::env::temp_dir().join("strata-operator-locks")),
+            drift: crate::drift::DriftSettings::default(),
         }
     }
 }
@@ -163,6 +166,8 @@ pub struct Context {
     pub cancel: Cancel,
     /// Statuses written just before a "requeue now", until the watch brings them.
     pub written: WrittenStatuses,
+    /// When each resource's drift was last checked.
+    pub drift_schedule: crate::drift::Schedule,
 }
 
 /// Statuses this controller wrote before asking to be reconciled again at once (first pass, changed inputs). The
@@ -247,6 +252,7 @@ impl Context {
             settings,
             cancel: Cancel::new(),
             written: WrittenStatuses::default(),
+            drift_schedule: crate::drift::Schedule::default(),
         }
     }
 }
@@ -314,6 +320,7 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
     };
     let obj = ctx.written.current(obj);
     let out = reconcile::reconcile(&obj, &env).await;
+    let out = drift_step(&obj, &env, &ctx, &ns, &name, out).await;
     let api: Api<AtlasMigration> = Api::namespaced(ctx.client.clone(), &ns);
     let uid = obj.uid().unwrap_or_default();
     let ready = out.status.is_ready();
@@ -325,6 +332,8 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
             // Deleted while we worked: no status, no events, and no gauge for it.
             ctx.written.forget(&uid);
             ctx.metrics.forget(&ns, &name, &uid);
+            ctx.drift_schedule
+                .forget(crate::drift::Kind::Migration, &ns, &name);
             info!(namespace = %ns, name = %name, "resource deleted during the reconcile");
             return Ok(Action::await_change());
         }
@@ -362,6 +371,35 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
         Requeue::After(d) => Action::requeue(jitter(d, &name, out.status.failed)),
         Requeue::Never => Action::await_change(),
     })
+}
+
+/// The drift step after a reconcile ([`crate::drift::check_migration`]): a check when one is due, its metrics and
+/// its report; the outcome carries the `Drifted` condition, its Event and the requeue.
+async fn drift_step(
+    obj: &AtlasMigration,
+    env: &Env<'_>,
+    ctx: &Context,
+    ns: &str,
+    name: &str,
+    out: reconcile::Outcome,
+) -> reconcile::Outcome {
+    let denv = crate::drift::DriftEnv {
+        settings: &ctx.settings.drift,
+        schedule: &ctx.drift_schedule,
+    };
+    let (out, check) = crate::drift::check_migration(obj, env, &denv, out).await;
+    let kind = crate::drift::Kind::Migration;
+    match &check {
+        Some(c) => {
+            ctx.metrics.drift.record(kind, ns, name, c);
+            crate::drift::report_to_registry(kind, ns, name, c);
+        }
+        None if out.status.condition(crate::drift::DRIFTED).is_none() => {
+            ctx.metrics.drift.forget(kind, ns, name);
+        }
+        None => {}
+    }
+    out
 }
 
 /// Publishes events; a rejected event is logged, never a reconcile failure.

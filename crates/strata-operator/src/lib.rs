@@ -9,6 +9,8 @@
 //! - [`reconcile`]: one reconcile as a plain function (no API calls), tested against real databases;
 //! - [`controller`]: the kube-rs `Controller`, status writes, watches, leader election, shutdown;
 //! - [`endpoints`]: the health and metrics HTTP endpoints, served with hyper;
+//! - [`drift`]: drift detection (the `Drifted` condition, its Event and metrics, the period settings, the
+//!   `AtlasMigration` check);
 //! - [`events`]: Kubernetes Events, one per distinct note;
 //! - [`watch`]: watch streams with a short back-off that re-list at once after `410 Gone`;
 //! - [`metrics`]: Prometheus metrics;
@@ -19,6 +21,7 @@ pub mod cli;
 pub mod conditions;
 pub mod controller;
 pub mod crd;
+pub mod drift;
 pub mod endpoints;
 pub mod events;
 pub mod metrics;

@@ -53,6 +53,8 @@ pub struct Metrics {
     pub failures: Family<ReasonLabel, Counter>,
     /// 1 when a resource is Ready, else 0. Change it through [`Metrics::set_ready`] and [`Metrics::forget`].
     pub ready: Family<ResourceLabel, Gauge>,
+    /// Drift checks and the drifted gauge ([`crate::drift`]).
+    pub drift: crate::drift::DriftMetrics,
     resources: Mutex<Resources>,
 }
 
@@ -97,6 +99,8 @@ impl Default for Metrics {
             "1 when the AtlasMigration is Ready",
             ready.clone(),
         );
+        let drift = crate::drift::DriftMetrics::default();
+        drift.register(&mut r);
         Self {
             registry: Mutex::new(r),
             reconciles,
@@ -104,6 +108,7 @@ impl Default for Metrics {
             applied,
             failures,
             ready,
+            drift,
             resources: Mutex::default(),
         }
     }
@@ -152,6 +157,8 @@ impl Metrics {
         };
         let mut r = self.resources.lock().expect("metrics resources");
         self.ready.remove(&label);
+        self.drift
+            .forget(crate::drift::Kind::Migration, namespace, name);
         r.live.remove(&label);
         if !uid.is_empty() {
             if r.deleted.len() >= DELETED_MEMORY {
@@ -173,6 +180,8 @@ impl Metrics {
             .collect();
         for l in gone {
             self.ready.remove(&l);
+            self.drift
+                .forget(crate::drift::Kind::Migration, &l.namespace, &l.name);
             r.live.remove(&l);
         }
     }

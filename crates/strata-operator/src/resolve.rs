@@ -350,6 +350,18 @@ const QUERY: &AsciiSet = &NON_ALPHANUMERIC
 /// Characters escaped in the path.
 const PATH: &AsciiSet = &QUERY.remove(b'/');
 
+/// The dev database URL a spec gives: `devURLFrom` (a Secret key) → `devURL` → none.
+pub async fn dev_url(
+    objects: &dyn Objects,
+    ns: &str,
+    spec: &AtlasMigrationSpec,
+) -> Result<Option<String>, ResolveError> {
+    if let Some(u) = value_from(objects, ns, &spec.dev_url_from).await? {
+        return Ok(Some(u));
+    }
+    Ok(Some(spec.dev_url.trim().to_owned()).filter(|u| !u.is_empty()))
+}
+
 /// Resolves the target URL: `urlFrom` → `url` → `credentials` (only when the host is set) → none.
 pub async fn target_url(
     objects: &dyn Objects,

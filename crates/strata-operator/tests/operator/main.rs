@@ -5,6 +5,7 @@
 //! - `reconcile`: the reconcile function against real SQLite and PostgreSQL targets;
 //! - `remote`: remote directories from a real registry, and the runs reported to it;
 //! - `controller`: the controller's API interactions against the scripted API server;
+//! - `drift`: drift checks of Ready resources against real databases, and their status patch and event;
 //! - `examples`: `examples/gitops` parses and really migrates a database;
 //! - `helm_chart`: the Helm chart renders valid objects;
 //! - `argocd_health`: `deploy/argocd/health.lua` in a real Lua 5.1;
@@ -15,6 +16,7 @@ mod bin;
 mod common;
 mod controller;
 mod crd;
+mod drift;
 mod examples;
 mod helm_chart;
 mod reconcile;

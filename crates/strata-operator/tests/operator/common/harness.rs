@@ -54,6 +54,19 @@ impl Harness {
         )
     }
 
+    /// The reconcile's environment over this harness (what `step` passes; drift checks take it too).
+    pub fn env(&self) -> Env<'_> {
+        Env {
+            objects: &self.objects,
+            registry: &RegistryClient,
+            settings: &self.settings,
+            locks: &self.locks,
+            sqlite_lock_root: Some(self.lock_root.path().to_owned()),
+            lock_timeout: Duration::from_secs(2),
+            cancel: Default::default(),
+        }
+    }
+
     /// One reconcile; the written status goes back into the object, as the controller would.
     pub async fn step(&self, obj: &mut AtlasMigration) -> Outcome {
         let env = Env {
