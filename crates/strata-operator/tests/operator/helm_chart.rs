@@ -610,6 +610,13 @@ fn default_values_render_valid_objects() {
     );
     let a = args(dep);
     assert!(a.contains(&"--leader-elect=true".to_owned()), "{a:?}");
+    // Drift checks: off for AtlasMigration, every 10 minutes for AtlasSchema, as the operator's own defaults.
+    for want in [
+        "--drift-interval-migration=off",
+        "--drift-interval-schema=10m",
+    ] {
+        assert!(a.contains(&want.to_owned()), "{want} missing from {a:?}");
+    }
     runs_the_lean_binary_with_flags_it_accepts(dep);
     assert!(!a.iter().any(|x| x.starts_with("--namespace")));
     // Cluster-wide Secret access by default (the reference's behaviour); the leader-election Role has leases.
@@ -636,6 +643,7 @@ fn non_default_values_render_valid_objects() {
         "labelSelector": "strata=yes",
         "registry": {"url": "https://registry.internal"},
         "allowCustomConfig": true,
+        "drift": {"migrationInterval": "15m", "schemaInterval": "0"},
         "serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": "arn:x"}, "labels": {"a": "b"}},
         "podAnnotations": {"x": "y"},
         "podLabels": {"team": "db"},
@@ -664,6 +672,8 @@ fn non_default_values_render_valid_objects() {
         "--registry=https://registry.internal",
         "--allow-custom-config",
         "--leader-elect=false",
+        "--drift-interval-migration=15m",
+        "--drift-interval-schema=0",
     ] {
         assert!(a.contains(&want.to_owned()), "{want} missing from {a:?}");
     }
