@@ -320,7 +320,7 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
     };
     let obj = ctx.written.current(obj);
     let out = reconcile::reconcile(&obj, &env).await;
-    let out = drift_step(&obj, &env, &ctx, &ns, &name, out).await;
+    let out = drift_step(&obj, &env, &ctx, out).await;
     let api: Api<AtlasMigration> = Api::namespaced(ctx.client.clone(), &ns);
     let uid = obj.uid().unwrap_or_default();
     let ready = out.status.is_ready();
@@ -373,33 +373,20 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
     })
 }
 
-/// The drift step after a reconcile ([`crate::drift::check_migration`]): a check when one is due, its metrics and
-/// its report; the outcome carries the `Drifted` condition, its Event and the requeue.
+/// The drift step after a reconcile ([`crate::drift::check_migration`]): a check when one is due, with its
+/// condition, Event, metrics and report; the outcome carries them and the requeue.
 async fn drift_step(
     obj: &AtlasMigration,
     env: &Env<'_>,
     ctx: &Context,
-    ns: &str,
-    name: &str,
     out: reconcile::Outcome,
 ) -> reconcile::Outcome {
     let denv = crate::drift::DriftEnv {
         settings: &ctx.settings.drift,
         schedule: &ctx.drift_schedule,
+        metrics: &ctx.metrics.drift,
     };
-    let (out, check) = crate::drift::check_migration(obj, env, &denv, out).await;
-    let kind = crate::drift::Kind::Migration;
-    match &check {
-        Some(c) => {
-            ctx.metrics.drift.record(kind, ns, name, c);
-            crate::drift::report_to_registry(kind, ns, name, c);
-        }
-        None if out.status.condition(crate::drift::DRIFTED).is_none() => {
-            ctx.metrics.drift.forget(kind, ns, name);
-        }
-        None => {}
-    }
-    out
+    crate::drift::check_migration(obj, env, &denv, out).await.0
 }
 
 /// Publishes events; a rejected event is logged, never a reconcile failure.

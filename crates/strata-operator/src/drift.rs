@@ -168,6 +168,12 @@ pub enum Check {
 }
 
 impl Check {
+    /// A check's result from the changes a diff found (`AtlasSchema`: current → desired read the other way,
+    /// desired → current, so each line says what the database has that the desired state does not).
+    pub fn from_changes(changes: &strata_engine::schema::Changes) -> Self {
+        Self::from_lines(strata_engine::schema::drift::describe(changes))
+    }
+
     /// A check's result from the lines a diff described.
     pub fn from_lines(lines: Vec<String>) -> Self {
         if lines.is_empty() {
@@ -409,19 +415,95 @@ pub fn report_to_registry(kind: Kind, ns: &str, name: &str, check: &Check) {
     }
 }
 
+/// Whether a resource's drift check is due ([`due`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    /// Checks are off for it: drop its condition and gauge.
+    Off,
+    /// Its annotation does not parse (the message, for [`Check::InvalidInterval`]).
+    Invalid(String),
+    /// Not yet: come back after this long.
+    Later(Duration),
+    /// Check now, then come back after the period.
+    Now(Duration),
+}
+
+/// Whether the drift check of resource `ns/name` of `kind` is due: its period ([`interval`] of its annotations and
+/// the kind's flag) against its last check in `schedule`.
+pub fn due(
+    kind: Kind,
+    ns: &str,
+    name: &str,
+    annotations: Option<&BTreeMap<String, String>>,
+    settings: &DriftSettings,
+    schedule: &Schedule,
+) -> Due {
+    match interval(annotations, settings.default_for(kind)) {
+        Err(m) => Due::Invalid(m),
+        Ok(None) => Due::Off,
+        Ok(Some(period)) => match schedule.remaining(kind, ns, name, period) {
+            r if r.is_zero() => Due::Now(period),
+            r => Due::Later(r),
+        },
+    }
+}
+
+/// Everything a finished check leads to, for either kind: the `Drifted` condition written into `conds`, the
+/// Warning Event when the summary changed pushed onto `events`, the metrics, the registry report. `schedule` is
+/// told the resource was checked (an invalid annotation is not a check).
+// Each argument is a separate piece of the caller's state: the two kinds keep their statuses and outcomes apart, so
+// there is no one struct to pass.
+#[allow(clippy::too_many_arguments)]
+pub fn publish(
+    kind: Kind,
+    ns: &str,
+    name: &str,
+    generation: i64,
+    check: &Check,
+    conds: &mut Vec<Condition>,
+    events: &mut Vec<Event>,
+    metrics: &DriftMetrics,
+    schedule: &Schedule,
+) {
+    if !matches!(check, Check::InvalidInterval(_)) {
+        schedule.checked(kind, ns, name);
+    }
+    if let Some(ev) = record(conds, check, kind.suffix(), generation) {
+        events.push(ev);
+    }
+    metrics.record(kind, ns, name, check);
+    report_to_registry(kind, ns, name, check);
+}
+
+/// Checks turned off for a resource: its condition, gauge and schedule entry go.
+pub fn turned_off(
+    kind: Kind,
+    ns: &str,
+    name: &str,
+    conds: &mut Vec<Condition>,
+    metrics: &DriftMetrics,
+    schedule: &Schedule,
+) {
+    clear(conds);
+    metrics.forget(kind, ns, name);
+    schedule.forget(kind, ns, name);
+}
+
 /// What the `AtlasMigration` drift step needs besides the reconcile's [`Env`].
 pub struct DriftEnv<'a> {
     /// The flags.
     pub settings: &'a DriftSettings,
     /// Last checks.
     pub schedule: &'a Schedule,
+    /// The operator's drift metrics.
+    pub metrics: &'a DriftMetrics,
 }
 
 /// The drift step after an `AtlasMigration` reconcile: when the outcome is Ready (nothing failed, nothing to
-/// redo at once) and the resource's period is due, the target is checked against its directory up to
-/// `lastAppliedVersion`, the `Drifted` condition and Event are added to the outcome and it comes back after the
-/// period; a due period not yet reached only shortens the requeue. Checks turned off remove the condition.
-/// Returns the outcome and the check made, if any (for the metrics and the registry report).
+/// redo at once) and the resource's period is due ([`due`]), the target is checked against its directory up to
+/// `lastAppliedVersion` and the result published into the outcome ([`publish`]: condition, Event, metrics) which
+/// comes back after the period; a period not yet reached only shortens the requeue. Checks turned off remove the
+/// condition and the gauge. Returns the outcome and the check made, if any.
 pub async fn check_migration(
     obj: &AtlasMigration,
     env: &Env<'_>,
@@ -435,46 +517,47 @@ pub async fn check_migration(
     if out.failure.is_some() || out.requeue == Requeue::Now || !out.status.is_ready() {
         return (out, None);
     }
-    let period = match interval(
+    let when = due(
+        kind,
+        ns,
+        name,
         obj.metadata.annotations.as_ref(),
-        drift.settings.default_for(kind),
-    ) {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            clear(&mut out.status.conditions);
-            drift.schedule.forget(kind, ns, name);
+        drift.settings,
+        drift.schedule,
+    );
+    let check = match when {
+        Due::Off => {
+            turned_off(
+                kind,
+                ns,
+                name,
+                &mut out.status.conditions,
+                drift.metrics,
+                drift.schedule,
+            );
             return (out, None);
         }
-        Err(message) => {
-            let check = Check::InvalidInterval(message);
-            if let Some(ev) = record(
-                &mut out.status.conditions,
-                &check,
-                kind.suffix(),
-                generation,
-            ) {
-                out.events.push(ev);
-            }
-            return (out, Some(check));
+        Due::Later(left) => {
+            out.requeue = sooner(out.requeue, left);
+            return (out, None);
+        }
+        Due::Invalid(m) => Check::InvalidInterval(m),
+        Due::Now(period) => {
+            out.requeue = sooner(out.requeue, period);
+            run_migration_check(obj, env, drift.settings, &out.status.last_applied_version).await
         }
     };
-    let remaining = drift.schedule.remaining(kind, ns, name, period);
-    if !remaining.is_zero() {
-        out.requeue = sooner(out.requeue, remaining);
-        return (out, None);
-    }
-    let check =
-        run_migration_check(obj, env, drift.settings, &out.status.last_applied_version).await;
-    drift.schedule.checked(kind, ns, name);
-    if let Some(ev) = record(
-        &mut out.status.conditions,
-        &check,
-        kind.suffix(),
+    publish(
+        kind,
+        ns,
+        name,
         generation,
-    ) {
-        out.events.push(ev);
-    }
-    out.requeue = sooner(out.requeue, period);
+        &check,
+        &mut out.status.conditions,
+        &mut out.events,
+        drift.metrics,
+        drift.schedule,
+    );
     (out, Some(check))
 }
 
@@ -678,6 +761,71 @@ mod tests {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &r).unwrap();
         assert!(!text.contains("name=\"db\""), "{text}");
+    }
+
+    #[test]
+    fn due_follows_the_annotation_the_flag_and_the_last_check() {
+        let settings = DriftSettings::default();
+        let s = Schedule::default();
+        let ann = |v: &str| BTreeMap::from([(ANNOTATION.to_owned(), v.to_owned())]);
+        // AtlasMigration: off by default; AtlasSchema: every 10 minutes.
+        assert_eq!(
+            due(Kind::Migration, "a", "m", None, &settings, &s),
+            Due::Off
+        );
+        assert_eq!(
+            due(Kind::Schema, "a", "s", None, &settings, &s),
+            Due::Now(DEFAULT_SCHEMA_INTERVAL)
+        );
+        let five = Due::Now(Duration::from_secs(300));
+        assert_eq!(
+            due(Kind::Migration, "a", "m", Some(&ann("5m")), &settings, &s),
+            five
+        );
+        assert!(matches!(
+            due(Kind::Migration, "a", "m", Some(&ann("x")), &settings, &s),
+            Due::Invalid(m) if m.starts_with("annotation strata.dev/drift-interval")
+        ));
+        // After a published check: later; an invalid annotation is not a check.
+        let (mut conds, mut events, m) = (Vec::new(), Vec::new(), DriftMetrics::default());
+        publish(
+            Kind::Schema,
+            "a",
+            "s",
+            1,
+            &Check::InSync,
+            &mut conds,
+            &mut events,
+            &m,
+            &s,
+        );
+        assert!(matches!(
+            due(Kind::Schema, "a", "s", None, &settings, &s),
+            Due::Later(d) if d > Duration::from_secs(590)
+        ));
+        let bad = Check::InvalidInterval("bad".into());
+        publish(
+            Kind::Migration,
+            "a",
+            "m",
+            1,
+            &bad,
+            &mut conds,
+            &mut events,
+            &m,
+            &s,
+        );
+        assert_eq!(
+            due(Kind::Migration, "a", "m", Some(&ann("5m")), &settings, &s),
+            five
+        );
+        assert_eq!(events.len(), 1, "the invalid annotation's Warning");
+        turned_off(Kind::Schema, "a", "s", &mut conds, &m, &s);
+        assert!(conds.is_empty());
+        assert_eq!(
+            due(Kind::Schema, "a", "s", None, &settings, &s),
+            Due::Now(DEFAULT_SCHEMA_INTERVAL)
+        );
     }
 
     #[test]

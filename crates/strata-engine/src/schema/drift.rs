@@ -31,6 +31,10 @@ use super::replay::{ReplayOptions, ReplayStats, replay};
 use super::source::Loaded;
 use super::{SchemaError, diff_changes};
 
+/// One English line per change ([`strata_schema::diff::describe`]), re-exported for the front ends that only link
+/// the engine.
+pub use strata_schema::diff::describe;
+
 /// The schema Atlas keeps its revisions table in on a realm URL; never part of the actual state.
 pub const REVISIONS_SCHEMA: &str = "atlas_schema_revisions";
 

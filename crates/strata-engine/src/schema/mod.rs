@@ -35,7 +35,7 @@ pub use replay::{ReplayOptions, ReplayStats, Replayed, replay};
 pub use source::{LoadOptions, Loaded, Source, load};
 pub use strata_driver::inspect::InspectOptions;
 pub use strata_schema::plan::PlanOptions;
-pub use strata_schema::{Plan, Realm, SkipKind};
+pub use strata_schema::{Changes, Plan, Realm, SkipKind};
 
 use strata_driver::DbUrl;
 use strata_migrate::Dialect;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use strata_engine::schema::InspectOptions;
 use strata_operator::drift::{
-    self, ANNOTATION, Check, DriftEnv, DriftSettings, Schedule, check_migration,
+    self, ANNOTATION, Check, DriftEnv, DriftMetrics, DriftSettings, Schedule, check_migration,
 };
 use strata_operator::{AtlasMigration, Outcome, Requeue, conditions, controller};
 
@@ -64,6 +64,7 @@ async fn a_column_added_by_hand_is_drift_and_nothing_is_written() {
             cache_dir: Some(cache.path().to_owned()),
             ..DriftSettings::default()
         };
+        let metrics = DriftMetrics::default();
         let mut obj = with_interval(local_migration(&[F1, F2]), "1m");
         h.settle(&mut obj).await;
         assert!(obj.status.as_ref().unwrap().is_ready());
@@ -73,6 +74,7 @@ async fn a_column_added_by_hand_is_drift_and_nothing_is_written() {
         let denv = DriftEnv {
             settings: &settings,
             schedule: &schedule,
+            metrics: &metrics,
         };
         let out = h.step(&mut obj).await;
         let (out, check) = check_migration(&obj, &h.env(), &denv, out).await;
@@ -100,6 +102,7 @@ async fn a_column_added_by_hand_is_drift_and_nothing_is_written() {
         let denv = DriftEnv {
             settings: &settings,
             schedule: &schedule,
+            metrics: &metrics,
         };
         let out = h.step(&mut obj).await;
         let (out, check) = check_migration(&obj, &h.env(), &denv, out).await;
@@ -137,6 +140,7 @@ async fn a_column_added_by_hand_is_drift_and_nothing_is_written() {
         let denv = DriftEnv {
             settings: &settings,
             schedule: &schedule,
+            metrics: &metrics,
         };
         let out = h.step(&mut obj).await;
         let (out, _) = check_migration(&obj, &h.env(), &denv, out).await;
@@ -181,9 +185,11 @@ async fn an_unreachable_dev_database_is_a_failed_check_without_credentials() {
         ..DriftSettings::default()
     };
     let schedule = Schedule::default();
+    let metrics = DriftMetrics::default();
     let denv = DriftEnv {
         settings: &settings,
         schedule: &schedule,
+        metrics: &metrics,
     };
     let mut obj = local_migration(&[F1]);
     obj.spec.dev_url = "postgres://u:hunter2@127.0.0.1:1/dev".into();
