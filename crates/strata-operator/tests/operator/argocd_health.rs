@@ -92,7 +92,7 @@ fn health_lua_matches_the_fixtures() {
     )
     .unwrap();
     let cases = tests["tests"].as_array().unwrap();
-    assert_eq!(cases.len(), 6);
+    assert_eq!(cases.len(), 7);
     for case in cases {
         let path = case["inputPath"].as_str().unwrap();
         let obj: Value =
