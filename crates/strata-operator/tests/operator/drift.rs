@@ -85,6 +85,13 @@ async fn a_column_added_by_hand_is_drift_and_nothing_is_written() {
         );
         assert!(out.events.is_empty());
         assert_eq!(out.requeue, Requeue::After(Duration::from_secs(60)));
+        let cached = std::fs::read_dir(cache.path().join("replay"))
+            .unwrap()
+            .count();
+        assert!(
+            cached >= 1,
+            "the replayed directory is cached for the next check"
+        );
         obj.status = Some(out.status.clone());
 
         // Not due yet: no check, the requeue says when.
