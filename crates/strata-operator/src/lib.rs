@@ -12,6 +12,7 @@
 //! - [`events`]: Kubernetes Events, one per distinct note;
 //! - [`watch`]: watch streams with a short back-off that re-list at once after `410 Gone`;
 //! - [`metrics`]: Prometheus metrics;
+//! - [`local`]: the reconcile without a cluster, from YAML files (`reconcile -f`), for scripts and CI;
 //! - [`cli`]: the command line of `strata operator` and of the `strata-operator` binary.
 #![warn(missing_docs)]
 
@@ -21,6 +22,7 @@ pub mod controller;
 pub mod crd;
 pub mod endpoints;
 pub mod events;
+pub mod local;
 pub mod metrics;
 pub mod reconcile;
 pub mod registry;
