@@ -412,8 +412,10 @@ fn the_workflows_the_action_and_the_hooks_run_against_a_local_registry() {
     assert_eq!(last, "Lint the files of this branch", "{}", show(&outs));
     assert_eq!(o.status.code(), Some(1), "{}", show(&outs));
     let stdout = String::from_utf8_lossy(&o.stdout);
+    // On the changed line of the file, named from the repository root, as GitHub needs it.
     assert!(
-        stdout.contains("::error file=") && stdout.contains("DS102"),
+        stdout.contains("::error file=migrations/20240103000000_drop_posts.sql,line=1,")
+            && stdout.contains("(DS102)"),
         "{stdout}"
     );
 
