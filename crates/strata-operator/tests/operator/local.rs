@@ -234,3 +234,41 @@ fn an_unknown_kind_or_a_missing_file_is_a_clear_error() {
         "{err}"
     );
 }
+
+/// What a user sees when the directory is refused: the status as YAML on stdout (transition times masked), the
+/// Warning event on stderr, exit 1.
+#[test]
+fn a_refused_directory_prints_its_status_as_yaml_and_the_event() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("app.yaml");
+    let url = format!("sqlite://{}", tmp.path().join("app.db").display());
+    std::fs::write(
+        &f,
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: db}}\nstringData: {{url: \"{url}\"}}\n---\n\
+             apiVersion: db.atlasgo.io/v1alpha1\nkind: AtlasMigration\nmetadata: {{name: app}}\nspec:\n  \
+             urlFrom: {{secretKeyRef: {{name: db, key: url}}}}\n  dir:\n    local:\n      \
+             1_a.sql: \"CREATE TABLE a (id int);\\n\"\n      atlas.sum: \"edited\"\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_strata-operator"))
+        .args(["reconcile", "--timeout", "0", "-f"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .split('\n')
+        .map(|l| match l.split_once("lastTransitionTime: ") {
+            Some((indent, _)) => format!("{indent}lastTransitionTime: <time>"),
+            None => l.to_owned(),
+        })
+        .collect();
+    insta::assert_snapshot!("refused_directory_status", stdout.join("\n"));
+    insta::assert_snapshot!(
+        "refused_directory_events",
+        String::from_utf8(out.stderr).unwrap()
+    );
+}
