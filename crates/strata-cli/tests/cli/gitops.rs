@@ -398,6 +398,37 @@ fn the_workflows_the_action_and_the_hooks_run_against_a_local_registry() {
         "the action put nothing on GITHUB_PATH"
     );
 
+    // The action's `args` runs one command in `working-directory`; a release whose archive does not match
+    // SHA256SUMS is refused before it is unpacked.
+    let with: BTreeMap<String, String> = [
+        ("args", "migrate validate --dir 'file://migrations'"),
+        ("working-directory", "."),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .into();
+    let outs = run_action(&mut runner, &with, &exprs, &repo);
+    assert_eq!(outs.len(), 2, "{}", show(&outs));
+    assert!(all_ok(&outs), "{}", show(&outs));
+    let tampered = tmp.path().join("tampered");
+    let mut bad = exprs.clone();
+    bad.insert(RELEASE_URL.into(), fake_release(&tampered));
+    let sums = tampered.join("owner/strata/releases/latest/download/SHA256SUMS");
+    let text = std::fs::read_to_string(&sums).unwrap();
+    std::fs::write(&sums, format!("{}{}", "0".repeat(64), &text[64..])).unwrap();
+    let mut fresh = Runner::new(&tampered);
+    let outs = run_action(&mut fresh, &BTreeMap::new(), &bad, &repo);
+    let (_, o) = outs.last().unwrap();
+    assert!(!o.status.success(), "{}", show(&outs));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("checksum mismatch"),
+        "{}",
+        show(&outs)
+    );
+    assert!(
+        fresh.path.is_empty(),
+        "a refused archive is not put on PATH"
+    );
+
     // Pull request, destructive: dropping a table fails lint with a GitHub annotation.
     git(&repo, &["checkout", "-q", "-b", "drop-posts", "main"]);
     write_migration(
