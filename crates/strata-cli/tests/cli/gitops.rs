@@ -302,9 +302,21 @@ fn fake_release(dir: &Path) -> String {
     format!("file://{}", dir.display())
 }
 
-const USERS: &str =
-    "CREATE TABLE users (\n  id bigserial PRIMARY KEY,\n  email text NOT NULL UNIQUE\n);\n";
-const POSTS: &str = "CREATE TABLE posts (\n  id bigserial PRIMARY KEY,\n  user_id bigint NOT NULL REFERENCES users (id),\n  title text NOT NULL\n);\n";
+/// The migration files of the example's ConfigMap (`manifests/10-migration-configmap.yaml`), `atlas.sum` aside.
+fn example_files() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(
+        root().join("examples/gitops/manifests/10-migration-configmap.yaml"),
+    )
+    .unwrap();
+    let cm: Value = serde_saphyr::from_str(text.split("\n---\n").next().unwrap()).unwrap();
+    cm["data"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.ends_with(".sql"))
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect()
+}
 
 fn write_migration(repo: &Path, name: &str, sql: &str) {
     std::fs::write(repo.join("migrations").join(name), sql).unwrap();
@@ -355,8 +367,11 @@ fn the_workflows_the_action_and_the_hooks_run_against_a_local_registry() {
         &repo,
         &["remote", "add", "origin", origin.to_str().unwrap()],
     );
-    write_migration(&repo, "20240101000000_create_users.sql", USERS);
-    write_migration(&repo, "20240102000000_create_posts.sql", POSTS);
+    let files = example_files();
+    assert_eq!(files.len(), 2, "{files:?}");
+    for (name, sql) in &files {
+        write_migration(&repo, name, sql);
+    }
     std::fs::copy(
         gitops.join("remote/migration.yaml"),
         repo.join("manifests/migration.yaml"),
