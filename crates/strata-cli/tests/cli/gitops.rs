@@ -561,6 +561,37 @@ fn the_workflows_the_action_and_the_hooks_run_against_a_local_registry() {
     drop(server);
 }
 
+/// The project's release workflow builds exactly the assets `action.yml` downloads: one `strata-<target>.tar.gz`
+/// per target the action maps a runner to, holding `strata`, and `SHA256SUMS`.
+#[test]
+fn the_release_workflow_builds_the_assets_the_action_downloads() {
+    let release = yaml(&root().join(".github/workflows/release.yml"));
+    let mut built: Vec<String> = release["jobs"]["build"]["strategy"]["matrix"]["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["target"].as_str().unwrap().to_owned())
+        .collect();
+    built.sort();
+    let text = serde_json::to_string(&release).unwrap();
+    assert!(
+        text.contains(r#"tar -czf \"dist/strata-${{ matrix.target }}.tar.gz\""#),
+        "{text}"
+    );
+    assert!(
+        text.contains("sha256sum strata-*.tar.gz > SHA256SUMS"),
+        "{text}"
+    );
+    let action = std::fs::read_to_string(root().join("action.yml")).unwrap();
+    let re = regex::Regex::new(r"(?m)^ +[A-Za-z]+-[A-Z0-9]+\) target=([a-z0-9_-]+) ;;$").unwrap();
+    let mut mapped: Vec<String> = re.captures_iter(&action).map(|c| c[1].to_owned()).collect();
+    mapped.sort();
+    assert_eq!(built.len(), 4, "{built:?}");
+    assert_eq!(built, mapped);
+    assert!(action.contains(r#"asset="strata-${target}.tar.gz""#));
+    assert!(action.contains(r#""$base/SHA256SUMS""#));
+}
+
 /// `examples/gitops/run-locally.sh` with the built `strata` (the operator through `strata operator`), against the
 /// test PostgreSQL server.
 #[test]
