@@ -36,8 +36,11 @@ cleanup() {
   local status=$?
   if [ -n "$REGISTRY_PID" ]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
   if [ -n "$DB_CREATED" ]; then psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 || true; fi
+  if [ "$status" -ne 0 ] && [ -s "$WORK/registry.log" ]; then
+    echo "--- last lines of the registry's log:" >&2
+    tail -n 20 "$WORK/registry.log" >&2
+  fi
   if [ "${KEEP:-}" = 1 ]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-  if [ "$status" -ne 0 ] && [ -s "$WORK/registry.log" ] 2>/dev/null; then tail -n 20 "$WORK/registry.log" >&2; fi
   exit "$status"
 }
 trap cleanup EXIT
