@@ -254,10 +254,23 @@ pub fn run(
             count: picked.len(),
         },
     };
+    if matches!(format, LintFormat::Github | LintFormat::Sarif) {
+        // Annotations and SARIF locations name the file from the working directory (the repository root in CI),
+        // so GitHub puts them on the changed lines of the pull request.
+        for f in &mut files {
+            f.name = located(&path, &f.name);
+        }
+    }
     let report = Report {
         header,
         files,
         duration: started.elapsed(),
     };
     crate::lint::emit(&report, format)
+}
+
+/// `name` inside the directory at `dir` as given (`migrations` → `migrations/1_a.sql`, `./db/m` → `db/m/1_a.sql`).
+fn located(dir: &Path, name: &str) -> String {
+    let dir = dir.strip_prefix(".").unwrap_or(dir);
+    dir.join(name).to_string_lossy().into_owned()
 }

@@ -15,5 +15,18 @@ pub fn run(cmd: Operator, rt: &Runtime) -> Result<(), CliError> {
             rt.block_on(strata_operator::controller::run(opts))?
                 .map_err(CliError::Operator)
         }
+        Operator::Reconcile(a) => {
+            let r = rt.block_on(strata_operator::cli::reconcile(a))??;
+            for e in &r.events {
+                eprintln!("{}", crate::output::escape_controls(e));
+            }
+            out(&r.output)?;
+            // Not Ready: the status on stdout says why.
+            if r.ready {
+                Ok(())
+            } else {
+                Err(CliError::Silent)
+            }
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! The operator's command line, shared by `strata operator …` (the CLI) and the lean `strata-operator` binary: the
-//! subcommands, the flags of `run`, log set-up and the one start-up path ([`run`]).
+//! subcommands, the flags of `run`, log set-up and the one start-up path ([`run`]); `reconcile -f FILE…` runs the
+//! reconcile without a cluster ([`crate::local`]).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -16,6 +18,37 @@ pub enum Operator {
     Crds,
     /// Run the operator: reconcile AtlasMigration resources until SIGTERM.
     Run(Box<RunArgs>),
+    /// Reconcile the AtlasMigration resources of Kubernetes YAML files without a cluster (the Secrets and
+    /// ConfigMaps they reference come from the same files) and print their final status. Exit 1 when one is not
+    /// Ready.
+    Reconcile(ReconcileArgs),
+}
+
+/// `strata operator reconcile`.
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// YAML files holding the resources and the Secrets / ConfigMaps they reference (repeatable; several
+    /// documents per file separated by `---`).
+    #[arg(short = 'f', long = "filename", value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+    /// Namespace of documents that name none.
+    #[arg(short = 'n', long, default_value = "default")]
+    namespace: String,
+    /// Default registry URL for remote directories (dir.remote); spec.cloud.url wins, as in `run`.
+    #[arg(long, env = "STRATA_REGISTRY_URL", hide_env_values = true)]
+    registry: Option<String>,
+    /// Accept spec.config / spec.configFrom.
+    #[arg(long)]
+    allow_custom_config: bool,
+    /// How long to wait for a migration lock held by another process (seconds).
+    #[arg(long, default_value_t = 10)]
+    lock_timeout: u64,
+    /// How long one resource may take to settle, retries after transient failures included (seconds).
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+    /// Output of the final statuses: yaml (one document per resource) or json (an array).
+    #[arg(short = 'o', long, value_enum, default_value_t = crate::local::Output::Yaml)]
+    output: crate::local::Output,
 }
 
 /// Log output format.
@@ -102,6 +135,9 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("starting the runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// `reconcile -f`: the files are not usable manifests.
+    #[error(transparent)]
+    Manifest(#[from] crate::local::ManifestError),
     /// The operator stopped with an error (API unreachable, leadership lost, …).
     #[error("operator: {0}")]
     Operator(Box<dyn std::error::Error + Send + Sync>),
@@ -189,4 +225,82 @@ pub fn run(args: RunArgs) -> Result<(), Error> {
         .map_err(Error::Runtime)?;
     rt.block_on(crate::controller::run(opts))
         .map_err(Error::Operator)
+}
+
+/// What `reconcile -f` found: the final statuses rendered for stdout, the events for stderr, and whether every
+/// resource is Ready.
+#[derive(Debug)]
+pub struct Reconciled {
+    /// The statuses in the requested format.
+    pub output: String,
+    /// `<kind> <namespace>/<name>: <type> <reason> <note>` lines, in order.
+    pub events: Vec<String>,
+    /// Every resource Ready.
+    pub ready: bool,
+}
+
+/// `reconcile -f`: reads the files, reconciles each resource until it settles, renders the statuses. Logs (warnings
+/// only, unless `RUST_LOG` says otherwise) go to stderr, so stdout holds nothing but the statuses.
+pub async fn reconcile(args: ReconcileArgs) -> Result<Reconciled, Error> {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let registry = args
+        .registry
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|u| crate::registry::check_registry_url(u, "--registry"))
+        .transpose()?;
+    let manifests = crate::local::load(&args.files, &args.namespace)?;
+    let opts = crate::local::Options {
+        settings: ResolveSettings {
+            allow_custom_config: args.allow_custom_config,
+            registry,
+        },
+        lock_timeout: Duration::from_secs(args.lock_timeout),
+        timeout: Duration::from_secs(args.timeout),
+        ..crate::local::Options::default()
+    };
+    let settled = crate::local::reconcile_all(&manifests, &opts).await;
+    let events = settled
+        .iter()
+        .flat_map(|s| {
+            s.events.iter().map(move |e| {
+                format!(
+                    "{} {}/{}: {e}",
+                    s.kind, s.metadata.namespace, s.metadata.name
+                )
+            })
+        })
+        .collect();
+    Ok(Reconciled {
+        output: crate::local::render(&settled, args.output),
+        events,
+        ready: settled.iter().all(crate::local::Settled::is_ready),
+    })
+}
+
+/// `reconcile -f` on a runtime of its own (the lean binary): prints the statuses on stdout and the events on
+/// stderr; `Ok(false)` when a resource is not Ready.
+pub fn run_reconcile(args: ReconcileArgs) -> Result<bool, Error> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    let r = rt.block_on(reconcile(args))?;
+    print_reconciled(&r);
+    Ok(r.ready)
+}
+
+/// Prints a [`Reconciled`]: events on stderr, statuses on stdout (a closed pipe is not an error).
+pub fn print_reconciled(r: &Reconciled) {
+    use std::io::Write as _;
+    for e in &r.events {
+        eprintln!("{e}");
+    }
+    let _ = std::io::stdout().lock().write_all(r.output.as_bytes());
 }

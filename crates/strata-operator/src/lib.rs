@@ -14,6 +14,7 @@
 //! - [`events`]: Kubernetes Events, one per distinct note;
 //! - [`watch`]: watch streams with a short back-off that re-list at once after `410 Gone`;
 //! - [`metrics`]: Prometheus metrics;
+//! - [`local`]: the reconcile without a cluster, from YAML files (`reconcile -f`), for scripts and CI;
 //! - [`cli`]: the command line of `strata operator` and of the `strata-operator` binary.
 #![warn(missing_docs)]
 
@@ -24,6 +25,7 @@ pub mod crd;
 pub mod drift;
 pub mod endpoints;
 pub mod events;
+pub mod local;
 pub mod metrics;
 pub mod reconcile;
 pub mod registry;

@@ -11,6 +11,8 @@
 //! - `lint`: `strata lint FILE…`, every format, as insta snapshots;
 //! - `schema`: `schema inspect / diff / apply / clean` on SQLite files, outputs as insta snapshots;
 //! - `project`: `atlas.hcl` project files (`--config`, `--env`, `--var`) driving migrate and schema commands;
+//! - `gitops`: examples/gitops's GitHub workflows, action.yml and pre-commit hooks run step by step against a
+//!   local registry, and `examples/gitops/run-locally.sh` end to end;
 //! - `common`: how `strata` is started (working directory, private TMPDIR, a clean environment).
 //!
 //! The crash-safety and concurrency tests are a binary of their own (`tests/stress`).
@@ -20,6 +22,7 @@ mod cli;
 mod common;
 mod credentials;
 mod db;
+mod gitops;
 mod lint;
 mod migrate_diff;
 mod migrate_lint;

@@ -83,3 +83,29 @@ fn operator_run_help_lists_the_flags() {
         assert!(help.contains(flag), "{flag} missing");
     }
 }
+
+#[test]
+fn operator_reconcile_refuses_a_kind_it_does_not_reconcile_naming_the_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("pod.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: x}\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("strata")
+        .unwrap()
+        .args(["operator", "reconcile", "-f"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!(
+            "Error: {}:5: kind \"Pod\" (apiVersion \"v1\") is not supported here; `reconcile -f` reads AtlasMigration (db.atlasgo.io/v1alpha1), Secret and ConfigMap documents",
+            f.display()
+        )
+    );
+}

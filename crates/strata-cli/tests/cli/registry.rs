@@ -28,9 +28,9 @@ fn strata(tmp: &Path) -> Command {
 }
 
 /// The server process; killed on drop if the test did not stop it.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     log: std::path::PathBuf,
 }
 
@@ -49,7 +49,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_server(db: &str, dir: &Path) -> Server {
+pub(crate) fn start_server(db: &str, dir: &Path) -> Server {
     let mut server = spawn_server(db, dir, &[]);
     wait_healthy(&mut server);
     server
@@ -129,7 +129,7 @@ fn write_dir(dir: &Path, files: &[(&str, &str)], tmp: &Path) -> String {
     url
 }
 
-fn token(db: &str, project: &str, scope: &str, tmp: &Path) -> String {
+pub(crate) fn token(db: &str, project: &str, scope: &str, tmp: &Path) -> String {
     let out = strata(tmp)
         .args([
             "registry",

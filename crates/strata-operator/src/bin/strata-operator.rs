@@ -28,6 +28,12 @@ fn main() -> ExitCode {
             }
         }
         Operator::Run(args) => cli::run(*args).map_err(|e| e.to_string()),
+        Operator::Reconcile(args) => match cli::run_reconcile(args) {
+            // Not Ready: the status on stdout says why.
+            Ok(false) => return ExitCode::FAILURE,
+            Ok(true) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

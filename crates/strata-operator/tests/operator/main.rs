@@ -9,7 +9,8 @@
 //! - `examples`: `examples/gitops` parses and really migrates a database;
 //! - `helm_chart`: the Helm chart renders valid objects;
 //! - `argocd_health`: `deploy/argocd/health.lua` in a real Lua 5.1;
-//! - `bin`: the lean `strata-operator` binary as a black box.
+//! - `bin`: the lean `strata-operator` binary as a black box;
+//! - `local`: `strata-operator reconcile -f` against real PostgreSQL and a real registry.
 
 mod argocd_health;
 mod bin;
@@ -19,5 +20,6 @@ mod crd;
 mod drift;
 mod examples;
 mod helm_chart;
+mod local;
 mod reconcile;
 mod remote;

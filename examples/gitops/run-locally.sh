@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The GitOps loop of this example, end to end on one machine, with nothing faked:
+#
+#   edit schema.sql → strata migrate diff → strata migrate lint (a destructive change fails, a safe one passes)
+#   → commit → strata migrate push app:<commit sha> to a real `strata registry serve`
+#   → an AtlasMigration with dir.remote.tag: <commit sha> → the operator's reconcile applies it to PostgreSQL
+#   → the registry's API and web page show the deployment at that version.
+#
+# Needs: git, curl, psql, and a PostgreSQL server where PG_ADMIN_URL may create and drop databases.
+#   STRATA           the strata CLI (default: strata on PATH)
+#   STRATA_OPERATOR  the operator command (default: strata-operator; "strata operator" works the same)
+#   PG_ADMIN_URL     default postgres://postgres@127.0.0.1:5432/postgres
+#   KEEP=1           keep the work directory (its path is printed)
+# Exit status 0 only when every check passed.
+set -euo pipefail
+
+STRATA=${STRATA:-strata}
+read -r -a OPERATOR <<<"${STRATA_OPERATOR:-strata-operator}"
+PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+PROJECT=app
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() {
+  printf 'FAILED: %s\n' "$*" >&2
+  exit 1
+}
+with_query() { # URL PARAMS: appends query parameters to a URL that may already have some
+  case "$1" in *\?*) printf '%s&%s' "$1" "$2" ;; *) printf '%s?%s' "$1" "$2" ;; esac
+}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/strata-loop.XXXXXX")
+DB="strata_loop_$$_${RANDOM}"
+REGISTRY_PID=""
+DB_CREATED=""
+cleanup() {
+  local status=$?
+  if [ -n "$REGISTRY_PID" ]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
+  if [ -n "$DB_CREATED" ]; then psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 || true; fi
+  if [ "$status" -ne 0 ] && [ -s "$WORK/registry.log" ]; then
+    echo "--- last lines of the registry's log:" >&2
+    tail -n 20 "$WORK/registry.log" >&2
+  fi
+  if [ "${KEEP:-}" = 1 ]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+  exit "$status"
+}
+trap cleanup EXIT
+
+# Every run of diff, lint and validate works in a throw-away database on the server; the replay cache stays here.
+DEV_URL=$(with_query "$PG_ADMIN_URL" "search_path=public&strata_dev=scratch")
+export STRATA_CACHE_DIR="$WORK/cache"
+unset STRATA_DIR STRATA_URL STRATA_REGISTRY STRATA_TOKEN STRATA_DEV_URL STRATA_REGISTRY_URL
+
+REPO="$WORK/repo"
+mkdir -p "$REPO"
+cd "$REPO"
+git init -q -b main
+git config user.name "Loop Test"
+git config user.email "loop@example.invalid"
+
+step "1. the first desired schema, and its migration from strata migrate diff"
+cat >schema.sql <<'SQL'
+CREATE TABLE users (
+  id bigint PRIMARY KEY,
+  email text NOT NULL,
+  nickname text
+);
+SQL
+"$STRATA" migrate diff create_users --dir file://migrations --to file://schema.sql --dev-url "$DEV_URL"
+ls migrations/*_create_users.sql >/dev/null || fail "migrate diff wrote no create_users file"
+"$STRATA" migrate validate --dir file://migrations --dev-url "$DEV_URL"
+git add -A && git commit -qm "users" && echo "committed $(git rev-parse --short HEAD)"
+
+step "2. a destructive edit (drop users.nickname): lint must fail"
+git checkout -q -b drop-nickname
+sed -i.bak -e '/nickname/d' -e 's/email text NOT NULL,/email text NOT NULL/' schema.sql && rm schema.sql.bak
+sleep 1 # migration versions are UTC seconds
+"$STRATA" migrate diff drop_nickname --dir file://migrations --to file://schema.sql --dev-url "$DEV_URL"
+git add -A && git commit -qm "drop nickname"
+if "$STRATA" migrate lint --dir file://migrations --dev-url "$DEV_URL" --git-base main >"$WORK/lint-destructive.txt"; then
+  cat "$WORK/lint-destructive.txt"
+  fail "lint passed a destructive change"
+fi
+grep -q 'DS103' "$WORK/lint-destructive.txt" || { cat "$WORK/lint-destructive.txt"; fail "lint failed without naming the dropped column (DS103)"; }
+echo "lint refused it, as it should:"
+grep 'Dropping' "$WORK/lint-destructive.txt"
+git checkout -q main
+
+step "3. a safe edit (a new table posts): lint passes; merged into main"
+git checkout -q -b add-posts
+cat >>schema.sql <<'SQL'
+CREATE TABLE posts (
+  id bigint PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users (id),
+  title text NOT NULL
+);
+SQL
+sleep 1
+"$STRATA" migrate diff add_posts --dir file://migrations --to file://schema.sql --dev-url "$DEV_URL"
+git add -A && git commit -qm "posts"
+"$STRATA" migrate lint --dir file://migrations --dev-url "$DEV_URL" --git-base main || fail "lint refused a safe change"
+git checkout -q main && git merge -q --ff-only add-posts
+SHA=$(git rev-parse HEAD)
+LAST_VERSION=$(ls migrations | grep -E '^[0-9]+_.*\.sql$' | sort | tail -n 1 | cut -d_ -f1)
+echo "main is at $SHA; newest migration version $LAST_VERSION"
+
+step "4. a registry (strata registry serve, SQLite store) and its tokens"
+REGISTRY_DB="sqlite://$WORK/registry.db"
+PORT=${REGISTRY_PORT:-$((20000 + RANDOM % 20000))}
+REGISTRY="http://127.0.0.1:$PORT"
+"$STRATA" registry serve --addr "127.0.0.1:$PORT" --db "$REGISTRY_DB" --log-format json >"$WORK/registry.log" 2>&1 &
+REGISTRY_PID=$!
+for _ in $(seq 1 100); do
+  curl -fsS "$REGISTRY/healthz" >/dev/null 2>&1 && break
+  kill -0 "$REGISTRY_PID" 2>/dev/null || fail "the registry exited (log above)"
+  sleep 0.1
+done
+curl -fsS "$REGISTRY/healthz" >/dev/null || fail "the registry did not come up on $REGISTRY"
+token() { "$STRATA" registry token create --db "$REGISTRY_DB" --project "$PROJECT" --scope "$1" | tail -n 1; }
+CI_TOKEN=$(token push)              # what CI holds (push.yml: secrets.STRATA_TOKEN)
+OPERATOR_TOKEN=$(token read,report) # what the operator's Secret holds
+READ_TOKEN=$(token read)            # for the checks below
+echo "registry at $REGISTRY"
+
+step "5. on merge: strata migrate push $PROJECT:<sha> (what push.yml runs)"
+STRATA_TOKEN="$CI_TOKEN" "$STRATA" migrate push "$PROJECT:$SHA" --dir file://migrations --registry "$REGISTRY"
+
+step "6. the manifest points at the commit (what bump-tag.yml writes), with its Secrets"
+psql -q "$PG_ADMIN_URL" -c "CREATE DATABASE \"$DB\"" >/dev/null
+DB_CREATED=1
+TARGET_URL=$(printf '%s' "$PG_ADMIN_URL" | sed -E "s#/[^/?]*(\\?|\$)#/$DB\\1#")
+case "$TARGET_URL" in *sslmode=*) ;; *) TARGET_URL=$(with_query "$TARGET_URL" "sslmode=disable") ;; esac
+mkdir -p "$WORK/deploy"
+cat >"$WORK/deploy/secrets.yaml" <<YAML
+apiVersion: v1
+kind: Secret
+metadata:
+  name: postgres-credentials
+stringData:
+  url: "$TARGET_URL"
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: registry-credentials
+stringData:
+  token: "$OPERATOR_TOKEN"
+YAML
+cat >"$WORK/deploy/migration.yaml" <<YAML
+apiVersion: db.atlasgo.io/v1alpha1
+kind: AtlasMigration
+metadata:
+  name: $PROJECT
+  namespace: $PROJECT
+spec:
+  urlFrom:
+    secretKeyRef: {name: postgres-credentials, key: url}
+  cloud:
+    url: "$REGISTRY"
+    project: $PROJECT
+    tokenFrom:
+      secretKeyRef: {name: registry-credentials, key: token}
+  dir:
+    remote:
+      name: $PROJECT
+      tag: "$SHA"
+YAML
+
+step "7. the operator's reconcile applies that tag to PostgreSQL"
+"${OPERATOR[@]}" reconcile -n "$PROJECT" -f "$WORK/deploy/migration.yaml" -f "$WORK/deploy/secrets.yaml" -o json \
+  >"$WORK/status.json" || { cat "$WORK/status.json"; fail "the AtlasMigration is not Ready"; }
+cat "$WORK/status.json"
+grep -q "\"lastAppliedVersion\": \"$LAST_VERSION\"" "$WORK/status.json" ||
+  fail "status.lastAppliedVersion is not $LAST_VERSION"
+TABLES=$(psql -qtA "$(printf '%s' "$PG_ADMIN_URL" | sed -E "s#/[^/?]*(\\?|\$)#/$DB\\1#")" \
+  -c "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public'")
+[ "$TABLES" = "atlas_schema_revisions,posts,users" ] || [ "$TABLES" = "posts,users" ] ||
+  fail "the target has tables $TABLES, not posts and users"
+echo "target tables: $TABLES"
+
+step "8. the registry shows the deployment at that version (API and web page)"
+VERSION_ID=$(curl -fsS -H "Authorization: Bearer $READ_TOKEN" "$REGISTRY/api/projects/$PROJECT/dirs/$PROJECT/tags/$SHA" |
+  grep -oE '"(id|version)": ?"[0-9a-f]{64}"' | head -n 1 | grep -oE '[0-9a-f]{64}') || fail "tag $SHA is not in the registry"
+DEPLOYMENTS=$(curl -fsS -H "Authorization: Bearer $READ_TOKEN" "$REGISTRY/api/projects/$PROJECT/deployments")
+printf '%s\n' "$DEPLOYMENTS"
+for want in "\"version\":\"$VERSION_ID\"" "\"tag\":\"$SHA\"" "\"status\":\"succeeded\"" "\"to_version\":\"$LAST_VERSION\""; do
+  printf '%s' "$DEPLOYMENTS" | tr -d ' \n' | grep -qF "$want" || fail "the deployments API lacks $want"
+done
+PAGE=$(curl -fsS -H "Authorization: Bearer $READ_TOKEN" "$REGISTRY/projects/$PROJECT/deployments")
+for want in "$SHA" "${VERSION_ID:0:12}" "$LAST_VERSION" "succeeded"; do
+  printf '%s' "$PAGE" | grep -qF "$want" || fail "the deployments page lacks $want"
+done
+for secret in "$OPERATOR_TOKEN" "$CI_TOKEN"; do
+  grep -qF "$secret" "$WORK/status.json" && fail "a token appears in the status"
+  printf '%s%s' "$DEPLOYMENTS" "$PAGE" | grep -qF "$secret" && fail "a token appears in the registry's answers"
+done
+echo "the registry shows $PROJECT at ${VERSION_ID:0:12} (tag $SHA) on the target, succeeded"
+
+# ---------------------------------------------------------------------------------------------------------------
+# 9. AtlasSchema: the declarative flow (edit schema.sql → AtlasSchema with the desired schema → reconcile → Ready,
+#    a destructive edit refused until approved). To be added here once the operator reconciles AtlasSchema
+#    (`reconcile -f` dispatches on kind; an AtlasSchema document is refused with a clear error until then).
+# ---------------------------------------------------------------------------------------------------------------
+
+step "OK: the loop works end to end"
