@@ -1,5 +1,7 @@
 //! The web UI in a real headless Chromium (Debian package `chromium`): each page renders its expected content
-//! and a screenshot is saved under `target/tmp/registry-screenshots/`. Chromium cannot send an `Authorization`
+//! and a screenshot is saved under `target/tmp/registry-screenshots/`. The pages of directory `shop` (what runs
+//! where, a version with its lint report, a diff, a deployment, a schema with its ER diagram) show what the
+//! client crate pushed and reported through the real HTTP API. Chromium cannot send an `Authorization`
 //! header from the command line, so it browses through a tiny proxy that adds the read token — exactly what a
 //! reverse proxy in front of the registry could do. A second test logs in and out through the registry's own
 //! forms, served with all their headers (CSP included), and has a page of another site try to log the browser in
@@ -131,6 +133,7 @@ async fn pages_render_in_headless_chromium() {
         let _ = stop_rx.await;
     }));
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let filled = fill_through_the_api(&upstream, &t).await;
     let proxy = Proxy {
         upstream,
         token: t.read.clone(),
@@ -159,8 +162,68 @@ async fn pages_render_in_headless_chromium() {
             vec![
                 "atlas.sum",
                 "h1:",
-                "CREATE TABLE secret_app_table",
+                "<span class=\"kw\">CREATE</span> <span class=\"kw\">TABLE</span> <span class=\"id\">secret_app_table</span>",
                 "1_init.sql",
+                "No lint report was pushed with this version",
+            ],
+        ),
+        (
+            "overview",
+            "/overview".into(),
+            vec![
+                "What runs where",
+                "postgres://db/shop",
+                &filled.v1[..12],
+                "<span class=\"tag\">v1</span>",
+                "drifted",
+                "column \"nickname\" added outside migrations",
+            ],
+        ),
+        (
+            "version-lint",
+            format!("/projects/app/dirs/shop/versions/{}", filled.v1),
+            vec![
+                "<span class=\"kw\">REFERENCES</span>",
+                "id=\"lint-report\"",
+                "DS102",
+                "Dropping table \"products\"",
+            ],
+        ),
+        (
+            "diff",
+            format!(
+                "/projects/app/dirs/shop/diff?from={}&to={}",
+                filled.v1, filled.v2
+            ),
+            vec![
+                "3_evil.sql",
+                "4_more.sql",
+                "added",
+                "changed",
+                "<span class=\"del\">- DROP TABLE products;</span>",
+            ],
+        ),
+        (
+            "deployment",
+            format!("/projects/app/deployments/{}", filled.deployment),
+            vec![
+                "2_shop.sql",
+                "applied",
+                "30 ms",
+                "failed",
+                "already exists",
+                "id=\"deployment-files\"",
+            ],
+        ),
+        (
+            "schema",
+            format!("/projects/app/dirs/shop/versions/{}/schema", filled.v1),
+            vec![
+                "ER diagram",
+                "<path class=\"er-fk\" data-from=\"orders\" data-to=\"users\"",
+                "<path class=\"er-fk\" data-from=\"order_items\" data-to=\"orders\"",
+                "<path class=\"er-fk\" data-from=\"order_items\" data-to=\"products\"",
+                "<g class=\"er-table\" data-table=\"order_items\">",
             ],
         ),
         (
@@ -183,6 +246,15 @@ async fn pages_render_in_headless_chromium() {
             .await
             .unwrap();
         let html = String::from_utf8_lossy(&dom.stdout).into_owned();
+        assert!(
+            !html.contains("<script>") && !html.contains("<img src=x>"),
+            "{name}: user data rendered as markup:\n{html}"
+        );
+        if name == "schema" {
+            // Every table is a box, every foreign key an edge, as the browser parsed them.
+            assert_eq!(html.matches("<g class=\"er-table\"").count(), 5, "{html}");
+            assert_eq!(html.matches("<path class=\"er-fk\"").count(), 3, "{html}");
+        }
         for w in want {
             assert!(
                 html.contains(w),
@@ -206,6 +278,141 @@ async fn pages_render_in_headless_chromium() {
     }
     let _ = stop_tx.send(());
     srv.await.unwrap().unwrap();
+}
+
+/// What [`fill_through_the_api`] pushed and reported.
+struct Filled {
+    v1: String,
+    v2: String,
+    deployment: i64,
+}
+
+/// Fills directory `shop` of project `app` through the real HTTP API with the client crate, as the CLI and the
+/// operator do: version 1 with its lint report and schema model (five tables, three foreign keys), version 2
+/// without, a failed deployment with per-file detail, and a drift check of its target.
+async fn fill_through_the_api(base: &str, t: &Tokens) -> Filled {
+    use crate::ui_pages::{V1, V2, lint_report, model};
+    use strata_registry::model::{
+        DeployStatus, DeployedFile, FileOutcome, NewDeployment, NewDrift,
+    };
+    use strata_registry_client::Client;
+    let dir = |pairs: &[(&str, &str)]| {
+        let files: Vec<_> = pairs
+            .iter()
+            .map(|(n, b)| strata_migrate::MigrationFile::new(*n, b.as_bytes()))
+            .collect();
+        let sum = strata_migrate::sum::SumFile::compute(&files).to_bytes();
+        strata_migrate::MigrationDir::from_parts("shop", files, Some(sum)).unwrap()
+    };
+    let pusher = Client::new(base, Some(t.push.clone())).unwrap();
+    let v1 = pusher
+        .push_with(
+            "app",
+            "shop",
+            &dir(V1),
+            &["v1".into()],
+            Some(lint_report()),
+            Some(model()),
+        )
+        .await
+        .unwrap()
+        .version
+        .id;
+    let v2 = pusher
+        .push("app", "shop", &dir(V2), &["v2".into()])
+        .await
+        .unwrap()
+        .version
+        .id;
+    let reporter = Client::new(base, Some(t.report.clone())).unwrap();
+    let file =
+        |name: &str, version: &str, statements, outcome, ms, error: Option<&str>| DeployedFile {
+            version: Some(version.into()),
+            outcome: Some(outcome),
+            duration_ms: Some(ms),
+            ..DeployedFile::new(name, statements, error.map(str::to_owned))
+        };
+    let d = reporter
+        .report(
+            "app",
+            &NewDeployment {
+                dir: "shop".into(),
+                target: "postgres://ci:hunter2@db/shop".into(),
+                tag: Some("v1".into()),
+                version: Some(v1.clone()),
+                from_version: String::new(),
+                to_version: "3".into(),
+                status: DeployStatus::Failed,
+                error: Some("relation \"<script>alert(1)</script>\" already exists".into()),
+                files: vec![
+                    file("1_users.sql", "1", 1, FileOutcome::Applied, 12, None),
+                    file("2_shop.sql", "2", 3, FileOutcome::Applied, 30, None),
+                    file(
+                        "3_evil.sql",
+                        "3",
+                        1,
+                        FileOutcome::Failed,
+                        4,
+                        Some("relation \"<script>alert(1)</script>\" already exists"),
+                    ),
+                ],
+                statements: 5,
+                duration_ms: 46,
+                started_at: "2026-01-02T00:00:00Z".into(),
+                finished_at: "2026-01-02T00:00:01Z".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let drift = reporter
+        .report_drift(
+            "app",
+            &NewDrift {
+                dir: "shop".into(),
+                target: "postgres://ci:hunter2@db/shop".into(),
+                lines: vec!["table \"users\": column \"nickname\" added outside migrations".into()],
+                checked_at: "2026-01-03T00:00:00Z".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        drift.target, "postgres://db/shop",
+        "the registry keeps no credential"
+    );
+    assert_eq!(drift.lines.len(), 1);
+    // A read token cannot report drift.
+    let reader = Client::new(base, Some(t.read.clone())).unwrap();
+    let refused = reader
+        .report_drift(
+            "app",
+            &NewDrift {
+                lines: vec![],
+                ..drift_report()
+            },
+        )
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(strata_registry_client::ClientError::Forbidden(_))
+        ),
+        "{refused:?}"
+    );
+    Filled {
+        v1,
+        v2,
+        deployment: d.id,
+    }
+}
+
+fn drift_report() -> strata_registry::model::NewDrift {
+    strata_registry::model::NewDrift {
+        dir: "shop".into(),
+        target: "postgres://db/shop".into(),
+        lines: Vec::new(),
+        checked_at: "2026-01-03T00:00:00Z".into(),
+    }
 }
 
 /// What the driver page reports: `key=value` lines.
