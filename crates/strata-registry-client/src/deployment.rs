@@ -326,6 +326,20 @@ mod with_engine {
         }
 
         #[test]
+        fn a_run_stopped_inside_a_file_marks_it_partial() {
+            // An interrupted in-flight statement: the run has an error, the file it stopped in has none.
+            let mut r = report(2, None);
+            r.error = "connection lost while a statement was in flight".into();
+            let d = map(Ok(&r)).unwrap();
+            assert_eq!(d.status, DeployStatus::Failed);
+            let outcomes: Vec<_> = d.files.iter().map(|f| f.outcome).collect();
+            assert_eq!(
+                outcomes,
+                [Some(FileOutcome::Applied), Some(FileOutcome::Partial)]
+            );
+        }
+
+        #[test]
         fn a_failure_before_any_file_is_failed_without_files() {
             let e = EngineError::Driver(DriverError::Connect {
                 url: "postgres://u:xxxxx@db:5432/app".into(),
