@@ -2,7 +2,8 @@
 //! marked `PK`, foreign-key columns `FK`), one arrow per foreign key from the referencing table to the
 //! referenced one. The layout is deterministic: tables are placed in layers by foreign-key depth (a table that
 //! references nothing is in layer 0, one that references a layer-n table is in a layer after n; cycles and
-//! self-references are cut), layers left to right, tables in a layer by name. Every name is HTML-escaped.
+//! self-references are cut), layers left to right, tables in a layer by name, at most 12 to a column (a larger
+//! layer takes several columns). Every name is HTML-escaped.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -17,6 +18,8 @@ const GAP_Y: i64 = 28;
 const HEAD_H: i64 = 26;
 const ROW_H: i64 = 18;
 const MARGIN: i64 = 20;
+/// Tables per column: a layer with more wraps into further columns, so a wide schema grows sideways.
+const PER_COLUMN: usize = 12;
 /// Longest name shown in full; longer ones are cut with `…` (the tables below the diagram show them whole).
 const MAX_CHARS: usize = 30;
 
@@ -121,27 +124,31 @@ pub fn svg(realm: &Realm) -> Option<String> {
     }
     let mut placed: BTreeMap<Key, Placed> = BTreeMap::new();
     let (mut width, mut height) = (0, 0);
-    for (layer, tables) in &mut columns {
+    // Layers left to right; a layer of more than PER_COLUMN tables wraps into several columns.
+    let mut x = MARGIN;
+    for tables in columns.values_mut() {
         tables.sort_by(|a, b| a.0.cmp(&b.0));
-        let x = MARGIN + *layer as i64 * (BOX_W + GAP_X);
-        let mut y = MARGIN;
-        for (key, t) in tables.iter() {
-            let label = if qualify {
-                format!("{}.{}", key.0, key.1)
-            } else {
-                key.1.clone()
-            };
-            let p = Placed {
-                table: t,
-                label,
-                x,
-                y,
-            };
-            y += p.height() + GAP_Y;
-            placed.insert(key.clone(), p);
+        for chunk in tables.chunks(PER_COLUMN) {
+            let mut y = MARGIN;
+            for (key, t) in chunk {
+                let label = if qualify {
+                    format!("{}.{}", key.0, key.1)
+                } else {
+                    key.1.clone()
+                };
+                let p = Placed {
+                    table: t,
+                    label,
+                    x,
+                    y,
+                };
+                y += p.height() + GAP_Y;
+                placed.insert(key.clone(), p);
+            }
+            width = width.max(x + BOX_W + MARGIN);
+            height = height.max(y - GAP_Y + MARGIN);
+            x += BOX_W + GAP_X;
         }
-        width = width.max(x + BOX_W + MARGIN);
-        height = height.max(y - GAP_Y + MARGIN);
     }
 
     let mut out = String::new();
@@ -348,6 +355,30 @@ mod tests {
             .push(fk("products_parent_fk", "id", "products"));
         let svg = svg(&r).unwrap();
         assert_eq!(svg.matches("<path class=\"er-fk\"").count(), 5);
+    }
+
+    #[test]
+    fn a_large_layer_wraps_into_columns() {
+        let mut r = Realm::new(Dialect::Sqlite);
+        r.schemas.push(Schema {
+            name: "main".into(),
+            tables: (0..30)
+                .map(|i| table(&format!("t{i:02}"), &[("id", "integer")], vec![]))
+                .collect(),
+            ..Schema::default()
+        });
+        let svg = svg(&r).unwrap();
+        // 30 tables with no keys between them: columns of 12, 12 and 6.
+        let xs: std::collections::BTreeSet<&str> = svg
+            .match_indices("<g class=\"er-table\"")
+            .map(|(i, _)| {
+                let rest = &svg[i..];
+                let at = rest.find("<rect x=\"").unwrap() + 9;
+                rest[at..].split('"').next().unwrap()
+            })
+            .collect();
+        assert_eq!(xs.into_iter().collect::<Vec<_>>(), ["20", "350", "680"]);
+        assert!(svg.contains("class=\"er\" width=\"940\""));
     }
 
     #[test]
