@@ -693,3 +693,189 @@ async fn overview_shows_what_runs_where_with_drift() {
         assert!(res.text().contains(want), "{field}: {}", res.text());
     }
 }
+
+/// What [`fill_through_the_api`] pushed and reported.
+pub struct Filled {
+    pub v1: String,
+    pub v2: String,
+    pub deployment: i64,
+}
+
+/// Fills directory `shop` of project `app` through the real HTTP API with the client crate, as the CLI and the
+/// operator do: version 1 with its lint report and schema model (five tables, three foreign keys), version 2
+/// without, a failed deployment with per-file detail, and a drift check of its target.
+pub async fn fill_through_the_api(base: &str, t: &Tokens) -> Filled {
+    use strata_registry::model::{
+        DeployStatus, DeployedFile, FileOutcome, NewDeployment, NewDrift,
+    };
+    use strata_registry_client::Client;
+    let dir = |pairs: &[(&str, &str)]| {
+        let files: Vec<_> = pairs
+            .iter()
+            .map(|(n, b)| strata_migrate::MigrationFile::new(*n, b.as_bytes()))
+            .collect();
+        let sum = strata_migrate::sum::SumFile::compute(&files).to_bytes();
+        strata_migrate::MigrationDir::from_parts("shop", files, Some(sum)).unwrap()
+    };
+    let pusher = Client::new(base, Some(t.push.clone())).unwrap();
+    let v1 = pusher
+        .push_with(
+            "app",
+            "shop",
+            &dir(V1),
+            &["v1".into()],
+            Some(lint_report()),
+            Some(model()),
+        )
+        .await
+        .unwrap()
+        .version
+        .id;
+    let v2 = pusher
+        .push("app", "shop", &dir(V2), &["v2".into()])
+        .await
+        .unwrap()
+        .version
+        .id;
+    let reporter = Client::new(base, Some(t.report.clone())).unwrap();
+    let file =
+        |name: &str, version: &str, statements, outcome, ms, error: Option<&str>| DeployedFile {
+            version: Some(version.into()),
+            outcome: Some(outcome),
+            duration_ms: Some(ms),
+            ..DeployedFile::new(name, statements, error.map(str::to_owned))
+        };
+    let d = reporter
+        .report(
+            "app",
+            &NewDeployment {
+                dir: "shop".into(),
+                target: "postgres://ci:hunter2@db/shop".into(),
+                tag: Some("v1".into()),
+                version: Some(v1.clone()),
+                from_version: String::new(),
+                to_version: "3".into(),
+                status: DeployStatus::Failed,
+                error: Some("relation \"<script>alert(1)</script>\" already exists".into()),
+                files: vec![
+                    file("1_users.sql", "1", 1, FileOutcome::Applied, 12, None),
+                    file("2_shop.sql", "2", 3, FileOutcome::Applied, 30, None),
+                    file(
+                        "3_evil.sql",
+                        "3",
+                        1,
+                        FileOutcome::Failed,
+                        4,
+                        Some("relation \"<script>alert(1)</script>\" already exists"),
+                    ),
+                ],
+                statements: 5,
+                duration_ms: 46,
+                started_at: "2026-01-02T00:00:00Z".into(),
+                finished_at: "2026-01-02T00:00:01Z".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let drift = reporter
+        .report_drift(
+            "app",
+            &NewDrift {
+                dir: "shop".into(),
+                target: "postgres://ci:hunter2@db/shop".into(),
+                lines: vec!["table \"users\": column \"nickname\" added outside migrations".into()],
+                checked_at: "2026-01-03T00:00:00Z".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        drift.target, "postgres://db/shop",
+        "the registry keeps no credential"
+    );
+    assert_eq!(drift.lines.len(), 1);
+    // A read token cannot report drift.
+    let reader = Client::new(base, Some(t.read.clone())).unwrap();
+    let refused = reader
+        .report_drift(
+            "app",
+            &NewDrift {
+                lines: vec![],
+                ..drift_report()
+            },
+        )
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(strata_registry_client::ClientError::Forbidden(_))
+        ),
+        "{refused:?}"
+    );
+    Filled {
+        v1,
+        v2,
+        deployment: d.id,
+    }
+}
+
+fn drift_report() -> strata_registry::model::NewDrift {
+    strata_registry::model::NewDrift {
+        dir: "shop".into(),
+        target: "postgres://db/shop".into(),
+        lines: Vec::new(),
+        checked_at: "2026-01-03T00:00:00Z".into(),
+    }
+}
+
+/// The client crate against a real server: a push with a lint report and a model, a deployment with per-file
+/// detail and a drift check (`Client::report_drift`) arrive whole, and the pages show them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_crate_fills_the_pages_over_http() {
+    let (app, state, t, _d, _g) = app().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let srv = tokio::spawn(strata_registry::server::serve(listener, state, async {
+        let _ = stop_rx.await;
+    }));
+    let filled = fill_through_the_api(&base, &t).await;
+    let (_, page) = get(&app, &t.read, "/overview").await;
+    assert!(
+        page.contains("column &quot;nickname&quot; added outside migrations"),
+        "{page}"
+    );
+    let (_, page) = get(
+        &app,
+        &t.read,
+        &format!("/projects/app/dirs/shop/versions/{}", filled.v1),
+    )
+    .await;
+    assert!(page.contains("DS102"), "{page}");
+    let (_, page) = get(
+        &app,
+        &t.read,
+        &format!("/projects/app/dirs/shop/versions/{}/schema", filled.v1),
+    )
+    .await;
+    assert_eq!(page.matches("<path class=\"er-fk\"").count(), 3, "{page}");
+    let (_, page) = get(
+        &app,
+        &t.read,
+        &format!("/projects/app/deployments/{}", filled.deployment),
+    )
+    .await;
+    assert!(page.contains("<td>3</td><td>30 ms</td>"), "{page}");
+    let (_, page) = get(
+        &app,
+        &t.read,
+        &format!(
+            "/projects/app/dirs/shop/diff?from={}&to={}",
+            filled.v1, filled.v2
+        ),
+    )
+    .await;
+    assert!(page.contains("4_more.sql"), "{page}");
+    let _ = stop_tx.send(());
+    srv.await.unwrap().unwrap();
+}
