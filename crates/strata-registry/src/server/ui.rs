@@ -787,24 +787,14 @@ async fn deployment_page(
 async fn what_runs_where(s: &AppState, projects: &[String]) -> Result<Vec<WhereRow>, ApiError> {
     let mut rows: Vec<WhereRow> = Vec::new();
     for project in projects {
-        let f = crate::model::DeploymentFilter {
-            limit: Some(1000),
-            ..Default::default()
-        };
-        // Newest first: the first of each directory and target is its current state.
-        for d in s.store().deployments(project, &f).await? {
-            let seen = rows.iter().any(|r| {
-                r.project == *project && r.dir == d.report.dir && r.target == d.report.target
+        for d in s.store().latest_deployments(project).await? {
+            rows.push(WhereRow {
+                project: project.clone(),
+                dir: d.report.dir.clone(),
+                target: d.report.target.clone(),
+                last: Some(d),
+                drift: None,
             });
-            if !seen {
-                rows.push(WhereRow {
-                    project: project.clone(),
-                    dir: d.report.dir.clone(),
-                    target: d.report.target.clone(),
-                    last: Some(d),
-                    drift: None,
-                });
-            }
         }
         for drift in s.store().drifts(project).await? {
             match rows

@@ -69,6 +69,9 @@ pub trait Store: Send + Sync + 'static {
     async fn drifts(&self, project: &str) -> Result<Vec<Drift>>;
     /// Records a deployment (its target must already be redacted).
     async fn add_deployment(&self, project: &str, d: &NewDeployment) -> Result<Deployment>;
+    /// The latest deployment of every directory and target of the project (what runs where), by directory and
+    /// target.
+    async fn latest_deployments(&self, project: &str) -> Result<Vec<Deployment>>;
     /// One deployment by id.
     async fn deployment(&self, project: &str, id: i64) -> Result<Option<Deployment>>;
     /// Deployments, newest first.
@@ -704,6 +707,25 @@ macro_rules! impl_store {
                     report: d.clone(),
                     reported_at: Millis(now),
                 })
+            }
+
+            async fn latest_deployments(
+                &self,
+                project: &str,
+            ) -> $crate::error::Result<Vec<Deployment>> {
+                let (project_id, _) = self.project_id(project).await?;
+                sqlx::query(
+                    "SELECT id, dir, target, tag, version, from_version, to_version, status, error, files, statements, \
+                     duration_ms, started_at, finished_at, reported_at FROM deployments d WHERE project_id = $1 \
+                     AND id = (SELECT MAX(d2.id) FROM deployments d2 WHERE d2.project_id = d.project_id \
+                     AND d2.dir = d.dir AND d2.target = d.target) ORDER BY dir, target",
+                )
+                .bind(project_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(deployment_from_row)
+                .collect()
             }
 
             async fn deployment(

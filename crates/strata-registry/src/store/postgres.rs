@@ -78,6 +78,7 @@ CREATE TABLE IF NOT EXISTS deployments (
     reported_at BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deployments_by_project ON deployments (project_id, id);
+CREATE INDEX IF NOT EXISTS deployments_by_target ON deployments (project_id, dir, target, id);
 CREATE TABLE IF NOT EXISTS tokens (
     id TEXT PRIMARY KEY,
     project_id BIGINT NOT NULL REFERENCES projects (id),

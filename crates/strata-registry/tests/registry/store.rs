@@ -41,7 +41,7 @@ both!(
     concurrent_pushes_leave_one_consistent_tag,
     attachments_belong_to_the_version_not_its_id,
     drift_keeps_the_latest_check_per_target,
-    one_deployment_by_id,
+    one_deployment_by_id_and_the_latest_per_target,
 );
 
 async fn attachments_belong_to_the_version_not_its_id(s: Arc<dyn Store>) {
@@ -146,7 +146,7 @@ async fn drift_keeps_the_latest_check_per_target(s: Arc<dyn Store>) {
     assert!(s.drifts("other").await.unwrap().is_empty());
 }
 
-async fn one_deployment_by_id(s: Arc<dyn Store>) {
+async fn one_deployment_by_id_and_the_latest_per_target(s: Arc<dyn Store>) {
     s.ensure_project("app").await.unwrap();
     s.ensure_project("other").await.unwrap();
     let a = s
@@ -154,8 +154,38 @@ async fn one_deployment_by_id(s: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(s.deployment("app", a.id).await.unwrap(), Some(a.clone()));
+    // The latest per directory and target, whatever came between.
+    let b = s
+        .add_deployment("app", &deployment("app", "pg://b", DeployStatus::Succeeded))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        s.add_deployment("app", &deployment("other", "pg://a", DeployStatus::Noop))
+            .await
+            .unwrap();
+    }
+    let c = s
+        .add_deployment("app", &deployment("app", "pg://a", DeployStatus::Succeeded))
+        .await
+        .unwrap();
+    let latest: Vec<_> = s
+        .latest_deployments("app")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.report.dir, d.report.target, d.id))
+        .collect();
+    assert_eq!(
+        latest,
+        [
+            ("app".to_owned(), "pg://a".to_owned(), c.id),
+            ("app".to_owned(), "pg://b".to_owned(), b.id),
+            ("other".to_owned(), "pg://a".to_owned(), c.id - 1),
+        ]
+    );
+    assert!(s.latest_deployments("other").await.unwrap().is_empty());
     assert_eq!(s.deployment("other", a.id).await.unwrap(), None);
-    assert_eq!(s.deployment("app", a.id + 1).await.unwrap(), None);
+    assert_eq!(s.deployment("app", a.id + 1000).await.unwrap(), None);
 }
 
 async fn push_stores_once_and_round_trips(s: Arc<dyn Store>) {
