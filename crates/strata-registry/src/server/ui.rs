@@ -187,7 +187,7 @@ struct DiffFile {
     name: String,
     /// `added`, `removed` or `changed`.
     change: &'static str,
-    /// The line diff of a changed file.
+    /// The line diff (an added file: all its lines added; a removed one: all removed).
     lines: Vec<diff::Line>,
 }
 
@@ -728,18 +728,26 @@ async fn diff_page(
         };
         let old = named_content(&s, &project, &dir, &from).await?;
         let new = named_content(&s, &project, &dir, &to).await?;
-        let files = diff::files(&texts(&old), &texts(&new))
+        let (old_texts, new_texts) = (texts(&old), texts(&new));
+        let text_of = |list: &[(String, String)], name: &str| {
+            list.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default()
+        };
+        let files = diff::files(&old_texts, &new_texts)
             .into_iter()
             .map(|(name, c)| match c {
+                // An added file is all added lines, a removed one all removed lines.
                 diff::FileChange::Added => DiffFile {
+                    lines: diff::lines("", &text_of(&new_texts, &name)),
                     name,
                     change: "added",
-                    lines: Vec::new(),
                 },
                 diff::FileChange::Removed => DiffFile {
+                    lines: diff::lines(&text_of(&old_texts, &name), ""),
                     name,
                     change: "removed",
-                    lines: Vec::new(),
                 },
                 diff::FileChange::Changed(lines) => DiffFile {
                     name,

@@ -391,6 +391,10 @@ async fn diff_page_shows_added_removed_and_changed_files() {
         page.contains("<span class=\"del\">- DROP TABLE products;</span>"),
         "{page}"
     );
+    assert!(
+        page.contains("<span class=\"add\">+ ALTER TABLE users ADD COLUMN nickname text;</span>"),
+        "an added file shows its lines: {page}"
+    );
     // Tags name versions too; the other way round, the file is removed.
     let (status, page) = get(&app, &t.read, "/projects/app/dirs/shop/diff?from=v2&to=v1").await;
     assert_eq!(status, StatusCode::OK, "{page}");
