@@ -139,6 +139,14 @@ pub enum Migrate {
         /// Also tag the version with the current git commit (git rev-parse HEAD in the directory).
         #[arg(long)]
         git_tag: bool,
+        /// Push this lint report with the directory (the output of `strata migrate lint --format json`): the
+        /// registry's version page shows it.
+        #[arg(long, value_name = "FILE")]
+        lint_report: Option<std::path::PathBuf>,
+        /// Replay the directory on this (empty) dev database and push the schema it builds: the registry's schema
+        /// page shows its tables and ER diagram (`?strata_dev=scratch` makes a throw-away database).
+        #[arg(long, value_name = "URL")]
+        dev_url: Option<String>,
     },
     /// Recompute atlas.sum from the migration files and write it.
     Hash {

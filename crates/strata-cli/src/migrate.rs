@@ -100,7 +100,19 @@ pub fn run(
             dir,
             registry,
             git_tag,
-        } => crate::registry::push(&name, &dir, &registry, git_tag, rt),
+            lint_report,
+            dev_url,
+        } => crate::registry::push(
+            &name,
+            &dir,
+            &registry,
+            crate::registry::PushExtras {
+                git_tag,
+                lint_report,
+                dev_url,
+            },
+            rt,
+        ),
         db @ (Migrate::Apply { .. } | Migrate::Status { .. } | Migrate::Set { .. }) => {
             crate::db::run(db, rt, invoked_as)
         }

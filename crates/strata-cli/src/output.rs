@@ -95,6 +95,15 @@ pub enum CliError {
         path: std::path::PathBuf,
         stderr: String,
     },
+    /// `migrate push --lint-report FILE`: the file is not a lint report.
+    #[error(
+        "--lint-report {}: {reason}; pass the output of 'strata migrate lint --format json' (a JSON object with \"Files\")",
+        .path.display()
+    )]
+    LintReportFile {
+        path: std::path::PathBuf,
+        reason: String,
+    },
     /// The thread reading the migration directory stopped without an answer.
     #[error("reading the migration directory failed")]
     DirReader,

@@ -232,14 +232,75 @@ fn client(args: &RegistryArgs) -> Result<Client, CliError> {
     Client::new(base, args.token.clone()).map_err(client_err)
 }
 
+/// What `migrate push` sends besides the directory.
+pub struct PushExtras {
+    /// `--git-tag`: also tag the version with the current commit.
+    pub git_tag: bool,
+    /// `--lint-report FILE`: `migrate lint --format json`'s output, kept with the version.
+    pub lint_report: Option<std::path::PathBuf>,
+    /// `--dev-url URL`: replay the directory there and push the schema it builds.
+    pub dev_url: Option<String>,
+}
+
+/// Reads `--lint-report FILE`: a JSON object with a `Files` list, as `migrate lint --format json` prints it.
+fn read_lint_report(path: &std::path::Path) -> Result<serde_json::Value, CliError> {
+    let bad = |reason: String| CliError::LintReportFile {
+        path: path.to_owned(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        bad(format!(
+            "not JSON (line {}, column {}: {e})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if !v.get("Files").is_some_and(serde_json::Value::is_array) {
+        return Err(bad("it has no \"Files\" list".into()));
+    }
+    Ok(v)
+}
+
+/// The schema `d` builds, replayed on the dev database `url` (through the replay cache, as `migrate diff`
+/// does), as the schema model's JSON.
+fn replayed_model(
+    d: &MigrationDir,
+    url: &str,
+    rt: &Runtime,
+) -> Result<serde_json::Value, CliError> {
+    use strata_engine::schema::{self, DevDatabase, ReplayCache, ReplayOptions, SchemaError};
+    let url = url
+        .parse::<strata_engine::DbUrl>()
+        .map_err(SchemaError::from)?;
+    let realm = rt.block_on(async {
+        let mut dev = DevDatabase::open(&url).await?;
+        let opts = ReplayOptions::default().cache(ReplayCache::from_env());
+        let r = schema::replay::replay(&mut dev, d, &opts).await;
+        let closed = dev.close().await;
+        let r = r?;
+        closed?;
+        Ok::<_, SchemaError>(r.realm)
+    })??;
+    serde_json::to_value(&realm).map_err(|e| CliError::Io {
+        context: "encoding the replayed schema".into(),
+        source: std::io::Error::other(e),
+    })
+}
+
 /// `strata migrate push NAME[:TAG]`.
 pub fn push(
     name: &str,
     dir: &DirArgs,
     registry: &RegistryArgs,
-    git_tag: bool,
+    extras: PushExtras,
     rt: &Runtime,
 ) -> Result<(), CliError> {
+    let PushExtras {
+        git_tag,
+        lint_report,
+        dev_url,
+    } = extras;
     let (name, tag) = match name.rsplit_once(':') {
         Some((n, t)) => (n, t),
         None => (name, strata_registry_client::LATEST),
@@ -256,9 +317,14 @@ pub fn push(
     if git_tag {
         tags.push(git_commit(&path)?);
     }
+    let lint_report = lint_report.as_deref().map(read_lint_report).transpose()?;
+    let model = dev_url
+        .as_deref()
+        .map(|u| replayed_model(&d, u, rt))
+        .transpose()?;
     let c = client(registry)?;
     let out = rt
-        .block_on(c.push(&project, &dir_name, &d, &tags))?
+        .block_on(c.push_with(&project, &dir_name, &d, &tags, lint_report, model))?
         .map_err(client_err)?;
     output::out(&format!(
         "{} {project}/{dir_name} version {} ({} files, last migration {}) tagged {}\n",

@@ -1,5 +1,5 @@
-//! The HTTP client of one registry: push a directory, fetch one by tag or version, report a deployment, list
-//! deployments. Used by `strata migrate push`, `migrate apply/status --dir strata://…` and the operator.
+//! The HTTP client of one registry: push a directory (optionally with its lint report and schema model), fetch
+//! one by tag or version, report a deployment or a drift check, list deployments. Used by `strata migrate push`, `migrate apply/status --dir strata://…` and the operator.
 
 use std::time::Duration;
 
@@ -11,7 +11,8 @@ use strata_migrate::{MigrationDir, MigrationFile};
 
 use crate::error::{ClientError, Result};
 use crate::model::{
-    Deployment, DirListing, JsonFile, JsonUpload, Millis, NewDeployment, Ref, VersionInfoJson,
+    Deployment, DirListing, Drift, JsonFile, JsonUpload, Millis, NewDeployment, NewDrift, Ref,
+    VersionInfoJson,
 };
 
 /// What a push returned.
@@ -145,15 +146,41 @@ impl Client {
         d: &MigrationDir,
         tags: &[String],
     ) -> Result<Pushed> {
+        self.push_upload(project, dir, &json_upload(d), tags).await
+    }
+
+    /// Pushes a directory with what the registry keeps beside it: the lint report (`strata migrate lint --format
+    /// json`) and the schema model the directory builds (`strata_schema::Realm` as JSON). Neither changes the
+    /// version id; a later push of the same files replaces the version's attachments that it carries.
+    pub async fn push_with(
+        &self,
+        project: &str,
+        dir: &str,
+        d: &MigrationDir,
+        tags: &[String],
+        lint_report: Option<serde_json::Value>,
+        schema: Option<serde_json::Value>,
+    ) -> Result<Pushed> {
+        let mut upload = json_upload(d);
+        upload.lint_report = lint_report;
+        upload.schema = schema;
+        self.push_upload(project, dir, &upload, tags).await
+    }
+
+    async fn push_upload(
+        &self,
+        project: &str,
+        dir: &str,
+        upload: &JsonUpload,
+        tags: &[String],
+    ) -> Result<Pushed> {
         let mut url =
             url::Url::parse(&self.url(&format!("/api/projects/{project}/dirs/{dir}/versions")))
                 .map_err(|e| ClientError::Http(format!("invalid registry URL: {e}")))?;
         for t in tags {
             url.query_pairs_mut().append_pair("tag", t);
         }
-        let res = self
-            .send(self.http.post(url).json(&json_upload(d)), "push")
-            .await?;
+        let res = self.send(self.http.post(url).json(upload), "push").await?;
         res.json().await.map_err(|e| {
             ClientError::Http(format!(
                 "push: unreadable answer from the registry: {}",
@@ -235,6 +262,45 @@ impl Client {
         })
     }
 
+    /// Reports a drift check of a target (`POST /api/projects/{project}/drift`, scope `report`): the registry
+    /// keeps the latest per directory and target and shows it on its "what runs where" page. The target must be
+    /// given without credentials ([`crate::target_of`]); the registry removes any it finds.
+    pub async fn report_drift(&self, project: &str, d: &NewDrift) -> Result<Drift> {
+        #[derive(Deserialize)]
+        struct Recorded {
+            target: String,
+            reported_at: String,
+        }
+        let r: Recorded = self
+            .send(
+                self.http
+                    .post(self.url(&format!("/api/projects/{project}/drift")))
+                    .json(d),
+                "reporting drift",
+            )
+            .await?
+            .json()
+            .await
+            .map_err(|e| {
+                ClientError::Http(format!(
+                    "reporting drift: unreadable answer: {}",
+                    http_error(e)
+                ))
+            })?;
+        let reported_at = r
+            .reported_at
+            .parse::<jiff::Timestamp>()
+            .map(|t| Millis(t.as_millisecond()))
+            .unwrap_or_else(|_| Millis::now());
+        Ok(Drift::of(
+            NewDrift {
+                target: r.target,
+                ..d.clone()
+            },
+            reported_at,
+        ))
+    }
+
     /// GETs a path (e.g. a web UI page) with the token, returning the body as text.
     pub async fn get_text(&self, path: &str) -> Result<String> {
         self.send(self.http.get(self.url(path)), path)
@@ -281,5 +347,9 @@ pub fn json_upload(dir: &MigrationDir) -> JsonUpload {
             base64: Some(B64.encode(sum)),
         });
     }
-    JsonUpload { files }
+    JsonUpload {
+        files,
+        lint_report: None,
+        schema: None,
+    }
 }

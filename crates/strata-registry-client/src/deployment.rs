@@ -60,7 +60,7 @@ mod with_engine {
     use strata_engine::report::ApplyReport;
 
     use super::{failed_deployment, target_of};
-    use crate::model::{DeployStatus, DeployedFile, NewDeployment};
+    use crate::model::{DeployStatus, DeployedFile, FileOutcome, NewDeployment};
 
     /// The deployment record of an apply of directory `dir` (fetched by `tag`, registry version `version`) on
     /// `target_url`, or `None` when the run is not reported. The one mapping the CLI and the operator share; the
@@ -116,13 +116,29 @@ mod with_engine {
         let files: Vec<DeployedFile> = report
             .applied
             .iter()
-            .map(|f| DeployedFile {
-                name: f.file.name.clone(),
-                statements: f.applied.len() as i64,
-                error: f
+            .enumerate()
+            .map(|(i, f)| {
+                let error = f
                     .error
                     .as_ref()
-                    .map(|e| strata_driver::scrub(&e.text, target_url)),
+                    .map(|e| strata_driver::scrub(&e.text, target_url));
+                // A file without an error that is the last of a run that stopped with one did not finish.
+                let stopped_here = i + 1 == report.applied.len() && !report.error.is_empty();
+                let outcome = if error.is_some() {
+                    FileOutcome::Failed
+                } else if stopped_here {
+                    FileOutcome::Partial
+                } else {
+                    FileOutcome::Applied
+                };
+                DeployedFile {
+                    name: f.file.name.clone(),
+                    statements: f.applied.len() as i64,
+                    error,
+                    version: Some(f.file.version.clone()),
+                    outcome: Some(outcome),
+                    duration_ms: Some(f.end.duration_since(f.start).as_millis().max(0) as i64),
+                }
             })
             .collect();
         let status = if !report.error.is_empty() {
@@ -229,6 +245,39 @@ mod with_engine {
             );
             assert_eq!((d.from_version.as_str(), d.to_version.as_str()), ("1", "3"));
             assert_eq!((d.files.len(), d.statements, d.duration_ms), (2, 3, 1500));
+            // Per file: its version, outcome, statements and time.
+            let per_file: Vec<_> = d
+                .files
+                .iter()
+                .map(|f| {
+                    (
+                        f.name.as_str(),
+                        f.version.as_deref(),
+                        f.outcome,
+                        f.statements,
+                        f.duration_ms,
+                    )
+                })
+                .collect();
+            assert_eq!(
+                per_file,
+                [
+                    (
+                        "2_b.sql",
+                        Some("2"),
+                        Some(FileOutcome::Applied),
+                        1,
+                        Some(1500)
+                    ),
+                    (
+                        "3_c.sql",
+                        Some("3"),
+                        Some(FileOutcome::Applied),
+                        2,
+                        Some(1500)
+                    ),
+                ]
+            );
         }
 
         #[test]
@@ -258,6 +307,8 @@ mod with_engine {
                 assert!(!error.contains("hunter2"), "{error}");
                 assert_eq!(d.files.len(), 1);
                 assert!(d.files[0].error.is_some());
+                assert_eq!(d.files[0].outcome, Some(FileOutcome::Failed));
+                assert_eq!(d.files[0].version.as_deref(), Some("2"));
             }
         }
 
@@ -272,6 +323,20 @@ mod with_engine {
             assert_eq!(d.status, DeployStatus::Failed);
             assert_eq!(d.error, Some(e.to_string()));
             assert_eq!((d.files.len(), d.statements), (1, 1));
+        }
+
+        #[test]
+        fn a_run_stopped_inside_a_file_marks_it_partial() {
+            // An interrupted in-flight statement: the run has an error, the file it stopped in has none.
+            let mut r = report(2, None);
+            r.error = "connection lost while a statement was in flight".into();
+            let d = map(Ok(&r)).unwrap();
+            assert_eq!(d.status, DeployStatus::Failed);
+            let outcomes: Vec<_> = d.files.iter().map(|f| f.outcome).collect();
+            assert_eq!(
+                outcomes,
+                [Some(FileOutcome::Applied), Some(FileOutcome::Partial)]
+            );
         }
 
         #[test]

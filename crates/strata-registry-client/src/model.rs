@@ -439,6 +439,121 @@ pub struct DeployedFile {
     /// Its error, if it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The file's migration version (the part of its name before `_`); absent in reports of older clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
+    pub version: Option<String>,
+    /// How the file ended; absent in reports of older clients (then read `error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<FileOutcome>,
+    /// Time spent on the file in milliseconds; absent in reports of older clients.
+    #[serde(
+        default,
+        deserialize_with = "json_integer_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+    pub duration_ms: Option<i64>,
+}
+
+impl DeployedFile {
+    /// A file record with only the fields every client sends (older ones send no more).
+    pub fn new(name: impl Into<String>, statements: i64, error: Option<String>) -> Self {
+        Self {
+            name: name.into(),
+            statements,
+            error,
+            version: None,
+            outcome: None,
+            duration_ms: None,
+        }
+    }
+
+    /// The outcome as recorded, or as implied by `error` for reports of older clients.
+    pub fn outcome_or_implied(&self) -> FileOutcome {
+        self.outcome.unwrap_or(if self.error.is_some() {
+            FileOutcome::Failed
+        } else {
+            FileOutcome::Applied
+        })
+    }
+}
+
+/// How one file of a deployment ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum FileOutcome {
+    /// Every statement ran.
+    Applied,
+    /// A statement failed (the file's `error`).
+    Failed,
+    /// The run stopped inside the file (cancelled or interrupted) without a statement error.
+    Partial,
+}
+
+impl FileOutcome {
+    /// The outcome's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Failed => "failed",
+            Self::Partial => "partial",
+        }
+    }
+}
+
+/// A drift check of one target, as an operator reports it (`POST …/drift`): what differs between the target
+/// and what the directory (or desired schema) says it should be, one English line per difference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewDrift {
+    /// The directory (or resource) the target is checked against.
+    #[cfg_attr(feature = "openapi", schema(value_type = NameSchema))]
+    pub dir: String,
+    /// The target database URL without credentials (the registry redacts it again).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2048))]
+    pub target: String,
+    /// The differences, one line each (`table "users": column "nickname" added outside migrations`); empty
+    /// when the target is as it should be.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10_000))]
+    pub lines: Vec<String>,
+    /// When the check ran (RFC 3339).
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub checked_at: String,
+}
+
+/// A recorded drift check: the latest one per directory and target is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Drift {
+    /// The directory (or resource) the target was checked against.
+    pub dir: String,
+    /// The target, without credentials.
+    pub target: String,
+    /// The differences, one line each; empty: no drift.
+    pub lines: Vec<String>,
+    /// When the check ran (RFC 3339), as reported.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub checked_at: String,
+    /// When the registry recorded it.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub reported_at: Millis,
+}
+
+impl Drift {
+    /// The record of report `d`, received at `reported_at`.
+    pub fn of(d: NewDrift, reported_at: Millis) -> Self {
+        Self {
+            dir: d.dir,
+            target: d.target,
+            lines: d.lines,
+            checked_at: d.checked_at,
+            reported_at,
+        }
+    }
 }
 
 /// A deployment as reported by a client (`POST …/deployments`).
@@ -516,6 +631,13 @@ fn json_integer<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         }
     }
     d.deserialize_any(Integer)
+}
+
+/// [`json_integer`] for an optional field (`null` is `None`).
+fn json_integer_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrapped(#[serde(deserialize_with = "json_integer")] i64);
+    Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
 }
 
 /// A recorded deployment.
@@ -629,6 +751,16 @@ pub struct JsonFile {
 pub struct JsonUpload {
     /// The files, `atlas.sum` included.
     pub files: Vec<JsonFile>,
+    /// The lint report of this directory as `strata migrate lint --format json` prints it (`{"Files": [...]}`),
+    /// kept with the version (it does not change the version id). Optional: older clients send none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub lint_report: Option<serde_json::Value>,
+    /// The schema the directory builds, as the schema engine's JSON model (`strata_schema::Realm`), kept with the
+    /// version. Optional: older clients send none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub schema: Option<serde_json::Value>,
 }
 
 /// A directory version with its files (`atlas.sum` first).

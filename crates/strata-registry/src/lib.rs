@@ -7,6 +7,7 @@
 //! - [`store`]: the [`Store`] trait with its SQLite and PostgreSQL backends;
 //! - [`auth`]: per-project tokens with scopes, stored as SHA-256 hashes and compared in constant time;
 //! - [`server`]: the axum application (REST API, OpenAPI document, web UI, metrics);
+//! - [`view`]: what the web UI's pages compute, pure: SQL highlighting, version diffs, lint rows, ER diagrams;
 //!
 //! The HTTP client the CLI and the operator use to push, fetch and report is the `strata-registry-client` crate,
 //! which links neither this server nor its store.
@@ -18,6 +19,7 @@ pub mod model;
 pub mod server;
 pub mod store;
 pub mod upload;
+pub mod view;
 
 pub use error::RegistryError;
 pub use model::{Ref, Scope, Scopes};

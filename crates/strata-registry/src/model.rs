@@ -10,10 +10,10 @@
 //! re-exported here so that the store and the server speak one model. The types below never leave the server.
 
 pub use strata_registry_client::model::{
-    DeployStatus, DeployedFile, Deployment, DirListing, Directory, JsonFile, JsonUpload, LATEST,
-    Millis, NameSchema, NewDeployment, Project, PushOutcome, Ref, Scope, Scopes, TagInfo,
-    TagSchema, TokenInfo, VersionIdSchema, VersionInfo, VersionInfoJson, check_name, check_tag,
-    check_version, hidden_or_control,
+    DeployStatus, DeployedFile, Deployment, DirListing, Directory, Drift, FileOutcome, JsonFile,
+    JsonUpload, LATEST, Millis, NameSchema, NewDeployment, NewDrift, Project, PushOutcome, Ref,
+    Scope, Scopes, TagInfo, TagSchema, TokenInfo, VersionIdSchema, VersionInfo, VersionInfoJson,
+    check_name, check_tag, check_version, hidden_or_control,
 };
 
 /// A version with its content.
@@ -25,6 +25,37 @@ pub struct VersionContent {
     pub files: Vec<(String, Vec<u8>)>,
     /// The raw `atlas.sum`, byte for byte as pushed.
     pub sum: Vec<u8>,
+}
+
+/// What the registry keeps beside a version (never part of its id): its lint report and its schema model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AttachmentKind {
+    /// `strata migrate lint --format json`'s report.
+    LintReport,
+    /// The schema model the directory builds (`strata_schema::Realm` as JSON).
+    Schema,
+}
+
+impl AttachmentKind {
+    /// Both kinds.
+    pub const ALL: [AttachmentKind; 2] = [AttachmentKind::LintReport, AttachmentKind::Schema];
+
+    /// The kind's stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LintReport => "lint_report",
+            Self::Schema => "schema",
+        }
+    }
+}
+
+/// An attachment as stored: its JSON text and when it was pushed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The JSON document, as pushed (re-serialised compactly).
+    pub json: String,
+    /// When the push that carried it was stored.
+    pub updated_at: Millis,
 }
 
 /// Which deployments to list.

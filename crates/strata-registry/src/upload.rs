@@ -23,7 +23,7 @@ use strata_migrate::dir::SUM_FILE;
 use strata_migrate::{MigrationDir, MigrationFile, sum};
 
 use crate::error::{RegistryError, Result};
-use crate::model::{JsonFile, JsonUpload, VersionContent};
+use crate::model::{AttachmentKind, JsonFile, JsonUpload, VersionContent};
 
 /// Size limits of a push.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +74,9 @@ pub struct ValidatedDir {
     pub size: i64,
     /// The version part of the last file's name.
     pub last_migration: String,
+    /// What the push carries beside the files (JSON uploads only), as compact JSON text: stored with the
+    /// version, never part of its id.
+    pub attachments: Vec<(AttachmentKind, String)>,
 }
 
 fn invalid(msg: impl Into<String>) -> RegistryError {
@@ -240,7 +243,47 @@ pub fn from_json(body: &[u8], limits: &Limits) -> Result<ValidatedDir> {
         let name = c.admit(&f.name, bytes.len() as u64)?;
         c.push(name, bytes);
     }
-    finish(c.files)
+    let mut dir = finish(c.files)?;
+    if let Some(report) = upload.lint_report {
+        dir.attachments
+            .push((AttachmentKind::LintReport, lint_report_json(report)?));
+    }
+    if let Some(schema) = upload.schema {
+        dir.attachments
+            .push((AttachmentKind::Schema, schema_json(schema)?));
+    }
+    Ok(dir)
+}
+
+/// Checks a pushed lint report: `strata migrate lint --format json`'s object, `{"Files": [{"Name": …}, …]}`.
+fn lint_report_json(v: serde_json::Value) -> Result<String> {
+    let files = v.get("Files").and_then(|f| f.as_array()).ok_or_else(|| {
+        invalid(
+            "\"lint_report\" must be the object 'strata migrate lint --format json' prints ({\"Files\": [...]}); \
+             produce it with that command and push it with --lint-report FILE",
+        )
+    })?;
+    for (i, f) in files.iter().enumerate() {
+        if f.get("Name").and_then(|n| n.as_str()).is_none() {
+            return Err(invalid(format!(
+                "\"lint_report\": Files[{i}] has no \"Name\" string; push the unmodified output of \
+                 'strata migrate lint --format json'"
+            )));
+        }
+    }
+    Ok(v.to_string())
+}
+
+/// Checks a pushed schema model: the schema engine's JSON form of a realm (`{"dialect": …, "schemas": […]}`).
+fn schema_json(v: serde_json::Value) -> Result<String> {
+    let text = v.to_string();
+    serde_json::from_str::<strata_schema::Realm>(&text).map_err(|e| {
+        invalid(format!(
+            "\"schema\" is not a schema model ({e}); it must be the schema engine's JSON model of the directory, \
+             as 'strata migrate push --dev-url URL' sends it"
+        ))
+    })?;
+    Ok(text)
 }
 
 /// Parses and validates a tar upload.
@@ -357,6 +400,7 @@ pub fn finish(files: Vec<(String, Vec<u8>)>) -> Result<ValidatedDir> {
         header: format!("h1:{b64}"),
         size,
         last_migration,
+        attachments: Vec::new(),
     })
 }
 

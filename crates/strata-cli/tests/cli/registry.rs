@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
+use serde_json::json;
 use tempfile::TempDir;
 
 fn strata(tmp: &Path) -> Command {
@@ -520,6 +521,174 @@ fn git_tag_tags_the_current_commit() {
         .assert()
         .success()
         .stdout(predicate::str::contains(head.as_str()));
+}
+
+/// CI's push: `migrate lint --format json` written to a file, then `migrate push --lint-report FILE --dev-url URL`
+/// (the directory replayed on a SQLite dev database for its schema model); an apply from the registry reports
+/// its files one by one. The version, schema, deployment and "what runs where" pages show all of it.
+#[test]
+fn push_with_lint_report_and_schema_then_the_pages_show_them() {
+    let tmp = TempDir::new().unwrap();
+    let t = tmp.path();
+    let db = format!("sqlite://{}", t.join("registry.db").display());
+    let ci = token(&db, "app", "push,read,report", t);
+    let server = start_server(&db, t);
+    let dir = write_dir(
+        &t.join("m"),
+        &[
+            (
+                "1_users.sql",
+                "CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL);\n",
+            ),
+            (
+                "2_shop.sql",
+                "CREATE TABLE products (id integer PRIMARY KEY, name text);\n\
+                 CREATE TABLE orders (id integer PRIMARY KEY, user_id integer REFERENCES users (id));\n\
+                 CREATE TABLE order_items (id integer PRIMARY KEY, order_id integer REFERENCES orders (id), \
+                 product_id integer REFERENCES products (id));\n",
+            ),
+            (
+                "3_audit.sql",
+                "CREATE TABLE audit (id integer PRIMARY KEY);\n",
+            ),
+            ("4_drop.sql", "-- not needed\nDROP TABLE audit;\n"),
+        ],
+        t,
+    );
+    let dev = "sqlite://dev?mode=memory";
+    let lint = strata(t)
+        .args([
+            "migrate",
+            "lint",
+            "--dir",
+            &dir,
+            "--dev-url",
+            dev,
+            "--latest",
+            "1",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report = t.join("lint.json");
+    std::fs::write(&report, &lint.stdout).unwrap();
+    assert!(
+        String::from_utf8_lossy(&lint.stdout).contains("DS102"),
+        "{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+    let push = |extra: &[&str]| {
+        let mut c = strata(t);
+        c.args([
+            "migrate",
+            "push",
+            "app/shop:v1",
+            "--dir",
+            &dir,
+            "--registry",
+            &server.base,
+            "--token",
+            &ci,
+        ])
+        .args(extra);
+        c.assert()
+    };
+    // A file that is not a lint report is refused before anything is sent.
+    std::fs::write(t.join("bad.json"), "{\"files\": []}").unwrap();
+    push(&["--lint-report", t.join("bad.json").to_str().unwrap()])
+        .failure()
+        .stderr(predicate::str::contains(
+            "bad.json: it has no \"Files\" list",
+        ));
+    push(&["--lint-report", report.to_str().unwrap(), "--dev-url", dev])
+        .success()
+        .stdout(predicate::str::contains("Pushed app/shop version"));
+
+    let target = format!("sqlite://{}", t.join("target.db").display());
+    let mut c = strata(t);
+    c.env("STRATA_REGISTRY", &server.base)
+        .env("STRATA_TOKEN", &ci)
+        .args([
+            "migrate",
+            "apply",
+            "--dir",
+            "strata://app/shop?tag=v1",
+            "--url",
+            &target,
+        ])
+        .assert()
+        .success();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = strata_registry_client::Client::new(&server.base, Some(ci.clone())).unwrap();
+    let deployments = rt.block_on(client.deployments("app")).unwrap();
+    let d = &deployments[0];
+    let files = d["files"].as_array().unwrap();
+    assert_eq!(files.len(), 4, "{d}");
+    assert_eq!(
+        (
+            &files[1]["name"],
+            &files[1]["version"],
+            &files[1]["outcome"],
+            &files[1]["statements"]
+        ),
+        (
+            &json!("2_shop.sql"),
+            &json!("2"),
+            &json!("applied"),
+            &json!(3)
+        ),
+        "{d}"
+    );
+    assert!(
+        files.iter().all(|f| f["duration_ms"].as_i64().is_some()),
+        "{d}"
+    );
+    let version = d["version"].as_str().unwrap().to_owned();
+    let page = |path: &str| rt.block_on(client.get_text(path)).unwrap();
+
+    let v = page(&format!("/projects/app/dirs/shop/versions/{version}"));
+    assert!(
+        v.contains("id=\"lint-report\"") && v.contains("DS102"),
+        "{v}"
+    );
+    assert!(
+        v.contains("<td>2</td>"),
+        "the finding's line in 4_drop.sql: {v}"
+    );
+    assert!(v.contains("<span class=\"kw\">DROP</span>"), "{v}");
+    let schema = page(&format!(
+        "/projects/app/dirs/shop/versions/{version}/schema"
+    ));
+    assert!(schema.contains("SQLite, 4 tables"), "{schema}");
+    assert_eq!(
+        schema.matches("<g class=\"er-table\"").count(),
+        4,
+        "{schema}"
+    );
+    assert_eq!(
+        schema.matches("<path class=\"er-fk\"").count(),
+        3,
+        "{schema}"
+    );
+    for edge in [
+        "data-from=\"orders\" data-to=\"users\"",
+        "data-from=\"order_items\" data-to=\"orders\"",
+        "data-from=\"order_items\" data-to=\"products\"",
+    ] {
+        assert!(schema.contains(edge), "{edge}: {schema}");
+    }
+    let dp = page(&format!("/projects/app/deployments/{}", d["id"]));
+    assert!(
+        dp.contains("<code>2_shop.sql</code></td><td>2</td>") && dp.contains("applied"),
+        "{dp}"
+    );
+    let overview = page("/overview");
+    assert!(
+        overview.contains(&version[..12]) && overview.contains("<span class=\"tag\">v1</span>"),
+        "{overview}"
+    );
 }
 
 /// `kill -9` of the server while clients push: after a restart every acknowledged version is there, complete, and

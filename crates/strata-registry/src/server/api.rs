@@ -19,9 +19,9 @@ use super::cache::Cached;
 use super::{ApiError, AppState};
 use crate::error::RegistryError;
 use crate::model::{
-    Deployment, DeploymentFilter, DirListing, Directory, JsonFile, JsonUpload, NameSchema,
-    NewDeployment, Project, PushOutcome, Ref, Scope, Scopes, TagInfo, TagSchema, TokenInfo,
-    VersionIdSchema, VersionInfo, VersionInfoJson, check_name, check_tag, check_version,
+    Deployment, DeploymentFilter, DirListing, Directory, Drift, JsonFile, JsonUpload, NameSchema,
+    NewDeployment, NewDrift, Project, PushOutcome, Ref, Scope, Scopes, TagInfo, TagSchema,
+    TokenInfo, VersionIdSchema, VersionInfo, VersionInfoJson, check_name, check_tag, check_version,
     hidden_or_control,
 };
 use crate::upload;
@@ -61,6 +61,10 @@ pub(crate) fn routes() -> Router<AppState> {
             get(list_deployments).post(report_deployment),
         )
         .route(
+            "/api/projects/{project}/drift",
+            get(list_drift).post(report_drift),
+        )
+        .route(
             "/api/projects/{project}/tokens",
             get(list_tokens).post(create_token),
         )
@@ -79,7 +83,7 @@ pub(crate) fn routes() -> Router<AppState> {
     paths(
         list_projects, get_project, patch_project, list_dirs, list_versions, push, version_listing,
         version_archive, list_tags, tag_listing, tag_archive, list_deployments, report_deployment,
-        list_tokens, create_token, revoke_token
+        list_drift, report_drift, list_tokens, create_token, revoke_token
     ),
     components(schemas(ErrorBody, JsonFile, JsonUpload, NameSchema, TagSchema, VersionIdSchema)),
     modifiers(&BearerAuth)
@@ -787,7 +791,12 @@ async fn report_deployment(
             "the report is too large (at most 100000 files and a 1 MiB error)",
         ));
     }
-    if d.statements < 0 || d.duration_ms < 0 || d.files.iter().any(|f| f.statements < 0) {
+    if d.statements < 0
+        || d.duration_ms < 0
+        || d.files
+            .iter()
+            .any(|f| f.statements < 0 || f.duration_ms.is_some_and(|ms| ms < 0))
+    {
         return Err(bad(
             "statements and duration_ms (of the run and of each file) must not be negative",
         ));
@@ -801,6 +810,16 @@ async fn report_deployment(
             "file name {:?} contains the control or invisible formatting character U+{:04X}",
             f.name.chars().take(120).collect::<String>(),
             c as u32
+        )));
+    }
+    if let Some(f) = d.files.iter().find(|f| {
+        f.version
+            .as_ref()
+            .is_some_and(|v| v.len() > 256 || hidden_or_control(v).is_some())
+    }) {
+        return Err(bad(&format!(
+            "the version of file {:?} must be at most 256 characters without control or invisible formatting characters",
+            f.name.chars().take(120).collect::<String>()
         )));
     }
     for t in [&d.started_at, &d.finished_at] {
@@ -824,6 +843,74 @@ async fn report_deployment(
     }
     let out = s.store().add_deployment(&project, &d).await?;
     Ok((StatusCode::CREATED, axum::Json(out)).into_response())
+}
+
+/// Reports a drift check of a target (scope `report`): the differences between the target and what it should
+/// be, one line each (none: no drift). The registry keeps the latest check per directory and target, and stores
+/// the target without credentials whatever the client sent.
+#[utoipa::path(post, path = "/api/projects/{project}/drift", params(ProjectPath),
+    request_body = NewDrift, responses(
+    (status = 201, description = "the check as recorded", body = Drift),
+    (status = 413, description = "the body is larger than 4 MiB", body = ErrorBody), Refusals))]
+async fn report_drift(
+    State(s): State<AppState>,
+    ApiPath(ProjectPath { project }): ApiPath<ProjectPath>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    s.authorize(&headers, &project, Scope::Report, false)
+        .await?;
+    let (body, _reserved) = read_body(&s, &headers, body, 4 << 20).await?;
+    let mut d: NewDrift = parse_json(&body, "drift report")?;
+    check_name("directory name", &d.dir)?;
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", m);
+    if d.target.is_empty() || d.target.chars().count() > 2048 {
+        return Err(bad(
+            "target must be 1-2048 characters (a database URL without credentials)".into(),
+        ));
+    }
+    if d.lines.len() > 10_000 || d.lines.iter().any(|l| l.len() > 4096) {
+        return Err(bad(
+            "the drift report is too large (at most 10000 lines of 4096 bytes)".into(),
+        ));
+    }
+    if let Some((i, c)) = d
+        .lines
+        .iter()
+        .enumerate()
+        .find_map(|(i, l)| hidden_or_control(l).map(|c| (i, c)))
+    {
+        return Err(bad(format!(
+            "lines[{i}] contains the control or invisible formatting character U+{:04X}; send one difference per line",
+            c as u32
+        )));
+    }
+    if d.checked_at.parse::<jiff::Timestamp>().is_err() {
+        return Err(bad(format!(
+            "checked_at {:?} is not an RFC 3339 timestamp (e.g. 2026-01-02T15:04:05Z)",
+            d.checked_at.chars().take(64).collect::<String>()
+        )));
+    }
+    let raw_target = std::mem::take(&mut d.target);
+    d.target = strata_registry_client::target_of(&raw_target);
+    for l in &mut d.lines {
+        *l = strata_driver::scrub(l, &raw_target);
+    }
+    let out = s.store().report_drift(&project, &d).await?;
+    tracing::info!(project, dir = %d.dir, target = %d.target, lines = d.lines.len(), "drift reported");
+    Ok((StatusCode::CREATED, axum::Json(out)).into_response())
+}
+
+/// The latest drift check of every directory and target (scope `read`).
+#[utoipa::path(get, path = "/api/projects/{project}/drift", params(ProjectPath), responses(
+    (status = 200, description = "the latest check per directory and target", body = Vec<Drift>), Refusals))]
+async fn list_drift(
+    State(s): State<AppState>,
+    ApiPath(ProjectPath { project }): ApiPath<ProjectPath>,
+    headers: HeaderMap,
+) -> ApiResult<axum::Json<Vec<Drift>>> {
+    s.authorize(&headers, &project, Scope::Read, false).await?;
+    Ok(axum::Json(s.store().drifts(&project).await?))
 }
 
 /// The project's tokens, without secrets (scope `admin`).

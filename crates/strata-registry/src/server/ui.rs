@@ -27,8 +27,10 @@ use super::throttle::{Client, retry_after_secs};
 use super::{ApiError, AppState, COOKIE};
 use crate::auth::{self, Principal};
 use crate::model::{
-    Deployment, Project, Ref, Scope, TagInfo, VersionInfo, check_name, check_version,
+    AttachmentKind, Deployment, Drift, Millis, Project, Ref, Scope, TagInfo, VersionContent,
+    VersionInfo, check_name, check_tag, check_version,
 };
+use crate::view::{self, diff, er, highlight, lint};
 
 /// The login form's CSRF cookie (double submit: it must equal the form's hidden `csrf` field).
 const CSRF_COOKIE: &str = "strata_csrf";
@@ -58,6 +60,13 @@ pub(crate) fn routes() -> Router<AppState> {
             get(version_archive),
         )
         .route("/projects/{project}/deployments", get(deployments_page))
+        .route("/projects/{project}/deployments/{id}", get(deployment_page))
+        .route("/overview", get(overview_page))
+        .route(
+            "/projects/{project}/dirs/{dir}/versions/{version}/schema",
+            get(schema_page),
+        )
+        .route("/projects/{project}/dirs/{dir}/diff", get(diff_page))
         .layer(middleware::map_response(harden))
 }
 
@@ -125,6 +134,12 @@ struct ProjectPage {
     dirs: Vec<DirView>,
 }
 
+/// A file of a version page: its name and its text as highlighted HTML.
+struct FileView {
+    name: String,
+    html: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "version.html")]
 struct VersionPage {
@@ -133,7 +148,99 @@ struct VersionPage {
     dir: String,
     version: VersionInfo,
     sum: String,
-    files: Vec<(String, String)>,
+    files: Vec<FileView>,
+    /// The pushed lint report's files and when it was pushed; `None`: none was pushed.
+    lint: Option<(Vec<lint::File>, Millis)>,
+    has_schema: bool,
+    /// The directory's other versions, for the diff form.
+    others: Vec<VersionInfo>,
+}
+
+/// One row of "what runs where": a target of a directory and what it last ran.
+struct WhereRow {
+    project: String,
+    dir: String,
+    target: String,
+    /// The latest deployment, if any was reported.
+    last: Option<Deployment>,
+    /// The latest drift check, if any was reported.
+    drift: Option<Drift>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "overview.html")]
+struct OverviewPage {
+    logout: Option<String>,
+    rows: Vec<WhereRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "deployment.html")]
+struct DeploymentPage {
+    logout: Option<String>,
+    project: String,
+    d: Deployment,
+}
+
+/// A file of the diff page.
+struct DiffFile {
+    name: String,
+    /// `added`, `removed` or `changed`.
+    change: &'static str,
+    /// The line diff (an added file: all its lines added; a removed one: all removed).
+    lines: Vec<diff::Line>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "diff.html")]
+struct DiffPage {
+    logout: Option<String>,
+    project: String,
+    dir: String,
+    from: VersionInfo,
+    to: VersionInfo,
+    files: Vec<DiffFile>,
+}
+
+/// A column of the schema page.
+struct ColumnView {
+    name: String,
+    ty: String,
+    nullable: bool,
+    default: String,
+    pk: bool,
+    /// `table(column)` it references, when a foreign key covers it.
+    references: Vec<String>,
+}
+
+/// A table of the schema page.
+struct TableView {
+    name: String,
+    columns: Vec<ColumnView>,
+    primary_key: Vec<String>,
+    /// `name: (cols) → table(cols)`.
+    foreign_keys: Vec<String>,
+    /// `name (cols)`, unique ones marked.
+    indexes: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "schema.html")]
+struct SchemaPage {
+    logout: Option<String>,
+    project: String,
+    dir: String,
+    version: VersionInfo,
+    /// `None`: no model was pushed with the version.
+    model: Option<SchemaView>,
+}
+
+struct SchemaView {
+    dialect: &'static str,
+    tables: Vec<TableView>,
+    /// The ER diagram (SVG, every name escaped); `None` when the model has no table.
+    svg: Option<String>,
+    pushed_at: Millis,
 }
 
 #[derive(Template, WebTemplate)]
@@ -199,10 +306,7 @@ fn page_error(s: &AppState, headers: &HeaderMap, e: ApiError) -> Response {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    view::escape(s)
 }
 
 /// Why the browser says a form post comes from another site, if it does. `Sec-Fetch-Site` other than
@@ -485,7 +589,36 @@ async fn version_page(
         let files = c
             .files
             .iter()
-            .map(|(n, b)| (n.clone(), String::from_utf8_lossy(b).into_owned()))
+            .map(|(n, b)| FileView {
+                name: n.clone(),
+                html: highlight::sql_html(&String::from_utf8_lossy(b)),
+            })
+            .collect();
+        let lint = s
+            .store()
+            .attachment(&project, &dir, &version, AttachmentKind::LintReport)
+            .await?
+            .map(|a| {
+                let report = serde_json::from_str(&a.json).unwrap_or_default();
+                let text = |name: &str| {
+                    c.files
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+                };
+                (lint::files(&report, text), a.updated_at)
+            });
+        let has_schema = s
+            .store()
+            .attachment(&project, &dir, &version, AttachmentKind::Schema)
+            .await?
+            .is_some();
+        let others = s
+            .store()
+            .versions(&project, &dir)
+            .await?
+            .into_iter()
+            .filter(|v| v.id != version)
             .collect();
         Ok::<_, ApiError>(
             VersionPage {
@@ -495,6 +628,9 @@ async fn version_page(
                 sum: String::from_utf8_lossy(&c.sum).into_owned(),
                 version: c.info,
                 files,
+                lint,
+                has_schema,
+                others,
             }
             .into_response(),
         )
@@ -525,6 +661,317 @@ async fn deployments_page(
                 logout,
                 project,
                 targets,
+            }
+            .into_response(),
+        )
+    };
+    r.await.unwrap_or_else(|e| page_error(&s, &headers, e))
+}
+
+/// A version of `dir` named by a version id or a tag, as the diff form sends it; 404 when there is none.
+async fn named_content(
+    s: &AppState,
+    project: &str,
+    dir: &str,
+    name: &str,
+) -> Result<VersionContent, ApiError> {
+    let r = if check_version(name).is_ok() {
+        Ref::Version(name.to_owned())
+    } else {
+        check_tag(name)?;
+        Ref::Tag(name.to_owned())
+    };
+    s.store()
+        .content(project, dir, &r)
+        .await?
+        .ok_or_else(|| crate::RegistryError::NotFound(format!("{r} of {dir:?} not found")).into())
+}
+
+fn texts(c: &VersionContent) -> Vec<(String, String)> {
+    c.files
+        .iter()
+        .map(|(n, b)| (n.clone(), String::from_utf8_lossy(b).into_owned()))
+        .collect()
+}
+
+async fn diff_page(
+    State(s): State<AppState>,
+    Path((project, dir)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let r = async {
+        let (_, logout) = reader(&s, &headers, Some(&project)).await?;
+        check_name("directory name", &dir)?;
+        let (mut from, mut to) = (None, None);
+        for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            match k.as_ref() {
+                "from" => from = Some(v.into_owned()),
+                "to" => to = Some(v.into_owned()),
+                other => {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_query",
+                        format!(
+                            "unknown query parameter {other:?}; use ?from=VERSION&to=VERSION (version ids or tags)"
+                        ),
+                    ));
+                }
+            }
+        }
+        let (Some(from), Some(to)) = (from, to) else {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                "name both versions: ?from=VERSION&to=VERSION (version ids or tags)",
+            ));
+        };
+        let old = named_content(&s, &project, &dir, &from).await?;
+        let new = named_content(&s, &project, &dir, &to).await?;
+        let (old_texts, new_texts) = (texts(&old), texts(&new));
+        let text_of = |list: &[(String, String)], name: &str| {
+            list.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default()
+        };
+        let files = diff::files(&old_texts, &new_texts)
+            .into_iter()
+            .map(|(name, c)| match c {
+                // An added file is all added lines, a removed one all removed lines.
+                diff::FileChange::Added => DiffFile {
+                    lines: diff::lines("", &text_of(&new_texts, &name)),
+                    name,
+                    change: "added",
+                },
+                diff::FileChange::Removed => DiffFile {
+                    lines: diff::lines(&text_of(&old_texts, &name), ""),
+                    name,
+                    change: "removed",
+                },
+                diff::FileChange::Changed(lines) => DiffFile {
+                    name,
+                    change: "changed",
+                    lines,
+                },
+            })
+            .collect();
+        Ok::<_, ApiError>(
+            DiffPage {
+                logout,
+                project,
+                dir,
+                from: old.info,
+                to: new.info,
+                files,
+            }
+            .into_response(),
+        )
+    };
+    r.await.unwrap_or_else(|e| page_error(&s, &headers, e))
+}
+
+async fn deployment_page(
+    State(s): State<AppState>,
+    Path((project, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let r = async {
+        let (_, logout) = reader(&s, &headers, Some(&project)).await?;
+        let missing = || crate::RegistryError::NotFound(format!("deployment {id:?} not found"));
+        let n: i64 = id.parse().map_err(|_| missing())?;
+        let d = s
+            .store()
+            .deployment(&project, n)
+            .await?
+            .ok_or_else(missing)?;
+        Ok::<_, ApiError>(DeploymentPage { logout, project, d }.into_response())
+    };
+    r.await.unwrap_or_else(|e| page_error(&s, &headers, e))
+}
+
+/// Every directory × target of `projects` with its latest deployment and drift check, by project, directory
+/// and target.
+async fn what_runs_where(s: &AppState, projects: &[String]) -> Result<Vec<WhereRow>, ApiError> {
+    let mut rows: Vec<WhereRow> = Vec::new();
+    for project in projects {
+        for d in s.store().latest_deployments(project).await? {
+            rows.push(WhereRow {
+                project: project.clone(),
+                dir: d.report.dir.clone(),
+                target: d.report.target.clone(),
+                last: Some(d),
+                drift: None,
+            });
+        }
+        for drift in s.store().drifts(project).await? {
+            match rows
+                .iter_mut()
+                .find(|r| r.project == *project && r.dir == drift.dir && r.target == drift.target)
+            {
+                Some(r) => r.drift = Some(drift),
+                None => rows.push(WhereRow {
+                    project: project.clone(),
+                    dir: drift.dir.clone(),
+                    target: drift.target.clone(),
+                    last: None,
+                    drift: Some(drift),
+                }),
+            }
+        }
+    }
+    rows.sort_by(|a, b| (&a.project, &a.dir, &a.target).cmp(&(&b.project, &b.dir, &b.target)));
+    Ok(rows)
+}
+
+async fn overview_page(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let r = async {
+        let (p, logout) = reader(&s, &headers, None).await?;
+        // A reader sees its own project (tokens and sessions belong to one).
+        let rows = what_runs_where(&s, std::slice::from_ref(&p.project)).await?;
+        Ok::<_, ApiError>(OverviewPage { logout, rows }.into_response())
+    };
+    r.await.unwrap_or_else(|e| page_error(&s, &headers, e))
+}
+
+/// The tables of a schema model as the schema page lists them.
+fn table_views(realm: &strata_schema::Realm) -> Vec<TableView> {
+    let qualify = realm
+        .schemas
+        .iter()
+        .filter(|s| !s.tables.is_empty())
+        .count()
+        > 1;
+    let mut out = Vec::new();
+    for schema in &realm.schemas {
+        for t in &schema.tables {
+            let pk: Vec<String> = t
+                .primary_key
+                .iter()
+                .flat_map(|k| {
+                    k.parts
+                        .iter()
+                        .filter_map(|p| p.column_name().map(str::to_owned))
+                })
+                .collect();
+            let columns = t
+                .columns
+                .iter()
+                .map(|c| ColumnView {
+                    name: c.name.clone(),
+                    ty: c.ty.raw.clone(),
+                    nullable: c.nullable,
+                    default: c.default.clone().unwrap_or_default(),
+                    pk: pk.contains(&c.name),
+                    references: t
+                        .foreign_keys
+                        .iter()
+                        .filter_map(|fk| {
+                            let i = fk.columns.iter().position(|x| *x == c.name)?;
+                            Some(format!(
+                                "{}({})",
+                                fk.ref_table,
+                                fk.ref_columns.get(i).map(String::as_str).unwrap_or("?")
+                            ))
+                        })
+                        .collect(),
+                })
+                .collect();
+            out.push(TableView {
+                name: if qualify {
+                    format!("{}.{}", schema.name, t.name)
+                } else {
+                    t.name.clone()
+                },
+                columns,
+                primary_key: pk,
+                foreign_keys: t
+                    .foreign_keys
+                    .iter()
+                    .map(|fk| {
+                        format!(
+                            "{}: ({}) → {}({}) on delete {}",
+                            fk.name,
+                            fk.columns.join(", "),
+                            fk.ref_table,
+                            fk.ref_columns.join(", "),
+                            fk.on_delete.sql()
+                        )
+                    })
+                    .collect(),
+                indexes: t
+                    .indexes
+                    .iter()
+                    .map(|i| {
+                        let parts: Vec<&str> = i
+                            .parts
+                            .iter()
+                            .map(|p| match &p.key {
+                                strata_schema::PartKey::Column(c) => c.as_str(),
+                                strata_schema::PartKey::Expr(e) => e.as_str(),
+                            })
+                            .collect();
+                        format!(
+                            "{}{} ({})",
+                            if i.unique { "unique " } else { "" },
+                            i.name,
+                            parts.join(", ")
+                        )
+                    })
+                    .collect(),
+            });
+        }
+    }
+    out
+}
+
+async fn schema_page(
+    State(s): State<AppState>,
+    Path((project, dir, version)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let r = async {
+        let (_, logout) = reader(&s, &headers, Some(&project)).await?;
+        check_name("directory name", &dir)?;
+        check_version(&version)?;
+        let info = s
+            .store()
+            .resolve(&project, &dir, &Ref::Version(version.clone()))
+            .await?
+            .ok_or_else(|| {
+                crate::RegistryError::NotFound(format!("version {version} of {dir:?} not found"))
+            })?;
+        let model = match s
+            .store()
+            .attachment(&project, &dir, &version, AttachmentKind::Schema)
+            .await?
+        {
+            Some(a) => {
+                let realm: strata_schema::Realm = serde_json::from_str(&a.json).map_err(|e| {
+                    crate::RegistryError::Database(format!(
+                        "the stored schema model does not parse: {e}"
+                    ))
+                })?;
+                Some(SchemaView {
+                    dialect: match realm.dialect {
+                        strata_schema::Dialect::Postgres => "PostgreSQL",
+                        strata_schema::Dialect::Mysql => "MySQL",
+                        strata_schema::Dialect::Sqlite => "SQLite",
+                    },
+                    tables: table_views(&realm),
+                    svg: er::svg(&realm),
+                    pushed_at: a.updated_at,
+                })
+            }
+            None => None,
+        };
+        Ok::<_, ApiError>(
+            SchemaPage {
+                logout,
+                project,
+                dir,
+                version: info,
+                model,
             }
             .into_response(),
         )

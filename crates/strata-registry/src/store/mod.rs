@@ -11,8 +11,9 @@ use async_trait::async_trait;
 
 use crate::error::{RegistryError, Result};
 use crate::model::{
-    Deployment, DeploymentFilter, Directory, Millis, NewDeployment, Project, PushOutcome, Ref,
-    Scopes, StoredSession, StoredToken, TagInfo, TokenInfo, VersionContent, VersionInfo,
+    Attachment, AttachmentKind, Deployment, DeploymentFilter, Directory, Drift, Millis,
+    NewDeployment, NewDrift, Project, PushOutcome, Ref, Scopes, StoredSession, StoredToken,
+    TagInfo, TokenInfo, VersionContent, VersionInfo,
 };
 use crate::upload::ValidatedDir;
 
@@ -53,8 +54,26 @@ pub trait Store: Send + Sync + 'static {
     async fn resolve(&self, project: &str, dir: &str, r: &Ref) -> Result<Option<VersionInfo>>;
     /// A version with its files.
     async fn content(&self, project: &str, dir: &str, r: &Ref) -> Result<Option<VersionContent>>;
+    /// What was pushed beside version `version` (its id) of `dir`: the latest attachment of that kind.
+    async fn attachment(
+        &self,
+        project: &str,
+        dir: &str,
+        version: &str,
+        kind: AttachmentKind,
+    ) -> Result<Option<Attachment>>;
+    /// Records a drift check (its target must already be redacted), replacing the previous one of the same
+    /// directory and target.
+    async fn report_drift(&self, project: &str, d: &NewDrift) -> Result<Drift>;
+    /// The latest drift check of every directory and target of the project, by directory and target.
+    async fn drifts(&self, project: &str) -> Result<Vec<Drift>>;
     /// Records a deployment (its target must already be redacted).
     async fn add_deployment(&self, project: &str, d: &NewDeployment) -> Result<Deployment>;
+    /// The latest deployment of every directory and target of the project (what runs where), by directory and
+    /// target.
+    async fn latest_deployments(&self, project: &str) -> Result<Vec<Deployment>>;
+    /// One deployment by id.
+    async fn deployment(&self, project: &str, id: i64) -> Result<Option<Deployment>>;
     /// Deployments, newest first.
     async fn deployments(&self, project: &str, f: &DeploymentFilter) -> Result<Vec<Deployment>>;
     /// Stores a token (its hash only).
@@ -422,6 +441,20 @@ macro_rules! impl_store {
                         .await?;
                     }
                 }
+                // Attachments belong to the version, never to its id: a push of identical files with a new
+                // report replaces the one stored.
+                for (kind, json) in &up.attachments {
+                    sqlx::query(
+                        "INSERT INTO version_attachments (version_id, kind, content, updated_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (version_id, kind) DO UPDATE SET content = excluded.content, updated_at = excluded.updated_at",
+                    )
+                    .bind(version_id)
+                    .bind(kind.as_str())
+                    .bind(json.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 for tag in &tags {
                     if immutable && tag != LATEST {
                         sqlx::query(
@@ -565,6 +598,80 @@ macro_rules! impl_store {
                 Ok(Some(VersionContent { info, files, sum }))
             }
 
+            async fn attachment(
+                &self,
+                project: &str,
+                dir: &str,
+                version: &str,
+                kind: AttachmentKind,
+            ) -> $crate::error::Result<Option<Attachment>> {
+                sqlx::query(
+                    "SELECT a.content AS content, a.updated_at AS updated_at FROM version_attachments a \
+                     JOIN versions v ON v.id = a.version_id JOIN projects p ON p.id = v.project_id \
+                     WHERE p.name = $1 AND v.dir = $2 AND v.digest = $3 AND a.kind = $4",
+                )
+                .bind(project)
+                .bind(dir)
+                .bind(version)
+                .bind(kind.as_str())
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| {
+                    Ok(Attachment {
+                        json: r.try_get("content")?,
+                        updated_at: Millis(r.try_get("updated_at")?),
+                    })
+                })
+                .transpose()
+            }
+
+            async fn report_drift(
+                &self,
+                project: &str,
+                d: &NewDrift,
+            ) -> $crate::error::Result<Drift> {
+                let (project_id, _) = self.project_id(project).await?;
+                let now = Millis::now().0;
+                let lines = serde_json::to_string(&d.lines).unwrap_or_else(|_| "[]".into());
+                sqlx::query(
+                    "INSERT INTO drifts (project_id, dir, target, lines, checked_at, reported_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (project_id, dir, target) DO UPDATE SET lines = excluded.lines, \
+                     checked_at = excluded.checked_at, reported_at = excluded.reported_at",
+                )
+                .bind(project_id)
+                .bind(d.dir.as_str())
+                .bind(d.target.as_str())
+                .bind(lines)
+                .bind(d.checked_at.as_str())
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(Drift::of(d.clone(), Millis(now)))
+            }
+
+            async fn drifts(&self, project: &str) -> $crate::error::Result<Vec<Drift>> {
+                let (project_id, _) = self.project_id(project).await?;
+                sqlx::query(
+                    "SELECT dir, target, lines, checked_at, reported_at FROM drifts WHERE project_id = $1 \
+                     ORDER BY dir, target",
+                )
+                .bind(project_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    let lines: String = r.try_get("lines")?;
+                    Ok(Drift {
+                        dir: r.try_get("dir")?,
+                        target: r.try_get("target")?,
+                        lines: serde_json::from_str(&lines).unwrap_or_default(),
+                        checked_at: r.try_get("checked_at")?,
+                        reported_at: Millis(r.try_get("reported_at")?),
+                    })
+                })
+                .collect()
+            }
+
             async fn add_deployment(
                 &self,
                 project: &str,
@@ -600,6 +707,43 @@ macro_rules! impl_store {
                     report: d.clone(),
                     reported_at: Millis(now),
                 })
+            }
+
+            async fn latest_deployments(
+                &self,
+                project: &str,
+            ) -> $crate::error::Result<Vec<Deployment>> {
+                let (project_id, _) = self.project_id(project).await?;
+                sqlx::query(
+                    "SELECT id, dir, target, tag, version, from_version, to_version, status, error, files, statements, \
+                     duration_ms, started_at, finished_at, reported_at FROM deployments d WHERE project_id = $1 \
+                     AND id = (SELECT MAX(d2.id) FROM deployments d2 WHERE d2.project_id = d.project_id \
+                     AND d2.dir = d.dir AND d2.target = d.target) ORDER BY dir, target",
+                )
+                .bind(project_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(deployment_from_row)
+                .collect()
+            }
+
+            async fn deployment(
+                &self,
+                project: &str,
+                id: i64,
+            ) -> $crate::error::Result<Option<Deployment>> {
+                let (project_id, _) = self.project_id(project).await?;
+                sqlx::query(
+                    "SELECT id, dir, target, tag, version, from_version, to_version, status, error, files, statements, \
+                     duration_ms, started_at, finished_at, reported_at FROM deployments WHERE project_id = $1 AND id = $2",
+                )
+                .bind(project_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| deployment_from_row(&r))
+                .transpose()
             }
 
             async fn deployments(

@@ -10,8 +10,9 @@ use super::{Store, impl_store, not_found_project};
 use crate::error::{RegistryError, Result};
 use crate::model::TagInfo;
 use crate::model::{
-    Deployment, DeploymentFilter, Directory, NewDeployment, Project, PushOutcome, Ref, Scopes,
-    StoredSession, StoredToken, TokenInfo, VersionContent, VersionInfo,
+    Attachment, AttachmentKind, Deployment, DeploymentFilter, Directory, Drift, NewDeployment,
+    NewDrift, Project, PushOutcome, Ref, Scopes, StoredSession, StoredToken, TokenInfo,
+    VersionContent, VersionInfo,
 };
 use crate::upload::ValidatedDir;
 
@@ -77,6 +78,7 @@ CREATE TABLE IF NOT EXISTS deployments (
     reported_at BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deployments_by_project ON deployments (project_id, id);
+CREATE INDEX IF NOT EXISTS deployments_by_target ON deployments (project_id, dir, target, id);
 CREATE TABLE IF NOT EXISTS tokens (
     id TEXT PRIMARY KEY,
     project_id BIGINT NOT NULL REFERENCES projects (id),
@@ -91,6 +93,22 @@ CREATE TABLE IF NOT EXISTS sessions (
     token_id TEXT NOT NULL REFERENCES tokens (id),
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS version_attachments (
+    version_id BIGINT NOT NULL REFERENCES versions (id),
+    kind TEXT NOT NULL,
+    content TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (version_id, kind)
+);
+CREATE TABLE IF NOT EXISTS drifts (
+    project_id BIGINT NOT NULL REFERENCES projects (id),
+    dir TEXT NOT NULL,
+    target TEXT NOT NULL,
+    lines TEXT NOT NULL,
+    checked_at TEXT NOT NULL,
+    reported_at BIGINT NOT NULL,
+    PRIMARY KEY (project_id, dir, target)
 );
 "#;
 

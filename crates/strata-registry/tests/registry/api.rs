@@ -666,8 +666,9 @@ async fn ui_login_sets_cookie_and_pages_render() {
     assert!(html.contains(&digest[..12]) && html.contains("v1") && html.contains("latest"));
     let (_, html) = get(format!("/projects/app/dirs/app/versions/{digest}")).await;
     assert!(
-        html.contains("CREATE TABLE secret_app_table")
-            && html.contains("atlas-sum")
+        html.contains(
+            "<span class=\"kw\">CREATE</span> <span class=\"kw\">TABLE</span> <span class=\"id\">secret_app_table</span>"
+        ) && html.contains("atlas-sum")
             && html.contains("h1:")
     );
     let (_, html) = get("/projects/app/deployments".into()).await;

@@ -8,7 +8,8 @@
 //! - `fuzz`: fuzzed push bodies never panic or answer 5xx;
 //! - `store`: the storage suite on SQLite and PostgreSQL;
 //! - `replicas`: several replicas on one PostgreSQL database behave as one service;
-//! - `ui`, `ui_chromium`: the web UI through the router, and in a real headless Chromium.
+//! - `ui`, `ui_pages`, `ui_chromium`: the web UI through the router (login and sessions; the pages), and in a
+//!   real headless Chromium.
 
 mod api;
 mod common;
@@ -20,3 +21,4 @@ mod replicas;
 mod store;
 mod ui;
 mod ui_chromium;
+mod ui_pages;

@@ -155,7 +155,7 @@ async fn the_document_follows_the_openapi_rules() {
             }
         }
     }
-    assert_eq!(operations, 16, "every operation of the API is documented");
+    assert_eq!(operations, 18, "every operation of the API is documented");
 }
 
 /// The patterns the document gives for names agree with the server's rules, so a client that follows the
@@ -468,6 +468,27 @@ async fn real_responses_validate_against_the_document() {
         (
             "GET",
             "/api/projects/app/deployments".into(),
+            read,
+            None,
+            vec![],
+        ),
+        (
+            "POST",
+            "/api/projects/app/drift".into(),
+            Some(&t.report),
+            json,
+            br#"{"dir":"app","target":"postgres://db/prod","lines":["table \"t\": column \"c\" added"],"checked_at":"2026-01-02T00:00:00Z"}"#.to_vec(),
+        ),
+        (
+            "POST",
+            "/api/projects/app/drift".into(),
+            Some(&t.report),
+            json,
+            br#"{"dir":"app","target":"postgres://db/prod","checked_at":"soon"}"#.to_vec(),
+        ),
+        (
+            "GET",
+            "/api/projects/app/drift".into(),
             read,
             None,
             vec![],

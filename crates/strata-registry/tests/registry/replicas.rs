@@ -227,10 +227,12 @@ async fn replicas_starting_together_on_an_empty_database_all_come_up() {
             [
                 "blobs",
                 "deployments",
+                "drifts",
                 "projects",
                 "sessions",
                 "tags",
                 "tokens",
+                "version_attachments",
                 "version_files",
                 "versions"
             ],

@@ -39,7 +39,154 @@ both!(
     tokens_hash_verify_revoke,
     sessions_expire_end_and_follow_their_token,
     concurrent_pushes_leave_one_consistent_tag,
+    attachments_belong_to_the_version_not_its_id,
+    drift_keeps_the_latest_check_per_target,
+    one_deployment_by_id_and_the_latest_per_target,
 );
+
+async fn attachments_belong_to_the_version_not_its_id(s: Arc<dyn Store>) {
+    use strata_registry::model::AttachmentKind::{LintReport, Schema};
+    s.ensure_project("app").await.unwrap();
+    let plain = version(2);
+    let mut with = plain.clone();
+    with.attachments = vec![
+        (LintReport, r#"{"Files":[{"Name":"001_step.sql"}]}"#.into()),
+        (Schema, r#"{"dialect":"sqlite","schemas":[]}"#.into()),
+    ];
+    let a = s.push("app", "app", &plain, &[]).await.unwrap();
+    assert_eq!(
+        s.attachment("app", "app", &a.version.id, LintReport)
+            .await
+            .unwrap(),
+        None
+    );
+    let b = s.push("app", "app", &with, &["ci".into()]).await.unwrap();
+    assert_eq!(
+        b.version.id, a.version.id,
+        "attachments never change the id"
+    );
+    assert!(!b.created);
+    let lint = s
+        .attachment("app", "app", &a.version.id, LintReport)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lint.json, r#"{"Files":[{"Name":"001_step.sql"}]}"#);
+    // A later push that carries a new report replaces it; one that carries none keeps it.
+    let mut newer = plain.clone();
+    newer.attachments = vec![(LintReport, r#"{"Files":[]}"#.into())];
+    s.push("app", "app", &newer, &[]).await.unwrap();
+    s.push("app", "app", &plain, &[]).await.unwrap();
+    let got = |k| {
+        let s = s.clone();
+        let id = a.version.id.clone();
+        async move {
+            s.attachment("app", "app", &id, k)
+                .await
+                .unwrap()
+                .map(|a| a.json)
+        }
+    };
+    assert_eq!(got(LintReport).await.as_deref(), Some(r#"{"Files":[]}"#));
+    assert_eq!(
+        got(Schema).await.as_deref(),
+        Some(r#"{"dialect":"sqlite","schemas":[]}"#)
+    );
+    // Another directory's version of the same files has its own.
+    s.push("app", "other", &plain, &[]).await.unwrap();
+    assert_eq!(
+        s.attachment("app", "other", &a.version.id, LintReport)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn drift_keeps_the_latest_check_per_target(s: Arc<dyn Store>) {
+    use strata_registry::model::NewDrift;
+    s.ensure_project("app").await.unwrap();
+    s.ensure_project("other").await.unwrap();
+    let d = |target: &str, lines: &[&str], at: &str| NewDrift {
+        dir: "app".into(),
+        target: target.into(),
+        lines: lines.iter().map(|l| l.to_string()).collect(),
+        checked_at: at.into(),
+    };
+    s.report_drift(
+        "app",
+        &d(
+            "postgres://db/prod",
+            &["table \"users\": column \"nickname\" added"],
+            "2026-01-01T00:00:00Z",
+        ),
+    )
+    .await
+    .unwrap();
+    s.report_drift(
+        "app",
+        &d("postgres://db/staging", &[], "2026-01-01T00:00:00Z"),
+    )
+    .await
+    .unwrap();
+    s.report_drift("app", &d("postgres://db/prod", &[], "2026-01-02T00:00:00Z"))
+        .await
+        .unwrap();
+    let list = s.drifts("app").await.unwrap();
+    let shown: Vec<_> = list
+        .iter()
+        .map(|x| (x.target.as_str(), x.lines.len(), x.checked_at.as_str()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("postgres://db/prod", 0, "2026-01-02T00:00:00Z"),
+            ("postgres://db/staging", 0, "2026-01-01T00:00:00Z"),
+        ]
+    );
+    assert!(s.drifts("other").await.unwrap().is_empty());
+}
+
+async fn one_deployment_by_id_and_the_latest_per_target(s: Arc<dyn Store>) {
+    s.ensure_project("app").await.unwrap();
+    s.ensure_project("other").await.unwrap();
+    let a = s
+        .add_deployment("app", &deployment("app", "pg://a", DeployStatus::Failed))
+        .await
+        .unwrap();
+    assert_eq!(s.deployment("app", a.id).await.unwrap(), Some(a.clone()));
+    // The latest per directory and target, whatever came between.
+    let b = s
+        .add_deployment("app", &deployment("app", "pg://b", DeployStatus::Succeeded))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        s.add_deployment("app", &deployment("other", "pg://a", DeployStatus::Noop))
+            .await
+            .unwrap();
+    }
+    let c = s
+        .add_deployment("app", &deployment("app", "pg://a", DeployStatus::Succeeded))
+        .await
+        .unwrap();
+    let latest: Vec<_> = s
+        .latest_deployments("app")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.report.dir, d.report.target, d.id))
+        .collect();
+    assert_eq!(
+        latest,
+        [
+            ("app".to_owned(), "pg://a".to_owned(), c.id),
+            ("app".to_owned(), "pg://b".to_owned(), b.id),
+            ("other".to_owned(), "pg://a".to_owned(), c.id - 1),
+        ]
+    );
+    assert!(s.latest_deployments("other").await.unwrap().is_empty());
+    assert_eq!(s.deployment("other", a.id).await.unwrap(), None);
+    assert_eq!(s.deployment("app", a.id + 1000).await.unwrap(), None);
+}
 
 async fn push_stores_once_and_round_trips(s: Arc<dyn Store>) {
     s.ensure_project("app").await.unwrap();
@@ -206,11 +353,11 @@ fn deployment(dir: &str, target: &str, status: DeployStatus) -> NewDeployment {
         to_version: "003".into(),
         status,
         error: (status == DeployStatus::Failed).then(|| "boom".into()),
-        files: vec![strata_registry::model::DeployedFile {
-            name: "001_step.sql".into(),
-            statements: 2,
-            error: None,
-        }],
+        files: vec![strata_registry::model::DeployedFile::new(
+            "001_step.sql",
+            2,
+            None,
+        )],
         statements: 2,
         duration_ms: 12,
         started_at: "2026-01-01T00:00:00Z".into(),

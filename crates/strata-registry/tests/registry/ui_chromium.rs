@@ -1,5 +1,7 @@
 //! The web UI in a real headless Chromium (Debian package `chromium`): each page renders its expected content
-//! and a screenshot is saved under `target/tmp/registry-screenshots/`. Chromium cannot send an `Authorization`
+//! and a screenshot is saved under `target/tmp/registry-screenshots/`. The pages of directory `shop` (what runs
+//! where, a version with its lint report, a diff, a deployment, a schema with its ER diagram) show what the
+//! client crate pushed and reported through the real HTTP API. Chromium cannot send an `Authorization`
 //! header from the command line, so it browses through a tiny proxy that adds the read token — exactly what a
 //! reverse proxy in front of the registry could do. A second test logs in and out through the registry's own
 //! forms, served with all their headers (CSP included), and has a page of another site try to log the browser in
@@ -131,6 +133,7 @@ async fn pages_render_in_headless_chromium() {
         let _ = stop_rx.await;
     }));
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let filled = crate::ui_pages::fill_through_the_api(&upstream, &t).await;
     let proxy = Proxy {
         upstream,
         token: t.read.clone(),
@@ -159,8 +162,68 @@ async fn pages_render_in_headless_chromium() {
             vec![
                 "atlas.sum",
                 "h1:",
-                "CREATE TABLE secret_app_table",
+                "<span class=\"kw\">CREATE</span> <span class=\"kw\">TABLE</span> <span class=\"id\">secret_app_table</span>",
                 "1_init.sql",
+                "No lint report was pushed with this version",
+            ],
+        ),
+        (
+            "overview",
+            "/overview".into(),
+            vec![
+                "What runs where",
+                "postgres://db/shop",
+                &filled.v1[..12],
+                "<span class=\"tag\">v1</span>",
+                "drifted",
+                "column \"nickname\" added outside migrations",
+            ],
+        ),
+        (
+            "version-lint",
+            format!("/projects/app/dirs/shop/versions/{}", filled.v1),
+            vec![
+                "<span class=\"kw\">REFERENCES</span>",
+                "id=\"lint-report\"",
+                "DS102",
+                "Dropping table \"products\"",
+            ],
+        ),
+        (
+            "diff",
+            format!(
+                "/projects/app/dirs/shop/diff?from={}&to={}",
+                filled.v1, filled.v2
+            ),
+            vec![
+                "3_evil.sql",
+                "4_more.sql",
+                "added",
+                "changed",
+                "<span class=\"del\">- DROP TABLE products;</span>",
+            ],
+        ),
+        (
+            "deployment",
+            format!("/projects/app/deployments/{}", filled.deployment),
+            vec![
+                "2_shop.sql",
+                "applied",
+                "30 ms",
+                "failed",
+                "already exists",
+                "id=\"deployment-files\"",
+            ],
+        ),
+        (
+            "schema",
+            format!("/projects/app/dirs/shop/versions/{}/schema", filled.v1),
+            vec![
+                "ER diagram",
+                "<path class=\"er-fk\" data-from=\"orders\" data-to=\"users\"",
+                "<path class=\"er-fk\" data-from=\"order_items\" data-to=\"orders\"",
+                "<path class=\"er-fk\" data-from=\"order_items\" data-to=\"products\"",
+                "<g class=\"er-table\" data-table=\"order_items\">",
             ],
         ),
         (
@@ -183,6 +246,15 @@ async fn pages_render_in_headless_chromium() {
             .await
             .unwrap();
         let html = String::from_utf8_lossy(&dom.stdout).into_owned();
+        assert!(
+            !html.contains("<script>") && !html.contains("<img src=x>"),
+            "{name}: user data rendered as markup:\n{html}"
+        );
+        if name == "schema" {
+            // Every table is a box, every foreign key an edge, as the browser parsed them.
+            assert_eq!(html.matches("<g class=\"er-table\"").count(), 5, "{html}");
+            assert_eq!(html.matches("<path class=\"er-fk\"").count(), 3, "{html}");
+        }
         for w in want {
             assert!(
                 html.contains(w),
