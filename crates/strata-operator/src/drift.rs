@@ -396,8 +396,8 @@ fn label(kind: Kind, ns: &str, name: &str) -> DriftLabel {
     }
 }
 
-/// Where the drift lines of a check go besides the resource (the registry's report, to be wired once the
-/// registry has an API for it): for now, one log line when a check's result changes.
+/// The log line of a check (the registry's report of a remote directory's check is [`check_migration`]'s, which
+/// knows the run's origin).
 pub fn report_to_registry(kind: Kind, ns: &str, name: &str, check: &Check) {
     match check {
         Check::Drifted(lines) => tracing::info!(
@@ -544,7 +544,13 @@ pub async fn check_migration(
         Due::Invalid(m) => Check::InvalidInterval(m),
         Due::Now(period) => {
             out.requeue = sooner(out.requeue, period);
-            run_migration_check(obj, env, drift.settings, &out.status.last_applied_version).await
+            let (check, remote) =
+                run_migration_check(obj, env, drift.settings, &out.status.last_applied_version)
+                    .await;
+            if let Some((run, target)) = &remote {
+                report_remote(env.registry, run, target, &check, ns, name).await;
+            }
+            check
         }
     };
     publish(
@@ -571,28 +577,71 @@ fn sooner(r: Requeue, d: Duration) -> Requeue {
 }
 
 /// Resolves the inputs again (the reconcile does not hand them out), the dev database, and runs the engine's
-/// check under the per-database lock.
+/// check under the per-database lock. For a remote directory, also where its result is reported: the run's origin
+/// and the target as the registry's records name it.
 async fn run_migration_check(
     obj: &AtlasMigration,
     env: &Env<'_>,
     settings: &DriftSettings,
     version: &str,
-) -> Check {
+) -> (Check, Option<(resolve::RemoteRun, String)>) {
     let ns = obj.metadata.namespace.as_deref().unwrap_or("default");
     let inputs =
         match resolve::resolve(env.objects, env.registry, env.settings, ns, &obj.spec).await {
             Ok(i) => i,
-            Err(e) => return Check::Failed(e.message),
+            Err(e) => return (Check::Failed(e.message), None),
         };
+    let remote = inputs.remote.clone().map(|r| {
+        let target = strata_registry_client::target_of(inputs.url.expose());
+        (r, target)
+    });
     let dev = match dev_url(obj, env, &inputs.url).await {
         Ok(d) => d,
-        Err(m) => return Check::Failed(m),
+        Err(m) => return (Check::Failed(m), remote),
     };
     let opts = DriftOptions::new(dev.clone()).cache(settings.cache());
     let _db = env.locks.lock(&database_key(&inputs.url)).await;
-    match migration_drift(&inputs.url, &inputs.dir, Some(version), &opts).await {
+    let check = match migration_drift(&inputs.url, &inputs.dir, Some(version), &opts).await {
         Ok(d) => Check::from_lines(d.lines),
         Err(e) => Check::Failed(dev.scrub(&inputs.url.scrub(&e.to_string()))),
+    };
+    (check, remote)
+}
+
+/// Sends a check of a remote directory's target to its registry (what the "what runs where" overview shows):
+/// the lines with the kind's suffix, empty when in sync. A check that could not run is not reported (the
+/// registry keeps the last real one); a report that fails is logged and changes nothing else.
+async fn report_remote(
+    registry: &dyn resolve::Registry,
+    run: &resolve::RemoteRun,
+    target: &str,
+    check: &Check,
+    ns: &str,
+    name: &str,
+) {
+    let lines = match check {
+        Check::InSync => Vec::new(),
+        Check::Drifted(lines) => lines
+            .iter()
+            .map(|l| format!("{l} {}", Kind::Migration.suffix()))
+            .collect(),
+        Check::Failed(_) | Check::InvalidInterval(_) => return,
+    };
+    let drift = strata_registry_client::model::NewDrift {
+        dir: run.req.dir.clone(),
+        target: target.to_owned(),
+        lines,
+        checked_at: crate::conditions::now_rfc3339(),
+    };
+    if let Err(e) = registry.report_drift(&run.req, &run.token, &drift).await {
+        tracing::warn!(
+            namespace = ns,
+            name,
+            registry = %crate::registry::display_url(&run.req.registry),
+            project = %run.req.project,
+            error = %e,
+            "the drift check was not reported to the registry"
+        );
     }
 }
 

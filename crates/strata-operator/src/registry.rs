@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use strata_engine::EngineError;
 use strata_engine::report::ApplyReport;
-use strata_registry_client::model::{self, NewDeployment, Ref};
+use strata_registry_client::model::{self, NewDeployment, NewDrift, Ref};
 use strata_registry_client::{Client, ClientError, InvalidName};
 
 use crate::crd::AtlasMigrationSpec;
@@ -338,6 +338,20 @@ impl Registry for RegistryClient {
     ) -> Result<(), RemoteError> {
         let c = Self::client(req, token)?;
         tokio::time::timeout(REPORT_TIMEOUT, c.report(&req.project, deployment))
+            .await
+            .map_err(|_| Self::timed_out(req, REPORT_TIMEOUT))?
+            .map(drop)
+            .map_err(|e| remote_error(e, req, token))
+    }
+
+    async fn report_drift(
+        &self,
+        req: &RemoteRequest,
+        token: &str,
+        drift: &NewDrift,
+    ) -> Result<(), RemoteError> {
+        let c = Self::client(req, token)?;
+        tokio::time::timeout(REPORT_TIMEOUT, c.report_drift(&req.project, drift))
             .await
             .map_err(|_| Self::timed_out(req, REPORT_TIMEOUT))?
             .map(drop)

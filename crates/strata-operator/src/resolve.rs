@@ -12,7 +12,7 @@ use strata_driver::DbUrl;
 use strata_migrate::sum::SumFile;
 use strata_migrate::{MigrationDir, MigrationFile};
 
-use strata_registry_client::model::NewDeployment;
+use strata_registry_client::model::{NewDeployment, NewDrift};
 
 use crate::crd::{AtlasMigrationSpec, KeyRef, ValueFrom};
 use crate::registry::RemoteError;
@@ -135,6 +135,14 @@ pub trait Registry: Send + Sync {
         req: &RemoteRequest,
         token: &str,
         deployment: &NewDeployment,
+    ) -> Result<(), RemoteError>;
+    /// Records a drift check of a target of a remote directory (the "what runs where" overview shows it). Callers
+    /// treat a failure as a warning.
+    async fn report_drift(
+        &self,
+        req: &RemoteRequest,
+        token: &str,
+        drift: &NewDrift,
     ) -> Result<(), RemoteError>;
 }
 
@@ -951,6 +959,15 @@ mod tests {
             _req: &RemoteRequest,
             _token: &str,
             _deployment: &NewDeployment,
+        ) -> Result<(), RemoteError> {
+            Ok(())
+        }
+
+        async fn report_drift(
+            &self,
+            _req: &RemoteRequest,
+            _token: &str,
+            _drift: &NewDrift,
         ) -> Result<(), RemoteError> {
             Ok(())
         }

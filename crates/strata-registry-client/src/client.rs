@@ -327,6 +327,25 @@ impl Client {
             ))
         })
     }
+
+    /// The latest drift check of every directory and target of a project (scope `read`), as JSON objects in the
+    /// server's shape (`dir`, `target`, `lines`, `checked_at`, `reported_at`).
+    pub async fn drifts(&self, project: &str) -> Result<Vec<serde_json::Value>> {
+        self.send(
+            self.http
+                .get(self.url(&format!("/api/projects/{project}/drift"))),
+            "listing drift checks",
+        )
+        .await?
+        .json()
+        .await
+        .map_err(|e| {
+            ClientError::Http(format!(
+                "listing drift checks: unreadable answer: {}",
+                http_error(e)
+            ))
+        })
+    }
 }
 
 /// Builds a JSON upload from a directory (what [`Client::push`] sends): every file as base64, `atlas.sum` last.

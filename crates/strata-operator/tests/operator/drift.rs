@@ -182,6 +182,65 @@ async fn a_column_added_by_hand_is_drift_and_nothing_is_written() {
     }
 }
 
+/// A remote directory's check goes to its registry too: the "what runs where" overview reads it from there. In
+/// sync is reported as no lines; a column added by hand as its line; neither carries a credential.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_directory_check_is_reported_to_its_registry() {
+    use crate::common::objects::{PROJECT, remote_migration};
+    use crate::common::registry::TestRegistry;
+    for (_, db) in targets().await {
+        let reg = TestRegistry::start().await;
+        reg.push(PROJECT, "atlasdemo", &[F1, F2], &["v1"]).await;
+        let token = reg.token(PROJECT, "read,report").await;
+        let h = Harness::remote(&db.url, &token, Some(&reg.base));
+        let cache = tempfile::tempdir().unwrap();
+        let settings = DriftSettings {
+            cache_dir: Some(cache.path().to_owned()),
+            ..DriftSettings::default()
+        };
+        let metrics = DriftMetrics::default();
+        let mut obj = with_interval(remote_migration("v1", None), "1m");
+        h.settle(&mut obj).await;
+        assert!(obj.status.as_ref().unwrap().is_ready());
+
+        let check = |obj: AtlasMigration| {
+            let (h, settings, metrics) = (&h, &settings, &metrics);
+            async move {
+                let schedule = Schedule::default();
+                let denv = DriftEnv {
+                    settings,
+                    schedule: &schedule,
+                    metrics,
+                };
+                let mut obj = obj;
+                let out = h.step(&mut obj).await;
+                check_migration(&obj, &h.env(), &denv, out).await.1
+            }
+        };
+        assert_eq!(check(obj.clone()).await, Some(Check::InSync));
+        let drifts = reg.drifts(PROJECT).await;
+        assert_eq!(drifts.len(), 1, "{drifts:?}");
+        assert_eq!(drifts[0]["dir"], "atlasdemo");
+        assert_eq!(drifts[0]["lines"], serde_json::json!([]));
+        let deps = reg.deployments(PROJECT).await;
+        assert_eq!(
+            drifts[0]["target"], deps[0]["target"],
+            "drift and deployments name the target alike, so the overview joins them"
+        );
+
+        exec(&db.url, "ALTER TABLE users ADD COLUMN nickname varchar(20)").await;
+        assert!(matches!(check(obj.clone()).await, Some(Check::Drifted(_))));
+        let drifts = reg.drifts(PROJECT).await;
+        assert_eq!(drifts.len(), 1, "the latest check per target: {drifts:?}");
+        assert_eq!(
+            drifts[0]["lines"],
+            serde_json::json!(["table \"users\": column \"nickname\" added outside migrations"])
+        );
+        let all = serde_json::to_string(&drifts).unwrap();
+        assert!(!all.contains(&token), "{all}");
+    }
+}
+
 #[tokio::test]
 async fn an_unreachable_dev_database_is_a_failed_check_without_credentials() {
     let db = strata_driver::testing::sqlite();

@@ -85,6 +85,16 @@ impl TestRegistry {
             .await
             .unwrap()
     }
+
+    /// The project's latest drift checks, through the API.
+    pub async fn drifts(&self, project: &str) -> Vec<serde_json::Value> {
+        let token = self.token(project, "read").await;
+        Client::new(&self.base, Some(token))
+            .unwrap()
+            .drifts(project)
+            .await
+            .unwrap()
+    }
 }
 
 /// Collects log output (a `tracing` writer).
