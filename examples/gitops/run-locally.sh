@@ -11,6 +11,8 @@
 #   STRATA_OPERATOR  the operator command (default: strata-operator; "strata operator" works the same)
 #   PG_ADMIN_URL     default postgres://postgres@127.0.0.1:5432/postgres
 #   KEEP=1           keep the work directory (its path is printed)
+#   PAGES_DIR        also keep the registry pages the script checks there (NAME.html and ui.css), e.g. to look at
+#                    them in a browser: they are what the registry served
 # Exit status 0 only when every check passed.
 set -euo pipefail
 
@@ -121,8 +123,11 @@ OPERATOR_TOKEN=$(token read,report) # what the operator's Secret holds
 READ_TOKEN=$(token read)            # for the checks below
 echo "registry at $REGISTRY"
 
-step "5. on merge: strata migrate push $PROJECT:<sha> (what push.yml runs)"
-STRATA_TOKEN="$CI_TOKEN" "$STRATA" migrate push "$PROJECT:$SHA" --dir file://migrations --registry "$REGISTRY"
+step "5. on merge: strata migrate push $PROJECT:<sha> with its lint report and schema (what push.yml runs)"
+"$STRATA" migrate lint --dir file://migrations --dev-url "$DEV_URL" --git-base HEAD~1 --format json >"$WORK/lint.json" ||
+  fail "lint refused what main holds"
+STRATA_TOKEN="$CI_TOKEN" "$STRATA" migrate push "$PROJECT:$SHA" --dir file://migrations --registry "$REGISTRY" \
+  --lint-report "$WORK/lint.json" --dev-url "$DEV_URL"
 
 step "6. the manifest points at the commit (what bump-tag.yml writes), with its Secrets"
 psql -q "$PG_ADMIN_URL" -c "CREATE DATABASE \"$DB\"" >/dev/null
@@ -195,8 +200,38 @@ for secret in "$OPERATOR_TOKEN" "$CI_TOKEN"; do
 done
 echo "the registry shows $PROJECT at ${VERSION_ID:0:12} (tag $SHA) on the target, succeeded"
 
+step "9. the registry's pages: what runs where, the version with its lint report, its schema, the deployment"
+page() { # PATH NAME: fetches a page (with the read token, as a reverse proxy would add it), keeps it in PAGES_DIR
+  local html
+  html=$(curl -fsS -H "Authorization: Bearer $READ_TOKEN" "$REGISTRY$1") || fail "page $1 did not load"
+  if [ -n "${PAGES_DIR:-}" ]; then
+    mkdir -p "$PAGES_DIR" && printf '%s' "$html" >"$PAGES_DIR/$2.html"
+    [ -e "$PAGES_DIR/ui.css" ] || curl -fsS "$REGISTRY/ui.css" >"$PAGES_DIR/ui.css" || fail "the stylesheet did not load"
+  fi
+  printf '%s' "$html"
+}
+VERSION_PAGE="/projects/$PROJECT/dirs/$PROJECT/versions/$VERSION_ID"
+OVERVIEW=$(page /overview overview)
+for want in "$PROJECT" "${VERSION_ID:0:12}" "$SHA" "$LAST_VERSION"; do
+  printf '%s' "$OVERVIEW" | grep -qF "$want" || fail "what-runs-where lacks $want"
+done
+VERSION_HTML=$(page "$VERSION_PAGE" version)
+printf '%s' "$VERSION_HTML" | grep -qF 'id="lint-report"' || fail "the version page shows no lint report"
+printf '%s' "$VERSION_HTML" | grep -qF "${LAST_VERSION}_add_posts.sql" || fail "the version page lacks the new file"
+SCHEMA_HTML=$(page "$VERSION_PAGE/schema" schema)
+for table in users posts; do
+  printf '%s' "$SCHEMA_HTML" | grep -qF "<g class=\"er-table\" data-table=\"$table\"" ||
+    fail "the ER diagram lacks table $table"
+done
+printf '%s' "$SCHEMA_HTML" | grep -qF 'data-to="users"' || fail "the ER diagram lacks the posts → users foreign key"
+DEPLOYMENT_ID=$(printf '%s' "$DEPLOYMENTS" | grep -oE '"id": ?[0-9]+' | head -n 1 | grep -oE '[0-9]+') ||
+  fail "the deployment has no id"
+page "/projects/$PROJECT/deployments/$DEPLOYMENT_ID" deployment | grep -qF "${LAST_VERSION}_add_posts.sql" ||
+  fail "the deployment page lacks the applied file"
+echo "overview, version, schema (ER diagram: users, posts and their foreign key) and deployment pages checked"
+
 # ---------------------------------------------------------------------------------------------------------------
-# 9. AtlasSchema: the declarative flow (edit schema.sql → AtlasSchema with the desired schema → reconcile → Ready,
+# 10. AtlasSchema: the declarative flow (edit schema.sql → AtlasSchema with the desired schema → reconcile → Ready,
 #    a destructive edit refused until approved). To be added here once the operator reconciles AtlasSchema
 #    (`reconcile -f` dispatches on kind; an AtlasSchema document is refused with a clear error until then).
 # ---------------------------------------------------------------------------------------------------------------

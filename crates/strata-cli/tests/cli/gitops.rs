@@ -337,6 +337,15 @@ fn curl_json(url: &str, token: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+fn curl_text(url: &str, token: &str) -> String {
+    let out = Command::new("curl")
+        .args(["-fsS", "-H", &format!("Authorization: Bearer {token}"), url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{url}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[test]
 fn the_workflows_the_action_and_the_hooks_run_against_a_local_registry() {
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -497,6 +506,26 @@ fn the_workflows_the_action_and_the_hooks_run_against_a_local_registry() {
         names.contains(&"20240103000000_create_comments.sql"),
         "{at_sha}"
     );
+    // The version carries the lint report of the files the push added and the schema replayed on the dev
+    // database: the version page shows the report, the schema page the tables in its ER diagram.
+    let version = at_sha["version"]["id"].as_str().unwrap();
+    let page = format!(
+        "{}/projects/atlasdemo/dirs/atlasdemo/versions/{version}",
+        server.base
+    );
+    let html = curl_text(&page, &read_token);
+    assert!(html.contains("id=\"lint-report\""), "{html}");
+    assert!(
+        html.contains("20240103000000_create_comments.sql"),
+        "{html}"
+    );
+    let schema = curl_text(&format!("{page}/schema"), &read_token);
+    for table in ["posts", "comments"] {
+        assert!(
+            schema.contains(&format!("<g class=\"er-table\" data-table=\"{table}\"")),
+            "{table}: {schema}"
+        );
+    }
 
     // bump-tag.yml: the manifest on origin's main now names the commit.
     let w = yaml(&workflows.join("bump-tag.yml"));
@@ -605,8 +634,10 @@ fn run_locally_sh_runs_the_loop_end_to_end() {
         .unwrap_or_else(|_| strata_driver::testing::DEFAULT_POSTGRES_URL.to_owned());
     let strata = assert_cmd::cargo::cargo_bin("strata");
     let tmp = tempfile::tempdir().unwrap();
+    let pages = tempfile::tempdir().unwrap();
     let out = Command::new("bash")
         .arg(root().join("examples/gitops/run-locally.sh"))
+        .env("PAGES_DIR", pages.path())
         .env("STRATA", &strata)
         .env("STRATA_OPERATOR", format!("{} operator", strata.display()))
         .env("PG_ADMIN_URL", &admin)
@@ -625,4 +656,75 @@ fn run_locally_sh_runs_the_loop_end_to_end() {
     // The script cleaned up after itself.
     let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
+    render_the_pages_the_loop_filled(pages.path());
+}
+
+/// The registry pages the loop filled, as the registry served them (kept by the script in `PAGES_DIR`), rendered
+/// by headless Chromium: a screenshot each under `target/tmp/loop-screenshots/`, and the rendered DOM checked —
+/// the ER diagram holds the tables `users` and `posts` and the foreign key between them. Skipped without Chromium
+/// unless `STRATA_REQUIRE_CHROMIUM` is set (scripts/test sets it under CI=true).
+fn render_the_pages_the_loop_filled(pages: &Path) {
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new("which")
+                .arg(b)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    let Some(chromium) = chromium else {
+        assert!(
+            std::env::var("STRATA_REQUIRE_CHROMIUM").is_err(),
+            "chromium is not installed (apt-get install chromium)"
+        );
+        eprintln!("chromium not installed: the loop's pages were not rendered");
+        return;
+    };
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("loop-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let render = |page: &str, what: &str| {
+        // The stylesheet is linked from the server's root; the kept copy sits beside the page.
+        let html = std::fs::read_to_string(pages.join(format!("{page}.html"))).unwrap();
+        let local = pages.join(format!("{page}.local.html"));
+        std::fs::write(&local, html.replace("href=\"/ui.css\"", "href=\"ui.css\"")).unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let out = Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--hide-scrollbars",
+                "--window-size=1280,900",
+                "--allow-file-access-from-files",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg(what)
+            .arg(format!("file://{}", local.display()))
+            .current_dir(&shots)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{page}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for page in ["overview", "version", "schema", "deployment"] {
+        let png = shots.join(format!("{page}.png"));
+        let _ = std::fs::remove_file(&png);
+        render(page, &format!("--screenshot={}", png.display()));
+        let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 1000, "{page}: no screenshot at {}", png.display());
+    }
+    let dom = render("schema", "--dump-dom");
+    let tables = dom.matches("<g class=\"er-table\"").count();
+    assert_eq!(tables, 2, "users and posts: {dom}");
+    assert!(
+        dom.contains("data-table=\"users\"") && dom.contains("data-table=\"posts\""),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("class=\"er-fk\" data-from=\"posts\" data-to=\"users\""),
+        "the foreign key posts → users: {dom}"
+    );
+    let overview = render("overview", "--dump-dom");
+    assert!(overview.contains("succeeded"), "{overview}");
 }
