@@ -19,3 +19,4 @@ mod examples;
 mod helm_chart;
 mod reconcile;
 mod remote;
+mod schema_reconcile;
