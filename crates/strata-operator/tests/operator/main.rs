@@ -19,4 +19,5 @@ mod examples;
 mod helm_chart;
 mod reconcile;
 mod remote;
+mod schema_controller;
 mod schema_reconcile;
