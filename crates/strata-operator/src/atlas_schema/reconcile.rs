@@ -11,12 +11,14 @@
 //! otherwise waits in `status.pendingPlan` until the `strata.dev/approve` annotation carries its hash. Anything
 //! else is applied ([`strata_engine::schema::apply_plan`], `txMode`).
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use strata_driver::DriverError;
 use strata_engine::schema::{
-    self, Plan, SchemaApplyJson, SchemaApplyReport, SchemaDiffOptions, SchemaError, Source,
+    self, LoadOptions, Loaded, Plan, SchemaApplyJson, SchemaApplyReport, SchemaError, Source,
 };
 
 use super::crd::{APPROVE_ANNOTATION, AtlasSchema, AtlasSchemaStatus, PendingPlan};
@@ -232,14 +234,67 @@ async fn reconcile_impl(obj: &AtlasSchema, env: &Env<'_>) -> SchemaOutcome {
     }
 }
 
-/// The options of the diff: `schemas`, `exclude`, `policy.diff.skip`, the HCL variables and the dev database.
-fn diff_options(obj: &AtlasSchema, inputs: &SchemaInputs) -> SchemaDiffOptions {
-    SchemaDiffOptions::default()
-        .dev_url(Some(inputs.dev_url.clone()))
-        .schemas(obj.spec.schemas.clone())
-        .exclude(obj.spec.exclude.clone())
-        .skip(obj.spec.diff_skip().kinds())
-        .vars(inputs.vars.clone())
+/// How long a desired state loaded on a dev database is reused (see [`plan`]).
+pub const DESIRED_TTL: Duration = Duration::from_secs(600);
+/// Desired states kept at most.
+const DESIRED_MAX: usize = 256;
+
+/// One desired state's slot: loaded once at a time (concurrent reconciles of resources sharing it wait for the
+/// first load instead of each creating a throw-away database).
+type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Loaded)>>>;
+type DesiredCache = Mutex<HashMap<String, Slot>>;
+
+/// Desired states loaded on a dev database, by [`SchemaInputs::desired_key`] (desired text, schemas, exclude,
+/// vars, and the dev database or server). Loading one means a throw-away database (create, run the SQL, inspect,
+/// drop); the desired state does not depend on the target's contents, so an unchanged resource's re-check, and
+/// resources sharing one desired state, reuse it for [`DESIRED_TTL`].
+fn desired_cache() -> &'static DesiredCache {
+    static CACHE: OnceLock<DesiredCache> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+fn slot(key: &str) -> Slot {
+    let mut c = desired_cache().lock().unwrap_or_else(|e| e.into_inner());
+    if c.len() >= DESIRED_MAX && !c.contains_key(key) {
+        // Forget slots nobody is loading or reading.
+        c.retain(|_, s| Arc::strong_count(s) > 1);
+        if c.len() >= DESIRED_MAX {
+            c.clear();
+        }
+    }
+    c.entry(key.to_owned()).or_default().clone()
+}
+
+/// The plan from the target to the desired state, as `strata schema apply` computes it
+/// ([`strata_engine::schema::schema_diff`]: both sides loaded with `schemas`, `exclude` and the HCL variables, the
+/// desired one on the dev database; diffed without the `policy.diff.skip` kinds), with the desired side from
+/// [`desired_cache`] when it is there.
+async fn plan(obj: &AtlasSchema, inputs: &SchemaInputs) -> Result<Plan, SchemaError> {
+    let mut lo = LoadOptions::default();
+    lo.dev_url = Some(inputs.dev_url.clone());
+    lo.dialect = Some(inputs.url.dialect());
+    lo.vars = inputs.vars.clone();
+    lo.inspect.schemas.clone_from(&obj.spec.schemas);
+    lo.inspect.exclude.clone_from(&obj.spec.exclude);
+    let current = schema::load(&Source::from(inputs.url.clone()), &lo).await?;
+    let desired = {
+        let slot = slot(&inputs.desired_key);
+        let mut held = slot.lock().await;
+        match held.as_ref().filter(|(at, _)| at.elapsed() < DESIRED_TTL) {
+            Some((_, l)) => l.clone(),
+            None => {
+                let l = schema::load(&inputs.desired, &lo).await?;
+                *held = Some((Instant::now(), l.clone()));
+                l
+            }
+        }
+    };
+    schema::diff_loaded_skipping(
+        current,
+        desired,
+        &obj.spec.exclude,
+        &obj.spec.diff_skip().kinds(),
+    )
 }
 
 /// The hash an approval must carry: the first 16 hex digits of the SHA-256 of the plan's statements, each
@@ -282,8 +337,7 @@ async fn plan_and_apply_impl(
     let generation = obj.metadata.generation.unwrap_or(0);
     let old = obj.status.clone().unwrap_or_default();
     let name = obj.metadata.name.as_deref().unwrap_or("");
-    let target = Source::from(inputs.url.clone());
-    let plan = schema::schema_diff(&target, &inputs.desired, &diff_options(obj, inputs))
+    let plan = plan(obj, inputs)
         .await
         .map_err(|e| plan_failure(&e, inputs))?;
 

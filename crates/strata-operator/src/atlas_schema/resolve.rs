@@ -41,6 +41,10 @@ pub struct SchemaInputs {
     pub vars: Vars,
     /// `observed_hash` (see [`schema_hash`]).
     pub hash: String,
+    /// What the loaded desired state depends on: [`schema_hash`] without the target, and the dev database (for a
+    /// throw-away one, the server: which database it creates does not matter). Resources sharing a desired state
+    /// share its load.
+    pub desired_key: String,
 }
 
 impl std::fmt::Debug for SchemaInputs {
@@ -187,7 +191,19 @@ async fn resolve_impl(
     let desired = desired(objects, registry, settings, ns, spec).await?;
     let (dev_url, dev_kind) = dev_url(objects, ns, spec, &db_url).await?;
     let hash = schema_hash(&url, desired.kind, &desired.text, spec, &vars);
+    let dev_part = match dev_kind {
+        DevKind::Scratch => {
+            let p = dev_url.parts();
+            format!("scratch {} {} {}", p.scheme, p.host, p.query)
+        }
+        _ => dev_url.redacted().to_owned(),
+    };
+    let desired_key = format!(
+        "{}|{dev_part}",
+        schema_hash("", desired.kind, &desired.text, spec, &vars)
+    );
     Ok(SchemaInputs {
+        desired_key,
         url: db_url,
         desired: desired.source,
         desired_label: desired.label,
