@@ -220,8 +220,11 @@ pub async fn load(source: &Source, opts: &LoadOptions) -> Result<Loaded, SchemaE
             })
         }
         Source::Hcl(paths) => {
+            let first = paths.first().cloned().unwrap_or_default();
+            // Without a dialect nothing can be read: say so before looking at the files.
+            hcl_dialect(opts, &first)?;
             let files = hcl_files(paths)?;
-            load_hcl(files, paths.first().cloned().unwrap_or_default(), opts).await
+            load_hcl(files, first, opts).await
         }
         Source::HclText(files) => {
             let first = files.first().map(|f| PathBuf::from(&f.path));
@@ -361,6 +364,17 @@ fn hcl_files(paths: &[PathBuf]) -> Result<Vec<HclFile>, SchemaError> {
     Ok(out)
 }
 
+/// The dialect an HCL source is read in: the dev database's, else the other side's.
+fn hcl_dialect(opts: &LoadOptions, first: &Path) -> Result<strata_migrate::Dialect, SchemaError> {
+    opts.dev_url
+        .as_ref()
+        .map(DbUrl::dialect)
+        .or(opts.dialect)
+        .ok_or_else(|| SchemaError::HclDialect {
+            path: first.to_owned(),
+        })
+}
+
 /// Reads an HCL source and, with a dev database (SQLite: always, in memory), creates it there and inspects it
 /// back (see [`Source`]).
 async fn load_hcl(
@@ -368,12 +382,7 @@ async fn load_hcl(
     first: PathBuf,
     opts: &LoadOptions,
 ) -> Result<Loaded, SchemaError> {
-    let dialect = opts
-        .dev_url
-        .as_ref()
-        .map(DbUrl::dialect)
-        .or(opts.dialect)
-        .ok_or(SchemaError::HclDialect { path: first })?;
+    let dialect = hcl_dialect(opts, &first)?;
     let parsed = strata_hcl::parse::parse(&files, dialect, &opts.vars)?;
     let dev_url = match (&opts.dev_url, dialect) {
         (Some(u), _) => u.clone(),
