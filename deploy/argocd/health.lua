@@ -1,10 +1,12 @@
--- Argo CD health check for db.atlasgo.io/AtlasMigration (operator-spec §13).
--- Install: resource.customizations.health.db.atlasgo.io_AtlasMigration in argocd-cm (see README.md).
+-- Argo CD health check for db.atlasgo.io/AtlasMigration and db.atlasgo.io/AtlasSchema (operator-spec §13).
+-- Install: resource.customizations.health.db.atlasgo.io_AtlasMigration and ..._AtlasSchema in argocd-cm (the same
+-- script for both; see README.md).
 -- Healthy when Ready is True; Progressing while deleting, before the operator has written a Ready condition,
 -- while Ready's reason is Reconciling (every in-progress phase of the Strata operator) and while Reconciling is True
 -- without Stalled (a transient failure being retried: database or registry unreachable); Degraded otherwise
 -- (Stalled: a bad spec, a checksum mismatch, a failed statement, backoffLimit used up). The message is the Ready
--- reason.
+-- reason. AtlasSchema also follows Argo CD's built-in rule: a Ready message of `Reconciling` or `GettingDevDB` (how
+-- the Strata operator and the Atlas Operator write in-progress phases, approval pending included) is Progressing.
 local hs = {}
 
 if obj.metadata ~= nil and obj.metadata.deletionTimestamp ~= nil then
@@ -43,7 +45,9 @@ if ready.status == "True" then
   return hs
 end
 
-if ready.reason == "Reconciling" or (retrying and not stalled) then
+local schema_in_progress = obj.kind == "AtlasSchema"
+  and (ready.message == "Reconciling" or ready.message == "GettingDevDB")
+if ready.reason == "Reconciling" or schema_in_progress or (retrying and not stalled) then
   hs.status = "Progressing"
 else
   hs.status = "Degraded"

@@ -9,7 +9,7 @@ use crate::runtime::Runtime;
 /// Runs an operator subcommand.
 pub fn run(cmd: Operator, rt: &Runtime) -> Result<(), CliError> {
     match cmd {
-        Operator::Crds => out(&strata_operator::crd_yaml()),
+        Operator::Crds => out(&strata_operator::crd::crds_yaml()),
         Operator::Run(a) => {
             let opts = strata_operator::cli::prepare(*a)?;
             rt.block_on(strata_operator::controller::run(opts))?

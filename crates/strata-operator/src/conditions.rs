@@ -48,6 +48,43 @@ fn put(
     reason: &str,
     message: &str,
 ) {
+    put_conditions(
+        &mut s.conditions,
+        generation,
+        [ready, reconciling, stalled],
+        reason,
+        message,
+    );
+    s.observed_generation = generation;
+}
+
+/// Sets `Ready`, `Reconciling` and `Stalled` (`[ready, reconciling, stalled]`) with one reason, in the order the
+/// reference writes them; `Reconciling` and `Stalled` carry the message only while True. Shared by both kinds.
+pub(crate) fn put_conditions(
+    conds: &mut Vec<Condition>,
+    generation: i64,
+    [ready, reconciling, stalled]: [bool; 3],
+    reason: &str,
+    message: &str,
+) {
+    put_conditions_with(
+        conds,
+        generation,
+        [ready, reconciling, stalled],
+        reason,
+        [message, message],
+    );
+}
+
+/// [`put_conditions`] with a Ready message apart from the Reconciling/Stalled one (AtlasSchema's in-progress
+/// phases: Ready's message is exactly `Reconciling`, the detail goes to the `Reconciling` condition).
+pub(crate) fn put_conditions_with(
+    conds: &mut Vec<Condition>,
+    generation: i64,
+    [ready, reconciling, stalled]: [bool; 3],
+    reason: &str,
+    [ready_message, detail]: [&str; 2],
+) {
     let now = now_rfc3339();
     let b = |v: bool| if v { "True" } else { "False" }.to_owned();
     let cond = |t: &str, v: bool, msg: &str| Condition {
@@ -59,19 +96,19 @@ fn put(
         message: msg.into(),
     };
     // Order as the reference writes them: Ready, Reconciling, Stalled.
-    let mut conds = std::mem::take(&mut s.conditions);
-    set(&mut conds, cond("Ready", ready, message));
+    let mut all = std::mem::take(conds);
+    set(&mut all, cond("Ready", ready, ready_message));
     set(
-        &mut conds,
+        &mut all,
         cond(
             "Reconciling",
             reconciling,
-            if reconciling { message } else { "" },
+            if reconciling { detail } else { "" },
         ),
     );
     set(
-        &mut conds,
-        cond("Stalled", stalled, if stalled { message } else { "" }),
+        &mut all,
+        cond("Stalled", stalled, if stalled { detail } else { "" }),
     );
     let order = |t: &str| match t {
         "Ready" => 0,
@@ -79,9 +116,8 @@ fn put(
         "Stalled" => 2,
         _ => 3,
     };
-    conds.sort_by_key(|c| order(&c.type_));
-    s.conditions = conds;
-    s.observed_generation = generation;
+    all.sort_by_key(|c| order(&c.type_));
+    *conds = all;
 }
 
 /// `reconciling(msg)`: Ready False / `Reconciling`, Reconciling True, Stalled False, `failed` reset.

@@ -21,6 +21,7 @@ use serde_json::json;
 use strata_engine::Cancel;
 use tracing::{info, warn};
 
+use crate::atlas_schema::{AtlasSchema, AtlasSchemaStatus};
 use crate::crd::{AtlasMigration, AtlasMigrationStatus};
 use crate::endpoints::{self, Endpoints};
 use crate::events::EventPublisher;
@@ -175,27 +176,66 @@ pub struct Context {
 /// it was *before* the write, and would write the same first-pass status again, and again, until the event
 /// arrives. While the store holds exactly the version the write was based on, the reconcile starts from the
 /// written status instead; any other version (the event arrived, the spec changed) drops the entry.
-#[derive(Debug, Default)]
-pub struct WrittenStatuses(std::sync::Mutex<std::collections::HashMap<String, Written>>);
+pub struct WrittenStatuses<K: Reconciled = AtlasMigration>(
+    std::sync::Mutex<std::collections::HashMap<String, Written<K::Status>>>,
+);
 
-#[derive(Debug)]
-struct Written {
-    /// `metadata.resourceVersion` the write was based on.
-    based_on: Option<String>,
-    status: AtlasMigrationStatus,
+impl<K: Reconciled> Default for WrittenStatuses<K> {
+    fn default() -> Self {
+        Self(Default::default())
+    }
 }
 
-impl WrittenStatuses {
+impl<K: Reconciled> std::fmt::Debug for WrittenStatuses<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WrittenStatuses")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+#[derive(Debug)]
+struct Written<S> {
+    /// `metadata.resourceVersion` the write was based on.
+    based_on: Option<String>,
+    status: S,
+}
+
+/// A resource kind this operator reconciles: its status type, read and replaced.
+pub trait Reconciled: Resource + Clone {
+    /// The status.
+    type Status: Clone + PartialEq;
+    /// Replaces the status.
+    fn set_status(&mut self, status: Self::Status);
+}
+
+impl Reconciled for AtlasMigration {
+    type Status = AtlasMigrationStatus;
+    fn set_status(&mut self, status: AtlasMigrationStatus) {
+        self.status = Some(status);
+    }
+}
+
+impl Reconciled for AtlasSchema {
+    type Status = AtlasSchemaStatus;
+    fn set_status(&mut self, status: AtlasSchemaStatus) {
+        self.status = Some(status);
+    }
+}
+
+impl<K: Reconciled> WrittenStatuses<K> {
     /// `obj`, with the status this controller last wrote when the store still holds the version before the write.
-    pub fn current(&self, obj: Arc<AtlasMigration>) -> Arc<AtlasMigration> {
-        let Some(uid) = obj.uid() else { return obj };
+    pub fn current(&self, obj: Arc<K>) -> Arc<K> {
+        let Some(uid) = obj.meta().uid.clone() else {
+            return obj;
+        };
         let Ok(mut map) = self.0.lock() else {
             return obj;
         };
         match map.get(&uid) {
-            Some(w) if w.based_on == obj.metadata.resource_version => {
+            Some(w) if w.based_on == obj.meta().resource_version => {
                 let mut fresh = (*obj).clone();
-                fresh.status = Some(w.status.clone());
+                fresh.set_status(w.status.clone());
                 Arc::new(fresh)
             }
             Some(_) => {
@@ -206,12 +246,12 @@ impl WrittenStatuses {
         }
     }
 
-    fn remember(&self, obj: &AtlasMigration, status: &AtlasMigrationStatus) {
-        if let (Some(uid), Ok(mut map)) = (obj.uid(), self.0.lock()) {
+    fn remember(&self, obj: &K, status: &K::Status) {
+        if let (Some(uid), Ok(mut map)) = (obj.meta().uid.clone(), self.0.lock()) {
             map.insert(
                 uid,
                 Written {
-                    based_on: obj.metadata.resource_version.clone(),
+                    based_on: obj.meta().resource_version.clone(),
                     status: status.clone(),
                 },
             );
@@ -264,9 +304,31 @@ pub async fn write_status(
     name: String,
     status: AtlasMigrationStatus,
 ) -> Result<bool, kube::Error> {
+    apply_status(api, "AtlasMigration", name, status).await
+}
+
+/// [`write_status`] for an `AtlasSchema`.
+pub async fn write_schema_status(
+    api: Api<AtlasSchema>,
+    name: String,
+    status: AtlasSchemaStatus,
+) -> Result<bool, kube::Error> {
+    apply_status(api, "AtlasSchema", name, status).await
+}
+
+/// The status write of both kinds (see [`write_status`]).
+async fn apply_status<K>(
+    api: Api<K>,
+    kind: &str,
+    name: String,
+    status: impl serde::Serialize,
+) -> Result<bool, kube::Error>
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
     let patch = json!({
         "apiVersion": "db.atlasgo.io/v1alpha1",
-        "kind": "AtlasMigration",
+        "kind": kind,
         "status": status,
     });
     let pp = PatchParams::apply(FIELD_MANAGER).force();
@@ -473,11 +535,16 @@ pub fn on_watch_event(
 /// apply`'s last-applied annotation (the whole manifest again, as a string). Status writes are server-side applies
 /// that never send either.
 pub fn strip_for_store(obj: &mut AtlasMigration) {
-    obj.metadata.managed_fields = None;
-    if let Some(a) = obj.metadata.annotations.as_mut() {
+    strip_meta(&mut obj.metadata);
+}
+
+/// [`strip_for_store`] on any kind's metadata.
+fn strip_meta(meta: &mut kube::api::ObjectMeta) {
+    meta.managed_fields = None;
+    if let Some(a) = meta.annotations.as_mut() {
         a.remove(LAST_APPLIED);
         if a.is_empty() {
-            obj.metadata.annotations = None;
+            meta.annotations = None;
         }
     }
 }
@@ -629,6 +696,7 @@ pub async fn run(opts: RunOptions) -> Result<(), Box<dyn std::error::Error + Sen
     }
 
     let ctx = Arc::new(Context::new(client, opts.settings.clone(), metrics));
+    let schema_ctx = Arc::new(SchemaContext::new(ctx.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let namespaces: Vec<Option<String>> = if opts.settings.namespaces.is_empty() {
         vec![None]
@@ -641,7 +709,16 @@ pub async fn run(opts: RunOptions) -> Result<(), Box<dyn std::error::Error + Sen
         let stop = async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        controllers.push(tokio::spawn(run_controller(ctx.clone(), ns, stop)));
+        controllers.push(tokio::spawn(run_controller(ctx.clone(), ns.clone(), stop)));
+        let mut rx = stop_rx.clone();
+        let stop = async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        controllers.push(tokio::spawn(run_schema_controller(
+            schema_ctx.clone(),
+            ns,
+            stop,
+        )));
     }
     ready.0.store(true, Ordering::SeqCst);
     info!(
@@ -678,4 +755,212 @@ pub async fn run(opts: RunOptions) -> Result<(), Box<dyn std::error::Error + Sen
         return Err("lost leadership".into());
     }
     Ok(())
+}
+
+// ---- AtlasSchema: a second controller on the same machinery ----
+
+/// Reporter name of `AtlasSchema` events (the reference's).
+pub const SCHEMA_REPORTER: &str = "atlasschema-controller";
+
+/// State of the `AtlasSchema` controller: the shared [`Context`] (client, Secrets/ConfigMaps, registry, locks,
+/// metrics, settings), its own event reporter and its own written statuses.
+pub struct SchemaContext {
+    /// What both controllers share.
+    pub base: Arc<Context>,
+    /// Events reported by [`SCHEMA_REPORTER`].
+    pub events: Arc<EventPublisher>,
+    /// Statuses written just before a "requeue now" (see [`WrittenStatuses`]).
+    pub written: WrittenStatuses<AtlasSchema>,
+}
+
+impl SchemaContext {
+    /// Over the shared context.
+    pub fn new(base: Arc<Context>) -> Self {
+        Self {
+            events: Arc::new(EventPublisher::new(
+                base.client.clone(),
+                SCHEMA_REPORTER,
+                std::env::var("POD_NAME").ok(),
+            )),
+            base,
+            written: WrittenStatuses::default(),
+        }
+    }
+}
+
+/// One `AtlasSchema` reconcile through the controller: compute ([`crate::atlas_schema::reconcile_schema`]), write
+/// the status (server-side apply, [`FIELD_MANAGER`], only when changed), publish events, record metrics.
+pub fn reconcile_atlas_schema(
+    obj: Arc<AtlasSchema>,
+    ctx: Arc<SchemaContext>,
+) -> futures::future::BoxFuture<'static, Result<Action, Error>> {
+    Box::pin(reconcile_atlas_schema_inner(obj, ctx))
+}
+
+async fn reconcile_atlas_schema_inner(
+    obj: Arc<AtlasSchema>,
+    ctx: Arc<SchemaContext>,
+) -> Result<Action, Error> {
+    let start = Instant::now();
+    let base = &ctx.base;
+    let ns = obj.namespace().unwrap_or_else(|| "default".into());
+    let name = obj.name_any();
+    let env = Env {
+        objects: base.objects.as_ref(),
+        registry: base.registry.as_ref(),
+        settings: &base.settings.resolve,
+        locks: &base.locks,
+        sqlite_lock_root: base.settings.sqlite_lock_root.clone(),
+        lock_timeout: base.settings.lock_timeout,
+        cancel: base.cancel.clone(),
+    };
+    let obj = ctx.written.current(obj);
+    let out = crate::atlas_schema::reconcile_schema(&obj, &env).await;
+    let api: Api<AtlasSchema> = Api::namespaced(base.client.clone(), &ns);
+    let uid = obj.uid().unwrap_or_default();
+    let ready = out.status.is_ready();
+    if obj.status.as_ref() != Some(&out.status) {
+        if !write_schema_status(api, name.clone(), out.status.clone())
+            .await
+            .map_err(Error::Status)?
+        {
+            ctx.written.forget(&uid);
+            info!(namespace = %ns, name = %name, "atlasschema deleted during the reconcile");
+            return Ok(Action::await_change());
+        }
+        if out.requeue == Requeue::Now {
+            ctx.written.remember(&obj, &out.status);
+        } else {
+            ctx.written.forget(&uid);
+        }
+    }
+    publish(ctx.events.clone(), obj.object_ref(&()), out.events.clone()).await;
+    let result = match (&out.failure, ready) {
+        (Some(reason), _) => {
+            base.metrics.failed(reason);
+            "failed"
+        }
+        (None, true) => "ready",
+        (None, false) => "progressing",
+    };
+    base.metrics.reconciled(result, start.elapsed());
+    let c = out.status.condition("Ready");
+    info!(
+        kind = "AtlasSchema",
+        namespace = %ns,
+        name = %name,
+        ready,
+        reason = c.map(|c| c.reason.as_str()).unwrap_or(""),
+        failed = out.status.failed,
+        applied = out.applied_statements,
+        drift = out.drift.as_ref().map(|p| p.statements.len()).unwrap_or(0),
+        "reconciled"
+    );
+    Ok(match out.requeue {
+        Requeue::Now => Action::requeue(Duration::ZERO),
+        Requeue::After(d) => Action::requeue(jitter(d, &name, out.status.failed)),
+        Requeue::Never => Action::await_change(),
+    })
+}
+
+/// API errors (status writes) of the `AtlasSchema` controller: counted and retried after 5 s.
+pub fn schema_error_policy(obj: Arc<AtlasSchema>, err: &Error, ctx: Arc<SchemaContext>) -> Action {
+    warn!(kind = "AtlasSchema", name = %obj.name_any(), error = %err, "reconcile failed");
+    ctx.base.metrics.failed(err.metric_label());
+    ctx.base.metrics.reconciled("error", Duration::ZERO);
+    Action::requeue(reconcile::BACKOFF_BASE)
+}
+
+/// The `AtlasSchema`s in `store` that reference the `kind` object `ns/name` (see [`dependents`]).
+pub fn schema_dependents(
+    store: &[Arc<AtlasSchema>],
+    kind: RefKind,
+    ns: &str,
+    name: &str,
+) -> Vec<ObjectRef<AtlasSchema>> {
+    store
+        .iter()
+        .filter(|m| m.namespace().as_deref() == Some(ns))
+        .filter(|m| {
+            crate::atlas_schema::resolve::references(&m.spec)
+                .iter()
+                .any(|(k, n)| *k == kind && n == name)
+        })
+        .map(|m| ObjectRef::from_obj(m.as_ref()))
+        .collect()
+}
+
+fn schema_mapper<K: Resource>(
+    store: Store<AtlasSchema>,
+    kind: RefKind,
+) -> impl Fn(PartialObjectMeta<K>) -> Vec<ObjectRef<AtlasSchema>> + Send + Sync + 'static {
+    move |o: PartialObjectMeta<K>| {
+        let ns = o.metadata.namespace.clone().unwrap_or_default();
+        let name = o.metadata.name.clone().unwrap_or_default();
+        schema_dependents(&store.state(), kind, &ns, &name)
+    }
+}
+
+/// Runs the `AtlasSchema` controller for one namespace (or all, with `None`) until `shutdown` resolves. As
+/// [`run_controller`], but a change of the annotations triggers a reconcile too: approving a plan is an annotation
+/// (`strata.dev/approve`), which does not change the generation.
+pub async fn run_schema_controller(
+    ctx: Arc<SchemaContext>,
+    namespace: Option<String>,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    use kube::runtime::Predicate as _;
+    let client = ctx.base.client.clone();
+    type Meta<K> = PartialObjectMeta<K>;
+    let (schemas, secrets, config_maps): (
+        Api<AtlasSchema>,
+        Api<Meta<Secret>>,
+        Api<Meta<ConfigMap>>,
+    ) = match &namespace {
+        Some(ns) => (
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client.clone(), ns),
+        ),
+        None => (
+            Api::all(client.clone()),
+            Api::all(client.clone()),
+            Api::all(client),
+        ),
+    };
+    let mut wc = watcher::Config::default().page_size(LIST_PAGE);
+    if let Some(sel) = &ctx.base.settings.label_selector {
+        wc = wc.labels(sel);
+    }
+    let (reader, writer) = reflector::store();
+    let main = watch::objects(schemas, wc)
+        .modify(|o: &mut AtlasSchema| strip_meta(&mut o.metadata))
+        .reflect(writer);
+    let main = watch::applied_after_lists(main, reader.clone()).predicate_filter(
+        predicates::generation.combine(predicates::annotations),
+        Default::default(),
+    );
+    let secret_events = watch::objects(secrets, watcher::Config::default()).touched_objects();
+    let cm_events = watch::objects(config_maps, watcher::Config::default()).touched_objects();
+    let config =
+        kube::runtime::controller::Config::default().concurrency(ctx.base.settings.concurrency);
+    Controller::for_stream(main, reader.clone())
+        .with_config(config)
+        .trigger_backoff(watch::NoDelay)
+        .watches_stream(
+            secret_events,
+            schema_mapper::<Secret>(reader.clone(), RefKind::Secret),
+        )
+        .watches_stream(
+            cm_events,
+            schema_mapper::<ConfigMap>(reader, RefKind::ConfigMap),
+        )
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile_atlas_schema, schema_error_policy, ctx)
+        .for_each(|res| async move {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "atlasschema controller event");
+            }
+        })
+        .await;
 }

@@ -2,6 +2,7 @@
 //! with the Atlas Operator's manifests and status) by applying migration directories in-process through
 //! [`strata_engine`].
 //!
+//! - [`atlas_schema`]: the `AtlasSchema` resource, its inputs and its reconcile;
 //! - [`crd`]: the resource types and the generated `CustomResourceDefinition`;
 //! - [`resolve`]: URL, directory, token and `observed_hash` from a spec and its Secrets/ConfigMaps;
 //! - [`registry`]: remote directories fetched from, and runs reported to, the Strata registry;
@@ -18,6 +19,7 @@
 //! - [`cli`]: the command line of `strata operator` and of the `strata-operator` binary.
 #![warn(missing_docs)]
 
+pub mod atlas_schema;
 pub mod cli;
 pub mod conditions;
 pub mod controller;

@@ -51,7 +51,7 @@ pub struct Event {
 }
 
 impl Event {
-    fn new(type_: EventType, reason: &str, note: impl Into<String>) -> Self {
+    pub(crate) fn new(type_: EventType, reason: &str, note: impl Into<String>) -> Self {
         Self {
             type_,
             reason: reason.into(),
@@ -185,15 +185,21 @@ const RETRYABLE_SQLSTATES: [&str; 7] = [
 fn retryable(e: &EngineError) -> bool {
     match e {
         EngineError::Lock(_) => true,
-        EngineError::Driver(d) => match d {
-            DriverError::Connect { .. } | DriverError::LockTimeout { .. } => true,
-            // No SQLSTATE: I/O, TLS or protocol, the connection rather than the statement.
-            DriverError::Sql { code: None, .. } => true,
-            DriverError::Sql {
-                code: Some(code), ..
-            } => code.starts_with("08") || RETRYABLE_SQLSTATES.contains(&code.as_str()),
-            _ => false,
-        },
+        EngineError::Driver(d) => retryable_driver(d),
+        _ => false,
+    }
+}
+
+/// The driver half of [`retryable`], shared with the `AtlasSchema` reconcile: the database unreachable,
+/// restarting, dropping the connection or busy.
+pub(crate) fn retryable_driver(d: &DriverError) -> bool {
+    match d {
+        DriverError::Connect { .. } | DriverError::LockTimeout { .. } => true,
+        // No SQLSTATE: I/O, TLS or protocol, the connection rather than the statement.
+        DriverError::Sql { code: None, .. } => true,
+        DriverError::Sql {
+            code: Some(code), ..
+        } => code.starts_with("08") || RETRYABLE_SQLSTATES.contains(&code.as_str()),
         _ => false,
     }
 }

@@ -14,7 +14,7 @@ use strata_migrate::{MigrationDir, MigrationFile};
 
 use strata_registry_client::model::{NewDeployment, NewDrift};
 
-use crate::crd::{AtlasMigrationSpec, KeyRef, ValueFrom};
+use crate::crd::{AtlasMigrationSpec, Credentials, KeyRef, ValueFrom};
 use crate::registry::RemoteError;
 
 /// Why a referenced object could not be read. The message is shown to users, so it never holds a value.
@@ -208,14 +208,14 @@ pub struct ResolveError {
 }
 
 impl ResolveError {
-    fn invalid(msg: impl Into<String>) -> Self {
+    pub(crate) fn invalid(msg: impl Into<String>) -> Self {
         Self {
             message: msg.into(),
             transient: false,
         }
     }
 
-    fn missing(msg: impl Into<String>) -> Self {
+    pub(crate) fn missing(msg: impl Into<String>) -> Self {
         Self {
             message: msg.into(),
             transient: true,
@@ -287,7 +287,7 @@ pub fn references(spec: &AtlasMigrationSpec) -> Vec<(RefKind, String)> {
 
 /// Reads the value of a Secret key. A missing Secret surfaces as the API would say it; a missing key is always an
 /// error (Strata), unless the reference is `optional`.
-async fn secret_value(
+pub(crate) async fn secret_value(
     objects: &dyn Objects,
     ns: &str,
     r: &KeyRef,
@@ -321,7 +321,7 @@ async fn secret_value(
     }
 }
 
-async fn value_from(
+pub(crate) async fn value_from(
     objects: &dyn Objects,
     ns: &str,
     v: &Option<ValueFrom>,
@@ -376,13 +376,42 @@ pub async fn target_url(
     ns: &str,
     spec: &AtlasMigrationSpec,
 ) -> Result<Option<String>, ResolveError> {
-    if let Some(u) = value_from(objects, ns, &spec.url_from).await? {
+    target_url_of(
+        objects,
+        ns,
+        TargetFields {
+            url: &spec.url,
+            url_from: &spec.url_from,
+            credentials: &spec.credentials,
+        },
+    )
+    .await
+}
+
+/// The target-database fields both kinds share (operator-spec §3.1).
+#[derive(Debug, Clone, Copy)]
+pub struct TargetFields<'a> {
+    /// `url`.
+    pub url: &'a Option<String>,
+    /// `urlFrom`.
+    pub url_from: &'a Option<ValueFrom>,
+    /// `credentials`.
+    pub credentials: &'a Option<Credentials>,
+}
+
+/// [`target_url`] for any kind: `urlFrom` → `url` → `credentials` (only when the host is set) → none.
+pub async fn target_url_of(
+    objects: &dyn Objects,
+    ns: &str,
+    t: TargetFields<'_>,
+) -> Result<Option<String>, ResolveError> {
+    if let Some(u) = value_from(objects, ns, t.url_from).await? {
         return Ok(Some(u));
     }
-    if let Some(u) = spec.url.as_ref().filter(|u| !u.is_empty()) {
+    if let Some(u) = t.url.as_ref().filter(|u| !u.is_empty()) {
         return Ok(Some(u.clone()));
     }
-    let Some(c) = &spec.credentials else {
+    let Some(c) = t.credentials else {
         return Ok(None);
     };
     let host = match value_from(objects, ns, &c.host_from).await? {

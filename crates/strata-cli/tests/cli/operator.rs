@@ -10,12 +10,22 @@ fn operator_crds_prints_the_committed_crd() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let committed = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../deploy/crds/db.atlasgo.io_atlasmigrations.yaml"),
-    )
-    .unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), committed);
+    // Both CRDs, as one multi-document stream: AtlasMigration, then AtlasSchema.
+    let committed = |kind: &str| {
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("../../deploy/crds/db.atlasgo.io_{kind}.yaml")),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!(
+            "{}---\n{}",
+            committed("atlasmigrations"),
+            committed("atlasschemas")
+        )
+    );
 }
 
 #[test]

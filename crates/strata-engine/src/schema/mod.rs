@@ -118,7 +118,9 @@ impl SchemaDiffOptions {
 fn known_dialect(s: &Source, dev: Option<&DbUrl>) -> Option<Dialect> {
     match s {
         Source::Database(u) => Some(u.dialect()),
-        _ if s.needs_dev() || matches!(s, Source::Hcl(_)) => dev.map(DbUrl::dialect),
+        _ if s.needs_dev() || matches!(s, Source::Hcl(_) | Source::HclText(_)) => {
+            dev.map(DbUrl::dialect)
+        }
         _ => None,
     }
 }

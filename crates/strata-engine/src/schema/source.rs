@@ -51,6 +51,9 @@ pub enum Source {
     Json(PathBuf),
     /// Atlas HCL: files and folders of `.hcl` files, read together as one schema.
     Hcl(Vec<PathBuf>),
+    /// Atlas HCL texts, each with its name for messages (`file:line:column`), read together as one schema and
+    /// loaded as [`Source::Hcl`] is (an operator's inline `schema.hcl` or a ConfigMap key).
+    HclText(Vec<HclFile>),
     /// SQL texts, each with its name for messages (a program's output, several `src` files), executed in order
     /// on the dev database.
     Sql(Vec<SqlText>),
@@ -216,7 +219,17 @@ pub async fn load(source: &Source, opts: &LoadOptions) -> Result<Loaded, SchemaE
                 hcl: false,
             })
         }
-        Source::Hcl(paths) => load_hcl(paths, opts).await,
+        Source::Hcl(paths) => {
+            let first = paths.first().cloned().unwrap_or_default();
+            // Without a dialect nothing can be read: say so before looking at the files.
+            hcl_dialect(opts, &first)?;
+            let files = hcl_files(paths)?;
+            load_hcl(files, first, opts).await
+        }
+        Source::HclText(files) => {
+            let first = files.first().map(|f| PathBuf::from(&f.path));
+            load_hcl(files.clone(), first.unwrap_or_default(), opts).await
+        }
         Source::SqlFile(_) | Source::SqlDir(_) | Source::MigrationDir(_) | Source::Sql(_) => {
             let files = sql_files(source)?;
             let dev_url = match (&opts.dev_url, opts.dialect) {
@@ -351,18 +364,25 @@ fn hcl_files(paths: &[PathBuf]) -> Result<Vec<HclFile>, SchemaError> {
     Ok(out)
 }
 
-/// Reads an HCL source and, with a dev database (SQLite: always, in memory), creates it there and inspects it
-/// back (see [`Source`]).
-async fn load_hcl(paths: &[PathBuf], opts: &LoadOptions) -> Result<Loaded, SchemaError> {
-    let dialect = opts
-        .dev_url
+/// The dialect an HCL source is read in: the dev database's, else the other side's.
+fn hcl_dialect(opts: &LoadOptions, first: &Path) -> Result<strata_migrate::Dialect, SchemaError> {
+    opts.dev_url
         .as_ref()
         .map(DbUrl::dialect)
         .or(opts.dialect)
         .ok_or_else(|| SchemaError::HclDialect {
-            path: paths.first().cloned().unwrap_or_default(),
-        })?;
-    let files = hcl_files(paths)?;
+            path: first.to_owned(),
+        })
+}
+
+/// Reads an HCL source and, with a dev database (SQLite: always, in memory), creates it there and inspects it
+/// back (see [`Source`]).
+async fn load_hcl(
+    files: Vec<HclFile>,
+    first: PathBuf,
+    opts: &LoadOptions,
+) -> Result<Loaded, SchemaError> {
+    let dialect = hcl_dialect(opts, &first)?;
     let parsed = strata_hcl::parse::parse(&files, dialect, &opts.vars)?;
     let dev_url = match (&opts.dev_url, dialect) {
         (Some(u), _) => u.clone(),

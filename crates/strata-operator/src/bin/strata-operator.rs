@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     let result = match Args::parse().command {
         Operator::Crds => {
             let mut out = std::io::stdout().lock();
-            match out.write_all(strata_operator::crd_yaml().as_bytes()) {
+            match out.write_all(strata_operator::crd::crds_yaml().as_bytes()) {
                 Ok(()) => Ok(()),
                 // `strata-operator crds | head` is not an error.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

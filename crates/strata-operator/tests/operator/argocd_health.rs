@@ -92,7 +92,7 @@ fn health_lua_matches_the_fixtures() {
     )
     .unwrap();
     let cases = tests["tests"].as_array().unwrap();
-    assert_eq!(cases.len(), 7);
+    assert_eq!(cases.len(), 12);
     for case in cases {
         let path = case["inputPath"].as_str().unwrap();
         let obj: Value =
@@ -153,4 +153,68 @@ fn statuses_the_operator_writes_map_to_the_intended_health() {
     let flipped = conditions::reconciling(ok, 2, conditions::DATA_CHANGED);
     obj.status = Some(flipped);
     assert_eq!(check(&obj), ("Progressing".into(), "Reconciling".into()));
+}
+
+/// The statuses the `AtlasSchema` reconcile really writes (SQLite target): first pass and approval pending are
+/// Progressing, success Healthy, a refused first run Degraded.
+#[tokio::test]
+async fn atlas_schema_statuses_map_to_the_intended_health() {
+    use strata_operator::atlas_schema::crd::{AtlasSchemaSpec, SchemaSource, new_schema};
+    use strata_operator::atlas_schema::reconcile_schema;
+    use strata_operator::resolve::StaticObjects;
+    use strata_operator::{DatabaseLocks, Env, RegistryClient, ResolveSettings};
+
+    let Some(lua) = lua_binary() else { return };
+    let db = strata_driver::testing::sqlite();
+    let objects = StaticObjects::default();
+    let settings = ResolveSettings::default();
+    let locks = DatabaseLocks::default();
+    let env = Env {
+        objects: &objects,
+        registry: &RegistryClient,
+        settings: &settings,
+        locks: &locks,
+        sqlite_lock_root: None,
+        lock_timeout: std::time::Duration::from_secs(2),
+        cancel: Default::default(),
+    };
+    let mut obj = new_schema(
+        "s",
+        "ns",
+        AtlasSchemaSpec {
+            url: Some(db.url.clone()),
+            schema: SchemaSource {
+                sql: Some("CREATE TABLE a (id int NOT NULL, b int, PRIMARY KEY (id));".into()),
+                ..SchemaSource::default()
+            },
+            ..AtlasSchemaSpec::default()
+        },
+    );
+    let check = |obj: &strata_operator::atlas_schema::AtlasSchema| {
+        health(lua, &serde_json::to_value(obj).unwrap())
+    };
+    let step = async |obj: &mut strata_operator::atlas_schema::AtlasSchema| {
+        let out = reconcile_schema(obj, &env).await;
+        obj.status = Some(out.status);
+    };
+    step(&mut obj).await;
+    assert_eq!(check(&obj), ("Progressing".into(), "Reconciling".into()));
+    step(&mut obj).await;
+    assert_eq!(check(&obj), ("Healthy".into(), "Applied".into()));
+    obj.spec.schema.sql = Some("CREATE TABLE a (id int NOT NULL, PRIMARY KEY (id));".into());
+    step(&mut obj).await;
+    assert_eq!(check(&obj), ("Progressing".into(), "Reconciling".into()));
+    step(&mut obj).await;
+    assert_eq!(
+        check(&obj),
+        ("Progressing".into(), "ApprovalPending".into())
+    );
+    // A destructive first run (a fresh status) is refused: Degraded.
+    obj.status = None;
+    step(&mut obj).await;
+    step(&mut obj).await;
+    assert_eq!(
+        check(&obj),
+        ("Degraded".into(), "FirstRunDestructive".into())
+    );
 }

@@ -23,3 +23,5 @@ mod helm_chart;
 mod local;
 mod reconcile;
 mod remote;
+mod schema_controller;
+mod schema_reconcile;
