@@ -815,7 +815,13 @@ async fn reconcile_atlas_schema_inner(
         cancel: base.cancel.clone(),
     };
     let obj = ctx.written.current(obj);
-    let out = crate::atlas_schema::reconcile_schema(&obj, &env).await;
+    let mut out = crate::atlas_schema::reconcile_schema(&obj, &env).await;
+    let denv = crate::drift::DriftEnv {
+        settings: &base.settings.drift,
+        schedule: &base.drift_schedule,
+        metrics: &base.metrics.drift,
+    };
+    crate::drift::check_schema(&obj, &denv, &mut out);
     let api: Api<AtlasSchema> = Api::namespaced(base.client.clone(), &ns);
     let uid = obj.uid().unwrap_or_default();
     let ready = out.status.is_ready();

@@ -567,6 +567,62 @@ pub async fn check_migration(
     (out, Some(check))
 }
 
+/// The drift step after an `AtlasSchema` reconcile. A Ready, unchanged resource's reconcile already inspected the
+/// target and diffed it with the desired state without applying anything ([`SchemaOutcome::drift_changes`]), so
+/// the check costs nothing more: when checks are on for it, the result is published (condition, Event on change,
+/// metrics) and the resource comes back after its period; when they are off, the condition and gauge go. A
+/// reconcile that applied, failed or is in progress leaves the condition as it was.
+///
+/// [`SchemaOutcome::drift_changes`]: crate::atlas_schema::SchemaOutcome::drift_changes
+pub fn check_schema(
+    obj: &crate::atlas_schema::AtlasSchema,
+    drift: &DriftEnv<'_>,
+    out: &mut crate::atlas_schema::SchemaOutcome,
+) -> Option<Check> {
+    let ns = obj.metadata.namespace.as_deref().unwrap_or("default");
+    let name = obj.metadata.name.as_deref().unwrap_or("");
+    let generation = obj.metadata.generation.unwrap_or(0);
+    let kind = Kind::Schema;
+    if out.failure.is_some() || out.requeue == Requeue::Now || !out.status.is_ready() {
+        return None;
+    }
+    let annotations = obj.metadata.annotations.as_ref();
+    let check = match interval(annotations, drift.settings.default_for(kind)) {
+        Ok(None) => {
+            turned_off(
+                kind,
+                ns,
+                name,
+                &mut out.status.conditions,
+                drift.metrics,
+                drift.schedule,
+            );
+            return None;
+        }
+        Err(m) => Check::InvalidInterval(m),
+        Ok(Some(period)) => {
+            out.requeue = sooner(out.requeue, period);
+            match &out.drift_changes {
+                Some(changes) => Check::from_changes(changes),
+                // Just applied: the target is what the desired state says.
+                None => Check::InSync,
+            }
+        }
+    };
+    publish(
+        kind,
+        ns,
+        name,
+        generation,
+        &check,
+        &mut out.status.conditions,
+        &mut out.events,
+        drift.metrics,
+        drift.schedule,
+    );
+    Some(check)
+}
+
 /// The earlier of a requeue and "after `d`".
 fn sooner(r: Requeue, d: Duration) -> Requeue {
     match r {

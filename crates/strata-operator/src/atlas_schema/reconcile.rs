@@ -66,6 +66,9 @@ pub struct SchemaOutcome {
     /// Ready and unchanged: the plan from the target to the desired state, computed and **not** applied (empty
     /// when the database matches). Drift reporting reads it; `None` on every other path.
     pub drift: Option<Plan>,
+    /// With [`Self::drift`]: what differs, read from the desired state to the database (`column "x" added` = a
+    /// column the database has and the desired state does not), for the `Drifted` condition.
+    pub drift_changes: Option<strata_engine::schema::Changes>,
 }
 
 impl SchemaOutcome {
@@ -77,6 +80,7 @@ impl SchemaOutcome {
             applied_statements: 0,
             failure: None,
             drift: None,
+            drift_changes: None,
         }
     }
 }
@@ -269,7 +273,13 @@ fn slot(key: &str) -> Slot {
 /// ([`strata_engine::schema::schema_diff`]: both sides loaded with `schemas`, `exclude` and the HCL variables, the
 /// desired one on the dev database; diffed without the `policy.diff.skip` kinds), with the desired side from
 /// [`desired_cache`] when it is there.
-async fn plan(obj: &AtlasSchema, inputs: &SchemaInputs) -> Result<Plan, SchemaError> {
+/// The plan from the target to the desired state; with `drift`, also the changes read the other way (desired →
+/// target: what the database has that the desired state does not), for drift reports.
+async fn plan(
+    obj: &AtlasSchema,
+    inputs: &SchemaInputs,
+    drift: bool,
+) -> Result<(Plan, Option<strata_engine::schema::Changes>), SchemaError> {
     let mut lo = LoadOptions::default();
     lo.dev_url = Some(inputs.dev_url.clone());
     lo.dialect = Some(inputs.url.dialect());
@@ -289,12 +299,22 @@ async fn plan(obj: &AtlasSchema, inputs: &SchemaInputs) -> Result<Plan, SchemaEr
             }
         }
     };
-    schema::diff_loaded_skipping(
+    let changes = if drift {
+        Some(schema::diff_changes(
+            desired.clone(),
+            current.clone(),
+            &obj.spec.exclude,
+        )?)
+    } else {
+        None
+    };
+    let plan = schema::diff_loaded_skipping(
         current,
         desired,
         &obj.spec.exclude,
         &obj.spec.diff_skip().kinds(),
-    )
+    )?;
+    Ok((plan, changes))
 }
 
 /// The hash an approval must carry: the first 16 hex digits of the SHA-256 of the plan's statements, each
@@ -337,12 +357,13 @@ async fn plan_and_apply_impl(
     let generation = obj.metadata.generation.unwrap_or(0);
     let old = obj.status.clone().unwrap_or_default();
     let name = obj.metadata.name.as_deref().unwrap_or("");
-    let plan = plan(obj, inputs)
+    let unchanged = old.is_ready() && old.observed_hash == inputs.hash;
+    let (plan, drift_changes) = plan(obj, inputs, unchanged)
         .await
         .map_err(|e| plan_failure(&e, inputs))?;
 
     // Ready and unchanged: never apply; the plan is what drifted.
-    if old.is_ready() && old.observed_hash == inputs.hash {
+    if unchanged {
         let mut out = SchemaOutcome::new(old.clone(), vec![], Requeue::Never);
         // Keep the status as written (an idempotent re-check writes nothing), but for the generation.
         if old.observed_generation != generation {
@@ -355,6 +376,7 @@ async fn plan_and_apply_impl(
             );
         }
         out.drift = Some(plan);
+        out.drift_changes = drift_changes;
         return Ok(out);
     }
 
@@ -450,6 +472,7 @@ async fn plan_and_apply_impl(
         applied_statements: applied,
         failure: None,
         drift: None,
+        drift_changes: None,
     })
 }
 
@@ -601,5 +624,6 @@ fn fail(obj: &AtlasSchema, old: AtlasSchemaStatus, f: Failure) -> SchemaOutcome 
         applied_statements: 0,
         failure: Some(f.reason.to_owned()),
         drift: None,
+        drift_changes: None,
     }
 }

@@ -153,7 +153,24 @@ async fn apply_patches_ready_and_publishes_applied_as_atlasschema_controller() {
     assert_eq!(ev["reportingController"], "atlasschema-controller");
     assert_eq!(ev["regarding"]["kind"], "AtlasSchema");
     assert_eq!(ev["regarding"]["name"], "app");
-    assert_eq!(run.await.unwrap().unwrap(), Action::await_change());
+    // Drift checks are on for AtlasSchema by default (10 minutes): just applied, it is in sync, and the
+    // resource comes back after the period (with the controller's jitter).
+    let drifted = patch["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Drifted")
+        .expect("a Drifted condition");
+    assert_eq!(
+        (drifted["status"].as_str(), drifted["reason"].as_str()),
+        (Some("False"), Some("InSync"))
+    );
+    let after = run.await.unwrap().unwrap();
+    let secs = format!("{after:?}");
+    assert!(
+        after != Action::await_change() && secs.contains("requeue_after: Some(6"),
+        "{secs}"
+    );
     assert!(
         ctx.base
             .metrics

@@ -16,6 +16,7 @@ use strata_operator::atlas_schema::crd::{
 use strata_operator::atlas_schema::reconcile::{FIRST_RUN_MESSAGE, SCHEMA_CHANGED};
 use strata_operator::atlas_schema::{AtlasSchema, SchemaOutcome, reconcile_schema};
 use strata_operator::crd::KeyRef;
+use strata_operator::drift::{self, Check, DriftEnv, DriftMetrics, DriftSettings, Schedule};
 use strata_operator::resolve::StaticObjects;
 use strata_operator::{DatabaseLocks, Env, RegistryClient, Requeue, ResolveSettings};
 
@@ -265,14 +266,48 @@ async fn first_apply_then_a_changed_schema_flips_ready_then_applies() {
             "ALTER TABLE users ADD COLUMN nickname varchar(10)",
         )
         .await;
-        let check = h.step(&mut obj).await;
+        let mut check = h.step(&mut obj).await;
         assert_eq!(ready(&check).0, "True");
-        let drift = check.drift.expect("drift computed");
+        let drift = check.drift.clone().expect("drift computed");
         assert!(!drift.is_empty(), "{}", t.label);
         assert!(
             columns(&t.db.url)
                 .await
                 .contains(&"users.nickname".to_owned())
+        );
+        // The drift step (what the controller runs after the reconcile): AtlasSchema checks are on by default,
+        // so the condition names the column, a Warning Event says so, and the resource comes back after the
+        // period; Ready stays True and nothing is applied.
+        let settings = DriftSettings::default();
+        let (schedule, metrics) = (Schedule::default(), DriftMetrics::default());
+        let denv = DriftEnv {
+            settings: &settings,
+            schedule: &schedule,
+            metrics: &metrics,
+        };
+        let found = drift::check_schema(&obj, &denv, &mut check);
+        let line = "table \"users\": column \"nickname\" added outside the desired schema";
+        assert_eq!(
+            found,
+            Some(Check::Drifted(vec![
+                "table \"users\": column \"nickname\" added".into()
+            ])),
+            "{}",
+            t.label
+        );
+        let c = check.status.condition(drift::DRIFTED).unwrap();
+        assert_eq!(
+            (c.status.as_str(), c.reason.as_str(), c.message.as_str()),
+            ("True", "Drifted", line)
+        );
+        assert_eq!(events(&check), [format!("Warning Drifted {line}")]);
+        assert_eq!(check.requeue, Requeue::After(Duration::from_secs(600)));
+        assert_eq!(ready(&check).0, "True");
+        assert!(
+            columns(&t.db.url)
+                .await
+                .contains(&"users.nickname".to_owned()),
+            "drift is never corrected by itself"
         );
     }
 }
