@@ -34,10 +34,12 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/strata-loop.XXXXXX")
 DB="strata_loop_$$_${RANDOM}"
 REGISTRY_PID=""
 DB_CREATED=""
+SCHEMA_DB_CREATED=""
 cleanup() {
   local status=$?
   if [ -n "$REGISTRY_PID" ]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
   if [ -n "$DB_CREATED" ]; then psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 || true; fi
+  if [ -n "$SCHEMA_DB_CREATED" ]; then psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"${DB}_schema\" WITH (FORCE)" >/dev/null 2>&1 || true; fi
   if [ "$status" -ne 0 ] && [ -s "$WORK/registry.log" ]; then
     echo "--- last lines of the registry's log:" >&2
     tail -n 20 "$WORK/registry.log" >&2
@@ -230,10 +232,65 @@ page "/projects/$PROJECT/deployments/$DEPLOYMENT_ID" deployment | grep -qF "${LA
   fail "the deployment page lacks the applied file"
 echo "overview, version, schema (ER diagram: users, posts and their foreign key) and deployment pages checked"
 
-# ---------------------------------------------------------------------------------------------------------------
-# 10. AtlasSchema: the declarative flow (edit schema.sql → AtlasSchema with the desired schema → reconcile → Ready,
-#    a destructive edit refused until approved). To be added here once the operator reconciles AtlasSchema
-#    (`reconcile -f` dispatches on kind; an AtlasSchema document is refused with a clear error until then).
-# ---------------------------------------------------------------------------------------------------------------
+step "10. AtlasSchema: the same schema.sql, declared instead of migrated, on a database of its own"
+SCHEMA_DB="${DB}_schema"
+psql -q "$PG_ADMIN_URL" -c "CREATE DATABASE \"$SCHEMA_DB\"" >/dev/null
+SCHEMA_DB_CREATED=1
+SCHEMA_URL=$(printf '%s' "$TARGET_URL" | sed -E "s#/$DB(\\?|\$)#/$SCHEMA_DB\\1#")
+schema_manifest() { # writes the AtlasSchema with the repository's schema.sql inline
+  {
+    cat <<YAML
+apiVersion: db.atlasgo.io/v1alpha1
+kind: AtlasSchema
+metadata:
+  name: $PROJECT-schema
+  namespace: $PROJECT
+spec:
+  urlFrom:
+    secretKeyRef: {name: schema-db, key: url}
+  schema:
+    sql: |
+YAML
+    sed 's/^/      /' schema.sql
+  } >"$WORK/deploy/atlasschema.yaml"
+  cat >"$WORK/deploy/schema-secret.yaml" <<YAML
+apiVersion: v1
+kind: Secret
+metadata:
+  name: schema-db
+stringData:
+  url: "$SCHEMA_URL"
+YAML
+}
+schema_tables() {
+  psql -qtA "$(printf '%s' "$PG_ADMIN_URL" | sed -E "s#/[^/?]*(\\?|\$)#/$SCHEMA_DB\\1#")" -c \
+    "SELECT string_agg(table_name || '.' || column_name, ',' ORDER BY table_name, column_name) FROM information_schema.columns WHERE table_schema = 'public'"
+}
+schema_manifest
+"${OPERATOR[@]}" reconcile -n "$PROJECT" -f "$WORK/deploy/atlasschema.yaml" -f "$WORK/deploy/schema-secret.yaml" -o json \
+  >"$WORK/schema-status.json" || { cat "$WORK/schema-status.json"; fail "the AtlasSchema is not Ready"; }
+grep -q '"reason": "Applied"' "$WORK/schema-status.json" || fail "the AtlasSchema was not applied"
+[ "$(schema_tables)" = "posts.id,posts.title,posts.user_id,users.email,users.id,users.nickname" ] ||
+  fail "the declared schema was not applied: $(schema_tables)"
+echo "declared schema applied: $(schema_tables)"
+
+step "11. AtlasSchema edit: a new column is applied; a dropped one is refused (a run of reconcile -f is a first run)"
+sed -i.bak 's/^  title text NOT NULL$/  title text NOT NULL,\n  body text/' schema.sql && rm schema.sql.bak
+grep -q '^  body text$' schema.sql || fail "could not edit schema.sql"
+schema_manifest
+"${OPERATOR[@]}" reconcile -n "$PROJECT" -f "$WORK/deploy/atlasschema.yaml" -f "$WORK/deploy/schema-secret.yaml" -o json \
+  >"$WORK/schema-status.json" || { cat "$WORK/schema-status.json"; fail "the edited AtlasSchema is not Ready"; }
+schema_tables | grep -q 'posts.body' || fail "the new column posts.body was not applied: $(schema_tables)"
+sed -i.bak -e '/^  nickname text$/d' -e 's/email text NOT NULL,/email text NOT NULL/' schema.sql && rm schema.sql.bak
+schema_manifest
+if "${OPERATOR[@]}" reconcile -n "$PROJECT" -f "$WORK/deploy/atlasschema.yaml" -f "$WORK/deploy/schema-secret.yaml" \
+  -o json >"$WORK/schema-status.json"; then
+  cat "$WORK/schema-status.json"
+  fail "a destructive AtlasSchema plan was applied without approval"
+fi
+grep -q 'FirstRunDestructive' "$WORK/schema-status.json" || { cat "$WORK/schema-status.json"; fail "not refused as destructive"; }
+schema_tables | grep -q 'users.nickname' || fail "users.nickname was dropped"
+grep -qF "$SCHEMA_URL" "$WORK/schema-status.json" && fail "the target URL appears in the status"
+echo "the new column applied; the drop of users.nickname refused (FirstRunDestructive), nothing dropped"
 
 step "OK: the loop works end to end"

@@ -15,7 +15,8 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::crd::{AtlasMigration, AtlasMigrationStatus};
+use crate::atlas_schema::AtlasSchema;
+use crate::crd::AtlasMigration;
 use crate::reconcile::{DatabaseLocks, Env, Event, Requeue, reconcile};
 use crate::registry::RegistryClient;
 use crate::resolve::{ResolveSettings, StaticObjects};
@@ -46,7 +47,7 @@ pub enum ManifestError {
     },
     /// A `kind` this entry point does not reconcile or serve.
     #[error(
-        "{}:{line}: kind {kind:?} (apiVersion {api_version:?}) is not supported here; `reconcile -f` reads AtlasMigration (db.atlasgo.io/v1alpha1), Secret and ConfigMap documents",
+        "{}:{line}: kind {kind:?} (apiVersion {api_version:?}) is not supported here; `reconcile -f` reads AtlasMigration and AtlasSchema (db.atlasgo.io/v1alpha1), Secret and ConfigMap documents",
         .path.display()
     )]
     UnknownKind {
@@ -60,18 +61,20 @@ pub enum ManifestError {
         api_version: String,
     },
     /// No resource to reconcile in any file.
-    #[error("no AtlasMigration in {files}; nothing to reconcile")]
+    #[error("no AtlasMigration or AtlasSchema in {files}; nothing to reconcile")]
     Empty {
         /// The files read, comma-separated.
         files: String,
     },
 }
 
-/// A resource to reconcile, by kind. (An `AtlasSchema` variant joins here when the operator reconciles it.)
+/// A resource to reconcile, by kind.
 #[derive(Debug, Clone)]
 pub enum Resource {
     /// An `AtlasMigration`.
     Migration(Box<AtlasMigration>),
+    /// An `AtlasSchema`.
+    Schema(Box<AtlasSchema>),
 }
 
 impl Resource {
@@ -79,12 +82,14 @@ impl Resource {
     pub fn kind(&self) -> &'static str {
         match self {
             Resource::Migration(_) => "AtlasMigration",
+            Resource::Schema(_) => "AtlasSchema",
         }
     }
 
     fn meta(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         match self {
             Resource::Migration(m) => &m.metadata,
+            Resource::Schema(m) => &m.metadata,
         }
     }
 
@@ -190,6 +195,19 @@ fn add_document(
             obj.status = None;
             m.resources.push(Resource::Migration(Box::new(obj)));
         }
+        (API_GROUP, "AtlasSchema") => {
+            let mut obj: AtlasSchema =
+                serde_json::from_value(value).map_err(|e| typed("AtlasSchema", e))?;
+            if obj.metadata.name.as_deref().unwrap_or("").is_empty() {
+                return Err(invalid("AtlasSchema without metadata.name".into()));
+            }
+            obj.metadata
+                .namespace
+                .get_or_insert_with(|| namespace.into());
+            obj.metadata.generation.get_or_insert(1);
+            obj.status = None;
+            m.resources.push(Resource::Schema(Box::new(obj)));
+        }
         ("", "Secret") => {
             // Secret values are never part of an error: only the serde path and reason.
             let s: Secret = serde_json::from_value(value).map_err(|e| {
@@ -285,8 +303,11 @@ pub struct Settled {
     pub kind: &'static str,
     /// Name and namespace.
     pub metadata: SettledMeta,
-    /// The status the controller would have written last.
-    pub status: AtlasMigrationStatus,
+    /// The status the controller would have written last (the kind's status shape).
+    pub status: serde_json::Value,
+    /// Whether `Ready` is `True`.
+    #[serde(skip)]
+    pub ready: bool,
     /// Events published along the way, as `<type> <reason> <note>`.
     #[serde(skip)]
     pub events: Vec<String>,
@@ -307,7 +328,7 @@ pub struct SettledMeta {
 impl Settled {
     /// Whether `Ready` is `True`.
     pub fn is_ready(&self) -> bool {
-        self.status.is_ready()
+        self.ready
     }
 }
 
@@ -328,6 +349,7 @@ pub async fn reconcile_all(m: &Manifests, opts: &Options) -> Vec<Settled> {
     for r in &m.resources {
         match r {
             Resource::Migration(obj) => out.push(settle_migration(obj, &env, opts).await),
+            Resource::Schema(obj) => out.push(settle_schema(obj, &env, opts).await),
         }
     }
     out
@@ -364,7 +386,56 @@ async fn settle_migration(obj: &AtlasMigration, env: &Env<'_>, opts: &Options) -
             name: obj.metadata.name.clone().unwrap_or_default(),
             namespace: obj.metadata.namespace.clone().unwrap_or_default(),
         },
-        status: obj.status.unwrap_or_default(),
+        ready: obj.status.as_ref().is_some_and(|s| s.is_ready()),
+        status: serde_json::to_value(obj.status.unwrap_or_default())
+            .expect("a status serialises to JSON"),
+        events: events.iter().map(ToString::to_string).collect(),
+        passes,
+    }
+}
+
+/// [`settle_migration`] for an `AtlasSchema`: its reconcile ([`crate::atlas_schema::reconcile_schema`]) pass
+/// after pass. Nothing carries over between runs (a file's status is dropped), so every run is a first run: a
+/// destructive plan is refused (`FirstRunDestructive`), as the operator refuses it on a new resource.
+async fn settle_schema(obj: &AtlasSchema, env: &Env<'_>, opts: &Options) -> Settled {
+    let mut obj = obj.clone();
+    let started = Instant::now();
+    let mut events: Vec<Event> = Vec::new();
+    let mut passes = 0;
+    while passes < opts.max_passes.max(1) {
+        passes += 1;
+        let o = crate::atlas_schema::reconcile_schema(&obj, env).await;
+        obj.status = Some(o.status.clone());
+        events.extend(o.events);
+        // Ready, or Stalled: what needs the user does not change by trying again.
+        let stalled = o
+            .status
+            .condition("Stalled")
+            .is_some_and(|c| c.status == "True");
+        if o.status.is_ready() || stalled {
+            break;
+        }
+        match o.requeue {
+            Requeue::Now => {}
+            Requeue::Never => break,
+            Requeue::After(d) => {
+                if started.elapsed() + d > opts.timeout {
+                    break;
+                }
+                tokio::time::sleep(d).await;
+            }
+        }
+    }
+    Settled {
+        api_version: "db.atlasgo.io/v1alpha1",
+        kind: "AtlasSchema",
+        metadata: SettledMeta {
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+        },
+        ready: obj.status.as_ref().is_some_and(|s| s.is_ready()),
+        status: serde_json::to_value(obj.status.unwrap_or_default())
+            .expect("a status serialises to JSON"),
         events: events.iter().map(ToString::to_string).collect(),
         passes,
     }
@@ -444,7 +515,9 @@ mod tests {
                 .config_maps
                 .contains_key(&("other".into(), "files".into()))
         );
-        let Resource::Migration(mig) = &m.resources[0];
+        let Resource::Migration(mig) = &m.resources[0] else {
+            panic!("an AtlasMigration: {:?}", m.resources[0].kind())
+        };
         assert_eq!(mig.metadata.namespace.as_deref(), Some("app"));
         assert_eq!(mig.metadata.generation, Some(1));
         assert!(mig.status.is_none());
@@ -464,7 +537,7 @@ mod tests {
         assert_eq!(
             e,
             format!(
-                "{}:5: kind \"Deployment\" (apiVersion \"apps/v1\") is not supported here; `reconcile -f` reads AtlasMigration (db.atlasgo.io/v1alpha1), Secret and ConfigMap documents",
+                "{}:5: kind \"Deployment\" (apiVersion \"apps/v1\") is not supported here; `reconcile -f` reads AtlasMigration and AtlasSchema (db.atlasgo.io/v1alpha1), Secret and ConfigMap documents",
                 p.display()
             )
         );
@@ -491,6 +564,6 @@ mod tests {
         let e = load(std::slice::from_ref(&ok), "default")
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("no AtlasMigration in "), "{e}");
+        assert!(e.starts_with("no AtlasMigration or AtlasSchema in "), "{e}");
     }
 }

@@ -114,7 +114,7 @@ fn operator_reconcile_refuses_a_kind_it_does_not_reconcile_naming_the_file_and_l
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim(),
         format!(
-            "Error: {}:5: kind \"Pod\" (apiVersion \"v1\") is not supported here; `reconcile -f` reads AtlasMigration (db.atlasgo.io/v1alpha1), Secret and ConfigMap documents",
+            "Error: {}:5: kind \"Pod\" (apiVersion \"v1\") is not supported here; `reconcile -f` reads AtlasMigration and AtlasSchema (db.atlasgo.io/v1alpha1), Secret and ConfigMap documents",
             f.display()
         )
     );

@@ -221,7 +221,7 @@ fn an_unknown_kind_or_a_missing_file_is_a_clear_error() {
     assert_eq!(
         err.trim(),
         format!(
-            "Error: {}:5: kind \"AtlasWhatever\" (apiVersion \"db.atlasgo.io/v1alpha1\") is not supported here; `reconcile -f` reads AtlasMigration (db.atlasgo.io/v1alpha1), Secret and ConfigMap documents",
+            "Error: {}:5: kind \"AtlasWhatever\" (apiVersion \"db.atlasgo.io/v1alpha1\") is not supported here; `reconcile -f` reads AtlasMigration and AtlasSchema (db.atlasgo.io/v1alpha1), Secret and ConfigMap documents",
             f.display()
         )
     );
@@ -271,4 +271,68 @@ fn a_refused_directory_prints_its_status_as_yaml_and_the_event() {
         "refused_directory_events",
         String::from_utf8(out.stderr).unwrap()
     );
+}
+
+fn atlas_schema(sql: &str) -> Value {
+    json!({
+        "apiVersion": "db.atlasgo.io/v1alpha1",
+        "kind": "AtlasSchema",
+        "metadata": {"name": "app-schema"},
+        "spec": {
+            "urlFrom": {"secretKeyRef": {"name": "db", "key": "url"}},
+            "schema": {"sql": sql},
+        },
+    })
+}
+
+/// An `AtlasSchema` through `reconcile -f`: the declared schema applied to PostgreSQL (planned on a throw-away
+/// database of the same server), a safe edit applied, a destructive one refused as on a first run and nothing
+/// dropped; the password never printed.
+#[test]
+fn an_atlas_schema_is_applied_and_a_destructive_edit_refused() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(strata_driver::testing::postgres()) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let secrets = tmp.path().join("secrets.yaml");
+    let manifest = tmp.path().join("schema.yaml");
+    write_yaml(&secrets, &[secret("db", "url", &with_password(&db.url))]);
+    let users = "CREATE TABLE users (id int PRIMARY KEY, name text);\n";
+    let posts = "CREATE TABLE posts (id int PRIMARY KEY);\n";
+
+    write_yaml(&manifest, &[atlas_schema(users)]);
+    let out = reconcile(&[&manifest, &secrets], &[]);
+    assert!(out.status.success(), "{out:?}");
+    let s = statuses(&out);
+    assert_eq!(s[0]["kind"], "AtlasSchema");
+    assert_eq!(ready(&s[0]["status"]), ("True".into(), "Applied".into()));
+    assert!(s[0]["status"]["last_applied"].as_i64().unwrap() > 0);
+    assert!(rt.block_on(has_table(&db.url, "public", "users")));
+
+    write_yaml(&manifest, &[atlas_schema(&format!("{users}{posts}"))]);
+    let out = reconcile(&[&manifest, &secrets], &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(rt.block_on(has_table(&db.url, "public", "posts")));
+
+    write_yaml(&manifest, &[atlas_schema(posts)]);
+    let out = reconcile(&[&manifest, &secrets], &[]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let s = statuses(&out);
+    assert_eq!(
+        ready(&s[0]["status"]),
+        ("False".into(), "FirstRunDestructive".into())
+    );
+    assert!(
+        rt.block_on(has_table(&db.url, "public", "users")),
+        "nothing dropped"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("FirstRunDestructive").count(),
+        1,
+        "refused once, not retried: {stderr}"
+    );
+    let all = format!("{}{stderr}", String::from_utf8_lossy(&out.stdout));
+    assert!(!all.contains(PASSWORD), "{all}");
 }
