@@ -348,74 +348,97 @@ pub async fn reconcile_all(m: &Manifests, opts: &Options) -> Vec<Settled> {
     let mut out = Vec::new();
     for r in &m.resources {
         match r {
-            Resource::Migration(obj) => out.push(settle_migration(obj, &env, opts).await),
-            Resource::Schema(obj) => out.push(settle_schema(obj, &env, opts).await),
+            Resource::Migration(obj) => out.push(settle(obj.as_ref(), &env, opts).await),
+            Resource::Schema(obj) => out.push(settle(obj.as_ref(), &env, opts).await),
         }
     }
     out
 }
 
-async fn settle_migration(obj: &AtlasMigration, env: &Env<'_>, opts: &Options) -> Settled {
-    let mut obj = obj.clone();
-    let started = Instant::now();
-    let mut events: Vec<Event> = Vec::new();
-    let mut passes = 0;
-    while passes < opts.max_passes.max(1) {
-        passes += 1;
-        let o = reconcile(&obj, env).await;
-        obj.status = Some(o.status.clone());
-        events.extend(o.events);
-        if o.status.is_ready() {
-            break;
-        }
-        match o.requeue {
-            Requeue::Now => {}
-            Requeue::Never => break,
-            Requeue::After(d) => {
-                if started.elapsed() + d > opts.timeout {
-                    break;
-                }
-                tokio::time::sleep(d).await;
-            }
+/// What one reconcile pass of either kind leaves, for [`settle`].
+struct Pass {
+    ready: bool,
+    /// `Stalled=True`: what needs the user does not change by trying again.
+    stalled: bool,
+    requeue: Requeue,
+    events: Vec<Event>,
+}
+
+/// A kind `reconcile -f` settles: one pass of its reconcile, its status written back into the object.
+trait Local: Sized {
+    const KIND: &'static str;
+    async fn pass(&mut self, env: &Env<'_>) -> Pass;
+    fn meta(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    fn status_json(&self) -> Value;
+}
+
+impl Local for AtlasMigration {
+    const KIND: &'static str = "AtlasMigration";
+    async fn pass(&mut self, env: &Env<'_>) -> Pass {
+        let o = reconcile(self, env).await;
+        self.status = Some(o.status.clone());
+        Pass {
+            ready: o.status.is_ready(),
+            stalled: o
+                .status
+                .condition("Stalled")
+                .is_some_and(|c| c.status == "True"),
+            requeue: o.requeue,
+            events: o.events,
         }
     }
-    Settled {
-        api_version: "db.atlasgo.io/v1alpha1",
-        kind: "AtlasMigration",
-        metadata: SettledMeta {
-            name: obj.metadata.name.clone().unwrap_or_default(),
-            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
-        },
-        ready: obj.status.as_ref().is_some_and(|s| s.is_ready()),
-        status: serde_json::to_value(obj.status.unwrap_or_default())
-            .expect("a status serialises to JSON"),
-        events: events.iter().map(ToString::to_string).collect(),
-        passes,
+    fn meta(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+        &self.metadata
+    }
+    fn status_json(&self) -> Value {
+        serde_json::to_value(self.status.clone().unwrap_or_default())
+            .expect("a status serialises to JSON")
     }
 }
 
-/// [`settle_migration`] for an `AtlasSchema`: its reconcile ([`crate::atlas_schema::reconcile_schema`]) pass
-/// after pass. Nothing carries over between runs (a file's status is dropped), so every run is a first run: a
+/// Nothing carries over between runs (a file's status is dropped), so every `AtlasSchema` run is a first run: a
 /// destructive plan is refused (`FirstRunDestructive`), as the operator refuses it on a new resource.
-async fn settle_schema(obj: &AtlasSchema, env: &Env<'_>, opts: &Options) -> Settled {
+impl Local for AtlasSchema {
+    const KIND: &'static str = "AtlasSchema";
+    async fn pass(&mut self, env: &Env<'_>) -> Pass {
+        let o = crate::atlas_schema::reconcile_schema(self, env).await;
+        self.status = Some(o.status.clone());
+        Pass {
+            ready: o.status.is_ready(),
+            stalled: o
+                .status
+                .condition("Stalled")
+                .is_some_and(|c| c.status == "True"),
+            requeue: o.requeue,
+            events: o.events,
+        }
+    }
+    fn meta(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+        &self.metadata
+    }
+    fn status_json(&self) -> Value {
+        serde_json::to_value(self.status.clone().unwrap_or_default())
+            .expect("a status serialises to JSON")
+    }
+}
+
+/// Reconciles `obj` pass after pass as the controller would requeue it, until it is Ready or Stalled, or the pass
+/// limit or `opts.timeout` is reached.
+async fn settle<K: Local + Clone>(obj: &K, env: &Env<'_>, opts: &Options) -> Settled {
     let mut obj = obj.clone();
     let started = Instant::now();
     let mut events: Vec<Event> = Vec::new();
     let mut passes = 0;
+    let mut ready = false;
     while passes < opts.max_passes.max(1) {
         passes += 1;
-        let o = crate::atlas_schema::reconcile_schema(&obj, env).await;
-        obj.status = Some(o.status.clone());
-        events.extend(o.events);
-        // Ready, or Stalled: what needs the user does not change by trying again.
-        let stalled = o
-            .status
-            .condition("Stalled")
-            .is_some_and(|c| c.status == "True");
-        if o.status.is_ready() || stalled {
+        let p = obj.pass(env).await;
+        events.extend(p.events);
+        ready = p.ready;
+        if p.ready || p.stalled {
             break;
         }
-        match o.requeue {
+        match p.requeue {
             Requeue::Now => {}
             Requeue::Never => break,
             Requeue::After(d) => {
@@ -428,14 +451,13 @@ async fn settle_schema(obj: &AtlasSchema, env: &Env<'_>, opts: &Options) -> Sett
     }
     Settled {
         api_version: "db.atlasgo.io/v1alpha1",
-        kind: "AtlasSchema",
+        kind: K::KIND,
         metadata: SettledMeta {
-            name: obj.metadata.name.clone().unwrap_or_default(),
-            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.meta().name.clone().unwrap_or_default(),
+            namespace: obj.meta().namespace.clone().unwrap_or_default(),
         },
-        ready: obj.status.as_ref().is_some_and(|s| s.is_ready()),
-        status: serde_json::to_value(obj.status.unwrap_or_default())
-            .expect("a status serialises to JSON"),
+        ready,
+        status: obj.status_json(),
         events: events.iter().map(ToString::to_string).collect(),
         passes,
     }

@@ -249,24 +249,42 @@ pub enum RefKind {
 
 /// Every Secret and ConfigMap a spec references (operator-spec §11, Strata: all of them), sorted, no duplicates.
 pub fn references(spec: &AtlasMigrationSpec) -> Vec<(RefKind, String)> {
+    references_of(
+        &[
+            &spec.url_from,
+            &spec.config_from,
+            &spec.dev_url_from,
+            &spec.cloud.as_ref().and_then(|c| c.token_from.clone()),
+        ],
+        spec.credentials.as_ref(),
+        &spec.vars,
+        spec.dir.config_map_ref.as_ref().map(|r| r.name.as_str()),
+    )
+}
+
+/// The one body of both kinds' reference lists: the Secrets of `values` and of `credentials`, those and the
+/// ConfigMaps of `vars`, and the kind's own ConfigMap; sorted, no duplicates, no empty names.
+pub(crate) fn references_of(
+    values: &[&Option<ValueFrom>],
+    credentials: Option<&crate::crd::Credentials>,
+    vars: &[crate::crd::Variable],
+    config_map: Option<&str>,
+) -> Vec<(RefKind, String)> {
     let mut out = Vec::new();
     let mut secret = |v: &Option<ValueFrom>| {
         if let Some(r) = v.as_ref().and_then(|v| v.secret_key_ref.as_ref()) {
             out.push((RefKind::Secret, r.name.clone()));
         }
     };
-    secret(&spec.url_from);
-    secret(&spec.config_from);
-    secret(&spec.dev_url_from);
-    if let Some(c) = &spec.credentials {
+    for v in values {
+        secret(v);
+    }
+    if let Some(c) = credentials {
         secret(&c.user_from);
         secret(&c.password_from);
         secret(&c.host_from);
     }
-    if let Some(c) = &spec.cloud {
-        secret(&c.token_from);
-    }
-    for v in &spec.vars {
+    for v in vars {
         if let Some(f) = &v.value_from {
             if let Some(r) = &f.secret_key_ref {
                 out.push((RefKind::Secret, r.name.clone()));
@@ -276,8 +294,8 @@ pub fn references(spec: &AtlasMigrationSpec) -> Vec<(RefKind, String)> {
             }
         }
     }
-    if let Some(r) = &spec.dir.config_map_ref {
-        out.push((RefKind::ConfigMap, r.name.clone()));
+    if let Some(name) = config_map {
+        out.push((RefKind::ConfigMap, name.to_owned()));
     }
     out.retain(|(_, n)| !n.is_empty());
     out.sort();

@@ -7,7 +7,7 @@ use strata_engine::schema::{Source, SqlText, dev};
 use strata_hcl::parse::{HclFile, Vars};
 
 use super::crd::AtlasSchemaSpec;
-use crate::crd::{AtlasMigrationSpec, Cloud, Dir, KeyRef, Remote, ValueFrom};
+use crate::crd::{AtlasMigrationSpec, Cloud, Dir, KeyRef, Remote};
 use crate::resolve::{
     Objects, RefKind, Registry, ResolveError, ResolveSettings, TargetFields, secret_value,
     target_url_of, value_from,
@@ -62,40 +62,20 @@ impl std::fmt::Debug for SchemaInputs {
 /// Every Secret and ConfigMap an `AtlasSchema` spec references (all of them, operator-spec §11), sorted, no
 /// duplicates.
 pub fn references(spec: &AtlasSchemaSpec) -> Vec<(RefKind, String)> {
-    let mut out = Vec::new();
-    let mut secret = |v: &Option<ValueFrom>| {
-        if let Some(r) = v.as_ref().and_then(|v| v.secret_key_ref.as_ref()) {
-            out.push((RefKind::Secret, r.name.clone()));
-        }
-    };
-    secret(&spec.url_from);
-    secret(&spec.config_from);
-    secret(&spec.dev_url_from);
-    if let Some(c) = &spec.credentials {
-        secret(&c.user_from);
-        secret(&c.password_from);
-        secret(&c.host_from);
-    }
-    if let Some(c) = &spec.cloud {
-        secret(&c.token_from);
-    }
-    for v in &spec.vars {
-        if let Some(f) = &v.value_from {
-            if let Some(r) = &f.secret_key_ref {
-                out.push((RefKind::Secret, r.name.clone()));
-            }
-            if let Some(r) = &f.config_map_key_ref {
-                out.push((RefKind::ConfigMap, r.name.clone()));
-            }
-        }
-    }
-    if let Some(r) = &spec.schema.config_map_key_ref {
-        out.push((RefKind::ConfigMap, r.name.clone()));
-    }
-    out.retain(|(_, n)| !n.is_empty());
-    out.sort();
-    out.dedup();
-    out
+    crate::resolve::references_of(
+        &[
+            &spec.url_from,
+            &spec.config_from,
+            &spec.dev_url_from,
+            &spec.cloud.as_ref().and_then(|c| c.token_from.clone()),
+        ],
+        spec.credentials.as_ref(),
+        &spec.vars,
+        spec.schema
+            .config_map_key_ref
+            .as_ref()
+            .map(|r| r.name.as_str()),
+    )
 }
 
 /// `observed_hash`: hex SHA-256 over, each followed by a NUL byte: the target URL, the desired state's kind
