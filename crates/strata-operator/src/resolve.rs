@@ -310,30 +310,60 @@ pub(crate) async fn secret_value(
     ns: &str,
     r: &KeyRef,
 ) -> Result<Option<String>, ResolveError> {
-    let optional = r.optional.unwrap_or(false);
-    let Some(data) = objects
+    let data = objects
         .secret(ns, &r.name)
         .await
-        .map_err(|e| ResolveError::missing(e.0))?
-    else {
+        .map_err(|e| ResolveError::missing(e.0))?;
+    key_value(data, ns, r, ["secrets", "secret"])
+}
+
+/// Reads a ConfigMap key; a missing ConfigMap surfaces as the API says it, a missing key as Atlas says it.
+pub(crate) async fn config_map_value(
+    objects: &dyn Objects,
+    ns: &str,
+    r: &KeyRef,
+) -> Result<Option<String>, ResolveError> {
+    let data = objects
+        .config_map(ns, &r.name)
+        .await
+        .map_err(|e| ResolveError::missing(e.0))?;
+    key_value(data, ns, r, ["configmaps", "configmap"])
+}
+
+/// The one body of [`secret_value`] and [`config_map_value`]: key `r.key` of the object's `data` (`None`: the
+/// object does not exist), `names` = the kind as the API names it in "not found" and as a key's message names it.
+fn key_value(
+    data: Option<BTreeMap<String, Vec<u8>>>,
+    ns: &str,
+    r: &KeyRef,
+    [plural, singular]: [&str; 2],
+) -> Result<Option<String>, ResolveError> {
+    let optional = r.optional.unwrap_or(false);
+    let Some(data) = data else {
         if optional {
             return Ok(None);
         }
         return Err(ResolveError::missing(format!(
-            "secrets \"{}\" not found",
+            "{plural} \"{}\" not found",
             r.name
         )));
+    };
+    // Atlas names a ConfigMap's missing key with the plural ("configmaps ns/name does not contain key").
+    let missing_noun = if plural == "configmaps" {
+        plural
+    } else {
+        singular
     };
     match data.get(&r.key) {
         Some(v) => String::from_utf8(v.clone()).map(Some).map_err(|_| {
             ResolveError::invalid(format!(
-                "secret {ns}/{} key \"{}\" is not valid UTF-8",
+                "{singular} {ns}/{} key \"{}\" is not valid UTF-8",
                 r.name, r.key
             ))
         }),
         None if optional => Ok(None),
         None => Err(ResolveError::missing(format!(
-            "secret {ns}/{} does not contain key \"{}\"",
+            "{missing_noun} {ns}/{} does not contain key \"{}\"",
             r.name, r.key
         ))),
     }

@@ -7,10 +7,10 @@ use strata_engine::schema::{Source, SqlText, dev};
 use strata_hcl::parse::{HclFile, Vars};
 
 use super::crd::AtlasSchemaSpec;
-use crate::crd::{AtlasMigrationSpec, Cloud, Dir, KeyRef, Remote};
+use crate::crd::{AtlasMigrationSpec, Cloud, Dir, Remote};
 use crate::resolve::{
-    Objects, RefKind, Registry, ResolveError, ResolveSettings, TargetFields, secret_value,
-    target_url_of, value_from,
+    Objects, RefKind, Registry, ResolveError, ResolveSettings, TargetFields, config_map_value,
+    secret_value, target_url_of, value_from,
 };
 
 /// Where the dev database comes from.
@@ -232,41 +232,6 @@ async fn variables(
             (k, value)
         })
         .collect())
-}
-
-/// Reads a ConfigMap key; a missing ConfigMap surfaces as the API says it, a missing key as Atlas says it.
-async fn config_map_value(
-    objects: &dyn Objects,
-    ns: &str,
-    r: &KeyRef,
-) -> Result<Option<String>, ResolveError> {
-    let optional = r.optional.unwrap_or(false);
-    let Some(data) = objects
-        .config_map(ns, &r.name)
-        .await
-        .map_err(|e| ResolveError::missing(e.0))?
-    else {
-        if optional {
-            return Ok(None);
-        }
-        return Err(ResolveError::missing(format!(
-            "configmaps \"{}\" not found",
-            r.name
-        )));
-    };
-    match data.get(&r.key) {
-        Some(v) => String::from_utf8(v.clone()).map(Some).map_err(|_| {
-            ResolveError::invalid(format!(
-                "configmap {ns}/{} key \"{}\" is not valid UTF-8",
-                r.name, r.key
-            ))
-        }),
-        None if optional => Ok(None),
-        None => Err(ResolveError::missing(format!(
-            "configmaps {ns}/{} does not contain key \"{}\"",
-            r.name, r.key
-        ))),
-    }
 }
 
 /// Go's `filepath.Ext`: the suffix from the last dot of the last path element, or empty.
