@@ -554,6 +554,18 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// Resources per list page.
 pub const LIST_PAGE: u32 = 100;
 
+/// An API of `K` in namespace `ns`, or in every namespace with `None` (what both controllers watch).
+fn scoped<K>(client: &kube::Client, ns: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match ns {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
 /// Runs the controller for one namespace (or all, with `None`) until `shutdown` resolves.
 pub async fn run_controller(
     ctx: Arc<Context>,
@@ -562,22 +574,16 @@ pub async fn run_controller(
 ) {
     let client = ctx.client.clone();
     type Meta<K> = PartialObjectMeta<K>;
+    let ns = namespace.as_deref();
     let (migrations, secrets, config_maps): (
         Api<AtlasMigration>,
         Api<Meta<Secret>>,
         Api<Meta<ConfigMap>>,
-    ) = match &namespace {
-        Some(ns) => (
-            Api::namespaced(client.clone(), ns),
-            Api::namespaced(client.clone(), ns),
-            Api::namespaced(client.clone(), ns),
-        ),
-        None => (
-            Api::all(client.clone()),
-            Api::all(client.clone()),
-            Api::all(client),
-        ),
-    };
+    ) = (
+        scoped(&client, ns),
+        scoped(&client, ns),
+        scoped(&client, ns),
+    );
     // Lists in pages of 100 (kube's default is 500): the peak of a (re-)list is one page's raw JSON and parsed
     // objects before they are stripped (`strip_for_store`), which on a real API server, with managedFields and
     // kubectl's last-applied annotation, is several MB per 500 resources with inline directories.
@@ -918,22 +924,16 @@ pub async fn run_schema_controller(
     use kube::runtime::Predicate as _;
     let client = ctx.base.client.clone();
     type Meta<K> = PartialObjectMeta<K>;
+    let ns = namespace.as_deref();
     let (schemas, secrets, config_maps): (
         Api<AtlasSchema>,
         Api<Meta<Secret>>,
         Api<Meta<ConfigMap>>,
-    ) = match &namespace {
-        Some(ns) => (
-            Api::namespaced(client.clone(), ns),
-            Api::namespaced(client.clone(), ns),
-            Api::namespaced(client.clone(), ns),
-        ),
-        None => (
-            Api::all(client.clone()),
-            Api::all(client.clone()),
-            Api::all(client),
-        ),
-    };
+    ) = (
+        scoped(&client, ns),
+        scoped(&client, ns),
+        scoped(&client, ns),
+    );
     let mut wc = watcher::Config::default().page_size(LIST_PAGE);
     if let Some(sel) = &ctx.base.settings.label_selector {
         wc = wc.labels(sel);
