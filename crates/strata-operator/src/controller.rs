@@ -474,30 +474,56 @@ pub fn error_policy(obj: Arc<AtlasMigration>, err: &Error, ctx: Arc<Context>) ->
     Action::requeue(reconcile::BACKOFF_BASE)
 }
 
+/// A resource kind whose spec references Secrets and ConfigMaps (both kinds' watch mappers).
+pub trait Referencing:
+    Resource<DynamicType = ()> + Clone + std::fmt::Debug + Send + Sync + 'static
+{
+    /// Every Secret and ConfigMap the spec references.
+    fn references(&self) -> Vec<(RefKind, String)>;
+}
+
+impl Referencing for AtlasMigration {
+    fn references(&self) -> Vec<(RefKind, String)> {
+        references(&self.spec)
+    }
+}
+
+impl Referencing for AtlasSchema {
+    fn references(&self) -> Vec<(RefKind, String)> {
+        crate::atlas_schema::resolve::references(&self.spec)
+    }
+}
+
 /// The resources in `store` that reference the `kind` object `ns/name` — the watch mapper. The index is the specs
 /// themselves, so it is always current: a spec that stops referencing an object stops being triggered by it.
-pub fn dependents(
-    store: &[Arc<AtlasMigration>],
+pub fn dependents<R: Referencing>(
+    store: &[Arc<R>],
     kind: RefKind,
     ns: &str,
     name: &str,
-) -> Vec<ObjectRef<AtlasMigration>> {
+) -> Vec<ObjectRef<R>> {
     store
         .iter()
         .filter(|m| m.namespace().as_deref() == Some(ns))
-        .filter(|m| {
-            references(&m.spec)
-                .iter()
-                .any(|(k, n)| *k == kind && n == name)
-        })
+        .filter(|m| m.references().iter().any(|(k, n)| *k == kind && n == name))
         .map(|m| ObjectRef::from_obj(m.as_ref()))
         .collect()
 }
 
-fn mapper<K: Resource>(
-    store: Store<AtlasMigration>,
+/// The `AtlasSchema`s in `store` that reference the `kind` object `ns/name` ([`dependents`]).
+pub fn schema_dependents(
+    store: &[Arc<AtlasSchema>],
     kind: RefKind,
-) -> impl Fn(PartialObjectMeta<K>) -> Vec<ObjectRef<AtlasMigration>> + Send + Sync + 'static {
+    ns: &str,
+    name: &str,
+) -> Vec<ObjectRef<AtlasSchema>> {
+    dependents(store, kind, ns, name)
+}
+
+fn mapper<K: Resource, R: Referencing>(
+    store: Store<R>,
+    kind: RefKind,
+) -> impl Fn(PartialObjectMeta<K>) -> Vec<ObjectRef<R>> + Send + Sync + 'static {
     move |o: PartialObjectMeta<K>| {
         let ns = o.metadata.namespace.clone().unwrap_or_default();
         let name = o.metadata.name.clone().unwrap_or_default();
@@ -616,9 +642,12 @@ pub async fn run_controller(
         .trigger_backoff(watch::NoDelay)
         .watches_stream(
             secret_events,
-            mapper::<Secret>(reader.clone(), RefKind::Secret),
+            mapper::<Secret, _>(reader.clone(), RefKind::Secret),
         )
-        .watches_stream(cm_events, mapper::<ConfigMap>(reader, RefKind::ConfigMap))
+        .watches_stream(
+            cm_events,
+            mapper::<ConfigMap, _>(reader, RefKind::ConfigMap),
+        )
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
         .for_each(|res| async move {
@@ -883,36 +912,6 @@ pub fn schema_error_policy(obj: Arc<AtlasSchema>, err: &Error, ctx: Arc<SchemaCo
     Action::requeue(reconcile::BACKOFF_BASE)
 }
 
-/// The `AtlasSchema`s in `store` that reference the `kind` object `ns/name` (see [`dependents`]).
-pub fn schema_dependents(
-    store: &[Arc<AtlasSchema>],
-    kind: RefKind,
-    ns: &str,
-    name: &str,
-) -> Vec<ObjectRef<AtlasSchema>> {
-    store
-        .iter()
-        .filter(|m| m.namespace().as_deref() == Some(ns))
-        .filter(|m| {
-            crate::atlas_schema::resolve::references(&m.spec)
-                .iter()
-                .any(|(k, n)| *k == kind && n == name)
-        })
-        .map(|m| ObjectRef::from_obj(m.as_ref()))
-        .collect()
-}
-
-fn schema_mapper<K: Resource>(
-    store: Store<AtlasSchema>,
-    kind: RefKind,
-) -> impl Fn(PartialObjectMeta<K>) -> Vec<ObjectRef<AtlasSchema>> + Send + Sync + 'static {
-    move |o: PartialObjectMeta<K>| {
-        let ns = o.metadata.namespace.clone().unwrap_or_default();
-        let name = o.metadata.name.clone().unwrap_or_default();
-        schema_dependents(&store.state(), kind, &ns, &name)
-    }
-}
-
 /// Runs the `AtlasSchema` controller for one namespace (or all, with `None`) until `shutdown` resolves. As
 /// [`run_controller`], but a change of the annotations triggers a reconcile too: approving a plan is an annotation
 /// (`strata.dev/approve`), which does not change the generation.
@@ -955,11 +954,11 @@ pub async fn run_schema_controller(
         .trigger_backoff(watch::NoDelay)
         .watches_stream(
             secret_events,
-            schema_mapper::<Secret>(reader.clone(), RefKind::Secret),
+            mapper::<Secret, _>(reader.clone(), RefKind::Secret),
         )
         .watches_stream(
             cm_events,
-            schema_mapper::<ConfigMap>(reader, RefKind::ConfigMap),
+            mapper::<ConfigMap, _>(reader, RefKind::ConfigMap),
         )
         .graceful_shutdown_on(shutdown)
         .run(reconcile_atlas_schema, schema_error_policy, ctx)
