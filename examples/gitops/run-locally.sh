@@ -48,6 +48,10 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
+has() { # TEXT NEEDLE: whether TEXT holds NEEDLE. A here-string, not `printf | grep -q`: grep -q exits at the
+  # first match, and under pipefail the writer's broken pipe would fail the check on a large page.
+  grep -qF -- "$2" <<<"$1"
+}
 
 # Every run of diff, lint and validate works in a throw-away database on the server; the replay cache stays here.
 DEV_URL=$(with_query "$PG_ADMIN_URL" "search_path=public&strata_dev=scratch")
@@ -190,15 +194,15 @@ VERSION_ID=$(curl -fsS -H "Authorization: Bearer $READ_TOKEN" "$REGISTRY/api/pro
 DEPLOYMENTS=$(curl -fsS -H "Authorization: Bearer $READ_TOKEN" "$REGISTRY/api/projects/$PROJECT/deployments")
 printf '%s\n' "$DEPLOYMENTS"
 for want in "\"version\":\"$VERSION_ID\"" "\"tag\":\"$SHA\"" "\"status\":\"succeeded\"" "\"to_version\":\"$LAST_VERSION\""; do
-  printf '%s' "$DEPLOYMENTS" | tr -d ' \n' | grep -qF "$want" || fail "the deployments API lacks $want"
+  has "$(printf '%s' "$DEPLOYMENTS" | tr -d ' \n')" "$want" || fail "the deployments API lacks $want"
 done
 PAGE=$(curl -fsS -H "Authorization: Bearer $READ_TOKEN" "$REGISTRY/projects/$PROJECT/deployments")
 for want in "$SHA" "${VERSION_ID:0:12}" "$LAST_VERSION" "succeeded"; do
-  printf '%s' "$PAGE" | grep -qF "$want" || fail "the deployments page lacks $want"
+  has "$PAGE" "$want" || fail "the deployments page lacks $want"
 done
 for secret in "$OPERATOR_TOKEN" "$CI_TOKEN"; do
   grep -qF "$secret" "$WORK/status.json" && fail "a token appears in the status"
-  printf '%s%s' "$DEPLOYMENTS" "$PAGE" | grep -qF "$secret" && fail "a token appears in the registry's answers"
+  has "$DEPLOYMENTS$PAGE" "$secret" && fail "a token appears in the registry's answers"
 done
 echo "the registry shows $PROJECT at ${VERSION_ID:0:12} (tag $SHA) on the target, succeeded"
 
@@ -215,20 +219,20 @@ page() { # PATH NAME: fetches a page (with the read token, as a reverse proxy wo
 VERSION_PAGE="/projects/$PROJECT/dirs/$PROJECT/versions/$VERSION_ID"
 OVERVIEW=$(page /overview overview)
 for want in "$PROJECT" "${VERSION_ID:0:12}" "$SHA" "$LAST_VERSION"; do
-  printf '%s' "$OVERVIEW" | grep -qF "$want" || fail "what-runs-where lacks $want"
+  has "$OVERVIEW" "$want" || fail "what-runs-where lacks $want"
 done
 VERSION_HTML=$(page "$VERSION_PAGE" version)
-printf '%s' "$VERSION_HTML" | grep -qF 'id="lint-report"' || fail "the version page shows no lint report"
-printf '%s' "$VERSION_HTML" | grep -qF "${LAST_VERSION}_add_posts.sql" || fail "the version page lacks the new file"
+has "$VERSION_HTML" 'id="lint-report"' || fail "the version page shows no lint report"
+has "$VERSION_HTML" "${LAST_VERSION}_add_posts.sql" || fail "the version page lacks the new file"
 SCHEMA_HTML=$(page "$VERSION_PAGE/schema" schema)
 for table in users posts; do
-  printf '%s' "$SCHEMA_HTML" | grep -qF "<g class=\"er-table\" data-table=\"$table\"" ||
+  has "$SCHEMA_HTML" "<g class=\"er-table\" data-table=\"$table\"" ||
     fail "the ER diagram lacks table $table"
 done
-printf '%s' "$SCHEMA_HTML" | grep -qF 'data-to="users"' || fail "the ER diagram lacks the posts → users foreign key"
+has "$SCHEMA_HTML" 'data-to="users"' || fail "the ER diagram lacks the posts → users foreign key"
 DEPLOYMENT_ID=$(printf '%s' "$DEPLOYMENTS" | grep -oE '"id": ?[0-9]+' | head -n 1 | grep -oE '[0-9]+') ||
   fail "the deployment has no id"
-page "/projects/$PROJECT/deployments/$DEPLOYMENT_ID" deployment | grep -qF "${LAST_VERSION}_add_posts.sql" ||
+has "$(page "/projects/$PROJECT/deployments/$DEPLOYMENT_ID" deployment)" "${LAST_VERSION}_add_posts.sql" ||
   fail "the deployment page lacks the applied file"
 echo "overview, version, schema (ER diagram: users, posts and their foreign key) and deployment pages checked"
 
@@ -280,7 +284,7 @@ grep -q '^  body text$' schema.sql || fail "could not edit schema.sql"
 schema_manifest
 "${OPERATOR[@]}" reconcile -n "$PROJECT" -f "$WORK/deploy/atlasschema.yaml" -f "$WORK/deploy/schema-secret.yaml" -o json \
   >"$WORK/schema-status.json" || { cat "$WORK/schema-status.json"; fail "the edited AtlasSchema is not Ready"; }
-schema_tables | grep -q 'posts.body' || fail "the new column posts.body was not applied: $(schema_tables)"
+has "$(schema_tables)" 'posts.body' || fail "the new column posts.body was not applied: $(schema_tables)"
 sed -i.bak -e '/^  nickname text$/d' -e 's/email text NOT NULL,/email text NOT NULL/' schema.sql && rm schema.sql.bak
 schema_manifest
 if "${OPERATOR[@]}" reconcile -n "$PROJECT" -f "$WORK/deploy/atlasschema.yaml" -f "$WORK/deploy/schema-secret.yaml" \
@@ -289,7 +293,7 @@ if "${OPERATOR[@]}" reconcile -n "$PROJECT" -f "$WORK/deploy/atlasschema.yaml" -
   fail "a destructive AtlasSchema plan was applied without approval"
 fi
 grep -q 'FirstRunDestructive' "$WORK/schema-status.json" || { cat "$WORK/schema-status.json"; fail "not refused as destructive"; }
-schema_tables | grep -q 'users.nickname' || fail "users.nickname was dropped"
+has "$(schema_tables)" 'users.nickname' || fail "users.nickname was dropped"
 grep -qF "$SCHEMA_URL" "$WORK/schema-status.json" && fail "the target URL appears in the status"
 echo "the new column applied; the drop of users.nickname refused (FirstRunDestructive), nothing dropped"
 
