@@ -68,6 +68,7 @@ pub fn run(
             let path = dir::local_path_from_url(&dir.dir, dir.dir_format.as_deref())?;
             let mut opts = MigrateDiffOptions::new(to, dev_url);
             opts.skip = crate::project::skip(env);
+            opts.concurrent_index = crate::project::concurrent_index(env);
             opts.vars = vars.clone();
             let opts = opts
                 .name(name)

@@ -17,9 +17,10 @@
 //! | `lint.destructive` / `condrop` / `data_depend` / `incompatible` `{ error }` | (no flag) [`lint_config`] | migrate lint |
 //! | `format.migrate.lint` (else `lint.format`) | `--format` | migrate lint |
 //! | `diff.skip` | (no flag) the kinds of change left out ([`skip`]) | schema diff, apply; migrate diff |
+//! | `diff.concurrent_index` | (no flag) `CONCURRENTLY` index statements ([`concurrent_index`]) | schema diff, apply; migrate diff |
 //!
 //! HCL schema files named in `src` or `--to` get the env's extra attributes as input variables ([`hcl_vars`]).
-//! Read but not used by any command yet: `lint.review`, `diff.concurrent_index`, `migration.exclude`,
+//! Read but not used by any command yet: `lint.review`, `migration.exclude`,
 //! `format.migrate.down`, `format.schema.push`. A new command's flags are added here: one match arm in
 //! [`migrate`] or [`schema`].
 //!
@@ -34,7 +35,7 @@ use std::path::Path;
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 use strata_engine::DbUrl;
-use strata_engine::schema::{SkipKind, Source, SqlText};
+use strata_engine::schema::{ConcurrentIndex, SkipKind, Source, SqlText};
 use strata_project::{Env, ExecOrder, InputVars, Project, ProjectFile, SchemaSrc, SkipChange};
 
 use crate::cli::{self, DevArgs, DirArgs, FormatArgs, Migrate, ProjectArgs, Schema, ScopeArgs};
@@ -586,6 +587,18 @@ pub fn desired_list(to: &[String], env: Option<&Env>) -> Result<Vec<Source>, Cli
 /// An env `src` entry naming HCL (a `.hcl` file, or a folder read as HCL), so several of them are one schema.
 fn is_hcl(url: &str) -> bool {
     matches!(Source::parse(url), Ok(Source::Hcl(_)))
+}
+
+/// The env's `diff.concurrent_index` for the planner (Atlas's older `add` counts as `create`).
+pub fn concurrent_index(env: Option<&Env>) -> ConcurrentIndex {
+    let Some(env) = env else {
+        return ConcurrentIndex::default();
+    };
+    let c = env.diff.concurrent_index;
+    ConcurrentIndex {
+        create: c.create || c.add,
+        drop: c.drop,
+    }
 }
 
 /// The env's `diff.skip` as the diff's skip kinds. Strata plans no renames, so `rename_table` and

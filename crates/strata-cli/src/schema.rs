@@ -82,6 +82,7 @@ fn diff_options(
         .dev_url(dev_url(dev)?)
         .vars(vars.clone())
         .skip(crate::project::skip(env))
+        .concurrent_index(crate::project::concurrent_index(env))
         .schemas(scope.schemas)
         .exclude(scope.exclude))
 }

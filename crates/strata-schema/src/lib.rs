@@ -74,7 +74,7 @@ pub use model::{
     Identity, Index, IndexPart, PartKey, PrimaryKey, Realm, RoutineKind, Schema, Sequence, Table,
     TableOptions, Trigger, View,
 };
-pub use plan::{Loss, Plan, PlanError, Statement};
+pub use plan::{ConcurrentIndex, Loss, Plan, PlanError, PlanOptions, Statement};
 pub use strata_migrate::Dialect;
 pub use types::{ColumnType, StringVariant, TimeVariant, TypeKind};
 

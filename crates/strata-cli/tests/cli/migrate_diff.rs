@@ -551,3 +551,74 @@ fn several_hcl_files_are_one_desired_state() {
     CREATE TABLE `b` (`id` int NOT NULL);
     "#);
 }
+
+/// `diff { concurrent_index { … } }` in the env: a new index of an existing PostgreSQL table is written
+/// `CONCURRENTLY` in a file that runs without a transaction (`-- atlas:txmode none`), a new table's index plainly;
+/// `migrate apply` runs the file (PostgreSQL refuses `CONCURRENTLY` inside a transaction block) and lint does not
+/// flag it as run in one.
+#[tokio::test(flavor = "multi_thread")]
+async fn env_concurrent_index_writes_a_non_transactional_file_that_applies() {
+    let (Some(dev), Some(target)) = (
+        strata_driver::testing::postgres().await,
+        strata_driver::testing::postgres().await,
+    ) else {
+        return;
+    };
+    let t = setup(
+        "CREATE TABLE t (id integer NOT NULL, a integer, b integer);\nCREATE INDEX t_a ON t (a);\n",
+    );
+    let d = t.path();
+    std::fs::write(
+        d.join("atlas.hcl"),
+        format!(
+            r#"env "local" {{
+  src = "file://schema.sql"
+  dev = "{}"
+  url = "{}"
+  diff {{
+    concurrent_index {{
+      create = true
+      drop   = true
+    }}
+  }}
+}}
+"#,
+            dev.url_with_search_path("public"),
+            target.url_with_search_path("public"),
+        ),
+    )
+    .unwrap();
+    ok(d, &["migrate", "diff", "init", "--env", "local"]);
+    let first = std::fs::read_to_string(d.join("migrations").join(&sql_files(d)[0])).unwrap();
+    assert!(
+        !first.contains("txmode") && !first.contains("CONCURRENTLY"),
+        "{first}"
+    );
+    std::fs::write(
+        d.join("schema.sql"),
+        "CREATE TABLE t (id integer NOT NULL, a integer, b integer);\nCREATE INDEX t_b ON t (b);\n",
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    ok(d, &["migrate", "diff", "by_b", "--env", "local"]);
+    let files = sql_files(d);
+    assert_eq!(files.len(), 2, "{files:?}");
+    let second = std::fs::read_to_string(d.join("migrations").join(&files[1])).unwrap();
+    insta::assert_snapshot!(second, @r#"
+    -- atlas:txmode none
+
+    -- Drop index "t_a" from table: "t"
+    DROP INDEX CONCURRENTLY "t_a";
+    -- Create index "t_b" to table: "t"
+    CREATE INDEX CONCURRENTLY "t_b" ON "t" ("b");
+    "#);
+    ok(d, &["migrate", "apply", "--env", "local"]);
+    let out = ok(d, &["migrate", "status", "--env", "local"]);
+    assert!(out.contains("Already at latest version"), "{out}");
+    let lint = run(d, &["migrate", "lint", "--env", "local", "--latest", "1"]);
+    assert!(
+        !lint.stdout.contains("PG103") && !lint.stdout.contains("in a transaction"),
+        "{}",
+        lint.stdout
+    );
+}

@@ -61,7 +61,10 @@ pub async fn apply_plan(
 
 /// Runs `plan` on an open connection.
 ///
-/// In a transaction (`tx_mode` `file` on PostgreSQL and SQLite) every statement commits together or none does.
+/// In a transaction (`tx_mode` `file` on PostgreSQL and SQLite) every statement commits together or none does —
+/// except statements that cannot run in a transaction block ([`strata_schema::Statement::outside_transaction`]:
+/// `CREATE/DROP INDEX CONCURRENTLY`), which run on their own between the transactions of the statements around
+/// them; when one fails its [`strata_schema::Statement::cleanup`] runs, and what committed before it stays.
 /// On SQLite, [`Plan::needs_foreign_keys_off`] and [`Plan::foreign_key_check`] are honoured by the driver's
 /// transaction: enforcement is switched off *before* `BEGIN` (inside a transaction the pragma does nothing) and
 /// back on after, and `PRAGMA foreign_key_check` runs before `COMMIT`, rolling back and naming the rows it finds.
@@ -71,70 +74,119 @@ pub async fn apply_plan_on(
     plan: &Plan,
     tx_mode: TxMode,
 ) -> Result<SchemaApplyReport, SchemaError> {
-    let stmts: Vec<&str> = plan.statements.iter().map(|s| s.sql.as_str()).collect();
     let mut report = SchemaApplyReport::default();
-    if stmts.is_empty() {
+    if plan.statements.is_empty() {
         return Ok(report);
     }
     let tx = transactional(drv, tx_mode);
     let fk_toggle = !tx && plan.needs_foreign_keys_off && sqlite_fk_on(drv.url());
-    if tx {
-        drv.begin().await?;
-    } else if fk_toggle {
+    if fk_toggle {
         drv.execute("PRAGMA foreign_keys = off").await?;
     }
-    let mut failed = None;
-    for (i, sql) in stmts.iter().enumerate() {
-        if let Err(e) = drv.execute(sql).await {
-            failed = Some((i, e));
-            break;
-        }
-    }
-    let outcome = match failed {
-        None if tx => drv
-            .commit()
-            .await
-            .map_err(|e| (stmts.len(), String::new(), e)),
-        None => Ok(()),
-        Some((i, e)) => {
-            if tx {
-                let _ = drv.rollback().await;
-            }
-            Err((i, stmts[i].to_string(), e))
-        }
-    };
+    let outcome = run_units(drv, plan, tx).await;
     if fk_toggle {
         let restored = drv.execute("PRAGMA foreign_keys = on").await;
         if outcome.is_ok() {
             restored?;
         }
     }
+    let all = || plan.statements.iter().map(|s| s.sql.clone());
     match outcome {
         Ok(()) => {
-            report.applied = stmts.iter().map(|s| s.to_string()).collect();
+            report.applied = all().collect();
             Ok(report)
         }
-        Err((i, stmt, e)) => {
-            let what = plan
-                .statements
-                .get(i)
-                .map(|s| s.comment.clone())
-                .unwrap_or_else(|| "commit".into());
-            let text = if tx {
-                report.pending = stmts.iter().map(|s| s.to_string()).collect();
-                format!("{what}: {e} (the transaction was rolled back: nothing was applied)")
-            } else {
-                report.applied = stmts[..i].iter().map(|s| s.to_string()).collect();
-                report.pending = stmts[i..].iter().map(|s| s.to_string()).collect();
-                format!(
-                    "{what}: {e} ({i} statement(s) before it were applied and stay; it and the rest did not run: \
-                     plan again to continue)"
-                )
+        Err(f) => {
+            let failed = f.failed.and_then(|i| plan.statements.get(i));
+            let what = failed.map_or_else(|| "commit".into(), |s| s.comment.clone());
+            let e = f.error;
+            let kept = f.unit_start;
+            let text = match (f.rolled_back, kept) {
+                (true, 0) => {
+                    format!("{what}: {e} (the transaction was rolled back: nothing was applied)")
+                }
+                (true, _) => format!(
+                    "{what}: {e} (its transaction was rolled back; the {kept} statement(s) before it were applied \
+                     and stay: plan again to continue)"
+                ),
+                (false, _) => format!(
+                    "{what}: {e} ({kept} statement(s) before it were applied and stay; it and the rest did not \
+                     run{}: plan again to continue)",
+                    if f.cleaned_up {
+                        ", and what it left half-built was removed"
+                    } else {
+                        ""
+                    }
+                ),
             };
+            report.applied = all().take(kept).collect();
+            report.pending = all().skip(kept).collect();
+            let stmt = failed.map(|s| s.sql.clone()).unwrap_or_default();
             report.error = Some(PlanStmtError { stmt, text });
             Err(SchemaError::Execution(Box::new(report)))
         }
     }
+}
+
+/// Where a plan run stopped.
+struct UnitFailure {
+    /// The failed statement's index (`None` when a commit failed).
+    failed: Option<usize>,
+    /// The first statement of the unit that failed: everything before it was applied and stays.
+    unit_start: usize,
+    /// The unit was a transaction, rolled back.
+    rolled_back: bool,
+    /// The failed statement's cleanup ran.
+    cleaned_up: bool,
+    error: DriverError,
+}
+
+/// Runs the plan's units: with `tx`, each run of statements that may share a transaction in one, each
+/// [`strata_schema::Statement::outside_transaction`] statement on its own; without, every statement on its own.
+async fn run_units(drv: &mut dyn Driver, plan: &Plan, tx: bool) -> Result<(), UnitFailure> {
+    let stmts = &plan.statements;
+    let mut i = 0;
+    while i < stmts.len() {
+        if tx && !stmts[i].outside_transaction {
+            let end = stmts[i..]
+                .iter()
+                .position(|s| s.outside_transaction)
+                .map_or(stmts.len(), |n| i + n);
+            let fail = |failed, error| UnitFailure {
+                failed,
+                unit_start: i,
+                rolled_back: true,
+                cleaned_up: false,
+                error,
+            };
+            drv.begin().await.map_err(|e| fail(Some(i), e))?;
+            for (k, s) in stmts.iter().enumerate().take(end).skip(i) {
+                if let Err(e) = drv.execute(&s.sql).await {
+                    let _ = drv.rollback().await;
+                    return Err(fail(Some(k), e));
+                }
+            }
+            drv.commit().await.map_err(|e| fail(None, e))?;
+            i = end;
+        } else {
+            let s = &stmts[i];
+            if let Err(error) = drv.execute(&s.sql).await {
+                let mut cleaned_up = false;
+                if let Some(c) = &s.cleanup {
+                    cleaned_up = drv.execute(c).await.is_ok();
+                }
+                return Err(UnitFailure {
+                    failed: Some(i),
+                    unit_start: i,
+                    rolled_back: false,
+                    cleaned_up,
+                    error,
+                });
+            }
+            i += 1;
+        }
+    }
+    Ok(())
 }
 
 /// Whether the URL is a SQLite one with foreign-key enforcement on (`_fk=1`).

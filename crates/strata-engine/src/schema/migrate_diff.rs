@@ -58,6 +58,9 @@ pub struct MigrateDiffOptions {
     pub skip: Vec<strata_schema::SkipKind>,
     /// Input variables of HCL desired states.
     pub vars: strata_hcl::parse::Vars,
+    /// Which index statements on existing PostgreSQL tables use `CONCURRENTLY` (a project env's
+    /// `diff { concurrent_index { … } }`); a file holding one runs without a transaction.
+    pub concurrent_index: strata_schema::ConcurrentIndex,
 }
 
 impl MigrateDiffOptions {
@@ -76,6 +79,7 @@ impl MigrateDiffOptions {
             now: SystemTime::now(),
             skip: Vec::new(),
             vars: strata_hcl::parse::Vars::new(),
+            concurrent_index: strata_schema::ConcurrentIndex::default(),
         }
     }
 
@@ -246,7 +250,9 @@ async fn diff_on(
         &[],
         &opts.skip,
         opts.qualifier.as_deref(),
-        &PlanOptions::default().indent(opts.indent.clone()),
+        &PlanOptions::default()
+            .indent(opts.indent.clone())
+            .concurrent_index(opts.concurrent_index),
     )?;
     if plan.is_empty() {
         return Ok(MigrateDiffReport {

@@ -34,7 +34,7 @@ pub use migrate_diff::{MigrateDiffOptions, MigrateDiffReport, migrate_diff};
 pub use replay::{ReplayOptions, ReplayStats, Replayed, replay};
 pub use source::{LoadOptions, Loaded, Source, load};
 pub use strata_driver::inspect::InspectOptions;
-pub use strata_schema::plan::PlanOptions;
+pub use strata_schema::plan::{ConcurrentIndex, PlanOptions};
 pub use strata_schema::{Changes, Plan, Realm, SkipKind};
 
 use strata_driver::DbUrl;
@@ -80,9 +80,18 @@ pub struct SchemaDiffOptions {
     pub skip: Vec<SkipKind>,
     /// Input variables of HCL sources (`--var`, `atlas.hcl` env attributes).
     pub vars: strata_hcl::parse::Vars,
+    /// Which index statements on existing PostgreSQL tables use `CONCURRENTLY` (a project env's
+    /// `diff { concurrent_index { … } }`).
+    pub concurrent_index: ConcurrentIndex,
 }
 
 impl SchemaDiffOptions {
+    /// Sets [`SchemaDiffOptions::concurrent_index`].
+    pub fn concurrent_index(mut self, c: ConcurrentIndex) -> Self {
+        self.concurrent_index = c;
+        self
+    }
+
     /// Sets [`SchemaDiffOptions::dev_url`].
     pub fn dev_url(mut self, url: Option<DbUrl>) -> Self {
         self.dev_url = url;
@@ -151,7 +160,8 @@ pub async fn schema_diff(
     lo.inspect.exclude.clone_from(&opts.exclude);
     let a = load(from, &lo).await?;
     let b = load(to, &lo).await?;
-    diff_loaded_skipping(a, b, &opts.exclude, &opts.skip)
+    let plan = PlanOptions::default().concurrent_index(opts.concurrent_index);
+    diff_loaded_with(a, b, &opts.exclude, &opts.skip, None, &plan)
 }
 
 /// Diffs and plans two loaded realms (see [`schema_diff`]).

@@ -14,10 +14,12 @@
 //! - `hcl`: HCL desired states applied per dialect, synced afterwards and inspected as parsed.
 //! - `drift`: drift detection (expected state replayed up to the applied version, target inspected read-only);
 //! - `migrate_diff`: `migrate diff` goldens per dialect, the replay cache, qualifiers, the lock, `validate --dev-url`;
+//! - `concurrent_index`: `diff.concurrent_index` plans applied on PostgreSQL (outside the transaction, cleanup);
 //! - `send`: the engine's futures are `Send` under generic lifetimes (it only has to compile).
 
 mod bad_input;
 mod common;
+mod concurrent_index;
 mod drift;
 mod hcl;
 mod lint_replay;

@@ -254,6 +254,16 @@ pub struct ConcurrentIndex {
     pub drop: bool,
 }
 
+impl ConcurrentIndex {
+    /// The planner's option.
+    pub fn plan(&self) -> strata_engine::schema::ConcurrentIndex {
+        strata_engine::schema::ConcurrentIndex {
+            create: self.create,
+            drop: self.drop,
+        }
+    }
+}
+
 macro_rules! diff_skip {
     ($($field:ident => $kind:ident: $doc:literal),* $(,)?) => {
         /// `policy.diff.skip`: the 15 `<op>_<object>` flags.

@@ -308,11 +308,13 @@ async fn plan(
     } else {
         None
     };
-    let plan = schema::diff_loaded_skipping(
+    let plan = schema::diff_loaded_with(
         current,
         desired,
         &obj.spec.exclude,
         &obj.spec.diff_skip().kinds(),
+        None,
+        &schema::PlanOptions::default().concurrent_index(obj.spec.concurrent_index().plan()),
     )?;
     Ok((plan, changes))
 }
@@ -446,16 +448,6 @@ async fn plan_and_apply_impl(
             EventType::Normal,
             APPROVAL_PENDING,
             format!("plan {hash} approved by the {APPROVE_ANNOTATION} annotation"),
-        ));
-    }
-
-    let ci = obj.spec.concurrent_index();
-    if ci.create || ci.drop {
-        events.push(Event::new(
-            EventType::Warning,
-            "SchemaPlan",
-            "policy.diff.concurrent_index is not supported by the Strata operator yet: index changes run without \
-             CONCURRENTLY",
         ));
     }
 

@@ -687,3 +687,72 @@ async fn the_gitops_example_applies_to_a_real_database() {
     let again = h.step(&mut obj).await;
     assert!(again.drift.unwrap().is_empty(), "the example converges");
 }
+
+/// `policy.diff.concurrent_index`: on PostgreSQL a new index of an existing table is built `CONCURRENTLY` (which
+/// only succeeds outside a transaction block, so Ready proves where it ran) and an old one dropped the same way;
+/// the other dialects have no such statement and apply their plain plan.
+#[tokio::test]
+async fn concurrent_index_policy_builds_and_drops_indexes_concurrently() {
+    use strata_operator::atlas_schema::crd::ConcurrentIndex;
+    for t in targets().await {
+        let h = Harness::new(&t);
+        let with_old = format!("{USERS}CREATE INDEX users_old ON users (id, name);\n");
+        let mut obj = schema(&t, &with_old);
+        let done = h.settle(&mut obj).await;
+        assert_eq!(ready(done.last().unwrap()).0, "True", "{}", t.label);
+        execute(
+            &t.db.url,
+            "INSERT INTO users (id, name) VALUES (1, 'a'), (2, 'b')",
+        )
+        .await;
+
+        obj.spec.policy = Some(Policy {
+            lint: None,
+            diff: Some(PolicyDiff {
+                skip: None,
+                concurrent_index: Some(ConcurrentIndex {
+                    create: true,
+                    drop: true,
+                }),
+            }),
+        });
+        set_sql(
+            &mut obj,
+            &format!("{USERS}CREATE INDEX users_name ON users (name);\n"),
+        );
+        let outs = h.settle(&mut obj).await;
+        let done = outs.last().unwrap();
+        let (status, reason, message) = ready(done);
+        assert_eq!(
+            (status.as_str(), reason.as_str()),
+            ("True", "Applied"),
+            "{}: {message}",
+            t.label
+        );
+        let concurrently = message.contains("CREATE INDEX CONCURRENTLY")
+            && message.contains("DROP INDEX CONCURRENTLY");
+        assert_eq!(
+            concurrently,
+            t.label == "postgres",
+            "{}: {message}",
+            t.label
+        );
+        assert!(message.contains("users_name"), "{message}");
+        let realm =
+            strata_engine::schema::inspect(&t.db.url.parse().unwrap(), &InspectOptions::default())
+                .await
+                .unwrap();
+        let users = realm
+            .schemas
+            .iter()
+            .flat_map(|s| &s.tables)
+            .find(|t| t.name == "users")
+            .unwrap();
+        let names: Vec<&str> = users.indexes.iter().map(|i| i.name.as_str()).collect();
+        assert!(
+            names.contains(&"users_name") && !names.contains(&"users_old"),
+            "{}: {names:?}",
+            t.label
+        );
+    }
+}

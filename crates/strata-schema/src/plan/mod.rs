@@ -44,6 +44,30 @@ pub struct Statement {
     /// What this statement destroys (drops of schemas, tables, columns).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub destructive: Vec<Loss>,
+    /// The statement cannot run inside a transaction block (PostgreSQL's `CREATE INDEX CONCURRENTLY` and
+    /// `DROP INDEX CONCURRENTLY`): it runs on its own, and a migration file holding it runs without a
+    /// transaction (`-- atlas:txmode none`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outside_transaction: bool,
+    /// What to run when this statement fails outside a transaction, so it leaves nothing half-built (a failed
+    /// `CREATE INDEX CONCURRENTLY` leaves an invalid index behind; this drops it when, and only when, it is
+    /// invalid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup: Option<String>,
+}
+
+impl Statement {
+    /// A statement that runs inside the plan's transaction and destroys nothing.
+    pub fn new(sql: String, comment: String, reverse: Option<String>) -> Self {
+        Statement {
+            sql,
+            comment,
+            reverse,
+            destructive: Vec::new(),
+            outside_transaction: false,
+            cleanup: None,
+        }
+    }
 }
 
 /// Something a statement destroys, with its data.
@@ -114,6 +138,11 @@ impl Plan {
         self.statements.iter().all(|s| s.reverse.is_some())
     }
 
+    /// Whether every statement may run inside a transaction (none is [`Statement::outside_transaction`]).
+    pub fn transactional(&self) -> bool {
+        !self.statements.iter().any(|s| s.outside_transaction)
+    }
+
     /// The plan as an Atlas migration file body: `-- <Comment capitalised>\n<sql>;\n` per statement.
     pub fn to_sql(&self) -> String {
         let mut out = String::new();
@@ -138,9 +167,19 @@ impl Plan {
     /// `-- <Comment capitalised>\n<sql>;\n`, no header, no trailing blank line. The file is split back with
     /// the dialect's scanner (as `migrate apply` will split it); when that does not give exactly the plan's
     /// statements, the file starts with `-- atlas:delimiter <d>` and a blank line, and each statement ends with
-    /// `<d>` instead of `;`.
+    /// `<d>` instead of `;`. A plan with a statement that cannot run in a transaction
+    /// ([`Plan::transactional`]) starts with `-- atlas:txmode none` (after the delimiter line, when there is one)
+    /// and a blank line, so `migrate apply` runs it as the plan runs.
     pub fn to_migration_file(&self) -> Result<String, PlanError> {
-        let plain = self.to_sql();
+        let txmode = if self.transactional() {
+            ""
+        } else {
+            "-- atlas:txmode none\n"
+        };
+        let plain = match txmode {
+            "" => self.to_sql(),
+            header => format!("{header}\n{}", self.to_sql()),
+        };
         if self.splits_back(&plain, ";") {
             return Ok(plain);
         }
@@ -148,7 +187,7 @@ impl Plan {
             if self.statements.iter().any(|s| s.sql.contains(d)) {
                 continue;
             }
-            let mut out = format!("-- atlas:delimiter {d}\n\n");
+            let mut out = format!("-- atlas:delimiter {d}\n{txmode}\n");
             for s in &self.statements {
                 out.push_str("-- ");
                 out.push_str(&capitalise(&s.comment));
@@ -280,6 +319,20 @@ pub struct PlanOptions {
     /// PostgreSQL and SQLite qualify by the schema's name anyway (PostgreSQL's empty name and SQLite's `main`
     /// are written without one); MySQL leaves a lone schema out unless this is set.
     pub qualify: bool,
+    /// Build and drop indexes of existing PostgreSQL tables without blocking writes (`diff.concurrent_index`,
+    /// `policy.diff.concurrent_index`); the other dialects have no such statement and ignore it.
+    pub concurrent_index: ConcurrentIndex,
+}
+
+/// Which index statements on existing PostgreSQL tables use `CONCURRENTLY`. Indexes of tables the plan creates
+/// never do (an empty table blocks nobody, and the table's statements stay in the plan's transaction); neither
+/// do indexes behind constraints (`UNIQUE`/`PRIMARY KEY` constraints are `ALTER TABLE` clauses).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConcurrentIndex {
+    /// `CREATE INDEX CONCURRENTLY` (Atlas's `create`, or its older `add`).
+    pub create: bool,
+    /// `DROP INDEX CONCURRENTLY`.
+    pub drop: bool,
 }
 
 impl PlanOptions {
@@ -292,6 +345,12 @@ impl PlanOptions {
     /// Sets [`PlanOptions::qualify`].
     pub fn qualify(mut self, qualify: bool) -> Self {
         self.qualify = qualify;
+        self
+    }
+
+    /// Sets [`PlanOptions::concurrent_index`].
+    pub fn concurrent_index(mut self, c: ConcurrentIndex) -> Self {
+        self.concurrent_index = c;
         self
     }
 }
@@ -342,12 +401,7 @@ mod tests {
     use crate::types::ColumnType;
 
     fn st(sql: &str, comment: &str) -> Statement {
-        Statement {
-            sql: sql.into(),
-            comment: comment.into(),
-            reverse: None,
-            destructive: Vec::new(),
-        }
+        Statement::new(sql.into(), comment.into(), None)
     }
 
     #[test]

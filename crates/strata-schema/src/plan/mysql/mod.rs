@@ -78,15 +78,6 @@ fn unsupported(what: String, hint: &'static str) -> PlanError {
     }
 }
 
-fn stmt(sql: String, comment: String, reverse: Option<String>) -> Statement {
-    Statement {
-        sql,
-        comment,
-        reverse,
-        destructive: Vec::new(),
-    }
-}
-
 /// Plans MySQL/MariaDB changes with [`Options::for_changes`].
 pub fn plan(changes: &Changes, to: &crate::model::Realm) -> Result<Plan, PlanError> {
     plan_with(changes, to, Options::for_changes(changes))
@@ -161,7 +152,7 @@ pub fn plan_with(
         match c {
             Change::AddSchema { schema } => schema_stmts.push(create_schema(schema)),
             Change::DropSchema { schema } => {
-                let mut s = stmt(
+                let mut s = Statement::new(
                     format!("DROP DATABASE {}", ident(&schema.name)),
                     format!("drop schema named {:?}", schema.name),
                     Some(create_schema(&SchemaAttrs::of(schema)).sql),
@@ -225,7 +216,7 @@ pub fn plan_with(
     let mut gone = order_views(gone_views.iter().map(|(s, v)| (*s, *v)).collect());
     gone.reverse();
     for (schema, v) in gone {
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             format!("DROP VIEW {}", cx.name(schema, &v.name)),
             format!("drop {:?} view", v.name),
             Some(view_sql(&cx, schema, v, false)),
@@ -315,7 +306,7 @@ pub fn plan_with(
         for f in t.foreign_keys.iter().filter(|f| !inline(f)) {
             deferred.push((schema, &t.name, f));
         }
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             create_table(
                 &cx.name(schema, &t.name),
                 t,
@@ -380,12 +371,12 @@ pub fn plan_with(
             .find(|(s, w, _)| *s == schema && w.name == v.name)
             .and_then(|(_, _, o)| *o);
         p.statements.push(match old {
-            None => stmt(
+            None => Statement::new(
                 view_sql(&cx, schema, v, false),
                 format!("create {:?} view", v.name),
                 Some(format!("DROP VIEW {}", cx.name(schema, &v.name))),
             ),
-            Some(o) => stmt(
+            Some(o) => Statement::new(
                 view_sql(&cx, schema, v, true),
                 format!("modify {:?} view", v.name),
                 Some(view_sql(&cx, schema, o, true)),
@@ -397,7 +388,7 @@ pub fn plan_with(
 
     // 8. Dropped tables, referencing ones first, then schemas.
     for (schema, t) in dropped_order {
-        let mut s = stmt(
+        let mut s = Statement::new(
             format!("DROP TABLE {}", cx.name(schema, &t.name)),
             format!("drop {:?} table", t.name),
             Some(create_table(
@@ -447,7 +438,7 @@ fn schema_options(s: &SchemaAttrs) -> String {
 }
 
 fn create_schema(s: &SchemaAttrs) -> Statement {
-    stmt(
+    Statement::new(
         format!("CREATE DATABASE {}{}", ident(&s.name), schema_options(s)),
         format!("add new schema named {:?}", s.name),
         Some(format!("DROP DATABASE {}", ident(&s.name))),
@@ -477,7 +468,7 @@ fn alter_schema(from: &SchemaAttrs, to: &SchemaAttrs) -> Option<Statement> {
         return None;
     }
     let rev = schema_options(&back);
-    Some(stmt(
+    Some(Statement::new(
         format!("ALTER DATABASE {}{fwd}", ident(&to.name)),
         format!("modify {:?} schema", to.name),
         (!rev.is_empty()).then(|| format!("ALTER DATABASE {}{rev}", ident(&to.name))),
@@ -510,7 +501,7 @@ fn routine_word(f: &Function) -> &'static str {
 
 fn create_routine(cx: &Ctx, schema: &str, f: &Function) -> Statement {
     let word = routine_word(f);
-    stmt(
+    Statement::new(
         f.definition.trim().trim_end_matches(';').to_string(),
         format!("create {:?} {}", f.name, word.to_ascii_lowercase()),
         Some(format!("DROP {word} {}", cx.name(schema, &f.name))),
@@ -519,7 +510,7 @@ fn create_routine(cx: &Ctx, schema: &str, f: &Function) -> Statement {
 
 fn drop_routine(cx: &Ctx, schema: &str, f: &Function) -> Statement {
     let word = routine_word(f);
-    stmt(
+    Statement::new(
         format!("DROP {word} {}", cx.name(schema, &f.name)),
         format!("drop {:?} {}", f.name, word.to_ascii_lowercase()),
         Some(f.definition.trim().trim_end_matches(';').to_string()),
@@ -527,7 +518,7 @@ fn drop_routine(cx: &Ctx, schema: &str, f: &Function) -> Statement {
 }
 
 fn create_trigger(cx: &Ctx, schema: &str, t: &Trigger) -> Statement {
-    stmt(
+    Statement::new(
         t.definition.trim().trim_end_matches(';').to_string(),
         format!("create trigger {:?}", t.name),
         Some(format!("DROP TRIGGER {}", cx.name(schema, &t.name))),
@@ -535,7 +526,7 @@ fn create_trigger(cx: &Ctx, schema: &str, t: &Trigger) -> Statement {
 }
 
 fn drop_trigger(cx: &Ctx, schema: &str, t: &Trigger) -> Statement {
-    stmt(
+    Statement::new(
         format!("DROP TRIGGER {}", cx.name(schema, &t.name)),
         format!("drop trigger {:?}", t.name),
         Some(t.definition.trim().trim_end_matches(';').to_string()),
@@ -553,13 +544,13 @@ fn alter(
 ) -> Statement {
     let name = cx.name(schema, table);
     reverse.reverse();
-    Statement {
-        sql: format!("ALTER TABLE {name} {}", clauses.join(", ")),
-        comment: format!("modify {table:?} table"),
-        reverse: (!reverse.is_empty())
-            .then(|| format!("ALTER TABLE {name} {}", reverse.join(", "))),
-        destructive: losses,
-    }
+    let mut st = Statement::new(
+        format!("ALTER TABLE {name} {}", clauses.join(", ")),
+        format!("modify {table:?} table"),
+        (!reverse.is_empty()).then(|| format!("ALTER TABLE {name} {}", reverse.join(", "))),
+    );
+    st.destructive = losses;
+    st
 }
 
 /// Where an added column goes: after the column before it in the desired table, or first.

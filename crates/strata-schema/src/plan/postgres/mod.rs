@@ -1,7 +1,10 @@
 //! The PostgreSQL planner.
 //!
 //! Every statement runs inside one transaction (PostgreSQL's DDL is transactional; `ALTER TYPE … ADD VALUE` may
-//! run in a transaction block since PostgreSQL 12, the new label only usable after commit). Names are always
+//! run in a transaction block since PostgreSQL 12, the new label only usable after commit) — except, with
+//! [`PlanOptions::concurrent_index`], `CREATE INDEX CONCURRENTLY` / `DROP INDEX CONCURRENTLY` on tables that
+//! exist already, which cannot run in a transaction block and are marked [`Statement::outside_transaction`]
+//! (a failed concurrent build's invalid index is dropped by the statement's [`Statement::cleanup`]). Names are always
 //! schema-qualified and double-quoted. Order:
 //!
 //! 1. triggers and views that go, change, or read a table whose columns are dropped or retyped are dropped
@@ -32,7 +35,7 @@ use std::collections::{HashMap, HashSet};
 
 use strata_migrate::Dialect;
 
-use super::{Loss, Plan, PlanError, PlanOptions, Statement};
+use super::{ConcurrentIndex, Loss, Plan, PlanError, PlanOptions, Statement};
 use crate::diff::{Change, ChangeKind, Changes, DiffOptions, Object, TableChange, diff_table};
 use crate::model::{
     Column, Enum, Extension, Function, Index, Realm, RoutineKind, Sequence, Table, Trigger, View,
@@ -40,15 +43,6 @@ use crate::model::{
 use render::{comment_on, create_index, create_table, ident, is_constraint, literal, qualified};
 
 const D: Dialect = Dialect::Postgres;
-
-fn stmt(sql: String, comment: String, reverse: Option<String>) -> Statement {
-    Statement {
-        sql,
-        comment,
-        reverse,
-        destructive: Vec::new(),
-    }
-}
 
 type Key = (String, String);
 
@@ -160,7 +154,7 @@ pub fn plan_with(changes: &Changes, to: &Realm, opts: &PlanOptions) -> Result<Pl
         }
     }
     let mut p = Plan::new(D);
-    build(&mut p, &w, to, &opts.indent);
+    build(&mut p, &w, to, opts);
     Ok(p)
 }
 
@@ -290,7 +284,8 @@ fn serials(w: &Work<'_>) -> Serials {
     out
 }
 
-fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
+fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, opts: &PlanOptions) {
+    let indent = opts.indent.as_str();
     let serial = serials(w);
 
     // 1. Triggers and views that go or change; views reading a table whose columns go or change type.
@@ -314,7 +309,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
     for (s, from, to_t, tc) in &w.modified {
         let clauses = identity_drops(tc);
         if !clauses.is_empty() {
-            p.statements.push(stmt(
+            p.statements.push(Statement::new(
                 format!(
                     "ALTER TABLE {} {}",
                     qualified(s, &to_t.name),
@@ -337,7 +332,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
         } else {
             format!("CREATE SCHEMA {}", ident(&s.name))
         };
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             sql,
             format!("add new schema named {:?}", s.name),
             Some(format!("DROP SCHEMA {} CASCADE", ident(&s.name))),
@@ -351,7 +346,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
         p.statements.push(schema_comment(s, *from, *to_c));
     }
     for (_, e) in &w.new_extensions {
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             format!(
                 "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {} VERSION {}",
                 ident(&e.name),
@@ -364,7 +359,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
     }
     for (_, a, b) in &w.changed_extensions {
         if a.schema != b.schema {
-            p.statements.push(stmt(
+            p.statements.push(Statement::new(
                 format!(
                     "ALTER EXTENSION {} SET SCHEMA {}",
                     ident(&b.name),
@@ -379,7 +374,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
             ));
         }
         if a.version != b.version {
-            p.statements.push(stmt(
+            p.statements.push(Statement::new(
                 format!(
                     "ALTER EXTENSION {} UPDATE TO {}",
                     ident(&b.name),
@@ -398,7 +393,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
     // 3. Enums, sequences, functions that tables may use.
     for (s, e) in &w.new_enums {
         let values: Vec<String> = e.values.iter().map(|v| literal(v)).collect();
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             format!(
                 "CREATE TYPE {} AS ENUM ({})",
                 qualified(s, &e.name),
@@ -415,7 +410,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
                 (None, Some(first)) => format!(" BEFORE {}", literal(first)),
                 (None, None) => String::new(),
             };
-            p.statements.push(stmt(
+            p.statements.push(Statement::new(
                 format!(
                     "ALTER TYPE {} ADD VALUE {}{position}",
                     qualified(s, &from.name),
@@ -430,7 +425,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
         if serial.sequences.contains(&key(s, &q.name)) {
             continue;
         }
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             create_sequence(s, q),
             format!("create {:?} sequence", q.name),
             Some(format!("DROP SEQUENCE {}", qualified(s, &q.name))),
@@ -458,7 +453,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
         for f in t.foreign_keys.iter().filter(|f| !inline(f)) {
             deferred.push((*s, t, f));
         }
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             create_table(s, t, |c| serial.of(s, &t.name, c), inline, indent),
             format!("create {:?} table", t.name),
             Some(format!("DROP TABLE {}", qualified(s, &t.name))),
@@ -466,7 +461,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
         table_extras(p, s, t);
     }
     for (s, t, f) in deferred {
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             format!(
                 "ALTER TABLE {} ADD {}",
                 qualified(s, &t.name),
@@ -483,7 +478,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
 
     // 5. Changed tables.
     for (s, from, to_t, tc) in &w.modified {
-        modify_table(p, s, from, to_t, tc, &serial);
+        modify_table(p, s, from, to_t, tc, &serial, opts.concurrent_index);
     }
 
     // 6. Sequence ownership and changes; SQL functions; tables that go.
@@ -492,7 +487,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
             continue;
         }
         if let Some(owner) = &q.owned_by {
-            p.statements.push(stmt(
+            p.statements.push(Statement::new(
                 format!(
                     "ALTER SEQUENCE {} OWNED BY {}",
                     qualified(s, &q.name),
@@ -507,7 +502,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
         }
     }
     for (s, a, b) in &w.changed_sequences {
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             alter_sequence(s, b),
             format!("modify {:?} sequence", b.name),
             Some(alter_sequence(s, a)),
@@ -517,7 +512,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
         p.statements.push(create_function(s, f));
     }
     for (s, a, b) in &w.changed_functions {
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             function_sql(s, b),
             format!("modify {:?} function", b.name),
             Some(function_sql(s, a)),
@@ -526,7 +521,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
     // Schemas that go take their objects with them (CASCADE), before other tables that go: those may be
     // referenced from them.
     for s in &w.dropped_schemas {
-        let mut st = stmt(
+        let mut st = Statement::new(
             format!("DROP SCHEMA {} CASCADE", ident(&s.name)),
             format!("drop schema named {:?}", s.name),
             Some(format!("CREATE SCHEMA {}", ident(&s.name))),
@@ -543,7 +538,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
         p.statements.push(create_view(s, v, m));
         if let Some(c) = &v.comment {
             let what = if m { "MATERIALIZED VIEW" } else { "VIEW" };
-            p.statements.push(stmt(
+            p.statements.push(Statement::new(
                 comment_on(what, &qualified(s, &v.name), Some(c)),
                 format!("set comment to view: {:?}", v.name),
                 Some(comment_on(what, &qualified(s, &v.name), None)),
@@ -551,7 +546,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
         }
     }
     for (s, t) in &w.new_triggers {
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             strip_semicolon(&t.definition),
             format!("create trigger {:?}", t.name),
             Some(format!(
@@ -562,7 +557,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
         ));
     }
     for (s, f) in &w.gone_functions {
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             format!(
                 "DROP {} {}({})",
                 routine_word(f),
@@ -574,7 +569,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
         ));
     }
     for (s, q) in &w.gone_sequences {
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             format!("DROP SEQUENCE IF EXISTS {}", qualified(s, &q.name)),
             format!("drop {:?} sequence", q.name),
             Some(create_sequence(s, q)),
@@ -582,7 +577,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
     }
     for (s, e) in &w.gone_enums {
         let values: Vec<String> = e.values.iter().map(|v| literal(v)).collect();
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             format!("DROP TYPE {}", qualified(s, &e.name)),
             format!("drop enum type {:?}", e.name),
             Some(format!(
@@ -593,7 +588,7 @@ fn build(p: &mut Plan, w: &Work<'_>, to: &Realm, indent: &str) {
         ));
     }
     for (_, e) in &w.gone_extensions {
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             format!("DROP EXTENSION {}", ident(&e.name)),
             format!("drop extension {:?}", e.name),
             Some(format!(
@@ -611,7 +606,7 @@ fn strip_semicolon(s: &str) -> String {
 }
 
 fn schema_comment(schema: &str, from: Option<&str>, to: Option<&str>) -> Statement {
-    stmt(
+    Statement::new(
         comment_on("SCHEMA", &ident(schema), to),
         format!("set comment to schema: {schema:?}"),
         Some(comment_on("SCHEMA", &ident(schema), from)),
@@ -677,7 +672,7 @@ fn function_sql(_schema: &str, f: &Function) -> String {
 }
 
 fn create_function(schema: &str, f: &Function) -> Statement {
-    stmt(
+    Statement::new(
         function_sql(schema, f),
         format!("create {:?} {}", f.name, routine_word(f).to_lowercase()),
         Some(format!(
@@ -690,7 +685,7 @@ fn create_function(schema: &str, f: &Function) -> Statement {
 }
 
 fn drop_trigger(schema: &str, t: &Trigger) -> Statement {
-    stmt(
+    Statement::new(
         format!(
             "DROP TRIGGER {} ON {}",
             ident(&t.name),
@@ -726,7 +721,7 @@ fn create_view(schema: &str, v: &View, materialized: bool) -> Statement {
     } else {
         "view"
     };
-    stmt(
+    Statement::new(
         view_sql(schema, v, materialized),
         format!("create {:?} {word}", v.name),
         Some(format!(
@@ -743,7 +738,7 @@ fn drop_view(schema: &str, v: &View, materialized: bool) -> Statement {
     } else {
         "view"
     };
-    stmt(
+    Statement::new(
         format!(
             "DROP {} {}",
             word.to_uppercase(),
@@ -852,7 +847,7 @@ fn order_tables<'a>(tables: Vec<(&'a str, &'a Table)>) -> Vec<(&'a str, &'a Tabl
 /// A new table's indexes and comments.
 fn table_extras(p: &mut Plan, s: &str, t: &Table) {
     for i in t.indexes.iter().filter(|i| !is_constraint(i)) {
-        push_index(p, s, &t.name, i);
+        push_index(p, s, &t.name, i, ConcurrentIndex::default());
     }
     for i in t.indexes.iter().filter(|i| is_constraint(i)) {
         if let Some(c) = &i.comment {
@@ -871,33 +866,56 @@ fn table_extras(p: &mut Plan, s: &str, t: &Table) {
     }
 }
 
-fn add_index(s: &str, table: &str, i: &Index) -> Statement {
-    stmt(
-        create_index(s, table, i),
+fn add_index(s: &str, table: &str, i: &Index, ci: ConcurrentIndex) -> Statement {
+    let mut st = Statement::new(
+        create_index(s, table, i, ci.create),
         format!("create index {:?} to table: {:?}", i.name, table),
-        Some(format!("DROP INDEX {}", qualified(s, &i.name))),
-    )
+        Some(drop_index_sql(s, &i.name, ci.drop)),
+    );
+    if ci.create {
+        st.outside_transaction = true;
+        st.cleanup = Some(drop_if_invalid(s, &i.name));
+    }
+    st
 }
 
 /// `CREATE INDEX` and, when the index has one, its comment.
-fn push_index(p: &mut Plan, s: &str, table: &str, i: &Index) {
-    p.statements.push(add_index(s, table, i));
+fn push_index(p: &mut Plan, s: &str, table: &str, i: &Index, ci: ConcurrentIndex) {
+    p.statements.push(add_index(s, table, i, ci));
     if let Some(c) = &i.comment {
         p.statements
             .push(index_comment(s, table, &i.name, None, Some(c)));
     }
 }
 
-fn drop_index(s: &str, table: &str, i: &Index) -> Statement {
-    stmt(
-        format!("DROP INDEX {}", qualified(s, &i.name)),
+fn drop_index(s: &str, table: &str, i: &Index, ci: ConcurrentIndex) -> Statement {
+    let mut st = Statement::new(
+        drop_index_sql(s, &i.name, ci.drop),
         format!("drop index {:?} from table: {:?}", i.name, table),
-        Some(create_index(s, table, i)),
+        Some(create_index(s, table, i, ci.create)),
+    );
+    st.outside_transaction = ci.drop;
+    st
+}
+
+fn drop_index_sql(s: &str, name: &str, concurrently: bool) -> String {
+    let how = if concurrently { "CONCURRENTLY " } else { "" };
+    format!("DROP INDEX {how}{}", qualified(s, name))
+}
+
+/// Drops the index `s.name` only if PostgreSQL marks it invalid: what a failed `CREATE INDEX CONCURRENTLY`
+/// leaves behind. A valid index of that name (someone else's, or one a retry finished) is left alone.
+fn drop_if_invalid(s: &str, name: &str) -> String {
+    let q = qualified(s, name);
+    format!(
+        "DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = to_regclass({}) AND NOT \
+         indisvalid) THEN DROP INDEX {q}; END IF; END$$",
+        literal(&q)
     )
 }
 
 fn table_comment(s: &str, t: &str, from: Option<&str>, to: Option<&str>) -> Statement {
-    stmt(
+    Statement::new(
         comment_on("TABLE", &qualified(s, t), to),
         format!("set comment to table: {t:?}"),
         Some(comment_on("TABLE", &qualified(s, t), from)),
@@ -906,7 +924,7 @@ fn table_comment(s: &str, t: &str, from: Option<&str>, to: Option<&str>) -> Stat
 
 fn column_comment(s: &str, t: &str, c: &str, from: Option<&str>, to: Option<&str>) -> Statement {
     let target = format!("{}.{}", qualified(s, t), ident(c));
-    stmt(
+    Statement::new(
         comment_on("COLUMN", &target, to),
         format!("set comment to column: {c:?} on table: {t:?}"),
         Some(comment_on("COLUMN", &target, from)),
@@ -914,7 +932,7 @@ fn column_comment(s: &str, t: &str, c: &str, from: Option<&str>, to: Option<&str
 }
 
 fn index_comment(s: &str, t: &str, i: &str, from: Option<&str>, to: Option<&str>) -> Statement {
-    stmt(
+    Statement::new(
         comment_on("INDEX", &qualified(s, i), to),
         format!("set comment to index: {i:?} on table: {t:?}"),
         Some(comment_on("INDEX", &qualified(s, i), from)),
@@ -1099,17 +1117,18 @@ fn modify_table(
     to: &Table,
     changes: &[TableChange],
     serial: &Serials,
+    ci: ConcurrentIndex,
 ) {
     let t = &to.name;
     for c in changes {
         match c {
             TableChange::DropIndex { index } if !index.constraint => {
-                p.statements.push(drop_index(s, t, index))
+                p.statements.push(drop_index(s, t, index, ci))
             }
             TableChange::ModifyIndex { from, what, .. }
                 if *what != ChangeKind::COMMENT && !from.constraint =>
             {
-                p.statements.push(drop_index(s, t, from))
+                p.statements.push(drop_index(s, t, from, ci))
             }
             _ => {}
         }
@@ -1122,7 +1141,7 @@ fn modify_table(
             sequences: HashSet::new(),
         };
         let (reverse, _) = alter_clauses(s, &from.name, &back, &no_serials);
-        let mut st = stmt(
+        let mut st = Statement::new(
             format!("ALTER TABLE {} {}", qualified(s, t), clauses.join(", ")),
             format!("modify {t:?} table"),
             (!reverse.is_empty()).then(|| {
@@ -1146,7 +1165,7 @@ fn modify_table(
         match c {
             TableChange::AddIndex { index } => {
                 if !is_constraint(index) {
-                    push_index(p, s, t, index);
+                    push_index(p, s, t, index, ci);
                 } else if let Some(text) = &index.comment {
                     p.statements
                         .push(index_comment(s, t, &index.name, None, Some(text)));
@@ -1166,7 +1185,7 @@ fn modify_table(
                         b.comment.as_deref(),
                     ));
                 } else if !is_constraint(b) {
-                    push_index(p, s, t, b);
+                    push_index(p, s, t, b, ci);
                 } else if let Some(text) = &b.comment {
                     p.statements
                         .push(index_comment(s, t, &b.name, None, Some(text)));
@@ -1219,7 +1238,7 @@ fn drop_tables(p: &mut Plan, tables: &[(&str, &Table)]) {
             if let Some(&j) = rank.get(&key(&f.ref_schema, &f.ref_table))
                 && j < i
             {
-                p.statements.push(stmt(
+                p.statements.push(Statement::new(
                     format!(
                         "ALTER TABLE {} DROP CONSTRAINT {}",
                         qualified(s, &t.name),
@@ -1237,7 +1256,7 @@ fn drop_tables(p: &mut Plan, tables: &[(&str, &Table)]) {
     }
     let none = |_: &Column| None;
     for (s, t) in order {
-        let mut st = stmt(
+        let mut st = Statement::new(
             format!("DROP TABLE {}", qualified(s, &t.name)),
             format!("drop {:?} table", t.name),
             Some(create_table(s, t, none, |_| true, "")),

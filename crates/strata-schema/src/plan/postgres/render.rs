@@ -197,11 +197,12 @@ pub fn create_table(
     )
 }
 
-/// `CREATE INDEX` for `i` on `schema.table`.
-pub fn create_index(schema: &str, table: &str, i: &Index) -> String {
+/// `CREATE INDEX` for `i` on `schema.table` (`CREATE INDEX CONCURRENTLY` with `concurrently`).
+pub fn create_index(schema: &str, table: &str, i: &Index, concurrently: bool) -> String {
     let mut s = format!(
-        "CREATE {}INDEX {} ON {}",
+        "CREATE {}INDEX {}{} ON {}",
         if i.unique { "UNIQUE " } else { "" },
+        if concurrently { "CONCURRENTLY " } else { "" },
         ident(&i.name),
         qualified(schema, table)
     );

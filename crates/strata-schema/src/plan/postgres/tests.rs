@@ -238,3 +238,75 @@ fn new_schema_and_comment() {
     CREATE TABLE "app"."t" ("id" integer NOT NULL);
     "#);
 }
+
+/// `concurrent_index`: indexes of existing tables are built and dropped `CONCURRENTLY`, outside the transaction,
+/// a failed build cleaned up only when invalid; a new table's indexes stay plain and inside it; the migration
+/// file runs without a transaction.
+#[test]
+fn concurrent_index_only_on_existing_tables_and_outside_the_transaction() {
+    use crate::plan::{ConcurrentIndex, PlanOptions, plan_with};
+    let from = rich();
+    let mut to = from.clone();
+    let s = &mut to.schemas[0];
+    let u = s.tables.iter_mut().find(|t| t.name == "users").unwrap();
+    u.indexes.retain(|i| i.name != "users_expr");
+    u.indexes.push(Index {
+        comment: Some("by team".into()),
+        ..Index::on("users_team_id", ["team_id"])
+    });
+    let mut fresh = Table::new("audits");
+    fresh.columns = vec![col("id", "integer", false)];
+    fresh.indexes = vec![Index::on("audits_id", ["id"])];
+    s.tables.push(fresh);
+    to.sort();
+    let c = diff(&from, &to, &DiffOptions::default()).unwrap();
+
+    let plain = plan(&c, &to).unwrap();
+    assert!(plain.transactional());
+    assert!(!plain.to_sql().contains("CONCURRENTLY"));
+    assert!(!plain.to_migration_file().unwrap().contains("txmode"));
+
+    let both = ConcurrentIndex {
+        create: true,
+        drop: true,
+    };
+    let p = plan_with(&c, &to, &PlanOptions::default().concurrent_index(both)).unwrap();
+    insta::assert_snapshot!(p.to_migration_file().unwrap());
+    assert!(!p.transactional());
+    let by_sql = |prefix: &str| {
+        p.statements
+            .iter()
+            .find(|s| s.sql.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix}: {}", p.to_sql()))
+    };
+    let create = by_sql("CREATE INDEX CONCURRENTLY \"users_team_id\"");
+    assert!(create.outside_transaction);
+    let cleanup = create.cleanup.as_deref().unwrap();
+    assert!(
+        cleanup.contains("NOT indisvalid")
+            && cleanup.contains("DROP INDEX \"public\".\"users_team_id\""),
+        "{cleanup}"
+    );
+    assert_eq!(
+        create.reverse.as_deref(),
+        Some("DROP INDEX CONCURRENTLY \"public\".\"users_team_id\"")
+    );
+    let dropped = by_sql("DROP INDEX CONCURRENTLY \"public\".\"users_expr\"");
+    assert!(dropped.outside_transaction && dropped.cleanup.is_none());
+    let fresh_index = by_sql("CREATE INDEX \"audits_id\"");
+    assert!(!fresh_index.outside_transaction);
+    // The comment of the concurrently built index comes after it, inside a transaction.
+    let comment = by_sql("COMMENT ON INDEX \"public\".\"users_team_id\"");
+    assert!(!comment.outside_transaction);
+
+    let only_drop = ConcurrentIndex {
+        create: false,
+        drop: true,
+    };
+    let p = plan_with(&c, &to, &PlanOptions::default().concurrent_index(only_drop)).unwrap();
+    let sql = p.to_sql();
+    assert!(
+        sql.contains("DROP INDEX CONCURRENTLY") && !sql.contains("CREATE INDEX CONCURRENTLY"),
+        "{sql}"
+    );
+}

@@ -33,15 +33,6 @@ fn unsupported(what: String, hint: &'static str) -> PlanError {
     }
 }
 
-fn stmt(sql: String, comment: String, reverse: Option<String>) -> Statement {
-    Statement {
-        sql,
-        comment,
-        reverse,
-        destructive: Vec::new(),
-    }
-}
-
 /// Plans SQLite changes (see the module documentation).
 pub fn plan(changes: &Changes, to: &Realm) -> Result<Plan, PlanError> {
     plan_with(changes, to, &PlanOptions::default())
@@ -114,7 +105,7 @@ pub fn plan_with(changes: &Changes, to: &Realm, opts: &PlanOptions) -> Result<Pl
     let mut gone_views = order_views(gone_views);
     gone_views.reverse();
     for (schema, v) in gone_views {
-        pre.push(stmt(
+        pre.push(Statement::new(
             format!("DROP VIEW {}", qualified(schema, &v.name)),
             format!("drop {:?} view", v.name),
             Some(view_sql(schema, v)),
@@ -123,7 +114,7 @@ pub fn plan_with(changes: &Changes, to: &Realm, opts: &PlanOptions) -> Result<Pl
     p.statements.extend(pre);
 
     for (schema, t) in order_tables(new_tables) {
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             create_table(schema, &t.name, t, indent),
             format!("create {:?} table", t.name),
             Some(format!("DROP TABLE {}", qualified(schema, &t.name))),
@@ -162,7 +153,7 @@ pub fn plan_with(changes: &Changes, to: &Realm, opts: &PlanOptions) -> Result<Pl
     let mut dropped = order_tables(dropped);
     dropped.reverse();
     for (schema, t) in dropped {
-        let mut s = stmt(
+        let mut s = Statement::new(
             format!("DROP TABLE {}", qualified(schema, &t.name)),
             format!("drop {:?} table", t.name),
             Some(create_table(schema, &t.name, t, "")),
@@ -175,7 +166,7 @@ pub fn plan_with(changes: &Changes, to: &Realm, opts: &PlanOptions) -> Result<Pl
     }
 
     for (schema, v) in order_views(new_views) {
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             view_sql(schema, v),
             format!("create {:?} view", v.name),
             Some(format!("DROP VIEW {}", qualified(schema, &v.name))),
@@ -212,7 +203,7 @@ fn view_sql(schema: &str, v: &View) -> String {
 }
 
 fn create_trigger(schema: &str, t: &Trigger) -> Statement {
-    stmt(
+    Statement::new(
         t.definition.trim().trim_end_matches(';').to_string(),
         format!("create trigger {:?}", t.name),
         Some(format!("DROP TRIGGER {}", qualified(schema, &t.name))),
@@ -220,7 +211,7 @@ fn create_trigger(schema: &str, t: &Trigger) -> Statement {
 }
 
 fn drop_trigger(schema: &str, t: &Trigger) -> Statement {
-    stmt(
+    Statement::new(
         format!("DROP TRIGGER {}", qualified(schema, &t.name)),
         format!("drop trigger {:?}", t.name),
         Some(t.definition.trim().trim_end_matches(';').to_string()),
@@ -228,7 +219,7 @@ fn drop_trigger(schema: &str, t: &Trigger) -> Statement {
 }
 
 fn add_index(schema: &str, table: &str, i: &crate::model::Index) -> Statement {
-    stmt(
+    Statement::new(
         create_index(schema, table, i),
         format!("create index {:?} to table: {:?}", i.name, table),
         Some(format!("DROP INDEX {}", qualified(schema, &i.name))),
@@ -236,7 +227,7 @@ fn add_index(schema: &str, table: &str, i: &crate::model::Index) -> Statement {
 }
 
 fn drop_index(schema: &str, table: &str, i: &crate::model::Index) -> Statement {
-    stmt(
+    Statement::new(
         format!("DROP INDEX {}", qualified(schema, &i.name)),
         format!("drop index {:?} from table: {:?}", i.name, table),
         Some(create_index(schema, table, i)),
@@ -310,7 +301,7 @@ fn alter(p: &mut Plan, schema: &str, t: &Table, changes: &[TableChange]) {
     }
     for c in changes {
         if let TableChange::AddColumn { column } = c {
-            p.statements.push(stmt(
+            p.statements.push(Statement::new(
                 format!(
                     "ALTER TABLE {} ADD COLUMN {}",
                     qualified(schema, name),
@@ -361,7 +352,7 @@ fn copy(
     p.foreign_key_check = true;
     let name = &to.name;
     let tmp = format!("new_{name}");
-    p.statements.push(stmt(
+    p.statements.push(Statement::new(
         create_table(schema, &tmp, to, indent),
         format!("create {tmp:?} table"),
         None,
@@ -393,7 +384,7 @@ fn copy(
         });
     }
     if !targets.is_empty() {
-        p.statements.push(stmt(
+        p.statements.push(Statement::new(
             format!(
                 "INSERT INTO {} ({}) SELECT {} FROM {}",
                 qualified(schema, &tmp),
@@ -405,7 +396,7 @@ fn copy(
             None,
         ));
     }
-    let mut drop = stmt(
+    let mut drop = Statement::new(
         format!("DROP TABLE {}", qualified(schema, &from.name)),
         format!("drop {name:?} table after copying rows"),
         None,
@@ -420,12 +411,12 @@ fn copy(
         }
     }
     p.statements.push(drop);
-    p.statements.push(stmt(
+    p.statements.push(Statement::new(
         "PRAGMA legacy_alter_table = ON".into(),
         format!("leave views and triggers that read {name:?} as they are while it is renamed"),
         None,
     ));
-    p.statements.push(stmt(
+    p.statements.push(Statement::new(
         format!(
             "ALTER TABLE {} RENAME TO {}",
             qualified(schema, &tmp),
@@ -434,7 +425,7 @@ fn copy(
         format!("rename temporary table {tmp:?} to {name:?}"),
         None,
     ));
-    p.statements.push(stmt(
+    p.statements.push(Statement::new(
         "PRAGMA legacy_alter_table = OFF".into(),
         "check views and triggers on renames again".into(),
         None,
