@@ -108,6 +108,10 @@ pub struct RunArgs {
     /// resource's strata.dev/drift-interval annotation wins.
     #[arg(long, default_value = "10m", value_parser = parse_drift_interval)]
     drift_interval_schema: DriftInterval,
+    /// Create a dev-database Deployment (<name>-atlas-dev-db) for an AtlasSchema whose target server refuses a
+    /// throw-away database and that names no devURL (needs RBAC for deployments and pods).
+    #[arg(long)]
+    dev_db_deployments: bool,
 }
 
 /// A parsed `--drift-interval-*` value (`None`: off).
@@ -196,6 +200,7 @@ impl RunArgs {
                     schema: self.drift_interval_schema.0,
                     ..crate::drift::DriftSettings::default()
                 },
+                dev_db_deployments: self.dev_db_deployments,
                 ..Settings::default()
             },
             metrics_addr: addr(&self.metrics_bind_address)?,

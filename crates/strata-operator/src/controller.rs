@@ -131,6 +131,10 @@ pub struct Settings {
     pub sqlite_lock_root: Option<PathBuf>,
     /// Drift checks: periods per kind, the replay cache ([`crate::drift`]).
     pub drift: crate::drift::DriftSettings,
+    /// Create dev-database Deployments for `AtlasSchema` resources whose target server refuses a throw-away
+    /// database and that name no `devURL` (`--dev-db-deployments`; needs the RBAC the chart's `devDB.deployments`
+    /// grants).
+    pub dev_db_deployments: bool,
 }
 
 impl Default for Settings {
@@ -143,6 +147,7 @@ impl Default for Settings {
             lock_timeout: Duration::from_secs(10),
             sqlite_lock_root: Some(std::env::temp_dir().join("strata-operator-locks")),
             drift: crate::drift::DriftSettings::default(),
+            dev_db_deployments: false,
         }
     }
 }
@@ -169,6 +174,8 @@ pub struct Context {
     pub written: WrittenStatuses,
     /// When each resource's drift was last checked.
     pub drift_schedule: crate::drift::Schedule,
+    /// Dev-database Deployments, when [`Settings::dev_db_deployments`] allows them.
+    pub dev_dbs: Option<Arc<dyn crate::atlas_schema::devdb::DevDbs>>,
 }
 
 /// Statuses this controller wrote before asking to be reconciled again at once (first pass, changed inputs). The
@@ -285,6 +292,10 @@ impl Context {
                 std::env::var("POD_NAME").ok(),
             )),
             objects: Arc::new(KubeObjects::new(client.clone())),
+            dev_dbs: settings.dev_db_deployments.then(|| {
+                Arc::new(crate::atlas_schema::devdb::KubeDevDbs::new(client.clone()))
+                    as Arc<dyn crate::atlas_schema::devdb::DevDbs>
+            }),
             client,
             metrics,
             locks: DatabaseLocks::default(),
@@ -379,6 +390,7 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
         sqlite_lock_root: ctx.settings.sqlite_lock_root.clone(),
         lock_timeout: ctx.settings.lock_timeout,
         cancel: ctx.cancel.clone(),
+        dev_dbs: None,
     };
     let obj = ctx.written.current(obj);
     let out = reconcile::reconcile(&obj, &env).await;
@@ -848,6 +860,7 @@ async fn reconcile_atlas_schema_inner(
         sqlite_lock_root: base.settings.sqlite_lock_root.clone(),
         lock_timeout: base.settings.lock_timeout,
         cancel: base.cancel.clone(),
+        dev_dbs: base.dev_dbs.as_deref(),
     };
     let obj = ctx.written.current(obj);
     let mut out = crate::atlas_schema::reconcile_schema(&obj, &env).await;

@@ -344,6 +344,7 @@ pub async fn reconcile_all(m: &Manifests, opts: &Options) -> Vec<Settled> {
         sqlite_lock_root: None,
         lock_timeout: opts.lock_timeout,
         cancel: Default::default(),
+        dev_dbs: None,
     };
     let mut out = Vec::new();
     for r in &m.resources {

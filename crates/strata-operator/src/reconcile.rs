@@ -143,6 +143,8 @@ pub struct Env<'a> {
     pub lock_timeout: Duration,
     /// Stops an apply between files on shutdown.
     pub cancel: Cancel,
+    /// Dev-database Deployments for `AtlasSchema` (`--dev-db-deployments`); `None`: never created.
+    pub dev_dbs: Option<&'a dyn crate::atlas_schema::devdb::DevDbs>,
 }
 
 /// The capped exponential back-off after the `failed`-th consecutive failure: 5 s × 2^(failed−1), at most 5 min.

@@ -3,9 +3,11 @@
 //!
 //! - [`crd`]: the resource types and the generated `CustomResourceDefinition`;
 //! - [`resolve`]: target URL (shared with `AtlasMigration`), desired state, dev database and `observed_hash`;
-//! - [`reconcile`]: one reconcile as a plain function (no API calls), tested against real databases.
+//! - [`reconcile`]: one reconcile as a plain function (no API calls), tested against real databases;
+//! - [`devdb`]: the dev-database Deployment, the last resort for a dev database.
 
 pub mod crd;
+pub mod devdb;
 pub mod reconcile;
 pub mod resolve;
 

@@ -22,6 +22,7 @@ use strata_engine::schema::{
 };
 
 use super::crd::{APPROVE_ANNOTATION, AtlasSchema, AtlasSchemaStatus, PendingPlan};
+use super::devdb::{self, DevDbState, DevDbs, Engine};
 use super::resolve::{self, DevKind, SchemaInputs};
 use crate::conditions::{self, APPLIED, RECONCILING};
 use crate::reconcile::{Env, Event, EventType, Requeue, backoff, database_key, retryable_driver};
@@ -178,6 +179,8 @@ struct Failure {
     message: String,
     transient: bool,
     event: Option<&'static str>,
+    /// The target's server refused a throw-away dev database (a dev-database Deployment may stand in).
+    scratch_refused: bool,
 }
 
 impl Failure {
@@ -187,6 +190,7 @@ impl Failure {
             message: message.into(),
             transient,
             event: None,
+            scratch_refused: false,
         }
     }
 }
@@ -232,9 +236,97 @@ async fn reconcile_impl(obj: &AtlasSchema, env: &Env<'_>) -> SchemaOutcome {
     }
 
     let _db = env.locks.lock(&database_key(&inputs.url)).await;
-    match plan_and_apply(obj, &inputs).await {
+    let mut inputs = inputs;
+    let mut events = Vec::new();
+    // 4. A dev-database Deployment made for this resource earlier is used again; one is made when the target's
+    //    server refuses a throw-away database.
+    if let (DevKind::Scratch, Some(dbs)) = (inputs.dev_kind, env.dev_dbs)
+        && let Some(out) = use_dev_db(obj, &old, dbs, &mut inputs, false, &mut events).await
+    {
+        return out;
+    }
+    let mut result = plan_and_apply(obj, &inputs).await;
+    if let (Err(f), Some(dbs)) = (&result, env.dev_dbs)
+        && f.scratch_refused
+    {
+        if let Some(out) = use_dev_db(obj, &old, dbs, &mut inputs, true, &mut events).await {
+            return out;
+        }
+        result = plan_and_apply(obj, &inputs).await;
+    }
+    let mut out = match result {
         Ok(out) => out,
         Err(f) => fail(obj, old, f),
+    };
+    events.append(&mut out.events);
+    out.events = events;
+    out
+}
+
+/// Looks for (with `create`, makes) the resource's dev-database Deployment and points `inputs` at its Ready pod.
+/// `None`: go on (with the pod, or as before when there is no Deployment); `Some`: the outcome to return (waiting
+/// for the pod, or the API server's error).
+async fn use_dev_db(
+    obj: &AtlasSchema,
+    old: &AtlasSchemaStatus,
+    dbs: &dyn DevDbs,
+    inputs: &mut SchemaInputs,
+    create: bool,
+    events: &mut Vec<Event>,
+) -> Option<SchemaOutcome> {
+    let engine = Engine::of(&inputs.url)?;
+    let generation = obj.metadata.generation.unwrap_or(0);
+    let deployment = devdb::deployment_name(obj.metadata.name.as_deref().unwrap_or(""));
+    let report = match dbs.dev_db(obj, engine, create).await {
+        Ok(r) => r?,
+        Err(e) => {
+            let f = Failure::new(
+                GETTING_DEV_DB,
+                format!("dev-database Deployment: {}", e.0),
+                true,
+            );
+            let mut out = fail(obj, old.clone(), f);
+            events.append(&mut out.events);
+            out.events = std::mem::take(events);
+            return Some(out);
+        }
+    };
+    if report.created {
+        events.push(Event::new(
+            EventType::Normal,
+            "CreatedDevDB",
+            format!(
+                "created dev-database Deployment {deployment} ({})",
+                engine.label()
+            ),
+        ));
+    }
+    if report.scaled_up {
+        events.push(Event::new(
+            EventType::Normal,
+            "ScaledUpDevDB",
+            format!("scaled dev-database Deployment {deployment} to one replica"),
+        ));
+    }
+    match report.state {
+        DevDbState::Ready(url) => {
+            inputs.use_dev(*url, DevKind::Deployment);
+            None
+        }
+        DevDbState::Starting => {
+            let detail =
+                format!("waiting for a Ready pod of the dev-database Deployment {deployment}");
+            events.push(Event::new(
+                EventType::Warning,
+                GETTING_DEV_DB,
+                detail.clone(),
+            ));
+            Some(SchemaOutcome::new(
+                progressing(old.clone(), generation, GETTING_DEV_DB, &detail),
+                std::mem::take(events),
+                Requeue::After(devdb::STARTING_RECHECK),
+            ))
+        }
     }
 }
 
@@ -541,15 +633,19 @@ fn plan_failure(e: &SchemaError, inputs: &SchemaInputs) -> Failure {
     }
     if let Some(d) = driver_of(e) {
         if inputs.dev_kind == DevKind::Scratch && refused(d) {
-            return Failure::new(
-                GETTING_DEV_DB,
-                format!(
-                    "creating a throw-away dev database on the target's server was refused ({text}); set \
+            return Failure {
+                scratch_refused: true,
+                ..Failure::new(
+                    GETTING_DEV_DB,
+                    format!(
+                        "creating a throw-away dev database on the target's server was refused ({text}); set \
                      spec.devURL (or spec.devURLFrom) to an empty database the operator may use, or grant the \
-                     target's user the right to create databases"
-                ),
-                false,
-            );
+                     target's user the right to create databases (or run the operator with \
+                     --dev-db-deployments)"
+                    ),
+                    false,
+                )
+            };
         }
         if retryable_driver(d) {
             return Failure::new(SCHEMA_PLAN, text, true);

@@ -22,6 +22,9 @@ pub enum DevKind {
     SqliteMemory,
     /// A throw-away database created on the target's server (`?strata_dev=scratch`).
     Scratch,
+    /// A throw-away database on the server of the resource's dev-database Deployment
+    /// ([`super::devdb`]).
+    Deployment,
 }
 
 /// Everything an `AtlasSchema` reconcile needs, resolved from the spec and its references.
@@ -45,6 +48,29 @@ pub struct SchemaInputs {
     /// throw-away one, the server: which database it creates does not matter). Resources sharing a desired state
     /// share its load.
     pub desired_key: String,
+    /// [`schema_hash`] without the target: the desired state's half of [`Self::desired_key`].
+    desired_hash: String,
+}
+
+impl SchemaInputs {
+    /// Loads the desired state on `url` from now on (a dev-database Deployment's server).
+    pub fn use_dev(&mut self, url: DbUrl, kind: DevKind) {
+        self.desired_key = desired_key(&self.desired_hash, &url, kind);
+        self.dev_url = url;
+        self.dev_kind = kind;
+    }
+}
+
+/// What a loaded desired state depends on: its hash and the dev database (for a throw-away one, the server).
+fn desired_key(desired_hash: &str, dev: &DbUrl, kind: DevKind) -> String {
+    let dev_part = match kind {
+        DevKind::Scratch | DevKind::Deployment => {
+            let p = dev.parts();
+            format!("{kind:?} {} {} {}", p.scheme, p.host, p.query)
+        }
+        _ => dev.redacted().to_owned(),
+    };
+    format!("{desired_hash}|{dev_part}")
 }
 
 impl std::fmt::Debug for SchemaInputs {
@@ -171,19 +197,10 @@ async fn resolve_impl(
     let desired = desired(objects, registry, settings, ns, spec).await?;
     let (dev_url, dev_kind) = dev_url(objects, ns, spec, &db_url).await?;
     let hash = schema_hash(&url, desired.kind, &desired.text, spec, &vars);
-    let dev_part = match dev_kind {
-        DevKind::Scratch => {
-            let p = dev_url.parts();
-            format!("scratch {} {} {}", p.scheme, p.host, p.query)
-        }
-        _ => dev_url.redacted().to_owned(),
-    };
-    let desired_key = format!(
-        "{}|{dev_part}",
-        schema_hash("", desired.kind, &desired.text, spec, &vars)
-    );
+    let desired_hash = schema_hash("", desired.kind, &desired.text, spec, &vars);
     Ok(SchemaInputs {
-        desired_key,
+        desired_key: desired_key(&desired_hash, &dev_url, dev_kind),
+        desired_hash,
         url: db_url,
         desired: desired.source,
         desired_label: desired.label,

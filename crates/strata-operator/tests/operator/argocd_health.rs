@@ -177,6 +177,7 @@ async fn atlas_schema_statuses_map_to_the_intended_health() {
         sqlite_lock_root: None,
         lock_timeout: std::time::Duration::from_secs(2),
         cancel: Default::default(),
+        dev_dbs: None,
     };
     let mut obj = new_schema(
         "s",

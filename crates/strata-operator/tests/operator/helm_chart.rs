@@ -575,6 +575,28 @@ fn secret_rules(d: &Value) -> bool {
     })
 }
 
+/// Whether `role` grants what dev-database Deployments need: get/create/patch/delete deployments, list pods.
+fn workload_rules(role: &Value) -> bool {
+    let rules = role["rules"].as_array().cloned().unwrap_or_default();
+    let grants = |group: &str, resource: &str, verbs: &[&str]| {
+        rules.iter().any(|r| {
+            r["apiGroups"]
+                .as_array()
+                .is_some_and(|g| g.iter().any(|x| x == group))
+                && r["resources"]
+                    .as_array()
+                    .is_some_and(|g| g.iter().any(|x| x == resource))
+                && verbs.iter().all(|v| {
+                    r["verbs"]
+                        .as_array()
+                        .is_some_and(|g| g.iter().any(|x| x == v))
+                })
+        })
+    };
+    grants("apps", "deployments", &["get", "create", "patch", "delete"])
+        && grants("", "pods", &["list"])
+}
+
 #[test]
 fn default_values_render_valid_objects() {
     let docs = render(json!({})).unwrap();
@@ -619,6 +641,9 @@ fn default_values_render_valid_objects() {
     }
     runs_the_lean_binary_with_flags_it_accepts(dep);
     assert!(!a.iter().any(|x| x.starts_with("--namespace")));
+    // No dev-database Deployments by default, so no rights on deployments or pods.
+    assert!(!a.contains(&"--dev-db-deployments".to_owned()), "{a:?}");
+    assert!(!workload_rules(&k["ClusterRole"][0]));
     // Cluster-wide Secret access by default (the reference's behaviour); the leader-election Role has leases.
     assert!(secret_rules(&k["ClusterRole"][0]));
     assert_eq!(k["Role"].len(), 1);
@@ -643,6 +668,7 @@ fn non_default_values_render_valid_objects() {
         "labelSelector": "strata=yes",
         "registry": {"url": "https://registry.internal"},
         "allowCustomConfig": true,
+        "devDB": {"deployments": true},
         "drift": {"migrationInterval": "15m", "schemaInterval": "0"},
         "serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": "arn:x"}, "labels": {"a": "b"}},
         "podAnnotations": {"x": "y"},
@@ -671,6 +697,7 @@ fn non_default_values_render_valid_objects() {
         "--label-selector=strata=yes",
         "--registry=https://registry.internal",
         "--allow-custom-config",
+        "--dev-db-deployments",
         "--leader-elect=false",
         "--drift-interval-migration=15m",
         "--drift-interval-schema=0",
@@ -695,6 +722,8 @@ fn non_default_values_render_valid_objects() {
         .find(|r| r["metadata"]["name"] == "strata-op")
         .unwrap();
     assert!(!secret_rules(main_role));
+    // Dev-database Deployments on: exactly the verbs the operator uses on deployments and pods.
+    assert!(workload_rules(main_role));
     let ns: Vec<&str> = k["Role"]
         .iter()
         .map(|r| r["metadata"]["namespace"].as_str().unwrap())

@@ -17,6 +17,7 @@ mod bin;
 mod common;
 mod controller;
 mod crd;
+mod devdb;
 mod drift;
 mod examples;
 mod helm_chart;

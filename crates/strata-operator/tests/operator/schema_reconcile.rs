@@ -13,6 +13,7 @@ use strata_operator::atlas_schema::crd::{
     APPROVE_ANNOTATION, AtlasSchemaSpec, CheckConfig, DiffSkip, Policy, PolicyDiff, PolicyLint,
     SchemaSource, new_schema,
 };
+use strata_operator::atlas_schema::devdb::{DevDbReport, DevDbState, DevDbs, Engine};
 use strata_operator::atlas_schema::reconcile::{FIRST_RUN_MESSAGE, SCHEMA_CHANGED};
 use strata_operator::atlas_schema::{AtlasSchema, SchemaOutcome, reconcile_schema};
 use strata_operator::crd::KeyRef;
@@ -85,6 +86,7 @@ impl Harness {
             sqlite_lock_root: None,
             lock_timeout: Duration::from_secs(2),
             cancel: Default::default(),
+            dev_dbs: None,
         };
         let out = reconcile_schema(obj, &env).await;
         let visible = format!("{:?} {:?}", out.status, out.events);
@@ -755,4 +757,136 @@ async fn concurrent_index_policy_builds_and_drops_indexes_concurrently() {
             t.label
         );
     }
+}
+
+/// A stand-in for the API server's dev-database Deployments whose "pod" is the real MariaDB server (as root, so a
+/// throw-away database may be created there): none until asked to create, then starting for `starting` more
+/// looks, then Ready.
+struct PodIsTheServer {
+    url: String,
+    created: std::sync::Mutex<Option<u32>>,
+    calls: std::sync::Mutex<Vec<(Engine, bool)>>,
+}
+
+#[async_trait::async_trait]
+impl DevDbs for PodIsTheServer {
+    async fn dev_db(
+        &self,
+        _obj: &AtlasSchema,
+        engine: Engine,
+        create: bool,
+    ) -> Result<Option<DevDbReport>, strata_operator::resolve::LookupError> {
+        self.calls.lock().unwrap().push((engine, create));
+        let mut starting = self.created.lock().unwrap();
+        let report = |state, created| DevDbReport {
+            state,
+            created,
+            scaled_up: false,
+        };
+        Ok(match *starting {
+            None if !create => None,
+            None => {
+                *starting = Some(1);
+                Some(report(DevDbState::Starting, true))
+            }
+            Some(0) => Some(report(
+                DevDbState::Ready(Box::new(self.url.parse().unwrap())),
+                false,
+            )),
+            Some(n) => {
+                *starting = Some(n - 1);
+                Some(report(DevDbState::Starting, false))
+            }
+        })
+    }
+}
+
+/// The target's server refuses a throw-away database and no devURL is set (a `mysql://` URL: the `mysql` engine): with dev-database Deployments on, one
+/// is created (Normal CreatedDevDB), the resource waits in progress (GettingDevDB, Reconciling, not Stalled, back
+/// in 5 s), and once its pod is Ready the desired state loads there and the schema applies.
+#[tokio::test]
+async fn a_refused_scratch_database_falls_back_to_a_dev_database_deployment() {
+    let Some(db) = testing::mysql().await else {
+        return;
+    };
+    let root = std::env::var("STRATA_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| testing::DEFAULT_MYSQL_URL.to_owned());
+    let sep = if root.contains('?') { '&' } else { '?' };
+    let stand_in = PodIsTheServer {
+        url: format!("{root}{sep}strata_dev=scratch"),
+        created: Default::default(),
+        calls: Default::default(),
+    };
+    let t = Target {
+        label: "mariadb",
+        db,
+        dev: None,
+    };
+    let h = Harness::new(&t);
+    let env = Env {
+        objects: &h.objects,
+        registry: &RegistryClient,
+        settings: &h.settings,
+        locks: &h.locks,
+        sqlite_lock_root: None,
+        lock_timeout: Duration::from_secs(2),
+        cancel: Default::default(),
+        dev_dbs: Some(&stand_in),
+    };
+    let env = &env;
+    let mut obj = schema(&t, USERS);
+    let first = reconcile_schema(&obj, env).await;
+    obj.status = Some(first.status.clone());
+    let waiting = reconcile_schema(&obj, env).await;
+    obj.status = Some(waiting.status.clone());
+    let (status, reason, message) = ready(&waiting);
+    assert_eq!(
+        (status.as_str(), reason.as_str(), message.as_str()),
+        ("False", "GettingDevDB", "Reconciling")
+    );
+    assert_eq!(cond(&waiting, "Reconciling").0, "True");
+    assert_eq!(cond(&waiting, "Stalled").0, "False");
+    assert_eq!(waiting.requeue, Requeue::After(Duration::from_secs(5)));
+    let ev = events(&waiting);
+    assert!(
+        ev[0].starts_with("Normal CreatedDevDB created dev-database Deployment app-atlas-dev-db"),
+        "{ev:?}"
+    );
+    assert!(
+        ev[1].starts_with("Warning GettingDevDB waiting for a Ready pod"),
+        "{ev:?}"
+    );
+    assert!(
+        columns(&t.db.url).await.is_empty(),
+        "nothing applied while waiting"
+    );
+
+    // Still starting, then Ready: applied with the desired state loaded on the pod's server.
+    let still = reconcile_schema(&obj, env).await;
+    obj.status = Some(still.status.clone());
+    assert_eq!(ready(&still).1, "GettingDevDB");
+    let done = reconcile_schema(&obj, env).await;
+    let (status, reason, message) = ready(&done);
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("True", "Applied"),
+        "{message}"
+    );
+    assert_eq!(columns(&t.db.url).await, ["users.id", "users.name"]);
+    assert!(
+        !format!("{:?} {:?}", done.status, done.events).contains("strata_dev"),
+        "the dev URL stays inside"
+    );
+    // The existing Deployment is looked up before the scratch attempt from then on; it was created once.
+    let calls = stand_in.calls.lock().unwrap().clone();
+    assert_eq!(
+        calls,
+        [
+            (Engine::Mysql, false),
+            (Engine::Mysql, true),
+            (Engine::Mysql, false),
+            (Engine::Mysql, false)
+        ],
+        "{calls:?}"
+    );
 }

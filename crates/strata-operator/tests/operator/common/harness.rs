@@ -64,6 +64,7 @@ impl Harness {
             sqlite_lock_root: Some(self.lock_root.path().to_owned()),
             lock_timeout: Duration::from_secs(2),
             cancel: Default::default(),
+            dev_dbs: None,
         }
     }
 
@@ -77,6 +78,7 @@ impl Harness {
             sqlite_lock_root: Some(self.lock_root.path().to_owned()),
             lock_timeout: Duration::from_secs(2),
             cancel: Default::default(),
+            dev_dbs: None,
         };
         let out = reconcile(obj, &env).await;
         obj.status = Some(out.status.clone());
