@@ -118,6 +118,14 @@ impl AtlasSchemaSpec {
             .is_some_and(|d| d.error)
     }
 
+    /// `policy.lint.review`.
+    pub fn review(&self) -> Option<LintReview> {
+        self.policy
+            .as_ref()
+            .and_then(|p| p.lint.as_ref())
+            .and_then(|l| l.review)
+    }
+
     /// `policy.diff.skip`, defaulted.
     pub fn diff_skip(&self) -> DiffSkip {
         self.policy
@@ -207,7 +215,8 @@ pub struct PolicyLint {
     /// The destructive-changes check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destructive: Option<CheckConfig>,
-    /// When a registry review is required (needs a registry login).
+    /// Which plans wait for approval besides destructive ones (Atlas: a registry review; Strata: the
+    /// `strata.dev/approve` annotation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<LintReview>,
 }
@@ -352,6 +361,10 @@ pub struct PendingPlan {
     /// What the plan destroys, one line each (`drop table "users"`…).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub destructive: Vec<String>,
+    /// The plan's lint findings, one line each (`statement 2: PG101 Creating index …`), when
+    /// `policy.lint.review` is set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lint: Vec<String>,
 }
 
 fn is_zero_i64(v: &i64) -> bool {

@@ -21,7 +21,7 @@ use strata_engine::schema::{
     self, LoadOptions, Loaded, Plan, SchemaApplyJson, SchemaApplyReport, SchemaError, Source,
 };
 
-use super::crd::{APPROVE_ANNOTATION, AtlasSchema, AtlasSchemaStatus, PendingPlan};
+use super::crd::{APPROVE_ANNOTATION, AtlasSchema, AtlasSchemaStatus, LintReview, PendingPlan};
 use super::devdb::{self, DevDbState, DevDbs, Engine};
 use super::resolve::{self, DevKind, SchemaInputs};
 use crate::conditions::{self, APPLIED, RECONCILING};
@@ -426,6 +426,72 @@ pub fn plan_hash(plan: &Plan) -> String {
         .collect()
 }
 
+/// One lint finding of a plan, as the pending plan shows it.
+struct PlanFinding {
+    /// `statement <n>: <code> <message>`.
+    line: String,
+    error: bool,
+}
+
+/// The plan's findings under the statement rules (the plan as the migration file `migrate diff` would write),
+/// each named by its statement's 1-based index in the plan.
+fn plan_findings(plan: &Plan) -> Vec<PlanFinding> {
+    let Ok(file) = plan.to_migration_file() else {
+        return Vec::new();
+    };
+    // Where each statement starts in the file, to name findings by statement.
+    let mut starts = Vec::with_capacity(plan.statements.len());
+    let mut from = 0;
+    for st in &plan.statements {
+        let at = file[from..].find(&st.sql).map_or(from, |i| from + i);
+        starts.push(file[..at].matches('\n').count() + 1);
+        from = at + st.sql.len();
+    }
+    let report = strata_lint::lint_file(
+        plan.dialect,
+        "plan.sql",
+        &file,
+        &strata_lint::Config::default(),
+    );
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            let n = starts
+                .iter()
+                .rposition(|&l| l <= f.line)
+                .map_or(0, |i| i + 1);
+            PlanFinding {
+                line: format!("statement {n}: {} {}", f.code, f.message),
+                error: f.severity == strata_lint::Severity::Error,
+            }
+        })
+        .collect()
+}
+
+/// Why the plan waits for the approval annotation, if it does: a destructive plan always does (a plan never loses
+/// data silently); `policy.lint.review` adds every plan (`ALWAYS`), plans with findings (`WARNING`) or with
+/// errors (`ERROR`).
+fn approval_needed(
+    destructive: bool,
+    review: Option<LintReview>,
+    findings: &[PlanFinding],
+) -> Option<&'static str> {
+    if destructive {
+        return Some("is destructive");
+    }
+    match review? {
+        LintReview::Always => Some("needs review (policy.lint.review: ALWAYS)"),
+        LintReview::Warning if !findings.is_empty() => {
+            Some("has lint findings (policy.lint.review: WARNING)")
+        }
+        LintReview::Error if findings.iter().any(|f| f.error) => {
+            Some("has lint errors (policy.lint.review: ERROR)")
+        }
+        _ => None,
+    }
+}
+
 /// `destructive changes detected:` and one line per destructive statement, with what it destroys (a SQLite
 /// table copy drops the old table to drop a column: the line says which column).
 fn destructive_message(plan: &Plan) -> String {
@@ -485,7 +551,8 @@ async fn plan_and_apply_impl(
     }
 
     let mut events = Vec::new();
-    if !plan.destructive().is_empty() {
+    let destructive = !plan.destructive().is_empty();
+    if destructive {
         if old.last_applied == 0 {
             return Err(Failure {
                 event: Some(FIRST_RUN_DESTRUCTIVE),
@@ -503,6 +570,13 @@ async fn plan_and_apply_impl(
                 false,
             ));
         }
+    }
+    let review = obj.spec.review();
+    let findings = match review {
+        Some(_) => plan_findings(&plan),
+        None => Vec::new(),
+    };
+    if let Some(why) = approval_needed(destructive, review, &findings) {
         let hash = plan_hash(&plan);
         let approval = obj
             .metadata
@@ -515,8 +589,7 @@ async fn plan_and_apply_impl(
             );
             let detail = match approval {
                 None => format!(
-                    "the plan {hash} is destructive and waits for approval (status.pendingPlan); approve it with \
-                     `{how}`"
+                    "the plan {hash} {why} and waits for approval (status.pendingPlan); approve it with `{how}`"
                 ),
                 Some(a) => format!(
                     "the {APPROVE_ANNOTATION} annotation ({:?}) does not match the current plan's hash {hash}; \
@@ -529,6 +602,7 @@ async fn plan_and_apply_impl(
                 hash: hash.clone(),
                 statements: plan.statements.iter().map(|s| s.sql.clone()).collect(),
                 destructive: plan.destructive().iter().map(|l| l.to_string()).collect(),
+                lint: findings.iter().map(|f| f.line.clone()).collect(),
             });
             return Ok(SchemaOutcome::new(
                 status,

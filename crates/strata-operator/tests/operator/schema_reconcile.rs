@@ -890,3 +890,90 @@ async fn a_refused_scratch_database_falls_back_to_a_dev_database_deployment() {
         "{calls:?}"
     );
 }
+
+/// `policy.lint.review` without a registry: the plan's lint findings go into `status.pendingPlan.lint`, and the
+/// plan waits for the approval annotation — every plan under `ALWAYS`, plans with findings under `WARNING`, plans
+/// with errors under `ERROR` (PostgreSQL: a plain `CREATE INDEX` on an existing table is PG101, a warning).
+#[tokio::test]
+async fn the_review_policy_gates_plans_by_their_lint_findings() {
+    use strata_operator::atlas_schema::crd::LintReview;
+    let review = |r| {
+        Some(Policy {
+            lint: Some(PolicyLint {
+                destructive: None,
+                review: Some(r),
+            }),
+            diff: None,
+        })
+    };
+    for t in targets()
+        .await
+        .into_iter()
+        .filter(|t| t.label == "postgres")
+    {
+        let h = Harness::new(&t);
+        let mut obj = schema(&t, USERS);
+        h.settle(&mut obj).await;
+        assert!(obj.status.as_ref().unwrap().is_ready());
+
+        // WARNING: a plain index on an existing table has a finding; it waits, then applies once approved.
+        obj.spec.policy = review(LintReview::Warning);
+        let with_index = format!("{USERS}CREATE INDEX users_name ON users (name);\n");
+        set_sql(&mut obj, &with_index);
+        let outs = h.settle(&mut obj).await;
+        let waiting = outs.last().unwrap();
+        let (status, reason, message) = ready(waiting);
+        assert_eq!(
+            (status.as_str(), reason.as_str()),
+            ("False", "ApprovalPending"),
+            "{message}"
+        );
+        let detail = cond(waiting, "Reconciling").1;
+        assert!(
+            detail.contains("has lint findings (policy.lint.review: WARNING)"),
+            "{detail}"
+        );
+        let pending = waiting.status.pending_plan.clone().unwrap();
+        assert!(
+            pending
+                .lint
+                .iter()
+                .any(|l| l.starts_with("statement 1: PG101 ")),
+            "{:?}",
+            pending.lint
+        );
+        assert!(pending.destructive.is_empty());
+        annotate(&mut obj, &pending.hash);
+        let done = h.step(&mut obj).await;
+        assert_eq!(ready(&done).1, "Applied", "{:?}", ready(&done));
+
+        // ERROR: the same kind of finding is only a warning, so the next index applies without approval.
+        obj.spec.policy = review(LintReview::Error);
+        set_sql(
+            &mut obj,
+            &format!("{with_index}CREATE INDEX users_id_name ON users (id, name);\n"),
+        );
+        let outs = h.settle(&mut obj).await;
+        assert_eq!(ready(outs.last().unwrap()).1, "Applied");
+
+        // ALWAYS: every plan waits, whatever its findings; a wrong hash does not apply it.
+        obj.spec.policy = review(LintReview::Always);
+        obj.metadata.annotations = None;
+        set_sql(
+            &mut obj,
+            &format!("{with_index}CREATE INDEX users_id_name ON users (id, name);\n{POSTS}"),
+        );
+        let outs = h.settle(&mut obj).await;
+        let waiting = outs.last().unwrap();
+        assert_eq!(ready(waiting).1, "ApprovalPending");
+        let detail = cond(waiting, "Reconciling").1;
+        assert!(
+            detail.contains("needs review (policy.lint.review: ALWAYS)"),
+            "{detail}"
+        );
+        annotate(&mut obj, "0123456789abcdef");
+        let still = h.step(&mut obj).await;
+        assert_eq!(ready(&still).1, "ApprovalPending");
+        assert!(!columns(&t.db.url).await.contains(&"posts.id".to_owned()));
+    }
+}
