@@ -374,7 +374,7 @@ async fn list_projects(
     State(s): State<AppState>,
     headers: HeaderMap,
 ) -> ApiResult<axum::Json<Vec<Project>>> {
-    let p = s.principal(&headers, false).await?.ok_or_else(|| {
+    let p = s.principal(&headers, false, None).await?.ok_or_else(|| {
         ApiError::from(RegistryError::Unauthorized(
             "a token is required: send 'Authorization: Bearer <token>'".into(),
         ))

@@ -117,11 +117,15 @@ impl AppState {
 
     /// The caller, from `Authorization: Bearer` (or, when `cookie` is allowed, the UI's session cookie, checked
     /// against the database on every request so that logout and revocation end it at once on every replica).
+    /// The cookie may hold a session per project ([`session_ids`]): the one of `project` (any valid one when
+    /// `None`) answers; without one, an ended session is the error, else the first valid one answers (and
+    /// [`check`] refuses it for `project`).
     /// `Ok(None)`: no token was sent; a token that does not verify is an error.
     pub(crate) async fn principal(
         &self,
         headers: &HeaderMap,
         cookie: bool,
+        project: Option<&str>,
     ) -> Result<Option<Principal>, ApiError> {
         let token = match headers.get(header::AUTHORIZATION) {
             Some(v) => {
@@ -137,9 +141,26 @@ impl AppState {
                 t.trim().to_owned()
             }
             None if cookie => {
-                return match cookie_value(headers, COOKIE) {
-                    Some(id) => Ok(Some(auth::session(self.store(), &id).await?)),
-                    None => Ok(None),
+                let mut valid = Vec::new();
+                let mut first_err = None;
+                for s in self.sessions(headers).await {
+                    match s {
+                        Ok(p) => valid.push(p),
+                        Err(e) => {
+                            first_err.get_or_insert(e);
+                        }
+                    }
+                }
+                let wanted = match project {
+                    Some(p) => valid.iter().find(|s| s.project == p),
+                    None => valid.first(),
+                };
+                // No session of the project asked for: an ended one says "log in again"; else the first valid
+                // one, which `check` refuses for that project as for one that does not exist.
+                return match (wanted.cloned(), first_err, valid.first()) {
+                    (Some(p), _, _) => Ok(Some(p)),
+                    (None, Some(e), _) => Err(ApiError::from(e)),
+                    (None, None, other) => Ok(other.cloned()),
                 };
             }
             None => return Ok(None),
@@ -152,6 +173,18 @@ impl AppState {
         Ok(Some(p))
     }
 
+    /// Every session the browser's cookie holds, verified (one per project it logged in to).
+    pub(crate) async fn sessions(
+        &self,
+        headers: &HeaderMap,
+    ) -> Vec<Result<Principal, RegistryError>> {
+        let mut out = Vec::new();
+        for id in session_ids(headers) {
+            out.push(auth::session(self.store(), &id).await);
+        }
+        out
+    }
+
     /// Checks that the caller may do `scope` in `project`.
     pub(crate) async fn authorize(
         &self,
@@ -160,7 +193,7 @@ impl AppState {
         scope: Scope,
         cookie: bool,
     ) -> Result<Principal, ApiError> {
-        let p = self.principal(headers, cookie).await?.ok_or_else(|| {
+        let p = self.principal(headers, cookie, Some(project)).await?.ok_or_else(|| {
             ApiError::from(RegistryError::Unauthorized(
                 "a token is required: send 'Authorization: Bearer <token>' (create one with 'strata registry token create')"
                     .into(),
@@ -183,6 +216,22 @@ pub(crate) fn check(p: &Principal, project: &str, scope: Scope) -> Result<(), Ap
         ))));
     }
     Ok(())
+}
+
+/// Sessions one browser keeps at most: one per project it logged in to.
+pub(crate) const MAX_SESSIONS: usize = 16;
+
+/// The session ids in the [`COOKIE`] cookie: `id` or `id.id…` (ids are URL-safe base64, without dots).
+pub(crate) fn session_ids(headers: &HeaderMap) -> Vec<String> {
+    cookie_value(headers, COOKIE)
+        .map(|v| {
+            v.split('.')
+                .filter(|s| !s.is_empty())
+                .take(MAX_SESSIONS)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -1,6 +1,8 @@
 //! The web UI: server-rendered pages that work without JavaScript. Every page needs a token with the `read`
 //! scope, sent as `Authorization: Bearer`, or a session from the login form (see [`crate::auth::create_session`]):
-//! the browser keeps only the session id, in the [`COOKIE`] cookie.
+//! the browser keeps only the session ids, in the [`COOKIE`] cookie — one per project it logged in to (a token
+//! belongs to one project; logging in with another project's token adds a session, so the overview and the
+//! project list span them, and logging out ends them all).
 //!
 //! Forms that change state (`POST /login`, `POST /logout`) are refused with 403 when the browser says they come
 //! from another site (`Sec-Fetch-Site`, or an `Origin` that is not this registry's address) and when they lack
@@ -365,7 +367,7 @@ async fn reader(
     headers: &HeaderMap,
     project: Option<&str>,
 ) -> Result<(Principal, Option<String>), ApiError> {
-    let p = s.principal(headers, true).await?.ok_or_else(|| {
+    let p = s.principal(headers, true, project).await?.ok_or_else(|| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -382,10 +384,29 @@ async fn reader(
     Ok((p, logout))
 }
 
+/// The projects the caller may read, sorted: a bearer token's project, or those of every valid session the
+/// browser holds (a token belongs to one project; logging in with another project's token adds a session).
+async fn readable_projects(s: &AppState, headers: &HeaderMap, p: &Principal) -> Vec<String> {
+    let mut out = vec![p.project.clone()];
+    if !headers.contains_key(header::AUTHORIZATION) {
+        for session in s.sessions(headers).await.into_iter().flatten() {
+            if session.scopes.grants(Scope::Read) {
+                out.push(session.project);
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 async fn index(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let r = async {
         let (p, logout) = reader(&s, &headers, None).await?;
-        let projects = s.store().project(&p.project).await?.into_iter().collect();
+        let mut projects = Vec::new();
+        for name in readable_projects(&s, &headers, &p).await {
+            projects.extend(s.store().project(&name).await?);
+        }
         Ok::<_, ApiError>(IndexPage { logout, projects }.into_response())
     };
     r.await.unwrap_or_else(|e| page_error(&s, &headers, e))
@@ -465,6 +486,21 @@ async fn login(
         Ok(id) => id,
         Err(e) => return page_error(&s, &headers, e.into()),
     };
+    // The browser's sessions of other projects stay (the overview spans them); one of this project is replaced
+    // and ended; the oldest go beyond MAX_SESSIONS.
+    let mut ids = Vec::new();
+    for old in super::session_ids(&headers) {
+        match auth::session(s.store(), &old).await {
+            Ok(other) if other.project != p.project => ids.push(old),
+            Ok(_) => {
+                let _ = auth::end_session(s.store(), &old).await;
+            }
+            Err(_) => {}
+        }
+    }
+    ids.push(id);
+    let drop = ids.len().saturating_sub(super::MAX_SESSIONS);
+    let id = ids[drop..].join(".");
     tracing::info!(project = %p.project, token_id = %p.token_id, "web UI login");
     let mut r = Redirect::to(&format!("/projects/{}", p.project)).into_response();
     let h = r.headers_mut();
@@ -512,8 +548,10 @@ async fn logout(
                 .into(),
         );
     }
-    if let Err(e) = auth::end_session(s.store(), &id).await {
-        return page_error(&s, &headers, e.into());
+    for one in super::session_ids(&headers) {
+        if let Err(e) = auth::end_session(s.store(), &one).await {
+            return page_error(&s, &headers, e.into());
+        }
     }
     tracing::info!("web UI logout");
     let mut r = Redirect::to("/login").into_response();
@@ -827,8 +865,8 @@ async fn what_runs_where(s: &AppState, projects: &[String]) -> Result<Vec<WhereR
 async fn overview_page(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let r = async {
         let (p, logout) = reader(&s, &headers, None).await?;
-        // A reader sees its own project (tokens and sessions belong to one).
-        let rows = what_runs_where(&s, std::slice::from_ref(&p.project)).await?;
+        // Every project the caller reads: a token's one, or each project the browser logged in to.
+        let rows = what_runs_where(&s, &readable_projects(&s, &headers, &p).await).await?;
         Ok::<_, ApiError>(OverviewPage { logout, rows }.into_response())
     };
     r.await.unwrap_or_else(|e| page_error(&s, &headers, e))

@@ -93,7 +93,16 @@ async fn login_form(app: &Router) -> (String, String) {
 
 /// Logs in the way a browser on the registry's own page does; returns the session cookie (`name=value`).
 async fn login(app: &Router, token: &str) -> String {
+    login_with(app, token, None).await
+}
+
+/// [`login`] from a browser that already holds the session cookie `session`.
+async fn login_with(app: &Router, token: &str, session: Option<&str>) -> String {
     let (cookie, csrf) = login_form(app).await;
+    let cookie = match session {
+        Some(s) => format!("{cookie}; {s}"),
+        None => cookie,
+    };
     let r = send(
         app,
         "POST",
@@ -891,4 +900,94 @@ async fn the_version_pages_archive_link_works_with_the_session() {
     assert!(names.iter().any(|n| n.ends_with(".sql")), "{names:?}");
     let anonymous = send(&app, "GET", &link, &[], "").await;
     assert_ne!(anonymous.status, StatusCode::OK);
+}
+
+/// A token belongs to one project; a browser that logs in with a second project's token keeps the first
+/// project's session too, so the overview and the project list span both, each project's pages open with its
+/// own session, logging in to a project again replaces its session, and logging out ends them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_logged_in_to_two_projects_sees_both() {
+    let Some((app, state, t, _, guard)) = app_on(Backend::Sqlite, Config::default()).await else {
+        return;
+    };
+    let store = state.store_for_tests();
+    let (_, other) =
+        strata_registry::auth::create_token(store, "billing", "ui", "read,report".parse().unwrap())
+            .await
+            .unwrap();
+    // A run in each project, so each has a row in what runs where.
+    for (project, token, dir) in [
+        ("app", &t.admin, "app-dir"),
+        ("billing", &other, "billing-dir"),
+    ] {
+        let body = serde_json::json!({
+            "dir": dir, "target": format!("postgres://db/{project}"), "status": "succeeded",
+            "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:00:01Z"
+        })
+        .to_string();
+        let r = send(
+            &app,
+            "POST",
+            &format!("/api/projects/{project}/deployments"),
+            &[
+                ("authorization", &format!("Bearer {token}")),
+                ("content-type", "application/json"),
+            ],
+            &body,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    let one = login(&app, &t.read).await;
+    let overview = page(&app, "/overview", &one).await.text();
+    assert!(
+        overview.contains("app-dir") && !overview.contains("billing-dir"),
+        "{overview}"
+    );
+    assert_eq!(
+        page(&app, "/projects/billing", &one).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let both = login_with(&app, &other, Some(&one)).await;
+    assert_eq!(session_rows(&guard).await.len(), 2);
+    for path in ["/projects/app", "/projects/billing"] {
+        let r = page(&app, path, &both).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+    }
+    let overview = page(&app, "/overview", &both).await.text();
+    assert!(
+        overview.contains("app-dir") && overview.contains("billing-dir"),
+        "{overview}"
+    );
+    let index = page(&app, "/", &both).await.text();
+    assert!(
+        index.contains("/projects/app") && index.contains("/projects/billing"),
+        "{index}"
+    );
+
+    // Logging in to billing again replaces its session (and ends the old one): still two.
+    let again = login_with(&app, &other, Some(&both)).await;
+    assert_eq!(session_rows(&guard).await.len(), 2);
+    assert_eq!(
+        page(&app, "/projects/app", &again).await.status,
+        StatusCode::OK
+    );
+
+    // Log out: every session of the browser ends.
+    let csrf = csrf_field(&page(&app, "/", &again).await.text()).unwrap_or_default();
+    let r = send(
+        &app,
+        "POST",
+        "/logout",
+        &[("content-type", FORM), ("cookie", &again)],
+        &form(&[("csrf", &csrf)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(session_rows(&guard).await.is_empty());
+    assert_eq!(
+        page(&app, "/projects/billing", &again).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
