@@ -405,7 +405,8 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
         {
             // Deleted while we worked: no status, no events, and no gauge for it.
             ctx.written.forget(&uid);
-            ctx.metrics.forget(&ns, &name, &uid);
+            ctx.metrics
+                .forget(crate::drift::Kind::Migration, &ns, &name, &uid);
             ctx.drift_schedule
                 .forget(crate::drift::Kind::Migration, &ns, &name);
             info!(namespace = %ns, name = %name, "resource deleted during the reconcile");
@@ -418,7 +419,8 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
         }
     }
     publish(ctx.events.clone(), obj.object_ref(&()), out.events.clone()).await;
-    ctx.metrics.set_ready(&ns, &name, &uid, ready);
+    ctx.metrics
+        .set_ready(crate::drift::Kind::Migration, &ns, &name, &uid, ready);
     ctx.metrics.applied.inc_by(out.applied_files as u64);
     let result = match (&out.failure, ready) {
         (Some(reason), _) => {
@@ -543,26 +545,28 @@ fn mapper<K: Resource, R: Referencing>(
     }
 }
 
-/// Keeps the per-resource metrics in step with the watch (the finalizer-less cleanup path): a deletion removes the
-/// resource's ready gauge; the end of a (re-)list removes the gauges of resources of `namespace` (all with `None`)
-/// that `store` no longer holds, deleted while the watch was down.
-pub fn on_watch_event(
+/// Keeps the per-resource metrics of `kind` in step with the watch (the finalizer-less cleanup path): a deletion
+/// removes the resource's ready gauge; the end of a (re-)list removes the gauges of resources of `namespace` (all
+/// with `None`) that `store` no longer holds, deleted while the watch was down.
+pub fn on_watch_event<K>(
     metrics: &Metrics,
-    store: &Store<AtlasMigration>,
+    kind: crate::drift::Kind,
+    store: &Store<K>,
     namespace: Option<&str>,
-    event: &watcher::Event<AtlasMigration>,
-) {
+    event: &watcher::Event<K>,
+) where
+    K: Resource<DynamicType = ()> + Clone + 'static,
+{
     match event {
         watcher::Event::Delete(obj) => metrics.forget(
-            obj.metadata.namespace.as_deref().unwrap_or("default"),
+            kind,
+            obj.meta().namespace.as_deref().unwrap_or("default"),
             &obj.name_any(),
-            obj.metadata.uid.as_deref().unwrap_or(""),
+            obj.meta().uid.as_deref().unwrap_or(""),
         ),
-        watcher::Event::InitDone => metrics.retain(|ns, name| {
+        watcher::Event::InitDone => metrics.retain(kind, |ns, name| {
             namespace.is_some_and(|w| w != ns)
-                || store
-                    .get(&ObjectRef::<AtlasMigration>::new(name).within(ns))
-                    .is_some()
+                || store.get(&ObjectRef::<K>::new(name).within(ns)).is_some()
         }),
         _ => {}
     }
@@ -639,7 +643,13 @@ pub async fn run_controller(
         .reflect(writer)
         .inspect(move |ev| {
             if let Ok(ev) = ev {
-                on_watch_event(&metrics, &store, watched.as_deref(), ev);
+                on_watch_event(
+                    &metrics,
+                    crate::drift::Kind::Migration,
+                    &store,
+                    watched.as_deref(),
+                    ev,
+                );
             }
         });
     let main = watch::applied_after_lists(main, reader.clone())
@@ -879,6 +889,10 @@ async fn reconcile_atlas_schema_inner(
             .map_err(Error::Status)?
         {
             ctx.written.forget(&uid);
+            base.metrics
+                .forget(crate::drift::Kind::Schema, &ns, &name, &uid);
+            base.drift_schedule
+                .forget(crate::drift::Kind::Schema, &ns, &name);
             info!(namespace = %ns, name = %name, "atlasschema deleted during the reconcile");
             return Ok(Action::await_change());
         }
@@ -889,6 +903,8 @@ async fn reconcile_atlas_schema_inner(
         }
     }
     publish(ctx.events.clone(), obj.object_ref(&()), out.events.clone()).await;
+    base.metrics
+        .set_ready(crate::drift::Kind::Schema, &ns, &name, &uid, ready);
     let result = match (&out.failure, ready) {
         (Some(reason), _) => {
             base.metrics.failed(reason);
@@ -951,9 +967,21 @@ pub async fn run_schema_controller(
         wc = wc.labels(sel);
     }
     let (reader, writer) = reflector::store();
+    let (metrics, store, watched) = (ctx.base.metrics.clone(), reader.clone(), namespace.clone());
     let main = watch::objects(schemas, wc)
         .modify(|o: &mut AtlasSchema| strip_meta(&mut o.metadata))
-        .reflect(writer);
+        .reflect(writer)
+        .inspect(move |ev| {
+            if let Ok(ev) = ev {
+                on_watch_event(
+                    &metrics,
+                    crate::drift::Kind::Schema,
+                    &store,
+                    watched.as_deref(),
+                    ev,
+                );
+            }
+        });
     let main = watch::applied_after_lists(main, reader.clone()).predicate_filter(
         predicates::generation.combine(predicates::annotations),
         Default::default(),

@@ -17,6 +17,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use crate::drift::Kind;
+
 /// `result` label.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ResultLabel {
@@ -38,6 +40,16 @@ pub struct ResourceLabel {
     pub namespace: String,
     /// Name.
     pub name: String,
+    /// `AtlasMigration` or `AtlasSchema` (the two kinds may share a name).
+    pub kind: String,
+}
+
+fn resource(kind: Kind, namespace: &str, name: &str) -> ResourceLabel {
+    ResourceLabel {
+        namespace: namespace.into(),
+        name: name.into(),
+        kind: kind.as_str().into(),
+    }
 }
 
 /// The operator's metrics.
@@ -135,11 +147,8 @@ impl Metrics {
     }
 
     /// Sets the ready gauge of a resource (`uid` empty when unknown), unless that very object was deleted.
-    pub fn set_ready(&self, namespace: &str, name: &str, uid: &str, ready: bool) {
-        let label = ResourceLabel {
-            namespace: namespace.into(),
-            name: name.into(),
-        };
+    pub fn set_ready(&self, kind: Kind, namespace: &str, name: &str, uid: &str, ready: bool) {
+        let label = resource(kind, namespace, name);
         let mut r = self.resources.lock().expect("metrics resources");
         if !uid.is_empty() && r.deleted.iter().any(|(l, u)| *l == label && u == uid) {
             return;
@@ -150,15 +159,11 @@ impl Metrics {
 
     /// Removes the ready gauge of a deleted resource; a reconcile of the same `uid` finishing later does not
     /// bring it back.
-    pub fn forget(&self, namespace: &str, name: &str, uid: &str) {
-        let label = ResourceLabel {
-            namespace: namespace.into(),
-            name: name.into(),
-        };
+    pub fn forget(&self, kind: Kind, namespace: &str, name: &str, uid: &str) {
+        let label = resource(kind, namespace, name);
         let mut r = self.resources.lock().expect("metrics resources");
         self.ready.remove(&label);
-        self.drift
-            .forget(crate::drift::Kind::Migration, namespace, name);
+        self.drift.forget(kind, namespace, name);
         r.live.remove(&label);
         if !uid.is_empty() {
             if r.deleted.len() >= DELETED_MEMORY {
@@ -168,20 +173,19 @@ impl Metrics {
         }
     }
 
-    /// Keeps the ready gauges of the resources `keep(namespace, name)` accepts and removes the others (after a
-    /// re-list, for deletions the watch did not see).
-    pub fn retain(&self, keep: impl Fn(&str, &str) -> bool) {
+    /// Keeps the ready gauges of `kind`'s resources that `keep(namespace, name)` accepts and removes its others
+    /// (after a re-list, for deletions the watch did not see).
+    pub fn retain(&self, kind: Kind, keep: impl Fn(&str, &str) -> bool) {
         let mut r = self.resources.lock().expect("metrics resources");
         let gone: Vec<ResourceLabel> = r
             .live
             .iter()
-            .filter(|l| !keep(&l.namespace, &l.name))
+            .filter(|l| l.kind == kind.as_str() && !keep(&l.namespace, &l.name))
             .cloned()
             .collect();
         for l in gone {
             self.ready.remove(&l);
-            self.drift
-                .forget(crate::drift::Kind::Migration, &l.namespace, &l.name);
+            self.drift.forget(kind, &l.namespace, &l.name);
             r.live.remove(&l);
         }
     }
@@ -209,14 +213,14 @@ mod tests {
         m.reconciled("ready", Duration::from_millis(20));
         m.failed("Migrating");
         m.applied.inc_by(3);
-        m.set_ready("apps", "db", "uid-1", true);
+        m.set_ready(Kind::Migration, "apps", "db", "uid-1", true);
         let text = m.render();
         for want in [
             "strata_operator_reconciles_total{result=\"ready\"} 1",
             "strata_operator_reconcile_duration_seconds_count 1",
             "strata_operator_migrations_applied_total 3",
             "strata_operator_failures_total{reason=\"Migrating\"} 1",
-            "strata_operator_resource_ready{namespace=\"apps\",name=\"db\"} 1",
+            "strata_operator_resource_ready{namespace=\"apps\",name=\"db\",kind=\"AtlasMigration\"} 1",
         ] {
             assert!(text.contains(want), "{want} missing from\n{text}");
         }
@@ -226,29 +230,44 @@ mod tests {
     fn the_ready_gauge_goes_with_its_resource() {
         let m = Metrics::default();
         let line = |name: &str| {
-            format!("strata_operator_resource_ready{{namespace=\"apps\",name=\"{name}\"}}")
+            format!(
+                "strata_operator_resource_ready{{namespace=\"apps\",name=\"{name}\",kind=\"AtlasMigration\"}}"
+            )
         };
-        m.set_ready("apps", "a", "uid-a", true);
-        m.set_ready("apps", "b", "uid-b", false);
-        m.set_ready("other", "c", "uid-c", true);
+        let schema_line =
+            "strata_operator_resource_ready{namespace=\"apps\",name=\"a\",kind=\"AtlasSchema\"} 0";
+        const M: Kind = Kind::Migration;
+        m.set_ready(M, "apps", "a", "uid-a", true);
+        m.set_ready(M, "apps", "b", "uid-b", false);
+        m.set_ready(M, "other", "c", "uid-c", true);
+        // An AtlasSchema of the same name has a gauge of its own.
+        m.set_ready(Kind::Schema, "apps", "a", "uid-s", false);
         assert!(m.render().contains(&line("a")));
+        assert!(m.render().contains(schema_line), "{}", m.render());
 
         // Deleted: gone, and a reconcile of that object finishing late does not bring it back.
-        m.forget("apps", "a", "uid-a");
+        m.forget(M, "apps", "a", "uid-a");
         assert!(!m.render().contains(&line("a")), "{}", m.render());
-        m.set_ready("apps", "a", "uid-a", true);
+        assert!(
+            m.render().contains(schema_line),
+            "the other kind's gauge stays"
+        );
+        m.set_ready(M, "apps", "a", "uid-a", true);
         assert!(!m.render().contains(&line("a")));
         // A new object under the same name has its own gauge.
-        m.set_ready("apps", "a", "uid-a2", true);
+        m.set_ready(M, "apps", "a", "uid-a2", true);
         assert!(m.render().contains(&format!("{} 1", line("a"))));
 
-        // A re-list keeps only what still exists.
-        m.retain(|ns, name| ns != "apps" || name == "a");
+        // A re-list keeps only what still exists, of its own kind.
+        m.retain(M, |ns, name| ns != "apps" || name == "a");
         let text = m.render();
         assert!(
             text.contains(&line("a")) && !text.contains(&line("b")),
             "{text}"
         );
         assert!(text.contains("namespace=\"other\",name=\"c\""), "{text}");
+        m.retain(Kind::Schema, |_, _| false);
+        assert!(!m.render().contains(schema_line));
+        assert!(m.render().contains(&line("a")));
     }
 }

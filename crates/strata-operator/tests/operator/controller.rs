@@ -87,7 +87,9 @@ async fn apply_reads_the_secret_patches_ready_and_publishes_applied() {
         "{text}"
     );
     assert!(
-        text.contains("strata_operator_resource_ready{namespace=\"apps\",name=\"app\"} 1"),
+        text.contains(
+            "strata_operator_resource_ready{namespace=\"apps\",name=\"app\",kind=\"AtlasMigration\"} 1"
+        ),
         "{text}"
     );
 }
@@ -164,7 +166,9 @@ async fn an_unchanged_status_is_not_written() {
 }
 
 fn ready_line(ns: &str, name: &str) -> String {
-    format!("strata_operator_resource_ready{{namespace=\"{ns}\",name=\"{name}\"}}")
+    format!(
+        "strata_operator_resource_ready{{namespace=\"{ns}\",name=\"{name}\",kind=\"AtlasMigration\"}}"
+    )
 }
 
 #[tokio::test]
@@ -188,6 +192,7 @@ async fn a_resource_deleted_during_its_reconcile_loses_its_ready_gauge() {
     assert!(!text.contains(&ready_line("apps", "app")), "{text}");
     // A late reconcile of the same (deleted) object cannot bring it back.
     ctx.metrics.set_ready(
+        strata_operator::drift::Kind::Migration,
         "apps",
         "app",
         migration().metadata.uid.as_deref().unwrap(),
@@ -214,12 +219,24 @@ fn watch_deletions_and_relists_remove_ready_gauges() {
         ("stale", "apps"),
         ("x", "team-b"),
     ] {
-        metrics.set_ready(ns, name, &format!("uid-{ns}-{name}"), true);
+        metrics.set_ready(
+            strata_operator::drift::Kind::Migration,
+            ns,
+            name,
+            &format!("uid-{ns}-{name}"),
+            true,
+        );
     }
     let watch = |writer: &mut kube::runtime::reflector::store::Writer<AtlasMigration>,
                  ev: Event<AtlasMigration>| {
         writer.apply_watcher_event(&ev);
-        controller::on_watch_event(&metrics, &store, Some("apps"), &ev);
+        controller::on_watch_event(
+            &metrics,
+            strata_operator::drift::Kind::Migration,
+            &store,
+            Some("apps"),
+            &ev,
+        );
     };
 
     watch(&mut writer, Event::Apply(named("app", "apps")));

@@ -179,6 +179,14 @@ async fn apply_patches_ready_and_publishes_applied_as_atlasschema_controller() {
         "{}",
         ctx.base.metrics.render()
     );
+    // The Ready gauge of the AtlasSchema, labelled with its kind.
+    assert!(
+        ctx.base.metrics.render().contains(
+            "strata_operator_resource_ready{namespace=\"apps\",name=\"app\",kind=\"AtlasSchema\"} 1"
+        ),
+        "{}",
+        ctx.base.metrics.render()
+    );
 }
 
 #[tokio::test]
