@@ -96,6 +96,8 @@ pub async fn apply_plan_on(
             report.applied = all().collect();
             Ok(report)
         }
+        // Nothing ran: the connection's error as it is (a lost connection stays retryable for callers).
+        Err(f) if f.begin_failed && f.unit_start == 0 => Err(f.error.into()),
         Err(f) => {
             let failed = f.failed.and_then(|i| plan.statements.get(i));
             let what = failed.map_or_else(|| "commit".into(), |s| s.comment.clone());
@@ -138,6 +140,8 @@ struct UnitFailure {
     rolled_back: bool,
     /// The failed statement's cleanup ran.
     cleaned_up: bool,
+    /// `BEGIN` failed: no statement of the unit ran.
+    begin_failed: bool,
     error: DriverError,
 }
 
@@ -157,9 +161,15 @@ async fn run_units(drv: &mut dyn Driver, plan: &Plan, tx: bool) -> Result<(), Un
                 unit_start: i,
                 rolled_back: true,
                 cleaned_up: false,
+                begin_failed: false,
                 error,
             };
-            drv.begin().await.map_err(|e| fail(Some(i), e))?;
+            if let Err(e) = drv.begin().await {
+                return Err(UnitFailure {
+                    begin_failed: true,
+                    ..fail(Some(i), e)
+                });
+            }
             for (k, s) in stmts.iter().enumerate().take(end).skip(i) {
                 if let Err(e) = drv.execute(&s.sql).await {
                     let _ = drv.rollback().await;
@@ -180,6 +190,7 @@ async fn run_units(drv: &mut dyn Driver, plan: &Plan, tx: bool) -> Result<(), Un
                     unit_start: i,
                     rolled_back: false,
                     cleaned_up,
+                    begin_failed: false,
                     error,
                 });
             }
