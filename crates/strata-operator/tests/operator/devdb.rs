@@ -4,15 +4,30 @@
 
 use http::Method;
 use serde_json::json;
+use strata_operator::atlas_schema::AtlasSchema;
 use strata_operator::atlas_schema::crd::{AtlasSchemaSpec, new_schema};
-use strata_operator::atlas_schema::devdb::{CONNTMPL, DevDbState, DevDbs, Engine, KubeDevDbs};
+use strata_operator::atlas_schema::devdb::{
+    CONNTMPL, DevDbReport, DevDbState, DevDbs, Engine, KubeDevDbs,
+};
+use strata_operator::resolve::LookupError;
 
 use crate::common::api::{self, ApiServer, api_status, body_json, respond};
 use crate::common::objects::{NS, local_migration};
 
 const PATH: &str = "/apis/apps/v1/namespaces/apps/deployments/app-atlas-dev-db";
 
-fn obj() -> strata_operator::atlas_schema::AtlasSchema {
+type Call = tokio::task::JoinHandle<(Result<Option<DevDbReport>, LookupError>, KubeDevDbs)>;
+
+/// `dbs.dev_db(o, engine, create)` on a task (the test answers its requests meanwhile); gives `dbs` back.
+fn call(dbs: KubeDevDbs, o: &AtlasSchema, engine: Engine, create: bool) -> Call {
+    let o = o.clone();
+    tokio::spawn(async move {
+        let r = dbs.dev_db(&o, engine, create).await;
+        (r, dbs)
+    })
+}
+
+fn obj() -> AtlasSchema {
     let mut o = new_schema("app", NS, AtlasSchemaSpec::default());
     o.metadata.uid = Some("uid-app".into());
     o
@@ -62,27 +77,14 @@ async fn the_deployment_is_found_created_scaled_and_its_ready_pod_gives_the_url(
     let o = obj();
 
     // None there and no creating: nothing.
-    let call = tokio::spawn({
-        let o = o.clone();
-        async move {
-            KubeDevDbs::dev_db(&dbs, &o, Engine::Postgres, false)
-                .await
-                .map(|r| (r, dbs))
-        }
-    });
+    let c = call(dbs, &o, Engine::Postgres, false);
     get_deployment(&mut api, None).await;
-    let (r, dbs) = call.await.unwrap().unwrap();
+    let (r, dbs) = c.await.unwrap();
+    let r = r.unwrap();
     assert!(r.is_none());
 
     // None there, creating: a POST of the owned Deployment, then Starting.
-    let call = tokio::spawn({
-        let o = o.clone();
-        async move {
-            dbs.dev_db(&o, Engine::Postgres, true)
-                .await
-                .map(|r| (r, dbs))
-        }
-    });
+    let c = call(dbs, &o, Engine::Postgres, true);
     get_deployment(&mut api, None).await;
     let (req, send) = api.next().await;
     assert_eq!(req.method(), Method::POST);
@@ -107,38 +109,26 @@ async fn the_deployment_is_found_created_scaled_and_its_ready_pod_gives_the_url(
         "{tmpl}"
     );
     respond(send, 201, body.clone());
-    let (r, dbs) = call.await.unwrap().unwrap();
+    let (r, dbs) = c.await.unwrap();
+    let r = r.unwrap();
     let r = r.unwrap();
     assert!(r.created && !r.scaled_up);
     assert_eq!(r.state, DevDbState::Starting);
 
     // Scaled to zero: patched back to one replica, Starting.
-    let call = tokio::spawn({
-        let o = o.clone();
-        async move {
-            dbs.dev_db(&o, Engine::Postgres, false)
-                .await
-                .map(|r| (r, dbs))
-        }
-    });
+    let c = call(dbs, &o, Engine::Postgres, false);
     get_deployment(&mut api, Some(existing("postgres", 0))).await;
     let (req, send) = api.next().await;
     assert_eq!((req.method(), req.uri().path()), (&Method::PATCH, PATH));
     assert_eq!(body_json(req).await, json!({"spec": {"replicas": 1}}));
     respond(send, 200, existing("postgres", 1));
-    let (r, dbs) = call.await.unwrap().unwrap();
+    let (r, dbs) = c.await.unwrap();
+    let r = r.unwrap();
     let r = r.unwrap();
     assert!(r.scaled_up && r.state == DevDbState::Starting);
 
     // Running with a Ready pod: its IP in the template.
-    let call = tokio::spawn({
-        let o = o.clone();
-        async move {
-            dbs.dev_db(&o, Engine::Postgres, false)
-                .await
-                .map(|r| (r, dbs))
-        }
-    });
+    let c = call(dbs, &o, Engine::Postgres, false);
     get_deployment(&mut api, Some(existing("postgres", 1))).await;
     list_pods(
         &mut api,
@@ -147,7 +137,8 @@ async fn the_deployment_is_found_created_scaled_and_its_ready_pod_gives_the_url(
                            "conditions": [{"type": "Ready", "status": "True"}]}}]),
     )
     .await;
-    let (r, dbs) = call.await.unwrap().unwrap();
+    let (r, dbs) = c.await.unwrap();
+    let r = r.unwrap();
     let DevDbState::Ready(url) = r.unwrap().state else {
         panic!("not ready")
     };
@@ -159,15 +150,12 @@ async fn the_deployment_is_found_created_scaled_and_its_ready_pod_gives_the_url(
     assert_eq!(url.query_param("strata_dev").as_deref(), Some("scratch"));
 
     // Another engine's Deployment (the target changed kind): deleted, and without creating, none.
-    let call = tokio::spawn({
-        let o = o.clone();
-        async move { dbs.dev_db(&o, Engine::Mysql, false).await }
-    });
+    let c = call(dbs, &o, Engine::Mysql, false);
     get_deployment(&mut api, Some(existing("postgres", 1))).await;
     let (req, send) = api.next().await;
     assert_eq!((req.method(), req.uri().path()), (&Method::DELETE, PATH));
     respond(send, 200, existing("postgres", 1));
-    assert!(call.await.unwrap().unwrap().is_none());
+    assert!(c.await.unwrap().0.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -175,7 +163,7 @@ async fn an_api_error_names_the_deployment() {
     let (client, mut api) = api::mock_client(local_migration(&[]));
     let dbs = KubeDevDbs::new(client);
     let o = obj();
-    let call = tokio::spawn(async move { dbs.dev_db(&o, Engine::Mariadb, true).await });
+    let c = call(dbs, &o, Engine::Mariadb, true);
     let (req, send) = api.next().await;
     assert_eq!(req.method(), Method::GET);
     respond(
@@ -183,7 +171,7 @@ async fn an_api_error_names_the_deployment() {
         403,
         api_status(403, "Forbidden", "deployments.apps is forbidden"),
     );
-    let err = call.await.unwrap().unwrap_err();
+    let err = c.await.unwrap().0.unwrap_err();
     assert!(
         err.0
             .contains("dev-database Deployment apps/app-atlas-dev-db"),
