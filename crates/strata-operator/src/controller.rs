@@ -23,6 +23,7 @@ use tracing::{info, warn};
 
 use crate::atlas_schema::{AtlasSchema, AtlasSchemaStatus};
 use crate::crd::{AtlasMigration, AtlasMigrationStatus};
+use crate::drift::Kind;
 use crate::endpoints::{self, Endpoints};
 use crate::events::EventPublisher;
 use crate::metrics::Metrics;
@@ -306,6 +307,60 @@ impl Context {
             drift_schedule: crate::drift::Schedule::default(),
         }
     }
+
+    /// What a reconcile of `kind` works with (dev-database Deployments only for `AtlasSchema`).
+    pub fn env(&self, kind: Kind) -> Env<'_> {
+        Env {
+            objects: self.objects.as_ref(),
+            registry: self.registry.as_ref(),
+            settings: &self.settings.resolve,
+            locks: &self.locks,
+            sqlite_lock_root: self.settings.sqlite_lock_root.clone(),
+            lock_timeout: self.settings.lock_timeout,
+            cancel: self.cancel.clone(),
+            dev_dbs: match kind {
+                Kind::Migration => None,
+                Kind::Schema => self.dev_dbs.as_deref(),
+            },
+        }
+    }
+
+    /// A resource found deleted by its status write: its gauge and drift schedule go.
+    fn forget_resource(&self, kind: Kind, ns: &str, name: &str, uid: &str) {
+        self.metrics.forget(kind, ns, name, uid);
+        self.drift_schedule.forget(kind, ns, name);
+    }
+
+    /// A finished reconcile of the resource `[namespace, name, uid]`: its Ready gauge, the failure reason and the
+    /// result counter with the duration.
+    fn record(
+        &self,
+        kind: Kind,
+        [ns, name, uid]: [&str; 3],
+        ready: bool,
+        failure: Option<&str>,
+        took: Duration,
+    ) {
+        self.metrics.set_ready(kind, ns, name, uid, ready);
+        let result = match (failure, ready) {
+            (Some(reason), _) => {
+                self.metrics.failed(reason);
+                "failed"
+            }
+            (None, true) => "ready",
+            (None, false) => "progressing",
+        };
+        self.metrics.reconciled(result, took);
+    }
+}
+
+/// The controller's answer for an outcome's requeue (the delay jittered per resource).
+fn action(requeue: Requeue, name: &str, failed: i32) -> Action {
+    match requeue {
+        Requeue::Now => Action::requeue(Duration::ZERO),
+        Requeue::After(d) => Action::requeue(jitter(d, name, failed)),
+        Requeue::Never => Action::await_change(),
+    }
 }
 
 /// Writes `status` with server-side apply under [`FIELD_MANAGER`]. On a conflict the object is re-read and the
@@ -382,16 +437,7 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
     let start = Instant::now();
     let ns = obj.namespace().unwrap_or_else(|| "default".into());
     let name = obj.name_any();
-    let env = Env {
-        objects: ctx.objects.as_ref(),
-        registry: ctx.registry.as_ref(),
-        settings: &ctx.settings.resolve,
-        locks: &ctx.locks,
-        sqlite_lock_root: ctx.settings.sqlite_lock_root.clone(),
-        lock_timeout: ctx.settings.lock_timeout,
-        cancel: ctx.cancel.clone(),
-        dev_dbs: None,
-    };
+    let env = ctx.env(Kind::Migration);
     let obj = ctx.written.current(obj);
     let out = reconcile::reconcile(&obj, &env).await;
     let out = drift_step(&obj, &env, &ctx, out).await;
@@ -405,10 +451,7 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
         {
             // Deleted while we worked: no status, no events, and no gauge for it.
             ctx.written.forget(&uid);
-            ctx.metrics
-                .forget(crate::drift::Kind::Migration, &ns, &name, &uid);
-            ctx.drift_schedule
-                .forget(crate::drift::Kind::Migration, &ns, &name);
+            ctx.forget_resource(Kind::Migration, &ns, &name, &uid);
             info!(namespace = %ns, name = %name, "resource deleted during the reconcile");
             return Ok(Action::await_change());
         }
@@ -419,18 +462,14 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
         }
     }
     publish(ctx.events.clone(), obj.object_ref(&()), out.events.clone()).await;
-    ctx.metrics
-        .set_ready(crate::drift::Kind::Migration, &ns, &name, &uid, ready);
     ctx.metrics.applied.inc_by(out.applied_files as u64);
-    let result = match (&out.failure, ready) {
-        (Some(reason), _) => {
-            ctx.metrics.failed(reason);
-            "failed"
-        }
-        (None, true) => "ready",
-        (None, false) => "progressing",
-    };
-    ctx.metrics.reconciled(result, start.elapsed());
+    ctx.record(
+        Kind::Migration,
+        [&ns, &name, &uid],
+        ready,
+        out.failure.as_deref(),
+        start.elapsed(),
+    );
     let c = out.status.condition("Ready");
     info!(
         namespace = %ns,
@@ -442,11 +481,7 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
         applied = out.applied_files,
         "reconciled"
     );
-    Ok(match out.requeue {
-        Requeue::Now => Action::requeue(Duration::ZERO),
-        Requeue::After(d) => Action::requeue(jitter(d, &name, out.status.failed)),
-        Requeue::Never => Action::await_change(),
-    })
+    Ok(action(out.requeue, &name, out.status.failed))
 }
 
 /// The drift step after a reconcile ([`crate::drift::check_migration`]): a check when one is due, with its
@@ -550,7 +585,7 @@ fn mapper<K: Resource, R: Referencing>(
 /// with `None`) that `store` no longer holds, deleted while the watch was down.
 pub fn on_watch_event<K>(
     metrics: &Metrics,
-    kind: crate::drift::Kind,
+    kind: Kind,
     store: &Store<K>,
     namespace: Option<&str>,
     event: &watcher::Event<K>,
@@ -643,13 +678,7 @@ pub async fn run_controller(
         .reflect(writer)
         .inspect(move |ev| {
             if let Ok(ev) = ev {
-                on_watch_event(
-                    &metrics,
-                    crate::drift::Kind::Migration,
-                    &store,
-                    watched.as_deref(),
-                    ev,
-                );
+                on_watch_event(&metrics, Kind::Migration, &store, watched.as_deref(), ev);
             }
         });
     let main = watch::applied_after_lists(main, reader.clone())
@@ -862,16 +891,7 @@ async fn reconcile_atlas_schema_inner(
     let base = &ctx.base;
     let ns = obj.namespace().unwrap_or_else(|| "default".into());
     let name = obj.name_any();
-    let env = Env {
-        objects: base.objects.as_ref(),
-        registry: base.registry.as_ref(),
-        settings: &base.settings.resolve,
-        locks: &base.locks,
-        sqlite_lock_root: base.settings.sqlite_lock_root.clone(),
-        lock_timeout: base.settings.lock_timeout,
-        cancel: base.cancel.clone(),
-        dev_dbs: base.dev_dbs.as_deref(),
-    };
+    let env = base.env(Kind::Schema);
     let obj = ctx.written.current(obj);
     let mut out = crate::atlas_schema::reconcile_schema(&obj, &env).await;
     let denv = crate::drift::DriftEnv {
@@ -889,10 +909,7 @@ async fn reconcile_atlas_schema_inner(
             .map_err(Error::Status)?
         {
             ctx.written.forget(&uid);
-            base.metrics
-                .forget(crate::drift::Kind::Schema, &ns, &name, &uid);
-            base.drift_schedule
-                .forget(crate::drift::Kind::Schema, &ns, &name);
+            base.forget_resource(Kind::Schema, &ns, &name, &uid);
             info!(namespace = %ns, name = %name, "atlasschema deleted during the reconcile");
             return Ok(Action::await_change());
         }
@@ -903,17 +920,13 @@ async fn reconcile_atlas_schema_inner(
         }
     }
     publish(ctx.events.clone(), obj.object_ref(&()), out.events.clone()).await;
-    base.metrics
-        .set_ready(crate::drift::Kind::Schema, &ns, &name, &uid, ready);
-    let result = match (&out.failure, ready) {
-        (Some(reason), _) => {
-            base.metrics.failed(reason);
-            "failed"
-        }
-        (None, true) => "ready",
-        (None, false) => "progressing",
-    };
-    base.metrics.reconciled(result, start.elapsed());
+    base.record(
+        Kind::Schema,
+        [&ns, &name, &uid],
+        ready,
+        out.failure.as_deref(),
+        start.elapsed(),
+    );
     let c = out.status.condition("Ready");
     info!(
         kind = "AtlasSchema",
@@ -926,11 +939,7 @@ async fn reconcile_atlas_schema_inner(
         drift = out.drift.as_ref().map(|p| p.statements.len()).unwrap_or(0),
         "reconciled"
     );
-    Ok(match out.requeue {
-        Requeue::Now => Action::requeue(Duration::ZERO),
-        Requeue::After(d) => Action::requeue(jitter(d, &name, out.status.failed)),
-        Requeue::Never => Action::await_change(),
-    })
+    Ok(action(out.requeue, &name, out.status.failed))
 }
 
 /// API errors (status writes) of the `AtlasSchema` controller: counted and retried after 5 s.
@@ -973,13 +982,7 @@ pub async fn run_schema_controller(
         .reflect(writer)
         .inspect(move |ev| {
             if let Ok(ev) = ev {
-                on_watch_event(
-                    &metrics,
-                    crate::drift::Kind::Schema,
-                    &store,
-                    watched.as_deref(),
-                    ev,
-                );
+                on_watch_event(&metrics, Kind::Schema, &store, watched.as_deref(), ev);
             }
         });
     let main = watch::applied_after_lists(main, reader.clone()).predicate_filter(
