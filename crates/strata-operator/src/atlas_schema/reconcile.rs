@@ -443,9 +443,17 @@ fn plan_findings(plan: &Plan) -> Vec<PlanFinding> {
     let mut starts = Vec::with_capacity(plan.statements.len());
     let mut from = 0;
     for st in &plan.statements {
-        let at = file[from..].find(&st.sql).map_or(from, |i| from + i);
+        // Found: the next search starts after it (a boundary, since the text matched); not found (never with the
+        // files `to_migration_file` writes): the statement is taken to start where the search stands.
+        let at = match file.get(from..).and_then(|rest| rest.find(&st.sql)) {
+            Some(i) => {
+                let at = from + i;
+                from = at + st.sql.len();
+                at
+            }
+            None => from,
+        };
         starts.push(file[..at].matches('\n').count() + 1);
-        from = at + st.sql.len();
     }
     let report = strata_lint::lint_file(
         plan.dialect,

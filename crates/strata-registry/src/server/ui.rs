@@ -500,7 +500,10 @@ async fn login(
     }
     ids.push(id);
     let drop = ids.len().saturating_sub(super::MAX_SESSIONS);
-    let id = ids[drop..].join(".");
+    for old in ids.drain(..drop) {
+        let _ = auth::end_session(s.store(), &old).await;
+    }
+    let id = ids.join(".");
     tracing::info!(project = %p.project, token_id = %p.token_id, "web UI login");
     let mut r = Redirect::to(&format!("/projects/{}", p.project)).into_response();
     let h = r.headers_mut();
