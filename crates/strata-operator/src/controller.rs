@@ -215,6 +215,8 @@ pub trait Reconciled: Resource + Clone {
     type Status: Clone + PartialEq;
     /// Replaces the status.
     fn set_status(&mut self, status: Self::Status);
+    /// The status the object carries.
+    fn status(&self) -> Option<&Self::Status>;
 }
 
 impl Reconciled for AtlasMigration {
@@ -222,12 +224,18 @@ impl Reconciled for AtlasMigration {
     fn set_status(&mut self, status: AtlasMigrationStatus) {
         self.status = Some(status);
     }
+    fn status(&self) -> Option<&AtlasMigrationStatus> {
+        self.status.as_ref()
+    }
 }
 
 impl Reconciled for AtlasSchema {
     type Status = AtlasSchemaStatus;
     fn set_status(&mut self, status: AtlasSchemaStatus) {
         self.status = Some(status);
+    }
+    fn status(&self) -> Option<&AtlasSchemaStatus> {
+        self.status.as_ref()
     }
 }
 
@@ -363,26 +371,50 @@ fn action(requeue: Requeue, name: &str, failed: i32) -> Action {
     }
 }
 
+/// Writes a reconcile's `status` when it differs from what `obj` carries, and keeps [`WrittenStatuses`] in step
+/// (remembered for a "requeue now", else forgotten). `Ok(false)`: the object was deleted meanwhile; its ready
+/// gauge and drift schedule are forgotten, and the caller publishes nothing for it.
+async fn write_changed<K>(
+    base: &Context,
+    written: &WrittenStatuses<K>,
+    kind: Kind,
+    obj: &K,
+    status: &K::Status,
+    requeue: Requeue,
+) -> Result<bool, Error>
+where
+    K: Reconciled
+        + Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+    K::Status: serde::Serialize,
+{
+    if obj.status() == Some(status) {
+        return Ok(true);
+    }
+    let ns = obj.namespace().unwrap_or_else(|| "default".into());
+    let name = obj.name_any();
+    let uid = obj.uid().unwrap_or_default();
+    let api: Api<K> = Api::namespaced(base.client.clone(), &ns);
+    if !apply_status(api, kind.as_str(), name.clone(), status)
+        .await
+        .map_err(Error::Status)?
+    {
+        written.forget(&uid);
+        base.forget_resource(kind, &ns, &name, &uid);
+        info!(kind = kind.as_str(), namespace = %ns, name = %name, "resource deleted during the reconcile");
+        return Ok(false);
+    }
+    if requeue == Requeue::Now {
+        written.remember(obj, status);
+    } else {
+        written.forget(&uid);
+    }
+    Ok(true)
+}
+
 /// Writes `status` with server-side apply under [`FIELD_MANAGER`]. On a conflict the object is re-read and the
 /// write retried, up to three times. `Ok(false)`: the object is gone (deleted meanwhile), nothing to write.
-pub async fn write_status(
-    api: Api<AtlasMigration>,
-    name: String,
-    status: AtlasMigrationStatus,
-) -> Result<bool, kube::Error> {
-    apply_status(api, "AtlasMigration", name, status).await
-}
-
-/// [`write_status`] for an `AtlasSchema`.
-pub async fn write_schema_status(
-    api: Api<AtlasSchema>,
-    name: String,
-    status: AtlasSchemaStatus,
-) -> Result<bool, kube::Error> {
-    apply_status(api, "AtlasSchema", name, status).await
-}
-
-/// The status write of both kinds (see [`write_status`]).
 async fn apply_status<K>(
     api: Api<K>,
     kind: &str,
@@ -441,25 +473,20 @@ async fn reconcile_inner(obj: Arc<AtlasMigration>, ctx: Arc<Context>) -> Result<
     let obj = ctx.written.current(obj);
     let out = reconcile::reconcile(&obj, &env).await;
     let out = drift_step(&obj, &env, &ctx, out).await;
-    let api: Api<AtlasMigration> = Api::namespaced(ctx.client.clone(), &ns);
     let uid = obj.uid().unwrap_or_default();
     let ready = out.status.is_ready();
-    if obj.status.as_ref() != Some(&out.status) {
-        if !write_status(api, name.clone(), out.status.clone())
-            .await
-            .map_err(Error::Status)?
-        {
-            // Deleted while we worked: no status, no events, and no gauge for it.
-            ctx.written.forget(&uid);
-            ctx.forget_resource(Kind::Migration, &ns, &name, &uid);
-            info!(namespace = %ns, name = %name, "resource deleted during the reconcile");
-            return Ok(Action::await_change());
-        }
-        if out.requeue == Requeue::Now {
-            ctx.written.remember(&obj, &out.status);
-        } else {
-            ctx.written.forget(&uid);
-        }
+    // Deleted while we worked: no status, no events, and no gauge for it.
+    if !write_changed(
+        &ctx,
+        &ctx.written,
+        Kind::Migration,
+        &*obj,
+        &out.status,
+        out.requeue,
+    )
+    .await?
+    {
+        return Ok(Action::await_change());
     }
     publish(ctx.events.clone(), obj.object_ref(&()), out.events.clone()).await;
     ctx.metrics.applied.inc_by(out.applied_files as u64);
@@ -900,24 +927,19 @@ async fn reconcile_atlas_schema_inner(
         metrics: &base.metrics.drift,
     };
     crate::drift::check_schema(&obj, &denv, &mut out);
-    let api: Api<AtlasSchema> = Api::namespaced(base.client.clone(), &ns);
     let uid = obj.uid().unwrap_or_default();
     let ready = out.status.is_ready();
-    if obj.status.as_ref() != Some(&out.status) {
-        if !write_schema_status(api, name.clone(), out.status.clone())
-            .await
-            .map_err(Error::Status)?
-        {
-            ctx.written.forget(&uid);
-            base.forget_resource(Kind::Schema, &ns, &name, &uid);
-            info!(namespace = %ns, name = %name, "atlasschema deleted during the reconcile");
-            return Ok(Action::await_change());
-        }
-        if out.requeue == Requeue::Now {
-            ctx.written.remember(&obj, &out.status);
-        } else {
-            ctx.written.forget(&uid);
-        }
+    if !write_changed(
+        base,
+        &ctx.written,
+        Kind::Schema,
+        &*obj,
+        &out.status,
+        out.requeue,
+    )
+    .await?
+    {
+        return Ok(Action::await_change());
     }
     publish(ctx.events.clone(), obj.object_ref(&()), out.events.clone()).await;
     base.record(
