@@ -598,6 +598,40 @@ pub fn observed_hash(
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The custom `atlas.hcl` of either kind: `configFrom` (a Secret key) when set, else a non-empty `config`.
+pub(crate) async fn custom_config(
+    objects: &dyn Objects,
+    ns: &str,
+    config: &Option<String>,
+    config_from: &Option<ValueFrom>,
+) -> Result<Option<String>, ResolveError> {
+    Ok(match value_from(objects, ns, config_from).await? {
+        Some(c) => Some(c),
+        None => config.clone().filter(|c| !c.is_empty()),
+    })
+}
+
+/// Why a custom `atlas.hcl` is refused, in the order Atlas's operator checks: the operator's
+/// `allowCustomConfig`, then (`AtlasMigration`, `env_name` given) an env name, then that Strata does not run it
+/// yet and which spec `fields` to use instead.
+pub(crate) fn custom_config_refusal(
+    settings: &ResolveSettings,
+    env_name: Option<&str>,
+    fields: &str,
+) -> ResolveError {
+    if !settings.allow_custom_config {
+        return ResolveError::invalid(
+            "install the operator with \"--set allowCustomConfig=true\" to use custom atlas.hcl config",
+        );
+    }
+    if env_name.is_some_and(str::is_empty) {
+        return ResolveError::invalid("env name must be set when using custom atlas.hcl config");
+    }
+    ResolveError::invalid(format!(
+        "custom atlas.hcl config is not supported by the Strata operator yet; use the spec fields ({fields}) instead"
+    ))
+}
+
 /// Resolves every input of a reconcile. (Boxed so the future is proven `Send` once, here.)
 pub fn resolve<'a>(
     objects: &'a dyn Objects,
@@ -616,25 +650,13 @@ async fn resolve_impl(
     ns: &str,
     spec: &AtlasMigrationSpec,
 ) -> Result<Inputs, ResolveError> {
-    let config = match value_from(objects, ns, &spec.config_from).await? {
-        Some(c) => Some(c),
-        None => spec.config.clone().filter(|c| !c.is_empty()),
-    };
+    let config = custom_config(objects, ns, &spec.config, &spec.config_from).await?;
     validate(spec, config.is_some())?;
     if config.is_some() {
-        if !settings.allow_custom_config {
-            return Err(ResolveError::invalid(
-                "install the operator with \"--set allowCustomConfig=true\" to use custom atlas.hcl config",
-            ));
-        }
-        if spec.env_name.as_deref().unwrap_or("").is_empty() {
-            return Err(ResolveError::invalid(
-                "env name must be set when using custom atlas.hcl config",
-            ));
-        }
-        return Err(ResolveError::invalid(
-            "custom atlas.hcl config is not supported by the Strata operator yet; \
-             use the spec fields (url, dir, revisionsSchema, baseline, execOrder) instead",
+        return Err(custom_config_refusal(
+            settings,
+            Some(spec.env_name.as_deref().unwrap_or("")),
+            "url, dir, revisionsSchema, baseline, execOrder",
         ));
     }
     let url = target_url(objects, ns, spec)

@@ -10,7 +10,7 @@ use super::crd::AtlasSchemaSpec;
 use crate::crd::{AtlasMigrationSpec, Cloud, Dir, Remote};
 use crate::resolve::{
     Objects, RefKind, Registry, ResolveError, ResolveSettings, TargetFields, config_map_value,
-    secret_value, target_url_of, value_from,
+    custom_config, custom_config_refusal, secret_value, target_url_of, value_from,
 };
 
 /// Where the dev database comes from.
@@ -159,19 +159,12 @@ async fn resolve_impl(
     ns: &str,
     spec: &AtlasSchemaSpec,
 ) -> Result<SchemaInputs, ResolveError> {
-    let config = match value_from(objects, ns, &spec.config_from).await? {
-        Some(c) => Some(c),
-        None => spec.config.clone().filter(|c| !c.is_empty()),
-    };
+    let config = custom_config(objects, ns, &spec.config, &spec.config_from).await?;
     if config.is_some() {
-        if !settings.allow_custom_config {
-            return Err(ResolveError::invalid(
-                "install the operator with \"--set allowCustomConfig=true\" to use custom atlas.hcl config",
-            ));
-        }
-        return Err(ResolveError::invalid(
-            "custom atlas.hcl config is not supported by the Strata operator yet; use the spec fields \
-             (url, schema, devURL, exclude, schemas, policy) instead",
+        return Err(custom_config_refusal(
+            settings,
+            None,
+            "url, schema, devURL, exclude, schemas, policy",
         ));
     }
     if spec.dev_db.is_some() && spec.dev_url.is_empty() && spec.dev_url_from.is_none() {
