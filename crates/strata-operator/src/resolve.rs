@@ -793,6 +793,83 @@ mod tests {
         assert!(!err.message.contains("s3cr3t-pw"), "{err}");
     }
 
+    /// A custom `atlas.hcl` (inline or from a Secret) is refused in Atlas's order: `allowCustomConfig` first, then
+    /// (AtlasMigration) the env name, then that Strata does not run it, naming the spec fields to use; the same
+    /// read and refusal serve `AtlasSchema`.
+    #[tokio::test]
+    async fn custom_config_is_refused_in_order_for_both_kinds() {
+        let objs = StaticObjects::default().with_secret("ns", "cfg", &[("hcl", "env \"x\" {}")]);
+        let allowed = ResolveSettings {
+            allow_custom_config: true,
+            ..ResolveSettings::default()
+        };
+        let message = |spec: &AtlasMigrationSpec, settings: &ResolveSettings| {
+            let (objs, settings, spec) = (objs.clone(), settings.clone(), spec.clone());
+            async move {
+                resolve(&objs, &FakeRegistry::default(), &settings, "ns", &spec)
+                    .await
+                    .unwrap_err()
+                    .message
+            }
+        };
+        let inline = AtlasMigrationSpec {
+            config: Some("env \"x\" {}".into()),
+            dir: local_dir(),
+            ..AtlasMigrationSpec::default()
+        };
+        let from_secret = AtlasMigrationSpec {
+            config: None,
+            config_from: from("cfg", "hcl"),
+            ..inline.clone()
+        };
+        for spec in [&inline, &from_secret] {
+            let m = message(spec, &ResolveSettings::default()).await;
+            assert!(m.contains("--set allowCustomConfig=true"), "{m}");
+        }
+        let m = message(&inline, &allowed).await;
+        assert_eq!(m, "env name must be set when using custom atlas.hcl config");
+        let named = AtlasMigrationSpec {
+            env_name: Some("x".into()),
+            ..from_secret
+        };
+        let m = message(&named, &allowed).await;
+        assert!(
+            m.starts_with("custom atlas.hcl config is not supported by the Strata operator yet")
+                && m.contains("(url, dir, revisionsSchema, baseline, execOrder)"),
+            "{m}"
+        );
+        // An empty inline config is no config.
+        let empty = AtlasMigrationSpec {
+            config: Some(String::new()),
+            ..inline
+        };
+        assert_eq!(
+            custom_config(&objs, "ns", &empty.config, &empty.config_from)
+                .await
+                .unwrap(),
+            None
+        );
+
+        let schema = crate::atlas_schema::crd::AtlasSchemaSpec {
+            config_from: from("cfg", "hcl"),
+            ..Default::default()
+        };
+        let err = crate::atlas_schema::resolve::resolve(
+            &objs,
+            &FakeRegistry::default(),
+            &allowed,
+            "ns",
+            &schema,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.message
+                .contains("(url, schema, devURL, exclude, schemas, policy)"),
+            "{err}"
+        );
+    }
+
     #[tokio::test]
     async fn url_from_wins_over_url_and_credentials() {
         let objs = StaticObjects::default().with_secret("ns", "db", &[("url", "sqlite://a.db")]);
