@@ -1,6 +1,8 @@
-//! What Atlas's HCL schema language cannot hold, in one place: functions and procedures, triggers, sequences
-//! that no column owns (an owned one is a `serial` column) and extensions. The model keeps these as their SQL
-//! definitions, which the language's blocks cannot be filled from faithfully.
+//! What Atlas's HCL schema language cannot hold, in one place: sequences that no column owns (an owned one is a
+//! `serial` column), extensions, and the functions, procedures and triggers whose definition does not come apart
+//! into Atlas's attributes exactly ([`crate::routine`]: PostgreSQL's `COST` or `SET`, an overloaded name, a
+//! trigger with arguments or on a view, a SQLite trigger not in Strata's spelling; SQLite has no routines). The
+//! printer prints, and the parser reads, the others as `function` / `procedure` / `trigger` blocks.
 //!
 //! Two consequences, both decided here: `schema inspect` says what its HCL leaves out ([`LeftOut`]), and an HCL
 //! desired state leaves such objects of the other side as they are ([`keep_unexpressed`]) — an HCL file cannot
@@ -8,6 +10,45 @@
 //! was never able to describe.
 
 use strata_schema::Realm;
+use strata_schema::model::{Function, RoutineKind, Schema, Trigger};
+
+use crate::routine::{Routine, TriggerSpec};
+
+/// The routines of `s` HCL holds, with their parts: those whose definition comes apart exactly and whose name
+/// no other routine of the schema has (a block label names one routine).
+pub fn routines<'a>(realm: &Realm, s: &'a Schema) -> Vec<(&'a Function, Routine)> {
+    s.functions
+        .iter()
+        .filter(|f| s.functions.iter().filter(|g| g.name == f.name).count() == 1)
+        .filter_map(|f| Some((f, Routine::read(realm.dialect, &s.name, f)?)))
+        .collect()
+}
+
+/// The triggers of `s` HCL holds, with their parts: those whose definition comes apart exactly, on a table of
+/// the schema, and (PostgreSQL) executing a function HCL holds and that takes no arguments.
+pub fn triggers<'a>(realm: &Realm, s: &'a Schema) -> Vec<(&'a Trigger, TriggerSpec)> {
+    s.triggers
+        .iter()
+        .filter(|t| s.table(&t.table).is_some())
+        .filter_map(|t| Some((t, TriggerSpec::read(realm.dialect, &s.name, t)?)))
+        .filter(|(_, spec)| match &spec.execute {
+            None => true,
+            Some((fs, fname)) => realm.schema(fs).is_some_and(|fs| {
+                routines(realm, fs).iter().any(|(f, _)| {
+                    &f.name == fname && f.kind == RoutineKind::Function && f.args.is_empty()
+                })
+            }),
+        })
+        .collect()
+}
+
+fn routine_held(realm: &Realm, s: &Schema, f: &Function) -> bool {
+    routines(realm, s).iter().any(|(g, _)| *g == f)
+}
+
+fn trigger_held(realm: &Realm, s: &Schema, t: &Trigger) -> bool {
+    triggers(realm, s).iter().any(|(u, _)| *u == t)
+}
 
 /// Counts of the objects a realm holds that HCL cannot express.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,8 +71,8 @@ impl LeftOut {
             ..LeftOut::default()
         };
         for s in &realm.schemas {
-            n.routines += s.functions.len();
-            n.triggers += s.triggers.len();
+            n.routines += s.functions.len() - routines(realm, s).len();
+            n.triggers += s.triggers.len() - triggers(realm, s).len();
             n.sequences += s.sequences.iter().filter(|q| q.owned_by.is_none()).count();
         }
         n
@@ -65,7 +106,7 @@ impl std::fmt::Display for LeftOut {
 }
 
 /// Copies into `desired` (an HCL desired state) the objects of `current` HCL cannot express and `desired` does not
-/// hold already, schema by schema (by name, after the two realms were aligned), so the plan between them leaves
+/// hold already (what HCL can express, a desired state that leaves out means to drop), schema by schema (by name, after the two realms were aligned), so the plan between them leaves
 /// those objects alone.
 pub fn keep_unexpressed(current: &Realm, desired: &mut Realm) {
     for e in &current.extensions {
@@ -77,7 +118,11 @@ pub fn keep_unexpressed(current: &Realm, desired: &mut Realm) {
         let Some(ds) = desired.schemas.iter_mut().find(|d| d.name == cs.name) else {
             continue;
         };
-        for f in &cs.functions {
+        for f in cs
+            .functions
+            .iter()
+            .filter(|f| !routine_held(current, cs, f))
+        {
             if !ds
                 .functions
                 .iter()
@@ -86,7 +131,7 @@ pub fn keep_unexpressed(current: &Realm, desired: &mut Realm) {
                 ds.functions.push(f.clone());
             }
         }
-        for t in &cs.triggers {
+        for t in cs.triggers.iter().filter(|t| !trigger_held(current, cs, t)) {
             if !ds
                 .triggers
                 .iter()

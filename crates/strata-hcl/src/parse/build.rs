@@ -19,7 +19,9 @@ use strata_schema::{
 use super::eval::{Scope, as_sql, eval};
 use super::src::Source;
 use super::{ErrorKind, HclError};
+use crate::routine::{Event, Routine, TriggerSpec};
 use crate::types::{HclColumnType, HclType, TypeArg};
+use strata_schema::model::RoutineKind;
 
 fn dialect_name(d: Dialect) -> &'static str {
     match d {
@@ -402,6 +404,9 @@ const TOP: &[&str] = &[
     "enum",
     "view",
     "materialized",
+    "function",
+    "procedure",
+    "trigger",
     "variable",
     "locals",
 ];
@@ -416,7 +421,7 @@ pub(super) fn realm(srcs: &[Source], scope: &Scope, d: Dialect) -> Result<Realm,
                 ErrorKind::UnknownAttribute {
                     name: a.key.as_str().to_owned(),
                     within: "the file (top level)".to_owned(),
-                    expected: "blocks only (schema, table, enum, view, variable, locals)"
+                    expected: "blocks only (schema, table, enum, view, function, procedure, trigger, variable, locals)"
                         .to_owned(),
                 },
             ));
@@ -425,7 +430,8 @@ pub(super) fn realm(srcs: &[Source], scope: &Scope, d: Dialect) -> Result<Realm,
             let kind = b.ident.as_str();
             match kind {
                 "variable" | "locals" => continue,
-                "schema" | "table" | "enum" | "view" | "materialized" => {}
+                "schema" | "table" | "enum" | "view" | "materialized" | "function"
+                | "procedure" | "trigger" => {}
                 "data" => {
                     return Err(src.err(
                         b.ident.span(),
@@ -436,8 +442,8 @@ pub(super) fn realm(srcs: &[Source], scope: &Scope, d: Dialect) -> Result<Realm,
                         },
                     ));
                 }
-                "function" | "procedure" | "trigger" | "sequence" | "domain" | "composite"
-                | "extension" | "policy" | "aggregate" | "event_trigger" => {
+                "sequence" | "domain" | "composite" | "extension" | "policy" | "aggregate"
+                | "event_trigger" => {
                     return Err(src.err(
                         b.ident.span(),
                         ErrorKind::Unsupported {
@@ -470,6 +476,9 @@ pub(super) fn realm(srcs: &[Source], scope: &Scope, d: Dialect) -> Result<Realm,
     let enum_insts = by_kind.remove("enum").unwrap_or_default();
     let view_insts = by_kind.remove("view").unwrap_or_default();
     let mview_insts = by_kind.remove("materialized").unwrap_or_default();
+    let mut routine_insts = by_kind.remove("function").unwrap_or_default();
+    routine_insts.extend(by_kind.remove("procedure").unwrap_or_default());
+    let trigger_insts = by_kind.remove("trigger").unwrap_or_default();
 
     let mut syms = Symbols {
         d,
@@ -631,8 +640,62 @@ pub(super) fn realm(srcs: &[Source], scope: &Scope, d: Dialect) -> Result<Realm,
             }
         }
     }
+    let mut routines: Vec<FuncSym<'_>> = Vec::new();
+    for inst in routine_insts {
+        let r = syms.routine(&inst)?;
+        let function = r.definition(d);
+        if let Some(first) = routines
+            .iter()
+            .find(|f| f.name == r.name && f.schema == r.schema && f.args == function.args)
+        {
+            return Err(inst.here(ErrorKind::Duplicate {
+                kind: "function",
+                name: r.name,
+                first: first.inst.src.at(first.inst.block.ident.span()),
+            }));
+        }
+        if let Some(s) = realm.schema_mut(&r.schema) {
+            s.functions.push(function.clone());
+        }
+        let labels = &inst.block.labels;
+        routines.push(FuncSym {
+            label: inst.label().unwrap_or_default().to_owned(),
+            qualifier: (labels.len() == 2).then(|| labels[0].as_str().to_owned()),
+            name: r.name,
+            schema: r.schema,
+            args: function.args,
+            inst,
+        });
+    }
+    for inst in trigger_insts {
+        let t = syms.trigger(&inst, &routines)?;
+        let trigger = t.definition(d);
+        if let Some(s) = realm.schema_mut(&t.schema) {
+            if s.triggers
+                .iter()
+                .any(|x| x.name == trigger.name && x.table == trigger.table)
+            {
+                return Err(inst.here(ErrorKind::Duplicate {
+                    kind: "trigger",
+                    name: trigger.name,
+                    first: "an earlier block".to_owned(),
+                }));
+            }
+            s.triggers.push(trigger);
+        }
+    }
     realm.sort();
     Ok(realm)
+}
+
+/// A function or procedure block, for `execute { function = function.f }`.
+struct FuncSym<'a> {
+    label: String,
+    qualifier: Option<String>,
+    name: String,
+    schema: String,
+    args: String,
+    inst: Inst<'a>,
 }
 
 /// The SQL literal of a string default.
@@ -709,8 +772,8 @@ impl<'a> Symbols<'a> {
         path: &[String],
         span: Option<Range<usize>>,
     ) -> Result<usize, HclError> {
-        // `table.t.column.c` or `table.q.t.column.c`.
-        let (qualifier, label) = if path.len() == 4 {
+        // `table.t.column.c` or `table.q.t.column.c`; `table.t` or `table.q.t`.
+        let (qualifier, label) = if path.len() == 4 || path.len() == 2 {
             (None, &path[1])
         } else {
             (path.get(1), &path[2])
@@ -901,9 +964,15 @@ impl<'a> Symbols<'a> {
     }
 
     fn column_type(&self, c: &Inst<'a>) -> Result<ColumnType, HclError> {
-        let Some(a) = c.attr("type") else {
+        let sql = self.type_sql(c, "type")?;
+        Ok(ColumnType::parse(self.d, &sql))
+    }
+
+    /// The SQL spelling of a type attribute (`type`, a function's `return`).
+    fn type_sql(&self, c: &Inst<'a>, attr: &'static str) -> Result<String, HclError> {
+        let Some(a) = c.attr(attr) else {
             return Err(c.here(ErrorKind::MissingAttribute {
-                name: "type",
+                name: attr,
                 within: c.title(),
             }));
         };
@@ -929,7 +998,7 @@ impl<'a> Symbols<'a> {
                     return Err(c.err(
                         expr.span(),
                         ErrorKind::Reference {
-                            reference: "column.type".to_owned(),
+                            reference: format!("{}.{attr}", c.kind()),
                             why: "a type is a name (int), a call (varchar(255)), sql(\"…\") or enum.<name>".to_owned(),
                         },
                     ));
@@ -946,7 +1015,7 @@ impl<'a> Symbols<'a> {
                                 return Err(c.err(
                                     arg.span(),
                                     ErrorKind::Value {
-                                        attr: "column.type".to_owned(),
+                                        attr: format!("{}.{attr}", c.kind()),
                                         expected: "a whole number or a string as type argument",
                                         got: n.to_string(),
                                     },
@@ -958,7 +1027,7 @@ impl<'a> Symbols<'a> {
                             return Err(c.err(
                                 arg.span(),
                                 ErrorKind::Value {
-                                    attr: "column.type".to_owned(),
+                                    attr: format!("{}.{attr}", c.kind()),
                                     expected: "a whole number or a string as type argument",
                                     got: describe(&v),
                                 },
@@ -973,7 +1042,7 @@ impl<'a> Symbols<'a> {
                             return Err(c.err(
                                 expr.span(),
                                 ErrorKind::Value {
-                                    attr: "column.type".to_owned(),
+                                    attr: format!("{}.{attr}", c.kind()),
                                     expected: "one string in sql(\"…\")",
                                     got: format!("{} arguments", args.len()),
                                 },
@@ -991,17 +1060,20 @@ impl<'a> Symbols<'a> {
                 return Err(c.err(
                     expr.span(),
                     ErrorKind::Value {
-                        attr: "column.type".to_owned(),
+                        attr: format!("{}.{attr}", c.kind()),
                         expected: "a type: a name (int), a call (varchar(255)), sql(\"…\") or enum.<name>",
                         got: "another expression".to_owned(),
                     },
                 ));
             }
         };
-        let unsigned = c.bool("unsigned")?;
-        let sql = crate::types::to_sql(self.d, &HclColumnType { ty, unsigned })
-            .map_err(|e| c.err(expr.span(), ErrorKind::Type(e)))?;
-        Ok(ColumnType::parse(self.d, &sql))
+        let unsigned = if attr == "type" {
+            c.bool("unsigned")?
+        } else {
+            None
+        };
+        crate::types::to_sql(self.d, &HclColumnType { ty, unsigned })
+            .map_err(|e| c.err(expr.span(), ErrorKind::Type(e)))
     }
 
     /// A default or `ON UPDATE` value as the database spells it.
@@ -1512,6 +1584,437 @@ impl<'a> Symbols<'a> {
             }
         }
         Ok((t, sequences))
+    }
+
+    /// A `function` or `procedure` block, in Atlas's attributes for the dialect.
+    fn routine(&self, inst: &Inst<'a>) -> Result<Routine, HclError> {
+        let d = self.d;
+        let procedure = inst.kind() == "procedure";
+        inst.labels(1, 2, "one label (the routine's name) or two (schema, name)")?;
+        let attrs: &[&str] = match (d, procedure) {
+            (Dialect::Postgres, false) => &[
+                "name",
+                "schema",
+                "lang",
+                "return",
+                "as",
+                "volatility",
+                "strict",
+                "leakproof",
+                "security",
+            ],
+            (Dialect::Postgres, true) => &["name", "schema", "lang", "as", "security"],
+            (Dialect::Mysql, false) => &[
+                "name",
+                "schema",
+                "return",
+                "as",
+                "deterministic",
+                "data_access",
+                "security",
+                "comment",
+            ],
+            (Dialect::Mysql, true) => &[
+                "name",
+                "schema",
+                "as",
+                "deterministic",
+                "data_access",
+                "security",
+                "comment",
+            ],
+            (Dialect::Sqlite, _) => {
+                return Err(inst.here(ErrorKind::Unsupported {
+                    what: format!(
+                        "SQLite has no stored {}s: remove the block (application-defined functions are \
+                         registered by the program, not the schema)",
+                        inst.kind()
+                    ),
+                }));
+            }
+        };
+        inst.check(attrs, &["arg"])?;
+        let schema = self.schema_of(inst)?;
+        let name = inst.name()?;
+        let body = inst.string("as")?.ok_or_else(|| {
+            inst.here(ErrorKind::MissingAttribute {
+                name: "as",
+                within: inst.title(),
+            })
+        })?;
+        let mut args = Vec::new();
+        for b in inst.children("arg") {
+            for a in expand(inst.src, b, &inst.ctx)? {
+                a.labels(0, 1, "no label or one (the argument's name)")?;
+                let allowed: &[&str] = match d {
+                    Dialect::Postgres => &["name", "type", "mode", "default"],
+                    _ if procedure => &["name", "type", "mode"],
+                    _ => &["name", "type"],
+                };
+                a.check(allowed, &[])?;
+                let arg_name = match a.string("name")? {
+                    Some(n) => Some(n),
+                    None => a.label().map(str::to_owned),
+                };
+                if d == Dialect::Mysql && arg_name.is_none() {
+                    return Err(a.here(ErrorKind::Labels {
+                        block: "arg block".to_owned(),
+                        expected: "one label on MySQL (the argument's name)",
+                        found: 0,
+                    }));
+                }
+                let modes: &[&str] = match d {
+                    Dialect::Postgres => &["IN", "OUT", "INOUT", "VARIADIC"],
+                    _ => &["IN", "OUT", "INOUT"],
+                };
+                let mut mode = a
+                    .keyword("mode", modes)?
+                    .map(|(w, _)| w.to_ascii_uppercase());
+                // PostgreSQL prints a procedure's IN, and MySQL every procedure argument's mode.
+                if procedure && mode.is_none() {
+                    mode = Some("IN".to_owned());
+                }
+                if !procedure && mode.as_deref() == Some("IN") {
+                    mode = None;
+                }
+                let default = match a.value("default")? {
+                    None => None,
+                    Some((v, at)) => Some(match &v {
+                        Value::Number(n) => n.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::String(s) => literal(d, s),
+                        _ => match as_sql(&v) {
+                            Some(raw) => raw.to_owned(),
+                            None => {
+                                return Err(a.bad(at, "default", "a literal or sql(\"…\")", &v));
+                            }
+                        },
+                    }),
+                };
+                args.push(crate::routine::Arg {
+                    name: arg_name,
+                    ty: self.type_sql(&a, "type")?,
+                    mode,
+                    default,
+                });
+            }
+        }
+        let returns = if procedure {
+            None
+        } else {
+            Some(self.type_sql(inst, "return")?)
+        };
+        let lang = match inst.keyword("lang", &[])? {
+            Some((w, _)) => Some(w.to_ascii_lowercase()),
+            None if d == Dialect::Postgres => {
+                return Err(inst.here(ErrorKind::MissingAttribute {
+                    name: "lang",
+                    within: inst.title(),
+                }));
+            }
+            None => None,
+        };
+        let volatility = inst
+            .keyword("volatility", &["IMMUTABLE", "STABLE", "VOLATILE"])?
+            .map(|(w, _)| w.to_ascii_uppercase())
+            .filter(|w| w != "VOLATILE");
+        let security = match d {
+            Dialect::Postgres => inst
+                .keyword("security", &["DEFINER", "INVOKER"])?
+                .map(|(w, _)| w.to_ascii_uppercase())
+                .filter(|w| w == "DEFINER"),
+            _ => inst
+                .keyword("security", &["DEFINER", "INVOKER"])?
+                .map(|(w, _)| w.to_ascii_uppercase())
+                .filter(|w| w == "INVOKER"),
+        };
+        let data_access = inst
+            .keyword(
+                "data_access",
+                &[
+                    "CONTAINS_SQL",
+                    "NO_SQL",
+                    "READS_SQL_DATA",
+                    "MODIFIES_SQL_DATA",
+                ],
+            )?
+            .map(|(w, _)| w.to_ascii_uppercase().replace('_', " "))
+            .filter(|w| w != "CONTAINS SQL");
+        Ok(Routine {
+            kind: if procedure {
+                RoutineKind::Procedure
+            } else {
+                RoutineKind::Function
+            },
+            schema,
+            name,
+            qualified: true,
+            lang,
+            args,
+            returns,
+            body,
+            volatility,
+            strict: inst.bool("strict")?.unwrap_or(false),
+            leakproof: inst.bool("leakproof")?.unwrap_or(false),
+            security,
+            deterministic: inst.bool("deterministic")?.unwrap_or(false),
+            data_access,
+            comment: inst.string("comment")?,
+        })
+    }
+
+    /// A `trigger` block: `on`, one of `before` / `after` / `instead_of` with its events, `for`, `when`, and
+    /// `execute { function = … }` (PostgreSQL) or `as` (MySQL, SQLite).
+    fn trigger(&self, inst: &Inst<'a>, routines: &[FuncSym<'a>]) -> Result<TriggerSpec, HclError> {
+        let d = self.d;
+        inst.labels(1, 1, "one label (the trigger's name)")?;
+        let (attrs, blocks): (&[&str], &[&str]) = match d {
+            Dialect::Postgres => (
+                &["name", "on", "for", "when", "depends_on"],
+                &["before", "after", "instead_of", "execute"],
+            ),
+            Dialect::Mysql => (
+                &["name", "on", "for", "as", "depends_on"],
+                &["before", "after"],
+            ),
+            Dialect::Sqlite => (
+                &["name", "on", "for", "when", "as", "depends_on"],
+                &["before", "after", "instead_of"],
+            ),
+        };
+        if let (Dialect::Postgres, Some(a)) = (d, inst.attr("as")) {
+            return Err(inst.err(
+                a.key.span(),
+                ErrorKind::Unsupported {
+                    what: "a PostgreSQL trigger runs a function, it has no body: put the body in a function block \
+                           (return = trigger) and write execute { function = function.<name> }"
+                        .to_owned(),
+                },
+            ));
+        }
+        inst.check(attrs, blocks)?;
+        let name = inst.name()?;
+        let on = inst.attr("on").ok_or_else(|| {
+            inst.here(ErrorKind::MissingAttribute {
+                name: "on",
+                within: inst.title(),
+            })
+        })?;
+        let table = match ref_path(inst, &on.value)? {
+            Some(p) if p[0] == "table" && (p.len() == 2 || p.len() == 3) => {
+                self.resolve_table(inst, &p, on.value.span())?
+            }
+            p => {
+                return Err(inst.err(
+                    on.value.span(),
+                    ErrorKind::Reference {
+                        reference: p
+                            .as_deref()
+                            .map(show_path)
+                            .unwrap_or_else(|| "trigger.on".to_owned()),
+                        why: "expected a reference to a table block, like table.users (triggers on views are \
+                              not read from HCL yet: keep them in a SQL desired state)"
+                            .to_owned(),
+                    },
+                ));
+            }
+        };
+        let mut timings = inst
+            .block
+            .body
+            .blocks()
+            .filter(|b| matches!(b.ident.as_str(), "before" | "after" | "instead_of"));
+        let (Some(tb), None) = (timings.next(), timings.next()) else {
+            return Err(inst.here(ErrorKind::Unsupported {
+                what: format!(
+                    "{} needs exactly one of before {{ … }}, after {{ … }}{}: say when it fires",
+                    inst.title(),
+                    if d == Dialect::Mysql {
+                        ""
+                    } else {
+                        " or instead_of { … }"
+                    }
+                ),
+            }));
+        };
+        let ti = Inst {
+            src: inst.src,
+            block: tb,
+            ctx: inst.ctx.clone(),
+        };
+        ti.labels(0, 0, "no label")?;
+        let events_allowed: &[&str] = match d {
+            Dialect::Postgres => &["insert", "update", "update_of", "delete", "truncate"],
+            Dialect::Mysql => &["insert", "update", "delete"],
+            Dialect::Sqlite => &["insert", "update", "update_of", "delete"],
+        };
+        ti.check(events_allowed, &[])?;
+        let on_set = |k: &str| -> Result<bool, HclError> { Ok(ti.bool(k)?.unwrap_or(false)) };
+        let update_of = match self.column_list(&ti, table, "update_of")? {
+            Some((t, cols)) if t == table => Some(cols),
+            Some(_) => {
+                return Err(ti.here(ErrorKind::Unsupported {
+                    what: "update_of names columns of another table than on: name columns of the trigger's table"
+                        .to_owned(),
+                }));
+            }
+            None => None,
+        };
+        let mut events = Vec::new();
+        if on_set("insert")? {
+            events.push(Event::Insert);
+        }
+        if on_set("delete")? {
+            events.push(Event::Delete);
+        }
+        if on_set("update")? || update_of.is_some() {
+            events.push(Event::Update(update_of.unwrap_or_default()));
+        }
+        if on_set("truncate")? {
+            events.push(Event::Truncate);
+        }
+        let single = d != Dialect::Postgres;
+        if events.is_empty() || (single && events.len() > 1) {
+            return Err(ti.here(ErrorKind::Unsupported {
+                what: if events.is_empty() {
+                    format!(
+                        "{} {} names no event: set insert, update or delete = true",
+                        inst.title(),
+                        ti.kind()
+                    )
+                } else {
+                    format!(
+                        "{} triggers fire on one event: write one trigger per event",
+                        dialect_name(d)
+                    )
+                },
+            }));
+        }
+        let for_row = match inst.keyword("for", &["ROW", "STATEMENT"])? {
+            Some((w, a)) if d != Dialect::Postgres && w.eq_ignore_ascii_case("STATEMENT") => {
+                return Err(inst.err(
+                    a.value.span(),
+                    ErrorKind::Unsupported {
+                        what: format!(
+                            "{} triggers fire for each row: write for = ROW or leave it out",
+                            dialect_name(d)
+                        ),
+                    },
+                ));
+            }
+            Some((w, _)) => w.eq_ignore_ascii_case("ROW"),
+            // PostgreSQL's default is FOR EACH STATEMENT; SQLite writes no clause unless asked; MySQL has rows only.
+            None => d == Dialect::Mysql,
+        };
+        let mut execute = None;
+        let mut body = None;
+        if d == Dialect::Postgres {
+            let Some(eb) = inst.children("execute").next() else {
+                return Err(inst.here(ErrorKind::Unsupported {
+                    what: format!(
+                        "{} has no execute block: PostgreSQL triggers run a function, execute {{ function = function.<name> }}",
+                        inst.title()
+                    ),
+                }));
+            };
+            let ei = Inst {
+                src: inst.src,
+                block: eb,
+                ctx: inst.ctx.clone(),
+            };
+            ei.check(&["function"], &[])?;
+            let fa = ei.attr("function").ok_or_else(|| {
+                ei.here(ErrorKind::MissingAttribute {
+                    name: "function",
+                    within: "execute".to_owned(),
+                })
+            })?;
+            let path = ref_path(&ei, &fa.value)?.unwrap_or_default();
+            let (qualifier, label) = match path.as_slice() {
+                [f, l] if f == "function" => (None, l),
+                [f, q, l] if f == "function" => (Some(q), l),
+                _ => {
+                    return Err(ei.err(
+                        fa.value.span(),
+                        ErrorKind::Reference {
+                            reference: "execute.function".to_owned(),
+                            why: "expected a reference to a function block, like function.audit"
+                                .to_owned(),
+                        },
+                    ));
+                }
+            };
+            let found: Vec<&FuncSym<'_>> = routines
+                .iter()
+                .filter(|f| {
+                    &f.label == label
+                        && f.inst.kind() == "function"
+                        && qualifier
+                            .is_none_or(|q| f.qualifier.as_ref() == Some(q) || &f.schema == q)
+                })
+                .collect();
+            match found.as_slice() {
+                [one] if one.args.is_empty() => {
+                    execute = Some((one.schema.clone(), one.name.clone()))
+                }
+                [_] => {
+                    return Err(ei.err(
+                        fa.value.span(),
+                        ErrorKind::Reference {
+                            reference: show_path(&path),
+                            why: "a trigger function takes no arguments: remove its arg blocks"
+                                .to_owned(),
+                        },
+                    ));
+                }
+                [] => {
+                    return Err(ei.err(
+                        fa.value.span(),
+                        ErrorKind::Reference {
+                            reference: show_path(&path),
+                            why: format!(
+                                "there is no function block {label:?}: define it or fix the name"
+                            ),
+                        },
+                    ));
+                }
+                _ => {
+                    return Err(ei.err(
+                        fa.value.span(),
+                        ErrorKind::Reference {
+                            reference: show_path(&path),
+                            why: "several function blocks have this label: label them function \"<schema>\" \"<name>\""
+                                .to_owned(),
+                        },
+                    ));
+                }
+            }
+        } else {
+            body = Some(inst.string("as")?.ok_or_else(|| {
+                inst.here(ErrorKind::MissingAttribute {
+                    name: "as",
+                    within: inst.title(),
+                })
+            })?);
+        }
+        let tsym = &self.tables[table];
+        Ok(TriggerSpec {
+            schema: tsym.schema.clone(),
+            name,
+            table: tsym.name.clone(),
+            qualified: true,
+            timing: match ti.kind() {
+                "before" => "BEFORE",
+                "after" => "AFTER",
+                _ => "INSTEAD OF",
+            }
+            .to_owned(),
+            events,
+            for_row,
+            when: inst.string("when")?,
+            execute,
+            body,
+        })
     }
 
     fn view(&self, inst: &Inst<'a>, materialized: bool) -> Result<(String, View), HclError> {

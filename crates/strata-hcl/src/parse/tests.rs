@@ -165,7 +165,68 @@ fn errors_point_at_file_line_column() {
             Postgres,
             "schema \"s\" {\n  for_each = \"abc\"\n}\n".into(),
         ),
-        ("pro-only block", Postgres, "function \"f\" {\n}\n".into()),
+        ("pro-only block", Postgres, "sequence \"s\" {\n}\n".into()),
+        (
+            "function without a body",
+            Postgres,
+            "schema \"public\" {\n}\nfunction \"f\" {\n  schema = schema.public\n  lang   = SQL\n  return = int\n}\n".into(),
+        ),
+        (
+            "function attribute Atlas has no such name for",
+            Postgres,
+            "schema \"public\" {\n}\nfunction \"f\" {\n  schema = schema.public\n  lang   = SQL\n  return = int\n  as     = \"SELECT 1\"\n  cost   = 5\n}\n".into(),
+        ),
+        (
+            "function volatility",
+            Postgres,
+            "schema \"public\" {\n}\nfunction \"f\" {\n  schema     = schema.public\n  lang       = SQL\n  return     = int\n  as         = \"SELECT 1\"\n  volatility = PURE\n}\n".into(),
+        ),
+        (
+            "function on SQLite",
+            Sqlite,
+            "function \"f\" {\n  as = \"x\"\n}\n".into(),
+        ),
+        (
+            "trigger without timing",
+            Postgres,
+            t("  column \"a\" {\n    type = int\n  }\n")
+                + "trigger \"tr\" {\n  on = table.t\n  execute {\n    function = function.f\n  }\n}\n",
+        ),
+        (
+            "trigger on a missing table",
+            Postgres,
+            t("  column \"a\" {\n    type = int\n  }\n")
+                + "trigger \"tr\" {\n  on = table.nope\n  after {\n    insert = true\n  }\n}\n",
+        ),
+        (
+            "trigger executing a missing function",
+            Postgres,
+            t("  column \"a\" {\n    type = int\n  }\n")
+                + "trigger \"tr\" {\n  on = table.t\n  after {\n    insert = true\n  }\n  execute {\n    function = function.nope\n  }\n}\n",
+        ),
+        (
+            "PostgreSQL trigger with a body",
+            Postgres,
+            t("  column \"a\" {\n    type = int\n  }\n")
+                + "trigger \"tr\" {\n  on = table.t\n  after {\n    insert = true\n  }\n  as = \"BEGIN END\"\n}\n",
+        ),
+        (
+            "MySQL trigger on two events",
+            Mysql,
+            t("  column \"a\" {\n    type = int\n  }\n")
+                + "trigger \"tr\" {\n  on = table.t\n  before {\n    insert = true\n    update = true\n  }\n  as = \"SET NEW.a = 1\"\n}\n",
+        ),
+        (
+            "MySQL trigger for each statement",
+            Mysql,
+            t("  column \"a\" {\n    type = int\n  }\n")
+                + "trigger \"tr\" {\n  on = table.t\n  for = STATEMENT\n  before {\n    insert = true\n  }\n  as = \"SET NEW.a = 1\"\n}\n",
+        ),
+        (
+            "unknown trigger event",
+            Sqlite,
+            "schema \"main\" {\n}\ntable \"t\" {\n  column \"a\" {\n    type = int\n  }\n}\ntrigger \"tr\" {\n  on = table.t\n  after {\n    truncate = true\n  }\n  as = \"BEGIN SELECT 1; END\"\n}\n".into(),
+        ),
         (
             "atlas attribute without a place in the model",
             Mysql,
@@ -360,17 +421,19 @@ fn rich_inspected(file: &str) -> Realm {
     serde_json::from_str(json).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// What HCL carries of a model: everything but functions, procedures, triggers, extensions and the sequences no
-/// `serial` column owns (Atlas's community language has none of them; the printer leaves them out).
+/// What HCL carries of a model: everything but extensions, the sequences no `serial` column owns, and the
+/// functions, procedures and triggers `unexpressed` says it cannot hold (the printer leaves them out).
 fn hcl_part(r: &Realm) -> Realm {
-    let mut r = r.clone();
-    r.extensions.clear();
-    for s in &mut r.schemas {
-        s.functions.clear();
-        s.triggers.clear();
-        s.sequences.retain(|q| q.owned_by.is_some());
+    let mut out = r.clone();
+    out.extensions.clear();
+    for (s, o) in r.schemas.iter().zip(&mut out.schemas) {
+        let fs = crate::unexpressed::routines(r, s);
+        let ts = crate::unexpressed::triggers(r, s);
+        o.functions.retain(|f| fs.iter().any(|(g, _)| *g == f));
+        o.triggers.retain(|t| ts.iter().any(|(u, _)| *u == t));
+        o.sequences.retain(|q| q.owned_by.is_some());
     }
-    r
+    out
 }
 
 /// `print(inspected)` read back by `parse` is the inspected model, on the rich fixtures of all three dialects.
@@ -512,4 +575,78 @@ table "users" {
         app.table("users").unwrap().primary_key,
         Some(PrimaryKey::columns(["d e"]))
     );
+}
+
+/// Atlas's `function` and `trigger` blocks read into the definitions PostgreSQL prints, and a multi-line body
+/// printed as a heredoc reads back as the same bytes.
+#[test]
+fn functions_and_triggers_read_as_postgres_prints_them() {
+    let text = r#"schema "public" {
+}
+table "users" {
+  schema = schema.public
+  column "email" {
+    type = text
+  }
+}
+function "touch" {
+  schema = schema.public
+  lang   = PLpgSQL
+  return = trigger
+  as     = <<-SQL
+  BEGIN
+    NEW.email := lower(NEW.email);
+    RETURN NEW;
+  END;
+  SQL
+}
+function "add" {
+  schema = schema.public
+  lang   = SQL
+  arg "a" {
+    type = int
+  }
+  arg {
+    type    = int
+    default = 1
+  }
+  return     = int
+  as         = "RETURN a + $2"
+  volatility = IMMUTABLE
+  strict     = true
+}
+trigger "users_touch" {
+  on = table.users
+  before {
+    insert    = true
+    update_of = [table.users.column.email]
+  }
+  for  = ROW
+  when = "new.email IS NOT NULL"
+  execute {
+    function = function.touch
+  }
+}
+"#;
+    let r = read(Dialect::Postgres, text).unwrap_or_else(|e| panic!("{e}"));
+    let s = r.schema("public").unwrap();
+    let defs: Vec<&str> = s.functions.iter().map(|f| f.definition.as_str()).collect();
+    assert_eq!(
+        defs,
+        [
+            "CREATE OR REPLACE FUNCTION public.add(a integer, integer DEFAULT 1)\n RETURNS integer\n LANGUAGE sql\n IMMUTABLE STRICT\nRETURN a + $2",
+            "CREATE OR REPLACE FUNCTION public.touch()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$BEGIN\n  NEW.email := lower(NEW.email);\n  RETURN NEW;\nEND;\n$function$",
+        ]
+    );
+    assert_eq!(s.functions[0].args, "a integer, integer");
+    assert_eq!(
+        s.triggers[0].definition,
+        "CREATE TRIGGER users_touch BEFORE INSERT OR UPDATE OF email ON public.users FOR EACH ROW WHEN (new.email IS NOT NULL) EXECUTE FUNCTION public.touch()"
+    );
+    let printed = crate::print::print(&r, &crate::print::PrintOptions::default());
+    assert!(
+        printed.contains("  as     = <<-SQL\n  BEGIN\n"),
+        "{printed}"
+    );
+    assert_eq!(read(Dialect::Postgres, &printed).unwrap(), r, "{printed}");
 }

@@ -27,9 +27,18 @@
 //!
 //! Views and materialized views print in Atlas Pro's form (`view "v" { schema = schema.s  as = <<-SQL … SQL
 //! check_option = CASCADED  comment = "…" }`) without `column` blocks or `depends_on` (the model has neither);
-//! SQLite's stored `CREATE VIEW … AS` prefix is taken off `as`. Functions, procedures, triggers, sequences and
-//! extensions are not printed: the model keeps their whole SQL definitions, which Atlas Pro's blocks (arguments,
-//! return type, language, body, events…) cannot be filled from faithfully.
+//! SQLite's stored `CREATE VIEW … AS` prefix is taken off `as`.
+//!
+//! Functions, procedures and triggers print in Atlas Pro's form after the enums, each kind in schema then name
+//! order (the ones [`crate::unexpressed`] says HCL holds; sequences and extensions are not printed):
+//! - `function` / `procedure`: `schema`, PostgreSQL `lang` (`SQL`, `PLpgSQL`, else the language's name); `arg`
+//!   blocks (`type`, `mode` when not `IN`, PostgreSQL `default`); `return`, `as` (a string, or an indented
+//!   `<<-SQL` heredoc when that reads back as the very same body), PostgreSQL `volatility`, `strict`,
+//!   `leakproof`, `security = DEFINER`; MySQL `deterministic`, `data_access`, `security = INVOKER`, `comment`.
+//! - `trigger`: `on`, then one `before` / `after` / `instead_of` block with the events (`insert`, `update`,
+//!   `update_of = [table.t.column.c]`, `delete`, `truncate`), then `for` (PostgreSQL always; SQLite when the
+//!   statement says `FOR EACH ROW`), `when`, and PostgreSQL's `execute { function = function.f }` or the
+//!   body's `as`.
 
 mod layout;
 pub mod quote;
@@ -37,10 +46,13 @@ pub mod quote;
 use std::collections::HashMap;
 
 use strata_migrate::Dialect;
+use strata_schema::model::RoutineKind;
 use strata_schema::{
-    Check, Column, FkAction, ForeignKey, Index, IndexPart, PartKey, PrimaryKey, Realm, Schema,
-    Table, TypeKind, View,
+    Check, Column, ColumnType, FkAction, ForeignKey, Index, IndexPart, PartKey, PrimaryKey, Realm,
+    Schema, Table, TypeKind, View,
 };
+
+use crate::routine::{Event, Routine, TriggerSpec};
 
 use crate::types::{HclType, TypeScope, ref_step, to_hcl};
 use layout::{Block, render};
@@ -71,6 +83,7 @@ struct Printer<'a> {
     tables: HashMap<&'a str, usize>,
     views: HashMap<&'a str, usize>,
     enums: HashMap<&'a str, usize>,
+    functions: HashMap<&'a str, usize>,
 }
 
 fn counts<'a>(names: impl Iterator<Item = &'a str>) -> HashMap<&'a str, usize> {
@@ -121,6 +134,7 @@ impl<'a> Printer<'a> {
                     .map(|v| v.name.as_str())
             })),
             enums: counts(all().flat_map(|s| s.enums.iter().map(|e| e.name.as_str()))),
+            functions: counts(all().flat_map(|s| s.functions.iter().map(|f| f.name.as_str()))),
         }
     }
 
@@ -159,6 +173,20 @@ impl<'a> Printer<'a> {
                     b.attr("values", list(e.values.iter().map(|v| hcl_string(v))));
                     blocks.push(b);
                 }
+            }
+        }
+        for kind in [RoutineKind::Function, RoutineKind::Procedure] {
+            for s in &self.realm.schemas {
+                for (_, r) in crate::unexpressed::routines(self.realm, s) {
+                    if r.kind == kind {
+                        blocks.push(self.routine(s, &r));
+                    }
+                }
+            }
+        }
+        for s in &self.realm.schemas {
+            for (_, t) in crate::unexpressed::triggers(self.realm, s) {
+                blocks.push(self.trigger(s, &t));
             }
         }
         for s in &self.realm.schemas {
@@ -461,6 +489,141 @@ impl<'a> Printer<'a> {
         b
     }
 
+    /// A type written where a column's would be (`arg.type`, `return`): its HCL spelling when that reads back as
+    /// the same text, else `sql("…")`.
+    fn type_attr(&self, s: &Schema, ty: &str) -> String {
+        let scope = TypeScope::new(self.realm, &s.name);
+        let h = to_hcl(self.d, &ColumnType::parse(self.d, ty), &scope);
+        let same =
+            h.unsigned.is_none() && crate::types::to_sql(self.d, &h).is_ok_and(|back| back == ty);
+        if same {
+            h.ty.to_string()
+        } else {
+            format!("sql({})", go_quote(ty))
+        }
+    }
+
+    fn function_ref(&self, schema: &str, name: &str) -> String {
+        if self.functions.get(name).copied().unwrap_or(0) > 1 {
+            format!("function{}{}", ref_step(schema), ref_step(name))
+        } else {
+            format!("function{}", ref_step(name))
+        }
+    }
+
+    fn routine(&self, s: &Schema, r: &Routine) -> Block {
+        let kind = match r.kind {
+            RoutineKind::Function => "function",
+            RoutineKind::Procedure => "procedure",
+        };
+        let mut b = Block::new(kind, Self::labels(&self.functions, &s.name, &r.name));
+        b.attr("schema", schema_ref(&s.name));
+        if let Some(l) = &r.lang {
+            b.attr(
+                "lang",
+                match l.as_str() {
+                    "sql" => "SQL".to_owned(),
+                    "plpgsql" => "PLpgSQL".to_owned(),
+                    l if crate::types::is_hcl_ident(l) => l.to_owned(),
+                    l => hcl_string(l),
+                },
+            );
+        }
+        for a in &r.args {
+            let mut ab = Block::new("arg", a.name.clone());
+            ab.attr("type", self.type_attr(s, &a.ty));
+            let default_mode = if r.kind == RoutineKind::Procedure {
+                Some("IN")
+            } else {
+                None
+            };
+            if a.mode.as_deref() != default_mode
+                && let Some(m) = &a.mode
+            {
+                ab.attr("mode", m.clone());
+            }
+            if let Some(d) = &a.default {
+                ab.attr(
+                    "default",
+                    if is_number(d) {
+                        d.clone()
+                    } else {
+                        format!("sql({})", go_quote(d))
+                    },
+                );
+            }
+            b.block(ab);
+        }
+        if let Some(ret) = &r.returns {
+            b.attr("return", self.type_attr(s, ret));
+        }
+        b.attr("as", body_as(&r.body));
+        if let Some(v) = &r.volatility {
+            b.attr("volatility", v.clone());
+        }
+        if r.strict {
+            b.attr("strict", "true");
+        }
+        if r.leakproof {
+            b.attr("leakproof", "true");
+        }
+        if r.deterministic {
+            b.attr("deterministic", "true");
+        }
+        if let Some(a) = &r.data_access {
+            b.attr("data_access", a.replace(' ', "_"));
+        }
+        if let Some(sec) = &r.security {
+            b.attr("security", sec.clone());
+        }
+        if let Some(c) = &r.comment {
+            b.attr("comment", hcl_string(c));
+        }
+        b
+    }
+
+    fn trigger(&self, s: &Schema, t: &TriggerSpec) -> Block {
+        let mut b = Block::new("trigger", [t.name.clone()]);
+        let table = self.table_ref(&s.name, &t.table);
+        b.attr("on", table.clone());
+        let timing = match t.timing.as_str() {
+            "BEFORE" => "before",
+            "AFTER" => "after",
+            _ => "instead_of",
+        };
+        let mut tb = Block::new(timing, []);
+        for e in &t.events {
+            match e {
+                Event::Insert => tb.attr("insert", "true"),
+                Event::Update(cols) if cols.is_empty() => tb.attr("update", "true"),
+                Event::Update(cols) => tb.attr(
+                    "update_of",
+                    list(cols.iter().map(|c| format!("{table}.{}", column_ref(c)))),
+                ),
+                Event::Delete => tb.attr("delete", "true"),
+                Event::Truncate => tb.attr("truncate", "true"),
+            }
+        }
+        b.block(tb);
+        match self.d {
+            Dialect::Postgres => b.attr("for", if t.for_row { "ROW" } else { "STATEMENT" }),
+            Dialect::Sqlite if t.for_row => b.attr("for", "ROW"),
+            _ => {}
+        }
+        if let Some(w) = &t.when {
+            b.attr("when", hcl_string(w));
+        }
+        if let Some((fs, fname)) = &t.execute {
+            let mut e = Block::new("execute", []);
+            e.attr("function", self.function_ref(fs, fname));
+            b.block(e);
+        }
+        if let Some(body) = &t.body {
+            b.attr("as", body_as(body));
+        }
+        b
+    }
+
     fn view(&self, kind: &str, s: &Schema, v: &View) -> Block {
         let mut b = Block::new(kind, Self::labels(&self.views, &s.name, &v.name));
         b.attr("schema", schema_ref(&s.name));
@@ -509,6 +672,37 @@ fn view_as(def: &str) -> String {
     for line in escaped.split('\n') {
         out.push_str("\n  ");
         out.push_str(line);
+    }
+    out.push_str("\n  SQL");
+    out
+}
+
+/// A routine's or trigger's body as `as`: Atlas's indented `<<-SQL` heredoc when the body spans lines and the
+/// heredoc reads back as exactly these bytes (it ends with a newline, some line starts at its left edge, no
+/// line is blank but for spaces or starts with a tab, none is the closing word); else a quoted string.
+fn body_as(body: &str) -> String {
+    let lines: Vec<&str> = body.strip_suffix('\n').unwrap_or("").split('\n').collect();
+    let exact = body.ends_with('\n')
+        && lines.len() > 1
+        && lines
+            .iter()
+            .any(|l| l.starts_with(|c: char| !c.is_whitespace()))
+        && lines.iter().all(|l| {
+            !l.starts_with('\t')
+                && !l.contains('\r')
+                && (l.is_empty() || !l.trim().is_empty())
+                && l.trim() != "SQL"
+        });
+    if !exact {
+        return hcl_string(body);
+    }
+    let mut out = String::from("<<-SQL");
+    for line in lines {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str("  ");
+            out.push_str(&line.replace("${", "$${").replace("%{", "%%{"));
+        }
     }
     out.push_str("\n  SQL");
     out
