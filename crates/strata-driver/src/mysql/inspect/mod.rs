@@ -11,7 +11,7 @@
 //!
 //! Model conventions (so that what a plan creates inspects the same):
 //! - types are `COLUMN_TYPE` lower-cased without MariaDB's integer display widths (`int(11)` → `int`;
-//!   `tinyint(1)`, a boolean, keeps its width); a MariaDB `longtext` with its column-level
+//!   `tinyint(1)`, a boolean, keeps its width); routines' argument and return types likewise; a MariaDB `longtext` with its column-level
 //!   `json_valid(`c`)` check is `json` (the check and the `utf8mb4_bin` collation it implies are left out);
 //! - defaults as MariaDB reports them: literals quoted (`'a'`), numbers bare, `current_timestamp()`, other
 //!   expressions as written; the text `NULL` (MariaDB's "default NULL") is no default. MySQL 8's unquoted
@@ -416,7 +416,7 @@ pub async fn inspect_connection(
         );
         let mode = text_or_empty(r, 3)?;
         let pname = text_or_empty(r, 4)?;
-        let dtd = text_or_empty(r, 5)?;
+        let dtd = without_display_width(&text_or_empty(r, 5)?);
         let p = if key.2 == "PROCEDURE" {
             format!("{mode} {} {dtd}", ident(&pname))
         } else {
@@ -431,7 +431,7 @@ pub async fn inspect_connection(
         };
         let name = text_or_empty(r, 1)?;
         let rtype = text_or_empty(r, 2)?;
-        let returns = text(r, 3)?;
+        let returns = text(r, 3)?.map(|t| without_display_width(&t));
         let body = text_or_empty(r, 4)?;
         let deterministic = text_or_empty(r, 5)? == "YES";
         let access = text_or_empty(r, 6)?;
