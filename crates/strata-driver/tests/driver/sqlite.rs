@@ -409,8 +409,8 @@ async fn connect_with_lock_dir() {
 
 #[tokio::test]
 async fn a_nul_byte_is_refused_rather_than_spun_on() {
-    // SQLite stops reading SQL at a NUL byte, and sqlx's loop over a text's statements then never got past it:
-    // `execute` spun forever. Every text with a NUL byte is refused before it reaches SQLite.
+    // SQLite stops reading SQL at a NUL byte (with sqlx, the loop over a text's statements then never got past it
+    // and `execute` spun forever). Every text with a NUL byte is refused before it reaches SQLite.
     let db = sqlite_db();
     let mut d = connect(&db.url).await.unwrap();
     async fn refused(d: &mut Box<dyn Driver>, sql: &str) {
@@ -440,7 +440,7 @@ async fn a_nul_byte_is_refused_rather_than_spun_on() {
     d.rollback().await.unwrap();
     d.execute("CREATE TABLE ok (id int)").await.unwrap();
     assert!(d.table_exists("main", "ok").await.unwrap());
-    // The URL's pragmas are SQL text sent on connect: `?_journal=WAL%00x` spun there.
+    // The URL's pragmas are SQL text sent on connect: `?_journal=WAL%00x` spun there with sqlx.
     for (query, field) in [
         ("_journal=WAL%00x", "_journal_mode"),
         ("_sync=%00", "_sync"),
