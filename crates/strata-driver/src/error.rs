@@ -186,6 +186,21 @@ impl DriverError {
         Self::sql_scrubbed(err, None)
     }
 
+    /// Wraps a SQLite error as [`DriverError::sql`] does a sqlx one: the database's message, the extended result
+    /// code as the code.
+    pub(crate) fn sqlite(err: rusqlite::Error) -> Self {
+        match err {
+            rusqlite::Error::SqliteFailure(e, message) => DriverError::Sql {
+                message: message.unwrap_or_else(|| e.to_string()),
+                code: Some(e.extended_code.to_string()),
+            },
+            other => DriverError::Sql {
+                message: other.to_string(),
+                code: None,
+            },
+        }
+    }
+
     /// Wraps a driver error, keeping the database's message and removing `secret` from it.
     pub(crate) fn sql_scrubbed(err: sqlx::Error, secret: Option<&str>) -> Self {
         let (message, code) = match &err {

@@ -1,4 +1,4 @@
-//! SQLite: one `SqliteConnection`, a per-database lock file held with an OS file lock, transactional DDL.
+//! SQLite: one rusqlite `Connection` used on the calling thread, a per-database lock file held with an OS file lock, transactional DDL.
 //!
 //! - `url`: the `sqlite://` URL's parameters;
 //! - `session`: opening the file, statement execution, transactions (foreign keys checked before commit), the lock
@@ -24,7 +24,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::{Connection, SqliteConnection};
 use strata_migrate::{Dialect, Revision};
 
 use crate::error::DriverError;
@@ -36,7 +35,7 @@ pub use lock::lock_file_for;
 
 /// A SQLite target.
 pub struct SqliteDriver {
-    conn: SqliteConnection,
+    conn: rusqlite::Connection,
     url: crate::DbUrl,
     version: String,
     lock_suffix: Option<String>,
@@ -98,11 +97,10 @@ impl Driver for SqliteDriver {
             "SELECT COUNT(*) FROM {}.sqlite_master WHERE type = 'table' AND name = ?",
             quote(schema)
         );
-        let n: i64 = sqlx::query_scalar(sql_text(sql)?)
-            .bind(table)
-            .fetch_one(&mut self.conn)
-            .await
-            .map_err(E::sql)?;
+        let sql = sql_text(&sql)?;
+        let n: i64 = self
+            .with_conn(|c| c.query_row(sql, [table], |r| r.get(0)))
+            .map_err(E::sqlite)?;
         Ok(n > 0)
     }
 
@@ -206,7 +204,18 @@ impl Driver for SqliteDriver {
         sql: &str,
         args: &[String],
     ) -> Result<Vec<Option<String>>, E> {
-        crate::query::query_first_column!(&mut self.conn, sql, args, "SQLite")
+        let sql = sql_text(sql)?;
+        self.with_conn(|c| {
+            let mut stmt = c.prepare(sql).map_err(E::sqlite)?;
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(args))
+                .map_err(E::sqlite)?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(E::sqlite)? {
+                out.push(first_column_text(row.get_ref(0).map_err(E::sqlite)?)?);
+            }
+            Ok(out)
+        })
     }
 
     async fn close(mut self: Box<Self>) -> Result<(), DriverError> {
@@ -214,6 +223,26 @@ impl Driver for SqliteDriver {
         for l in locks {
             let _ = l.release();
         }
-        self.conn.close().await.map_err(E::sql)
+        let conn = self.conn;
+        session::on_this_thread(|| conn.close().map_err(|(_, e)| E::sqlite(e)))
     }
+}
+
+/// Column 0 of a row as text, as the other dialects read it (`crate::query::first_column_text`): text as it is,
+/// numbers in Rust's spelling; a blob is refused.
+fn first_column_text(v: rusqlite::types::ValueRef<'_>) -> Result<Option<String>, DriverError> {
+    use rusqlite::types::ValueRef;
+    Ok(match v {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(_) => {
+            return Err(E::Unsupported {
+                what: "reading a first column of type BLOB".into(),
+                dialect: "SQLite",
+                hint: "cast the column to text in the query".to_owned(),
+            });
+        }
+    })
 }

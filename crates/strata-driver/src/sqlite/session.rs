@@ -1,13 +1,16 @@
-//! The session: opening the file (URL to options), statement execution (no NUL bytes), transactions with
-//! foreign keys off and checked before commit, and the lock wait limit.
+//! The session: opening the file (URL to flags and pragmas), statement execution (no NUL bytes), transactions
+//! with foreign keys off and checked before commit, and the lock wait limit.
+//!
+//! SQLite is a library, so every call runs on the calling thread (rusqlite over the same `libsqlite3-sys` sqlx
+//! links): no hand-off to a worker thread per statement. On a multi-threaded runtime (operator, registry) a call
+//! is made inside [`tokio::task::block_in_place`], so the worker's other tasks move to another thread while SQLite
+//! waits on the disk or on its busy timeout.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row, SqliteConnection};
-
-use futures_util::StreamExt;
+use rusqlite::fallible_iterator::FallibleIterator as _;
+use rusqlite::{Connection, OpenFlags};
 
 use super::SqliteDriver;
 use crate::DriverError as E;
@@ -22,10 +25,9 @@ pub(super) struct Violation {
     fkid: i64,
 }
 
-/// Every SQL text this driver sends goes through here. SQLite stops reading SQL at a NUL byte, and sqlx's loop over
-/// the statements of a text then never gets past it (it spins forever, holding the migration lock), so a text with
-/// a NUL byte is refused before it reaches SQLite.
-pub(super) fn sql_text(sql: String) -> Result<AssertSqlSafe<String>, DriverError> {
+/// Every SQL text this driver sends goes through here. SQLite stops reading SQL at a NUL byte, so whatever follows
+/// one would silently not run; a text with a NUL byte is refused before it reaches SQLite.
+pub(super) fn sql_text(sql: &str) -> Result<&str, DriverError> {
     match sql.find('\0') {
         Some(at) => Err(E::Sql {
             message: format!(
@@ -34,8 +36,70 @@ pub(super) fn sql_text(sql: String) -> Result<AssertSqlSafe<String>, DriverError
             ),
             code: None,
         }),
-        None => Ok(AssertSqlSafe(sql)),
+        None => Ok(sql),
     }
+}
+
+/// Runs `f` on the calling thread; on a multi-threaded runtime inside `block_in_place` (see the module's
+/// documentation). A current-thread runtime (the CLI) has nothing else to run meanwhile.
+pub(super) fn on_this_thread<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+/// Runs every statement of `sql` in order, stepping through any rows they return (as `sqlite3_exec` does), and
+/// stops at the first error. SQLite prepares each statement only once the one before it is done.
+fn run_all(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    let mut batch = rusqlite::Batch::new(conn, sql);
+    while let Some(mut stmt) = batch.next()? {
+        let mut rows = stmt.raw_query();
+        while rows.next()?.is_some() {}
+    }
+    Ok(())
+}
+
+/// Opens the file (or memory database) with the flags sqlx would use for the same URL, then the URL's pragmas in
+/// sqlx's order and the busy timeout.
+fn open(s: &crate::sqlite::url::SqliteUrl) -> rusqlite::Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    flags |= if s.read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else if s.create {
+        OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_READ_WRITE
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
+    if s.in_memory {
+        flags |= OpenFlags::SQLITE_OPEN_MEMORY;
+    }
+    flags |= if s.shared_cache {
+        OpenFlags::SQLITE_OPEN_SHARED_CACHE
+    } else {
+        OpenFlags::SQLITE_OPEN_PRIVATE_CACHE
+    };
+    let name = if s.in_memory {
+        ":memory:"
+    } else {
+        s.path.as_str()
+    };
+    let conn = Connection::open_with_flags(name, flags)?;
+    let on_off = if s.foreign_keys { "ON" } else { "OFF" };
+    for (pragma, value) in [
+        ("locking_mode", s.locking_mode.as_deref()),
+        ("journal_mode", s.journal_mode.as_deref()),
+        ("foreign_keys", Some(on_off)),
+        ("synchronous", s.synchronous.as_deref()),
+    ] {
+        if let Some(v) = value {
+            run_all(&conn, &format!("PRAGMA {pragma} = {v};"))?;
+        }
+    }
+    conn.busy_timeout(s.busy_timeout)?;
+    Ok(conn)
 }
 
 impl SqliteDriver {
@@ -47,19 +111,8 @@ impl SqliteDriver {
                 scheme: "not sqlite".into(),
             });
         };
-        let mut o = SqliteConnectOptions::new()
-            .foreign_keys(s.foreign_keys)
-            .busy_timeout(s.busy_timeout)
-            .read_only(s.read_only)
-            .create_if_missing(s.create)
-            .shared_cache(s.shared_cache);
-        o = if s.in_memory {
-            o.filename(":memory:").in_memory(true)
-        } else {
-            o.filename(&s.path)
-        };
-        // The pragmas are sent as SQL text when the connection opens, where a NUL byte would spin sqlx forever
-        // (see `sql_text`).
+        // The pragmas are sent as SQL text when the connection opens, where a NUL byte would cut them short (see
+        // `sql_text`).
         for (field, value) in [
             ("_journal_mode", &s.journal_mode),
             ("_sync", &s.synchronous),
@@ -73,32 +126,18 @@ impl SqliteDriver {
                 });
             }
         }
-        if let Some(j) = &s.journal_mode {
-            o = o.pragma("journal_mode", j.clone());
-        }
-        if let Some(v) = &s.synchronous {
-            o = o.pragma("synchronous", v.clone());
-        }
-        if let Some(v) = &s.locking_mode {
-            o = o.pragma("locking_mode", v.clone());
-        }
-        let o = o.disable_statement_logging();
-        let mut conn = SqliteConnection::connect_with(&o).await.map_err(|e| E::Connect {
+        let conn = on_this_thread(|| open(s)).map_err(|e| E::Connect {
             url: url.redacted.clone(),
-            message: e.to_string(),
+            message: DriverError::sqlite(e).to_string(),
             hint: format!(
                 "check that {:?} exists (or that its directory is writable) and is a SQLite database",
                 s.path
             ),
         })?;
-        let version: String = sqlx::query_scalar("SELECT sqlite_version()")
-            .fetch_one(&mut conn)
-            .await
-            .map_err(E::sql)?;
         Ok(Self {
             conn,
             url: url.clone(),
-            version,
+            version: rusqlite::version().to_string(),
             lock_suffix: s.lock_suffix.clone(),
             lock_dir: std::env::temp_dir(),
             busy_timeout: s.busy_timeout,
@@ -106,33 +145,35 @@ impl SqliteDriver {
             in_tx: false,
             fk_restore: false,
             fk_before: Vec::new(),
-            fk_on: None,
+            fk_on: Some(s.foreign_keys),
         })
     }
 
+    /// Runs `f` with the connection on this thread (see [`on_this_thread`]).
+    pub(super) fn with_conn<T>(&mut self, f: impl FnOnce(&Connection) -> T) -> T {
+        let conn = &self.conn;
+        on_this_thread(|| f(conn))
+    }
+
     pub(super) async fn raw(&mut self, sql: &str) -> Result<(), DriverError> {
-        sqlx::raw_sql(sql_text(sql.to_string())?)
-            .execute(&mut self.conn)
-            .await
-            .map_err(E::sql)?;
-        Ok(())
+        let text = sql_text(sql)?;
+        self.with_conn(|c| run_all(c, text)).map_err(E::sqlite)
     }
 
     pub(super) async fn violations(&mut self) -> Result<Vec<Violation>, DriverError> {
-        let rows = sqlx::query("PRAGMA foreign_key_check")
-            .fetch_all(&mut self.conn)
-            .await
-            .map_err(E::sql)?;
-        rows.iter()
-            .map(|r| {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare("PRAGMA foreign_key_check")?;
+            let rows = stmt.query_map([], |r| {
                 Ok(Violation {
-                    table: r.try_get(0).map_err(E::sql)?,
-                    rowid: r.try_get(1).map_err(E::sql)?,
-                    parent: r.try_get(2).map_err(E::sql)?,
-                    fkid: r.try_get(3).map_err(E::sql)?,
+                    table: r.get(0)?,
+                    rowid: r.get(1)?,
+                    parent: r.get(2)?,
+                    fkid: r.get(3)?,
                 })
-            })
-            .collect()
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(E::sqlite)
     }
 
     pub(super) async fn restore_fk(
@@ -183,10 +224,9 @@ impl SqliteDriver {
         if let Some(on) = self.fk_on {
             return Ok(on);
         }
-        let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(&mut self.conn)
-            .await
-            .map_err(E::sql)?;
+        let on: i64 = self
+            .with_conn(|c| c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)))
+            .map_err(E::sqlite)?;
         self.fk_on = Some(on != 0);
         Ok(on != 0)
     }
@@ -204,51 +244,14 @@ impl SqliteDriver {
         }
     }
 
-    /// Runs a text of several statements; the number of statements that completed, and the first error. SQLite
-    /// prepares each statement only once the one before it is done, so a statement that does not parse counts as
-    /// failed where it stands.
-    pub(super) async fn counted(
-        &mut self,
-        sql: String,
-    ) -> Result<(usize, Result<(), sqlx::Error>), DriverError> {
-        let text = sql_text(sql)?;
-        let mut done = 0;
-        let mut results = sqlx::raw_sql(text).execute_many(&mut self.conn);
-        while let Some(item) = results.next().await {
-            match item {
-                Ok(_) => done += 1,
-                Err(e) => return Ok((done, Err(e))),
-            }
-        }
-        Ok((done, Ok(())))
-    }
-
-    /// [`Driver::begin_execute`](crate::Driver::begin_execute) on this dialect: `BEGIN` and the statement in one
-    /// call to the connection's thread when foreign keys are known to be off (otherwise `begin` has its own work
-    /// to do first).
+    /// [`Driver::begin_execute`](crate::Driver::begin_execute) on this dialect. With SQLite on the calling
+    /// thread, `BEGIN` and the statement cost no more as two calls than as one text.
     pub(super) async fn begin_then_execute(
         &mut self,
         sql: &str,
     ) -> Result<Result<(), DriverError>, DriverError> {
-        if self.in_tx || self.fk_on != Some(false) {
-            self.begin_tx().await?;
-            return Ok(self.raw(sql).await);
-        }
-        // The statement's text follows unchanged.
-        let mut text = String::with_capacity(sql.len() + 7);
-        text.push_str("BEGIN;\n");
-        text.push_str(sql);
-        match self.counted(text).await? {
-            (_, Ok(())) => {
-                self.in_tx = true;
-                Ok(Ok(()))
-            }
-            (0, Err(e)) => Err(E::sql(e)),
-            (_, Err(e)) => {
-                self.in_tx = true;
-                Ok(Err(E::sql(e)))
-            }
-        }
+        self.begin_tx().await?;
+        Ok(self.raw(sql).await)
     }
 
     /// [`Driver::commit`](crate::Driver::commit) on this dialect.

@@ -409,8 +409,8 @@ async fn connect_with_lock_dir() {
 
 #[tokio::test]
 async fn a_nul_byte_is_refused_rather_than_spun_on() {
-    // SQLite stops reading SQL at a NUL byte, and sqlx's loop over a text's statements then never got past it:
-    // `execute` spun forever. Every text with a NUL byte is refused before it reaches SQLite.
+    // SQLite stops reading SQL at a NUL byte (with sqlx, the loop over a text's statements then never got past it
+    // and `execute` spun forever). Every text with a NUL byte is refused before it reaches SQLite.
     let db = sqlite_db();
     let mut d = connect(&db.url).await.unwrap();
     async fn refused(d: &mut Box<dyn Driver>, sql: &str) {
@@ -440,7 +440,7 @@ async fn a_nul_byte_is_refused_rather_than_spun_on() {
     d.rollback().await.unwrap();
     d.execute("CREATE TABLE ok (id int)").await.unwrap();
     assert!(d.table_exists("main", "ok").await.unwrap());
-    // The URL's pragmas are SQL text sent on connect: `?_journal=WAL%00x` spun there.
+    // The URL's pragmas are SQL text sent on connect: `?_journal=WAL%00x` spun there with sqlx.
     for (query, field) in [
         ("_journal=WAL%00x", "_journal_mode"),
         ("_sync=%00", "_sync"),
@@ -530,4 +530,41 @@ async fn begin_with_the_statement_attributes_errors_and_keeps_the_foreign_key_ch
     );
     let fk = rows(&db.name, "SELECT CAST(count(*) AS TEXT) FROM c").await;
     assert_eq!(fk, ["1"], "the violating row was rolled back");
+}
+
+/// SQLite runs on the calling thread; on a multi-threaded runtime (the operator's, the registry's) each call goes
+/// through `block_in_place`, which must work from a spawned task and from the runtime's `block_on` alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_works_on_a_multi_threaded_runtime() {
+    let db = sqlite_db();
+    let url = db.url.clone();
+    let spawned = tokio::spawn(async move {
+        let mut d = connect(&url).await.unwrap();
+        let loc = d.revisions_location(None).await.unwrap();
+        d.ensure_revisions_table(&loc).await.unwrap();
+        d.begin().await.unwrap();
+        d.execute("CREATE TABLE t (id int)").await.unwrap();
+        d.upsert_commit(&loc, &revision("1"), strata_driver::Durability::Durable)
+            .await
+            .unwrap();
+        let realm = d
+            .inspector()
+            .unwrap()
+            .inspect(&Default::default())
+            .await
+            .unwrap();
+        d.close().await.unwrap();
+        realm
+    });
+    let realm = spawned.await.unwrap();
+    assert_eq!(realm.schemas[0].tables[0].name, "t");
+    // Directly in the runtime's block_on (the test body), too.
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    let revs = d.read_revisions(&loc).await.unwrap();
+    assert_eq!(
+        revs.iter().map(|r| r.version.as_str()).collect::<Vec<_>>(),
+        ["1"]
+    );
+    d.close().await.unwrap();
 }

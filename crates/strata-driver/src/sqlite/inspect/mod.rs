@@ -16,7 +16,8 @@ mod ddl;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sqlx::{Row, SqliteConnection};
+use rusqlite::Connection;
+use rusqlite::types::{FromSql, Value, ValueRef};
 use strata_migrate::Dialect;
 use strata_schema::{
     Check, Column, ColumnType, FkAction, ForeignKey, Generated, Index, IndexPart, PrimaryKey,
@@ -34,22 +35,40 @@ const REVISIONS_TABLE: &str = "atlas_schema_revisions";
 #[async_trait]
 impl Inspect for SqliteDriver {
     async fn inspect(&mut self, opts: &InspectOptions) -> Result<Realm, DriverError> {
-        inspect_connection(&mut self.conn, opts).await
+        self.with_conn(|c| inspect_connection(c, opts))
     }
 }
 
-fn col<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
-    row: &'r sqlx::sqlite::SqliteRow,
-    i: usize,
-) -> Result<T, DriverError> {
-    row.try_get(i).map_err(E::sql)
+/// One row of a catalog query, its values owned.
+type Row = Vec<Value>;
+
+/// Column `i` of `row` as `T`.
+fn col<T: FromSql>(row: &[Value], i: usize) -> Result<T, DriverError> {
+    let v = row.get(i).map_or(ValueRef::Null, ValueRef::from);
+    T::column_result(v).map_err(|e| E::Sql {
+        message: format!("sql/sqlite: inspecting column {i} of a catalog row: {e}"),
+        code: None,
+    })
+}
+
+/// Every row of `sql`, each with all its columns.
+fn fetch_all(conn: &Connection, sql: &str) -> Result<Vec<Row>, DriverError> {
+    let mut stmt = conn.prepare(sql).map_err(E::sqlite)?;
+    let n = stmt.column_count();
+    let mut rows = stmt.query([]).map_err(E::sqlite)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(E::sqlite)? {
+        let row = (0..n)
+            .map(|i| r.get::<_, Value>(i))
+            .collect::<rusqlite::Result<Row>>()
+            .map_err(E::sqlite)?;
+        out.push(row);
+    }
+    Ok(out)
 }
 
 /// Inspects the `main` schema of an open connection.
-pub async fn inspect_connection(
-    conn: &mut SqliteConnection,
-    opts: &InspectOptions,
-) -> Result<Realm, DriverError> {
+pub fn inspect_connection(conn: &Connection, opts: &InspectOptions) -> Result<Realm, DriverError> {
     if let Some(other) = opts.schemas.iter().find(|s| s.as_str() != "main") {
         return Err(E::Sql {
             message: format!(
@@ -59,22 +78,10 @@ pub async fn inspect_connection(
             code: None,
         });
     }
-    let objects = sqlx::query(include_str!("objects.sql"))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(E::sql)?;
-    let columns = sqlx::query(include_str!("columns.sql"))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(E::sql)?;
-    let indexes = sqlx::query(include_str!("indexes.sql"))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(E::sql)?;
-    let fks = sqlx::query(include_str!("foreign_keys.sql"))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(E::sql)?;
+    let objects = fetch_all(conn, include_str!("objects.sql"))?;
+    let columns = fetch_all(conn, include_str!("columns.sql"))?;
+    let indexes = fetch_all(conn, include_str!("indexes.sql"))?;
+    let fks = fetch_all(conn, include_str!("foreign_keys.sql"))?;
 
     let mut schema = Schema::new("main");
     let mut tables: Vec<(Table, ddl::TableDdl)> = Vec::new();
