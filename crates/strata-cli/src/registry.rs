@@ -371,12 +371,15 @@ struct Remote {
     version: String,
 }
 
-/// Opens `--dir`: `file://…` from disk (on a blocking thread, so a session can open meanwhile), `strata://…` /
+/// Opens `--dir`: `file://…` from disk (on a blocking thread, so a session can open meanwhile; through
+/// [`strata_engine::cache::open_dir`]), `strata://…` /
 /// `atlas://…` from the registry.
 pub async fn open_dir(dir: &DirArgs, registry: &RegistryArgs) -> Result<Source, CliError> {
     if !DirUrl::is_registry(&dir.dir) {
         let path = strata_migrate::dir::local_path_from_url(&dir.dir, dir.dir_format.as_deref())?;
-        let d = tokio::task::spawn_blocking(move || MigrationDir::open(path))
+        // Unchanged files come from the directory's snapshot in the user's cache: a re-run stats them instead of
+        // reading them.
+        let d = tokio::task::spawn_blocking(move || strata_engine::cache::open_dir(&path))
             .await
             .map_err(|_| CliError::DirReader)??;
         return Ok(Source {

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod apply;
+pub mod cache;
 mod error;
 pub mod godur;
 mod inflight;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::directive::{self, Directives};
 use crate::error::DirError;
+use crate::snapshot::{self, Stamp};
 
 /// Name of the checksum file.
 pub const SUM_FILE: &str = "atlas.sum";
@@ -187,6 +188,27 @@ impl DirReader {
         )
     }
 
+    /// The named file's stamp (following a symbolic link, as reading does); `None` where stamps are not taken.
+    fn stamp(&self, name: &str) -> Option<Stamp> {
+        #[cfg(unix)]
+        {
+            let st = rustix::fs::statat(&self.fd, name, rustix::fs::AtFlags::empty()).ok()?;
+            let ns = |s: i128, n: i128| s * 1_000_000_000 + n;
+            Some(Stamp {
+                dev: i128::from(st.st_dev),
+                ino: i128::from(st.st_ino),
+                size: i128::from(st.st_size),
+                mtime_ns: ns(i128::from(st.st_mtime), i128::from(st.st_mtime_nsec)),
+                ctime_ns: ns(i128::from(st.st_ctime), i128::from(st.st_ctime_nsec)),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = name;
+            None
+        }
+    }
+
     /// Reads the named files, on several threads when there are many. Results keep the order of `names`.
     fn read_all(&self, names: &[String]) -> Vec<std::io::Result<Vec<u8>>> {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
@@ -260,6 +282,15 @@ pub struct MigrationDir {
     sum: Option<Vec<u8>>,
 }
 
+/// Where [`MigrationDir::open_with_snapshot`] took the files from (`atlas.sum` counts as a file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OpenStats {
+    /// Files read from disk.
+    pub read: usize,
+    /// Files taken from the snapshot.
+    pub from_snapshot: usize,
+}
+
 impl AsRef<MigrationDir> for MigrationDir {
     fn as_ref(&self) -> &MigrationDir {
         self
@@ -298,7 +329,25 @@ impl MigrationDir {
     /// Reads a directory from disk: its top-level `*.sql` files and `atlas.sum` when present. Each must be a
     /// regular file inside the directory of at most [`MAX_FILE_BYTES`] (see the module documentation).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, DirError> {
-        let path = path.as_ref();
+        Self::open_with(path.as_ref(), None, snapshot::RACY_WINDOW).map(|(d, _, _)| d)
+    }
+
+    /// [`MigrationDir::open`], taking unchanged files from `snapshot` (the bytes of the last snapshot of this
+    /// directory, empty if none; see [`crate::snapshot`]). The same files, checks and errors as `open`; only where
+    /// the bytes come from differs. Also returns where they came from and, when the snapshot should change (files
+    /// were read, or files it holds are gone), the next snapshot's bytes for the caller to keep.
+    pub fn open_with_snapshot(
+        path: impl AsRef<Path>,
+        snapshot: &[u8],
+    ) -> Result<(Self, OpenStats, Option<Vec<u8>>), DirError> {
+        Self::open_with(path.as_ref(), Some(snapshot), snapshot::RACY_WINDOW)
+    }
+
+    fn open_with(
+        path: &Path,
+        snapshot: Option<&[u8]>,
+        racy_window: std::time::Duration,
+    ) -> Result<(Self, OpenStats, Option<Vec<u8>>), DirError> {
         let location = path.display().to_string();
         let list_error = |source| DirError::ReadDir {
             dir: location.clone(),
@@ -343,23 +392,80 @@ impl MigrationDir {
                 DirError::ReadFile { file, source }
             }
         };
-        let mut files = Vec::with_capacity(names.len());
-        for (name, bytes) in names.iter().zip(reader.read_all(&names)) {
-            let bytes = bytes.map_err(|e| read_error(name, e))?;
-            files.push(MigrationFile::new(name.clone(), bytes));
-        }
-        let sum = match std::fs::symlink_metadata(path.join(SUM_FILE)) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        let has_sum = match std::fs::symlink_metadata(path.join(SUM_FILE)) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
             Err(e) => return Err(read_error(SUM_FILE, e)),
             Ok(meta) => {
                 entries.check(SUM_FILE, meta.file_type())?;
-                let bytes = reader
-                    .read(SUM_FILE, &mut vec![0; 64 * 1024])
-                    .map_err(|e| read_error(SUM_FILE, e))?;
-                Some(bytes)
+                true
             }
         };
-        Self::from_parts(location, files, sum)
+        if has_sum {
+            names.push(SUM_FILE.to_owned());
+        }
+        let snapshot = snapshot.filter(|_| names.len() >= snapshot::MIN_FILES);
+        let mut recorded = snapshot.and_then(snapshot::decode).unwrap_or_default();
+        // Each file's stamp is taken before it is read, so a write after the stamp makes a newer one next time.
+        let stamps: Vec<Option<Stamp>> = match snapshot {
+            Some(_) => names.iter().map(|n| reader.stamp(n)).collect(),
+            None => vec![None; names.len()],
+        };
+        let mut contents: Vec<Option<Vec<u8>>> = names
+            .iter()
+            .zip(&stamps)
+            .map(
+                |(name, stamp)| match (stamp, recorded.remove(name.as_str())) {
+                    (Some(now), Some(r)) if r.stamp == *now => Some(r.bytes),
+                    _ => None,
+                },
+            )
+            .collect();
+        let missing: Vec<String> = names
+            .iter()
+            .zip(&contents)
+            .filter(|(_, c)| c.is_none())
+            .map(|(n, _)| n.clone())
+            .collect();
+        let stats = OpenStats {
+            read: missing.len(),
+            from_snapshot: names.len() - missing.len(),
+        };
+        let mut read = reader.read_all(&missing).into_iter();
+        for (name, content) in names.iter().zip(contents.iter_mut()) {
+            if content.is_none() {
+                let bytes = read.next().unwrap_or_else(|| Ok(Vec::new()));
+                *content = Some(bytes.map_err(|e| read_error(name, e))?);
+            }
+        }
+        let mut next = None;
+        if snapshot.is_some() && (stats.read > 0 || !recorded.is_empty()) {
+            let now = std::time::SystemTime::now();
+            let keep = names
+                .iter()
+                .zip(&stamps)
+                .zip(&contents)
+                .filter_map(|((n, s), c)| {
+                    let s = s.as_ref().filter(|s| !s.is_racy(now, racy_window))?;
+                    Some((n.as_str(), s, c.as_deref()?))
+                });
+            next = Some(snapshot::encode(keep));
+        }
+        let mut contents: Vec<Vec<u8>> = contents
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect();
+        let sum = if has_sum {
+            names.pop();
+            contents.pop()
+        } else {
+            None
+        };
+        let files = names
+            .into_iter()
+            .zip(contents)
+            .map(|(name, bytes)| MigrationFile::new(name, bytes))
+            .collect();
+        Ok((Self::from_parts(location, files, sum)?, stats, next))
     }
 
     /// Where the directory came from, for messages.
@@ -573,6 +679,95 @@ pub fn local_path_from_url(url: &str, format_flag: Option<&str>) -> Result<PathB
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A directory of `n` files and an `atlas.sum`, and where its snapshot goes.
+    fn snapshot_fixture(n: usize) -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("migrations");
+        std::fs::create_dir(&dir).unwrap();
+        for i in 0..n {
+            std::fs::write(
+                dir.join(format!("{i:03}_f.sql")),
+                format!("SELECT {i:03};\n"),
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.join(SUM_FILE), "h1:sum\n").unwrap();
+        let snap = tmp.path().join("dir.snap");
+        (tmp, dir, snap)
+    }
+
+    /// Opens `dir` with the snapshot kept in the file `snap`, as a caller would, recording files at once.
+    fn open_snap(dir: &Path, snap: &Path) -> (MigrationDir, OpenStats) {
+        let previous = std::fs::read(snap).unwrap_or_default();
+        let (d, stats, next) =
+            MigrationDir::open_with(dir, Some(&previous), std::time::Duration::ZERO).unwrap();
+        if let Some(next) = next {
+            std::fs::write(snap, next).unwrap();
+        }
+        (d, stats)
+    }
+
+    #[test]
+    fn a_snapshot_serves_unchanged_files_and_rereads_changed_ones() {
+        let (_tmp, dir, snap) = snapshot_fixture(80);
+        let plain = MigrationDir::open(&dir).unwrap();
+        let (first, stats) = open_snap(&dir, &snap);
+        assert_eq!((stats.read, stats.from_snapshot), (81, 0));
+        assert_eq!(first, plain);
+        assert!(snap.exists());
+        let (second, stats) = open_snap(&dir, &snap);
+        assert_eq!((stats.read, stats.from_snapshot), (0, 81));
+        assert_eq!(second, plain, "the snapshot gives the same directory");
+
+        // Rewritten in place with the same length: the change time moves, so it is read again.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(dir.join("005_f.sql"), "SELECT 555;\n").unwrap();
+        let (third, stats) = open_snap(&dir, &snap);
+        assert_eq!(stats.read, 1);
+        assert_eq!(third.file("005_f.sql").unwrap().bytes(), b"SELECT 555;\n");
+        // Replaced by another file with the same bytes (another inode): read again.
+        let other = dir.join("tmp.other");
+        std::fs::write(&other, "SELECT 006;\n").unwrap();
+        std::fs::rename(&other, dir.join("006_f.sql")).unwrap();
+        assert_eq!(open_snap(&dir, &snap).1.read, 1);
+        // atlas.sum is a file like the others.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(dir.join(SUM_FILE), "h1:new\n").unwrap();
+        let (d, stats) = open_snap(&dir, &snap);
+        assert_eq!((stats.read, d.sum_bytes()), (1, Some(&b"h1:new\n"[..])));
+        // A removed file is gone from the result; a damaged snapshot is read around.
+        std::fs::remove_file(dir.join("007_f.sql")).unwrap();
+        let (d, stats) = open_snap(&dir, &snap);
+        assert_eq!((stats.read, d.files().len()), (0, 79));
+        std::fs::write(&snap, b"strata-dir-snapshot 1\ngarbage").unwrap();
+        let (d, stats) = open_snap(&dir, &snap);
+        assert_eq!(stats.read, 80);
+        assert_eq!(d, MigrationDir::open(&dir).unwrap());
+        assert_eq!(
+            open_snap(&dir, &snap).1.read,
+            0,
+            "rewritten after the damaged one"
+        );
+    }
+
+    #[test]
+    fn recently_changed_files_are_not_recorded_and_small_directories_get_no_snapshot() {
+        let (_tmp, dir, _) = snapshot_fixture(80);
+        // Files written just now are within the racy window: recorded stamps could miss a write in the same tick.
+        let (_, stats, next) = MigrationDir::open_with_snapshot(&dir, b"").unwrap();
+        assert_eq!(stats.read, 81);
+        let (_, stats, _) = MigrationDir::open_with_snapshot(&dir, &next.unwrap()).unwrap();
+        assert_eq!(
+            stats.read, 81,
+            "nothing recent was served from the snapshot"
+        );
+
+        let (_tmp, dir, snap) = snapshot_fixture(snapshot::MIN_FILES - 2);
+        let (_, stats) = open_snap(&dir, &snap);
+        assert_eq!(stats.read, snapshot::MIN_FILES - 1);
+        assert!(!snap.exists());
+    }
 
     #[test]
     fn a_large_directory_reads_every_file_in_order() {

@@ -28,6 +28,7 @@ pub mod quote;
 pub mod replay;
 pub mod revision;
 pub mod scan;
+pub mod snapshot;
 pub mod sum;
 
 pub use dir::{MigrationDir, MigrationFile};

@@ -223,6 +223,54 @@ fn checksum_failure_stops_apply_before_connecting() {
     assert!(!f.dir.path().join("app.db").exists());
 }
 
+/// A large directory is served from its snapshot in the cache once its files are old enough; a file edited
+/// afterwards (same length, atlas.sum not updated) is read again and fails the checksum as without a snapshot.
+#[test]
+fn an_edit_after_the_directory_snapshot_still_fails_the_checksum() {
+    let files: Vec<(String, String)> = (1..=70)
+        .map(|i| {
+            (
+                format!("{i:03}_t.sql"),
+                format!("CREATE TABLE t{i:03} (id int);\n"),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_str()))
+        .collect();
+    let f = Fixture::new(&refs);
+    let url = f.sqlite_url();
+    // Past the racy window, so the first run records every file.
+    std::thread::sleep(std::time::Duration::from_millis(2_200));
+    f.migrate(&["apply"], &url)
+        .success()
+        .stdout(predicate::str::contains(
+            "Migrating to version 070 (70 migrations in total):",
+        ));
+    let snaps = f.dir.path().join("cache").join("dirs");
+    assert_eq!(
+        std::fs::read_dir(&snaps).unwrap().count(),
+        1,
+        "one snapshot"
+    );
+    f.migrate(&["apply"], &url)
+        .success()
+        .stdout("No migration files to execute\n");
+    // The same length, another table: only the change time tells.
+    f.write("010_t.sql", "CREATE TABLE x010 (id int);\n");
+    f.migrate(&["apply"], &url)
+        .code(1)
+        .stderr("Error: checksum mismatch\n");
+    // Re-hashed, the edited content is what apply sees: the applied file's hash differs.
+    f.hash();
+    f.migrate(&["apply"], &url)
+        .code(1)
+        .stderr(predicate::str::contains(
+            "migration file 010_t.sql was changed after it was applied",
+        ));
+}
+
 #[test]
 fn bad_urls_are_clear_and_never_print_passwords() {
     let f = Fixture::new(&[USERS]);

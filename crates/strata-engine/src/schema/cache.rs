@@ -1,9 +1,8 @@
 //! The replay cache: the schema a migration directory prefix builds, stored under the prefix's content address
 //! ([`strata_migrate::replay::prefix_keys`]) so a later replay starts where the cached one ended.
 //!
-//! **Where**: `$STRATA_CACHE_DIR` when set (an empty value turns the cache off), else `$XDG_CACHE_HOME/strata`,
-//! else `~/.cache/strata` (`%LOCALAPPDATA%\strata` on Windows); entries live in its `replay/` folder, never in a
-//! migration directory. Without any of these the cache is off.
+//! **Where**: the `replay/` folder of the user's cache ([`crate::cache::root`]), never a migration directory.
+//! Without a cache folder the replay cache is off.
 //!
 //! **Entries**: one file per key, `<key>.json`: a header line `strata-replay-cache 1 <key> <sha256 of the
 //! body>` and the body, the model's JSON. A read that finds a wrong header, another key, a checksum that does
@@ -14,19 +13,15 @@
 //!
 //! Nothing here is required for correctness: every failure to read or write the cache only costs a replay.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use sha2::{Digest as _, Sha256};
 use strata_migrate::Dialect;
 use strata_migrate::replay::PrefixKey;
 use strata_schema::Realm;
 
-/// The variable naming the cache folder (empty: no cache).
-pub const CACHE_DIR_ENV: &str = "STRATA_CACHE_DIR";
-/// How many entries the cache keeps.
-pub const MAX_ENTRIES: usize = 64;
+use crate::cache::hex;
+pub use crate::cache::{CACHE_DIR_ENV, MAX_ENTRIES};
 
 const MAGIC: &str = "strata-replay-cache 1";
 
@@ -44,23 +39,9 @@ impl ReplayCache {
         }
     }
 
-    /// The user's cache (see the module documentation), or `None` when it is turned off or has no place.
+    /// The user's cache ([`crate::cache::root`]), or `None` when it is turned off or has no place.
     pub fn from_env() -> Option<Self> {
-        let var = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        if let Some(v) = std::env::var_os(CACHE_DIR_ENV) {
-            return (!v.is_empty()).then(|| Self::new(v));
-        }
-        if let Some(x) = var("XDG_CACHE_HOME").filter(|p| p.is_absolute()) {
-            return Some(Self::new(x.join("strata")));
-        }
-        if cfg!(windows) {
-            return var("LOCALAPPDATA").map(|d| Self::new(d.join("strata")));
-        }
-        var("HOME").map(|h| Self::new(h.join(".cache").join("strata")))
+        crate::cache::root().map(Self::new)
     }
 
     /// The folder holding the entries.
@@ -77,82 +58,15 @@ impl ReplayCache {
         let path = self.path(key);
         let bytes = std::fs::read(&path).ok()?;
         let realm = decode(key, dialect, &bytes)?;
-        // Recently used: kept longest. Failing to say so changes nothing.
-        if let Ok(f) = std::fs::File::options().append(true).open(&path) {
-            let _ = f.set_modified(SystemTime::now());
-        }
+        crate::cache::touch(&path);
         Some(realm)
     }
 
     /// Stores `realm` under `key`, replacing what was there; then trims the cache to [`MAX_ENTRIES`].
     pub fn put(&self, key: &PrefixKey, realm: &Realm) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.root)?;
         let bytes = encode(key, realm)?;
-        let tmp = self.root.join(format!(
-            ".{key}.{}.{:x}.tmp",
-            std::process::id(),
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_nanos())
-        ));
-        let written = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.flush()?;
-            std::fs::rename(&tmp, self.path(key))
-        })();
-        if written.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        written?;
-        self.trim();
-        Ok(())
+        crate::cache::write_entry(&self.root, key.as_str(), "json", &bytes)
     }
-
-    /// Removes the least recently used entries beyond [`MAX_ENTRIES`] (and temporary files a killed writer
-    /// left over an hour ago).
-    fn trim(&self) {
-        let Ok(dir) = std::fs::read_dir(&self.root) else {
-            return;
-        };
-        let now = SystemTime::now();
-        let mut entries = Vec::new();
-        for e in dir.flatten() {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            let modified = e
-                .metadata()
-                .and_then(|m| m.modified())
-                .unwrap_or(SystemTime::UNIX_EPOCH);
-            if name.ends_with(".tmp") {
-                let old = now
-                    .duration_since(modified)
-                    .is_ok_and(|d| d.as_secs() > 3600);
-                if old {
-                    let _ = std::fs::remove_file(e.path());
-                }
-            } else if name.ends_with(".json") {
-                entries.push((modified, e.path()));
-            }
-        }
-        if entries.len() <= MAX_ENTRIES {
-            return;
-        }
-        entries.sort();
-        let excess = entries.len() - MAX_ENTRIES;
-        for (_, p) in entries.into_iter().take(excess) {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 /// An entry's bytes: the header line, then the realm's JSON.

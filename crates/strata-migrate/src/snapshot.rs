@@ -1,0 +1,207 @@
+//! A directory snapshot: the bytes of a migration directory's files as last read, each with the file's stamp (device,
+//! inode, size, modification and change times) at that read, kept in the user's cache so that a re-run of
+//! `migrate apply` over a large directory checks each file with one `stat` instead of opening and reading it.
+//!
+//! A file is taken from the snapshot only when its stamp now is exactly the recorded one. Any write to a file
+//! moves its change time (which no user call can set back), a replaced file has another inode, so a changed file
+//! never matches — except within the file system's timestamp granularity: a write in the same clock tick as the
+//! read that recorded the stamp would leave it unchanged. As git's index does for "racily clean" entries, a file
+//! whose modification or change time is not older than [`RACY_WINDOW`] when the snapshot is written is left out
+//! of it, and read again next time. What comes out of a snapshot is then checked like everything read from disk
+//! (`atlas.sum` is validated over it), and a snapshot that is unreadable, truncated or fails its checksum is
+//! ignored: it can only cost a read.
+//!
+//! Where a snapshot is kept is the caller's choice ([`crate::dir::MigrationDir::open_with_snapshot`] takes the
+//! previous one's bytes and hands back the next one's). The format (all integers little-endian): the line `strata-dir-snapshot 1\n`, the body's SHA-256 (32 bytes), the
+//! body: per file its name's length (u32) and bytes, five i128 stamp fields, the content's length (u64) and bytes.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use sha2::{Digest as _, Sha256};
+
+const MAGIC: &[u8] = b"strata-dir-snapshot 1\n";
+
+/// How old a file's modification and change times must be for the file to be recorded (see the module
+/// documentation).
+pub const RACY_WINDOW: Duration = Duration::from_secs(2);
+
+/// Directories with fewer `*.sql` files are read whole and get no snapshot: the reads cost less than the bookkeeping.
+pub const MIN_FILES: usize = 64;
+
+/// A file's identity and state as `stat` reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Device.
+    pub dev: i128,
+    /// Inode.
+    pub ino: i128,
+    /// Size in bytes.
+    pub size: i128,
+    /// Last modification, in nanoseconds since the Unix epoch.
+    pub mtime_ns: i128,
+    /// Last change of the inode (content or metadata), in nanoseconds since the Unix epoch.
+    pub ctime_ns: i128,
+}
+
+impl Stamp {
+    /// Whether the file changed too recently to be recorded at `now` (see [`RACY_WINDOW`]).
+    pub fn is_racy(&self, now: SystemTime, window: Duration) -> bool {
+        let Ok(now) = now.duration_since(SystemTime::UNIX_EPOCH) else {
+            return true;
+        };
+        let limit = i128::try_from(now.saturating_sub(window).as_nanos()).unwrap_or(i128::MAX);
+        self.mtime_ns >= limit || self.ctime_ns >= limit
+    }
+
+    fn to_bytes(self) -> [u8; 80] {
+        let mut out = [0; 80];
+        for (i, v) in [self.dev, self.ino, self.size, self.mtime_ns, self.ctime_ns]
+            .into_iter()
+            .enumerate()
+        {
+            out[i * 16..(i + 1) * 16].copy_from_slice(&v.to_le_bytes());
+        }
+        out
+    }
+
+    fn from_bytes(b: &[u8; 80]) -> Self {
+        let field = |i: usize| {
+            let mut a = [0; 16];
+            a.copy_from_slice(&b[i * 16..(i + 1) * 16]);
+            i128::from_le_bytes(a)
+        };
+        Stamp {
+            dev: field(0),
+            ino: field(1),
+            size: field(2),
+            mtime_ns: field(3),
+            ctime_ns: field(4),
+        }
+    }
+}
+
+/// A file as recorded: its stamp and content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The stamp when it was read.
+    pub stamp: Stamp,
+    /// The bytes read.
+    pub bytes: Vec<u8>,
+}
+
+/// The files of one snapshot, by name.
+pub type Files = HashMap<String, Recorded>;
+
+/// Encodes `files` (already filtered by the caller) as a snapshot file's bytes.
+pub fn encode<'a>(files: impl IntoIterator<Item = (&'a str, &'a Stamp, &'a [u8])>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, stamp, bytes) in files {
+        let Ok(name_len) = u32::try_from(name.len()) else {
+            continue;
+        };
+        body.extend_from_slice(&name_len.to_le_bytes());
+        body.extend_from_slice(name.as_bytes());
+        body.extend_from_slice(&stamp.to_bytes());
+        body.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        body.extend_from_slice(bytes);
+    }
+    let mut out = Vec::with_capacity(MAGIC.len() + 32 + body.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&Sha256::digest(&body));
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Decodes a snapshot file's bytes; `None` for anything that is not a whole, intact snapshot.
+pub fn decode(bytes: &[u8]) -> Option<Files> {
+    let rest = bytes.strip_prefix(MAGIC)?;
+    let (sum, mut body) = rest.split_at_checked(32)?;
+    if Sha256::digest(body).as_slice() != sum {
+        return None;
+    }
+    let mut files = HashMap::new();
+    while !body.is_empty() {
+        let (len, rest) = body.split_first_chunk::<4>()?;
+        let (name, rest) =
+            rest.split_at_checked(usize::try_from(u32::from_le_bytes(*len)).ok()?)?;
+        let (stamp, rest) = rest.split_first_chunk::<80>()?;
+        let (len, rest) = rest.split_first_chunk::<8>()?;
+        let (content, rest) =
+            rest.split_at_checked(usize::try_from(u64::from_le_bytes(*len)).ok()?)?;
+        let name = std::str::from_utf8(name).ok()?.to_owned();
+        files.insert(
+            name,
+            Recorded {
+                stamp: Stamp::from_bytes(stamp),
+                bytes: content.to_vec(),
+            },
+        );
+        body = rest;
+    }
+    Some(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp(n: i128) -> Stamp {
+        Stamp {
+            dev: 1,
+            ino: n,
+            size: 3,
+            mtime_ns: 10 * n,
+            ctime_ns: 20 * n,
+        }
+    }
+
+    #[test]
+    fn a_snapshot_reads_back_and_any_damage_is_refused() {
+        let (a, b) = (stamp(1), stamp(2));
+        let bytes = encode([("1_a.sql", &a, &b"one"[..]), ("2_b.sql", &b, &b""[..])]);
+        let files = decode(&bytes).unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files["1_a.sql"].stamp, a);
+        assert_eq!(files["1_a.sql"].bytes, b"one");
+        assert_eq!(files["2_b.sql"].bytes, b"");
+        // Truncated anywhere, one bit flipped anywhere, another magic: nothing is trusted.
+        for cut in 0..bytes.len() {
+            assert!(decode(&bytes[..cut]).is_none(), "cut at {cut}");
+        }
+        for at in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x10;
+            assert!(decode(&bad).is_none(), "flipped at {at}");
+        }
+    }
+
+    #[test]
+    fn recent_files_are_racy() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(100);
+        let at = |secs: i128| Stamp {
+            mtime_ns: secs * 1_000_000_000,
+            ctime_ns: secs * 1_000_000_000,
+            ..stamp(1)
+        };
+        assert!(!at(97).is_racy(now, RACY_WINDOW));
+        assert!(
+            at(98).is_racy(now, RACY_WINDOW),
+            "exactly the window is racy"
+        );
+        assert!(at(100).is_racy(now, RACY_WINDOW));
+        assert!(
+            at(200).is_racy(now, RACY_WINDOW),
+            "a time in the future is racy"
+        );
+        let changed_late = Stamp {
+            ctime_ns: 99 * 1_000_000_000,
+            ..at(50)
+        };
+        assert!(
+            changed_late.is_racy(now, RACY_WINDOW),
+            "a recent change time alone is racy"
+        );
+        assert!(!at(99).is_racy(now, Duration::ZERO));
+    }
+}
