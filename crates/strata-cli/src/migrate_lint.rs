@@ -161,7 +161,7 @@ pub fn run(
         }
         None => LintFormat::Text,
     };
-    let config = crate::lint::config(crate::project::lint_config(env), &rules)
+    let config = crate::lint::config(crate::project::lint_config(env)?, &rules)
         .map_err(|e| CliError::Lint(Box::new(e)))?;
     let path = dir::local_path_from_url(&dargs.dir, dargs.dir_format.as_deref())?;
     let d = MigrationDir::open(&path)?;
