@@ -762,3 +762,167 @@ async fn postgres_env_analyzer_error_fails_the_run() {
     assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
     assert_eq!(only(&json_files(&r.stdout), &["PG101"]), []);
 }
+
+const CHANGE_CODES: &[&str] = &[
+    "MF101", "MF102", "MF103", "MF104", "CD101", "DS101", "DS103", "MY101", "LT101",
+];
+
+/// PostgreSQL: each change rule fires at its statement's line after a real replay, and its counterpart (a new
+/// table, a default, a back-fill, a CHECK instead of a foreign key, `IF EXISTS` on nothing) does not.
+#[tokio::test]
+async fn postgres_change_rules_fire_at_their_lines() {
+    let Some(dev) = strata_driver::testing::postgres().await else {
+        return;
+    };
+    let t = setup(&[
+        (
+            "1_init.sql",
+            "CREATE SCHEMA extra;\n\
+             CREATE TABLE extra.t (id integer);\n\
+             CREATE TABLE users (id integer PRIMARY KEY, email text, nick text, age integer, code text);\n\
+             CREATE TABLE posts (id integer PRIMARY KEY, user_id integer, CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id), CONSTRAINT posts_id_check CHECK (id > 0));\n\
+             CREATE INDEX users_nick ON users (nick);\n\
+             CREATE UNIQUE INDEX users_code ON users (code);\n",
+        ),
+        (
+            "2_change.sql",
+            "CREATE UNIQUE INDEX users_email ON users (email);\n\
+             CREATE TABLE tags (id integer, name text);\n\
+             CREATE UNIQUE INDEX tags_name ON tags (name);\n\
+             DO $$ BEGIN DROP INDEX users_nick; CREATE UNIQUE INDEX users_nick ON users (nick); END $$;\n\
+             DO $$ BEGIN DROP INDEX users_code; CREATE INDEX users_code ON users (code); END $$;\n\
+             ALTER TABLE users ADD COLUMN c2 integer NOT NULL;\n\
+             ALTER TABLE users ADD COLUMN c3 integer NOT NULL DEFAULT 0;\n\
+             ALTER TABLE users ALTER COLUMN nick SET NOT NULL;\n\
+             UPDATE users SET email = '' WHERE email IS NULL;\n\
+             ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n\
+             ALTER TABLE posts DROP CONSTRAINT posts_user_fk;\n\
+             ALTER TABLE posts DROP CONSTRAINT posts_id_check;\n\
+             DROP SCHEMA extra CASCADE;\n\
+             DROP SCHEMA IF EXISTS ghost;\n\
+             ALTER TABLE users DROP COLUMN age;\n\
+             ALTER TABLE tags DROP COLUMN name;\n",
+        ),
+    ]);
+    // The realm (no search_path): schemas are created and dropped.
+    let r = run(
+        t.path(),
+        &[
+            "migrate",
+            "lint",
+            "--dev-url",
+            &dev.url,
+            "--latest",
+            "1",
+            "--format",
+            "json",
+        ],
+    );
+    let files = json_files(&r.stdout);
+    assert_eq!(files.len(), 1, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(
+        !files[0]
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("executing"),
+        "{:?}",
+        files[0].error
+    );
+    assert_eq!(
+        only(&files, CHANGE_CODES),
+        pairs(&[
+            ("MF101", 1),
+            ("MF102", 4),
+            ("MF103", 6),
+            ("MF104", 8),
+            ("CD101", 11),
+            ("DS101", 13),
+            ("DS103", 15),
+        ])
+    );
+    assert_eq!(r.code, 1, "destructive findings fail the run");
+}
+
+/// MariaDB: MY101 for a NOT NULL column without a default on an existing table; not with a default, not on a
+/// table made in the same file.
+#[tokio::test]
+async fn mariadb_my101_fires_at_its_line() {
+    let Some(dev) = strata_driver::testing::mysql().await else {
+        return;
+    };
+    let t = setup(&[
+        ("1_init.sql", "CREATE TABLE users (id int PRIMARY KEY);\n"),
+        (
+            "2_add.sql",
+            "ALTER TABLE users ADD COLUMN score int NOT NULL;\n\
+             ALTER TABLE users ADD COLUMN rank_no int NOT NULL DEFAULT 1;\n\
+             CREATE TABLE t2 (id int PRIMARY KEY);\n\
+             ALTER TABLE t2 ADD COLUMN n int NOT NULL;\n",
+        ),
+    ]);
+    let r = run(
+        t.path(),
+        &[
+            "migrate",
+            "lint",
+            "--dev-url",
+            &dev.url,
+            "--latest",
+            "1",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert_eq!(
+        only(&json_files(&r.stdout), CHANGE_CODES),
+        pairs(&[("MY101", 1)])
+    );
+    assert!(
+        r.stdout.contains(r#"Adding a non-nullable \"int\" column \"score\" on table \"users\" without a default value implicitly sets existing rows with 0"#),
+        "{}",
+        r.stdout
+    );
+}
+
+/// SQLite: LT101 for a column made NOT NULL through the table copy (reported at its CREATE TABLE); not when the
+/// column gets a default.
+#[test]
+fn sqlite_lt101_fires_at_its_line() {
+    let t = setup(&[
+        (
+            "1_init.sql",
+            "CREATE TABLE users (id integer PRIMARY KEY, nick text);\nCREATE TABLE pets (id integer PRIMARY KEY, name text);\n",
+        ),
+        (
+            "2_copy.sql",
+            "CREATE TABLE new_users (id integer PRIMARY KEY, nick text NOT NULL);\n\
+             INSERT INTO new_users (id, nick) SELECT id, nick FROM users;\n\
+             DROP TABLE users;\n\
+             ALTER TABLE new_users RENAME TO users;\n\
+             CREATE TABLE new_pets (id integer PRIMARY KEY, name text NOT NULL DEFAULT '');\n\
+             INSERT INTO new_pets (id, name) SELECT id, name FROM pets;\n\
+             DROP TABLE pets;\n\
+             ALTER TABLE new_pets RENAME TO pets;\n",
+        ),
+    ]);
+    let r = run(
+        t.path(),
+        &[
+            "migrate",
+            "lint",
+            "--dev-url",
+            "sqlite://dev?mode=memory",
+            "--latest",
+            "1",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert_eq!(
+        only(&json_files(&r.stdout), CHANGE_CODES),
+        pairs(&[("LT101", 1)])
+    );
+}
