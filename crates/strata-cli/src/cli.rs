@@ -219,7 +219,7 @@ pub enum Migrate {
         /// Lint the last N files (default: the env's `lint.latest`).
         #[arg(long, value_name = "N", conflicts_with = "git_base")]
         latest: Option<u64>,
-        /// Lint the files added or changed on this branch against BRANCH (git merge-base; default: the env's
+        /// Lint the files added on this branch against BRANCH (git merge-base), from the first on (default: the env's
         /// `lint.git.base`).
         #[arg(long, value_name = "BRANCH")]
         git_base: Option<String>,

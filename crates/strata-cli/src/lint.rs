@@ -1,14 +1,17 @@
 //! `strata lint [--dialect D] [--format F] FILE…`: the statement rules of `strata-lint` on loose SQL files, with
 //! no database (for editors and pre-commit hooks). Reads the files, calls the crate, renders; exit 1 when a finding
-//! fails the run (an error-level rule, or a file that could not be read).
+//! fails the run (an error-level rule, or a file that could not be read). With `--env`, the env's `lint` block
+//! (levels, naming patterns) applies and its `dev` (else `url`) tells the dialect; `--dialect` wins, and without
+//! either the files are PostgreSQL.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use strata_lint::render::{github, json, sarif, text};
-use strata_lint::{Config, FileError, FileReport, Header, Level, Report, Title};
+use strata_lint::{Config, FileError, FileReport, Header, Level, NameKind, Report, Title};
 use strata_migrate::Dialect;
+use strata_project::Env;
 
 use crate::cli::DialectArg;
 use crate::output::{CliError, out};
@@ -31,9 +34,10 @@ pub struct LintArgs {
     /// SQL files to check.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// The SQL dialect the files are written in.
-    #[arg(long, value_enum, default_value = "postgres")]
-    pub dialect: DialectArg,
+    /// The SQL dialect the files are written in (default: the scheme of the env's `dev`, else `url`, with
+    /// --env; else postgres).
+    #[arg(long, value_enum)]
+    pub dialect: Option<DialectArg>,
     /// Output format: text, json (or '{{ json . }}'), github or sarif.
     #[arg(long, default_value = "text", value_parser = parse_format)]
     pub format: LintFormat,
@@ -53,6 +57,10 @@ pub struct RuleArgs {
     /// Switch a rule or an analyzer off; repeatable.
     #[arg(long, value_name = "RULE")]
     pub off: Vec<String>,
+    /// Require names of KIND (schema, table, column, index, foreign_key, check, or all) to match the regular
+    /// expression PATTERN, switching its naming rule (NM101–NM106) on; repeatable.
+    #[arg(long, value_name = "KIND=PATTERN")]
+    pub naming: Vec<String>,
 }
 
 /// A `--error/--warn/--off` argument that names no rule or analyzer.
@@ -61,7 +69,18 @@ pub struct RuleArgs {
 pub struct LintArgError {
     flag: &'static str,
     value: String,
-    source: strata_lint::ConfigError,
+    source: NamingArgError,
+}
+
+/// What is wrong with one rule flag.
+#[derive(Debug, thiserror::Error)]
+enum NamingArgError {
+    #[error(transparent)]
+    Config(#[from] strata_lint::ConfigError),
+    #[error(
+        "expected KIND=PATTERN with KIND one of schema, table, column, index, foreign_key, check or all"
+    )]
+    Shape,
 }
 
 /// Applies the rule flags over `c` (the defaults, or a project's lint block): flags win.
@@ -83,8 +102,24 @@ pub fn config(mut c: Config, args: &RuleArgs) -> Result<Config, LintArgError> {
             res.map_err(|source| LintArgError {
                 flag,
                 value: v.clone(),
-                source,
+                source: source.into(),
             })?;
+        }
+    }
+    for v in &args.naming {
+        let failed = |source: NamingArgError| LintArgError {
+            flag: "naming",
+            value: v.clone(),
+            source,
+        };
+        let (kind, pattern) = v.split_once('=').ok_or(failed(NamingArgError::Shape))?;
+        let kinds = match kind {
+            "all" => NameKind::ALL.to_vec(),
+            k => vec![NameKind::from_name(k).ok_or(failed(NamingArgError::Shape))?],
+        };
+        for k in kinds {
+            c.set_naming(k, pattern, None)
+                .map_err(|e| failed(e.into()))?;
         }
     }
     Ok(c)
@@ -98,11 +133,35 @@ fn dialect(d: DialectArg) -> Dialect {
     }
 }
 
-/// Runs `strata lint`.
-pub fn run(args: LintArgs) -> Result<(), CliError> {
+/// The dialect of the files: `--dialect`, else the scheme of the env's `dev` (else `url`), else PostgreSQL.
+fn files_dialect(flag: Option<DialectArg>, env: Option<&Env>) -> Result<Dialect, CliError> {
+    if let Some(d) = flag {
+        return Ok(dialect(d));
+    }
+    let Some(env) = env else {
+        return Ok(Dialect::Postgres);
+    };
+    let urls: Vec<&String> = env.dev.iter().chain(&env.url).collect();
+    if urls.is_empty() {
+        return Ok(Dialect::Postgres);
+    }
+    urls.iter()
+        .find_map(|u| u.parse::<strata_engine::DbUrl>().ok())
+        .map(|u| u.dialect())
+        .ok_or_else(|| {
+            CliError::EnvValue(format!(
+                "env {:?}: cannot tell the dialect of the files from its dev or url; give --dialect",
+                env.name
+            ))
+        })
+}
+
+/// Runs `strata lint` (with the env's `lint` block and dialect when `--env` names one).
+pub fn run(args: LintArgs, env: Option<&Env>) -> Result<(), CliError> {
     let started = Instant::now();
-    let cfg = config(Config::default(), &args.rules).map_err(|e| CliError::Lint(Box::new(e)))?;
-    let d = dialect(args.dialect);
+    let cfg = config(crate::project::lint_config(env)?, &args.rules)
+        .map_err(|e| CliError::Lint(Box::new(e)))?;
+    let d = files_dialect(args.dialect, env)?;
     let files = args
         .files
         .iter()

@@ -46,7 +46,7 @@ fn main() -> ExitCode {
             Err(output::CliError::EnvNotApplicable)
         }
         cli::Command::Registry(r) => registry::run(r, &rt),
-        cli::Command::Lint(l) => lint::run(l),
+        cli::Command::Lint(l) => run_lint(l, &args.project, &rt),
         cli::Command::Operator(o) => operator::run(o, &rt),
         cli::Command::Completion { shell } => {
             cli::print_completions(shell);
@@ -79,6 +79,20 @@ fn run_migrate(
         migrate::run(cmd, env, &vars, rt, invoked_as)?;
     }
     Ok(())
+}
+
+/// `strata lint` with the project env's lint settings and dialect (one env: `for_each` envs are refused).
+fn run_lint(
+    args: lint::LintArgs,
+    project: &cli::ProjectArgs,
+    rt: &runtime::Runtime,
+) -> Result<(), output::CliError> {
+    let loaded = project::load(project, rt)?;
+    let env = match &loaded {
+        Some(p) => Some(p.single()?),
+        None => None,
+    };
+    lint::run(args, env)
 }
 
 /// A `schema` command with the project env's defaults (one env: `for_each` envs are refused).

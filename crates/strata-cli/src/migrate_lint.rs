@@ -71,7 +71,8 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, PickError> {
     String::from_utf8(out.stdout).map_err(|e| failed(e.to_string()))
 }
 
-/// The migration files (names in `dir_path`) added or modified on HEAD since it forked from `base`.
+/// The migration files (names in `dir_path`) added on HEAD since it forked from `base` (Atlas's
+/// `--diff-filter=A`: a file the branch only modified was merged before and is history).
 fn git_files(git_dir: &Path, base: &str, dir_path: &Path) -> Result<Vec<String>, PickError> {
     let top = PathBuf::from(git(git_dir, &["rev-parse", "--show-toplevel"])?.trim());
     let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
@@ -95,7 +96,7 @@ fn git_files(git_dir: &Path, base: &str, dir_path: &Path) -> Result<Vec<String>,
             "diff",
             "--name-only",
             "--no-renames",
-            "--diff-filter=AM",
+            "--diff-filter=A",
             &range,
             "--",
             &spec,
@@ -110,7 +111,9 @@ fn git_files(git_dir: &Path, base: &str, dir_path: &Path) -> Result<Vec<String>,
         .collect())
 }
 
-/// Which files are linted: indexes into the directory's files, ascending.
+/// Which files are linted: indexes into the directory's files, ascending. With `--git-base`, as Atlas does, the
+/// first file the branch added and every file after it (a linear history: nothing after a new file is applied
+/// anywhere yet).
 fn pick(
     d: &MigrationDir,
     path: &Path,
@@ -127,9 +130,8 @@ fn pick(
         }
         (None, Some(base)) => {
             let names = git_files(Path::new(git_dir.unwrap_or(".")), base, path)?;
-            Ok((0..n)
-                .filter(|&i| names.iter().any(|x| x == d.files()[i].name()))
-                .collect())
+            let first = (0..n).find(|&i| names.iter().any(|x| x == d.files()[i].name()));
+            Ok(first.map_or_else(Vec::new, |f| (f..n).collect()))
         }
         (None, None) => Err(PickError::NoRange),
     }
@@ -161,7 +163,7 @@ pub fn run(
         }
         None => LintFormat::Text,
     };
-    let config = crate::lint::config(crate::project::lint_config(env), &rules)
+    let config = crate::lint::config(crate::project::lint_config(env)?, &rules)
         .map_err(|e| CliError::Lint(Box::new(e)))?;
     let path = dir::local_path_from_url(&dargs.dir, dargs.dir_format.as_deref())?;
     let d = MigrationDir::open(&path)?;
@@ -187,17 +189,40 @@ pub fn run(
         Ok::<_, SchemaError>(r)
     })?;
     let dialect = dev_url.dialect();
-    let (changes, failure) = match replayed {
+    // A statement that failed: the index of its file, its line and the database's message.
+    let (changes, failed) = match replayed {
         Ok(r) => (r.files, None),
         Err(SchemaError::SqlFile {
             file,
             line,
             message,
-        }) => (Vec::new(), Some((file, line, message))),
+        }) => {
+            let name = Path::new(&file).file_name().and_then(|n| n.to_str());
+            match d.files().iter().position(|f| name == Some(f.name())) {
+                Some(i) => (Vec::new(), Some((i, line, message))),
+                None => {
+                    return Err(SchemaError::SqlFile {
+                        file,
+                        line,
+                        message,
+                    }
+                    .into());
+                }
+            }
+        }
         Err(e) => return Err(e.into()),
     };
+    // The failing file is reported wherever it is — a picked file, or one before them (the replayed history) —
+    // so a failed replay always names its file and line and exits 1; nothing after it is analysed.
+    let mut reported = picked.clone();
+    if let Some(&(i, ..)) = failed.as_ref()
+        && !reported.contains(&i)
+    {
+        reported.push(i);
+        reported.sort_unstable();
+    }
     let mut files = Vec::new();
-    for &i in &picked {
+    for &i in &reported {
         let f = &d.files()[i];
         let t = Instant::now();
         let text = f.text()?.to_owned();
@@ -210,17 +235,15 @@ pub fn run(
             changes: None,
             duration: Duration::ZERO,
         };
-        if let Some((file, line, message)) = &failure {
-            // The replay stopped at the failing statement: its file carries the error, later ones are not
-            // analysed.
-            if Path::new(file).file_name().and_then(|n| n.to_str()) == Some(f.name()) {
-                report.error = Some(FileError {
-                    line: *line,
-                    message: format!("executing statement: {message}"),
-                });
-                files.push(report);
-                break;
-            }
+        if let Some((at, line, message)) = &failed
+            && *at == i
+        {
+            report.error = Some(FileError {
+                line: *line,
+                message: format!("executing statement: {message}"),
+            });
+            files.push(report);
+            break;
         }
         match SourceFile::parse(dialect, f.name(), &text) {
             Err(e) => {

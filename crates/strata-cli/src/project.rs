@@ -14,7 +14,8 @@
 //! | `format.migrate.apply` / `.status` / `.diff` | `--format` | migrate apply / status / diff |
 //! | `format.schema.inspect` / `.diff` / `.apply` / `.clean` | `--format` | schema inspect / diff / apply / clean |
 //! | `lint.latest`, `lint.git.base`, `lint.git.dir` | `--latest`, `--git-base`, `--git-dir` | migrate lint |
-//! | `lint.destructive` / `condrop` / `data_depend` / `incompatible` `{ error }` | (no flag) [`lint_config`] | migrate lint |
+//! | `lint.<analyzer> { error, off }`, `lint.rules { CODE = level }`, `lint.naming { match, message, <kind> { … } }` | `--error/--warn/--off/--naming` win ([`lint_config`]) | migrate lint, lint |
+//! | `dev` (else `url`): its scheme | `--dialect` | lint |
 //! | `format.migrate.lint` (else `lint.format`) | `--format` | migrate lint |
 //! | `diff.skip` | (no flag) the kinds of change left out ([`skip`]) | schema diff, apply; migrate diff |
 //! | `diff.concurrent_index` | (no flag) `CONCURRENTLY` index statements ([`concurrent_index`]) | schema diff, apply; migrate diff |
@@ -266,24 +267,35 @@ fn exec_order(order: ExecOrder) -> strata_engine::ExecOrder {
     }
 }
 
-/// The lint settings of the env's `lint` block (`destructive { error = false }` …) over the defaults;
-/// `--error/--warn/--off` are applied over these.
-pub fn lint_config(env: Option<&Env>) -> strata_lint::Config {
+/// The lint settings of the env's `lint` block over the defaults: analyzer blocks (`destructive { error = false }`,
+/// `concurrent_index { error = true }`, `timeouts { off = true }`), `rules { PG101 = "error" }` and the `naming`
+/// patterns; `--error/--warn/--off/--naming` are applied over these. The project crate checked every name, level
+/// and pattern when it read the file, so a refusal here would be a bug between the two crates, still reported.
+pub fn lint_config(env: Option<&Env>) -> Result<strata_lint::Config, CliError> {
     let mut c = strata_lint::Config::default();
-    let Some(env) = env else { return c };
+    let Some(env) = env else { return Ok(c) };
     let l = &env.lint;
-    for (name, a) in [
-        ("destructive", l.destructive),
-        ("condrop", l.condrop),
-        ("data_depend", l.data_depend),
-        ("incompatible", l.incompatible),
-    ] {
-        if let Some(error) = a.and_then(|a| a.error) {
-            // The names are the crate's own analyzers: cannot fail.
-            let _ = c.set_analyzer_error(name, error);
+    let refused = |e: strata_lint::ConfigError| CliError::EnvValue(format!("lint: {e}"));
+    for (name, a) in &l.analyzers {
+        if let Some(error) = a.error {
+            c.set_analyzer_error(name, error).map_err(refused)?;
+        }
+        if a.off {
+            c.set_analyzer_off(name).map_err(refused)?;
         }
     }
-    c
+    for (code, level) in &l.rules {
+        c.set_rule(code, *level).map_err(refused)?;
+    }
+    if let Some(n) = &l.naming {
+        for kind in strata_lint::NameKind::ALL {
+            if let Some(p) = n.kinds.get(&kind).or(n.all.as_ref()) {
+                c.set_naming(kind, &p.pattern, p.message.clone())
+                    .map_err(refused)?;
+            }
+        }
+    }
+    Ok(c)
 }
 
 /// Fills a `migrate` command's flags from the env.

@@ -60,6 +60,33 @@ pub enum NameKind {
 }
 
 impl NameKind {
+    /// Every kind, in the order of their rules (NM101–NM106).
+    pub const ALL: [NameKind; 6] = [
+        NameKind::Schema,
+        NameKind::Table,
+        NameKind::Column,
+        NameKind::Index,
+        NameKind::ForeignKey,
+        NameKind::Check,
+    ];
+
+    /// Atlas's name of the kind: the block inside atlas.hcl's `naming { … }` and `--naming KIND=PATTERN`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NameKind::Schema => "schema",
+            NameKind::Table => "table",
+            NameKind::Column => "column",
+            NameKind::Index => "index",
+            NameKind::ForeignKey => "foreign_key",
+            NameKind::Check => "check",
+        }
+    }
+
+    /// The kind Atlas calls `name`.
+    pub fn from_name(name: &str) -> Option<NameKind> {
+        NameKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     /// The word used in messages.
     pub fn word(self) -> &'static str {
         match self {

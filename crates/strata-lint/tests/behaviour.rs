@@ -200,6 +200,8 @@ fn text_layout_wraps_long_diagnostics_as_atlas_does() {
     -- data dependent changes detected:
       -- L1: Adding a non-nullable \"character varying(20)\" column \"oid\" will fail in case table
          \"users\" is not empty https://atlasgo.io/lint/analyzers#MF103
+    -- suggested fix:
+      -> Give column \"oid\" a default value, or add it as nullable, fill it with an UPDATE and then set it NOT NULL
   -- ok (DUR)
 
   -------------------------

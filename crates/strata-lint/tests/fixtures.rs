@@ -38,14 +38,7 @@ fn parse_dialect(s: &str) -> Dialect {
 /// The configuration fixtures run with: the rule at least a warning, naming patterns for every kind.
 fn config(code: &str) -> Config {
     let mut c = Config::default();
-    for k in [
-        NameKind::Schema,
-        NameKind::Table,
-        NameKind::Column,
-        NameKind::Index,
-        NameKind::ForeignKey,
-        NameKind::Check,
-    ] {
+    for k in NameKind::ALL {
         c.set_naming(k, "^[a-z][a-z0-9_]*$", None).unwrap();
     }
     let r = rules::find(code).unwrap();
@@ -190,6 +183,14 @@ fn err_fixtures_fire_and_ok_fixtures_do_not() {
             if out.is_empty() {
                 failures.push(format!("{}: did not fire", f.display()));
                 continue;
+            }
+            // Every finding comes with a one-line suggested fix (printed under it).
+            let lines: Vec<&str> = out.split_terminator('\n').collect();
+            for (i, l) in lines.iter().enumerate() {
+                if l.starts_with('L') && !lines.get(i + 1).is_some_and(|n| n.starts_with("  fix: "))
+                {
+                    failures.push(format!("{}: no suggested fix for: {l}", f.display()));
+                }
             }
             let stem = f.file_name().unwrap().to_string_lossy().replace('.', "_");
             insta::with_settings!({

@@ -1,6 +1,6 @@
 //! The typed `env` block (Atlas's community field set, `cmdapi/project.go`) and its decoding.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use hcl::edit::Span as _;
@@ -130,7 +130,7 @@ skip_changes! {
     ModifyForeignKey = "modify_foreign_key", RenameConstraint = "rename_constraint",
 }
 
-/// `lint { … }` (kept typed; `migrate lint` is a later issue).
+/// `lint { … }`: what `migrate lint` and `strata lint` take from the env.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lint {
     /// `latest = N`: lint the last N files.
@@ -141,14 +141,33 @@ pub struct Lint {
     pub review: Option<Review>,
     /// `format` (or its old name `log`).
     pub format: Option<String>,
-    /// `destructive { error }`.
-    pub destructive: Option<Analyzer>,
-    /// `condrop { error }`.
-    pub condrop: Option<Analyzer>,
-    /// `data_depend { error }`.
-    pub data_depend: Option<Analyzer>,
-    /// `incompatible { error }`.
-    pub incompatible: Option<Analyzer>,
+    /// Analyzer blocks by name, any of `strata_lint::Analyzer`'s (`destructive { error = true }`,
+    /// `concurrent_index { error = true }`, `timeouts { off = true }`); `naming { error }` lands here too.
+    pub analyzers: BTreeMap<String, Analyzer>,
+    /// `rules { PG101 = "error"  require-lock-timeout = "off" }`: a level per rule, by code or name (the codes
+    /// as the rules spell them).
+    pub rules: BTreeMap<String, strata_lint::Level>,
+    /// `naming { match = "…"  message = "…"  table { match = "…" } … }`: the naming patterns (Atlas's shape).
+    pub naming: Option<Naming>,
+}
+
+/// `lint.naming`: a pattern for every kind, and per kind (`schema`, `table`, `column`, `index`, `foreign_key`,
+/// `check`) its own; a kind's block without `match` takes the block's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Naming {
+    /// `match` and `message` of the block itself: for every kind without its own block.
+    pub all: Option<NamePolicy>,
+    /// The kinds' blocks.
+    pub kinds: BTreeMap<strata_lint::NameKind, NamePolicy>,
+}
+
+/// One naming pattern as written (checked to be a valid regular expression when the file is read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamePolicy {
+    /// `match`: the regular expression a name must match.
+    pub pattern: String,
+    /// `message`: shown with a violation instead of the pattern.
+    pub message: Option<String>,
 }
 
 /// `lint.git`.
@@ -176,6 +195,8 @@ pub enum Review {
 pub struct Analyzer {
     /// `error`: fail on its findings.
     pub error: Option<bool>,
+    /// `off = true`: the analyzer does not run (Strata's; Atlas has no such attribute).
+    pub off: bool,
 }
 
 /// `format { migrate { … } schema { … } }`: output templates per command, as written.
@@ -222,13 +243,13 @@ const ENV_ATTRS: &[&str] = &[
 ];
 const ENV_BLOCKS: &[&str] = &["schema", "migration", "lint", "diff", "format"];
 const LINT_ATTRS: &[&str] = &["latest", "review", "format", "log"];
-const LINT_BLOCKS: &[&str] = &[
-    "git",
-    "destructive",
-    "condrop",
-    "data_depend",
-    "incompatible",
-];
+
+/// The blocks of `lint`: `git`, `rules`, and one per analyzer (`naming` among them).
+fn lint_blocks() -> Vec<&'static str> {
+    let mut v = vec!["git", "rules"];
+    v.extend(strata_lint::Analyzer::ALL.iter().map(|a| a.name()));
+    v
+}
 
 impl Env {
     /// The value of `env://<attr>` in a URL flag: `url`, `dev`, `src` / `schema.src`, `migration.dir`, or an
@@ -551,7 +572,7 @@ fn formats(ev: &mut Evaluator<'_>, body: &Body, scope: &Scope) -> Result<Formats
 
 /// A decoded `lint` block, remembering which of `latest` / `git` it set (for inheritance).
 fn lint(ev: &mut Evaluator<'_>, body: &Body, scope: &Scope) -> Result<Lint, ProjectError> {
-    check_body(ev.text, body, "lint", LINT_ATTRS, LINT_BLOCKS)?;
+    check_body(ev.text, body, "lint", LINT_ATTRS, &lint_blocks())?;
     if let (Some(_), Some(f)) = (body.get_attribute("log"), body.get_attribute("format")) {
         return Err(ev.err(f.span(), "cannot use both 'log' and 'format' in the lint block; 'log' is the old name of 'format'"));
     }
@@ -603,30 +624,139 @@ fn lint(ev: &mut Evaluator<'_>, body: &Body, scope: &Scope) -> Result<Lint, Proj
     };
     for b in body.blocks() {
         let kind = b.ident.as_str();
-        if kind == "git" {
-            check_body(ev.text, &b.body, "lint.git", &["base", "dir"], &[])?;
-            l.git = Some(LintGit {
-                base: opt_string(ev, &b.body, "base", scope, "lint.git")?,
-                dir: opt_string(ev, &b.body, "dir", scope, "lint.git")?,
-            });
-            continue;
-        }
-        check_body(ev.text, &b.body, &format!("lint.{kind}"), &["error"], &[])?;
-        let a = Analyzer {
-            error: b
-                .body
-                .get_attribute("error")
-                .map(|a| boolean(ev, &a.value, scope, &format!("lint.{kind}.error")))
-                .transpose()?,
-        };
         match kind {
-            "destructive" => l.destructive = Some(a),
-            "condrop" => l.condrop = Some(a),
-            "data_depend" => l.data_depend = Some(a),
-            _ => l.incompatible = Some(a),
+            "git" => {
+                check_body(ev.text, &b.body, "lint.git", &["base", "dir"], &[])?;
+                l.git = Some(LintGit {
+                    base: opt_string(ev, &b.body, "base", scope, "lint.git")?,
+                    dir: opt_string(ev, &b.body, "dir", scope, "lint.git")?,
+                });
+            }
+            "rules" => l.rules = lint_rules(ev, &b.body, scope)?,
+            _ => {
+                let naming = kind == "naming";
+                let kinds: Vec<&str> = strata_lint::NameKind::ALL
+                    .iter()
+                    .map(|k| k.name())
+                    .collect();
+                let (attrs, blocks): (&[&str], &[&str]) = if naming {
+                    (&["error", "off", "match", "message"], &kinds)
+                } else {
+                    (&["error", "off"], &[])
+                };
+                check_body(ev.text, &b.body, &format!("lint.{kind}"), attrs, blocks)?;
+                let flag = |ev: &mut Evaluator<'_>, key: &str| {
+                    b.body
+                        .get_attribute(key)
+                        .map(|a| boolean(ev, &a.value, scope, &format!("lint.{kind}.{key}")))
+                        .transpose()
+                };
+                let a = Analyzer {
+                    error: flag(ev, "error")?,
+                    off: flag(ev, "off")?.unwrap_or(false),
+                };
+                l.analyzers.insert(kind.to_owned(), a);
+                if naming {
+                    l.naming = Some(naming_block(ev, &b.body, scope)?);
+                }
+            }
         }
     }
     Ok(l)
+}
+
+/// `lint.rules { CODE = "error" | "warning" | "off" }`: every key a rule's code or name, every value a level.
+fn lint_rules(
+    ev: &mut Evaluator<'_>,
+    body: &Body,
+    scope: &Scope,
+) -> Result<BTreeMap<String, strata_lint::Level>, ProjectError> {
+    // Any attribute (each checked below), no blocks, none twice.
+    check_body_with(ev.text, body, "lint.rules", &[], &[], true)?;
+    let mut out = BTreeMap::new();
+    for a in body.attributes() {
+        let key = a.key.as_str();
+        let Some(rule) = strata_lint::rules::find(key) else {
+            return Err(ev.err(
+                a.span(),
+                format!("lint.rules: unknown rule {key:?}; use a code such as PG101 or a name such as require-lock-timeout"),
+            ));
+        };
+        let what = format!("lint.rules.{key}");
+        let text = ev.symbol_or_string(&a.value, scope, &what)?;
+        let level = text
+            .parse::<strata_lint::Level>()
+            .map_err(|m| ev.err(a.value.span(), format!("{what}: {m}")))?;
+        out.insert(rule.code.to_owned(), level);
+    }
+    Ok(out)
+}
+
+/// `lint.naming`'s patterns, each compiled once to refuse an invalid one at its line.
+fn naming_block(
+    ev: &mut Evaluator<'_>,
+    body: &Body,
+    scope: &Scope,
+) -> Result<Naming, ProjectError> {
+    let mut n = Naming {
+        all: name_policy(ev, body, scope, "lint.naming", None)?,
+        kinds: BTreeMap::new(),
+    };
+    for b in body.blocks() {
+        let Some(kind) = strata_lint::NameKind::from_name(b.ident.as_str()) else {
+            continue;
+        };
+        let what = format!("lint.naming.{}", kind.name());
+        check_body(ev.text, &b.body, &what, &["match", "message"], &[])?;
+        match name_policy(ev, &b.body, scope, &what, n.all.as_ref())? {
+            Some(p) => {
+                n.kinds.insert(kind, p);
+            }
+            None => {
+                return Err(ev.err(
+                    b.span(),
+                    format!(
+                        "{what}: give match = \"<regular expression>\" here or in the naming block"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// `match` / `message` of one naming block; a missing `match` takes `inherit`'s, a missing message too.
+fn name_policy(
+    ev: &mut Evaluator<'_>,
+    body: &Body,
+    scope: &Scope,
+    what: &str,
+    inherit: Option<&NamePolicy>,
+) -> Result<Option<NamePolicy>, ProjectError> {
+    let message = opt_string(ev, body, "message", scope, what)?;
+    let Some(a) = body.get_attribute("match") else {
+        return Ok(inherit.map(|p| NamePolicy {
+            pattern: p.pattern.clone(),
+            message: message.or_else(|| p.message.clone()),
+        }));
+    };
+    let pattern = string(ev, &a.value, scope, &format!("{what}.match"))?;
+    if let Err(e) =
+        strata_lint::Config::default().set_naming(strata_lint::NameKind::Table, &pattern, None)
+    {
+        let detail = match e {
+            strata_lint::ConfigError::Pattern { message, .. } => message,
+            other => other.to_string(),
+        };
+        return Err(ev.err(
+            a.value.span(),
+            format!("{what}.match: {pattern:?} is not a valid regular expression: {detail}"),
+        ));
+    }
+    Ok(Some(NamePolicy {
+        pattern,
+        message: message.or_else(|| inherit.and_then(|p| p.message.clone())),
+    }))
 }
 
 /// Env values win; `latest` and `git` come from the global block only when the env set neither.
@@ -642,10 +772,10 @@ fn merge_lint(global: Option<Lint>, env: Option<Lint>) -> Lint {
                 git: if own_range { e.git } else { g.git },
                 review: e.review.or(g.review),
                 format: e.format.or(g.format),
-                destructive: e.destructive.or(g.destructive),
-                condrop: e.condrop.or(g.condrop),
-                data_depend: e.data_depend.or(g.data_depend),
-                incompatible: e.incompatible.or(g.incompatible),
+                // Per analyzer and per rule, the env's entries over the global ones; a naming block as a whole.
+                analyzers: g.analyzers.into_iter().chain(e.analyzers).collect(),
+                rules: g.rules.into_iter().chain(e.rules).collect(),
+                naming: e.naming.or(g.naming),
             }
         }
     }

@@ -34,7 +34,7 @@ use hcl::edit::structure::{Block, Structure};
 
 pub use env::{
     Analyzer, ConcurrentIndex, Diff, Env, ExecOrder, Formats, Lint, LintGit, MigrateFormats,
-    Migration, Review, SchemaFormats, SchemaSrc, SkipChange,
+    Migration, NamePolicy, Naming, Review, SchemaFormats, SchemaSrc, SkipChange,
 };
 pub use error::{Pos, ProjectError};
 pub use eval::ExternalSchema;

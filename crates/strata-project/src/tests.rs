@@ -494,6 +494,54 @@ fn errors() {
             &[],
         ),
         (
+            "unknown lint analyzer",
+            "env \"e\" {\n  lint {\n    sloppy {\n      error = true\n    }\n  }\n}\n",
+            "e",
+            &[],
+        ),
+        (
+            "unknown lint rule",
+            "lint {\n  rules {\n    PG101 = \"error\"\n    XX999 = \"off\"\n  }\n}\nenv \"e\" {\n}\n",
+            "e",
+            &[],
+        ),
+        (
+            "unknown lint level",
+            "env \"e\" {\n  lint {\n    rules {\n      PG101 = \"loud\"\n    }\n  }\n}\n",
+            "e",
+            &[],
+        ),
+        (
+            "unknown naming attribute",
+            "env \"e\" {\n  lint {\n    naming {\n      match = \"^[a-z]+$\"\n      pattern = \"x\"\n    }\n  }\n}\n",
+            "e",
+            &[],
+        ),
+        (
+            "unknown naming kind",
+            "env \"e\" {\n  lint {\n    naming {\n      view {\n        match = \"x\"\n      }\n    }\n  }\n}\n",
+            "e",
+            &[],
+        ),
+        (
+            "invalid naming pattern",
+            "env \"e\" {\n  lint {\n    naming {\n      table {\n        match = \"^[a-z\"\n      }\n    }\n  }\n}\n",
+            "e",
+            &[],
+        ),
+        (
+            "naming kind without a pattern",
+            "env \"e\" {\n  lint {\n    naming {\n      index {\n        message = \"x\"\n      }\n    }\n  }\n}\n",
+            "e",
+            &[],
+        ),
+        (
+            "unknown analyzer attribute",
+            "env \"e\" {\n  lint {\n    destructive {\n      force = true\n    }\n  }\n}\n",
+            "e",
+            &[],
+        ),
+        (
             "unknown skip",
             "env \"e\" {\n  diff {\n    skip {\n      drop_everything = true\n    }\n  }\n}\n",
             "e",
@@ -565,4 +613,79 @@ fn edited_files_never_panic() {
         }
     }
     assert!(errors > 0);
+}
+
+/// The lint block's analyzer blocks (Atlas's and Strata's), per-rule levels and naming patterns, the env's over
+/// the global ones.
+#[test]
+fn lint_analyzers_rules_and_naming() {
+    let text = r#"
+lint {
+  concurrent_index {
+    error = true
+  }
+  rules {
+    ST105 = "off"
+    PG101 = warning
+  }
+  naming {
+    match   = "^[a-z_]+$"
+    message = "must be lower snake case"
+  }
+}
+env "e" {
+  lint {
+    timeouts {
+      off = true
+    }
+    rules {
+      require-lock-timeout = "error"
+      PG101                = "error"
+    }
+    naming {
+      error = true
+      match = "^[a-z]+$"
+      index {
+        match = "_idx$"
+      }
+      foreign_key {
+        message = "must be lower case letters"
+      }
+    }
+  }
+}
+"#;
+    let p = load_env(text, "e", &[]).unwrap();
+    let l = &p.single().unwrap().lint;
+    let on = |error| Analyzer { error, off: false };
+    assert_eq!(l.analyzers["concurrent_index"], on(Some(true)));
+    assert_eq!(l.analyzers["naming"], on(Some(true)));
+    assert_eq!(
+        l.analyzers["timeouts"],
+        Analyzer {
+            error: None,
+            off: true
+        }
+    );
+    let code = strata_lint::rules::find("require-lock-timeout")
+        .unwrap()
+        .code;
+    assert_eq!(l.rules["ST105"], strata_lint::Level::Off);
+    assert_eq!(l.rules["PG101"], strata_lint::Level::Error);
+    assert_eq!(l.rules[code], strata_lint::Level::Error);
+    let n = l.naming.as_ref().unwrap();
+    let policy = |pattern: &str, message: Option<&str>| NamePolicy {
+        pattern: pattern.into(),
+        message: message.map(str::to_owned),
+    };
+    assert_eq!(n.all, Some(policy("^[a-z]+$", None)));
+    assert_eq!(
+        n.kinds[&strata_lint::NameKind::Index],
+        policy("_idx$", None)
+    );
+    assert_eq!(
+        n.kinds[&strata_lint::NameKind::ForeignKey],
+        policy("^[a-z]+$", Some("must be lower case letters"))
+    );
+    assert_eq!(n.kinds.len(), 2);
 }

@@ -142,3 +142,88 @@ fn dialect_picks_the_rules() {
     let (_, stdout, _) = run(d.path(), &["my.sql"]);
     assert!(!stdout.contains("MySQL"), "{stdout}");
 }
+
+/// With `--env`, `strata lint` takes the env's dialect (the scheme of `dev`, else `url`) and its `lint` block;
+/// `--dialect` and the rule flags win; without `--env` the files are PostgreSQL and the defaults apply.
+#[test]
+fn env_gives_the_dialect_and_the_lint_settings() {
+    let d = dir();
+    std::fs::write(
+        d.path().join("my.sql"),
+        "CREATE TABLE pets (id int PRIMARY KEY, owner_id int REFERENCES users (id));\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("atlas.hcl"),
+        "env \"my\" {\n  dev = \"mysql://root@localhost:3306/dev\"\n}\n\
+         env \"lite\" {\n  url = \"sqlite://app.db\"\n}\n\
+         env \"pg\" {\n  dev = \"postgres://localhost/dev\"\n  lint {\n    rules {\n      PG305 = \"error\"\n    }\n    naming {\n      index {\n        match = \"_idx$\"\n      }\n    }\n  }\n}\n",
+    )
+    .unwrap();
+    let inline_ref = "inline REFERENCES is ignored by MySQL";
+    let (code, stdout, stderr) = run(d.path(), &["--env", "my", "my.sql"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(inline_ref), "{stdout}");
+    let (_, stdout, _) = run(
+        d.path(),
+        &["--env", "my", "--dialect", "postgres", "my.sql"],
+    );
+    assert!(!stdout.contains(inline_ref), "{stdout}");
+    let (_, stdout, _) = run(d.path(), &["--env", "lite", "my.sql"]);
+    assert!(!stdout.contains(inline_ref), "{stdout}");
+    // risky.sql: PG101 at line 2 (index "users_email" breaks the env's naming too), PG305 at line 4.
+    let (code, stdout, stderr) = run(d.path(), &["--format", "json", "risky.sql"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("NM104"), "{stdout}");
+    let (code, stdout, stderr) = run(d.path(), &["--env", "pg", "--format", "json", "risky.sql"]);
+    assert_eq!(code, 1, "PG305 is an error in the env: {stdout}{stderr}");
+    assert!(stdout.contains("\"NM104\""), "{stdout}");
+    assert!(
+        stdout.contains(r#"Index name \"users_email\" must match \"_idx$\""#),
+        "{stdout}"
+    );
+    let (code, ..) = run(d.path(), &["--env", "pg", "--warn", "PG305", "risky.sql"]);
+    assert_eq!(code, 0);
+    // An env whose URLs tell no dialect is refused rather than guessed.
+    std::fs::write(
+        d.path().join("atlas.hcl"),
+        "env \"odd\" {\n  dev = \"docker://postgres/15\"\n}\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(d.path(), &["--env", "odd", "my.sql"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("give --dialect"), "{stderr}");
+}
+
+/// `--naming KIND=PATTERN` switches a naming rule on without a project file; a bad pattern or kind is refused.
+#[test]
+fn naming_flag_switches_a_naming_rule_on() {
+    let d = dir();
+    let (code, stdout, stderr) = run(
+        d.path(),
+        &["--naming", "table=^[a-z]+$", "--format", "json", "safe.sql"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("NM102"), "{stdout}");
+    let (_, stdout, _) = run(
+        d.path(),
+        &["--naming", "all=^x", "--format", "json", "safe.sql"],
+    );
+    assert!(
+        stdout.contains(r#"Table name \"pets\" must match \"^x\""#),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"NM103\""), "{stdout}");
+    let (code, _, stderr) = run(d.path(), &["--naming", "view=^x", "safe.sql"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("--naming view=^x: expected KIND=PATTERN"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(d.path(), &["--naming", "table=(", "safe.sql"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("not a valid regular expression"),
+        "{stderr}"
+    );
+}

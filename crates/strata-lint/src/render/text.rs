@@ -135,7 +135,15 @@ fn file(s: &mut String, f: &FileReport, duration: &dyn Fn(Duration) -> String) {
         }
     }
     if let Some(e) = &f.error {
-        let _ = writeln!(s, "    -- Error: L{}: {}", e.line, e.message);
+        // A version's heading does not name its file: the error does (`2_add.sql:3:`), as the JSON `Error` does.
+        match &f.title {
+            Title::Version(_) => {
+                let _ = writeln!(s, "    -- Error: {}:{}: {}", f.name, e.line, e.message);
+            }
+            Title::File => {
+                let _ = writeln!(s, "    -- Error: L{}: {}", e.line, e.message);
+            }
+        }
     } else if f.findings.is_empty() {
         s.push_str("    -- no diagnostics found\n");
     }

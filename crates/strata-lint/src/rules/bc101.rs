@@ -22,11 +22,13 @@ fn check(cx: &StmtCx<'_>, out: &mut Vec<Hit>) {
             name: from.clone(),
         };
         if !cx.is_new(&key) {
-            out.push(Hit::new(format!(
-                "Renaming table {} to {}",
-                q(&from),
-                q(&to)
-            )));
+            out.push(
+                Hit::new(format!("Renaming table {} to {}", q(&from), q(&to))).fix(format!(
+                    "Create a view {} over table {} until no client uses the old name, or keep the old name",
+                    q(&from),
+                    q(&to)
+                )),
+            );
         }
     }
 }

@@ -22,11 +22,14 @@ fn check(cx: &StmtCx<'_>, out: &mut Vec<Hit>) {
             name: table,
         };
         if !cx.is_new(&key) {
-            out.push(Hit::new(format!(
-                "Renaming column {} to {}",
-                q(&from),
-                q(&to)
-            )));
+            out.push(
+                Hit::new(format!("Renaming column {} to {}", q(&from), q(&to))).fix(format!(
+                    "Add column {} beside {}, copy the values, and drop {} once no client reads it",
+                    q(&to),
+                    q(&from),
+                    q(&from)
+                )),
+            );
         }
     }
 }

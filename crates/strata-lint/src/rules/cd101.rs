@@ -22,10 +22,12 @@ fn check(cx: &ChangeCx<'_>, out: &mut Vec<Hit>) {
     };
     for c in changes {
         if let TableChange::DropForeignKey { fk } = c {
-            out.push(Hit::new(format!(
-                "Dropping foreign-key constraint {}",
-                q(&fk.name)
-            )));
+            let name = q(&fk.name);
+            out.push(
+                Hit::new(format!("Dropping foreign-key constraint {name}")).fix(format!(
+                    "Make sure nothing relies on foreign key {name} to keep the rows consistent before dropping it"
+                )),
+            );
         }
     }
 }

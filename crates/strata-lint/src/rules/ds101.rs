@@ -21,9 +21,14 @@ fn check(cx: &ChangeCx<'_>, out: &mut Vec<Hit>) {
         return;
     };
     let name = q(&schema.name);
-    out.push(Hit::new(match schema.tables.len() {
-        0 => format!("Dropping schema {name}"),
-        1 => format!("Dropping non-empty schema {name} with 1 table"),
-        n => format!("Dropping non-empty schema {name} with {n} tables"),
-    }));
+    out.push(
+        Hit::new(match schema.tables.len() {
+            0 => format!("Dropping schema {name}"),
+            1 => format!("Dropping non-empty schema {name} with 1 table"),
+            n => format!("Dropping non-empty schema {name} with {n} tables"),
+        })
+        .fix(format!(
+            "Add a pre-migration check to ensure schema {name} holds no data you need before dropping it"
+        )),
+    );
 }

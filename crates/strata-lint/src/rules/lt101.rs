@@ -19,9 +19,11 @@ pub(crate) static RULE: Rule = Rule {
 fn check(cx: &ChangeCx<'_>, out: &mut Vec<Hit>) {
     for col in made_not_null(cx) {
         if col.default.is_none() {
+            let name = q(&col.name);
             out.push(Hit::new(format!(
-                "Modifying nullable column {} to non-nullable without default value might fail in case it contains NULL values",
-                q(&col.name)
+                "Modifying nullable column {name} to non-nullable without default value might fail in case it contains NULL values"
+            )).fix(format!(
+                "Give column {name} a default value, or fill its NULL values with an UPDATE before this statement"
             )));
         }
     }

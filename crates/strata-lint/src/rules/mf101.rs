@@ -48,11 +48,17 @@ fn check(cx: &ChangeCx<'_>, out: &mut Vec<Hit>) {
             1 => ("column", "contains"),
             _ => ("columns", "contain"),
         };
-        out.push(Hit::new(format!(
-            "Adding a unique index {} on table {} might fail in case {what} {} {verb} duplicate entries",
-            q(&index.name),
-            q(&to.name),
-            existing.join(", ")
-        )));
+        let cols = existing.join(", ");
+        out.push(
+            Hit::new(format!(
+                "Adding a unique index {} on table {} might fail in case {what} {cols} {verb} duplicate entries",
+                q(&index.name),
+                q(&to.name),
+            ))
+            .fix(format!(
+                "Add a pre-migration check to ensure {what} {cols} {} no duplicate values before adding the index",
+                if existing.len() == 1 { "has" } else { "have" }
+            )),
+        );
     }
 }

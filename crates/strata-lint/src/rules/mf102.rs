@@ -26,11 +26,17 @@ fn check(cx: &ChangeCx<'_>, out: &mut Vec<Hit>) {
             && !from.unique
             && ix.unique
         {
-            out.push(Hit::new(format!(
-                "Modifying an index {} on table {} might fail in case of duplicate entries",
-                q(&ix.name),
-                q(&to.name)
-            )));
+            out.push(
+                Hit::new(format!(
+                    "Modifying an index {} on table {} might fail in case of duplicate entries",
+                    q(&ix.name),
+                    q(&to.name)
+                ))
+                .fix(format!(
+                    "Add a pre-migration check to ensure the columns of index {} hold no duplicate values before making it unique",
+                    q(&ix.name)
+                )),
+            );
         }
     }
 }

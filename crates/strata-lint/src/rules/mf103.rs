@@ -61,11 +61,17 @@ fn check(cx: &ChangeCx<'_>, out: &mut Vec<Hit>) {
         if cx.dialect() == Dialect::Mysql && !mysql_fails(column) {
             continue;
         }
-        out.push(Hit::new(format!(
-            "Adding a non-nullable {} column {} will fail in case table {} is not empty",
-            q(&column.ty.raw),
-            q(&column.name),
-            q(&to.name)
-        )));
+        out.push(
+            Hit::new(format!(
+                "Adding a non-nullable {} column {} will fail in case table {} is not empty",
+                q(&column.ty.raw),
+                q(&column.name),
+                q(&to.name)
+            ))
+            .fix(format!(
+                "Give column {} a default value, or add it as nullable, fill it with an UPDATE and then set it NOT NULL",
+                q(&column.name)
+            )),
+        );
     }
 }

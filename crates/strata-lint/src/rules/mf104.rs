@@ -43,9 +43,14 @@ pub(crate) fn made_not_null<'a>(cx: &'a ChangeCx<'_>) -> Vec<&'a strata_schema::
 
 fn check(cx: &ChangeCx<'_>, out: &mut Vec<Hit>) {
     for col in made_not_null(cx) {
-        out.push(Hit::new(format!(
-            "Modifying nullable column {} to non-nullable might fail in case it contains NULL values",
-            q(&col.name)
-        )));
+        let name = q(&col.name);
+        out.push(
+            Hit::new(format!(
+                "Modifying nullable column {name} to non-nullable might fail in case it contains NULL values"
+            ))
+            .fix(format!(
+                "Fill the NULL values of column {name} with an UPDATE before this statement, or add a pre-migration check that it has none"
+            )),
+        );
     }
 }

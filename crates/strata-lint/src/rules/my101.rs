@@ -61,12 +61,18 @@ fn check(cx: &ChangeCx<'_>, out: &mut Vec<Hit>) {
         if !needs_value(column) || mysql_fails(column) {
             continue;
         }
-        out.push(Hit::new(format!(
-            "Adding a non-nullable {} column {} on table {} without a default value implicitly sets existing rows with {}",
-            q(base_name(&column.ty.raw)),
-            q(&column.name),
-            q(&to.name),
-            implicit_value(&column.ty.kind)
-        )));
+        out.push(
+            Hit::new(format!(
+                "Adding a non-nullable {} column {} on table {} without a default value implicitly sets existing rows with {}",
+                q(base_name(&column.ty.raw)),
+                q(&column.name),
+                q(&to.name),
+                implicit_value(&column.ty.kind)
+            ))
+            .fix(format!(
+                "Give column {} an explicit DEFAULT so existing rows get a value you chose",
+                q(&column.name)
+            )),
+        );
     }
 }

@@ -104,6 +104,12 @@ pub(crate) fn check_kind(cx: &StmtCx<'_>, kind: NameKind, out: &mut Vec<Hit>) {
             .into_iter()
             .chain(first)
             .collect();
-        out.push(Hit::new(format!("{title} name {} {why}", q(&name))));
+        out.push(
+            Hit::new(format!("{title} name {} {why}", q(&name))).fix(format!(
+                "Rename {word} {} to a name that matches {}",
+                q(&name),
+                q(p.pattern.as_str())
+            )),
+        );
     }
 }
