@@ -232,6 +232,99 @@ async fn table_of_changes_mysql() {
     table_of_changes("mysql", url(&dev.url), &target, bound).await;
 }
 
+/// SQLite: a change only the table copy makes is written in Atlas's layout (foreign keys off first and on last,
+/// the copy's comments), and the file, applied with `migrate apply` to a database that enforces foreign keys,
+/// keeps every row and every `ON DELETE CASCADE` child. The `PRAGMA foreign_keys = off` in the file does nothing
+/// inside the file's transaction; the driver's transaction switching enforcement off before `BEGIN` is what keeps
+/// the children. A view that reads the copied table and stays in place needs the legacy rename: the same file
+/// without it fails on the same database.
+#[tokio::test]
+async fn sqlite_table_copy_file_applies_and_keeps_cascade_children() {
+    let w = Work::new();
+    let v1 = "CREATE TABLE teams (id integer PRIMARY KEY, name text NOT NULL, legacy text NULL);\n\
+              CREATE TABLE users (id integer PRIMARY KEY, team_id integer NULL REFERENCES teams (id) \
+              ON DELETE CASCADE);\n\
+              CREATE VIEW team_names AS SELECT name FROM teams;\n";
+    let v2 = v1.replace(", legacy text NULL", "");
+    let dev = url("sqlite://dev?mode=memory");
+    let opts = |name: &str, sql: &str, step: u64| {
+        MigrateDiffOptions::new(vec![w.desired(&format!("{name}.sql"), sql)], dev.clone())
+            .name(Some(name.to_string()))
+            .now(at(step))
+    };
+    w.diff(&opts("v1", v1, 0)).await.unwrap().file.unwrap();
+
+    let target = Db::sqlite().unwrap();
+    let fk = url(&format!("{}?_fk=1", target.url()));
+    let apply = || async {
+        let dir = MigrationDir::open(w.dir()).unwrap();
+        let r = strata_engine::apply(
+            &dir,
+            &fk,
+            &target.apply_opts(),
+            &mut strata_engine::Quiet,
+            &strata_engine::Cancel::new(),
+        )
+        .await
+        .unwrap();
+        assert!(r.error.is_empty(), "{}", r.error);
+    };
+    apply().await;
+    target
+        .exec(
+            "INSERT INTO teams (id, name, legacy) VALUES (1, 'a', 'x'), (2, 'b', NULL);\n\
+             INSERT INTO users (id, team_id) VALUES (1, 1), (2, 1), (3, 2), (4, NULL);",
+        )
+        .await;
+    let before = tempfile::tempdir().unwrap();
+    let copy = before.path().join("copy.db");
+    std::fs::copy(&target.test.name, &copy).unwrap();
+
+    let file = w.diff(&opts("v2", &v2, 1)).await.unwrap().file.unwrap();
+    let body = std::fs::read_to_string(&file).unwrap();
+    insta::assert_snapshot!("migrate_diff_sqlite_table_copy", body);
+    apply().await;
+    assert_eq!(target.count("teams").await, 2);
+    assert_eq!(target.count("users").await, 4, "every cascade child kept");
+    assert_eq!(target.count("team_names").await, 2);
+    assert_eq!(
+        target
+            .scalar("SELECT CAST(count(*) AS TEXT) FROM users WHERE team_id = 1")
+            .await
+            .as_deref(),
+        Some("2")
+    );
+    let synced = w.diff(&opts("v3", &v2, 2)).await.unwrap();
+    assert_eq!(synced.file, None);
+    // Enforcement is back on after the file: a dangling reference is refused.
+    let mut d = strata_driver::connect(&fk).await.unwrap();
+    assert!(
+        d.execute("INSERT INTO users (id, team_id) VALUES (9, 99)")
+            .await
+            .is_err()
+    );
+    d.close().await.unwrap();
+
+    // Without the legacy rename the file fails where the view reads the dropped table.
+    use sqlx::Connection as _;
+    let stripped: String = body
+        .split_terminator('\n')
+        .filter(|l| !l.contains("legacy_alter_table"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", copy.display()))
+        .await
+        .unwrap();
+    let err = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("BEGIN;\n{stripped}COMMIT;")))
+        .execute(&mut c)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("error in view team_names"),
+        "{err}"
+    );
+}
+
 fn stats(files: usize, cached: usize, executed: usize) -> ReplayStats {
     ReplayStats {
         files,
