@@ -1,4 +1,5 @@
-//! `migrate diff` end to end on real databases: golden files per dialect for a table of changes, each directory
+//! `migrate diff` end to end on real databases: golden files per dialect for a table of changes (foreign keys
+//! and checks added to and dropped from existing tables among them), each directory
 //! applied to an empty database and compared with the desired state; the replay cache (what runs, what an edit
 //! invalidates, corrupt entries, the append fast path, the recreated state and its fall-back); qualifiers; the
 //! lock; `migrate validate --dev-url`.
@@ -72,8 +73,38 @@ impl Work {
 }
 
 /// The desired states of the table of changes, per dialect: v1 creates, v2 alters (types, nullability,
-/// indexes, checks, foreign keys, an enum value, a view), v3 drops.
-fn states(kind: &str) -> [&'static str; 3] {
+/// indexes, checks, foreign keys, an enum value, a view), v3 drops, v4 drops a foreign key and a check from an
+/// existing table, v5 adds a foreign key to it.
+fn states(kind: &str) -> [String; 5] {
+    let [v1, v2, v3] = first_states(kind);
+    let (fk, check, author_fk) = match kind {
+        "postgres" => (
+            " REFERENCES users (id) ON DELETE CASCADE",
+            "CONSTRAINT posts_title CHECK (length(title) > 0), ",
+            ", CONSTRAINT posts_author_fk FOREIGN KEY (user_id) REFERENCES users (id)",
+        ),
+        "mysql" => (
+            "CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE, ",
+            "CONSTRAINT posts_title CHECK (char_length(title) > 0), ",
+            ", CONSTRAINT posts_author_fk FOREIGN KEY (user_id) REFERENCES users (id)",
+        ),
+        _ => (
+            " REFERENCES users (id) ON DELETE CASCADE",
+            "CONSTRAINT posts_title CHECK (length(title) > 0), ",
+            ", CONSTRAINT posts_author_fk FOREIGN KEY (user_id) REFERENCES users (id)",
+        ),
+    };
+    let v4 = v3.replace(fk, "").replace(check, "");
+    assert!(v4 != v3 && !v4.contains("posts_title"), "{kind}: {v4}");
+    let v5 = v4.replace(
+        "CONSTRAINT posts_user CHECK (user_id > 0))",
+        &format!("CONSTRAINT posts_user CHECK (user_id > 0){author_fk})"),
+    );
+    assert!(v5 != v4, "{kind}: {v5}");
+    [v1.into(), v2.into(), v3.into(), v4, v5]
+}
+
+fn first_states(kind: &str) -> [&'static str; 3] {
     match kind {
         "postgres" => [
             "CREATE TYPE status AS ENUM ('active', 'blocked');\n\
@@ -155,7 +186,7 @@ async fn table_of_changes(kind: &str, dev_url: DbUrl, target: &Db, target_bound:
     let w = Work::new();
     let cache = Some(w.cache());
     for (i, sql) in states(kind).into_iter().enumerate() {
-        let to = w.desired(&format!("v{}.sql", i + 1), sql);
+        let to = w.desired(&format!("v{}.sql", i + 1), &sql);
         let opts = MigrateDiffOptions::new(vec![to.clone()], dev_url.clone())
             .name(Some(format!("v{}", i + 1)))
             .cache(cache.clone())
@@ -173,13 +204,13 @@ async fn table_of_changes(kind: &str, dev_url: DbUrl, target: &Db, target_bound:
         assert_eq!(again.file, None, "{kind} v{}: second run not synced", i + 1);
         strata_migrate::sum::validate(&MigrationDir::open(w.dir()).unwrap()).unwrap();
     }
-    assert_eq!(w.files().len(), 3);
+    assert_eq!(w.files().len(), 5);
 
     // Applied to an empty database, the directory leaves it equal to the desired state.
     let dir = MigrationDir::open(w.dir()).unwrap();
     let report = target.apply(&dir).await.unwrap();
     assert!(report.error.is_empty(), "{kind}: {}", report.error);
-    let last = w.desired("v3.sql", states(kind)[2]);
+    let last = w.desired("v5.sql", &states(kind)[4]);
     let plan = schema::schema_diff(
         &Source::from(target_bound),
         &last,
@@ -191,7 +222,7 @@ async fn table_of_changes(kind: &str, dev_url: DbUrl, target: &Db, target_bound:
 
     // The first state, indented (`--format '{{ sql . "  " }}'`), in a directory of its own.
     let w2 = Work::new();
-    let opts = MigrateDiffOptions::new(vec![w2.desired("v1.sql", states(kind)[0])], dev_url)
+    let opts = MigrateDiffOptions::new(vec![w2.desired("v1.sql", &states(kind)[0])], dev_url)
         .indent("  ")
         .now(at(0));
     let file = w2.diff(&opts).await.unwrap().file.unwrap();
