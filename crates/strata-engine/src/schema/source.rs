@@ -315,10 +315,16 @@ async fn run_and_inspect(
     for (name, text) in files {
         run_sql_file(drv, name, text).await?;
     }
-    let bound = drv.bound_schema().is_some();
+    let mut bound = drv.bound_schema().is_some();
     let mut io = bound_inspect_options(drv);
     io.include_revisions_table = false;
     io.exclude.clone_from(&opts.inspect.exclude);
+    // `--schema` / the env's `schemas` limit the desired state as they limit the database it is compared with
+    // (as Atlas reads both sides), so a database-wide dev URL's other schemas are not compared.
+    if !bound && !opts.inspect.schemas.is_empty() {
+        io.schemas.clone_from(&opts.inspect.schemas);
+        bound = opts.inspect.schemas.len() == 1;
+    }
     let dialect = drv.dialect();
     let Some(inspector) = drv.inspector() else {
         return Err(SchemaError::NoInspector {
