@@ -339,6 +339,15 @@ async fn run_and_inspect(
     })
 }
 
+/// The files of an HCL source, read (`None` for any other source).
+pub(crate) fn hcl_texts(source: &Source) -> Result<Option<Vec<HclFile>>, SchemaError> {
+    match source {
+        Source::Hcl(paths) => hcl_files(paths).map(Some),
+        Source::HclText(files) => Ok(Some(files.clone())),
+        _ => Ok(None),
+    }
+}
+
 /// The `.hcl` files of an HCL source: files as given, folders' `*.hcl` files in lexical (byte) order.
 fn hcl_files(paths: &[PathBuf]) -> Result<Vec<HclFile>, SchemaError> {
     let mut out = Vec::new();

@@ -479,6 +479,69 @@ async fn the_desired_state_is_cached_by_its_statements() {
     assert!(w.diff(&opts(&plus_index, 4)).await.unwrap().file.is_none());
 }
 
+/// An HCL desired state is cached by its content: the second run takes the inspected model from the cache and
+/// creates nothing on the dev database; an edit of the HCL, or another value of its input variable, misses; with
+/// no cache every run creates it. The cached model gives the same answer (synced) as a fresh one.
+#[tokio::test]
+async fn the_hcl_desired_state_is_cached_by_its_files_and_variables() {
+    let w = Work::new();
+    let path = w.tmp.path().join("schema.hcl");
+    let hcl = |extra: &str| {
+        format!(
+            "variable \"greeting\" {{\n  type = string\n}}\n\nschema \"main\" {{}}\n\ntable \"users\" {{\n  \
+             schema = schema.main\n  column \"id\" {{\n    type = integer\n  }}\n  column \"name\" {{\n    \
+             type    = text\n    default = var.greeting\n  }}\n{extra}  primary_key {{\n    columns = [column.id]\n  \
+             }}\n}}\n"
+        )
+    };
+    std::fs::write(&path, hcl("")).unwrap();
+    let vars = |v: &str| {
+        strata_hcl::parse::Vars::from([("greeting".to_owned(), strata_hcl::parse::Value::from(v))])
+    };
+    let opts = |v: &str, step: u64| {
+        let mut o = MigrateDiffOptions::new(
+            vec![Source::Hcl(vec![path.clone()])],
+            url("sqlite://dev?mode=memory"),
+        )
+        .cache(Some(w.cache()))
+        .now(at(step));
+        o.vars = vars(v);
+        o
+    };
+    let r = w.diff(&opts("hi", 0)).await.unwrap();
+    assert!(r.file.is_some() && !r.desired_cached);
+    let r = w.diff(&opts("hi", 1)).await.unwrap();
+    assert_eq!(
+        (r.file, r.desired_cached),
+        (None, true),
+        "unchanged: from the cache"
+    );
+
+    // Another variable value: a miss, and a change.
+    let r = w.diff(&opts("hello", 2)).await.unwrap();
+    assert!(!r.desired_cached);
+    let body = std::fs::read_to_string(r.file.unwrap()).unwrap();
+    assert!(body.contains("DEFAULT 'hello'"), "{body}");
+    assert!(w.diff(&opts("hello", 3)).await.unwrap().desired_cached);
+
+    // An edit of the file: a miss.
+    std::fs::write(
+        &path,
+        hcl("  column \"age\" {\n    type = integer\n    null = true\n  }\n"),
+    )
+    .unwrap();
+    let r = w.diff(&opts("hello", 4)).await.unwrap();
+    assert!(!r.desired_cached);
+    let body = std::fs::read_to_string(r.file.unwrap()).unwrap();
+    assert!(body.contains("`age`"), "{body}");
+    let r = w.diff(&opts("hello", 5)).await.unwrap();
+    assert_eq!((r.file, r.desired_cached), (None, true));
+
+    // Without a cache it is created every time, and agrees.
+    let r = w.diff(&opts("hello", 6).cache(None)).await.unwrap();
+    assert_eq!((r.file, r.desired_cached), (None, false));
+}
+
 /// A checkpoint starts the replay (and the cache keys) where it stands.
 #[tokio::test]
 async fn a_checkpoint_starts_the_replay() {
