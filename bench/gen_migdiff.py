@@ -9,6 +9,8 @@ OUT_DIR/migrations/  FILES files <version>_<n>.sql (no atlas.sum: the script run
 OUT_DIR/schema.sql   the state after all of them (migrate diff against it: synced)
 OUT_DIR/schema2.sql  the same plus one table (migrate diff against it: one new file)
 OUT_DIR/schema3.sql  schema.sql with one column added to the first table (an edit, not an append)
+OUT_DIR/schema.hcl   schema.sql's state in Atlas's HCL schema language (migrate diff against it: synced)
+OUT_DIR/schema2.hcl  schema2.sql's state in HCL
 
 Files: TABLES of them create a table (id bigint primary key, a text column, a timestamp with a default, and a
 foreign key to the table created before it on every third table); the others, round robin over the existing
@@ -98,6 +100,47 @@ def main():
             parts.append("CREATE TABLE extra (id bigint PRIMARY KEY, note text NOT NULL);\n")
         return "".join(parts)
 
+    hcl_types = {"bigint": "bigint", "text": "text", "integer": "integer",
+                 "timestamp with time zone": "timestamptz"}
+
+    def desired_hcl(extra):
+        by_table = {}
+        for name, t, c in indexes:
+            by_table.setdefault(t, []).append((name, c))
+        parts = ['schema "public" {\n  comment = "standard public schema"\n}\n']
+
+        def table(t, cols, fk, checks, idx):
+            lines = [f'table "{t}" {{', "  schema = schema.public"]
+            for c, ty, nul, d in cols:
+                lines += [f'  column "{c}" {{', f"    null = {'true' if nul else 'false'}",
+                          f"    type = {hcl_types[ty]}"]
+                if d:
+                    lines.append(f'    default = sql("{d}")')
+                lines.append("  }")
+            lines += ["  primary_key {", "    columns = [column.id]", "  }"]
+            if fk:
+                lines += [f'  foreign_key "{t}_parent_fk" {{', "    columns     = [column.parent_id]",
+                          f"    ref_columns = [table.{fk}.column.id]", "    on_update   = NO_ACTION",
+                          "    on_delete   = NO_ACTION", "  }"]
+            for name, c in idx:
+                lines += [f'  index "{name}" {{', f"    columns = [column.{c}]", "  }"]
+            for name, expr in checks:
+                lines += [f'  check "{name}" {{', f'    expr = "({expr})"', "  }"]
+            lines.append("}")
+            return "\n".join(lines) + "\n"
+
+        for t in order:
+            st = schema[t]
+            parts.append(table(t, st["cols"], st["fk"], st["checks"], by_table.get(t, [])))
+        if extra:
+            parts.append(table("extra", [("id", "bigint", False, None), ("note", "text", False, None)],
+                               None, [], []))
+        return "".join(parts)
+
+    with open(os.path.join(out, "schema.hcl"), "w") as f:
+        f.write(desired_hcl(False))
+    with open(os.path.join(out, "schema2.hcl"), "w") as f:
+        f.write(desired_hcl(True))
     with open(os.path.join(out, "schema.sql"), "w") as f:
         f.write(desired(False))
     with open(os.path.join(out, "schema2.sql"), "w") as f:

@@ -13,6 +13,9 @@
 #   edit     strata migrate diff edit --to file://schema3.sql    a column added to the first table instead: the
 #            directory comes from the cache, the edited desired state runs whole (no append to reuse)
 #   nocache  the second run again with STRATA_CACHE_DIR="" (no cache), on the directory without the new file
+#   hcl1     strata migrate diff --to file://schema.hcl          the same state in Atlas HCL: synced; the directory
+#            from the cache, the HCL's 300 tables created on the dev database and inspected (not cached yet)
+#   hcl2     the same again: the HCL's model from the cache too, nothing runs on the dev database
 # Target (issue 14): second <= 1.5 s and <= 0.2 x first. Medians of RUNS rounds are printed at the end.
 #
 # Environment: PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), FILES (1000), TABLES (300), RUNS (5),
@@ -61,7 +64,7 @@ reset_dir() {
 SYNCED="The migration directory is synced"
 : >"$WORK/times"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-6s %8s %8s %8s %8s %8s %8s\n' round first second third edit nocache second/first
+printf '%-6s %8s %8s %8s %8s %8s %8s %8s %8s\n' round first second third edit nocache hcl1 hcl2 second/first
 for r in $(seq 1 "$RUNS"); do
   reset_dir
   rm -rf "$STRATA_CACHE_DIR"
@@ -73,19 +76,23 @@ for r in $(seq 1 "$RUNS"); do
   edit=$(timed - migrate diff edit --to file://schema3.sql --dev-url "$DEV")
   rm -f migrations/*_edit.sql
   reset_dir
+  hcl1=$(timed "$SYNCED" migrate diff --to file://schema.hcl --dev-url "$DEV")
+  hcl2=$(timed "$SYNCED" migrate diff --to file://schema.hcl --dev-url "$DEV")
   nocache=$(STRATA_CACHE_DIR= timed - migrate diff extra --to file://schema2.sql --dev-url "$DEV")
   ratio=$(echo "scale=3; $second / $first" | bc)
-  printf '%-6s %8.3f %8.3f %8.3f %8.3f %8.3f %8s\n' "$r" "$first" "$second" "$third" "$edit" "$nocache" "$ratio"
-  echo "$first $second $third $edit $nocache" >>"$WORK/times"
+  printf '%-6s %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %8s\n' "$r" "$first" "$second" "$third" "$edit" "$nocache" \
+    "$hcl1" "$hcl2" "$ratio"
+  echo "$first $second $third $edit $nocache $hcl1 $hcl2" >>"$WORK/times"
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$WORK/times" <<'EOF'
 import statistics, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
 med = [statistics.median(c) for c in zip(*rows)]
-first, second, third, edit, nocache = med
+first, second, third, edit, nocache, hcl1, hcl2 = med
 print(f"median  first {first:.3f} s  second {second:.3f} s  third {third:.3f} s  edit {edit:.3f} s  "
       f"second without cache {nocache:.3f} s")
+print(f"median  schema.hcl first {hcl1:.3f} s  schema.hcl second (cached) {hcl2:.3f} s")
 print(f"second / first = {second / first:.3f}  (target <= 0.2);  second = {second:.3f} s  (target <= 1.5 s)")
 EOF
 psql -q -d postgres -c "DROP DATABASE IF EXISTS $DEVDB"

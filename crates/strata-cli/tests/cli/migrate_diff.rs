@@ -622,3 +622,176 @@ async fn env_concurrent_index_writes_a_non_transactional_file_that_applies() {
         lint.stdout
     );
 }
+
+/// `--lock-timeout` reaches the wait for the `atlas_migrate_diff` lock on the dev database: with the lock held by
+/// another session, the command fails with the lock error after about the time given — on the command line, and
+/// from the env's `migration { lock_timeout }` — not after the default 10 s.
+#[tokio::test]
+async fn lock_timeout_from_the_flag_and_the_env_reaches_the_lock_wait() {
+    let Some(dev) = strata_driver::testing::postgres().await else {
+        return;
+    };
+    let bound = dev.url_with_search_path("public");
+    let mut holder = strata_driver::connect(&bound.parse().unwrap())
+        .await
+        .unwrap();
+    holder
+        .lock("atlas_migrate_diff", std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    let t = setup("CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    let d = t.path();
+    std::fs::write(
+        d.join("atlas.hcl"),
+        format!(
+            "env \"local\" {{\n  src = \"file://schema.sql\"\n  dev = \"{bound}\"\n  migration {{\n    \
+             lock_timeout = \"3s\"\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let timed = |args: &[&str]| {
+        let start = std::time::Instant::now();
+        let err = fails(d, args);
+        (start.elapsed(), err)
+    };
+    let (waited, err) = timed(&[
+        "migrate",
+        "diff",
+        "--to",
+        "file://schema.sql",
+        "--dev-url",
+        &bound,
+        "--lock-timeout",
+        "1s",
+    ]);
+    assert!(err.contains("lock is held by other session"), "{err}");
+    assert!(
+        waited >= std::time::Duration::from_millis(900)
+            && waited < std::time::Duration::from_secs(6),
+        "--lock-timeout 1s waited {waited:?}"
+    );
+    let (waited, err) = timed(&["migrate", "diff", "--env", "local"]);
+    assert!(err.contains("lock is held by other session"), "{err}");
+    assert!(
+        waited >= std::time::Duration::from_millis(2900)
+            && waited < std::time::Duration::from_secs(8),
+        "migration.lock_timeout 3s waited {waited:?}"
+    );
+    assert!(!d.join("migrations").exists() || sql_files(d).is_empty());
+    // Released, the same command writes its file.
+    holder.unlock("atlas_migrate_diff").await.unwrap();
+    holder.close().await.unwrap();
+    ok(d, &["migrate", "diff", "--env", "local"]);
+    assert_eq!(sql_files(d).len(), 1);
+}
+
+/// `-s/--schema` limits a database-wide dev URL to the named schemas: the other schema of the desired state is
+/// left out of the file.
+#[tokio::test]
+async fn schema_flag_limits_a_realm_diff() {
+    let Some(dev) = strata_driver::testing::postgres().await else {
+        return;
+    };
+    let t = setup(
+        "CREATE SCHEMA app;\nCREATE TABLE app.users (id bigint PRIMARY KEY);\n\
+         CREATE SCHEMA other;\nCREATE TABLE other.logs (id bigint PRIMARY KEY);\n",
+    );
+    let d = t.path();
+    let args = |s: &'static str| {
+        vec![
+            "migrate".to_string(),
+            "diff".into(),
+            "--to".into(),
+            "file://schema.sql".into(),
+            "--dev-url".into(),
+            dev.url.clone(),
+            s.into(),
+            "app".into(),
+        ]
+    };
+    let a = args("-s");
+    ok(d, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    let body = std::fs::read_to_string(d.join("migrations").join(&sql_files(d)[0])).unwrap();
+    insta::assert_snapshot!(body, @r#"
+    -- Add new schema named "app"
+    CREATE SCHEMA "app";
+    -- Create "users" table
+    CREATE TABLE "app"."users" ("id" bigint NOT NULL, PRIMARY KEY ("id"));
+    "#);
+    let a = args("--schema");
+    let synced = ok(d, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        synced.starts_with("The migration directory is synced"),
+        "{synced}"
+    );
+    // Without the flag the other schema is a change (a second later: files are named by the second).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    ok(
+        d,
+        &[
+            "migrate",
+            "diff",
+            "--to",
+            "file://schema.sql",
+            "--dev-url",
+            &dev.url,
+        ],
+    );
+    let files = sql_files(d);
+    assert_eq!(files.len(), 2);
+    let body = std::fs::read_to_string(d.join("migrations").join(&files[1])).unwrap();
+    assert!(body.contains("CREATE TABLE \"other\".\"logs\""), "{body}");
+    assert!(!body.contains("\"app\""), "{body}");
+}
+
+/// MariaDB/MySQL with a database-wide dev URL (no database in it): every statement names its database and the
+/// database is created, as Atlas writes it; a second run is synced.
+#[tokio::test]
+async fn mysql_realm_dev_url_writes_qualified_statements() {
+    let Some(mut dev) = strata_driver::testing::mysql().await else {
+        return;
+    };
+    // The realm the test's user sees must be empty: its own (empty) database goes, a second name is granted.
+    let app = format!("{}_app", dev.name);
+    dev.mysql_grant_schema(&app).await;
+    let mut c = strata_driver::connect(&dev.url.parse().unwrap())
+        .await
+        .unwrap();
+    c.execute(&format!("DROP DATABASE `{}`", dev.name))
+        .await
+        .unwrap();
+    c.close().await.unwrap();
+    let realm = dev.url_unbound();
+    let t = setup(&format!(
+        "CREATE DATABASE `{app}`;\n\
+         CREATE TABLE `{app}`.users (id bigint PRIMARY KEY, name varchar(50) NOT NULL);\n\
+         CREATE TABLE `{app}`.posts (id bigint PRIMARY KEY, user_id bigint NOT NULL, \
+         CONSTRAINT posts_user FOREIGN KEY (user_id) REFERENCES `{app}`.users (id));\n"
+    ));
+    let d = t.path();
+    let args = [
+        "migrate",
+        "diff",
+        "--to",
+        "file://schema.sql",
+        "--dev-url",
+        &realm,
+    ];
+    ok(d, &args);
+    let body = std::fs::read_to_string(d.join("migrations").join(&sql_files(d)[0]))
+        .unwrap()
+        .replace(&app, "app");
+    insta::assert_snapshot!(body, @r#"
+    -- Add new schema named "app"
+    CREATE DATABASE `app` CHARSET utf8mb4 COLLATE utf8mb4_general_ci;
+    -- Create "users" table
+    CREATE TABLE `app`.`users` (`id` bigint NOT NULL, `name` varchar(50) NOT NULL, PRIMARY KEY (`id`));
+    -- Create "posts" table
+    CREATE TABLE `app`.`posts` (`id` bigint NOT NULL, `user_id` bigint NOT NULL, PRIMARY KEY (`id`), INDEX `posts_user` (`user_id`), CONSTRAINT `posts_user` FOREIGN KEY (`user_id`) REFERENCES `app`.`users` (`id`) ON UPDATE RESTRICT ON DELETE RESTRICT);
+    "#);
+    let synced = ok(d, &args);
+    assert!(
+        synced.starts_with("The migration directory is synced"),
+        "{synced}"
+    );
+}

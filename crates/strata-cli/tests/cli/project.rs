@@ -759,3 +759,253 @@ table "users" {
     );
     assert!(err.contains("prefix"), "{err}");
 }
+
+/// `data "external_schema"` as the `src` of an env drives `migrate diff`: the program's SQL is the desired
+/// state, the file creates its table, and a second run is synced.
+#[test]
+fn external_schema_drives_migrate_diff() {
+    let p = project(
+        r#"
+data "external_schema" "orm" {
+  program = ["sh", "-c", "echo 'CREATE TABLE t1 (id int NOT NULL); CREATE TABLE pets (id integer NOT NULL, name text NOT NULL);'"]
+}
+
+env "local" {
+  src = data.external_schema.orm.url
+  dev = "sqlite://dev?mode=memory"
+}
+"#,
+    );
+    let dir = p.path();
+    assert_eq!(
+        ok(dir, &[], &["migrate", "diff", "pets", "--env", "local"]),
+        ""
+    );
+    let written: Vec<_> = std::fs::read_dir(dir.join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("_pets.sql"))
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let body = std::fs::read_to_string(dir.join("migrations").join(&written[0])).unwrap();
+    insta::assert_snapshot!(body, @r#"
+    -- Create "pets" table
+    CREATE TABLE `pets` (`id` integer NOT NULL, `name` text NOT NULL);
+    "#);
+    let out = ok(dir, &[], &["migrate", "diff", "--env", "local"]);
+    assert!(
+        out.starts_with("The migration directory is synced"),
+        "{out}"
+    );
+}
+
+/// The env's `migration { baseline }` and `migration { exec_order }` take effect in `migrate apply`: the baseline
+/// version is not run on a database that already has its table (it would fail), and a file older than the last
+/// applied one runs under `NON_LINEAR` where the default order refuses it.
+#[test]
+fn migration_baseline_and_exec_order_take_effect() {
+    let p = project(
+        r#"
+env "base" {
+  url = "sqlite://base.db"
+  migration {
+    baseline = "1"
+  }
+}
+
+env "linear" {
+  url = "sqlite://order.db"
+}
+
+env "nonlinear" {
+  url = "sqlite://order.db"
+  migration {
+    exec_order = NON_LINEAR
+  }
+}
+"#,
+    );
+    let dir = p.path();
+    std::fs::write(
+        dir.join("migrations/3_third.sql"),
+        "CREATE TABLE t3 (id int NOT NULL);\n",
+    )
+    .unwrap();
+    ok(dir, &[], &["migrate", "hash"]);
+    // Two databases that already have t1 (made by hand): file 1 would fail on them.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for db in ["base.db", "control.db"] {
+        rt.block_on(async {
+            use sqlx::Connection as _;
+            let mut c = sqlx::SqliteConnection::connect(&format!(
+                "sqlite://{}?mode=rwc",
+                dir.join(db).display()
+            ))
+            .await
+            .unwrap();
+            sqlx::raw_sql("CREATE TABLE t1 (id int NOT NULL)")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            c.close().await.unwrap();
+        });
+    }
+    let err = fails(
+        dir,
+        &[],
+        &[
+            "migrate",
+            "apply",
+            "--url",
+            "sqlite://control.db",
+            "--allow-dirty",
+        ],
+    );
+    assert!(err.contains("already exists"), "{err}");
+    // The env's baseline: version 1 counts as applied, only file 3 runs.
+    let out = ok(dir, &[], &["migrate", "apply", "--env", "base"]);
+    assert!(out.contains("Migrating to version 3 from 1"), "{out}");
+    assert!(!out.contains("1_init.sql"), "{out}");
+    let out = ok(dir, &[], &["migrate", "status", "--env", "base"]);
+    assert!(out.contains("Migration Status: OK"), "{out}");
+
+    // Files 1 and 3 applied; then file 2 appears.
+    ok(dir, &[], &["migrate", "apply", "--env", "linear"]);
+    std::fs::write(
+        dir.join("migrations/2_second.sql"),
+        "CREATE TABLE t2 (id int NOT NULL);\n",
+    )
+    .unwrap();
+    ok(dir, &[], &["migrate", "hash"]);
+    let err = fails(dir, &[], &["migrate", "apply", "--env", "linear"]);
+    assert!(err.contains("2_second.sql"), "{err}");
+    let out = ok(dir, &[], &["migrate", "apply", "--env", "nonlinear"]);
+    assert!(
+        out.contains("2_second.sql") || out.contains("version 2"),
+        "{out}"
+    );
+}
+
+/// PostgreSQL: the env's `migration { revisions_schema }` puts `migrate apply`'s revisions table in that schema;
+/// the env's `schemas` and `exclude` limit `schema apply` (a schema outside `schemas` and an excluded table are
+/// neither diffed nor dropped, where an env without them plans both drops).
+#[tokio::test]
+async fn revisions_schema_schemas_and_exclude_take_effect_on_postgres() {
+    let (Some(target), Some(dev)) = (
+        strata_driver::testing::postgres().await,
+        strata_driver::testing::postgres().await,
+    ) else {
+        return;
+    };
+    let p = project(&format!(
+        r#"
+env "versioned" {{
+  url = "{url}"
+  migration {{
+    revisions_schema = "audit"
+  }}
+}}
+
+env "scoped" {{
+  url     = "{url}"
+  dev     = "{dev}"
+  src     = "file://desired.sql"
+  schemas = ["app"]
+  exclude = ["app.legacy"]
+}}
+
+env "all" {{
+  url = "{url}"
+  dev = "{dev}"
+  src = "file://desired.sql"
+}}
+"#,
+        url = target.url,
+        dev = dev.url,
+    ));
+    let dir = p.path();
+    let query = |sql: &str| {
+        let url = target.url.clone();
+        let sql = sql.to_owned();
+        async move {
+            use sqlx::Connection as _;
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+            c.close().await.unwrap();
+            n
+        }
+    };
+    let revisions_in = |schema: &str| {
+        format!(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = '{schema}' \
+             AND table_name = 'atlas_schema_revisions'"
+        )
+    };
+    ok(dir, &[], &["migrate", "apply", "--env", "versioned"]);
+    assert_eq!(query(&revisions_in("audit")).await, 1);
+    assert_eq!(query(&revisions_in("public")).await, 0);
+
+    {
+        use sqlx::Connection as _;
+        let mut c = sqlx::PgConnection::connect(&target.url).await.unwrap();
+        sqlx::raw_sql(
+            "CREATE SCHEMA app; CREATE TABLE app.keep (id int NOT NULL); \
+             CREATE TABLE app.legacy (id int NOT NULL); CREATE SCHEMA other; \
+             CREATE TABLE other.x (id int NOT NULL);",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+    }
+    std::fs::write(
+        dir.join("desired.sql"),
+        "CREATE SCHEMA app;\nCREATE TABLE app.keep (id int NOT NULL);\n\
+         CREATE TABLE app.added (id int NOT NULL);\n",
+    )
+    .unwrap();
+    // Control: without `schemas` and `exclude` the plan drops app.legacy and the other schema.
+    let all = ok(
+        dir,
+        &[],
+        &[
+            "schema",
+            "diff",
+            "--env",
+            "all",
+            "--from",
+            "env://url",
+            "--to",
+            "env://src",
+        ],
+    );
+    assert!(all.contains("DROP TABLE \"app\".\"legacy\""), "{all}");
+    assert!(all.contains("DROP SCHEMA \"other\""), "{all}");
+    let out = ok(
+        dir,
+        &[],
+        &["schema", "apply", "--env", "scoped", "--auto-approve"],
+    );
+    insta::assert_snapshot!(out, @r#"
+    -- Planned Changes:
+    -- Create "added" table
+    CREATE TABLE "app"."added" ("id" integer NOT NULL);
+    "#);
+    let tables =
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema IN ('app', 'other')";
+    assert_eq!(query(tables).await, 4, "keep, legacy, added, x");
+    assert_eq!(
+        query("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'app' AND table_name = 'added'")
+            .await,
+        1
+    );
+    let synced = ok(
+        dir,
+        &[],
+        &["schema", "apply", "--env", "scoped", "--auto-approve"],
+    );
+    assert_eq!(synced, "Schema is synced, no changes to be made\n");
+}

@@ -25,8 +25,8 @@ use strata_schema::plan::PlanOptions;
 
 use super::cache::ReplayCache;
 use super::dev::{DevDatabase, SqlText, bound_inspect_options};
-use super::replay::{ReplayOptions, ReplayStats, load_sql, replay};
-use super::source::{LoadOptions, Loaded, Source, load, sql_files};
+use super::replay::{ReplayOptions, ReplayStats, hcl_key, load_sql, replay};
+use super::source::{LoadOptions, Loaded, Source, hcl_texts, load, sql_files};
 use super::{SchemaError, diff_loaded_with};
 
 /// The lock `migrate diff` holds on the dev database (Atlas's name).
@@ -133,8 +133,9 @@ pub struct MigrateDiffReport {
     pub file: Option<PathBuf>,
     /// How the directory's replay went (cache use).
     pub replay: ReplayStats,
-    /// Whether the desired state's `.sql` statements came from the cache (unchanged, or plain `CREATE`s appended
-    /// and merged) instead of a full run.
+    /// Whether the desired state came from the cache instead of a full run on the dev database: its `.sql`
+    /// statements (unchanged, or plain `CREATE`s appended and merged), or its HCL files and variables unchanged
+    /// (nothing created at all).
     pub desired_cached: bool,
 }
 
@@ -334,6 +335,27 @@ async fn desired(
             message: "several --to sources can only be .sql files or folders of .sql files".into(),
         });
     };
+    // HCL: the inspected model cached under the files' and variables' content. It is always created on the dev
+    // database and inspected back here (`lo.dev_url` is set), so an entry is only ever written from an inspection.
+    if let (Some(cache), Some(files)) = (opts.cache.as_ref(), hcl_texts(source)?) {
+        let key = hcl_key(dev, &files, &opts.vars, &opts.schemas);
+        if let Some(realm) = key
+            .as_ref()
+            .and_then(|k| cache.get(k, dev.driver().dialect()))
+        {
+            let loaded = Loaded {
+                realm,
+                bound: false,
+                hcl: true,
+            };
+            return Ok((loaded, true));
+        }
+        let loaded = load(&Source::HclText(files), &lo).await?;
+        if let Some(k) = &key {
+            let _ = cache.put(k, &loaded.realm);
+        }
+        return Ok((loaded, false));
+    }
     Ok((load(source, &lo).await?, false))
 }
 

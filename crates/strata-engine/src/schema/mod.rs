@@ -161,7 +161,13 @@ pub async fn schema_diff(
     let a = load(from, &lo).await?;
     let b = load(to, &lo).await?;
     let plan = PlanOptions::default().concurrent_index(opts.concurrent_index);
-    diff_loaded_with(a, b, &opts.exclude, &opts.skip, None, &plan)
+    // A database-wide URL limited to one schema (`--schema`, the env's `schemas`) compares as bound to it, but
+    // its connection is not: the statements name that schema, or they would land in the connection's default.
+    let qualifier = match (from, opts.schemas.as_slice()) {
+        (Source::Database(u), [only]) if u.bound_schema().is_none() => Some(only.as_str()),
+        _ => None,
+    };
+    diff_loaded_with(a, b, &opts.exclude, &opts.skip, qualifier, &plan)
 }
 
 /// Diffs and plans two loaded realms (see [`schema_diff`]).

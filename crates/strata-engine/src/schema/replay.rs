@@ -130,6 +130,27 @@ fn context(dev: &mut DevDatabase, schemas: &[String]) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The cache key of an HCL desired state: the context every key has (dialect, server version, bound schema,
+/// `--schema`, Strata's version), the input variables, and each file's name and bytes in order — so an edit of
+/// any file, another file, a renamed one or another variable value misses. `None` when the variables cannot be
+/// written down (then nothing is cached).
+pub(crate) fn hcl_key(
+    dev: &mut DevDatabase,
+    files: &[strata_hcl::parse::HclFile],
+    vars: &strata_hcl::parse::Vars,
+    schemas: &[String],
+) -> Option<PrefixKey> {
+    let mut ctx = context(dev, schemas);
+    ctx.extend_from_slice(b"desired state hcl\nvars=");
+    ctx.extend_from_slice(&serde_json::to_vec(vars).ok()?);
+    ctx.push(b'\n');
+    let files: Vec<strata_migrate::MigrationFile> = files
+        .iter()
+        .map(|f| strata_migrate::MigrationFile::new(f.path.clone(), f.text.clone()))
+        .collect();
+    prefix_keys(&ctx, &files).pop()
+}
+
 /// Replays `dir` on the dev database (see the module documentation). `dir`'s `atlas.sum` is the caller's to
 /// check.
 pub async fn replay(

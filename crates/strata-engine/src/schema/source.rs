@@ -315,10 +315,16 @@ async fn run_and_inspect(
     for (name, text) in files {
         run_sql_file(drv, name, text).await?;
     }
-    let bound = drv.bound_schema().is_some();
+    let mut bound = drv.bound_schema().is_some();
     let mut io = bound_inspect_options(drv);
     io.include_revisions_table = false;
     io.exclude.clone_from(&opts.inspect.exclude);
+    // `--schema` / the env's `schemas` limit the desired state as they limit the database it is compared with
+    // (as Atlas reads both sides), so a database-wide dev URL's other schemas are not compared.
+    if !bound && !opts.inspect.schemas.is_empty() {
+        io.schemas.clone_from(&opts.inspect.schemas);
+        bound = opts.inspect.schemas.len() == 1;
+    }
     let dialect = drv.dialect();
     let Some(inspector) = drv.inspector() else {
         return Err(SchemaError::NoInspector {
@@ -331,6 +337,15 @@ async fn run_and_inspect(
         bound,
         hcl: false,
     })
+}
+
+/// The files of an HCL source, read (`None` for any other source).
+pub(crate) fn hcl_texts(source: &Source) -> Result<Option<Vec<HclFile>>, SchemaError> {
+    match source {
+        Source::Hcl(paths) => hcl_files(paths).map(Some),
+        Source::HclText(files) => Ok(Some(files.clone())),
+        _ => Ok(None),
+    }
 }
 
 /// The `.hcl` files of an HCL source: files as given, folders' `*.hcl` files in lexical (byte) order.

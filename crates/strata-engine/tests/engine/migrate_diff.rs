@@ -1,4 +1,5 @@
-//! `migrate diff` end to end on real databases: golden files per dialect for a table of changes, each directory
+//! `migrate diff` end to end on real databases: golden files per dialect for a table of changes (foreign keys
+//! and checks added to and dropped from existing tables among them), each directory
 //! applied to an empty database and compared with the desired state; the replay cache (what runs, what an edit
 //! invalidates, corrupt entries, the append fast path, the recreated state and its fall-back); qualifiers; the
 //! lock; `migrate validate --dev-url`.
@@ -72,8 +73,38 @@ impl Work {
 }
 
 /// The desired states of the table of changes, per dialect: v1 creates, v2 alters (types, nullability,
-/// indexes, checks, foreign keys, an enum value, a view), v3 drops.
-fn states(kind: &str) -> [&'static str; 3] {
+/// indexes, checks, foreign keys, an enum value, a view), v3 drops, v4 drops a foreign key and a check from an
+/// existing table, v5 adds a foreign key to it.
+fn states(kind: &str) -> [String; 5] {
+    let [v1, v2, v3] = first_states(kind);
+    let (fk, check, author_fk) = match kind {
+        "postgres" => (
+            " REFERENCES users (id) ON DELETE CASCADE",
+            "CONSTRAINT posts_title CHECK (length(title) > 0), ",
+            ", CONSTRAINT posts_author_fk FOREIGN KEY (user_id) REFERENCES users (id)",
+        ),
+        "mysql" => (
+            "CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE, ",
+            "CONSTRAINT posts_title CHECK (char_length(title) > 0), ",
+            ", CONSTRAINT posts_author_fk FOREIGN KEY (user_id) REFERENCES users (id)",
+        ),
+        _ => (
+            " REFERENCES users (id) ON DELETE CASCADE",
+            "CONSTRAINT posts_title CHECK (length(title) > 0), ",
+            ", CONSTRAINT posts_author_fk FOREIGN KEY (user_id) REFERENCES users (id)",
+        ),
+    };
+    let v4 = v3.replace(fk, "").replace(check, "");
+    assert!(v4 != v3 && !v4.contains("posts_title"), "{kind}: {v4}");
+    let v5 = v4.replace(
+        "CONSTRAINT posts_user CHECK (user_id > 0))",
+        &format!("CONSTRAINT posts_user CHECK (user_id > 0){author_fk})"),
+    );
+    assert!(v5 != v4, "{kind}: {v5}");
+    [v1.into(), v2.into(), v3.into(), v4, v5]
+}
+
+fn first_states(kind: &str) -> [&'static str; 3] {
     match kind {
         "postgres" => [
             "CREATE TYPE status AS ENUM ('active', 'blocked');\n\
@@ -155,7 +186,7 @@ async fn table_of_changes(kind: &str, dev_url: DbUrl, target: &Db, target_bound:
     let w = Work::new();
     let cache = Some(w.cache());
     for (i, sql) in states(kind).into_iter().enumerate() {
-        let to = w.desired(&format!("v{}.sql", i + 1), sql);
+        let to = w.desired(&format!("v{}.sql", i + 1), &sql);
         let opts = MigrateDiffOptions::new(vec![to.clone()], dev_url.clone())
             .name(Some(format!("v{}", i + 1)))
             .cache(cache.clone())
@@ -173,13 +204,13 @@ async fn table_of_changes(kind: &str, dev_url: DbUrl, target: &Db, target_bound:
         assert_eq!(again.file, None, "{kind} v{}: second run not synced", i + 1);
         strata_migrate::sum::validate(&MigrationDir::open(w.dir()).unwrap()).unwrap();
     }
-    assert_eq!(w.files().len(), 3);
+    assert_eq!(w.files().len(), 5);
 
     // Applied to an empty database, the directory leaves it equal to the desired state.
     let dir = MigrationDir::open(w.dir()).unwrap();
     let report = target.apply(&dir).await.unwrap();
     assert!(report.error.is_empty(), "{kind}: {}", report.error);
-    let last = w.desired("v3.sql", states(kind)[2]);
+    let last = w.desired("v5.sql", &states(kind)[4]);
     let plan = schema::schema_diff(
         &Source::from(target_bound),
         &last,
@@ -191,7 +222,7 @@ async fn table_of_changes(kind: &str, dev_url: DbUrl, target: &Db, target_bound:
 
     // The first state, indented (`--format '{{ sql . "  " }}'`), in a directory of its own.
     let w2 = Work::new();
-    let opts = MigrateDiffOptions::new(vec![w2.desired("v1.sql", states(kind)[0])], dev_url)
+    let opts = MigrateDiffOptions::new(vec![w2.desired("v1.sql", &states(kind)[0])], dev_url)
         .indent("  ")
         .now(at(0));
     let file = w2.diff(&opts).await.unwrap().file.unwrap();
@@ -230,6 +261,99 @@ async fn table_of_changes_mysql() {
     };
     let bound = target.db_url();
     table_of_changes("mysql", url(&dev.url), &target, bound).await;
+}
+
+/// SQLite: a change only the table copy makes is written in Atlas's layout (foreign keys off first and on last,
+/// the copy's comments), and the file, applied with `migrate apply` to a database that enforces foreign keys,
+/// keeps every row and every `ON DELETE CASCADE` child. The `PRAGMA foreign_keys = off` in the file does nothing
+/// inside the file's transaction; the driver's transaction switching enforcement off before `BEGIN` is what keeps
+/// the children. A view that reads the copied table and stays in place needs the legacy rename: the same file
+/// without it fails on the same database.
+#[tokio::test]
+async fn sqlite_table_copy_file_applies_and_keeps_cascade_children() {
+    let w = Work::new();
+    let v1 = "CREATE TABLE teams (id integer PRIMARY KEY, name text NOT NULL, legacy text NULL);\n\
+              CREATE TABLE users (id integer PRIMARY KEY, team_id integer NULL REFERENCES teams (id) \
+              ON DELETE CASCADE);\n\
+              CREATE VIEW team_names AS SELECT name FROM teams;\n";
+    let v2 = v1.replace(", legacy text NULL", "");
+    let dev = url("sqlite://dev?mode=memory");
+    let opts = |name: &str, sql: &str, step: u64| {
+        MigrateDiffOptions::new(vec![w.desired(&format!("{name}.sql"), sql)], dev.clone())
+            .name(Some(name.to_string()))
+            .now(at(step))
+    };
+    w.diff(&opts("v1", v1, 0)).await.unwrap().file.unwrap();
+
+    let target = Db::sqlite().unwrap();
+    let fk = url(&format!("{}?_fk=1", target.url()));
+    let apply = || async {
+        let dir = MigrationDir::open(w.dir()).unwrap();
+        let r = strata_engine::apply(
+            &dir,
+            &fk,
+            &target.apply_opts(),
+            &mut strata_engine::Quiet,
+            &strata_engine::Cancel::new(),
+        )
+        .await
+        .unwrap();
+        assert!(r.error.is_empty(), "{}", r.error);
+    };
+    apply().await;
+    target
+        .exec(
+            "INSERT INTO teams (id, name, legacy) VALUES (1, 'a', 'x'), (2, 'b', NULL);\n\
+             INSERT INTO users (id, team_id) VALUES (1, 1), (2, 1), (3, 2), (4, NULL);",
+        )
+        .await;
+    let before = tempfile::tempdir().unwrap();
+    let copy = before.path().join("copy.db");
+    std::fs::copy(&target.test.name, &copy).unwrap();
+
+    let file = w.diff(&opts("v2", &v2, 1)).await.unwrap().file.unwrap();
+    let body = std::fs::read_to_string(&file).unwrap();
+    insta::assert_snapshot!("migrate_diff_sqlite_table_copy", body);
+    apply().await;
+    assert_eq!(target.count("teams").await, 2);
+    assert_eq!(target.count("users").await, 4, "every cascade child kept");
+    assert_eq!(target.count("team_names").await, 2);
+    assert_eq!(
+        target
+            .scalar("SELECT CAST(count(*) AS TEXT) FROM users WHERE team_id = 1")
+            .await
+            .as_deref(),
+        Some("2")
+    );
+    let synced = w.diff(&opts("v3", &v2, 2)).await.unwrap();
+    assert_eq!(synced.file, None);
+    // Enforcement is back on after the file: a dangling reference is refused.
+    let mut d = strata_driver::connect(&fk).await.unwrap();
+    assert!(
+        d.execute("INSERT INTO users (id, team_id) VALUES (9, 99)")
+            .await
+            .is_err()
+    );
+    d.close().await.unwrap();
+
+    // Without the legacy rename the file fails where the view reads the dropped table.
+    use sqlx::Connection as _;
+    let stripped: String = body
+        .split_terminator('\n')
+        .filter(|l| !l.contains("legacy_alter_table"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", copy.display()))
+        .await
+        .unwrap();
+    let err = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("BEGIN;\n{stripped}COMMIT;")))
+        .execute(&mut c)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("error in view team_names"),
+        "{err}"
+    );
 }
 
 fn stats(files: usize, cached: usize, executed: usize) -> ReplayStats {
@@ -353,6 +477,69 @@ async fn the_desired_state_is_cached_by_its_statements() {
         "-- Create index \"a_x\" to table: \"a\"\nCREATE INDEX `a_x` ON `a` (`x`);\n"
     );
     assert!(w.diff(&opts(&plus_index, 4)).await.unwrap().file.is_none());
+}
+
+/// An HCL desired state is cached by its content: the second run takes the inspected model from the cache and
+/// creates nothing on the dev database; an edit of the HCL, or another value of its input variable, misses; with
+/// no cache every run creates it. The cached model gives the same answer (synced) as a fresh one.
+#[tokio::test]
+async fn the_hcl_desired_state_is_cached_by_its_files_and_variables() {
+    let w = Work::new();
+    let path = w.tmp.path().join("schema.hcl");
+    let hcl = |extra: &str| {
+        format!(
+            "variable \"greeting\" {{\n  type = string\n}}\n\nschema \"main\" {{}}\n\ntable \"users\" {{\n  \
+             schema = schema.main\n  column \"id\" {{\n    type = integer\n  }}\n  column \"name\" {{\n    \
+             type    = text\n    default = var.greeting\n  }}\n{extra}  primary_key {{\n    columns = [column.id]\n  \
+             }}\n}}\n"
+        )
+    };
+    std::fs::write(&path, hcl("")).unwrap();
+    let vars = |v: &str| {
+        strata_hcl::parse::Vars::from([("greeting".to_owned(), strata_hcl::parse::Value::from(v))])
+    };
+    let opts = |v: &str, step: u64| {
+        let mut o = MigrateDiffOptions::new(
+            vec![Source::Hcl(vec![path.clone()])],
+            url("sqlite://dev?mode=memory"),
+        )
+        .cache(Some(w.cache()))
+        .now(at(step));
+        o.vars = vars(v);
+        o
+    };
+    let r = w.diff(&opts("hi", 0)).await.unwrap();
+    assert!(r.file.is_some() && !r.desired_cached);
+    let r = w.diff(&opts("hi", 1)).await.unwrap();
+    assert_eq!(
+        (r.file, r.desired_cached),
+        (None, true),
+        "unchanged: from the cache"
+    );
+
+    // Another variable value: a miss, and a change.
+    let r = w.diff(&opts("hello", 2)).await.unwrap();
+    assert!(!r.desired_cached);
+    let body = std::fs::read_to_string(r.file.unwrap()).unwrap();
+    assert!(body.contains("DEFAULT 'hello'"), "{body}");
+    assert!(w.diff(&opts("hello", 3)).await.unwrap().desired_cached);
+
+    // An edit of the file: a miss.
+    std::fs::write(
+        &path,
+        hcl("  column \"age\" {\n    type = integer\n    null = true\n  }\n"),
+    )
+    .unwrap();
+    let r = w.diff(&opts("hello", 4)).await.unwrap();
+    assert!(!r.desired_cached);
+    let body = std::fs::read_to_string(r.file.unwrap()).unwrap();
+    assert!(body.contains("`age`"), "{body}");
+    let r = w.diff(&opts("hello", 5)).await.unwrap();
+    assert_eq!((r.file, r.desired_cached), (None, true));
+
+    // Without a cache it is created every time, and agrees.
+    let r = w.diff(&opts("hello", 6).cache(None)).await.unwrap();
+    assert_eq!((r.file, r.desired_cached), (None, false));
 }
 
 /// A checkpoint starts the replay (and the cache keys) where it stands.

@@ -128,18 +128,26 @@ async fn table_copy_keeps_cascade_children() {
         plan.to_sql()
     );
 
-    // Control: the statements alone, foreign keys on, on a copy of the file.
+    // Control: the statements in a plain transaction, foreign keys on, on a copy of the file. The plan's own
+    // `PRAGMA foreign_keys = off` does nothing inside a transaction.
     let copy = l.path("copy.db");
     std::fs::copy(l.path("app.db"), &copy).unwrap();
-    let copy_url = url(&format!("sqlite://{}?_fk=1", copy.display()));
-    let mut d = strata_driver::connect(&copy_url).await.unwrap();
-    for s in &plan.statements {
-        d.execute(&s.sql).await.unwrap();
-    }
-    d.close().await.unwrap();
     let lost = {
         use sqlx::Connection as _;
         let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", copy.display()))
+            .await
+            .unwrap();
+        sqlx::raw_sql("PRAGMA foreign_keys = on")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        let body: String = plan
+            .statements
+            .iter()
+            .map(|s| format!("{};\n", s.sql))
+            .collect();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("BEGIN;\n{body}COMMIT;")))
+            .execute(&mut c)
             .await
             .unwrap();
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
@@ -150,7 +158,7 @@ async fn table_copy_keeps_cascade_children() {
     };
     assert_eq!(
         lost, 1,
-        "without foreign keys off the cascade deletes the children"
+        "in a transaction opened with foreign keys on, the cascade deletes the children"
     );
 
     apply_plan(&l.url, &plan, TxMode::File).await.unwrap();

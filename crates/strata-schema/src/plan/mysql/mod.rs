@@ -10,8 +10,9 @@
 //! 3. foreign keys that would block what follows are dropped: keys of changed tables that are themselves
 //!    replaced or that reference another changed or dropped table, and keys of dropped tables that reference a
 //!    changed table or close a cycle among dropped tables;
-//! 4. new tables, referenced tables first, their foreign keys inline — except keys to a table created later
-//!    (a cycle) or to a changed table, which are added in step 6;
+//! 4. new tables, referenced tables first, their foreign keys inline (as Atlas writes them) — except keys to a
+//!    table created later (a cycle) or to a changed table whose change touches the referenced columns, their
+//!    index or its options, which are added in step 6;
 //! 5. one `ALTER TABLE` per changed table, referenced tables first: drops, `MODIFY COLUMN`, `ADD COLUMN` (at its
 //!    position, `AFTER` / `FIRST`), keys, indexes, checks, foreign keys, table options;
 //! 6. the foreign keys left out of steps 4 and 5;
@@ -292,6 +293,10 @@ pub fn plan_with(
     }
 
     // 4. New tables.
+    let by_key: HashMap<Key, &Modified<'_>> = modified
+        .iter()
+        .map(|m| (key(m.schema, &m.to.name), m))
+        .collect();
     let new_keys: HashSet<Key> = new_tables.iter().map(|(s, t)| key(s, &t.name)).collect();
     let mut created: HashSet<Key> = HashSet::new();
     let mut deferred: Vec<(&str, &str, &ForeignKey)> = Vec::new();
@@ -301,7 +306,10 @@ pub fn plan_with(
             let target = key(&f.ref_schema, &f.ref_table);
             target == me
                 || created.contains(&target)
-                || !(new_keys.contains(&target) || modified_keys.contains(&target))
+                || (!new_keys.contains(&target)
+                    && by_key
+                        .get(&target)
+                        .is_none_or(|m| referable_before_alter(m, f)))
         };
         for f in t.foreign_keys.iter().filter(|f| !inline(f)) {
             deferred.push((schema, &t.name, f));
@@ -321,10 +329,6 @@ pub fn plan_with(
     }
 
     // 5. Changed tables, referenced ones first.
-    let by_key: HashMap<Key, &Modified<'_>> = modified
-        .iter()
-        .map(|m| (key(m.schema, &m.to.name), m))
-        .collect();
     let order = order_tables(modified.iter().map(|m| (m.schema, m.to)).collect());
     let mut altered: HashSet<Key> = HashSet::new();
     for (schema, t) in order {
@@ -848,6 +852,41 @@ fn charset_change(cx: &Ctx, m: &Modified<'_>, fwd: &mut Vec<String>, rev: &mut V
         fwd.push(format!("MODIFY COLUMN {}", render::column(&now)));
         rev.push(format!("MODIFY COLUMN {}", render::column(&then)));
     }
+}
+
+/// Whether a foreign key of a new table to the changed table `m` can be created before `m`'s `ALTER TABLE` (inline
+/// in `CREATE TABLE`, as Atlas writes it) and still holds after it: the change touches none of the referenced
+/// columns, no key or index over them (the one the reference needs may be the one being added), and no table
+/// option (a charset change converts the columns).
+fn referable_before_alter(m: &Modified<'_>, f: &ForeignKey) -> bool {
+    let referenced = |name: &str| f.ref_columns.iter().any(|c| c.eq_ignore_ascii_case(name));
+    let over = |parts: &[crate::model::IndexPart]| {
+        parts
+            .iter()
+            .any(|p| p.column_name().is_none_or(&referenced))
+    };
+    m.changes.iter().all(|c| match c {
+        TableChange::AddColumn { column } | TableChange::DropColumn { column } => {
+            !referenced(&column.name)
+        }
+        TableChange::ModifyColumn { from, to, .. } => {
+            !referenced(&from.name) && !referenced(&to.name)
+        }
+        TableChange::AddIndex { index } | TableChange::DropIndex { index } => !over(&index.parts),
+        TableChange::ModifyIndex { from, to, .. } => !over(&from.parts) && !over(&to.parts),
+        TableChange::AddPrimaryKey { key } | TableChange::DropPrimaryKey { key } => {
+            !over(&key.parts)
+        }
+        TableChange::ModifyPrimaryKey { from, to } => !over(&from.parts) && !over(&to.parts),
+        TableChange::ModifyOptions { .. } => false,
+        TableChange::AddForeignKey { .. }
+        | TableChange::DropForeignKey { .. }
+        | TableChange::ModifyForeignKey { .. }
+        | TableChange::AddCheck { .. }
+        | TableChange::DropCheck { .. }
+        | TableChange::ModifyCheck { .. }
+        | TableChange::ModifyComment { .. } => true,
+    })
 }
 
 /// Whether `i`'s leading parts are the key's columns, whole.

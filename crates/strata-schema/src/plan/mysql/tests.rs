@@ -267,3 +267,55 @@ fn a_kept_key_losing_two_covering_indexes_gets_one_index() {
         "{sql}"
     );
 }
+
+/// A new table's foreign key to an existing table is inline in its `CREATE TABLE`, as Atlas writes it, also when
+/// that table changes in ways the reference does not see (a check); when the change touches the referenced
+/// column, the key waits for the `ALTER TABLE` and is added after it.
+#[test]
+fn a_new_tables_key_to_an_existing_table_is_inline_unless_the_change_touches_it() {
+    let run =
+        |a: &Realm, b: &Realm| plan(&diff(a, b, &DiffOptions::default()).unwrap(), b).unwrap();
+    let mut parent = Table::new("parent");
+    parent.columns = vec![col("id", "int", false)];
+    parent.primary_key = Some(PrimaryKey::columns(["id"]));
+    let mut child = Table::new("child");
+    child.columns = vec![col("id", "int", false), col("parent_id", "int", true)];
+    child.primary_key = Some(PrimaryKey::columns(["id"]));
+    child.indexes = vec![Index::on("child_parent", ["parent_id"])];
+    child.foreign_keys = vec![fk("child_parent", "parent_id", "parent")];
+    let a = realm(vec![parent.clone()], |_| {});
+
+    let mut checked = parent.clone();
+    checked.checks = vec![Check::new(Some("positive"), "(`id` > 0)")];
+    let p = run(&a, &realm(vec![checked, child.clone()], |_| {}));
+    let sql: Vec<&str> = p.statements.iter().map(|s| s.sql.as_str()).collect();
+    assert_eq!(sql.len(), 2, "{sql:#?}");
+    assert!(
+        sql[0].starts_with("CREATE TABLE `child`")
+            && sql[0].contains(
+                "CONSTRAINT `child_parent` FOREIGN KEY (`parent_id`) REFERENCES `parent` (`id`)"
+            ),
+        "{sql:#?}"
+    );
+    assert_eq!(
+        sql[1],
+        "ALTER TABLE `parent` ADD CONSTRAINT `positive` CHECK (`id` > 0)"
+    );
+
+    let mut retyped = parent.clone();
+    retyped.columns[0] = col("id", "bigint", false);
+    let mut child_big = child.clone();
+    child_big.columns[1] = col("parent_id", "bigint", true);
+    let p = run(&a, &realm(vec![retyped, child_big], |_| {}));
+    let sql: Vec<&str> = p.statements.iter().map(|s| s.sql.as_str()).collect();
+    assert_eq!(sql.len(), 3, "{sql:#?}");
+    assert!(!sql[0].contains("FOREIGN KEY"), "{sql:#?}");
+    assert!(
+        sql[1].starts_with("ALTER TABLE `parent` MODIFY COLUMN"),
+        "{sql:#?}"
+    );
+    assert!(
+        sql[2].starts_with("ALTER TABLE `child` ADD CONSTRAINT `child_parent` FOREIGN KEY"),
+        "{sql:#?}"
+    );
+}

@@ -8,10 +8,14 @@
 //! column that is not part of the key, not generated, whose default is a literal, non-null when the column is
 //! `NOT NULL`). Anything else uses SQLite's table copy: `CREATE TABLE new_t` with the new definition, `INSERT INTO
 //! new_t (…) SELECT … FROM t` (a column becoming `NOT NULL` with a default takes the default for its `NULL`s),
-//! `DROP TABLE t`, `ALTER TABLE new_t RENAME TO t` under `PRAGMA legacy_alter_table = ON` (so views and triggers
-//! that read `t` neither block the rename nor get rewritten), then the table's indexes and triggers again. The plan
-//! then asks for foreign keys off outside the transaction (or dropping `t` would delete every `ON DELETE CASCADE`
-//! child row) and for `PRAGMA foreign_key_check` before commit.
+//! `DROP TABLE t`, `ALTER TABLE new_t RENAME TO t`, then the table's indexes and triggers again — Atlas's statements
+//! and comments. When a view or another table's trigger that stays in place reads `t`, the rename runs under
+//! `PRAGMA legacy_alter_table = ON` (SQLite would otherwise refuse it: the view names a table that does not exist
+//! between the drop and the rename); Atlas has no such case (its community build plans no views or triggers). The
+//! plan then asks for foreign keys off outside the transaction (or dropping `t` would delete every `ON DELETE
+//! CASCADE` child row) and for `PRAGMA foreign_key_check` before commit, and — as Atlas does — starts with `PRAGMA
+//! foreign_keys = off` and ends with `PRAGMA foreign_keys = on`, which do nothing inside the executor's transaction
+//! but keep the children for runners that run the file without one.
 
 pub mod render;
 
@@ -133,6 +137,10 @@ pub fn plan_with(changes: &Changes, to: &Realm, opts: &PlanOptions) -> Result<Pl
             )
         })
         .collect();
+    let rebuilt_views: HashSet<String> = new_views
+        .iter()
+        .map(|(_, v)| name_key(Dialect::Sqlite, &v.name).into_owned())
+        .collect();
     for (schema, from, to_table, tc) in modified {
         if alterable(to_table, tc) {
             alter(&mut p, schema, to_table, tc);
@@ -140,6 +148,7 @@ pub fn plan_with(changes: &Changes, to: &Realm, opts: &PlanOptions) -> Result<Pl
             let cx = CopyCx {
                 realm: to,
                 rebuilt: &rebuilt,
+                rebuilt_views: &rebuilt_views,
                 indent,
             };
             copy(&mut p, schema, from, to_table, tc, &cx);
@@ -174,6 +183,24 @@ pub fn plan_with(changes: &Changes, to: &Realm, opts: &PlanOptions) -> Result<Pl
     }
     for (schema, t) in new_triggers {
         p.statements.push(create_trigger(schema, t));
+    }
+    if p.needs_foreign_keys_off {
+        // Atlas's statements around such a plan. Inside a transaction they do nothing (SQLite ignores the pragma
+        // there): the flag makes the executor switch enforcement off before `BEGIN`. They serve runners that
+        // run the file without one.
+        p.statements.insert(
+            0,
+            Statement::new(
+                "PRAGMA foreign_keys = off".into(),
+                "disable the enforcement of foreign-keys constraints".into(),
+                None,
+            ),
+        );
+        p.statements.push(Statement::new(
+            "PRAGMA foreign_keys = on".into(),
+            "enable back the enforcement of foreign-keys constraints".into(),
+            None,
+        ));
     }
     Ok(p)
 }
@@ -331,7 +358,36 @@ fn alter(p: &mut Plan, schema: &str, t: &Table, changes: &[TableChange]) {
 struct CopyCx<'a> {
     realm: &'a Realm,
     rebuilt: &'a HashSet<(String, String)>,
+    /// Views the plan drops before the copies and creates after them (new or changed), by name.
+    rebuilt_views: &'a HashSet<String>,
     indent: &'a str,
+}
+
+/// Whether a view or a trigger of another table that stays in place while `table` is copied mentions it (a
+/// textual match: one too many only costs the legacy rename).
+fn read_during_rename(realm: &Realm, schema: &str, table: &str, cx: &CopyCx<'_>) -> bool {
+    let Some(s) = realm.schemas.iter().find(|s| s.name == schema) else {
+        return false;
+    };
+    let d = Dialect::Sqlite;
+    let key = name_key(d, table);
+    let needle = table.to_lowercase();
+    let views = s
+        .views
+        .iter()
+        .filter(|v| !cx.rebuilt_views.contains(name_key(d, &v.name).as_ref()))
+        .map(|v| &v.definition);
+    let triggers = s
+        .triggers
+        .iter()
+        .filter(|t| {
+            let on = name_key(d, &t.table);
+            on != key && !cx.rebuilt.contains(&(on.into_owned(), t.name.clone()))
+        })
+        .map(|t| &t.definition);
+    views
+        .chain(triggers)
+        .any(|def| def.to_lowercase().contains(&needle))
 }
 
 fn copy(
@@ -346,6 +402,7 @@ fn copy(
         realm,
         rebuilt,
         indent,
+        ..
     } = *cx;
     let d = Dialect::Sqlite;
     p.needs_foreign_keys_off = true;
@@ -378,7 +435,7 @@ fn copy(
                 } else {
                     format!("({def})")
                 };
-                format!("IFNULL({src}, {def})")
+                format!("IFNULL({src}, {def}) AS {src}")
             }
             _ => src,
         });
@@ -411,11 +468,16 @@ fn copy(
         }
     }
     p.statements.push(drop);
-    p.statements.push(Statement::new(
-        "PRAGMA legacy_alter_table = ON".into(),
-        format!("leave views and triggers that read {name:?} as they are while it is renamed"),
-        None,
-    ));
+    // SQLite checks every view and trigger when a table is renamed; one that reads the dropped table fails the
+    // rename ("error in view v: no such table: main.t") unless the legacy rename is on. Only then is it written.
+    let legacy = read_during_rename(realm, schema, name, cx);
+    if legacy {
+        p.statements.push(Statement::new(
+            "PRAGMA legacy_alter_table = ON".into(),
+            format!("leave views and triggers that read {name:?} as they are while it is renamed"),
+            None,
+        ));
+    }
     p.statements.push(Statement::new(
         format!(
             "ALTER TABLE {} RENAME TO {}",
@@ -425,11 +487,13 @@ fn copy(
         format!("rename temporary table {tmp:?} to {name:?}"),
         None,
     ));
-    p.statements.push(Statement::new(
-        "PRAGMA legacy_alter_table = OFF".into(),
-        "check views and triggers on renames again".into(),
-        None,
-    ));
+    if legacy {
+        p.statements.push(Statement::new(
+            "PRAGMA legacy_alter_table = OFF".into(),
+            "check views and triggers on renames again".into(),
+            None,
+        ));
+    }
     for i in to.indexes.iter().filter(|i| !is_autoindex(i)) {
         p.statements.push(add_index(schema, name, i));
     }

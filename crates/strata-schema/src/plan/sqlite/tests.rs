@@ -181,6 +181,84 @@ fn other_changes_copy_the_table() {
     insta::assert_snapshot!(p.to_sql());
 }
 
+/// A view that stays in place while the table it reads is copied, or a trigger of another table reading it, makes
+/// SQLite refuse the rename back (`error in view v: no such table: main.users`): only then is the legacy rename
+/// written around it. The engine's `copied_table_read_by_a_view_applies` proves the refusal on a real database.
+#[test]
+fn the_legacy_rename_only_where_a_view_or_trigger_reads_the_copied_table() {
+    let base = |extra: fn(&mut Schema)| realm(vec![teams(), users()], extra);
+    let changed = |a: &Realm| {
+        let mut b = a.clone();
+        let u = b.schemas[0]
+            .tables
+            .iter_mut()
+            .find(|t| t.name == "users")
+            .unwrap();
+        u.checks.clear();
+        b
+    };
+    let comments = |p: &crate::plan::Plan| -> Vec<String> {
+        p.statements.iter().map(|s| s.sql.clone()).collect()
+    };
+    let legacy =
+        |p: &crate::plan::Plan| comments(p).iter().any(|s| s.contains("legacy_alter_table"));
+
+    let a = base(|_| {});
+    let p = run(&a, &changed(&a));
+    assert!(!legacy(&p), "{}", p.to_sql());
+    assert_eq!(p.statements[0].sql, "PRAGMA foreign_keys = off");
+    assert_eq!(p.statements.last().unwrap().sql, "PRAGMA foreign_keys = on");
+
+    let a = base(|s| {
+        s.views = vec![View {
+            name: "v".into(),
+            definition: "CREATE VIEW v AS SELECT id FROM users".into(),
+            check_option: None,
+            comment: None,
+        }]
+    });
+    let p = run(&a, &changed(&a));
+    assert_eq!(
+        comments(&p)[4..7],
+        [
+            "PRAGMA legacy_alter_table = ON",
+            "ALTER TABLE `new_users` RENAME TO `users`",
+            "PRAGMA legacy_alter_table = OFF"
+        ],
+        "{}",
+        p.to_sql()
+    );
+
+    // A changed view is dropped before the copy and created after it: nothing reads the table meanwhile.
+    let mut b = changed(&a);
+    b.schemas[0].views[0].definition = "CREATE VIEW v AS SELECT id, team_id FROM users".into();
+    let p = run(&a, &b);
+    assert!(!legacy(&p), "{}", p.to_sql());
+
+    // A trigger of another table that reads it; the copied table's own triggers go with it.
+    let a = base(|s| {
+        s.triggers = vec![
+            Trigger {
+                name: "own".into(),
+                table: "users".into(),
+                definition: "CREATE TRIGGER own AFTER INSERT ON users BEGIN SELECT 1; END".into(),
+            },
+            Trigger {
+                name: "other".into(),
+                table: "teams".into(),
+                definition:
+                    "CREATE TRIGGER other AFTER DELETE ON teams BEGIN DELETE FROM users; END".into(),
+            },
+        ]
+    });
+    let p = run(&a, &changed(&a));
+    assert!(legacy(&p), "{}", p.to_sql());
+    let mut a2 = a.clone();
+    a2.schemas[0].triggers.retain(|t| t.name == "own");
+    let p = run(&a2, &changed(&a2));
+    assert!(!legacy(&p), "{}", p.to_sql());
+}
+
 #[test]
 fn drops_come_last_and_are_destructive() {
     let a = realm(vec![teams(), users()], |s| {
@@ -200,10 +278,12 @@ fn drops_come_last_and_are_destructive() {
     assert_eq!(
         comments,
         vec![
+            "disable the enforcement of foreign-keys constraints",
             "drop \"v\" view",
             "create \"extra\" table",
             "drop \"users\" table",
-            "drop \"teams\" table"
+            "drop \"teams\" table",
+            "enable back the enforcement of foreign-keys constraints"
         ]
     );
     assert_eq!(p.destructive().len(), 2);
