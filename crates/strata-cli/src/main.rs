@@ -88,10 +88,7 @@ fn run_lint(
     rt: &runtime::Runtime,
 ) -> Result<(), output::CliError> {
     let loaded = project::load(project, rt)?;
-    let env = match &loaded {
-        Some(p) => Some(p.single()?),
-        None => None,
-    };
+    let env = loaded.as_ref().map(|p| p.single()).transpose()?;
     lint::run(args, env)
 }
 
@@ -103,10 +100,7 @@ fn run_schema(
     rt: &runtime::Runtime,
 ) -> Result<(), output::CliError> {
     let loaded = project::load(project, rt)?;
-    let env = match &loaded {
-        Some(p) => Some(p.single()?),
-        None => None,
-    };
+    let env = loaded.as_ref().map(|p| p.single()).transpose()?;
     project::schema(&mut cmd, project::leaf(matches), env)?;
     let vars = project::hcl_vars(project, env)?;
     schema::run(cmd, env, &vars, rt)
