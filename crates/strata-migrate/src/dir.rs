@@ -403,7 +403,8 @@ impl MigrationDir {
         if has_sum {
             names.push(SUM_FILE.to_owned());
         }
-        let snapshot = snapshot.filter(|_| names.len() >= snapshot::MIN_FILES);
+        // Stamps are only taken on Unix; elsewhere a snapshot could never be used.
+        let snapshot = snapshot.filter(|_| cfg!(unix) && names.len() >= snapshot::MIN_FILES);
         let mut recorded = snapshot.and_then(snapshot::decode).unwrap_or_default();
         // Each file's stamp is taken before it is read, so a write after the stamp makes a newer one next time.
         let stamps: Vec<Option<Stamp>> = match snapshot {
