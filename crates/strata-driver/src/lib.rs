@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+mod group;
 pub mod inspect;
 pub mod lock;
 pub mod mysql;
@@ -64,10 +65,16 @@ pub trait Driver: Send + std::fmt::Debug {
     /// Whether DDL statements are transactional (Postgres, SQLite) rather than implicitly committed (MySQL).
     fn transactional_ddl(&self) -> bool;
 
-    /// Whether [`Durability::Deferred`] commits may return before they are on disk (PostgreSQL); elsewhere every
-    /// commit is durable.
+    /// Whether [`Durability::Deferred`] commits may return before they are on disk (PostgreSQL) or before they are
+    /// committed (SQLite); elsewhere every commit is durable.
     fn defers_commits(&self) -> bool {
         false
+    }
+
+    /// Versions whose deferred commits a rollback of the whole transaction they were waiting in took with it
+    /// (SQLite, see [`Durability`]), since the last call: not applied after all.
+    fn take_rolled_back(&mut self) -> Vec<String> {
+        Vec::new()
     }
 
     /// Takes the named lock for this session, waiting up to `timeout` (zero: one attempt). On timeout the error
@@ -359,11 +366,17 @@ pub struct ServerDatabase {
 /// replication, to the standbys) may follow shortly after it returns. Write-ahead logs are flushed in order, so
 /// the next durable commit of the same server makes every earlier deferred commit durable too; a crash of the
 /// server before that loses a suffix of the deferred commits, each whole.
+///
+/// SQLite has no such commit: there a deferred file stays in an open transaction that the next files share, each
+/// in its own savepoint, until a durable commit (or a time limit) commits them together; it is visible to other
+/// connections only then. A crash loses a suffix of whole files as above; a rollback of the whole transaction by
+/// SQLite itself loses the deferred files too, and [`Driver::take_rolled_back`] names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
     /// On disk (and replicated, as the server is configured) before the commit returns.
     Durable,
-    /// May be flushed after the commit returns (PostgreSQL: `synchronous_commit = off` for that transaction).
+    /// May be flushed after the commit returns (PostgreSQL: `synchronous_commit = off` for that transaction;
+    /// SQLite: committed with the next durable commit).
     Deferred,
 }
 

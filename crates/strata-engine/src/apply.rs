@@ -443,6 +443,8 @@ async fn run(
     // with a flush per file, and a server crash mid-run loses whole files, each with its revision row, which the
     // next run applies again.
     let mut unsettled: Option<Revision> = None;
+    // Files whose deferred commits SQLite rolled back with the whole transaction (`Driver::take_rolled_back`).
+    let mut lost: Vec<String> = Vec::new();
     for (i, p) in prepared.iter().enumerate() {
         let durability = if drv.defers_commits() && i + 1 < prepared.len() {
             Durability::Deferred
@@ -469,7 +471,7 @@ async fn run(
                 }
                 Ok(Err(problem)) => undecided = Some((m, problem, rev.error_stmt.clone())),
                 Err(e) => {
-                    settle(drv, &loc, &mut unsettled).await;
+                    settle(drv, &loc, &mut unsettled, &mut lost).await;
                     return Err(e);
                 }
             }
@@ -498,13 +500,13 @@ async fn run(
             match executed {
                 Ok(outcome) => outcome,
                 Err(e) => {
-                    settle(drv, &loc, &mut unsettled).await;
-                    return Err(e);
+                    settle(drv, &loc, &mut unsettled, &mut lost).await;
+                    return Err(EngineError::rolled_back(e, &lost));
                 }
             }
         };
         if !matches!(outcome, Outcome::Done(_)) {
-            settle(drv, &loc, &mut unsettled).await;
+            settle(drv, &loc, &mut unsettled, &mut lost).await;
         }
         match outcome {
             Outcome::Cancelled => {
@@ -513,6 +515,7 @@ async fn run(
                 }
                 report.end = Timestamp::now();
                 report.error = "cancelled".into();
+                forget_rolled_back(&mut report, &lost);
                 return Err(EngineError::Cancelled {
                     version: p.file.version().to_owned(),
                     report: Box::new(report),
@@ -567,6 +570,7 @@ async fn run(
                 }
                 report.applied.push(applied);
                 report.end = Timestamp::now();
+                forget_rolled_back(&mut report, &lost);
                 return Err(EngineError::Execution(Box::new(report)));
             }
             Outcome::InFlight(m, problem, text) => {
@@ -616,12 +620,33 @@ struct Commit<'a> {
 /// unchanged, with a durable commit, which flushes the log up to it and so every deferred commit before it. Best
 /// effort: when even this write fails (the connection is gone), the run's own error is the one to report, and what
 /// the server kept is what the next run reads.
-async fn settle(drv: &mut dyn Driver, loc: &RevisionsLocation, unsettled: &mut Option<Revision>) {
+///
+/// On SQLite the deferred files are not committed yet, and the write commits them; should that commit fail, or
+/// should SQLite have rolled back their transaction already, they are added to `lost` (and the row is not written:
+/// it is one of them).
+async fn settle(
+    drv: &mut dyn Driver,
+    loc: &RevisionsLocation,
+    unsettled: &mut Option<Revision>,
+    lost: &mut Vec<String>,
+) {
+    lost.extend(drv.take_rolled_back());
     if let Some(rev) = unsettled.take()
         && !drv.in_transaction()
+        && lost.is_empty()
     {
         let _ = drv.upsert_revision(loc, &rev).await;
+        lost.extend(drv.take_rolled_back());
     }
+}
+
+/// Takes files a rollback of the whole transaction undid out of the report, and says so in its error.
+fn forget_rolled_back(report: &mut ApplyReport, lost: &[String]) {
+    if lost.is_empty() {
+        return;
+    }
+    report.applied.retain(|a| !lost.contains(&a.file.version));
+    report.error.push_str(&crate::error::rolled_back_note(lost));
 }
 
 /// Applies a decision about the statement `m` names to the resumed row (in memory; the file's first write stores

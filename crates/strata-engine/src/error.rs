@@ -63,6 +63,42 @@ pub enum EngineError {
     /// cannot be decided automatically: the message names the `migrate set --in-flight` commands that settle it.
     #[error("{0}")]
     InFlight(Box<InFlightStop>),
+    /// The run stopped on `source`, and files it had applied with deferred commits were rolled back with the
+    /// transaction they were waiting in (SQLite): they are not applied.
+    #[error("{source}{}", rolled_back_note(versions))]
+    RolledBack {
+        /// The versions rolled back, in order.
+        versions: Vec<String>,
+        /// Why the run stopped.
+        source: Box<EngineError>,
+    },
+}
+
+impl EngineError {
+    /// `e`, naming `lost` (files rolled back after they were reported applied) when there are any.
+    pub(crate) fn rolled_back(e: EngineError, lost: &[String]) -> EngineError {
+        if lost.is_empty() {
+            e
+        } else {
+            EngineError::RolledBack {
+                versions: lost.to_vec(),
+                source: Box::new(e),
+            }
+        }
+    }
+}
+
+/// The sentence added to an error when files applied earlier in the run were rolled back after all.
+pub(crate) fn rolled_back_note(versions: &[String]) -> String {
+    let list = versions
+        .iter()
+        .map(|v| format!("{v:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "; SQLite rolled back the transaction holding the files applied before it in this run, so version(s) {list} \
+         are not applied either: run migrate apply again to apply them"
+    )
 }
 
 impl EngineError {

@@ -42,7 +42,15 @@ pub struct SqliteDriver {
     lock_dir: PathBuf,
     busy_timeout: Duration,
     locks: HashMap<String, LockFile>,
+    /// A file's transaction is open (what [`Driver::in_transaction`] reports).
     in_tx: bool,
+    /// The open file's transaction is a savepoint inside `group`'s transaction.
+    savepoint: bool,
+    /// Files whose commit was deferred: still in the transaction they share with the files after them (see
+    /// `crate::group`).
+    group: Option<crate::group::Group>,
+    /// Deferred files a whole-transaction rollback took with it, for [`Driver::take_rolled_back`].
+    rolled_back: Vec<String>,
     fk_restore: bool,
     fk_before: Vec<Violation>,
     /// `PRAGMA foreign_keys` as last read or set, while nothing can have changed it (`None`: read it again).
@@ -84,11 +92,23 @@ impl Driver for SqliteDriver {
         true
     }
 
+    /// A deferred file stays in an open transaction, shared with the files after it, until a durable commit (see
+    /// `crate::group`).
+    fn defers_commits(&self) -> bool {
+        true
+    }
+
+    fn take_rolled_back(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.rolled_back)
+    }
+
     async fn lock(&mut self, name: &str, timeout: Duration) -> Result<(), DriverError> {
+        self.commit_group().await?;
         self.acquire(name, timeout).await
     }
 
     async fn unlock(&mut self, name: &str) -> Result<(), DriverError> {
+        self.commit_group().await?;
         self.release(name).await
     }
 
@@ -112,6 +132,7 @@ impl Driver for SqliteDriver {
     }
 
     async fn ensure_revisions_table(&mut self, loc: &RevisionsLocation) -> Result<(), DriverError> {
+        self.commit_group().await?;
         self.ensure_table(loc).await
     }
 
@@ -135,7 +156,9 @@ impl Driver for SqliteDriver {
         loc: &RevisionsLocation,
         rev: &Revision,
     ) -> Result<(), DriverError> {
-        self.upsert(loc, rev).await
+        // Outside a file's transaction the write commits, with whatever deferred files the group holds.
+        self.upsert(loc, rev).await?;
+        self.commit_group().await
     }
 
     async fn delete_revision(
@@ -143,7 +166,8 @@ impl Driver for SqliteDriver {
         loc: &RevisionsLocation,
         version: &str,
     ) -> Result<(), DriverError> {
-        self.delete(loc, version).await
+        self.delete(loc, version).await?;
+        self.commit_group().await
     }
 
     async fn check_clean(
@@ -170,8 +194,10 @@ impl Driver for SqliteDriver {
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
+        // A statement outside a file's transaction runs outside any (`VACUUM`, `PRAGMA foreign_keys`).
+        self.commit_group().await?;
         self.forget_fk_if_changed(sql);
-        self.raw(sql).await
+        self.statement(sql).await
     }
 
     async fn begin_execute(&mut self, sql: &str) -> Result<Result<(), DriverError>, DriverError> {
@@ -182,9 +208,9 @@ impl Driver for SqliteDriver {
         &mut self,
         loc: &RevisionsLocation,
         rev: &Revision,
-        _durability: crate::Durability,
+        durability: crate::Durability,
     ) -> Result<(), DriverError> {
-        self.upsert_then_commit(loc, rev).await
+        self.upsert_then_commit(loc, rev, durability).await
     }
 
     async fn set_ddl_limits(
@@ -204,6 +230,7 @@ impl Driver for SqliteDriver {
         sql: &str,
         args: &[String],
     ) -> Result<Vec<Option<String>>, E> {
+        self.commit_group().await?;
         let sql = sql_text(sql)?;
         self.with_conn(|c| {
             let mut stmt = c.prepare(sql).map_err(E::sqlite)?;
@@ -219,11 +246,13 @@ impl Driver for SqliteDriver {
     }
 
     async fn close(mut self: Box<Self>) -> Result<(), DriverError> {
+        let committed = self.commit_group().await;
         let locks: Vec<LockFile> = self.locks.drain().map(|(_, l)| l).collect();
         for l in locks {
             let _ = l.release();
         }
         let conn = self.conn;
+        committed?;
         session::on_this_thread(|| conn.close().map_err(|(_, e)| E::sqlite(e)))
     }
 }

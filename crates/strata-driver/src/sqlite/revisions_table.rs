@@ -10,7 +10,7 @@ use crate::error::DriverError;
 use crate::quote::{backquote as quote, sqlite_literal as sql_string};
 
 use crate::revisions::{self, RevisionsLocation, RevisionsSql, Upsert};
-use crate::{Driver, DriverError as E};
+use crate::{Driver, DriverError as E, Durability};
 
 /// The revisions table as Atlas's ent schema creates it on SQLite.
 pub(crate) const REVISIONS: RevisionsSql = RevisionsSql {
@@ -147,15 +147,17 @@ impl SqliteDriver {
         Ok(())
     }
 
-    /// [`Driver::upsert_commit`] on this dialect: the write, then `COMMIT` (with its foreign-key check when the
-    /// transaction switched foreign keys off).
+    /// [`Driver::upsert_commit`] on this dialect: the write, then the file's commit (with its foreign-key check
+    /// when the transaction switched foreign keys off), deferred as `crate::group` says.
     pub(super) async fn upsert_then_commit(
         &mut self,
         loc: &RevisionsLocation,
         rev: &Revision,
+        durability: Durability,
     ) -> Result<(), DriverError> {
         self.upsert(loc, rev).await?;
-        self.commit_tx().await
+        let deferred = (durability == Durability::Deferred).then_some(rev.version.as_str());
+        self.finish_tx(deferred).await
     }
 
     /// [`Driver::delete_revision`] on this dialect.

@@ -13,6 +13,7 @@ use rusqlite::fallible_iterator::FallibleIterator as _;
 use rusqlite::{Connection, OpenFlags};
 
 use super::SqliteDriver;
+use crate::group::{Group, may_join};
 use crate::DriverError as E;
 use crate::error::DriverError;
 use crate::url::{DbUrl, Target};
@@ -143,6 +144,9 @@ impl SqliteDriver {
             busy_timeout: s.busy_timeout,
             locks: HashMap::new(),
             in_tx: false,
+            savepoint: false,
+            group: None,
+            rolled_back: Vec::new(),
             fk_restore: false,
             fk_before: Vec::new(),
             fk_on: Some(s.foreign_keys),
@@ -158,6 +162,49 @@ impl SqliteDriver {
     pub(super) async fn raw(&mut self, sql: &str) -> Result<(), DriverError> {
         let text = sql_text(sql)?;
         self.with_conn(|c| run_all(c, text)).map_err(E::sqlite)
+    }
+
+    /// A migration statement: [`Self::raw`], then what its failure may have done to the transaction.
+    pub(super) async fn statement(&mut self, sql: &str) -> Result<(), DriverError> {
+        let r = self.raw(sql).await;
+        if r.is_err() {
+            self.after_error().await;
+        }
+        r
+    }
+
+    /// After a failed statement inside a file's transaction: SQLite may have rolled back the whole transaction (a
+    /// conflict clause `OR ROLLBACK`, `RAISE(ROLLBACK)`, a full disk, an I/O error). Then the file's transaction is
+    /// over, and with it the group's deferred files.
+    async fn after_error(&mut self) {
+        if (self.in_tx || self.group.is_some()) && self.conn.is_autocommit() {
+            self.in_tx = false;
+            self.savepoint = false;
+            self.fk_before.clear();
+            if let Some(g) = self.group.take() {
+                self.rolled_back.extend(g.into_versions());
+            }
+            let _ = self.restore_fk(Ok(())).await;
+        }
+    }
+
+    /// Commits the deferred files, if any (see `crate::group`). Outside a file's transaction only; a failure rolls the
+    /// transaction back, and the files are named by [`crate::Driver::take_rolled_back`].
+    pub(super) async fn commit_group(&mut self) -> Result<(), DriverError> {
+        if self.in_tx || self.group.is_none() {
+            return Ok(());
+        }
+        let r = self.raw("COMMIT").await;
+        if r.is_err() && !self.conn.is_autocommit() {
+            // A COMMIT that failed (SQLITE_BUSY) leaves the transaction open; it is given up, not left behind.
+            let _ = self.raw("ROLLBACK").await;
+        }
+        if let Some(g) = self.group.take()
+            && r.is_err()
+        {
+            self.rolled_back.extend(g.into_versions());
+        }
+        self.restore_fk(r).await
     }
 
     pub(super) async fn violations(&mut self) -> Result<Vec<Violation>, DriverError> {
@@ -196,6 +243,22 @@ impl SqliteDriver {
             return Err(E::Transaction(
                 "a transaction is already open on this session".into(),
             ));
+        }
+        if self.group.is_some() {
+            // Foreign keys are already off for the group's transaction when they were on.
+            self.raw("SAVEPOINT strata_file").await?;
+            self.in_tx = true;
+            self.savepoint = true;
+            if self.fk_restore {
+                match self.violations().await {
+                    Ok(v) => self.fk_before = v,
+                    Err(e) => {
+                        self.rollback_tx().await?;
+                        return Err(e);
+                    }
+                }
+            }
+            return Ok(());
         }
         if self.foreign_keys_on().await? {
             self.raw("PRAGMA foreign_keys = off").await?;
@@ -251,22 +314,27 @@ impl SqliteDriver {
         sql: &str,
     ) -> Result<Result<(), DriverError>, DriverError> {
         self.begin_tx().await?;
-        Ok(self.raw(sql).await)
+        Ok(self.statement(sql).await)
     }
 
-    /// [`Driver::commit`](crate::Driver::commit) on this dialect.
+    /// [`Driver::commit`](crate::Driver::commit) on this dialect: a durable commit.
     pub(super) async fn commit_tx(&mut self) -> Result<(), DriverError> {
+        self.finish_tx(None).await
+    }
+
+    /// Ends the file's transaction: its foreign-key check, then a commit — deferred (the file joins the group)
+    /// when `deferred` names its version and the group is young (`crate::group`), else durable, with the group. A failure leaves no file transaction open: the file is rolled back (to its savepoint in a group).
+    pub(super) async fn finish_tx(&mut self, deferred: Option<&str>) -> Result<(), DriverError> {
         if !self.in_tx {
             return Err(E::Transaction("commit without an open transaction".into()));
         }
-        self.in_tx = false;
         if self.fk_restore {
             let before = std::mem::take(&mut self.fk_before);
             let after = match self.violations().await {
                 Ok(v) => v,
                 Err(e) => {
-                    let _ = self.raw("ROLLBACK").await;
-                    return self.restore_fk(Err(e)).await;
+                    self.rollback_tx().await?;
+                    return Err(e);
                 }
             };
             let new: Vec<String> = after
@@ -278,27 +346,58 @@ impl SqliteDriver {
                 })
                 .collect();
             if !new.is_empty() {
-                let _ = self.raw("ROLLBACK").await;
-                return self
-                    .restore_fk(Err(E::ForeignKeyViolation {
-                        violations: new.join(", "),
-                    }))
-                    .await;
+                self.rollback_tx().await?;
+                return Err(E::ForeignKeyViolation {
+                    violations: new.join(", "),
+                });
             }
         }
-        let r = self.raw("COMMIT").await;
-        self.restore_fk(r).await
+        if self.savepoint {
+            if let Err(e) = self.raw("RELEASE strata_file").await {
+                if self.in_tx {
+                    self.rollback_tx().await?;
+                }
+                return Err(e);
+            }
+            self.savepoint = false;
+        }
+        self.in_tx = false;
+        match deferred {
+            Some(version) if may_join(self.group.as_ref()) => {
+                self.group.get_or_insert_with(Group::new).push(version);
+                Ok(())
+            }
+            _ => {
+                // The file's own transaction when no group is open: committed like a group of one.
+                self.group.get_or_insert_with(Group::new);
+                self.commit_group().await
+            }
+        }
     }
 
-    /// [`Driver::rollback`](crate::Driver::rollback) on this dialect.
+    /// [`Driver::rollback`](crate::Driver::rollback) on this dialect: the file's savepoint in a group (the files
+    /// before it stay), else the transaction.
     pub(super) async fn rollback_tx(&mut self) -> Result<(), DriverError> {
         if !self.in_tx {
             return Err(E::Transaction(
                 "rollback without an open transaction".into(),
             ));
         }
-        self.in_tx = false;
         self.fk_before.clear();
+        if self.savepoint {
+            let r = self
+                .raw("ROLLBACK TO strata_file; RELEASE strata_file")
+                .await;
+            self.savepoint = false;
+            self.in_tx = false;
+            if r.is_err() && !self.conn.is_autocommit() {
+                // The group's transaction is in an unknown state: give it up.
+                let _ = self.raw("ROLLBACK").await;
+            }
+            self.after_error().await;
+            return r;
+        }
+        self.in_tx = false;
         let r = self.raw("ROLLBACK").await;
         self.restore_fk(r).await
     }

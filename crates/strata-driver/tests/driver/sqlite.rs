@@ -568,3 +568,166 @@ async fn sqlite_works_on_a_multi_threaded_runtime() {
     );
     d.close().await.unwrap();
 }
+
+/// Tables and revision rows another connection sees: what is committed.
+async fn committed(path: &str) -> (Vec<String>, Vec<String>) {
+    let tables = rows(
+        path,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'atlas%' ORDER BY name",
+    )
+    .await;
+    let versions = rows(
+        path,
+        "SELECT version FROM atlas_schema_revisions ORDER BY version",
+    )
+    .await;
+    (tables, versions)
+}
+
+/// A deferred file is not committed: it waits in a transaction the next files share, and the next durable commit
+/// commits them all (one sync instead of one per file).
+#[tokio::test]
+async fn deferred_files_share_a_transaction_until_a_durable_commit() {
+    use strata_driver::Durability::{Deferred, Durable};
+    let db = sqlite_db();
+    let mut d = connect(&db.url).await.unwrap();
+    assert!(d.defers_commits());
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    d.begin().await.unwrap();
+    d.execute("CREATE TABLE a (id int)").await.unwrap();
+    d.upsert_commit(&loc, &revision("1"), Deferred).await.unwrap();
+    assert!(!d.in_transaction(), "the file's transaction is over");
+    assert_eq!(committed(&db.name).await, (vec![], vec![]));
+    d.begin_execute("CREATE TABLE b (id int)")
+        .await
+        .unwrap()
+        .unwrap();
+    d.upsert_commit(&loc, &revision("2"), Deferred).await.unwrap();
+    assert_eq!(committed(&db.name).await, (vec![], vec![]));
+    d.begin().await.unwrap();
+    d.execute("CREATE TABLE c (id int)").await.unwrap();
+    d.upsert_commit(&loc, &revision("3"), Durable).await.unwrap();
+    assert_eq!(
+        committed(&db.name).await,
+        (
+            vec!["a".into(), "b".into(), "c".into()],
+            vec!["1".into(), "2".into(), "3".into()]
+        )
+    );
+    assert!(d.take_rolled_back().is_empty());
+}
+
+/// A file that fails in a group rolls back to its savepoint; the files before it stay and a write outside a file's
+/// transaction (the run's settle) commits them.
+#[tokio::test]
+async fn a_failing_file_rolls_back_alone_and_the_group_commits_after_it() {
+    use strata_driver::Durability::Deferred;
+    let db = sqlite_db();
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    d.begin().await.unwrap();
+    d.execute("CREATE TABLE a (id int)").await.unwrap();
+    d.upsert_commit(&loc, &revision("1"), Deferred).await.unwrap();
+    d.begin().await.unwrap();
+    d.execute("CREATE TABLE b (id int)").await.unwrap();
+    let err = d.execute("INSERT INTO nope VALUES (1)").await.unwrap_err();
+    assert!(err.to_string().contains("no such table"), "{err}");
+    assert!(d.in_transaction());
+    d.rollback().await.unwrap();
+    assert!(!d.in_transaction());
+    assert_eq!(committed(&db.name).await, (vec![], vec![]));
+    d.upsert_revision(&loc, &revision("1")).await.unwrap();
+    assert_eq!(
+        committed(&db.name).await,
+        (vec!["a".into()], vec!["1".into()])
+    );
+    assert!(d.take_rolled_back().is_empty());
+    // The session is clean: the next file gets a transaction of its own.
+    d.begin_execute("CREATE TABLE c (id int)")
+        .await
+        .unwrap()
+        .unwrap();
+    d.commit().await.unwrap();
+    assert_eq!(committed(&db.name).await.0, ["a", "c"]);
+}
+
+/// When SQLite rolls back the whole transaction (`INSERT OR ROLLBACK`), the deferred files go with it: the
+/// driver names them, writes nothing for them afterwards, and the session starts clean.
+#[tokio::test]
+async fn a_whole_transaction_rollback_names_the_deferred_files_it_took() {
+    use strata_driver::Durability::Deferred;
+    let db = sqlite_db();
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    d.execute("CREATE TABLE u (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    d.execute("INSERT INTO u VALUES (1)").await.unwrap();
+    for v in ["1", "2"] {
+        d.begin().await.unwrap();
+        d.execute(&format!("CREATE TABLE t{v} (id int)"))
+            .await
+            .unwrap();
+        d.upsert_commit(&loc, &revision(v), Deferred).await.unwrap();
+    }
+    d.begin().await.unwrap();
+    let err = d
+        .execute("INSERT OR ROLLBACK INTO u VALUES (1)")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("UNIQUE"), "{err}");
+    assert!(!d.in_transaction(), "SQLite ended the transaction");
+    assert_eq!(d.take_rolled_back(), ["1", "2"]);
+    assert!(d.take_rolled_back().is_empty(), "named once");
+    assert_eq!(committed(&db.name).await, (vec!["u".into()], vec![]));
+    d.begin_execute("CREATE TABLE t3 (id int)")
+        .await
+        .unwrap()
+        .unwrap();
+    d.commit().await.unwrap();
+    assert_eq!(committed(&db.name).await.0, ["t3", "u"]);
+}
+
+/// With foreign keys on (`_fk=1`), each file of a group is checked on its own: a violating file fails and rolls
+/// back alone, and foreign keys are on again once the group commits.
+#[tokio::test]
+async fn foreign_keys_are_checked_per_file_inside_a_group() {
+    use strata_driver::Durability::Deferred;
+    let db = sqlite_db();
+    let url: url::DbUrl = format!("{}?_fk=1", db.url).parse().unwrap();
+    let mut d = strata_driver::connect(&url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    d.begin().await.unwrap();
+    d.execute("CREATE TABLE p (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    d.execute("CREATE TABLE c (pid int REFERENCES p (id))")
+        .await
+        .unwrap();
+    d.execute("INSERT INTO c VALUES (1)").await.unwrap();
+    d.execute("INSERT INTO p VALUES (1)").await.unwrap();
+    d.upsert_commit(&loc, &revision("1"), Deferred).await.unwrap();
+    d.begin().await.unwrap();
+    d.execute("INSERT INTO c VALUES (7)").await.unwrap();
+    let err = d
+        .upsert_commit(&loc, &revision("2"), Deferred)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, DriverError::ForeignKeyViolation { .. }),
+        "{err}"
+    );
+    assert!(!d.in_transaction());
+    d.upsert_revision(&loc, &revision("1")).await.unwrap();
+    assert_eq!(
+        committed(&db.name).await,
+        (vec!["c".into(), "p".into()], vec!["1".into()])
+    );
+    assert_eq!(rows(&db.name, "SELECT CAST(pid AS TEXT) FROM c").await, ["1"]);
+    let fk = d.query_first_column("PRAGMA foreign_keys", &[]).await.unwrap();
+    assert_eq!(fk, [Some("1".to_string())]);
+}

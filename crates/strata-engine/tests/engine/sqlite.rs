@@ -77,3 +77,41 @@ async fn foreign_key_check_failure_names_the_file() {
     .unwrap_err();
     crate::scenarios::assert_commit_failure(&db, &err, "foreign key").await;
 }
+
+/// Files before the last commit together (deferred, see `Durability`); when SQLite itself rolls back the whole
+/// transaction (`INSERT OR ROLLBACK` on a conflict), the files applied earlier in it go too: the error names them,
+/// the report does not count them as applied, nothing of them persisted, and the next run applies them.
+#[tokio::test]
+async fn a_whole_transaction_rollback_is_reported_with_the_files_it_took() {
+    let db = Db::sqlite().unwrap();
+    let mut files = vec![
+        ("1_u.sql", "CREATE TABLE u (id int PRIMARY KEY);\nINSERT INTO u VALUES (1);\n"),
+        ("2_a.sql", "CREATE TABLE a (id int);\n"),
+        ("3_b.sql", "CREATE TABLE b (id int);\n"),
+        ("4_c.sql", "CREATE TABLE c (id int);\nINSERT OR ROLLBACK INTO u VALUES (1);\n"),
+        ("5_d.sql", "CREATE TABLE d (id int);\n"),
+    ];
+    let err = db.apply(&dir(&files)).await.unwrap_err();
+    let EngineError::Execution(report) = &err else {
+        panic!("want an execution error, got {err:?}")
+    };
+    let msg = err.to_string();
+    assert!(
+        msg.contains("executing statement") && msg.contains("UNIQUE"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(r#"version(s) "1", "2", "3" are not applied"#),
+        "{msg}"
+    );
+    let reported: Vec<&str> = report.applied.iter().map(|a| a.file.version.as_str()).collect();
+    assert_eq!(reported, ["4"], "only the failing file is reported");
+    assert!(db.rows().await.is_empty());
+    for t in ["u", "a", "b", "c"] {
+        assert!(!db.has_table(t).await, "{t} rolled back");
+    }
+    files[3].1 = "CREATE TABLE c (id int);\n";
+    let report = db.apply(&dir(&files)).await.unwrap();
+    assert_eq!(report.applied.len(), 5);
+    assert_eq!(db.rows().await.len(), 5);
+}
