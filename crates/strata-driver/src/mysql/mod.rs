@@ -55,6 +55,18 @@ pub struct MysqlDriver {
     /// savepoint has not been released yet: the next round trip starts with `RELEASE SAVEPOINT`, whose failure
     /// proves the statement committed implicitly after all.
     guarded: bool,
+    /// Files whose commit was deferred, in the open transaction (see `crate::group`); the next commit — explicit,
+    /// implicit (DDL) or by `SET autocommit = 1` ([`MysqlDriver::conn`]) — commits them.
+    group: Option<crate::group::Group>,
+    /// `SAVEPOINT strata_file` goes out with the next round trip: the file began while a group was open.
+    file_savepoint_due: bool,
+    /// The open file runs under `SAVEPOINT strata_file`, with no commit since: its rollback goes back there and
+    /// the group stays.
+    file_savepoint: bool,
+    /// The last round trip ended with a `COMMIT`.
+    trip_committed: bool,
+    /// Deferred files a whole-transaction rollback took with it, for [`Driver::take_rolled_back`].
+    rolled_back: Vec<String>,
 }
 
 impl std::fmt::Debug for MysqlDriver {
@@ -94,6 +106,16 @@ impl Driver for MysqlDriver {
 
     fn transactional_ddl(&self) -> bool {
         false
+    }
+
+    /// A deferred file that left its statements in the transaction stays there for the files after it (see
+    /// `crate::group`); one whose last statement committed implicitly commits its row at once.
+    fn defers_commits(&self) -> bool {
+        true
+    }
+
+    fn take_rolled_back(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.rolled_back)
     }
 
     async fn lock(&mut self, name: &str, timeout: Duration) -> Result<(), DriverError> {
@@ -192,9 +214,9 @@ impl Driver for MysqlDriver {
         &mut self,
         loc: &RevisionsLocation,
         rev: &Revision,
-        _durability: crate::Durability,
+        durability: crate::Durability,
     ) -> Result<(), DriverError> {
-        self.upsert_then_commit(loc, rev).await
+        self.upsert_then_commit(loc, rev, durability).await
     }
 
     async fn set_ddl_limits(
@@ -258,10 +280,13 @@ impl Driver for MysqlDriver {
     }
 
     async fn close(mut self: Box<Self>) -> Result<(), DriverError> {
+        // Deferred files still waiting are committed first (`conn` ends the transaction).
+        let committed = self.conn().await.map(|_| ());
         let names: Vec<String> = self.locks.iter().cloned().collect();
         for n in names {
             let _ = self.unlock(&n).await;
         }
+        committed?;
         self.conn.close().await.map_err(DriverError::sql)
     }
 }

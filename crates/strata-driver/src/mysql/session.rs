@@ -13,6 +13,7 @@ use strata_migrate::{Dialect, Revision};
 use super::MysqlDriver;
 use super::revisions_table::upsert_literal_sql;
 use crate::DEFAULT_CONNECT_TIMEOUT;
+use crate::Durability;
 use crate::error::{DriverError, scrub};
 use crate::lock::human;
 use crate::revisions::RevisionsLocation;
@@ -154,18 +155,32 @@ impl MysqlDriver {
             autocommit_off: false,
             committed_implicitly: false,
             guarded: false,
+            group: None,
+            file_savepoint_due: false,
+            file_savepoint: false,
+            trip_committed: false,
+            rolled_back: Vec::new(),
         })
     }
 
     /// The connection for a query outside the round trips below. Outside a transaction, a session the last
     /// transaction left with autocommit off gets it back first, so the query commits on its own (and reads see
-    /// the latest data) as with a fresh session.
+    /// the latest data) as with a fresh session; turning it on commits the deferred files waiting in the
+    /// transaction (`crate::group`).
     pub(super) async fn conn(&mut self) -> Result<&mut MySqlConnection, DriverError> {
         if self.autocommit_off && !self.in_tx {
-            sqlx::raw_sql("SET autocommit = 1")
+            let group = self.group.take();
+            if let Err(e) = sqlx::raw_sql("SET autocommit = 1")
                 .execute(&mut self.conn)
                 .await
-                .map_err(DriverError::sql)?;
+            {
+                self.rolled_back.extend(
+                    group
+                        .map(crate::group::Group::into_versions)
+                        .unwrap_or_default(),
+                );
+                return Err(DriverError::sql(e));
+            }
             self.autocommit_off = false;
         }
         Ok(&mut self.conn)
@@ -202,6 +217,8 @@ impl MysqlDriver {
         self.in_tx = true;
         self.committed_implicitly = false;
         self.guarded = false;
+        self.file_savepoint = false;
+        self.file_savepoint_due = self.group.is_some();
         Ok(())
     }
 
@@ -215,7 +232,8 @@ impl MysqlDriver {
         self.trip(None, Tail::Commit).await.map(|_| ())
     }
 
-    /// [`Driver::rollback`] on this dialect.
+    /// [`Driver::rollback`] on this dialect: back to the file's savepoint when deferred files wait before it (they
+    /// stay), else the transaction.
     pub(super) async fn rollback_tx(&mut self) -> Result<(), DriverError> {
         if !self.in_tx {
             return Err(DriverError::Transaction(
@@ -225,6 +243,28 @@ impl MysqlDriver {
         self.in_tx = false;
         self.committed_implicitly = false;
         self.guarded = false;
+        self.file_savepoint_due = false;
+        if std::mem::take(&mut self.file_savepoint) && self.group.is_some() {
+            let r = sqlx::raw_sql("ROLLBACK TO SAVEPOINT strata_file")
+                .execute(&mut self.conn)
+                .await;
+            match r {
+                Ok(_) => return Ok(()),
+                Err(e) => {
+                    // The savepoint is gone with the whole transaction (a deadlock rolls it back) — or the
+                    // connection is: either way the deferred files are not applied.
+                    let lost = self.group.take().map(crate::group::Group::into_versions);
+                    self.rolled_back.extend(lost.unwrap_or_default());
+                    if !savepoint_missing(&e) {
+                        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut self.conn).await;
+                        return Err(DriverError::sql(e));
+                    }
+                }
+            }
+        }
+        // Without the file's savepoint (it never got out), the deferred files end with the transaction.
+        let lost = self.group.take().map(crate::group::Group::into_versions);
+        self.rolled_back.extend(lost.unwrap_or_default());
         sqlx::raw_sql("ROLLBACK")
             .execute(&mut self.conn)
             .await
@@ -256,16 +296,33 @@ impl MysqlDriver {
         self.trip(Some((loc, rev)), Tail::Execute(sql)).await
     }
 
-    /// [`Driver::upsert_commit`] on this dialect: one round trip.
+    /// [`Driver::upsert_commit`] on this dialect: one round trip. Deferred, a file whose statements are all in the
+    /// transaction (the last did not commit implicitly) writes its row without `COMMIT` and joins the group
+    /// (`crate::group`): the next commit commits it.
     pub(super) async fn upsert_then_commit(
         &mut self,
         loc: &RevisionsLocation,
         rev: &Revision,
+        durability: Durability,
     ) -> Result<(), DriverError> {
         if !self.in_tx {
             return Err(DriverError::Transaction(
                 "commit without an open transaction".into(),
             ));
+        }
+        if durability == Durability::Deferred
+            && !self.committed_implicitly
+            && crate::group::may_join(self.group.as_ref())
+        {
+            self.trip(Some((loc, rev)), Tail::Nothing).await??;
+            self.in_tx = false;
+            self.file_savepoint = false;
+            if !self.trip_committed {
+                self.group
+                    .get_or_insert_with(crate::group::Group::new)
+                    .push(&rev.version);
+            }
+            return Ok(());
         }
         self.trip(Some((loc, rev)), Tail::Commit).await.map(|_| ())
     }
@@ -298,16 +355,24 @@ impl MysqlDriver {
             None => None,
         };
         loop {
-            let mut ours: Vec<&str> = Vec::with_capacity(4);
+            let mut ours: Vec<&str> = Vec::with_capacity(5);
             // COMMIT and ROLLBACK end the savepoint anyway.
             let release = self.guarded && !matches!(tail, Tail::Commit);
             if release {
                 ours.push("RELEASE SAVEPOINT strata_stmt");
             }
+            // The file's savepoint, when it began behind deferred files (after RELEASE: its failure at the first
+            // place is what says the statement before committed implicitly).
+            let file_savepoint_at = self.file_savepoint_due.then(|| {
+                ours.push("SAVEPOINT strata_file");
+                ours.len()
+            });
+            let mut commits = matches!(tail, Tail::Commit);
             if let Some(v) = &values {
                 ours.push(v);
                 if self.committed_implicitly && self.in_tx && !matches!(tail, Tail::Commit) {
                     ours.push("COMMIT");
+                    commits = true;
                 }
             }
             let guard = match tail {
@@ -336,12 +401,27 @@ impl MysqlDriver {
                 return Ok(Ok(()));
             }
             let (done, result) = self.counted(text).await;
+            if file_savepoint_at.is_some_and(|at| done >= at) {
+                self.file_savepoint_due = false;
+                self.file_savepoint = true;
+            }
+            self.trip_committed = result.is_ok() && commits;
+            if self.trip_committed {
+                // The deferred files are committed with it.
+                self.group = None;
+                self.file_savepoint = false;
+            }
             match result {
                 Ok(()) => {
                     match tail {
                         Tail::Execute(_) => {
                             self.guarded = guard;
                             self.committed_implicitly = self.in_tx && !guard;
+                            if self.committed_implicitly {
+                                // So were they by the statement's implicit commit, and its savepoint is gone.
+                                self.group = None;
+                                self.file_savepoint = false;
+                            }
                         }
                         Tail::Commit => {
                             self.in_tx = false;
@@ -356,9 +436,12 @@ impl MysqlDriver {
                     return Ok(Ok(()));
                 }
                 Err(e) if release && done == 0 && savepoint_missing(&e) => {
-                    // ER_SP_DOES_NOT_EXIST: the statement before committed implicitly.
+                    // ER_SP_DOES_NOT_EXIST: the statement before committed implicitly (and with it any deferred
+                    // files).
                     self.guarded = false;
                     self.committed_implicitly = true;
+                    self.group = None;
+                    self.file_savepoint = false;
                     continue;
                 }
                 Err(e) if done >= n && matches!(tail, Tail::Execute(_)) => {
@@ -368,11 +451,15 @@ impl MysqlDriver {
                     return Ok(Err(DriverError::sql(e)));
                 }
                 Err(e) => {
-                    if let Tail::Commit = tail
-                        && done + 1 == n
-                    {
+                    let commit_failed = matches!(tail, Tail::Commit) && done + 1 == n;
+                    if commit_failed {
                         // COMMIT itself failed: no transaction is left.
                         self.in_tx = false;
+                    }
+                    if commit_failed || !matches!(e, sqlx::Error::Database(_)) {
+                        // Nor, then (or with the connection gone), the deferred files.
+                        let lost = self.group.take().map(crate::group::Group::into_versions);
+                        self.rolled_back.extend(lost.unwrap_or_default());
                     }
                     self.guarded = false;
                     return Err(DriverError::sql(e));

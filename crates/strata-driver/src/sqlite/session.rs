@@ -13,9 +13,9 @@ use rusqlite::fallible_iterator::FallibleIterator as _;
 use rusqlite::{Connection, OpenFlags};
 
 use super::SqliteDriver;
-use crate::group::{Group, may_join};
 use crate::DriverError as E;
 use crate::error::DriverError;
+use crate::group::{Group, may_join};
 use crate::url::{DbUrl, Target};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

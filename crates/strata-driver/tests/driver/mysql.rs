@@ -372,3 +372,190 @@ async fn objects_exist_and_sessions() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// Rows of `t` and revision versions another session sees: what is committed.
+async fn my_committed(db_url: &str) -> (Vec<String>, Vec<String>) {
+    (
+        my_strings(db_url, "SELECT CAST(id AS CHAR) FROM t ORDER BY id").await,
+        my_strings(
+            db_url,
+            "SELECT version FROM atlas_schema_revisions ORDER BY version",
+        )
+        .await,
+    )
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// A deferred file whose statements stayed in the transaction waits there for the next commit: an explicit one
+/// (the run's last file) or a DDL's implicit one; a file ending in DDL commits its row at once.
+#[tokio::test]
+async fn deferred_files_wait_for_the_next_commit_explicit_or_implicit() {
+    use strata_driver::Durability::{Deferred, Durable};
+    let db = my_db!();
+    let mut d = connect(&db.url).await.unwrap();
+    assert!(d.defers_commits());
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    d.execute("CREATE TABLE t (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    d.begin().await.unwrap();
+    d.execute("INSERT INTO t VALUES (1)").await.unwrap();
+    d.upsert_commit(&loc, &revision("1"), Deferred)
+        .await
+        .unwrap();
+    assert!(!d.in_transaction());
+    assert_eq!(my_committed(&db.url).await, (vec![], vec![]));
+    // A DDL commits implicitly, and the deferred file with it.
+    d.begin().await.unwrap();
+    d.execute("INSERT INTO t VALUES (2)").await.unwrap();
+    d.execute("CREATE TABLE u (id int)").await.unwrap();
+    assert_eq!(
+        my_committed(&db.url).await,
+        (strings(&["1", "2"]), strings(&["1"]))
+    );
+    // Its last statement committed implicitly: its row commits at once, deferred or not.
+    d.upsert_commit(&loc, &revision("2"), Deferred)
+        .await
+        .unwrap();
+    assert_eq!(my_committed(&db.url).await.1, ["1", "2"]);
+    d.begin().await.unwrap();
+    d.execute("INSERT INTO t VALUES (3)").await.unwrap();
+    d.upsert_commit(&loc, &revision("3"), Deferred)
+        .await
+        .unwrap();
+    d.begin().await.unwrap();
+    d.execute("INSERT INTO t VALUES (4)").await.unwrap();
+    assert_eq!(my_committed(&db.url).await.1, ["1", "2"]);
+    d.upsert_commit(&loc, &revision("4"), Durable)
+        .await
+        .unwrap();
+    assert_eq!(
+        my_committed(&db.url).await,
+        (
+            strings(&["1", "2", "3", "4"]),
+            strings(&["1", "2", "3", "4"])
+        )
+    );
+    assert!(d.take_rolled_back().is_empty());
+}
+
+/// A file failing behind deferred files rolls back to its savepoint; they stay, and the next write outside a
+/// file's transaction (the run's settle) commits them.
+#[tokio::test]
+async fn a_failing_file_behind_deferred_files_rolls_back_alone() {
+    use strata_driver::Durability::Deferred;
+    let db = my_db!();
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    d.execute("CREATE TABLE t (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    d.begin().await.unwrap();
+    d.execute("INSERT INTO t VALUES (1)").await.unwrap();
+    d.upsert_commit(&loc, &revision("1"), Deferred)
+        .await
+        .unwrap();
+    d.begin().await.unwrap();
+    d.execute("INSERT INTO t VALUES (2)").await.unwrap();
+    let err = d.execute("INSERT INTO t VALUES (1)").await.unwrap_err();
+    assert!(err.to_string().contains("Duplicate"), "{err}");
+    d.rollback().await.unwrap();
+    assert!(!d.in_transaction());
+    assert_eq!(my_committed(&db.url).await, (vec![], vec![]));
+    d.upsert_revision(&loc, &revision("1")).await.unwrap();
+    assert_eq!(
+        my_committed(&db.url).await,
+        (strings(&["1"]), strings(&["1"]))
+    );
+    assert!(d.take_rolled_back().is_empty());
+}
+
+/// A deadlock rolls back the whole transaction, and the deferred files in it: the driver names them.
+#[tokio::test]
+async fn a_deadlock_names_the_deferred_files_it_rolled_back() {
+    use sqlx::Connection;
+    use strata_driver::Durability::Deferred;
+    let db = my_db!();
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    d.execute("CREATE TABLE t (id int PRIMARY KEY, n int)")
+        .await
+        .unwrap();
+    d.execute("CREATE TABLE bulk (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    d.execute("INSERT INTO t VALUES (1, 0), (2, 0)")
+        .await
+        .unwrap();
+    d.begin().await.unwrap();
+    d.execute("UPDATE t SET n = 1 WHERE id = 1").await.unwrap();
+    d.upsert_commit(&loc, &revision("1"), Deferred)
+        .await
+        .unwrap();
+    // Another session, heavier (so InnoDB picks ours as the victim), takes row 2 and waits for row 1.
+    let mut other = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql(
+        "SET autocommit = 0; INSERT INTO bulk SELECT seq FROM seq_1_to_200; UPDATE t SET n = 2 WHERE id = 2",
+    )
+    .execute(&mut other)
+    .await
+    .unwrap();
+    let waiter = tokio::spawn(async move {
+        let r = sqlx::raw_sql("UPDATE t SET n = 2 WHERE id = 1")
+            .execute(&mut other)
+            .await;
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut other).await;
+        r.map(|_| ())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    d.begin().await.unwrap();
+    let err = d
+        .execute("UPDATE t SET n = 1 WHERE id = 2")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Deadlock"), "{err}");
+    d.rollback().await.unwrap();
+    assert_eq!(d.take_rolled_back(), ["1"]);
+    waiter.await.unwrap().unwrap();
+    assert_eq!(
+        my_strings(&db.url, "SELECT CAST(n AS CHAR) FROM t ORDER BY id").await,
+        ["0", "0"]
+    );
+    assert!(my_committed(&db.url).await.1.is_empty());
+    // The session goes on cleanly.
+    d.upsert_revision(&loc, &revision("9")).await.unwrap();
+    assert_eq!(my_committed(&db.url).await.1, ["9"]);
+}
+
+/// A lost connection takes the deferred files with it: the driver names them.
+#[tokio::test]
+async fn a_lost_connection_names_the_deferred_files() {
+    use strata_driver::Durability::Deferred;
+    let db = my_db!();
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    d.execute("CREATE TABLE t (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    for v in ["1", "2"] {
+        d.begin().await.unwrap();
+        d.execute(&format!("INSERT INTO t VALUES ({v})"))
+            .await
+            .unwrap();
+        d.upsert_commit(&loc, &revision(v), Deferred).await.unwrap();
+    }
+    let id = d.session_id().unwrap();
+    my_strings(&db.url, &format!("KILL {id}")).await;
+    d.begin().await.unwrap();
+    assert!(d.execute("INSERT INTO t VALUES (3)").await.is_err());
+    let _ = d.rollback().await;
+    assert_eq!(d.take_rolled_back(), ["1", "2"]);
+    assert_eq!(my_committed(&db.url).await, (vec![], vec![]));
+}

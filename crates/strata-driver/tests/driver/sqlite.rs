@@ -596,18 +596,24 @@ async fn deferred_files_share_a_transaction_until_a_durable_commit() {
     d.ensure_revisions_table(&loc).await.unwrap();
     d.begin().await.unwrap();
     d.execute("CREATE TABLE a (id int)").await.unwrap();
-    d.upsert_commit(&loc, &revision("1"), Deferred).await.unwrap();
+    d.upsert_commit(&loc, &revision("1"), Deferred)
+        .await
+        .unwrap();
     assert!(!d.in_transaction(), "the file's transaction is over");
     assert_eq!(committed(&db.name).await, (vec![], vec![]));
     d.begin_execute("CREATE TABLE b (id int)")
         .await
         .unwrap()
         .unwrap();
-    d.upsert_commit(&loc, &revision("2"), Deferred).await.unwrap();
+    d.upsert_commit(&loc, &revision("2"), Deferred)
+        .await
+        .unwrap();
     assert_eq!(committed(&db.name).await, (vec![], vec![]));
     d.begin().await.unwrap();
     d.execute("CREATE TABLE c (id int)").await.unwrap();
-    d.upsert_commit(&loc, &revision("3"), Durable).await.unwrap();
+    d.upsert_commit(&loc, &revision("3"), Durable)
+        .await
+        .unwrap();
     assert_eq!(
         committed(&db.name).await,
         (
@@ -629,7 +635,9 @@ async fn a_failing_file_rolls_back_alone_and_the_group_commits_after_it() {
     d.ensure_revisions_table(&loc).await.unwrap();
     d.begin().await.unwrap();
     d.execute("CREATE TABLE a (id int)").await.unwrap();
-    d.upsert_commit(&loc, &revision("1"), Deferred).await.unwrap();
+    d.upsert_commit(&loc, &revision("1"), Deferred)
+        .await
+        .unwrap();
     d.begin().await.unwrap();
     d.execute("CREATE TABLE b (id int)").await.unwrap();
     let err = d.execute("INSERT INTO nope VALUES (1)").await.unwrap_err();
@@ -710,7 +718,9 @@ async fn foreign_keys_are_checked_per_file_inside_a_group() {
         .unwrap();
     d.execute("INSERT INTO c VALUES (1)").await.unwrap();
     d.execute("INSERT INTO p VALUES (1)").await.unwrap();
-    d.upsert_commit(&loc, &revision("1"), Deferred).await.unwrap();
+    d.upsert_commit(&loc, &revision("1"), Deferred)
+        .await
+        .unwrap();
     d.begin().await.unwrap();
     d.execute("INSERT INTO c VALUES (7)").await.unwrap();
     let err = d
@@ -727,7 +737,13 @@ async fn foreign_keys_are_checked_per_file_inside_a_group() {
         committed(&db.name).await,
         (vec!["c".into(), "p".into()], vec!["1".into()])
     );
-    assert_eq!(rows(&db.name, "SELECT CAST(pid AS TEXT) FROM c").await, ["1"]);
-    let fk = d.query_first_column("PRAGMA foreign_keys", &[]).await.unwrap();
+    assert_eq!(
+        rows(&db.name, "SELECT CAST(pid AS TEXT) FROM c").await,
+        ["1"]
+    );
+    let fk = d
+        .query_first_column("PRAGMA foreign_keys", &[])
+        .await
+        .unwrap();
     assert_eq!(fk, [Some("1".to_string())]);
 }
