@@ -545,3 +545,25 @@ fn control_characters_in_file_names_are_escaped() {
         assert!(!stdout.contains(['\x1b', '\x07']), "{stdout:?}");
     }
 }
+
+/// On glibc Linux the binary is linked position-dependent (`build.rs`: the loader has no relocations to apply at
+/// start), unless the build asked for a PIE with `STRATA_PIE=1`.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_binary_is_position_dependent_on_glibc_linux() {
+    use std::io::Read;
+    let mut bytes = [0u8; 18];
+    std::fs::File::open(env!("CARGO_BIN_EXE_strata"))
+        .unwrap()
+        .read_exact(&mut bytes)
+        .unwrap();
+    assert_eq!(&bytes[..4], b"\x7fELF");
+    // e_type: 2 = ET_EXEC (position-dependent), 3 = ET_DYN (PIE).
+    let e_type = u16::from_le_bytes([bytes[16], bytes[17]]);
+    let want = if option_env!("STRATA_PIE").is_some_and(|v| v != "0") {
+        3
+    } else {
+        2
+    };
+    assert_eq!(e_type, want);
+}

@@ -85,10 +85,16 @@ async fn foreign_key_check_failure_names_the_file() {
 async fn a_whole_transaction_rollback_is_reported_with_the_files_it_took() {
     let db = Db::sqlite().unwrap();
     let mut files = vec![
-        ("1_u.sql", "CREATE TABLE u (id int PRIMARY KEY);\nINSERT INTO u VALUES (1);\n"),
+        (
+            "1_u.sql",
+            "CREATE TABLE u (id int PRIMARY KEY);\nINSERT INTO u VALUES (1);\n",
+        ),
         ("2_a.sql", "CREATE TABLE a (id int);\n"),
         ("3_b.sql", "CREATE TABLE b (id int);\n"),
-        ("4_c.sql", "CREATE TABLE c (id int);\nINSERT OR ROLLBACK INTO u VALUES (1);\n"),
+        (
+            "4_c.sql",
+            "CREATE TABLE c (id int);\nINSERT OR ROLLBACK INTO u VALUES (1);\n",
+        ),
         ("5_d.sql", "CREATE TABLE d (id int);\n"),
     ];
     let err = db.apply(&dir(&files)).await.unwrap_err();
@@ -104,7 +110,11 @@ async fn a_whole_transaction_rollback_is_reported_with_the_files_it_took() {
         msg.contains(r#"version(s) "1", "2", "3" are not applied"#),
         "{msg}"
     );
-    let reported: Vec<&str> = report.applied.iter().map(|a| a.file.version.as_str()).collect();
+    let reported: Vec<&str> = report
+        .applied
+        .iter()
+        .map(|a| a.file.version.as_str())
+        .collect();
     assert_eq!(reported, ["4"], "only the failing file is reported");
     assert!(db.rows().await.is_empty());
     for t in ["u", "a", "b", "c"] {
