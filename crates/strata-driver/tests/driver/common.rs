@@ -55,6 +55,36 @@ pub async fn connect(
     strata_driver::connect(&url.parse()?).await
 }
 
+/// A session on `url` with the revisions table in place and `setup` run (outside a transaction), for the tests of
+/// deferred commits.
+pub async fn deferring_session(
+    url: &str,
+    setup: &str,
+) -> (
+    Box<dyn strata_driver::Driver>,
+    strata_driver::RevisionsLocation,
+) {
+    let mut d = connect(url).await.unwrap();
+    let loc = d.revisions_location(None).await.unwrap();
+    d.ensure_revisions_table(&loc).await.unwrap();
+    d.execute(setup).await.unwrap();
+    (d, loc)
+}
+
+/// One file of one statement, its commit deferred.
+pub async fn defer_file(
+    d: &mut dyn strata_driver::Driver,
+    loc: &strata_driver::RevisionsLocation,
+    version: &str,
+    sql: &str,
+) {
+    d.begin().await.unwrap();
+    d.execute(sql).await.unwrap();
+    d.upsert_commit(loc, &revision(version), strata_driver::Durability::Deferred)
+        .await
+        .unwrap();
+}
+
 /// A tiny deterministic generator for the schema engine's property tests: proptest draws seeds, each seed is one
 /// schema (or one edit of it), so a failing case is reproduced from its seed alone.
 pub struct Rng(pub u64);

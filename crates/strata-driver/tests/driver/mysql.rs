@@ -4,7 +4,7 @@ use crate::common::connect;
 use strata_driver::testing::unique_name;
 use strata_driver::{DriverError, RevisionsLocation};
 
-use crate::common::{revision, whole_seconds};
+use crate::common::{defer_file, deferring_session, revision, whole_seconds};
 use crate::my_db;
 
 async fn my_strings(db_url: &str, sql: &str) -> Vec<String> {
@@ -395,18 +395,9 @@ fn strings(v: &[&str]) -> Vec<String> {
 async fn deferred_files_wait_for_the_next_commit_explicit_or_implicit() {
     use strata_driver::Durability::{Deferred, Durable};
     let db = my_db!();
-    let mut d = connect(&db.url).await.unwrap();
+    let (mut d, loc) = deferring_session(&db.url, "CREATE TABLE t (id int PRIMARY KEY)").await;
     assert!(d.defers_commits());
-    let loc = d.revisions_location(None).await.unwrap();
-    d.ensure_revisions_table(&loc).await.unwrap();
-    d.execute("CREATE TABLE t (id int PRIMARY KEY)")
-        .await
-        .unwrap();
-    d.begin().await.unwrap();
-    d.execute("INSERT INTO t VALUES (1)").await.unwrap();
-    d.upsert_commit(&loc, &revision("1"), Deferred)
-        .await
-        .unwrap();
+    defer_file(&mut *d, &loc, "1", "INSERT INTO t VALUES (1)").await;
     assert!(!d.in_transaction());
     assert_eq!(my_committed(&db.url).await, (vec![], vec![]));
     // A DDL commits implicitly, and the deferred file with it.
@@ -422,11 +413,7 @@ async fn deferred_files_wait_for_the_next_commit_explicit_or_implicit() {
         .await
         .unwrap();
     assert_eq!(my_committed(&db.url).await.1, ["1", "2"]);
-    d.begin().await.unwrap();
-    d.execute("INSERT INTO t VALUES (3)").await.unwrap();
-    d.upsert_commit(&loc, &revision("3"), Deferred)
-        .await
-        .unwrap();
+    defer_file(&mut *d, &loc, "3", "INSERT INTO t VALUES (3)").await;
     d.begin().await.unwrap();
     d.execute("INSERT INTO t VALUES (4)").await.unwrap();
     assert_eq!(my_committed(&db.url).await.1, ["1", "2"]);
@@ -447,19 +434,9 @@ async fn deferred_files_wait_for_the_next_commit_explicit_or_implicit() {
 /// file's transaction (the run's settle) commits them.
 #[tokio::test]
 async fn a_failing_file_behind_deferred_files_rolls_back_alone() {
-    use strata_driver::Durability::Deferred;
     let db = my_db!();
-    let mut d = connect(&db.url).await.unwrap();
-    let loc = d.revisions_location(None).await.unwrap();
-    d.ensure_revisions_table(&loc).await.unwrap();
-    d.execute("CREATE TABLE t (id int PRIMARY KEY)")
-        .await
-        .unwrap();
-    d.begin().await.unwrap();
-    d.execute("INSERT INTO t VALUES (1)").await.unwrap();
-    d.upsert_commit(&loc, &revision("1"), Deferred)
-        .await
-        .unwrap();
+    let (mut d, loc) = deferring_session(&db.url, "CREATE TABLE t (id int PRIMARY KEY)").await;
+    defer_file(&mut *d, &loc, "1", "INSERT INTO t VALUES (1)").await;
     d.begin().await.unwrap();
     d.execute("INSERT INTO t VALUES (2)").await.unwrap();
     let err = d.execute("INSERT INTO t VALUES (1)").await.unwrap_err();
@@ -479,25 +456,16 @@ async fn a_failing_file_behind_deferred_files_rolls_back_alone() {
 #[tokio::test]
 async fn a_deadlock_names_the_deferred_files_it_rolled_back() {
     use sqlx::Connection;
-    use strata_driver::Durability::Deferred;
     let db = my_db!();
-    let mut d = connect(&db.url).await.unwrap();
-    let loc = d.revisions_location(None).await.unwrap();
-    d.ensure_revisions_table(&loc).await.unwrap();
-    d.execute("CREATE TABLE t (id int PRIMARY KEY, n int)")
-        .await
-        .unwrap();
+    let (mut d, loc) =
+        deferring_session(&db.url, "CREATE TABLE t (id int PRIMARY KEY, n int)").await;
     d.execute("CREATE TABLE bulk (id int PRIMARY KEY)")
         .await
         .unwrap();
     d.execute("INSERT INTO t VALUES (1, 0), (2, 0)")
         .await
         .unwrap();
-    d.begin().await.unwrap();
-    d.execute("UPDATE t SET n = 1 WHERE id = 1").await.unwrap();
-    d.upsert_commit(&loc, &revision("1"), Deferred)
-        .await
-        .unwrap();
+    defer_file(&mut *d, &loc, "1", "UPDATE t SET n = 1 WHERE id = 1").await;
     // Another session, heavier (so InnoDB picks ours as the victim), takes row 2 and waits for row 1.
     let mut other = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
     sqlx::raw_sql(
@@ -538,12 +506,7 @@ async fn a_deadlock_names_the_deferred_files_it_rolled_back() {
 async fn a_lost_connection_names_the_deferred_files() {
     use strata_driver::Durability::Deferred;
     let db = my_db!();
-    let mut d = connect(&db.url).await.unwrap();
-    let loc = d.revisions_location(None).await.unwrap();
-    d.ensure_revisions_table(&loc).await.unwrap();
-    d.execute("CREATE TABLE t (id int PRIMARY KEY)")
-        .await
-        .unwrap();
+    let (mut d, loc) = deferring_session(&db.url, "CREATE TABLE t (id int PRIMARY KEY)").await;
     for v in ["1", "2"] {
         d.begin().await.unwrap();
         d.execute(&format!("INSERT INTO t VALUES ({v})"))

@@ -6,7 +6,7 @@ use strata_driver::sqlite::SqliteDriver;
 use strata_driver::testing::{sqlite as sqlite_db, unique_name};
 use strata_driver::{Driver, DriverError, RevisionsLocation, url};
 
-use crate::common::revision;
+use crate::common::{defer_file, revision};
 
 fn file_rows(path: &str, sql: &str) -> Vec<String> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -594,11 +594,7 @@ async fn deferred_files_share_a_transaction_until_a_durable_commit() {
     assert!(d.defers_commits());
     let loc = d.revisions_location(None).await.unwrap();
     d.ensure_revisions_table(&loc).await.unwrap();
-    d.begin().await.unwrap();
-    d.execute("CREATE TABLE a (id int)").await.unwrap();
-    d.upsert_commit(&loc, &revision("1"), Deferred)
-        .await
-        .unwrap();
+    defer_file(&mut *d, &loc, "1", "CREATE TABLE a (id int)").await;
     assert!(!d.in_transaction(), "the file's transaction is over");
     assert_eq!(committed(&db.name).await, (vec![], vec![]));
     d.begin_execute("CREATE TABLE b (id int)")
@@ -628,16 +624,11 @@ async fn deferred_files_share_a_transaction_until_a_durable_commit() {
 /// transaction (the run's settle) commits them.
 #[tokio::test]
 async fn a_failing_file_rolls_back_alone_and_the_group_commits_after_it() {
-    use strata_driver::Durability::Deferred;
     let db = sqlite_db();
     let mut d = connect(&db.url).await.unwrap();
     let loc = d.revisions_location(None).await.unwrap();
     d.ensure_revisions_table(&loc).await.unwrap();
-    d.begin().await.unwrap();
-    d.execute("CREATE TABLE a (id int)").await.unwrap();
-    d.upsert_commit(&loc, &revision("1"), Deferred)
-        .await
-        .unwrap();
+    defer_file(&mut *d, &loc, "1", "CREATE TABLE a (id int)").await;
     d.begin().await.unwrap();
     d.execute("CREATE TABLE b (id int)").await.unwrap();
     let err = d.execute("INSERT INTO nope VALUES (1)").await.unwrap_err();
