@@ -8,6 +8,8 @@
 //! still are). The container image (musl, static, what the Helm chart and a deployed registry run) is not
 //! affected: it stays a static PIE. Set `STRATA_PIE=1` when building to keep a PIE here too.
 
+// A build script talks to Cargo on stdout: `println!` is its protocol, not output for a user.
+#[allow(clippy::disallowed_macros)]
 fn main() {
     println!("cargo:rerun-if-env-changed=STRATA_PIE");
     let target = std::env::var("TARGET").unwrap_or_default();

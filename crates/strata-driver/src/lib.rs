@@ -66,13 +66,13 @@ pub trait Driver: Send + std::fmt::Debug {
     fn transactional_ddl(&self) -> bool;
 
     /// Whether [`Durability::Deferred`] commits may return before they are on disk (PostgreSQL) or before they are
-    /// committed (SQLite); elsewhere every commit is durable.
+    /// committed (SQLite, MySQL); elsewhere every commit is durable.
     fn defers_commits(&self) -> bool {
         false
     }
 
     /// Versions whose deferred commits a rollback of the whole transaction they were waiting in took with it
-    /// (SQLite, see [`Durability`]), since the last call: not applied after all.
+    /// (SQLite, MySQL; see [`Durability`]), since the last call: not applied after all.
     fn take_rolled_back(&mut self) -> Vec<String> {
         Vec::new()
     }
@@ -362,21 +362,23 @@ pub struct ServerDatabase {
 
 /// When a commit must be on disk.
 ///
-/// A deferred commit is atomic and visible at once like any other; only its flush to disk (and, with synchronous
-/// replication, to the standbys) may follow shortly after it returns. Write-ahead logs are flushed in order, so
-/// the next durable commit of the same server makes every earlier deferred commit durable too; a crash of the
-/// server before that loses a suffix of the deferred commits, each whole.
+/// On PostgreSQL a deferred commit is atomic and visible at once like any other; only its flush to disk (and, with
+/// synchronous replication, to the standbys) may follow shortly after it returns. Write-ahead logs are flushed in
+/// order, so the next durable commit of the same server makes every earlier deferred commit durable too; a crash
+/// of the server before that loses a suffix of the deferred commits, each whole.
 ///
-/// SQLite has no such commit: there a deferred file stays in an open transaction that the next files share, each
-/// in its own savepoint, until a durable commit (or a time limit) commits them together; it is visible to other
-/// connections only then. A crash loses a suffix of whole files as above; a rollback of the whole transaction by
-/// SQLite itself loses the deferred files too, and [`Driver::take_rolled_back`] names them.
+/// SQLite and MySQL/MariaDB have no such commit: there a deferred file stays in an open transaction that the next
+/// files share, each in its own savepoint, until the next commit (durable, implicit, or forced by a time limit)
+/// commits them together (`group`); it is visible to other sessions only then. A crash loses a suffix of whole
+/// files as above; a rollback of the whole transaction (SQLite's `OR ROLLBACK`, a MySQL deadlock, a lost
+/// connection) loses the deferred files too, and [`Driver::take_rolled_back`] names them. A MySQL file whose last
+/// statement committed implicitly commits its row at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
     /// On disk (and replicated, as the server is configured) before the commit returns.
     Durable,
     /// May be flushed after the commit returns (PostgreSQL: `synchronous_commit = off` for that transaction;
-    /// SQLite: committed with the next durable commit).
+    /// SQLite, MySQL: committed with the next commit).
     Deferred,
 }
 

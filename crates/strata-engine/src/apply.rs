@@ -443,7 +443,7 @@ async fn run(
     // with a flush per file, and a server crash mid-run loses whole files, each with its revision row, which the
     // next run applies again.
     let mut unsettled: Option<Revision> = None;
-    // Files whose deferred commits SQLite rolled back with the whole transaction (`Driver::take_rolled_back`).
+    // Files whose deferred commits the database rolled back with the whole transaction (`Driver::take_rolled_back`).
     let mut lost: Vec<String> = Vec::new();
     for (i, p) in prepared.iter().enumerate() {
         let durability = if drv.defers_commits() && i + 1 < prepared.len() {
@@ -621,9 +621,9 @@ struct Commit<'a> {
 /// effort: when even this write fails (the connection is gone), the run's own error is the one to report, and what
 /// the server kept is what the next run reads.
 ///
-/// On SQLite the deferred files are not committed yet, and the write commits them; should that commit fail, or
-/// should SQLite have rolled back their transaction already, they are added to `lost` (and the row is not written:
-/// it is one of them).
+/// On SQLite and MySQL the deferred files are not committed yet, and the write commits them; should that commit
+/// fail, or should the database have rolled back their transaction already, they are added to `lost` (and the row
+/// is not written: it is one of them).
 async fn settle(
     drv: &mut dyn Driver,
     loc: &RevisionsLocation,

@@ -64,7 +64,7 @@ pub enum EngineError {
     #[error("{0}")]
     InFlight(Box<InFlightStop>),
     /// The run stopped on `source`, and files it had applied with deferred commits were rolled back with the
-    /// transaction they were waiting in (SQLite): they are not applied.
+    /// transaction they were waiting in (SQLite, MySQL: see `strata_driver::Durability`): they are not applied.
     #[error("{source}{}", rolled_back_note(versions))]
     RolledBack {
         /// The versions rolled back, in order.
@@ -96,8 +96,8 @@ pub(crate) fn rolled_back_note(versions: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "; SQLite rolled back the transaction holding the files applied before it in this run, so version(s) {list} \
-         are not applied either: run migrate apply again to apply them"
+        "; the database rolled back the transaction holding the files applied before it in this run, so \
+         version(s) {list} are not applied either: run migrate apply again to apply them"
     )
 }
 
