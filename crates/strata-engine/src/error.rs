@@ -96,8 +96,9 @@ pub(crate) fn rolled_back_note(versions: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "; the database rolled back the transaction holding the files applied before it in this run, so \
-         version(s) {list} are not applied either: run migrate apply again to apply them"
+        "; the transaction holding version(s) {list}, applied earlier in this run, ended without a commit (the \
+         database rolled it back or the connection was lost), so they may not be applied: run migrate apply again \
+         to apply whichever are not"
     )
 }
 

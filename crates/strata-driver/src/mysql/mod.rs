@@ -65,6 +65,9 @@ pub struct MysqlDriver {
     file_savepoint: bool,
     /// The last round trip ended with a `COMMIT`.
     trip_committed: bool,
+    /// The group's last row as written (table, version, `applied`): read back when the savepoint is gone, it tells
+    /// whether the group was committed.
+    group_last: Option<(RevisionsLocation, String, u64)>,
     /// Deferred files a whole-transaction rollback took with it, for [`Driver::take_rolled_back`].
     rolled_back: Vec<String>,
 }

@@ -159,6 +159,7 @@ impl MysqlDriver {
             file_savepoint_due: false,
             file_savepoint: false,
             trip_committed: false,
+            group_last: None,
             rolled_back: Vec::new(),
         })
     }
@@ -250,15 +251,25 @@ impl MysqlDriver {
                 .await;
             match r {
                 Ok(_) => return Ok(()),
+                Err(e) if savepoint_missing(&e) => {
+                    // The savepoint is gone: with the whole transaction (a deadlock rolls it back, and the
+                    // deferred files with it), or by the failing statement's own implicit commit (a DDL that
+                    // failed after committing, and committed the deferred files). The last deferred row says
+                    // which.
+                    let r = sqlx::raw_sql("ROLLBACK").execute(&mut self.conn).await;
+                    if let Some(group) = self.group.take()
+                        && !self.group_committed().await
+                    {
+                        self.rolled_back.extend(group.into_versions());
+                    }
+                    return r.map(|_| ()).map_err(DriverError::sql);
+                }
                 Err(e) => {
-                    // The savepoint is gone with the whole transaction (a deadlock rolls it back) — or the
-                    // connection is: either way the deferred files are not applied.
+                    // The connection is gone, and with it the deferred files.
                     let lost = self.group.take().map(crate::group::Group::into_versions);
                     self.rolled_back.extend(lost.unwrap_or_default());
-                    if !savepoint_missing(&e) {
-                        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut self.conn).await;
-                        return Err(DriverError::sql(e));
-                    }
+                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut self.conn).await;
+                    return Err(DriverError::sql(e));
                 }
             }
         }
@@ -270,6 +281,14 @@ impl MysqlDriver {
             .await
             .map_err(DriverError::sql)?;
         Ok(())
+    }
+
+    /// Whether the group's last row is committed: read outside the transaction, it is the row written.
+    async fn group_committed(&mut self) -> bool {
+        let Some((loc, version, applied)) = self.group_last.clone() else {
+            return false;
+        };
+        matches!(self.read_one(&loc, &version).await, Ok(Some(r)) if r.applied == applied)
     }
 
     /// [`Driver::execute`] on this dialect.
@@ -321,6 +340,7 @@ impl MysqlDriver {
                 self.group
                     .get_or_insert_with(crate::group::Group::new)
                     .push(&rev.version);
+                self.group_last = Some((loc.clone(), rev.version.clone(), rev.applied));
             }
             return Ok(());
         }

@@ -323,7 +323,8 @@ impl SqliteDriver {
     }
 
     /// Ends the file's transaction: its foreign-key check, then a commit — deferred (the file joins the group)
-    /// when `deferred` names its version and the group is young (`crate::group`), else durable, with the group. A failure leaves no file transaction open: the file is rolled back (to its savepoint in a group).
+    /// when `deferred` names its version and the group is young (`crate::group`), else durable, with the group. A
+    /// failure leaves no file transaction open: the file is rolled back (to its savepoint in a group).
     pub(super) async fn finish_tx(&mut self, deferred: Option<&str>) -> Result<(), DriverError> {
         if !self.in_tx {
             return Err(E::Transaction("commit without an open transaction".into()));
@@ -398,6 +399,10 @@ impl SqliteDriver {
             return r;
         }
         self.in_tx = false;
+        if self.conn.is_autocommit() {
+            // SQLite rolled the transaction back itself (a write that failed on a full disk).
+            return self.restore_fk(Ok(())).await;
+        }
         let r = self.raw("ROLLBACK").await;
         self.restore_fk(r).await
     }

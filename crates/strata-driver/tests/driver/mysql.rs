@@ -452,6 +452,24 @@ async fn a_failing_file_behind_deferred_files_rolls_back_alone() {
     assert!(d.take_rolled_back().is_empty());
 }
 
+/// A DDL statement commits implicitly before it runs, even when it then fails: the file's savepoint is gone, yet
+/// the deferred files before it are committed, not lost.
+#[tokio::test]
+async fn a_ddl_failing_after_its_implicit_commit_keeps_the_deferred_files() {
+    let db = my_db!();
+    let (mut d, loc) = deferring_session(&db.url, "CREATE TABLE t (id int PRIMARY KEY)").await;
+    defer_file(&mut *d, &loc, "1", "INSERT INTO t VALUES (1)").await;
+    d.begin().await.unwrap();
+    let err = d.execute("CREATE TABLE t (id int)").await.unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    d.rollback().await.unwrap();
+    assert!(d.take_rolled_back().is_empty(), "committed, not lost");
+    assert_eq!(
+        my_committed(&db.url).await,
+        (strings(&["1"]), strings(&["1"]))
+    );
+}
+
 /// A deadlock rolls back the whole transaction, and the deferred files in it: the driver names them.
 #[tokio::test]
 async fn a_deadlock_names_the_deferred_files_it_rolled_back() {

@@ -107,7 +107,7 @@ async fn a_whole_transaction_rollback_is_reported_with_the_files_it_took() {
         "{msg}"
     );
     assert!(
-        msg.contains(r#"version(s) "1", "2", "3" are not applied"#),
+        msg.contains(r#"the transaction holding version(s) "1", "2", "3", applied earlier in this run, ended without a commit"#),
         "{msg}"
     );
     let reported: Vec<&str> = report
