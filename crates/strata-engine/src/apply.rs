@@ -472,7 +472,7 @@ async fn run(
                 Ok(Err(problem)) => undecided = Some((m, problem, rev.error_stmt.clone())),
                 Err(e) => {
                     settle(drv, &loc, &mut unsettled, &mut lost).await;
-                    return Err(e);
+                    return Err(EngineError::rolled_back(e, &lost));
                 }
             }
         }
