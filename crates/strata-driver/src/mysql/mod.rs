@@ -68,6 +68,9 @@ pub struct MysqlDriver {
     /// The group's last row as written (table, version, `applied`): read back when the savepoint is gone, it tells
     /// whether the group was committed.
     group_last: Option<(RevisionsLocation, String, u64)>,
+    /// The group holds the row of a file whose last statement committed implicitly: the next round trip commits
+    /// it first unless its own statement commits implicitly (`MysqlDriver::trip`).
+    group_after_ddl: bool,
     /// Deferred files a whole-transaction rollback took with it, for [`Driver::take_rolled_back`].
     rolled_back: Vec<String>,
 }
@@ -111,8 +114,8 @@ impl Driver for MysqlDriver {
         false
     }
 
-    /// A deferred file that left its statements in the transaction stays there for the files after it (see
-    /// `crate::group`); one whose last statement committed implicitly commits its row at once.
+    /// A deferred file stays in the open transaction for the files after it (see `crate::group`); one whose last
+    /// statement committed implicitly only until the next round trip.
     fn defers_commits(&self) -> bool {
         true
     }

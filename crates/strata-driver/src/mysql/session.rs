@@ -160,6 +160,7 @@ impl MysqlDriver {
             file_savepoint: false,
             trip_committed: false,
             group_last: None,
+            group_after_ddl: false,
             rolled_back: Vec::new(),
         })
     }
@@ -329,18 +330,20 @@ impl MysqlDriver {
                 "commit without an open transaction".into(),
             ));
         }
-        if durability == Durability::Deferred
-            && !self.committed_implicitly
-            && crate::group::may_join(self.group.as_ref())
-        {
+        if durability == Durability::Deferred && crate::group::may_join(self.group.as_ref()) {
+            // After a statement that committed implicitly the row is not committed at once either: it waits for
+            // the next round trip, which commits it first unless its statement commits implicitly anyway (`trip`).
+            let after_ddl = std::mem::take(&mut self.committed_implicitly);
             self.trip(Some((loc, rev)), Tail::Nothing).await??;
             self.in_tx = false;
             self.file_savepoint = false;
             if !self.trip_committed {
+                let new = self.group.is_none();
                 self.group
                     .get_or_insert_with(crate::group::Group::new)
                     .push(&rev.version);
                 self.group_last = Some((loc.clone(), rev.version.clone(), rev.applied));
+                self.group_after_ddl = after_ddl || (!new && self.group_after_ddl);
             }
             return Ok(());
         }
@@ -381,12 +384,26 @@ impl MysqlDriver {
             if release {
                 ours.push("RELEASE SAVEPOINT strata_stmt");
             }
-            // The file's savepoint, when it began behind deferred files (after RELEASE: its failure at the first
-            // place is what says the statement before committed implicitly).
-            let file_savepoint_at = self.file_savepoint_due.then(|| {
-                ours.push("SAVEPOINT strata_file");
+            // A group holding the row of a file that ended with a DDL (its effect committed) is committed before
+            // anything that stays in the transaction, so that row waits no longer than today's separate commit
+            // would: only a statement that commits implicitly anyway takes it along (one commit instead of two).
+            let tail_commits_alone = matches!(tail, Tail::Execute(sql)
+                if self.in_tx && strata_migrate::inflight::commits_alone(Dialect::Mysql, sql, true));
+            let early_commit_at = (self.group.is_some()
+                && self.group_after_ddl
+                && !tail_commits_alone
+                && !matches!(tail, Tail::Commit))
+            .then(|| {
+                ours.push("COMMIT");
                 ours.len()
             });
+            // The file's savepoint, when it began behind deferred files (after RELEASE: its failure at the first
+            // place is what says the statement before committed implicitly).
+            let file_savepoint_at =
+                (self.file_savepoint_due && early_commit_at.is_none()).then(|| {
+                    ours.push("SAVEPOINT strata_file");
+                    ours.len()
+                });
             let mut commits = matches!(tail, Tail::Commit);
             if let Some(v) = &values {
                 ours.push(v);
@@ -421,6 +438,10 @@ impl MysqlDriver {
                 return Ok(Ok(()));
             }
             let (done, result) = self.counted(text).await;
+            if early_commit_at.is_some_and(|at| done >= at) {
+                self.group = None;
+                self.file_savepoint_due = false;
+            }
             if file_savepoint_at.is_some_and(|at| done >= at) {
                 self.file_savepoint_due = false;
                 self.file_savepoint = true;

@@ -390,7 +390,8 @@ fn strings(v: &[&str]) -> Vec<String> {
 }
 
 /// A deferred file whose statements stayed in the transaction waits there for the next commit: an explicit one
-/// (the run's last file) or a DDL's implicit one; a file ending in DDL commits its row at once.
+/// (the run's last file) or a DDL's implicit one. A file ending in DDL has its row committed by the next round trip:
+/// first, when that trip's statement stays in the transaction; by the statement's own implicit commit otherwise.
 #[tokio::test]
 async fn deferred_files_wait_for_the_next_commit_explicit_or_implicit() {
     use strata_driver::Durability::{Deferred, Durable};
@@ -408,23 +409,29 @@ async fn deferred_files_wait_for_the_next_commit_explicit_or_implicit() {
         my_committed(&db.url).await,
         (strings(&["1", "2"]), strings(&["1"]))
     );
-    // Its last statement committed implicitly: its row commits at once, deferred or not.
+    // Its last statement committed implicitly: its row waits for the next round trip, which commits it before
+    // a statement that stays in the transaction.
     d.upsert_commit(&loc, &revision("2"), Deferred)
         .await
         .unwrap();
-    assert_eq!(my_committed(&db.url).await.1, ["1", "2"]);
+    assert_eq!(my_committed(&db.url).await.1, ["1"]);
     defer_file(&mut *d, &loc, "3", "INSERT INTO t VALUES (3)").await;
-    d.begin().await.unwrap();
-    d.execute("INSERT INTO t VALUES (4)").await.unwrap();
     assert_eq!(my_committed(&db.url).await.1, ["1", "2"]);
-    d.upsert_commit(&loc, &revision("4"), Durable)
+    // A file ending in DDL, then one starting with DDL: the second's implicit commit takes the first's row.
+    defer_file(&mut *d, &loc, "4", "CREATE TABLE v (id int)").await;
+    assert_eq!(my_committed(&db.url).await.1, ["1", "2", "3"]);
+    d.begin().await.unwrap();
+    d.execute("CREATE TABLE w (id int)").await.unwrap();
+    assert_eq!(my_committed(&db.url).await.1, ["1", "2", "3", "4"]);
+    d.execute("INSERT INTO t VALUES (5)").await.unwrap();
+    d.upsert_commit(&loc, &revision("5"), Durable)
         .await
         .unwrap();
     assert_eq!(
         my_committed(&db.url).await,
         (
-            strings(&["1", "2", "3", "4"]),
-            strings(&["1", "2", "3", "4"])
+            strings(&["1", "2", "3", "5"]),
+            strings(&["1", "2", "3", "4", "5"])
         )
     );
     assert!(d.take_rolled_back().is_empty());
