@@ -211,6 +211,10 @@ impl DirReader {
 
     /// Reads the named files, on several threads when there are many. Results keep the order of `names`.
     fn read_all(&self, names: &[String]) -> Vec<std::io::Result<Vec<u8>>> {
+        // Asking for the cores reads cgroup files: not worth it for what one thread reads anyway.
+        if names.len() <= PER_THREAD {
+            return self.read_on(names, 1);
+        }
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         self.read_on(names, reader_threads(cores, names.len()))
     }
@@ -244,12 +248,14 @@ impl DirReader {
     }
 }
 
+/// The files one reader thread takes (see [`reader_threads`]).
+const PER_THREAD: usize = 256;
+
 /// How many threads read a directory of `files` files on a machine with `cores` cores: one per 256 files, at most
 /// four, and one core left to the rest of the run. `migrate apply` reads the directory while its database session
 /// starts, and on a small machine a second reader would take the core a local database server needs then (on
 /// two cores it slowed the session's start by more than it sped up the read).
 fn reader_threads(cores: usize, files: usize) -> usize {
-    const PER_THREAD: usize = 256;
     cores
         .saturating_sub(1)
         .min(files.div_ceil(PER_THREAD))
