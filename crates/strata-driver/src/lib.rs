@@ -323,7 +323,8 @@ pub trait Driver: Send + std::fmt::Debug {
         Err(no_server_databases(self.dialect()))
     }
 
-    /// Releases held locks and closes the connection.
+    /// Releases held locks and closes the connection. The locks are free when the server has ended the session,
+    /// which can trail the return a little (a waiter's next attempt gets them).
     async fn close(self: Box<Self>) -> Result<(), DriverError>;
 
     /// Runs a query with text arguments (`?` on MySQL and SQLite, `$1` on PostgreSQL) and returns the first

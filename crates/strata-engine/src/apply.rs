@@ -262,12 +262,25 @@ pub async fn open_session_while<T, E>(
     load: impl Future<Output = Result<T, E>>,
 ) -> Result<Opened<T>, DirFailed<E>>
 where
-    T: AsRef<MigrationDir>,
+    T: AsRef<MigrationDir> + Send + 'static,
 {
     let loading = async {
         let source = load.await.map_err(DirFailed::Load)?;
-        let sum = sum::validate(source.as_ref()).map_err(DirFailed::Sum)?;
-        Ok((source, sum))
+        // Hashing every file is the directory's longest step after the read, and this thread is the session's:
+        // the check runs on a blocking thread while the session reads the revisions.
+        let (source, sum) = tokio::task::spawn_blocking(move || {
+            let sum = sum::validate(source.as_ref());
+            (source, sum)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            // A blocking task is only cancelled by a runtime shutting down, which cannot happen while this runs.
+            let payload = e
+                .try_into_panic()
+                .unwrap_or_else(|_| Box::new("the atlas.sum check was cancelled"));
+            std::panic::resume_unwind(payload)
+        });
+        Ok((source, sum.map_err(DirFailed::Sum)?))
     };
     let opening = open_session(url, opts);
     let overlap = url.dialect() != Dialect::Sqlite;
@@ -317,10 +330,14 @@ pub async fn apply_on(
         loc,
         revisions,
     } = session;
-    let ran = run(&mut *drv, loc, revisions, dir, sum, opts, observer, cancel).await;
-    let result = release(&mut *drv, APPLY_LOCK, ran).await;
+    let report = run(&mut *drv, loc, revisions, dir, sum, opts, observer, cancel).await;
+    if drv.in_transaction() {
+        let _ = drv.rollback().await;
+    }
+    // Closing releases the lock ([`Driver::close`]; on PostgreSQL by ending the session, a round trip less than
+    // unlocking first).
     let closed = drv.close().await;
-    let report = result?;
+    let report = report?;
     closed?;
     Ok(report)
 }

@@ -241,11 +241,10 @@ impl Driver for PostgresDriver {
         crate::query::query_first_column!(&mut self.conn, sql, args, "PostgreSQL")
     }
 
-    async fn close(mut self: Box<Self>) -> Result<(), DriverError> {
-        let names: Vec<String> = self.locks.keys().cloned().collect();
-        for n in names {
-            let _ = self.unlock(&n).await;
-        }
+    async fn close(self: Box<Self>) -> Result<(), DriverError> {
+        // The server frees a session's advisory locks as the session ends (a pooler in session mode resets the
+        // server's session with `DISCARD ALL`, which frees them too), so unlocking first would only cost a round
+        // trip.
         self.conn.close().await.map_err(DriverError::sql)
     }
 }

@@ -305,6 +305,29 @@ async fn lock_waits_names_holder_and_releases() {
     b.close().await.unwrap();
 }
 
+/// Closing a session frees its locks (the server ends the session; the driver sends no unlock first): a waiter
+/// gets the lock.
+#[tokio::test]
+async fn closing_frees_the_lock() {
+    let db = pg_db!();
+    let mut a = connect(&db.url).await.unwrap();
+    let mut b = connect(&db.url).await.unwrap();
+    a.lock("atlas_migrate_execute", Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(
+        b.lock("atlas_migrate_execute", Duration::ZERO)
+            .await
+            .unwrap_err()
+            .is_lock_timeout()
+    );
+    a.close().await.unwrap();
+    b.lock("atlas_migrate_execute", Duration::from_secs(5))
+        .await
+        .unwrap();
+    b.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn clean_check_rules() {
     let db = pg_db!();
