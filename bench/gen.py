@@ -6,7 +6,8 @@
 KIND is `trivial` (one `SELECT n;` per file) or `ddl` (one `CREATE TABLE` and one `CREATE INDEX` per file).
 DIALECT (`postgres`, the default, `mysql` or `sqlite`) picks the column types of `ddl`: the same table in each
 dialect's own spelling (MySQL cannot index an unbounded `text` column; neither knows `timestamptz`).
-Writes OUT_DIR/{strata,refinery,sqlx,dbmate}/ and OUT_DIR/psql/all.sql (every file concatenated, for `psql -1`).
+Writes OUT_DIR/{strata,refinery,sqlx,dbmate}/ and OUT_DIR/psql/all.sql (every file concatenated, for `psql -1`), and
+OUT_DIR/psql/batch.sql (the same as one text for the `mysql` client: scenario 5's floor).
 atlas.sum for strata/ is written by `strata migrate hash` (bench/apply.sh does it), not here.
 """
 
@@ -62,6 +63,9 @@ def main() -> None:
         concat.append(sql)
     with open(os.path.join(dirs["psql"], "all.sql"), "w") as f:
         f.write("".join(concat))
+    # The same statements for the mysql client as one multi-statement text (one round trip): the floor of scenario 5.
+    with open(os.path.join(dirs["psql"], "batch.sql"), "w") as f:
+        f.write("DELIMITER $$\n" + "".join(concat) + "$$\n")
 
 
 if __name__ == "__main__":

@@ -101,6 +101,7 @@ def main() -> None:
         "| # | scenario | Strata median | reference (fastest, paired) | ratio of medians | paired ratio | target (paired) | met |",
         "|---|---|---:|---|---:|---:|---|---|",
     ]
+    floors = []
     for n in sorted(TITLES):
         res = load(d, n)
         if res is None:
@@ -126,8 +127,20 @@ def main() -> None:
             f"| {n} | {TITLES[n]} | {ms(s['median'])} | {ref['command']}: {ms(ref['median'])} | {ratio:.2f} "
             f"| {p:.2f} | {text} | {'yes' if met else 'no'} |"
         )
+        floor = res.get("statements-only")
+        if floor is not None:
+            # What the statements alone cost against the same reference: no tool can go below it.
+            floors.append(
+                f"| {n} | {TITLES[n]} | {ms(floor['median'])} | {ref['command']}: {ms(ref['median'])} "
+                f"| {paired(floor, ref):.2f} | {text} |"
+            )
     print("### Targets\n")
     print("\n".join(goals))
+    if floors:
+        print("\n### Floors (the statements alone in one round trip, no history: no tool can be faster)\n")
+        print("| # | scenario | statements-only median | reference (as above) | paired ratio | target |")
+        print("|---|---|---:|---|---:|---|")
+        print("\n".join(floors))
     print("\n### All measurements (wall clock of the whole process)\n")
     print("\n".join(detail))
 
