@@ -6,7 +6,7 @@ use strata_driver::sqlite::SqliteDriver;
 use strata_driver::testing::{sqlite as sqlite_db, unique_name};
 use strata_driver::{Driver, DriverError, RevisionsLocation, url};
 
-use crate::common::{defer_file, revision};
+use crate::common::{defer_file, deferring_session, revision};
 
 fn file_rows(path: &str, sql: &str) -> Vec<String> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -590,10 +590,8 @@ async fn committed(path: &str) -> (Vec<String>, Vec<String>) {
 async fn deferred_files_share_a_transaction_until_a_durable_commit() {
     use strata_driver::Durability::{Deferred, Durable};
     let db = sqlite_db();
-    let mut d = connect(&db.url).await.unwrap();
+    let (mut d, loc) = deferring_session(&db.url, "").await;
     assert!(d.defers_commits());
-    let loc = d.revisions_location(None).await.unwrap();
-    d.ensure_revisions_table(&loc).await.unwrap();
     defer_file(&mut *d, &loc, "1", "CREATE TABLE a (id int)").await;
     assert!(!d.in_transaction(), "the file's transaction is over");
     assert_eq!(committed(&db.name).await, (vec![], vec![]));
@@ -625,9 +623,7 @@ async fn deferred_files_share_a_transaction_until_a_durable_commit() {
 #[tokio::test]
 async fn a_failing_file_rolls_back_alone_and_the_group_commits_after_it() {
     let db = sqlite_db();
-    let mut d = connect(&db.url).await.unwrap();
-    let loc = d.revisions_location(None).await.unwrap();
-    d.ensure_revisions_table(&loc).await.unwrap();
+    let (mut d, loc) = deferring_session(&db.url, "").await;
     defer_file(&mut *d, &loc, "1", "CREATE TABLE a (id int)").await;
     d.begin().await.unwrap();
     d.execute("CREATE TABLE b (id int)").await.unwrap();
@@ -656,21 +652,14 @@ async fn a_failing_file_rolls_back_alone_and_the_group_commits_after_it() {
 /// driver names them, writes nothing for them afterwards, and the session starts clean.
 #[tokio::test]
 async fn a_whole_transaction_rollback_names_the_deferred_files_it_took() {
-    use strata_driver::Durability::Deferred;
     let db = sqlite_db();
-    let mut d = connect(&db.url).await.unwrap();
-    let loc = d.revisions_location(None).await.unwrap();
-    d.ensure_revisions_table(&loc).await.unwrap();
-    d.execute("CREATE TABLE u (id int PRIMARY KEY)")
-        .await
-        .unwrap();
-    d.execute("INSERT INTO u VALUES (1)").await.unwrap();
+    let (mut d, loc) = deferring_session(
+        &db.url,
+        "CREATE TABLE u (id int PRIMARY KEY); INSERT INTO u VALUES (1)",
+    )
+    .await;
     for v in ["1", "2"] {
-        d.begin().await.unwrap();
-        d.execute(&format!("CREATE TABLE t{v} (id int)"))
-            .await
-            .unwrap();
-        d.upsert_commit(&loc, &revision(v), Deferred).await.unwrap();
+        defer_file(&mut *d, &loc, v, &format!("CREATE TABLE t{v} (id int)")).await;
     }
     d.begin().await.unwrap();
     let err = d
@@ -696,10 +685,7 @@ async fn a_whole_transaction_rollback_names_the_deferred_files_it_took() {
 async fn foreign_keys_are_checked_per_file_inside_a_group() {
     use strata_driver::Durability::Deferred;
     let db = sqlite_db();
-    let url: url::DbUrl = format!("{}?_fk=1", db.url).parse().unwrap();
-    let mut d = strata_driver::connect(&url).await.unwrap();
-    let loc = d.revisions_location(None).await.unwrap();
-    d.ensure_revisions_table(&loc).await.unwrap();
+    let (mut d, loc) = deferring_session(&format!("{}?_fk=1", db.url), "").await;
     d.begin().await.unwrap();
     d.execute("CREATE TABLE p (id int PRIMARY KEY)")
         .await
