@@ -331,9 +331,7 @@ pub async fn apply_on(
         revisions,
     } = session;
     let report = run(&mut *drv, loc, revisions, dir, sum, opts, observer, cancel).await;
-    if drv.in_transaction() {
-        let _ = drv.rollback().await;
-    }
+    roll_back_open(&mut *drv).await;
     // Closing releases the lock ([`Driver::close`]; on PostgreSQL by ending the session, a round trip less than
     // unlocking first).
     let closed = drv.close().await;
@@ -361,13 +359,19 @@ async fn release<T>(
     name: &str,
     result: Result<T, EngineError>,
 ) -> Result<T, EngineError> {
-    if drv.in_transaction() {
-        let _ = drv.rollback().await;
-    }
+    roll_back_open(drv).await;
     let unlocked = drv.unlock(name).await;
     let value = result?;
     unlocked?;
     Ok(value)
+}
+
+/// Rolls back a transaction a run left open (it stopped inside a file); its error changes nothing for the caller,
+/// which reports why the run stopped.
+async fn roll_back_open(drv: &mut dyn Driver) {
+    if drv.in_transaction() {
+        let _ = drv.rollback().await;
+    }
 }
 
 fn now_nanos() -> i128 {

@@ -74,20 +74,6 @@ pub enum EngineError {
     },
 }
 
-impl EngineError {
-    /// `e`, naming `lost` (files rolled back after they were reported applied) when there are any.
-    pub(crate) fn rolled_back(e: EngineError, lost: &[String]) -> EngineError {
-        if lost.is_empty() {
-            e
-        } else {
-            EngineError::RolledBack {
-                versions: lost.to_vec(),
-                source: Box::new(e),
-            }
-        }
-    }
-}
-
 /// The sentence added to an error when files applied earlier in the run were rolled back after all.
 pub(crate) fn rolled_back_note(versions: &[String]) -> String {
     let list = versions
@@ -103,6 +89,18 @@ pub(crate) fn rolled_back_note(versions: &[String]) -> String {
 }
 
 impl EngineError {
+    /// `e`, naming `lost` (files rolled back after they were reported applied) when there are any.
+    pub(crate) fn rolled_back(e: EngineError, lost: &[String]) -> EngineError {
+        if lost.is_empty() {
+            e
+        } else {
+            EngineError::RolledBack {
+                versions: lost.to_vec(),
+                source: Box::new(e),
+            }
+        }
+    }
+
     /// The apply report, when the run got as far as executing files.
     pub fn report(&self) -> Option<&ApplyReport> {
         match self {
