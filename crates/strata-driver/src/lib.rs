@@ -153,10 +153,13 @@ pub trait Driver: Send + std::fmt::Debug {
         loc: &RevisionsLocation,
     ) -> Result<Vec<Revision>, DriverError>;
 
-    /// [`Driver::read_revisions`] when the revisions table at `loc` is known, from that read alone, to exist as a
-    /// table with every column — so [`Driver::ensure_revisions_table`] would change nothing. `None` whenever that
-    /// is not certain (no such table, missing columns, no rows, any error): the caller then takes the full path.
-    /// Lets a run that finds work already done skip the catalog checks.
+    /// The revisions as planning an apply reads them, from one read that finds rows at `loc`: every row ordered by
+    /// version, where a row that is completely applied and holds no error may lack the columns only resuming or
+    /// `status` read (`execution_time` 0, `error_stmt` and `operator_version` empty, `partial_hashes` `None`).
+    /// `None` when that read is not possible or finds nothing (no such table, no rows, any error): the caller then
+    /// takes the full path. It proves nothing about the columns it did not read, nor that the table is not a
+    /// view: call [`Driver::ensure_revisions_table`] before writing. Lets a run that finds its work already done
+    /// skip the catalog checks and the columns it does not need.
     async fn read_revisions_if_ready(
         &mut self,
         _loc: &RevisionsLocation,

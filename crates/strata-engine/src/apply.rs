@@ -164,7 +164,8 @@ pub async fn apply(
 pub struct Session {
     drv: Box<dyn Driver>,
     loc: RevisionsLocation,
-    /// The rows, when the read proved the table complete; `None` leaves the catalog checks to [`apply_on`].
+    /// The rows as planning reads them ([`Driver::read_revisions_if_ready`]); `None` leaves the catalog checks and
+    /// the read to [`apply_on`].
     revisions: Option<Vec<Revision>>,
 }
 
@@ -224,7 +225,7 @@ async fn read_state(
     let loc = drv
         .revisions_location(opts.revisions_schema.as_deref())
         .await?;
-    // A table that the read itself proves complete needs no catalog checks (the usual case of a re-run).
+    // A re-run reads the rows planning needs first; the catalog checks wait until something is to be written.
     let revisions = drv.read_revisions_if_ready(&loc).await?;
     Ok((loc, revisions))
 }
@@ -389,19 +390,21 @@ async fn run(
     observer: &mut dyn Observer,
     cancel: &Cancel,
 ) -> Result<ApplyReport, EngineError> {
-    let revisions = match revisions {
-        Some(revisions) => revisions,
+    // Whether the table is known to have every column (rows from the session's first read do not prove it).
+    let (revisions, table_checked) = match revisions {
+        Some(revisions) => (revisions, false),
         None => {
             let exists = if opts.dry_run {
                 drv.revisions_table_exists(&loc).await?
             } else {
                 drv.ensure_revisions_table_existed(&loc).await?
             };
-            if exists {
+            let revisions = if exists {
                 drv.read_revisions(&loc).await?
             } else {
                 Vec::new()
-            }
+            };
+            (revisions, !opts.dry_run)
         }
     };
     let dirty_reason = if revisions.is_empty() && !opts.allow_dirty && opts.baseline.is_none() {
@@ -419,6 +422,11 @@ async fn run(
     let plan = plan::pending(files, &revisions, &popts)?.limit(&opts.limit)?;
     history::check(files, &revisions, sum)?;
 
+    // Nothing to write (the common re-run) needs no catalog check; anything else makes sure every column is there
+    // first, as a first run does.
+    if !opts.dry_run && !table_checked && (plan.baseline.is_some() || !plan.pending.is_empty()) {
+        drv.ensure_revisions_table(&loc).await?;
+    }
     let stamp = RowStamp {
         executed_at_unix_nanos: now_nanos(),
         operator_version: operator_version(),

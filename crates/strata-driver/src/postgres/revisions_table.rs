@@ -141,29 +141,32 @@ pub(super) const COLUMNS_SQL: &str = "SELECT COALESCE(json_agg(a.attname::text O
      AND (pg_catalog.pg_has_role(c.relowner, 'USAGE') \
      OR pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT, INSERT, UPDATE, REFERENCES'))";
 
-/// The revision columns as [`rows::decode`] reads them.
-pub(super) const SELECT_LIST: &str = "SELECT \"version\", \"description\", \"type\", \"applied\", \"total\", \"executed_at\", \
-     \"execution_time\", \"error\", \"error_stmt\", \"hash\", \"partial_hashes\"::text, \"operator_version\"";
-
+/// Every revision column, as [`rows::decode`] reads them with [`rows::ALL`].
 pub(super) fn select_sql(loc: &RevisionsLocation) -> String {
-    format!("{SELECT_LIST} FROM {}", REVISIONS.table(loc))
+    format!(
+        "{} FROM {}",
+        rows::select_list(rows::ALL),
+        REVISIONS.table(loc)
+    )
 }
 
-/// The revisions of `rows` without the cloud-identifier row, ordered by version (byte order, as Atlas compares
-/// versions; the `version` column is the primary key, so there are no ties). `table` names the table in errors.
+/// The revisions of `rows`, selected as `selection`, without the cloud-identifier row, ordered by version (byte
+/// order, as Atlas compares versions; the `version` column is the primary key, so there are no ties). `table`
+/// names the table in errors.
 pub(super) fn in_version_order(
     rows: &[sqlx::postgres::PgRow],
     table: &str,
+    selection: rows::Selection,
 ) -> Result<Vec<Revision>, DriverError> {
     if let Some(first) = rows.first() {
-        rows::check_columns(first, table)?;
+        rows::check_columns(first, table, selection)?;
     }
     let mut revisions = Vec::with_capacity(rows.len());
     for r in rows {
         // The cloud-identifier row is skipped before decoding: it is not a revision and need not decode as one.
         let version = rows::version(r)?;
         if version != strata_migrate::revision::CLOUD_IDENTIFIER_VERSION {
-            revisions.push(rows::decode(r, version)?.into_revision()?);
+            revisions.push(rows::decode(r, version, selection)?.into_revision()?);
         }
     }
     revisions.sort_unstable_by(|a, b| a.version.cmp(&b.version));
@@ -217,27 +220,39 @@ impl PostgresDriver {
             .fetch_all(&mut self.conn)
             .await
             .map_err(DriverError::sql)?;
-        in_version_order(&rows, &REVISIONS.table(loc))
+        in_version_order(&rows, &REVISIONS.table(loc), rows::ALL)
     }
 
-    /// [`Driver::read_revisions_if_ready`] on this dialect.
+    /// [`Driver::read_revisions_if_ready`] on this dialect: the planning columns ([`rows::PLANNING`]) of every
+    /// row, or every column when a row is partly applied or holds an error (what resuming it reads).
     pub(super) async fn read_all_if_ready(
         &mut self,
         loc: &RevisionsLocation,
     ) -> Result<Option<Vec<Revision>>, DriverError> {
-        // Selecting every column proves they all exist and are visible to this user (what ensure checks in
-        // information_schema.columns); `tableoid` proves a relation with storage, not a view (views have no system
-        // columns). No WHERE and no ORDER BY: on a fresh session the server's parse and plan of those cost more
-        // than filtering and sorting a thousand rows here.
-        let sql = format!("{SELECT_LIST}, tableoid FROM {}", REVISIONS.table(loc));
+        // No WHERE and no ORDER BY: on a fresh session the server's parse and plan of those cost more than
+        // filtering and sorting a thousand rows here. Fewer columns cost less to send and to decode.
+        let sql = format!(
+            "{} FROM {}",
+            rows::select_list(rows::PLANNING),
+            REVISIONS.table(loc)
+        );
         let Ok(rows) = sqlx::query(AssertSqlSafe(sql))
             .fetch_all(&mut self.conn)
             .await
         else {
             return Ok(None);
         };
-        let revisions = in_version_order(&rows, &REVISIONS.table(loc))?;
-        Ok((!revisions.is_empty()).then_some(revisions))
+        let revisions = in_version_order(&rows, &REVISIONS.table(loc), rows::PLANNING)?;
+        if revisions.is_empty() {
+            return Ok(None);
+        }
+        if revisions
+            .iter()
+            .any(|r| r.is_partial() || !r.error.is_empty())
+        {
+            return self.read_all(loc).await.map(Some);
+        }
+        Ok(Some(revisions))
     }
 
     /// [`Driver::read_revision`] on this dialect.
@@ -256,8 +271,8 @@ impl PostgresDriver {
             .await
             .map_err(DriverError::sql)?;
         let Some(row) = row else { return Ok(None) };
-        rows::check_columns(&row, &REVISIONS.table(loc))?;
-        rows::decode(&row, rows::version(&row)?)?
+        rows::check_columns(&row, &REVISIONS.table(loc), rows::ALL)?;
+        rows::decode(&row, rows::version(&row)?, rows::ALL)?
             .into_revision()
             .map(Some)
     }

@@ -1,6 +1,7 @@
 //! Revision rows decoded straight from the binary values PostgreSQL sends. The result's column types are checked
 //! once per result; each value is then read from its bytes, without a type check per value (a re-run reads a
-//! thousand rows of twelve columns before it can say "nothing to do").
+//! thousand rows before it can say "nothing to do"). A read selects every column ([`ALL`]) or only those a plan
+//! reads ([`PLANNING`]).
 
 use super::PG_EPOCH_NANOS;
 use crate::error::DriverError;
@@ -36,6 +37,30 @@ const LAYOUT: [(&str, Wire, &str); 12] = [
     ("operator_version", Wire::Text, "character varying"),
 ];
 
+/// Which columns of [`LAYOUT`] a read selects, in the order it selects them.
+pub(super) type Selection = &'static [usize];
+
+/// Every column, in [`LAYOUT`]'s order.
+pub(super) const ALL: Selection = &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+
+/// The columns planning an apply reads (`version`, `description`, `type`, `applied`, `total`, `executed_at`,
+/// `error`, `hash`). The others (`execution_time`, `error_stmt`, `partial_hashes`, `operator_version`) only
+/// matter for a row that is partly applied or failed, or to `status`; left out, they decode as zero, empty and
+/// NULL.
+pub(super) const PLANNING: Selection = &[0, 1, 2, 3, 4, 5, 7, 9];
+
+/// The SELECT list of `selection` (`partial_hashes` as text).
+pub(super) fn select_list(selection: Selection) -> String {
+    let columns: Vec<String> = selection
+        .iter()
+        .map(|&i| match LAYOUT[i].0 {
+            "partial_hashes" => "\"partial_hashes\"::text".to_owned(),
+            name => format!("\"{name}\""),
+        })
+        .collect();
+    format!("SELECT {}", columns.join(", "))
+}
+
 /// The wire layout of a type OID, for the types a revision column may have.
 fn wire_of(oid: u32) -> Option<Wire> {
     match oid {
@@ -47,16 +72,21 @@ fn wire_of(oid: u32) -> Option<Wire> {
     }
 }
 
-/// Checks that `row`'s first twelve columns have the types the decoder reads (the types Atlas creates, or another
-/// text type for a text column). `table` names the table in the error.
-pub(super) fn check_columns(row: &PgRow, table: &str) -> Result<(), DriverError> {
+/// Checks that `row`'s first columns, selected as `selection`, have the types the decoder reads (the types Atlas
+/// creates, or another text type for a text column). `table` names the table in the error.
+pub(super) fn check_columns(
+    row: &PgRow,
+    table: &str,
+    selection: Selection,
+) -> Result<(), DriverError> {
     let columns = row.columns();
-    for (i, (name, wire, expected)) in LAYOUT.iter().enumerate() {
-        let Some(column) = columns.get(i) else {
+    for (at, &i) in selection.iter().enumerate() {
+        let (name, wire, expected) = &LAYOUT[i];
+        let Some(column) = columns.get(at) else {
             return Err(DriverError::Transaction(format!(
                 "reading the revisions table {table}: the result has {} columns, expected {}",
                 columns.len(),
-                LAYOUT.len()
+                selection.len()
             )));
         };
         let info = column.type_info();
@@ -88,15 +118,22 @@ pub(super) fn version(row: &PgRow) -> Result<&str, DriverError> {
     }
 }
 
-/// Decodes a row whose columns passed [`check_columns`] and whose [`version`] is `version`.
-pub(super) fn decode(row: &PgRow, version: &str) -> Result<RawRow, DriverError> {
+/// Decodes a row whose columns passed [`check_columns`] for `selection` and whose [`version`] is `version`.
+pub(super) fn decode(
+    row: &PgRow,
+    version: &str,
+    selection: Selection,
+) -> Result<RawRow, DriverError> {
     let version = version.to_owned();
     let bad = |reason: String| DriverError::BadRevision {
         version: version.clone(),
         reason,
     };
+    // Where LAYOUT's column `i` is in the result, if it was selected.
+    let at = |i: usize| selection.iter().position(|&s| s == i);
     let text = |i: usize| -> Result<Option<String>, DriverError> {
-        let value = raw(row, i)?;
+        let Some(at) = at(i) else { return Ok(None) };
+        let value = raw(row, at)?;
         bytes(&value)
             .map(|b| {
                 std::str::from_utf8(b)
@@ -109,12 +146,16 @@ pub(super) fn decode(row: &PgRow, version: &str) -> Result<RawRow, DriverError> 
         text(i)?.ok_or_else(|| bad(format!("{} is NULL", LAYOUT[i].0)))
     };
     let int8 = |i: usize| -> Result<i64, DriverError> {
-        let value = raw(row, i)?;
+        let Some(at) = at(i) else { return Ok(0) };
+        let value = raw(row, at)?;
         let b = bytes(&value).ok_or_else(|| bad(format!("{} is NULL", LAYOUT[i].0)))?;
         eight(b).ok_or_else(|| bad(format!("{} is not an 8-byte integer", LAYOUT[i].0)))
     };
     let executed_at = {
-        let value = raw(row, 5)?;
+        let at = at(5).ok_or_else(|| {
+            DriverError::Transaction("internal: every revisions read selects executed_at".into())
+        })?;
+        let value = raw(row, at)?;
         let b = bytes(&value).ok_or_else(|| bad("executed_at is NULL".into()))?;
         let micros = eight(b).ok_or_else(|| bad("executed_at is not a timestamp".into()))?;
         timestamptz_nanos(micros).map_err(bad)?
@@ -130,7 +171,10 @@ pub(super) fn decode(row: &PgRow, version: &str) -> Result<RawRow, DriverError> 
         error_stmt: text(8)?,
         hash: required(9)?,
         partial_hashes: text(10)?,
-        operator_version: required(11)?,
+        operator_version: match at(11) {
+            Some(_) => required(11)?,
+            None => String::new(),
+        },
         version,
     })
 }

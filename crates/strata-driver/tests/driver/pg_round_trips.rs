@@ -419,15 +419,24 @@ async fn upsert_execute_is_upsert_then_execute() {
     assert!(!d.table_exists("public", "never").await.unwrap());
 }
 
+/// The columns `read_revisions_if_ready` leaves out of a completely applied row without error.
+fn planning_view(mut r: Revision) -> Revision {
+    r.execution_time_nanos = 0;
+    r.error_stmt.clear();
+    r.partial_hashes = None;
+    r.operator_version.clear();
+    r
+}
+
 #[tokio::test]
-async fn read_revisions_if_ready_only_answers_when_ensure_would_change_nothing() {
+async fn read_revisions_if_ready_reads_what_planning_needs() {
     let db = pg_db!();
     let mut d = connect(&db.url).await.unwrap();
     let loc = RevisionsLocation::new("atlas_schema_revisions");
     // No schema, no table.
     assert_eq!(d.read_revisions_if_ready(&loc).await.unwrap(), None);
     d.ensure_revisions_table(&loc).await.unwrap();
-    // Empty (or only the cloud row): not certain, take the full path.
+    // Empty (or only the cloud row): take the full path.
     assert_eq!(d.read_revisions_if_ready(&loc).await.unwrap(), None);
     d.execute(
         "INSERT INTO atlas_schema_revisions.atlas_schema_revisions VALUES \
@@ -437,23 +446,50 @@ async fn read_revisions_if_ready_only_answers_when_ensure_would_change_nothing()
     .unwrap();
     assert_eq!(d.read_revisions_if_ready(&loc).await.unwrap(), None);
     for v in ["2", "1"] {
-        d.upsert_revision(&loc, &revision(v)).await.unwrap();
+        // Completely applied, without error.
+        let mut r = revision(v);
+        r.applied = r.total;
+        r.error.clear();
+        r.error_stmt.clear();
+        r.execution_time_nanos = 1_234;
+        r.partial_hashes = Some(vec!["h1:x".into()]);
+        d.upsert_revision(&loc, &r).await.unwrap();
     }
     let all = d.read_revisions(&loc).await.unwrap();
     assert_eq!(all.len(), 2);
-    assert_eq!(d.read_revisions_if_ready(&loc).await.unwrap(), Some(all));
+    assert_eq!(all[0].execution_time_nanos, 1_234);
+    assert!(!all[0].operator_version.is_empty());
+    // Complete rows without error: the planning columns only.
+    let planning: Vec<Revision> = all.iter().cloned().map(planning_view).collect();
+    assert_ne!(planning, all);
+    assert_eq!(
+        d.read_revisions_if_ready(&loc).await.unwrap(),
+        Some(planning.clone())
+    );
     assert!(!d.in_transaction());
 
-    // A view of that name is not the table (ensure would fail to create it): no answer.
-    let view = RevisionsLocation::new("v");
-    d.execute(
-        "CREATE SCHEMA v; CREATE VIEW v.atlas_schema_revisions AS \
-         SELECT * FROM atlas_schema_revisions.atlas_schema_revisions",
-    )
-    .await
-    .unwrap();
-    assert_eq!(d.read_revisions_if_ready(&view).await.unwrap(), None);
-    // A table lacking a column ensure would add: no answer.
+    // A row partly applied, or holding an error, is read whole (with every other row): resuming reads its
+    // statement hashes and failed statement.
+    let mut partial = revision("3");
+    partial.error.clear();
+    partial.error_stmt.clear();
+    assert!(partial.is_partial());
+    d.upsert_revision(&loc, &partial).await.unwrap();
+    let whole = d.read_revisions(&loc).await.unwrap();
+    assert_eq!(whole.len(), 3);
+    assert_eq!(d.read_revisions_if_ready(&loc).await.unwrap(), Some(whole));
+    let mut failed = revision("3");
+    failed.applied = failed.total;
+    failed.error_stmt = "SELECT boom".into();
+    assert!(!failed.error.is_empty());
+    d.upsert_revision(&loc, &failed).await.unwrap();
+    let whole = d.read_revisions(&loc).await.unwrap();
+    assert_eq!(whole[2].error_stmt, "SELECT boom");
+    assert_eq!(d.read_revisions_if_ready(&loc).await.unwrap(), Some(whole));
+    d.delete_revision(&loc, "3").await.unwrap();
+
+    // The read proves only the columns it reads: a table lacking one that only status shows still answers (the
+    // engine ensures the table before writing, which adds it).
     let old = RevisionsLocation::new("o");
     d.execute(
         "CREATE SCHEMA o; CREATE TABLE o.atlas_schema_revisions AS \
@@ -462,16 +498,16 @@ async fn read_revisions_if_ready_only_answers_when_ensure_would_change_nothing()
     )
     .await
     .unwrap();
-    assert_eq!(d.read_revisions_if_ready(&old).await.unwrap(), None);
-    d.ensure_revisions_table(&old).await.unwrap();
     assert_eq!(
-        d.read_revisions_if_ready(&old)
-            .await
-            .unwrap()
-            .map(|r| r.len()),
-        Some(2)
+        d.read_revisions_if_ready(&old).await.unwrap(),
+        Some(planning.clone())
     );
-    // The session is usable after the failed attempts.
+    // Lacking a planning column: no answer.
+    d.execute("ALTER TABLE o.atlas_schema_revisions DROP COLUMN executed_at")
+        .await
+        .unwrap();
+    assert_eq!(d.read_revisions_if_ready(&old).await.unwrap(), None);
+    // The session is usable after the failed attempt.
     d.begin().await.unwrap();
     d.commit().await.unwrap();
 }

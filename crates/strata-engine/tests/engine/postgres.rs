@@ -291,3 +291,26 @@ async fn only_the_last_commit_of_a_run_waits_for_the_disk() {
     assert_eq!(r.applied.len(), 1);
     assert_eq!(seen().await, ["7 INSERT on"]);
 }
+
+/// A re-run plans from the revisions it reads with the lock, without proving the table complete: whatever is to be
+/// written waits for the catalog check. So a view in the table's place answers a run with nothing to do, and a run
+/// with a file to apply is refused before the file runs.
+#[tokio::test]
+async fn a_view_in_place_of_the_revisions_table_is_refused_before_anything_runs() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let d1 = dir(&[("1_a.sql", F1)]);
+    db.apply(&d1).await.unwrap();
+    let t = db.rev_table();
+    db.exec(&format!(
+        "CREATE SCHEMA moved; ALTER TABLE {t} SET SCHEMA moved; \
+         CREATE VIEW {t} AS SELECT * FROM moved.atlas_schema_revisions"
+    ))
+    .await;
+    assert!(db.apply(&d1).await.unwrap().applied.is_empty());
+    let d2 = dir(&[("1_a.sql", F1), ("2_b.sql", F2)]);
+    let err = db.apply(&d2).await.unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    assert!(!db.has_table("t3").await, "2_b.sql must not have run");
+}
