@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::directive::{self, Directives};
 use crate::error::DirError;
 use crate::snapshot::{self, Stamp};
+use crate::sum::SumFile;
 
 /// Name of the checksum file.
 pub const SUM_FILE: &str = "atlas.sum";
@@ -281,12 +282,23 @@ pub fn description_of(name: &str) -> &str {
 ///
 /// The engine reads directories from disk, from a ConfigMap or from the registry; all of them end up here, so
 /// everything downstream works on the same value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct MigrationDir {
     location: String,
     files: Vec<MigrationFile>,
     sum: Option<Vec<u8>>,
+    /// What `files` sum to, when a snapshot already knew it ([`MigrationDir::open_with_snapshot`]); a cache of
+    /// [`SumFile::compute`], left out of comparisons.
+    computed_sum: Option<SumFile>,
 }
+
+impl PartialEq for MigrationDir {
+    fn eq(&self, other: &Self) -> bool {
+        self.location == other.location && self.files == other.files && self.sum == other.sum
+    }
+}
+
+impl Eq for MigrationDir {}
 
 /// Where [`MigrationDir::open_with_snapshot`] took the files from (`atlas.sum` counts as a file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -329,6 +341,7 @@ impl MigrationDir {
             location,
             files,
             sum,
+            computed_sum: None,
         })
     }
 
@@ -421,7 +434,7 @@ impl MigrationDir {
             .iter()
             .zip(&stamps)
             .map(
-                |(name, stamp)| match (stamp, recorded.remove(name.as_str())) {
+                |(name, stamp)| match (stamp, recorded.files.remove(name.as_str())) {
                     (Some(now), Some(r)) if r.stamp == *now => Some(r.bytes),
                     _ => None,
                 },
@@ -444,19 +457,18 @@ impl MigrationDir {
                 *content = Some(bytes.map_err(|e| read_error(name, e))?);
             }
         }
-        let mut next = None;
-        if snapshot.is_some() && (stats.read > 0 || !recorded.is_empty()) {
-            let now = std::time::SystemTime::now();
-            let keep = names
+        let write_next = snapshot.is_some() && (stats.read > 0 || !recorded.files.is_empty());
+        // Stamps by name, to write the next snapshot from the sorted files.
+        let stamp_of: std::collections::HashMap<String, Stamp> = if write_next {
+            names
                 .iter()
                 .zip(&stamps)
-                .zip(&contents)
-                .filter_map(|((n, s), c)| {
-                    let s = s.as_ref().filter(|s| !s.is_racy(now, racy_window))?;
-                    Some((n.as_str(), s, c.as_deref()?))
-                });
-            next = Some(snapshot::encode(keep));
-        }
+                .filter_map(|(n, s)| Some((n.clone(), (*s)?)))
+                .collect()
+        } else {
+            std::collections::HashMap::new()
+        };
+        let sql_from_snapshot = missing.iter().all(|n| n == SUM_FILE);
         let mut contents: Vec<Vec<u8>> = contents
             .into_iter()
             .map(Option::unwrap_or_default)
@@ -472,7 +484,46 @@ impl MigrationDir {
             .zip(contents)
             .map(|(name, bytes)| MigrationFile::new(name, bytes))
             .collect();
-        Ok((Self::from_parts(location, files, sum)?, stats, next))
+        let mut dir = Self::from_parts(location, files, sum)?;
+        // Every `*.sql` file as recorded: what they sum to was recorded with them (for exactly these names).
+        if sql_from_snapshot {
+            dir.computed_sum = recorded
+                .computed_sum
+                .as_deref()
+                .and_then(|b| SumFile::parse(b).ok())
+                .filter(|computed| {
+                    let names = computed.entries().iter().map(|e| e.name.as_str());
+                    names.eq(dir.files.iter().map(|f| f.name.as_str()))
+                });
+        }
+        let mut next = None;
+        if write_next {
+            let now = std::time::SystemTime::now();
+            let kept = |name: &str| stamp_of.get(name).filter(|s| !s.is_racy(now, racy_window));
+            let mut entries: Vec<(&str, &Stamp, &[u8])> = dir
+                .files
+                .iter()
+                .filter_map(|f| Some((f.name.as_str(), kept(&f.name)?, f.bytes.as_slice())))
+                .collect();
+            if let (Some(bytes), Some(stamp)) = (dir.sum.as_deref(), kept(SUM_FILE)) {
+                entries.push((SUM_FILE, stamp, bytes));
+            }
+            // What every `*.sql` file sums to, worth recording only when every one of them is.
+            let every_file_kept = dir.files.iter().all(|f| kept(&f.name).is_some());
+            let computed = every_file_kept.then(|| {
+                dir.computed_sum
+                    .clone()
+                    .unwrap_or_else(|| SumFile::compute(&dir.files))
+            });
+            next = Some(snapshot::encode(
+                entries,
+                computed.as_ref().map(SumFile::to_bytes).as_deref(),
+            ));
+            if computed.is_some() {
+                dir.computed_sum = computed;
+            }
+        }
+        Ok((dir, stats, next))
     }
 
     /// Where the directory came from, for messages.
@@ -483,6 +534,11 @@ impl MigrationDir {
     /// The migration files in Atlas order.
     pub fn files(&self) -> &[MigrationFile] {
         &self.files
+    }
+
+    /// What the files sum to, when it came with them (see [`crate::sum::validate`]).
+    pub(crate) fn computed_sum(&self) -> Option<&SumFile> {
+        self.computed_sum.as_ref()
     }
 
     /// The raw `atlas.sum`, when the directory has one.
@@ -508,6 +564,7 @@ impl MigrationDir {
             }),
             Err(i) => {
                 self.files.insert(i, file);
+                self.computed_sum = None;
                 Ok(())
             }
         }
@@ -756,6 +813,52 @@ mod tests {
             0,
             "rewritten after the damaged one"
         );
+    }
+
+    #[test]
+    fn what_the_files_sum_to_comes_with_them_from_the_snapshot() {
+        let (_tmp, dir, snap) = snapshot_fixture(80);
+        let sums_right = |d: &MigrationDir| {
+            assert_eq!(d.computed_sum(), Some(&SumFile::compute(d.files())));
+        };
+        // The run that writes the snapshot computes the sum once, for itself and the snapshot.
+        let (first, _) = open_snap(&dir, &snap);
+        sums_right(&first);
+        // Every file from the snapshot: the sum comes with them, and validates as the files themselves would.
+        let (second, stats) = open_snap(&dir, &snap);
+        assert_eq!(stats.read, 0);
+        sums_right(&second);
+        std::fs::write(
+            dir.join(SUM_FILE),
+            SumFile::compute(second.files()).to_bytes(),
+        )
+        .unwrap();
+        let (third, _) = open_snap(&dir, &snap);
+        assert!(crate::sum::validate(&third).is_ok());
+        // A file changed, added or removed: not from the recorded sum.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(dir.join("005_f.sql"), "SELECT 555;\n").unwrap();
+        let (d, stats) = open_snap(&dir, &snap);
+        assert_eq!(stats.read, 1);
+        sums_right(&d);
+        assert!(matches!(
+            crate::sum::validate(&d),
+            Err(crate::sum::SumError::Mismatch(_))
+        ));
+        std::fs::write(dir.join("080_f.sql"), "SELECT 80;\n").unwrap();
+        sums_right(&open_snap(&dir, &snap).0);
+        std::fs::remove_file(dir.join("003_f.sql")).unwrap();
+        let (d, stats) = open_snap(&dir, &snap);
+        assert_eq!(stats.read, 0);
+        sums_right(&d);
+        let (d, stats) = open_snap(&dir, &snap);
+        assert_eq!(stats.read, 0);
+        sums_right(&d);
+        // A file added in memory drops what the snapshot knew.
+        let mut d = d;
+        d.add_file(MigrationFile::new("999_z.sql", "SELECT 9;\n"))
+            .unwrap();
+        assert_eq!(d.computed_sum(), None);
     }
 
     #[test]

@@ -12,15 +12,20 @@
 //! ignored: it can only cost a read.
 //!
 //! Where a snapshot is kept is the caller's choice ([`crate::dir::MigrationDir::open_with_snapshot`] takes the
-//! previous one's bytes and hands back the next one's). The format (all integers little-endian): the line `strata-dir-snapshot 1\n`, the body's SHA-256 (32 bytes), the
-//! body: per file its name's length (u32) and bytes, five i128 stamp fields, the content's length (u64) and bytes.
+//! previous one's bytes and hands back the next one's). The format (all integers little-endian): the line
+//! `strata-dir-snapshot 2\n`, the body's SHA-256 (32 bytes), the body: the length (u64) and bytes of the `atlas.sum`
+//! computed over exactly the recorded `*.sql` files (length 0: none), then per file its name's length (u32) and
+//! bytes, five i128 stamp fields, the content's length (u64) and bytes.
+//!
+//! The computed `atlas.sum` spares a re-run hashing every file: when every `*.sql` file comes from the snapshot,
+//! what they sum to is known (the snapshot's checksum covers it and the bytes it was computed from).
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use sha2::{Digest as _, Sha256};
 
-const MAGIC: &[u8] = b"strata-dir-snapshot 1\n";
+const MAGIC: &[u8] = b"strata-dir-snapshot 2\n";
 
 /// How old a file's modification and change times must be for the file to be recorded (see the module
 /// documentation).
@@ -93,9 +98,25 @@ pub struct Recorded {
 /// The files of one snapshot, by name.
 pub type Files = HashMap<String, Recorded>;
 
-/// Encodes `files` (already filtered by the caller) as a snapshot file's bytes.
-pub fn encode<'a>(files: impl IntoIterator<Item = (&'a str, &'a Stamp, &'a [u8])>) -> Vec<u8> {
+/// A decoded snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The recorded files, by name.
+    pub files: Files,
+    /// The `atlas.sum` computed over exactly the recorded `*.sql` files, when it was recorded.
+    pub computed_sum: Option<Vec<u8>>,
+}
+
+/// Encodes `files` (already filtered by the caller) as a snapshot file's bytes, with the `atlas.sum` computed over
+/// exactly the `*.sql` files among them, if the caller has it.
+pub fn encode<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a Stamp, &'a [u8])>,
+    computed_sum: Option<&[u8]>,
+) -> Vec<u8> {
     let mut body = Vec::new();
+    let computed_sum = computed_sum.unwrap_or_default();
+    body.extend_from_slice(&(computed_sum.len() as u64).to_le_bytes());
+    body.extend_from_slice(computed_sum);
     for (name, stamp, bytes) in files {
         let Ok(name_len) = u32::try_from(name.len()) else {
             continue;
@@ -114,12 +135,15 @@ pub fn encode<'a>(files: impl IntoIterator<Item = (&'a str, &'a Stamp, &'a [u8])
 }
 
 /// Decodes a snapshot file's bytes; `None` for anything that is not a whole, intact snapshot.
-pub fn decode(bytes: &[u8]) -> Option<Files> {
+pub fn decode(bytes: &[u8]) -> Option<Snapshot> {
     let rest = bytes.strip_prefix(MAGIC)?;
-    let (sum, mut body) = rest.split_at_checked(32)?;
+    let (sum, body) = rest.split_at_checked(32)?;
     if Sha256::digest(body).as_slice() != sum {
         return None;
     }
+    let (len, rest) = body.split_first_chunk::<8>()?;
+    let (computed_sum, mut body) =
+        rest.split_at_checked(usize::try_from(u64::from_le_bytes(*len)).ok()?)?;
     let mut files = HashMap::new();
     while !body.is_empty() {
         let (len, rest) = body.split_first_chunk::<4>()?;
@@ -139,7 +163,10 @@ pub fn decode(bytes: &[u8]) -> Option<Files> {
         );
         body = rest;
     }
-    Some(files)
+    Some(Snapshot {
+        files,
+        computed_sum: (!computed_sum.is_empty()).then(|| computed_sum.to_vec()),
+    })
 }
 
 #[cfg(test)]
@@ -159,8 +186,13 @@ mod tests {
     #[test]
     fn a_snapshot_reads_back_and_any_damage_is_refused() {
         let (a, b) = (stamp(1), stamp(2));
-        let bytes = encode([("1_a.sql", &a, &b"one"[..]), ("2_b.sql", &b, &b""[..])]);
-        let files = decode(&bytes).unwrap();
+        let bytes = encode(
+            [("1_a.sql", &a, &b"one"[..]), ("2_b.sql", &b, &b""[..])],
+            Some(b"h1:x\n"),
+        );
+        let decoded = decode(&bytes).unwrap();
+        assert_eq!(decoded.computed_sum.as_deref(), Some(&b"h1:x\n"[..]));
+        let files = decoded.files;
         assert_eq!(files.len(), 2);
         assert_eq!(files["1_a.sql"].stamp, a);
         assert_eq!(files["1_a.sql"].bytes, b"one");
@@ -174,6 +206,9 @@ mod tests {
             bad[at] ^= 0x10;
             assert!(decode(&bad).is_none(), "flipped at {at}");
         }
+        // Without a computed sum.
+        let bytes = encode([("1_a.sql", &a, &b"one"[..])], None);
+        assert_eq!(decode(&bytes).unwrap().computed_sum, None);
     }
 
     #[test]
