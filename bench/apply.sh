@@ -97,7 +97,10 @@ base() { # base SET [ARGS]: the baseline strata binary, when STRATA_BASE is set
   [[ -n ${STRATA_BASE:-} ]] || return 0
   local name=strata-base
   [[ $# -gt 1 ]] && name=strata-base-all
-  add $name $DB_BASE "$STRATA_BASE migrate apply --dir file://$WORK/$1/strata --url $(url $DB_BASE)${2:+ $2}"
+  # Its own copy of the directory, so the two binaries keep separate directory snapshots in the user's cache (the
+  # snapshot is per directory path, and two snapshot formats would make each discard the other's).
+  rm -rf "$WORK/$1/strata-base" && cp -a "$WORK/$1/strata" "$WORK/$1/strata-base"
+  add $name $DB_BASE "$STRATA_BASE migrate apply --dir file://$WORK/$1/strata-base --url $(url $DB_BASE)${2:+ $2}"
 }
 peers() { # peers SET: the peers' apply commands, one transaction per file (their defaults)
   local d=$WORK/$1
