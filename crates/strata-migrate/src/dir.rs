@@ -509,23 +509,21 @@ impl MigrationDir {
                 .iter()
                 .filter_map(|f| Some((f.name.as_str(), kept(&f.name)?, f.bytes.as_slice())))
                 .collect();
+            // What every `*.sql` file sums to, worth recording only when every one of them is; computed once, for
+            // this run's check too.
+            let every_file_kept = entries.len() == dir.files.len();
+            if every_file_kept && dir.computed_sum.is_none() {
+                dir.computed_sum = Some(SumFile::compute(&dir.files));
+            }
             if let (Some(bytes), Some(stamp)) = (dir.sum.as_deref(), kept(SUM_FILE)) {
                 entries.push((SUM_FILE, stamp, bytes));
             }
-            // What every `*.sql` file sums to, worth recording only when every one of them is.
-            let every_file_kept = dir.files.iter().all(|f| kept(&f.name).is_some());
-            let computed = every_file_kept.then(|| {
-                dir.computed_sum
-                    .clone()
-                    .unwrap_or_else(|| SumFile::compute(&dir.files))
-            });
-            next = Some(snapshot::encode(
-                entries,
-                computed.as_ref().map(SumFile::to_bytes).as_deref(),
-            ));
-            if computed.is_some() {
-                dir.computed_sum = computed;
-            }
+            let computed = dir
+                .computed_sum
+                .as_ref()
+                .filter(|_| every_file_kept)
+                .map(SumFile::to_bytes);
+            next = Some(snapshot::encode(entries, computed.as_deref()));
         }
         Ok((dir, stats, next))
     }

@@ -141,11 +141,11 @@ pub(super) const COLUMNS_SQL: &str = "SELECT COALESCE(json_agg(a.attname::text O
      AND (pg_catalog.pg_has_role(c.relowner, 'USAGE') \
      OR pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT, INSERT, UPDATE, REFERENCES'))";
 
-/// Every revision column, as [`rows::decode`] reads them with [`rows::ALL`].
-pub(super) fn select_sql(loc: &RevisionsLocation) -> String {
+/// The columns of `selection` (as [`rows::decode`] reads them) of every row.
+pub(super) fn select_sql(loc: &RevisionsLocation, selection: rows::Selection) -> String {
     format!(
         "{} FROM {}",
-        rows::select_list(rows::ALL),
+        rows::select_list(selection),
         REVISIONS.table(loc)
     )
 }
@@ -216,7 +216,7 @@ impl PostgresDriver {
         &mut self,
         loc: &RevisionsLocation,
     ) -> Result<Vec<Revision>, DriverError> {
-        let rows = sqlx::query(AssertSqlSafe(select_sql(loc)))
+        let rows = sqlx::query(AssertSqlSafe(select_sql(loc, rows::ALL)))
             .fetch_all(&mut self.conn)
             .await
             .map_err(DriverError::sql)?;
@@ -231,12 +231,7 @@ impl PostgresDriver {
     ) -> Result<Option<Vec<Revision>>, DriverError> {
         // No WHERE and no ORDER BY: on a fresh session the server's parse and plan of those cost more than
         // filtering and sorting a thousand rows here. Fewer columns cost less to send and to decode.
-        let sql = format!(
-            "{} FROM {}",
-            rows::select_list(rows::PLANNING),
-            REVISIONS.table(loc)
-        );
-        let Ok(rows) = sqlx::query(AssertSqlSafe(sql))
+        let Ok(rows) = sqlx::query(AssertSqlSafe(select_sql(loc, rows::PLANNING)))
             .fetch_all(&mut self.conn)
             .await
         else {
@@ -264,7 +259,7 @@ impl PostgresDriver {
         if version == strata_migrate::revision::CLOUD_IDENTIFIER_VERSION {
             return Ok(None);
         }
-        let sql = REVISIONS.where_version(&select_sql(loc));
+        let sql = REVISIONS.where_version(&select_sql(loc, rows::ALL));
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(version)
             .fetch_optional(&mut self.conn)
