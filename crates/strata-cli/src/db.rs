@@ -96,6 +96,7 @@ pub fn run(cmd: Migrate, rt: &Runtime, invoked_as: &str) -> Result<(), CliError>
                 statement_timeout,
                 ddl_lock_timeout,
                 dry_run,
+                memo_cache: strata_engine::cache::root(),
                 ..ApplyOptions::default()
             };
             apply(

@@ -167,6 +167,26 @@ pub trait Driver: Send + std::fmt::Debug {
         Ok(None)
     }
 
+    /// The revisions table's fingerprint now, in one small answer: two equal fingerprints of a table mean that
+    /// [`Driver::read_revisions_if_ready`] would return equal rows (what goes into one, and why, is the dialect's
+    /// business; see [`strata_migrate::noop_memo`] for its use). `None` where the dialect or the table has none
+    /// (no such table, no rows, a view): the caller reads instead.
+    async fn revisions_fingerprint(
+        &mut self,
+        _loc: &RevisionsLocation,
+    ) -> Result<Option<String>, DriverError> {
+        Ok(None)
+    }
+
+    /// [`Driver::read_revisions_if_ready`], with the fingerprint (as [`Driver::revisions_fingerprint`] gives it)
+    /// of exactly the rows read, when the driver can vouch for it.
+    async fn read_revisions_fingerprinted(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<(Option<Vec<Revision>>, Option<String>), DriverError> {
+        Ok((self.read_revisions_if_ready(loc).await?, None))
+    }
+
     /// One revision by version (`None` when absent; the cloud row is never returned).
     async fn read_revision(
         &mut self,

@@ -17,6 +17,7 @@
 //! and after a failure the row is re-read so the recorded progress is what really persisted.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -26,12 +27,14 @@ use strata_driver::{ConnectOptions, DbUrl, Dialect, Driver, Durability, Revision
 use strata_migrate::directive::TxMode;
 use strata_migrate::history;
 use strata_migrate::inflight::{self as marker, Marker};
+use strata_migrate::noop_memo::{self, NoopMemo};
 use strata_migrate::plan::{self, ExecOrder, Limit, PendingOptions, RowStamp};
 use strata_migrate::revision::operator_version;
 use strata_migrate::scan::{self, Stmt};
 use strata_migrate::sum::{self, SumFile};
 use strata_migrate::{MigrationDir, MigrationFile, Revision, RevisionType};
 
+use crate::cache::MemoSlot;
 use crate::inflight::{InFlightStop, Resolved, Undecided};
 use crate::report::{AppliedFile, ApplyReport, FileRef, StmtError};
 use crate::{EngineError, inflight, target_info};
@@ -64,6 +67,11 @@ pub struct ApplyOptions {
     pub dry_run: bool,
     /// Connection options that are not part of the URL.
     pub connect: ConnectOptions,
+    /// The cache folder ([`crate::cache::root`]) in which a run that finds nothing to do keeps a no-op memo
+    /// ([`strata_migrate::noop_memo`]), so that the next run over the same directory and revisions table only asks
+    /// the server for the table's fingerprint ([`Driver::revisions_fingerprint`]) instead of reading and planning;
+    /// `None` reads every time.
+    pub memo_cache: Option<PathBuf>,
 }
 
 impl Default for ApplyOptions {
@@ -80,6 +88,7 @@ impl Default for ApplyOptions {
             ddl_lock_timeout: None,
             dry_run: false,
             connect: ConnectOptions::default(),
+            memo_cache: None,
         }
     }
 }
@@ -164,9 +173,24 @@ pub async fn apply(
 pub struct Session {
     drv: Box<dyn Driver>,
     loc: RevisionsLocation,
-    /// The rows as planning reads them ([`Driver::read_revisions_if_ready`]); `None` leaves the catalog checks and
-    /// the read to [`apply_on`].
-    revisions: Option<Vec<Revision>>,
+    /// What the session learnt of the revisions table.
+    known: Known,
+    /// Where this table's no-op memo is kept, when the run keeps one.
+    slot: Option<MemoSlot>,
+}
+
+/// What [`open_session`] learnt of the revisions table.
+#[derive(Debug)]
+enum Known {
+    /// The rows as planning reads them ([`Driver::read_revisions_if_ready`]; `None` leaves the catalog checks and
+    /// the read to [`apply_on`]), with the fingerprint of exactly those rows when the driver has one.
+    Read {
+        revisions: Option<Vec<Revision>>,
+        fingerprint: Option<String>,
+    },
+    /// Not read: a no-op memo was found, and the table's fingerprint now. [`apply_on`] compares the memo's key
+    /// with this run's and reads only when they differ.
+    Fingerprinted { fingerprint: String, memo: NoopMemo },
 }
 
 impl std::fmt::Debug for Session {
@@ -174,7 +198,13 @@ impl std::fmt::Debug for Session {
         f.debug_struct("Session")
             .field("dialect", &self.drv.dialect())
             .field("loc", &self.loc)
-            .field("revisions", &self.revisions.as_ref().map(Vec::len))
+            .field(
+                "revisions",
+                &match &self.known {
+                    Known::Read { revisions, .. } => revisions.as_ref().map(Vec::len),
+                    Known::Fingerprinted { .. } => None,
+                },
+            )
             .finish()
     }
 }
@@ -201,11 +231,12 @@ pub async fn open_session(url: &DbUrl, opts: &ApplyOptions) -> Result<Session, E
         let _ = drv.close().await;
         return Err(EngineError::Lock(e));
     }
-    match read_state(&mut *drv, opts).await {
-        Ok((loc, revisions)) => Ok(Session {
+    match read_state(&mut *drv, url, opts).await {
+        Ok((loc, known, slot)) => Ok(Session {
             drv,
             loc,
-            revisions,
+            known,
+            slot,
         }),
         Err(e) => {
             let _ = unlock_and_close(drv).await;
@@ -216,8 +247,9 @@ pub async fn open_session(url: &DbUrl, opts: &ApplyOptions) -> Result<Session, E
 
 async fn read_state(
     drv: &mut dyn Driver,
+    url: &DbUrl,
     opts: &ApplyOptions,
-) -> Result<(RevisionsLocation, Option<Vec<Revision>>), EngineError> {
+) -> Result<(RevisionsLocation, Known, Option<MemoSlot>), EngineError> {
     if opts.statement_timeout.is_some() || opts.ddl_lock_timeout.is_some() {
         drv.set_ddl_limits(opts.statement_timeout, opts.ddl_lock_timeout)
             .await?;
@@ -225,9 +257,30 @@ async fn read_state(
     let loc = drv
         .revisions_location(opts.revisions_schema.as_deref())
         .await?;
-    // A re-run reads the rows planning needs first; the catalog checks wait until something is to be written.
-    let revisions = drv.read_revisions_if_ready(&loc).await?;
-    Ok((loc, revisions))
+    // With a no-op memo, the table's fingerprint is all the session asks for (apply_on compares); otherwise a
+    // re-run reads the rows planning needs. The catalog checks wait until something is to be written.
+    let slot = opts
+        .memo_cache
+        .as_deref()
+        .map(|root| MemoSlot::new(root, url, &loc));
+    if let Some(memo) = slot.as_ref().and_then(MemoSlot::load)
+        && let Some(fingerprint) = drv.revisions_fingerprint(&loc).await?
+    {
+        return Ok((loc, Known::Fingerprinted { fingerprint, memo }, slot));
+    }
+    let (revisions, fingerprint) = if slot.is_some() {
+        drv.read_revisions_fingerprinted(&loc).await?
+    } else {
+        (drv.read_revisions_if_ready(&loc).await?, None)
+    };
+    Ok((
+        loc,
+        Known::Read {
+            revisions,
+            fingerprint,
+        },
+        slot,
+    ))
 }
 
 /// What [`open_session_while`] hands back: the caller's loaded directory, its validated `atlas.sum`, and the
@@ -329,9 +382,13 @@ pub async fn apply_on(
     let Session {
         mut drv,
         loc,
-        revisions,
+        known,
+        slot,
     } = session;
-    let report = run(&mut *drv, loc, revisions, dir, sum, opts, observer, cancel).await;
+    let report = run(
+        &mut *drv, loc, known, slot, dir, sum, opts, observer, cancel,
+    )
+    .await;
     roll_back_open(&mut *drv).await;
     // Closing releases the lock ([`Driver::close`]; on PostgreSQL by ending the session, a round trip less than
     // unlocking first).
@@ -383,13 +440,36 @@ fn now_nanos() -> i128 {
 async fn run(
     drv: &mut dyn Driver,
     loc: RevisionsLocation,
-    revisions: Option<Vec<Revision>>,
+    known: Known,
+    slot: Option<MemoSlot>,
     dir: &MigrationDir,
     sum: &SumFile,
     opts: &ApplyOptions,
     observer: &mut dyn Observer,
     cancel: &Cancel,
 ) -> Result<ApplyReport, EngineError> {
+    // What a no-op memo's key covers of the options: everything planning reads (the revisions schema is in the
+    // memo's place).
+    let plan_options = format!(
+        "baseline {:?} allow-dirty {} exec-order {:?} limit {:?}",
+        opts.baseline, opts.allow_dirty, opts.exec_order, opts.limit
+    );
+    let (revisions, fingerprint) = match known {
+        Known::Fingerprinted { fingerprint, memo } => {
+            if memo.key == noop_memo::key(&fingerprint, dir, sum, &plan_options) {
+                // Everything planning would read is as it was when a run found nothing to do.
+                observer.planned(0, 0);
+                let mut report = new_report(drv, dir, Vec::new(), memo.current, String::new());
+                report.finish();
+                return Ok(report);
+            }
+            drv.read_revisions_fingerprinted(&loc).await?
+        }
+        Known::Read {
+            revisions,
+            fingerprint,
+        } => (revisions, fingerprint),
+    };
     // Whether the table is known to have every column (rows from the session's first read do not prove it).
     let (revisions, table_checked) = match revisions {
         Some(revisions) => (revisions, false),
@@ -421,6 +501,17 @@ async fn run(
     let files = dir.files();
     let plan = plan::pending(files, &revisions, &popts)?.limit(&opts.limit)?;
     history::check(files, &revisions, sum)?;
+    // A run with nothing to write leaves the table as it read it: the next run over the same directory can tell
+    // from the table's fingerprint. (A run that writes would leave a memo of a table that no longer is.)
+    if let (Some(slot), Some(fingerprint)) = (&slot, &fingerprint)
+        && plan.baseline.is_none()
+        && plan.pending.is_empty()
+    {
+        slot.store(&NoopMemo {
+            key: noop_memo::key(fingerprint, dir, sum, &plan_options),
+            current: plan.current_version().unwrap_or_default().to_owned(),
+        });
+    }
 
     // Nothing to write (the common re-run) needs no catalog check; anything else makes sure every column is there
     // first, as a first run does.
@@ -439,19 +530,13 @@ async fn run(
     let prepared = prepare(drv.dialect(), &plan.pending, sum, opts.tx_mode)?;
     observer.planned(prepared.len(), prepared.iter().map(|p| p.stmts.len()).sum());
 
-    let mut report = ApplyReport {
-        driver: crate::driver_name(drv.dialect()).to_owned(),
-        url: Some(target_info(drv)),
-        dir: dir.location().to_owned(),
-        pending: plan.pending.iter().map(|f| FileRef::of(f)).collect(),
-        applied: Vec::new(),
-        current: plan.current_version().unwrap_or_default().to_owned(),
-        target: plan.target_version().unwrap_or_default().to_owned(),
-        start: Timestamp::now(),
-        end: Timestamp::now(),
-        error: String::new(),
-        message: None,
-    };
+    let mut report = new_report(
+        drv,
+        dir,
+        plan.pending.iter().map(|f| FileRef::of(f)).collect(),
+        plan.current_version().unwrap_or_default().to_owned(),
+        plan.target_version().unwrap_or_default().to_owned(),
+    );
     if prepared.is_empty() {
         report.finish();
         return Ok(report);
@@ -676,6 +761,29 @@ fn forget_rolled_back(report: &mut ApplyReport, lost: &[String]) {
     }
     report.applied.retain(|a| !lost.contains(&a.file.version));
     report.error.push_str(&crate::error::rolled_back_note(lost));
+}
+
+/// A run's report before anything ran.
+fn new_report(
+    drv: &mut dyn Driver,
+    dir: &MigrationDir,
+    pending: Vec<FileRef>,
+    current: String,
+    target: String,
+) -> ApplyReport {
+    ApplyReport {
+        driver: crate::driver_name(drv.dialect()).to_owned(),
+        url: Some(target_info(drv)),
+        dir: dir.location().to_owned(),
+        pending,
+        applied: Vec::new(),
+        current,
+        target,
+        start: Timestamp::now(),
+        end: Timestamp::now(),
+        error: String::new(),
+        message: None,
+    }
 }
 
 /// Applies a decision about the statement `m` names to the resumed row (in memory; the file's first write stores

@@ -1,17 +1,19 @@
-//! The user's cache folder: where it is, how an entry is written, how the folder is kept small; and the one user
-//! of it outside the schema engine, migration directory snapshots ([`open_dir`]).
+//! The user's cache folder: where it is, how an entry is written, how the folder is kept small; and its users
+//! outside the schema engine: migration directory snapshots ([`open_dir`]) and no-op memos ([`MemoSlot`]).
 //!
 //! **Where**: `$STRATA_CACHE_DIR` when set (an empty value turns the cache off), else `$XDG_CACHE_HOME/strata`,
 //! else `~/.cache/strata` (`%LOCALAPPDATA%\strata` on Windows). Each kind of entry has its folder in it
-//! (`replay/`, `dirs/`); nothing is ever written into a migration directory. Nothing cached is required for
-//! correctness: every failure to read or write only costs work.
+//! (`replay/`, `dirs/`, `revisions/`); nothing is ever written into a migration directory. Nothing cached is
+//! required for correctness: every failure to read or write only costs work.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use sha2::{Digest as _, Sha256};
+use strata_driver::{DbUrl, RevisionsLocation};
 use strata_migrate::MigrationDir;
+use strata_migrate::noop_memo::{self, NoopMemo};
 
 /// The variable naming the cache folder (empty: no cache).
 pub const CACHE_DIR_ENV: &str = "STRATA_CACHE_DIR";
@@ -156,6 +158,43 @@ pub fn open_dir_in(
         None => {}
     }
     Ok((dir, stats))
+}
+
+/// Where the no-op memo ([`strata_migrate::noop_memo`]) of one revisions table is kept: the cache's `revisions/`
+/// folder, one entry per URL (without credentials) and table location. A memo only counts when its key matches
+/// the run's, which the server's answer decides, so two URLs naming one database merely keep two memos.
+#[derive(Debug, Clone)]
+pub(crate) struct MemoSlot {
+    folder: PathBuf,
+    name: String,
+}
+
+impl MemoSlot {
+    /// The slot of the table at `loc` of the database `url` names, in the cache at `root`.
+    pub(crate) fn new(root: &Path, url: &DbUrl, loc: &RevisionsLocation) -> Self {
+        let mut key = Sha256::new();
+        for part in [url.without_credentials().as_str(), &loc.schema, &loc.table] {
+            key.update((part.len() as u64).to_le_bytes());
+            key.update(part.as_bytes());
+        }
+        Self {
+            folder: root.join("revisions"),
+            name: hex(&key.finalize()[..16]),
+        }
+    }
+
+    /// The memo kept here, if there is an intact one.
+    pub(crate) fn load(&self) -> Option<NoopMemo> {
+        let file = self.folder.join(format!("{}.memo", self.name));
+        let memo = noop_memo::decode(&std::fs::read(&file).ok()?)?;
+        touch(&file);
+        Some(memo)
+    }
+
+    /// Keeps `memo`. A memo that cannot be written only costs a read next time.
+    pub(crate) fn store(&self, memo: &NoopMemo) {
+        let _ = write_entry(&self.folder, &self.name, "memo", &noop_memo::encode(memo));
+    }
 }
 
 #[cfg(test)]

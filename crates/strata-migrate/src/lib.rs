@@ -8,6 +8,8 @@
 //! - [`history`]: the tamper check — applied files that changed or vanished since they ran;
 //! - [`new`]: `migrate new` — a new empty file with a timestamp version, and the re-hash after it (also the file
 //!   `migrate diff` writes);
+//! - [`noop_memo`]: what a run that found nothing to do keeps, so the next one over the same directory and table
+//!   can tell without reading the table;
 //! - [`replay`]: where a replay on a dev database starts, and the content addresses of its prefixes (the replay
 //!   cache's keys);
 //! - [`revision`]: the dialect-neutral `atlas_schema_revisions` row;
@@ -23,6 +25,7 @@ mod error;
 pub mod history;
 pub mod inflight;
 pub mod new;
+pub mod noop_memo;
 pub mod plan;
 pub mod quote;
 pub mod replay;

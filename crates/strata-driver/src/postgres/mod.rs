@@ -124,6 +124,20 @@ impl Driver for PostgresDriver {
         self.read_all_if_ready(loc).await
     }
 
+    async fn revisions_fingerprint(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<Option<String>, DriverError> {
+        self.fingerprint_now(loc).await
+    }
+
+    async fn read_revisions_fingerprinted(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<(Option<Vec<Revision>>, Option<String>), DriverError> {
+        self.read_fingerprinted(loc).await
+    }
+
     async fn read_revision(
         &mut self,
         loc: &RevisionsLocation,

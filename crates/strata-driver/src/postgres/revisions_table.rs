@@ -141,12 +141,28 @@ pub(super) const COLUMNS_SQL: &str = "SELECT COALESCE(json_agg(a.attname::text O
      AND (pg_catalog.pg_has_role(c.relowner, 'USAGE') \
      OR pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT, INSERT, UPDATE, REFERENCES'))";
 
-/// The columns of `selection` (as [`rows::decode`] reads them) of every row.
-pub(super) fn select_sql(loc: &RevisionsLocation, selection: rows::Selection) -> String {
+/// The columns of `selection` (as [`rows::decode`] reads them) of every row, then, with `stamps`, the row's
+/// `xmin` and `ctid` (system columns: a user column cannot have those names; a view has none).
+pub(super) fn select_sql(
+    loc: &RevisionsLocation,
+    selection: rows::Selection,
+    stamps: bool,
+) -> String {
     format!(
-        "{} FROM {}",
+        "{}{} FROM {}",
         rows::select_list(selection),
+        if stamps { ", xmin, ctid" } else { "" },
         REVISIONS.table(loc)
+    )
+}
+
+/// A table's fingerprint (see [`PostgresDriver::fingerprint_now`]) from the server's start, the planning columns'
+/// identities and the rows' stamps (in any order).
+fn fingerprint(server_started: u64, columns: &str, mut stamps: Vec<String>) -> String {
+    stamps.sort_unstable();
+    format!(
+        "postgres 1\nserver {server_started:016x}\ncolumns {columns}\nrows {}",
+        stamps.join(" ")
     )
 }
 
@@ -216,7 +232,7 @@ impl PostgresDriver {
         &mut self,
         loc: &RevisionsLocation,
     ) -> Result<Vec<Revision>, DriverError> {
-        let rows = sqlx::query(AssertSqlSafe(select_sql(loc, rows::ALL)))
+        let rows = sqlx::query(AssertSqlSafe(select_sql(loc, rows::ALL, false)))
             .fetch_all(&mut self.conn)
             .await
             .map_err(DriverError::sql)?;
@@ -229,9 +245,47 @@ impl PostgresDriver {
         &mut self,
         loc: &RevisionsLocation,
     ) -> Result<Option<Vec<Revision>>, DriverError> {
+        Ok(self
+            .read_planning(loc, false)
+            .await?
+            .map(|(revisions, _)| revisions))
+    }
+
+    /// [`Driver::read_revisions_fingerprinted`] on this dialect: the read also selects each row's `xmin` and
+    /// `ctid` (a table without them, a view, is read again without), and a narrow read that was the whole answer
+    /// comes with its fingerprint.
+    pub(super) async fn read_fingerprinted(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<(Option<Vec<Revision>>, Option<String>), DriverError> {
+        let read = match self.read_planning(loc, true).await? {
+            Some(read) => read,
+            None => return Ok((self.read_all_if_ready(loc).await?, None)),
+        };
+        let (revisions, stamps) = read;
+        let fingerprint = match stamps {
+            Some((columns, stamps)) => Some(fingerprint(
+                self.session_info().await?.server_started,
+                &columns,
+                stamps,
+            )),
+            None => None,
+        };
+        Ok((Some(revisions), fingerprint))
+    }
+
+    /// [`PostgresDriver::read_all_if_ready`]; `with_stamps` also selects each row's `xmin` and `ctid` and returns
+    /// them (see [`rows::stamps`]), with the planning columns' identities, when the narrow read was the whole
+    /// answer.
+    async fn read_planning(
+        &mut self,
+        loc: &RevisionsLocation,
+        with_stamps: bool,
+    ) -> Result<Option<(Vec<Revision>, Option<(String, Vec<String>)>)>, DriverError> {
         // No WHERE and no ORDER BY: on a fresh session the server's parse and plan of those cost more than
         // filtering and sorting a thousand rows here. Fewer columns cost less to send and to decode.
-        let Ok(rows) = sqlx::query(AssertSqlSafe(select_sql(loc, rows::PLANNING)))
+        let sql = select_sql(loc, rows::PLANNING, with_stamps);
+        let Ok(rows) = sqlx::query(AssertSqlSafe(sql))
             .fetch_all(&mut self.conn)
             .await
         else {
@@ -245,9 +299,57 @@ impl PostgresDriver {
             .iter()
             .any(|r| r.is_partial() || !r.error.is_empty())
         {
-            return self.read_all(loc).await.map(Some);
+            return Ok(Some((self.read_all(loc).await?, None)));
         }
-        Ok(Some(revisions))
+        let stamps = if with_stamps {
+            rows.first()
+                .and_then(|first| rows::column_identities(first, rows::PLANNING.len()))
+                .zip(rows::stamps(&rows, rows::PLANNING.len()))
+        } else {
+            None
+        };
+        Ok(Some((revisions, stamps)))
+    }
+
+    /// [`Driver::revisions_fingerprint`] on this dialect.
+    ///
+    /// A fingerprint is the server's start, the identity of each planning column (table OID, column number,
+    /// type) and, for every visible row, its `xmin` and `ctid`. Equal fingerprints mean equal rows: a row written
+    /// (inserted, updated, or rewritten by `ALTER TABLE`) carries its transaction's ID, which no row visible
+    /// before can carry (IDs are not reused within a run of the server short of 2³² transactions, and a
+    /// transaction's rows become visible all at once), a deleted row is missing from the list, and a row that
+    /// becomes visible or invisible otherwise (row security) is another `ctid`. A rewrite that keeps every row
+    /// (`VACUUM FULL`, `CLUSTER`) moves rows (another fingerprint, the same rows); renaming or retyping a column
+    /// changes its identity. `None` for a table without rows or without `xmin` (a view), or on any error.
+    ///
+    /// A fingerprint and a read are separate statements: [`Driver::read_revisions_fingerprinted`] takes the one
+    /// that comes with its rows from the read itself.
+    pub(super) async fn fingerprint_now(
+        &mut self,
+        loc: &RevisionsLocation,
+    ) -> Result<Option<String>, DriverError> {
+        let started = self.session_info().await?.server_started;
+        let table = REVISIONS.table(loc);
+        // One row of the planning columns, for their identities in the result's description, and every row's
+        // stamp in one text value.
+        let sql = format!(
+            "{}, (SELECT string_agg(xmin::text || ctid::text, ' ') FROM {table}) FROM {table} LIMIT 1",
+            rows::select_list(rows::PLANNING),
+        );
+        let Ok(Some(row)) = sqlx::raw_sql(AssertSqlSafe(sql))
+            .fetch_optional(&mut self.conn)
+            .await
+        else {
+            return Ok(None);
+        };
+        let Some(columns) = rows::column_identities(&row, rows::PLANNING.len()) else {
+            return Ok(None);
+        };
+        let Ok(Some(list)) = row.try_get::<Option<String>, _>(rows::PLANNING.len()) else {
+            return Ok(None);
+        };
+        let stamps = list.split(' ').map(str::to_owned).collect();
+        Ok(Some(fingerprint(started, &columns, stamps)))
     }
 
     /// [`Driver::read_revision`] on this dialect.
@@ -259,7 +361,7 @@ impl PostgresDriver {
         if version == strata_migrate::revision::CLOUD_IDENTIFIER_VERSION {
             return Ok(None);
         }
-        let sql = REVISIONS.where_version(&select_sql(loc, rows::ALL));
+        let sql = REVISIONS.where_version(&select_sql(loc, rows::ALL, false));
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(version)
             .fetch_optional(&mut self.conn)

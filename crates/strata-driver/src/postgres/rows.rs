@@ -179,6 +179,45 @@ pub(super) fn decode(
     })
 }
 
+/// Each row's stamp, `xmin` then `ctid` as PostgreSQL writes them as text (`1234(0,7)`), from the binary `xid` and
+/// `tid` in columns `at` and `at + 1`; `None` when the columns are not those or a value is NULL.
+pub(super) fn stamps(rows: &[PgRow], at: usize) -> Option<Vec<String>> {
+    /// The type OIDs of `xid` and `tid`.
+    const XID: u32 = 28;
+    const TID: u32 = 27;
+    let columns = rows.first()?.columns();
+    let oid = |i: usize| columns.get(i)?.type_info().oid().map(|o| o.0);
+    if oid(at)? != XID || oid(at + 1)? != TID {
+        return None;
+    }
+    let mut stamps = Vec::with_capacity(rows.len());
+    for row in rows {
+        let xmin = raw(row, at).ok()?;
+        let xmin = u32::from_be_bytes(<[u8; 4]>::try_from(bytes(&xmin)?).ok()?);
+        let ctid = raw(row, at + 1).ok()?;
+        let ctid = <[u8; 6]>::try_from(bytes(&ctid)?).ok()?;
+        let block = u32::from_be_bytes([ctid[0], ctid[1], ctid[2], ctid[3]]);
+        let offset = u16::from_be_bytes([ctid[4], ctid[5]]);
+        stamps.push(format!("{xmin}({block},{offset})"));
+    }
+    Some(stamps)
+}
+
+/// The identities of the first `n` columns of a result, `table OID:column number:type OID` each: which table
+/// column each one is. `None` when one is not a table's column.
+pub(super) fn column_identities(row: &PgRow, n: usize) -> Option<String> {
+    let mut out = Vec::with_capacity(n);
+    for column in row.columns().get(..n)? {
+        out.push(format!(
+            "{}:{}:{}",
+            column.relation_id()?.0,
+            column.relation_attribute_no()?,
+            column.type_info().oid()?.0
+        ));
+    }
+    Some(out.join(","))
+}
+
 /// Unix nanoseconds of a binary `timestamptz`, refusing the infinities and instants outside years -9999..=9999
 /// (which the rest of Strata cannot represent).
 pub(super) fn timestamptz_nanos(micros: i64) -> Result<i128, String> {

@@ -22,11 +22,15 @@ pub(super) struct SessionInfo {
     /// Server and client encodings are both UTF-8: a query text can then only fail before running by failing to
     /// parse (see [`Driver::upsert_execute`]).
     pub(super) utf8: bool,
+    /// The server's start (`pg_postmaster_start_time()`, as text, hashed with 64-bit FNV-1a): tells this run of
+    /// the server from any other, e.g. for a table fingerprint (transaction IDs are unique only within one).
+    pub(super) server_started: u64,
 }
 
 /// Columns that read a [`SessionInfo`], appended to the first lock attempt's `SELECT`.
 pub(super) const SESSION_INFO_COLUMNS: &str = "pg_backend_pid(), \
-     current_setting('server_encoding') = 'UTF8' AND current_setting('client_encoding') = 'UTF8'";
+     current_setting('server_encoding') = 'UTF8' AND current_setting('client_encoding') = 'UTF8', \
+     pg_postmaster_start_time()";
 
 /// `server_version_num` as PostgreSQL prints its version: `15.4`, `9.6.24`.
 pub(super) fn version_text(num: u32) -> String {
@@ -241,9 +245,14 @@ impl PostgresDriver {
         row: &sqlx::postgres::PgRow,
         at: usize,
     ) -> Result<SessionInfo, DriverError> {
+        // The start time arrives as text (simple protocol) and is only compared, never read as a time.
+        let started: &str = row.try_get_unchecked(at + 2).map_err(DriverError::sql)?;
         let info = SessionInfo {
             backend_pid: row.try_get(at).map_err(DriverError::sql)?,
             utf8: row.try_get(at + 1).map_err(DriverError::sql)?,
+            server_started: started.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            }),
         };
         self.session = Some(info);
         Ok(info)

@@ -2,6 +2,7 @@
 //! `ensure_revisions_table`) behave exactly like the step-by-step calls they replace.
 
 use crate::common::connect;
+use sqlx::{AssertSqlSafe, Connection as _};
 use strata_driver::{DriverError, Durability, Revision, RevisionsLocation};
 
 use crate::common::revision;
@@ -564,4 +565,151 @@ async fn a_deferred_commit_relaxes_its_own_transaction_only() {
         .await
         .unwrap();
     assert_eq!(rows(&db.url, "SELECT s FROM after_commit").await, ["on"]);
+}
+
+/// The fingerprint now, checked against the one a read of the same state comes with, and the read's rows against
+/// the plain read's.
+async fn fingerprint(d: &mut Box<dyn strata_driver::Driver>, loc: &RevisionsLocation) -> String {
+    let now = d
+        .revisions_fingerprint(loc)
+        .await
+        .unwrap()
+        .expect("a fingerprint");
+    let (rows, read) = d.read_revisions_fingerprinted(loc).await.unwrap();
+    assert_eq!(
+        read.as_ref(),
+        Some(&now),
+        "a read's fingerprint is the table's"
+    );
+    assert!(rows.is_some());
+    assert_eq!(rows, d.read_revisions_if_ready(loc).await.unwrap());
+    now
+}
+
+#[tokio::test]
+async fn a_fingerprint_changes_whenever_the_rows_may_have() {
+    let db = pg_db!();
+    let mut d = connect(&db.url).await.unwrap();
+    let loc = RevisionsLocation::new("atlas_schema_revisions");
+    let t = "atlas_schema_revisions.atlas_schema_revisions";
+    // No table, no rows: nothing to fingerprint.
+    assert_eq!(d.revisions_fingerprint(&loc).await.unwrap(), None);
+    assert_eq!(
+        d.read_revisions_fingerprinted(&loc).await.unwrap(),
+        (None, None)
+    );
+    d.ensure_revisions_table(&loc).await.unwrap();
+    assert_eq!(d.revisions_fingerprint(&loc).await.unwrap(), None);
+    assert_eq!(
+        d.read_revisions_fingerprinted(&loc).await.unwrap(),
+        (None, None)
+    );
+    for v in ["1", "2", "3"] {
+        let mut r = revision(v);
+        r.applied = r.total;
+        r.error.clear();
+        d.upsert_revision(&loc, &r).await.unwrap();
+    }
+    let mut before = fingerprint(&mut d, &loc).await;
+    assert!(before.starts_with("postgres 1\nserver "), "{before}");
+
+    // What leaves the visible rows as they were keeps the fingerprint: another session's write not yet
+    // committed, a write rolled back.
+    let mut other_session = sqlx::PgConnection::connect(&db.url.to_string())
+        .await
+        .unwrap();
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "BEGIN; UPDATE {t} SET hash = 'uncommitted' WHERE version = '1'"
+    )))
+    .execute(&mut other_session)
+    .await
+    .unwrap();
+    d.execute(&format!(
+        "BEGIN; UPDATE {t} SET hash = 'x' WHERE version = '2'; ROLLBACK"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(fingerprint(&mut d, &loc).await, before);
+
+    // Every committed change is another fingerprint, even one that writes back the same values.
+    sqlx::raw_sql("COMMIT")
+        .execute(&mut other_session)
+        .await
+        .unwrap();
+    sqlx::Connection::close(other_session).await.unwrap();
+    let changes = [
+        String::new(), // the other session's commit
+        format!("UPDATE {t} SET description = description WHERE version = '2'"),
+        format!("DELETE FROM {t} WHERE version = '3'"),
+        format!(
+            "INSERT INTO {t} SELECT '4', description, type, applied, total, executed_at, execution_time, error, \
+             error_stmt, hash, partial_hashes, operator_version FROM {t} WHERE version = '1'"
+        ),
+        // A rewrite that changes values.
+        format!("ALTER TABLE {t} ALTER COLUMN description TYPE text USING upper(description)"),
+        // Two columns of one type swap names: the same rows mean something else.
+        format!(
+            "ALTER TABLE {t} ALTER COLUMN hash TYPE text; ALTER TABLE {t} RENAME COLUMN hash TO h; \
+             ALTER TABLE {t} RENAME COLUMN description TO hash; ALTER TABLE {t} RENAME COLUMN h TO description"
+        ),
+    ];
+    let mut seen = vec![before.clone()];
+    for change in changes {
+        if !change.is_empty() {
+            d.execute(&change).await.unwrap();
+        }
+        // A new session: this one's prepared reads would fail after a change of column types.
+        d.close().await.unwrap();
+        d = connect(&db.url).await.unwrap();
+        let now = fingerprint(&mut d, &loc).await;
+        assert!(!seen.contains(&now), "{change:?} kept a fingerprint");
+        seen.push(now.clone());
+        before = now;
+    }
+    // The swap is what the reads see: row 1's hash (the other session's write) now reads as its description.
+    let rows = d.read_revisions_if_ready(&loc).await.unwrap().unwrap();
+    assert_eq!(
+        (rows[0].hash.as_str(), rows[0].description.as_str()),
+        ("DESC_1", "uncommitted")
+    );
+    // A rewrite that keeps every row keeps the rows (and, having moved none, the fingerprint).
+    d.execute(&format!("VACUUM FULL {t}")).await.unwrap();
+    assert_eq!(
+        d.read_revisions_if_ready(&loc).await.unwrap().unwrap(),
+        rows
+    );
+    assert_eq!(fingerprint(&mut d, &loc).await, before);
+
+    // A partly applied row makes the read read every column, and it vouches for no fingerprint then.
+    let partial = revision("5");
+    assert!(partial.is_partial());
+    d.upsert_revision(&loc, &partial).await.unwrap();
+    assert_eq!(
+        d.read_revisions_fingerprinted(&loc).await.unwrap(),
+        (Some(d.read_revisions(&loc).await.unwrap()), None)
+    );
+    d.delete_revision(&loc, "5").await.unwrap();
+
+    // A view has no fingerprint, and is read as before.
+    d.execute(&format!(
+        "CREATE SCHEMA v; CREATE VIEW v.atlas_schema_revisions AS SELECT * FROM {t}"
+    ))
+    .await
+    .unwrap();
+    let view = RevisionsLocation::new("v");
+    assert_eq!(d.revisions_fingerprint(&view).await.unwrap(), None);
+    let (rows, none) = d.read_revisions_fingerprinted(&view).await.unwrap();
+    assert_eq!((rows.as_ref().map(Vec::len), none), (Some(3), None));
+    assert_eq!(rows, d.read_revisions_if_ready(&view).await.unwrap());
+    // A copy of the table with the same rows is another table.
+    d.execute(&format!(
+        "CREATE SCHEMA c; CREATE TABLE c.atlas_schema_revisions (LIKE {t}); \
+         INSERT INTO c.atlas_schema_revisions SELECT * FROM {t}"
+    ))
+    .await
+    .unwrap();
+    let copy = fingerprint(&mut d, &RevisionsLocation::new("c")).await;
+    assert_ne!(copy, fingerprint(&mut d, &loc).await);
+    assert!(!d.in_transaction());
+    d.close().await.unwrap();
 }

@@ -2,6 +2,7 @@
 
 use strata_driver::DriverError;
 use strata_engine::EngineError;
+use strata_migrate::noop_memo;
 
 use crate::common::{Db, dir, sum_of};
 use crate::scenario_tests;
@@ -313,4 +314,103 @@ async fn a_view_in_place_of_the_revisions_table_is_refused_before_anything_runs(
     let err = db.apply(&d2).await.unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
     assert!(!db.has_table("t3").await, "2_b.sql must not have run");
+}
+
+#[tokio::test]
+async fn a_noop_memo_answers_only_for_the_same_directory_table_and_options() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let opts = strata_engine::ApplyOptions {
+        memo_cache: Some(cache.path().to_path_buf()),
+        ..db.apply_opts()
+    };
+    let memos = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(cache.path().join("revisions"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "memo"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let read = |path: &std::path::Path| noop_memo::decode(&std::fs::read(path).unwrap()).unwrap();
+    let d1 = dir(&[("1_a.sql", F1)]);
+    assert_eq!(db.apply_with(&d1, &opts).await.unwrap().applied.len(), 1);
+    assert!(memos().is_empty(), "a run that writes keeps no memo");
+    let first = db.apply_with(&d1, &opts).await.unwrap();
+    assert!(first.applied.is_empty());
+    assert_eq!(first.current, "1");
+    let [memo_file] = memos()
+        .try_into()
+        .expect("one memo after a run with nothing to do");
+    let memo = read(&memo_file);
+    assert_eq!(memo.current, "1");
+
+    // While its key matches, the memo is the answer: nothing is read or planned (a memo saying another current
+    // version is believed).
+    let forge = |current: &str| {
+        let forged = noop_memo::NoopMemo {
+            current: current.into(),
+            ..memo.clone()
+        };
+        std::fs::write(&memo_file, noop_memo::encode(&forged)).unwrap();
+    };
+    forge("forged");
+    let again = db.apply_with(&d1, &opts).await.unwrap();
+    assert_eq!(again.current, "forged");
+    assert_eq!(again.to_text(), first.to_text());
+    assert_eq!(
+        (
+            again.pending.len(),
+            again.target.as_str(),
+            again.url,
+            again.dir
+        ),
+        (0, "", first.url.clone(), first.dir.clone())
+    );
+    // Other options than the memo's run: planned again (and, finding nothing either, a memo for them).
+    let other = strata_engine::ApplyOptions {
+        limit: strata_migrate::plan::Limit::ToVersion("1".into()),
+        ..opts.clone()
+    };
+    assert_eq!(db.apply_with(&d1, &other).await.unwrap().current, "1");
+    forge("forged");
+    // Any write to the table, even of the same values, makes it read the table and plan again.
+    let t = db.rev_table();
+    db.exec(&format!("UPDATE {t} SET description = description"))
+        .await;
+    assert_eq!(db.apply_with(&d1, &opts).await.unwrap().current, "1");
+    assert_eq!(
+        read(&memo_file).current,
+        "1",
+        "a new memo for the new state"
+    );
+    // So does another directory: a new file is applied, then its no-op remembered.
+    forge("forged");
+    let d2 = dir(&[("1_a.sql", F1), ("2_b.sql", F2)]);
+    assert_eq!(db.apply_with(&d2, &opts).await.unwrap().applied.len(), 1);
+    assert!(db.has_table("t3").await);
+    assert_eq!(
+        read(&memo_file).current,
+        "forged",
+        "a run that writes leaves the memo"
+    );
+    assert_eq!(db.apply_with(&d2, &opts).await.unwrap().current, "2");
+    assert_eq!(read(&memo_file).current, "2");
+    // An edited applied file is caught although the table is unchanged.
+    let edited = dir(&[("1_a.sql", F1), ("2_b.sql", &format!("{F2}-- edited\n"))]);
+    let err = db.apply_with(&edited, &opts).await.unwrap_err();
+    assert!(
+        err.to_string().contains("was changed after it was applied"),
+        "{err}"
+    );
+    // Without a cache folder nothing is kept.
+    let plain = db.apply_opts();
+    assert_eq!(plain.memo_cache, None);
+    std::fs::remove_file(&memo_file).unwrap();
+    assert!(db.apply_with(&d2, &plain).await.unwrap().applied.is_empty());
+    assert!(memos().is_empty());
 }
