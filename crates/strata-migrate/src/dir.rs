@@ -294,6 +294,9 @@ pub struct MigrationDir {
     /// What `files` sum to, when a snapshot already knew it ([`MigrationDir::open_with_snapshot`]); a cache of
     /// [`SumFile::compute`], left out of comparisons.
     computed_sum: Option<SumFile>,
+    /// The bytes `computed_sum` was recorded as (`SumFile::to_bytes`), when it came from a snapshot: an `atlas.sum`
+    /// that is byte for byte the same needs no other check.
+    computed_sum_bytes: Option<Vec<u8>>,
 }
 
 impl PartialEq for MigrationDir {
@@ -346,6 +349,7 @@ impl MigrationDir {
             files,
             sum,
             computed_sum: None,
+            computed_sum_bytes: None,
         })
     }
 
@@ -499,6 +503,9 @@ impl MigrationDir {
                     let names = computed.entries().iter().map(|e| e.name.as_str());
                     names.eq(dir.files.iter().map(|f| f.name.as_str()))
                 });
+            if dir.computed_sum.is_some() {
+                dir.computed_sum_bytes = recorded.computed_sum;
+            }
         }
         let mut next = None;
         if write_next {
@@ -543,6 +550,11 @@ impl MigrationDir {
         self.computed_sum.as_ref()
     }
 
+    /// [`MigrationDir::computed_sum`] as the bytes it was recorded as, when it came from a snapshot.
+    pub(crate) fn computed_sum_bytes(&self) -> Option<&[u8]> {
+        self.computed_sum_bytes.as_deref()
+    }
+
     /// The raw `atlas.sum`, when the directory has one.
     pub fn sum_bytes(&self) -> Option<&[u8]> {
         self.sum.as_deref()
@@ -567,6 +579,7 @@ impl MigrationDir {
             Err(i) => {
                 self.files.insert(i, file);
                 self.computed_sum = None;
+                self.computed_sum_bytes = None;
                 Ok(())
             }
         }
@@ -837,6 +850,27 @@ mod tests {
         .unwrap();
         let (third, _) = open_snap(&dir, &snap);
         assert!(crate::sum::validate(&third).is_ok());
+        // An atlas.sum that is byte for byte what the files sum to is the recorded sum.
+        assert_eq!(third.computed_sum_bytes(), third.sum_bytes());
+        // One that is not is checked as always: a wrong hash is refused.
+        let good = third.sum_bytes().unwrap().to_vec();
+        let text = String::from_utf8(good.clone()).unwrap();
+        // The second file's line with the third file's hash.
+        let (second_line, third_line) =
+            (text.lines().nth(2).unwrap(), text.lines().nth(3).unwrap());
+        let (name, _) = second_line.split_once(' ').unwrap();
+        let (_, hash) = third_line.split_once(' ').unwrap();
+        let bad = text.replacen(second_line, &format!("{name} {hash}"), 1);
+        std::fs::write(dir.join(SUM_FILE), &bad).unwrap();
+        let (tampered, _) = open_snap(&dir, &snap);
+        assert_ne!(tampered.computed_sum_bytes(), tampered.sum_bytes());
+        let r = crate::sum::validate(&tampered);
+        assert!(
+            matches!(r, Err(crate::sum::SumError::HeaderMismatch)),
+            "{r:?}"
+        );
+        std::fs::write(dir.join(SUM_FILE), &good).unwrap();
+        assert!(crate::sum::validate(&open_snap(&dir, &snap).0).is_ok());
         // A file changed, added or removed: not from the recorded sum.
         std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(dir.join("005_f.sql"), "SELECT 555;\n").unwrap();

@@ -5,8 +5,8 @@
 //! A memo holds a [`key`] over all three and the version the database was at. The rows enter the key through the
 //! table's *fingerprint*, which the driver reads from the server in one small answer; equal fingerprints mean equal
 //! rows (on PostgreSQL: the server's start, the columns read, and the creating transaction and place of every
-//! visible row; see the driver). The files enter through the validated `atlas.sum`: its directory hash covers
-//! every file's name and, except for `atlas:sum ignore` files, its bytes; those are hashed here. So a memo is used
+//! visible row; see the driver). The files enter through the validated `atlas.sum`, whose entries cover every
+//! file's name and, except for `atlas:sum ignore` files, its bytes; those are hashed here. So a memo is used
 //! only when everything `apply` would look at is as it was when the memo was written, and the next run's answer
 //! is the one planning would give.
 //!
@@ -43,8 +43,10 @@ pub fn key(fingerprint: &str, dir: &MigrationDir, sum: &SumFile, options: &str) 
     part(env!("CARGO_PKG_VERSION").as_bytes());
     part(fingerprint.as_bytes());
     part(options.as_bytes());
-    part(sum.dir_sum().as_bytes());
-    // Files the sum leaves out (`atlas:sum ignore`): the directory hash has their names but not their bytes.
+    // The validated atlas.sum: its entries are what the files hash to (its bytes may only differ in ways that
+    // change no entry, which costs a memo, not a wrong answer).
+    part(dir.sum_bytes().unwrap_or_default());
+    // Files the sum leaves out (`atlas:sum ignore`): the sum has their names but not their bytes.
     // The sum's entries follow the files' order, so the files without one are found in one pass.
     if sum.entries().len() != dir.files().len() {
         let mut entries = sum.entries().iter().peekable();
