@@ -97,6 +97,7 @@ pub fn run(cmd: Migrate, rt: &Runtime, invoked_as: &str) -> Result<(), CliError>
                 ddl_lock_timeout,
                 dry_run,
                 memo_cache: strata_engine::cache::root(),
+                memo_dir: crate::registry::local_dir(&dir),
                 ..ApplyOptions::default()
             };
             apply(

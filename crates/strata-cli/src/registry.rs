@@ -374,6 +374,14 @@ struct Remote {
 /// Opens `--dir`: `file://…` from disk (on a blocking thread, so a session can open meanwhile; through
 /// [`strata_engine::cache::open_dir`]), `strata://…` /
 /// `atlas://…` from the registry.
+/// The local folder `dir` names, when it names one (not a registry directory, and a valid `file://` URL).
+pub fn local_dir(dir: &DirArgs) -> Option<std::path::PathBuf> {
+    if DirUrl::is_registry(&dir.dir) {
+        return None;
+    }
+    strata_migrate::dir::local_path_from_url(&dir.dir, dir.dir_format.as_deref()).ok()
+}
+
 pub async fn open_dir(dir: &DirArgs, registry: &RegistryArgs) -> Result<Source, CliError> {
     if !DirUrl::is_registry(&dir.dir) {
         let path = strata_migrate::dir::local_path_from_url(&dir.dir, dir.dir_format.as_deref())?;

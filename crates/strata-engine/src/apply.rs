@@ -72,6 +72,9 @@ pub struct ApplyOptions {
     /// the server for the table's fingerprint ([`Driver::revisions_fingerprint`]) instead of reading and planning;
     /// `None` reads every time.
     pub memo_cache: Option<PathBuf>,
+    /// The local migration directory, when there is one: its `atlas.sum`, read while the session opens, tells
+    /// whether the directory changed since the memo, and then the table is read at once (no fingerprint first).
+    pub memo_dir: Option<PathBuf>,
 }
 
 impl Default for ApplyOptions {
@@ -89,6 +92,7 @@ impl Default for ApplyOptions {
             dry_run: false,
             connect: ConnectOptions::default(),
             memo_cache: None,
+            memo_dir: None,
         }
     }
 }
@@ -263,7 +267,15 @@ async fn read_state(
         .memo_cache
         .as_deref()
         .map(|root| MemoSlot::new(root, url, &loc));
+    // A memo made with another atlas.sum cannot match: read at once.
+    let same_dir = |memo: &NoopMemo| {
+        opts.memo_dir.as_ref().is_none_or(|d| {
+            let bytes = std::fs::read(d.join(strata_migrate::dir::SUM_FILE)).ok();
+            noop_memo::sum_digest(bytes.as_deref()) == memo.sum_digest
+        })
+    };
     if let Some(memo) = slot.as_ref().and_then(MemoSlot::load)
+        && same_dir(&memo)
         && let Some(fingerprint) = drv.revisions_fingerprint(&loc).await?
     {
         return Ok((loc, Known::Fingerprinted { fingerprint, memo }, slot));
@@ -509,6 +521,7 @@ async fn run(
     {
         slot.store(&NoopMemo {
             key: noop_memo::key(fingerprint, dir, sum, &plan_options),
+            sum_digest: noop_memo::sum_digest(dir.sum_bytes()),
             current: plan.current_version().unwrap_or_default().to_owned(),
         });
     }

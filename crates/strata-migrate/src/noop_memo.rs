@@ -10,8 +10,13 @@
 //! only when everything `apply` would look at is as it was when the memo was written, and the next run's answer
 //! is the one planning would give.
 //!
-//! The format (all integers little-endian): the line `strata-noop-memo 1\n`, the body's SHA-256 (32 bytes), then
-//! the body: the key (32 bytes), and the current version's length (u64) and UTF-8 bytes. Anything else (a damaged,
+//! A memo also keeps the SHA-256 of the `atlas.sum` bytes it was made with ([`sum_digest`]): a caller that can read
+//! `atlas.sum` before the directory is loaded and validated learns early that the memo cannot match (the directory
+//! changed), and reads the table right away instead of asking for its fingerprint first.
+//!
+//! The format (all integers little-endian): the line `strata-noop-memo 2\n`, the body's SHA-256 (32 bytes), then
+//! the body: the key (32 bytes), the `atlas.sum` digest (32 bytes), and the current version's length (u64) and
+//! UTF-8 bytes. Anything else (a damaged,
 //! truncated or older memo) is ignored, which only costs a read.
 
 use sha2::{Digest as _, Sha256};
@@ -19,13 +24,15 @@ use sha2::{Digest as _, Sha256};
 use crate::dir::MigrationDir;
 use crate::sum::SumFile;
 
-const MAGIC: &[u8] = b"strata-noop-memo 1\n";
+const MAGIC: &[u8] = b"strata-noop-memo 2\n";
 
 /// A decoded memo.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoopMemo {
     /// The [`key`] of the run that found nothing to do.
     pub key: [u8; 32],
+    /// [`sum_digest`] of the directory's `atlas.sum` then.
+    pub sum_digest: [u8; 32],
     /// The version the database was at (the last revision's), as that run reported it.
     pub current: String,
 }
@@ -62,10 +69,16 @@ pub fn key(fingerprint: &str, dir: &MigrationDir, sum: &SumFile, options: &str) 
     h.finalize().into()
 }
 
+/// The SHA-256 of an `atlas.sum`'s bytes (of nothing when there is none).
+pub fn sum_digest(sum_bytes: Option<&[u8]>) -> [u8; 32] {
+    Sha256::digest(sum_bytes.unwrap_or_default()).into()
+}
+
 /// Encodes a memo's bytes.
 pub fn encode(memo: &NoopMemo) -> Vec<u8> {
-    let mut body = Vec::with_capacity(32 + 8 + memo.current.len());
+    let mut body = Vec::with_capacity(64 + 8 + memo.current.len());
     body.extend_from_slice(&memo.key);
+    body.extend_from_slice(&memo.sum_digest);
     body.extend_from_slice(&(memo.current.len() as u64).to_le_bytes());
     body.extend_from_slice(memo.current.as_bytes());
     let mut out = Vec::with_capacity(MAGIC.len() + 32 + body.len());
@@ -83,12 +96,14 @@ pub fn decode(bytes: &[u8]) -> Option<NoopMemo> {
         return None;
     }
     let (key, rest) = body.split_first_chunk::<32>()?;
+    let (sum_digest, rest) = rest.split_first_chunk::<32>()?;
     let (len, rest) = rest.split_first_chunk::<8>()?;
     if usize::try_from(u64::from_le_bytes(*len)).ok()? != rest.len() {
         return None;
     }
     Some(NoopMemo {
         key: *key,
+        sum_digest: *sum_digest,
         current: std::str::from_utf8(rest).ok()?.to_owned(),
     })
 }
@@ -112,6 +127,7 @@ mod tests {
     fn a_memo_reads_back_and_any_damage_is_refused() {
         let memo = NoopMemo {
             key: [7; 32],
+            sum_digest: [9; 32],
             current: "20240101000000".into(),
         };
         let bytes = encode(&memo);

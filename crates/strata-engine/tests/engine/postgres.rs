@@ -371,6 +371,21 @@ async fn a_noop_memo_answers_only_for_the_same_directory_table_and_options() {
         ),
         (0, "", first.url.clone(), first.dir.clone())
     );
+    // Given the directory's folder, the memo is passed over without asking the server when its atlas.sum is not
+    // the memo's (the directory changed), and used when it is.
+    let folder = tempfile::tempdir().unwrap();
+    let with_folder = strata_engine::ApplyOptions {
+        memo_dir: Some(folder.path().to_path_buf()),
+        ..opts.clone()
+    };
+    std::fs::write(folder.path().join("atlas.sum"), "h1:other\n").unwrap();
+    assert_eq!(db.apply_with(&d1, &with_folder).await.unwrap().current, "1");
+    forge("forged");
+    std::fs::write(folder.path().join("atlas.sum"), d1.sum_bytes().unwrap()).unwrap();
+    assert_eq!(
+        db.apply_with(&d1, &with_folder).await.unwrap().current,
+        "forged"
+    );
     // Other options than the memo's run: planned again (and, finding nothing either, a memo for them).
     let other = strata_engine::ApplyOptions {
         limit: strata_migrate::plan::Limit::ToVersion("1".into()),
