@@ -22,6 +22,7 @@
 use sha2::{Digest as _, Sha256};
 
 use crate::dir::MigrationDir;
+use crate::snapshot::{seal, unseal};
 use crate::sum::SumFile;
 
 const MAGIC: &[u8] = b"strata-noop-memo 2\n";
@@ -81,20 +82,12 @@ pub fn encode(memo: &NoopMemo) -> Vec<u8> {
     body.extend_from_slice(&memo.sum_digest);
     body.extend_from_slice(&(memo.current.len() as u64).to_le_bytes());
     body.extend_from_slice(memo.current.as_bytes());
-    let mut out = Vec::with_capacity(MAGIC.len() + 32 + body.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&Sha256::digest(&body));
-    out.extend_from_slice(&body);
-    out
+    seal(MAGIC, &body)
 }
 
 /// Decodes a memo's bytes; `None` for anything that is not a whole, intact memo.
 pub fn decode(bytes: &[u8]) -> Option<NoopMemo> {
-    let rest = bytes.strip_prefix(MAGIC)?;
-    let (sum, body) = rest.split_first_chunk::<32>()?;
-    if Sha256::digest(body).as_slice() != sum {
-        return None;
-    }
+    let body = unseal(MAGIC, bytes)?;
     let (key, rest) = body.split_first_chunk::<32>()?;
     let (sum_digest, rest) = rest.split_first_chunk::<32>()?;
     let (len, rest) = rest.split_first_chunk::<8>()?;

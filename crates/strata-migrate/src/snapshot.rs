@@ -127,20 +127,30 @@ pub fn encode<'a>(
         body.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
         body.extend_from_slice(bytes);
     }
-    let mut out = Vec::with_capacity(MAGIC.len() + 32 + body.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&Sha256::digest(&body));
-    out.extend_from_slice(&body);
+    seal(MAGIC, &body)
+}
+
+/// A cache file's bytes: the `magic` line, the SHA-256 of `body` (32 bytes), then `body` (the snapshot's and the
+/// no-op memo's framing).
+pub(crate) fn seal(magic: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(magic.len() + 32 + body.len());
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&Sha256::digest(body));
+    out.extend_from_slice(body);
     out
+}
+
+/// The body of a file [`seal`]ed with `magic`; `None` when the bytes have another magic, are cut short or fail the
+/// checksum.
+pub(crate) fn unseal<'a>(magic: &[u8], bytes: &'a [u8]) -> Option<&'a [u8]> {
+    let rest = bytes.strip_prefix(magic)?;
+    let (sum, body) = rest.split_at_checked(32)?;
+    (Sha256::digest(body).as_slice() == sum).then_some(body)
 }
 
 /// Decodes a snapshot file's bytes; `None` for anything that is not a whole, intact snapshot.
 pub fn decode(bytes: &[u8]) -> Option<Snapshot> {
-    let rest = bytes.strip_prefix(MAGIC)?;
-    let (sum, body) = rest.split_at_checked(32)?;
-    if Sha256::digest(body).as_slice() != sum {
-        return None;
-    }
+    let body = unseal(MAGIC, bytes)?;
     let (len, rest) = body.split_first_chunk::<8>()?;
     let (computed_sum, mut body) =
         rest.split_at_checked(usize::try_from(u64::from_le_bytes(*len)).ok()?)?;
