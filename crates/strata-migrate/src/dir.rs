@@ -198,20 +198,25 @@ impl DirReader {
         #[cfg(unix)]
         {
             let st = rustix::fs::statat(&self.fd, name, rustix::fs::AtFlags::empty()).ok()?;
-            let ns = |s: i128, n: i128| s * 1_000_000_000 + n;
-            Some(Stamp {
-                dev: i128::from(st.st_dev),
-                ino: i128::from(st.st_ino),
-                size: i128::from(st.st_size),
-                mtime_ns: ns(i128::from(st.st_mtime), i128::from(st.st_mtime_nsec)),
-                ctime_ns: ns(i128::from(st.st_ctime), i128::from(st.st_ctime_nsec)),
-            })
+            Some(Stamp::from_stat(&st))
         }
         #[cfg(not(unix))]
         {
             let _ = name;
             None
         }
+    }
+
+    /// The directory's own stamp; `None` where stamps are not taken.
+    fn own_stamp(&self) -> Option<Stamp> {
+        #[cfg(unix)]
+        {
+            rustix::fs::fstat(&self.fd)
+                .ok()
+                .map(|st| Stamp::from_stat(&st))
+        }
+        #[cfg(not(unix))]
+        None
     }
 
     /// Reads the named files, on several threads when there are many. Results keep the order of `names`.
@@ -314,6 +319,8 @@ pub struct OpenStats {
     pub read: usize,
     /// Files taken from the snapshot.
     pub from_snapshot: usize,
+    /// Whether the names came from the snapshot, the directory unchanged since it was listed (not listed again).
+    pub listing_from_snapshot: bool,
 }
 
 impl AsRef<MigrationDir> for MigrationDir {
@@ -376,77 +383,41 @@ impl MigrationDir {
         racy_window: std::time::Duration,
     ) -> Result<(Self, OpenStats, Option<Vec<u8>>), DirError> {
         let location = path.display().to_string();
-        let list_error = |source| DirError::ReadDir {
+        let reader = DirReader::open(path).map_err(|source| DirError::ReadDir {
             dir: location.clone(),
             source,
-        };
-        let reader = DirReader::open(path).map_err(list_error)?;
-        let mut entries = EntryCheck::new(path);
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(path).map_err(list_error)? {
-            let entry = entry.map_err(list_error)?;
-            let file_path = entry.path();
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                // A name that is not UTF-8 cannot be an Atlas migration; say so instead of skipping it.
-                if file_path.extension().is_some_and(|e| e == "sql") {
-                    return Err(DirError::BadName {
-                        dir: location,
-                        file: entry.file_name().to_string_lossy().into_owned(),
-                        reason: "the name is not valid UTF-8".into(),
-                    });
-                }
-                continue;
-            };
-            if !name.ends_with(".sql") {
-                continue;
-            }
-            // The entry's type comes with the listing, so only links cost a stat.
-            let file_type = entry.file_type().map_err(|source| DirError::ReadFile {
-                file: file_path.display().to_string(),
-                source,
-            })?;
-            entries.check(&name, file_type)?;
-            names.push(name);
-        }
-        let read_error = |name: &str, source: std::io::Error| {
-            let file = path.join(name).display().to_string();
-            if source.kind() == std::io::ErrorKind::FileTooLarge {
-                DirError::TooLarge {
-                    file,
-                    limit: MAX_FILE_BYTES,
-                }
-            } else {
-                DirError::ReadFile { file, source }
-            }
-        };
-        let has_sum = match std::fs::symlink_metadata(path.join(SUM_FILE)) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-            Err(e) => return Err(read_error(SUM_FILE, e)),
-            Ok(meta) => {
-                entries.check(SUM_FILE, meta.file_type())?;
-                true
-            }
-        };
-        if has_sum {
-            names.push(SUM_FILE.to_owned());
-        }
+        })?;
         // Stamps are only taken on Unix; elsewhere a snapshot could never be used.
-        let snapshot = snapshot.filter(|_| cfg!(unix) && names.len() >= snapshot::MIN_FILES);
-        let mut recorded = snapshot.and_then(snapshot::decode).unwrap_or_default();
+        let snapshot = snapshot.filter(|_| cfg!(unix));
+        let recorded = snapshot.and_then(snapshot::decode).unwrap_or_default();
+        // The directory's own stamp, taken before it is listed: an entry made after it moves it.
+        let dir_stamp = snapshot.and_then(|_| reader.own_stamp());
+        let listing_from_snapshot = dir_stamp.is_some() && recorded.listing == dir_stamp;
+        let listing = if listing_from_snapshot {
+            Listing::recorded(&recorded)
+        } else {
+            Listing::read(path, &location)?
+        };
+        let Listing {
+            mut names,
+            has_sum,
+            all_regular,
+        } = listing;
+        let snapshot = snapshot.filter(|_| names.len() >= snapshot::MIN_FILES);
         // Each file's stamp is taken before it is read, so a write after the stamp makes a newer one next time.
         let stamps: Vec<Option<Stamp>> = match snapshot {
             Some(_) => names.iter().map(|n| reader.stamp(n)).collect(),
             None => vec![None; names.len()],
         };
+        let mut matched = 0;
         let mut contents: Vec<Option<Vec<u8>>> = names
             .iter()
             .zip(&stamps)
-            .map(
-                |(name, stamp)| match (stamp, recorded.files.remove(name.as_str())) {
-                    (Some(now), Some(r)) if r.stamp == *now => Some(r.bytes),
-                    _ => None,
-                },
-            )
+            .map(|(name, stamp)| {
+                let r = recorded.file(name)?;
+                matched += 1;
+                (stamp.as_ref() == Some(&r.stamp)).then(|| r.bytes.to_vec())
+            })
             .collect();
         let missing: Vec<String> = names
             .iter()
@@ -457,7 +428,9 @@ impl MigrationDir {
         let stats = OpenStats {
             read: missing.len(),
             from_snapshot: names.len() - missing.len(),
+            listing_from_snapshot,
         };
+        let read_error = |name: &str, source: std::io::Error| read_error(path, name, source);
         let mut read = reader.read_all(&missing).into_iter();
         for (name, content) in names.iter().zip(contents.iter_mut()) {
             if content.is_none() {
@@ -465,7 +438,8 @@ impl MigrationDir {
                 *content = Some(bytes.map_err(|e| read_error(name, e))?);
             }
         }
-        let write_next = snapshot.is_some() && (stats.read > 0 || !recorded.files.is_empty());
+        // Files it holds that are gone also make a new snapshot.
+        let write_next = snapshot.is_some() && (stats.read > 0 || matched < recorded.files.len());
         // Stamps by name, to write the next snapshot from the sorted files.
         let stamp_of: std::collections::HashMap<String, Stamp> = if write_next {
             names
@@ -497,14 +471,13 @@ impl MigrationDir {
         if sql_from_snapshot {
             dir.computed_sum = recorded
                 .computed_sum
-                .as_deref()
                 .and_then(|b| SumFile::parse(b).ok())
                 .filter(|computed| {
                     let names = computed.entries().iter().map(|e| e.name.as_str());
                     names.eq(dir.files.iter().map(|f| f.name.as_str()))
                 });
             if dir.computed_sum.is_some() {
-                dir.computed_sum_bytes = recorded.computed_sum;
+                dir.computed_sum_bytes = recorded.computed_sum.map(<[u8]>::to_vec);
             }
         }
         let mut next = None;
@@ -522,15 +495,27 @@ impl MigrationDir {
             if every_file_kept && dir.computed_sum.is_none() {
                 dir.computed_sum = Some(SumFile::compute(&dir.files));
             }
-            if let (Some(bytes), Some(stamp)) = (dir.sum.as_deref(), kept(SUM_FILE)) {
-                entries.push((SUM_FILE, stamp, bytes));
-            }
+            let sum_kept = match (dir.sum.as_deref(), kept(SUM_FILE)) {
+                (Some(bytes), Some(stamp)) => {
+                    entries.push((SUM_FILE, stamp, bytes));
+                    true
+                }
+                (sum, _) => sum.is_none(),
+            };
             let computed = dir
                 .computed_sum
                 .as_ref()
                 .filter(|_| every_file_kept)
                 .map(SumFile::to_bytes);
-            next = Some(snapshot::encode(entries, computed.as_deref()));
+            // The listing is recorded only when it found exactly the recorded entries, all regular files.
+            let listing = dir_stamp.filter(|s| {
+                all_regular && every_file_kept && sum_kept && !s.is_racy(now, racy_window)
+            });
+            next = Some(snapshot::encode(
+                entries,
+                computed.as_deref(),
+                listing.as_ref(),
+            ));
         }
         Ok((dir, stats, next))
     }
@@ -591,6 +576,104 @@ impl MigrationDir {
             .binary_search_by(|f| f.name.as_bytes().cmp(name.as_bytes()))
             .ok()
             .map(|i| &self.files[i])
+    }
+}
+
+/// The error for a failed read of `name` in the directory `dir`.
+fn read_error(dir: &Path, name: &str, source: std::io::Error) -> DirError {
+    let file = dir.join(name).display().to_string();
+    if source.kind() == std::io::ErrorKind::FileTooLarge {
+        DirError::TooLarge {
+            file,
+            limit: MAX_FILE_BYTES,
+        }
+    } else {
+        DirError::ReadFile { file, source }
+    }
+}
+
+/// What a directory on disk holds for [`MigrationDir`]: its `*.sql` names (listing order) and then `atlas.sum`
+/// when present.
+struct Listing {
+    names: Vec<String>,
+    has_sum: bool,
+    /// Whether every one of them is a regular file (no symbolic link).
+    all_regular: bool,
+}
+
+impl Listing {
+    /// Lists the directory, checking every entry that counts ([`EntryCheck`]).
+    fn read(path: &Path, location: &str) -> Result<Self, DirError> {
+        let list_error = |source| DirError::ReadDir {
+            dir: location.to_owned(),
+            source,
+        };
+        let mut entries = EntryCheck::new(path);
+        let mut names = Vec::new();
+        let mut all_regular = true;
+        for entry in std::fs::read_dir(path).map_err(list_error)? {
+            let entry = entry.map_err(list_error)?;
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                // A name that is not UTF-8 cannot be an Atlas migration; say so instead of skipping it.
+                if entry.path().extension().is_some_and(|e| e == "sql") {
+                    return Err(DirError::BadName {
+                        dir: location.to_owned(),
+                        file: entry.file_name().to_string_lossy().into_owned(),
+                        reason: "the name is not valid UTF-8".into(),
+                    });
+                }
+                continue;
+            };
+            if !name.ends_with(".sql") {
+                continue;
+            }
+            // The entry's type comes with the listing, so only links cost a stat.
+            let file_type = entry.file_type().map_err(|source| DirError::ReadFile {
+                file: entry.path().display().to_string(),
+                source,
+            })?;
+            entries.check(&name, file_type)?;
+            all_regular &= file_type.is_file();
+            names.push(name);
+        }
+        let has_sum = match std::fs::symlink_metadata(path.join(SUM_FILE)) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(read_error(path, SUM_FILE, e)),
+            Ok(meta) => {
+                entries.check(SUM_FILE, meta.file_type())?;
+                all_regular &= meta.file_type().is_file();
+                true
+            }
+        };
+        if has_sum {
+            names.push(SUM_FILE.to_owned());
+        }
+        Ok(Self {
+            names,
+            has_sum,
+            all_regular,
+        })
+    }
+
+    /// The names a snapshot recorded with the directory's listing (see [`snapshot`]): regular files, all checked
+    /// when they were listed.
+    fn recorded(recorded: &snapshot::Snapshot<'_>) -> Self {
+        let mut names: Vec<String> = recorded
+            .files
+            .iter()
+            .map(|f| f.name)
+            .filter(|n| *n != SUM_FILE)
+            .map(str::to_owned)
+            .collect();
+        let has_sum = recorded.file(SUM_FILE).is_some();
+        if has_sum {
+            names.push(SUM_FILE.to_owned());
+        }
+        Self {
+            names,
+            has_sum,
+            all_regular: true,
+        }
     }
 }
 
@@ -885,6 +968,8 @@ mod tests {
         ));
         std::fs::write(dir.join("080_f.sql"), "SELECT 80;\n").unwrap();
         sums_right(&open_snap(&dir, &snap).0);
+        // Past the directory's timestamp tick, so the removal moves its modification time.
+        std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::remove_file(dir.join("003_f.sql")).unwrap();
         let (d, stats) = open_snap(&dir, &snap);
         assert_eq!(stats.read, 0);
@@ -897,6 +982,82 @@ mod tests {
         d.add_file(MigrationFile::new("999_z.sql", "SELECT 9;\n"))
             .unwrap();
         assert_eq!(d.computed_sum(), None);
+    }
+
+    #[test]
+    fn an_unchanged_directory_is_not_listed_again() {
+        let (_tmp, dir, snap) = snapshot_fixture(80);
+        let plain = || MigrationDir::open(&dir).unwrap();
+        let (_, stats) = open_snap(&dir, &snap);
+        assert!(!stats.listing_from_snapshot);
+        let (d, stats) = open_snap(&dir, &snap);
+        assert!(stats.listing_from_snapshot, "{stats:?}");
+        assert_eq!((stats.read, stats.from_snapshot), (0, 81));
+        assert_eq!(d, plain());
+        // Every change to the entries moves the directory's times (each after the timestamp tick of the last):
+        // listed again, and the result is what a plain open sees.
+        let step = || std::thread::sleep(std::time::Duration::from_millis(20));
+        let changes: [&dyn Fn(); 5] = [
+            &|| std::fs::write(dir.join("100_new.sql"), "SELECT 100;\n").unwrap(),
+            &|| std::fs::remove_file(dir.join("004_f.sql")).unwrap(),
+            &|| std::fs::rename(dir.join("005_f.sql"), dir.join("105_f.sql")).unwrap(),
+            &|| std::fs::remove_file(dir.join(SUM_FILE)).unwrap(),
+            &|| std::fs::write(dir.join(SUM_FILE), "h1:back\n").unwrap(),
+        ];
+        for (i, change) in changes.iter().enumerate() {
+            step();
+            change();
+            let (d, stats) = open_snap(&dir, &snap);
+            assert!(!stats.listing_from_snapshot, "change {i}");
+            assert_eq!(d, plain(), "change {i}");
+            let (d, stats) = open_snap(&dir, &snap);
+            assert!(stats.listing_from_snapshot, "change {i}, then unchanged");
+            assert_eq!(d, plain(), "change {i}, then unchanged");
+        }
+        // A file changed in place leaves the entries alone: not listed again, but read again.
+        step();
+        std::fs::write(dir.join("006_f.sql"), "SELECT 666;\n").unwrap();
+        let (d, stats) = open_snap(&dir, &snap);
+        assert!(stats.listing_from_snapshot);
+        assert_eq!(stats.read, 1);
+        assert_eq!(d.file("006_f.sql").unwrap().bytes(), b"SELECT 666;\n");
+        // The listing recorded by an older snapshot is worth nothing once the directory moved.
+        let old = std::fs::read(&snap).unwrap();
+        step();
+        std::fs::write(dir.join("101_new.sql"), "SELECT 101;\n").unwrap();
+        let (d, stats, _) =
+            MigrationDir::open_with(&dir, Some(&old), std::time::Duration::ZERO).unwrap();
+        assert!(!stats.listing_from_snapshot);
+        assert!(d.file("101_new.sql").is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_listing_with_links_or_recent_changes_is_not_recorded() {
+        // A link: what it leads to may change without the directory changing.
+        let (_tmp, dir, snap) = snapshot_fixture(80);
+        std::fs::write(dir.join("target.txt"), "SELECT 'linked';\n").unwrap();
+        std::os::unix::fs::symlink("target.txt", dir.join("090_link.sql")).unwrap();
+        open_snap(&dir, &snap);
+        let (_, stats) = open_snap(&dir, &snap);
+        assert!(!stats.listing_from_snapshot);
+        assert_eq!(
+            stats.from_snapshot, 82,
+            "the files themselves still come from it"
+        );
+        // A directory whose times are within the racy window (here: in the future) while its files' are not.
+        let (_tmp, dir, snap) = snapshot_fixture(80);
+        let future = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+        std::fs::File::open(&dir)
+            .unwrap()
+            .set_modified(future)
+            .unwrap();
+        open_snap(&dir, &snap);
+        let recorded = std::fs::read(&snap).unwrap();
+        let recorded = snapshot::decode(&recorded).unwrap();
+        assert_eq!((recorded.files.len(), recorded.listing), (81, None));
+        let (_, stats) = open_snap(&dir, &snap);
+        assert!(!stats.listing_from_snapshot);
     }
 
     #[test]
