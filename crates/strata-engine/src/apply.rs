@@ -31,6 +31,7 @@ use strata_migrate::noop_memo::{self, NoopMemo};
 use strata_migrate::plan::{self, ExecOrder, Limit, PendingOptions, RowStamp};
 use strata_migrate::revision::operator_version;
 use strata_migrate::scan::{self, Stmt};
+use strata_migrate::snapshot::Stamp;
 use strata_migrate::sum::{self, SumFile};
 use strata_migrate::{MigrationDir, MigrationFile, Revision, RevisionType};
 
@@ -267,10 +268,15 @@ async fn read_state(
         .memo_cache
         .as_deref()
         .map(|root| MemoSlot::new(root, url, &loc));
-    // A memo made with another atlas.sum cannot match: read at once.
+    // A memo made with another atlas.sum cannot match: read at once. An atlas.sum with the stamp it had when the
+    // memo was kept is taken to be the same without reading it (a hint either way: the key decides).
     let same_dir = |memo: &NoopMemo| {
         opts.memo_dir.as_ref().is_none_or(|d| {
-            let bytes = std::fs::read(d.join(strata_migrate::dir::SUM_FILE)).ok();
+            let path = d.join(strata_migrate::dir::SUM_FILE);
+            if memo.sum_stamp.is_some() && Stamp::of(&path) == memo.sum_stamp {
+                return true;
+            }
+            let bytes = std::fs::read(path).ok();
             noop_memo::sum_digest(bytes.as_deref()) == memo.sum_digest
         })
     };
@@ -522,6 +528,12 @@ async fn run(
         slot.store(&NoopMemo {
             key: noop_memo::key(fingerprint, dir, sum, &plan_options),
             sum_digest: noop_memo::sum_digest(dir.sum_bytes()),
+            // Taken after the directory was read: if atlas.sum changed since, the next run's hint is wrong and
+            // only costs it the fingerprint (the key still differs).
+            sum_stamp: opts
+                .memo_dir
+                .as_ref()
+                .and_then(|d| Stamp::of(&d.join(strata_migrate::dir::SUM_FILE))),
             current: plan.current_version().unwrap_or_default().to_owned(),
         });
     }

@@ -12,20 +12,23 @@
 //!
 //! A memo also keeps the SHA-256 of the `atlas.sum` bytes it was made with ([`sum_digest`]): a caller that can read
 //! `atlas.sum` before the directory is loaded and validated learns early that the memo cannot match (the directory
-//! changed), and reads the table right away instead of asking for its fingerprint first.
+//! changed), and reads the table right away instead of asking for its fingerprint first. It also keeps the stamp
+//! `atlas.sum` had when the memo was kept ([`NoopMemo::sum_stamp`]): a file with that stamp now is taken to be
+//! unchanged without reading and hashing it. Both are hints: whichever way they point, the key decides.
 //!
-//! The format (all integers little-endian): the line `strata-noop-memo 2\n`, the body's SHA-256 (32 bytes), then
-//! the body: the key (32 bytes), the `atlas.sum` digest (32 bytes), and the current version's length (u64) and
-//! UTF-8 bytes. Anything else (a damaged,
+//! The format (all integers little-endian): the line `strata-noop-memo 3\n`, the body's SHA-256 (32 bytes), then
+//! the body: the key (32 bytes), the `atlas.sum` digest (32 bytes), one byte saying whether `atlas.sum`'s stamp
+//! follows (1) or not (0) and then that stamp (80 bytes, as a directory snapshot writes it), and the current
+//! version's length (u64) and UTF-8 bytes. Anything else (a damaged,
 //! truncated or older memo) is ignored, which only costs a read.
 
 use sha2::{Digest as _, Sha256};
 
 use crate::dir::MigrationDir;
-use crate::snapshot::{seal, unseal};
+use crate::snapshot::{Stamp, seal, unseal};
 use crate::sum::SumFile;
 
-const MAGIC: &[u8] = b"strata-noop-memo 2\n";
+const MAGIC: &[u8] = b"strata-noop-memo 3\n";
 
 /// A decoded memo.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +37,8 @@ pub struct NoopMemo {
     pub key: [u8; 32],
     /// [`sum_digest`] of the directory's `atlas.sum` then.
     pub sum_digest: [u8; 32],
+    /// The stamp of the directory's `atlas.sum` when the memo was kept, when known.
+    pub sum_stamp: Option<Stamp>,
     /// The version the database was at (the last revision's), as that run reported it.
     pub current: String,
 }
@@ -77,9 +82,16 @@ pub fn sum_digest(sum_bytes: Option<&[u8]>) -> [u8; 32] {
 
 /// Encodes a memo's bytes.
 pub fn encode(memo: &NoopMemo) -> Vec<u8> {
-    let mut body = Vec::with_capacity(64 + 8 + memo.current.len());
+    let mut body = Vec::with_capacity(64 + 81 + 8 + memo.current.len());
     body.extend_from_slice(&memo.key);
     body.extend_from_slice(&memo.sum_digest);
+    match memo.sum_stamp {
+        Some(stamp) => {
+            body.push(1);
+            body.extend_from_slice(&stamp.to_bytes());
+        }
+        None => body.push(0),
+    }
     body.extend_from_slice(&(memo.current.len() as u64).to_le_bytes());
     body.extend_from_slice(memo.current.as_bytes());
     seal(MAGIC, &body)
@@ -90,6 +102,14 @@ pub fn decode(bytes: &[u8]) -> Option<NoopMemo> {
     let body = unseal(MAGIC, bytes)?;
     let (key, rest) = body.split_first_chunk::<32>()?;
     let (sum_digest, rest) = rest.split_first_chunk::<32>()?;
+    let (sum_stamp, rest) = match rest.split_first()? {
+        (0, rest) => (None, rest),
+        (1, rest) => {
+            let (stamp, rest) = rest.split_first_chunk::<80>()?;
+            (Some(Stamp::from_bytes(stamp)), rest)
+        }
+        _ => return None,
+    };
     let (len, rest) = rest.split_first_chunk::<8>()?;
     if usize::try_from(u64::from_le_bytes(*len)).ok()? != rest.len() {
         return None;
@@ -97,6 +117,7 @@ pub fn decode(bytes: &[u8]) -> Option<NoopMemo> {
     Some(NoopMemo {
         key: *key,
         sum_digest: *sum_digest,
+        sum_stamp,
         current: std::str::from_utf8(rest).ok()?.to_owned(),
     })
 }
@@ -118,10 +139,23 @@ mod tests {
 
     #[test]
     fn a_memo_reads_back_and_any_damage_is_refused() {
-        let memo = NoopMemo {
+        let stamp = Stamp {
+            dev: 1,
+            ino: 2,
+            size: 3,
+            mtime_ns: 4,
+            ctime_ns: 5,
+        };
+        let without = NoopMemo {
             key: [7; 32],
             sum_digest: [9; 32],
+            sum_stamp: None,
             current: "20240101000000".into(),
+        };
+        assert_eq!(decode(&encode(&without)), Some(without.clone()));
+        let memo = NoopMemo {
+            sum_stamp: Some(stamp),
+            ..without
         };
         let bytes = encode(&memo);
         assert_eq!(decode(&bytes), Some(memo));

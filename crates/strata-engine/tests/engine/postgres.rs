@@ -3,6 +3,7 @@
 use strata_driver::DriverError;
 use strata_engine::EngineError;
 use strata_migrate::noop_memo;
+use strata_migrate::snapshot::Stamp;
 
 use crate::common::{Db, dir, sum_of};
 use crate::scenario_tests;
@@ -386,6 +387,32 @@ async fn a_noop_memo_answers_only_for_the_same_directory_table_and_options() {
         db.apply_with(&d1, &with_folder).await.unwrap().current,
         "forged"
     );
+    // An atlas.sum with the stamp the memo keeps is taken to be the memo's without being read: a memo whose
+    // digest says otherwise is consulted all the same (its key decides), and passed over without the stamp.
+    let sum_path = folder.path().join("atlas.sum");
+    let hinted = |stamp| {
+        let forged = noop_memo::NoopMemo {
+            current: "hinted".into(),
+            sum_digest: [0; 32],
+            sum_stamp: stamp,
+            ..memo.clone()
+        };
+        std::fs::write(&memo_file, noop_memo::encode(&forged)).unwrap();
+    };
+    hinted(Stamp::of(&sum_path));
+    assert_eq!(
+        db.apply_with(&d1, &with_folder).await.unwrap().current,
+        "hinted"
+    );
+    hinted(None);
+    assert_eq!(db.apply_with(&d1, &with_folder).await.unwrap().current, "1");
+    let kept = read(&memo_file);
+    assert_eq!(
+        kept.sum_stamp,
+        Stamp::of(&sum_path),
+        "the memo keeps the stamp"
+    );
+    assert!(kept.sum_stamp.is_some());
     // Other options than the memo's run: planned again (and, finding nothing either, a memo for them).
     let other = strata_engine::ApplyOptions {
         limit: strata_migrate::plan::Limit::ToVersion("1".into()),
