@@ -100,6 +100,9 @@ base() { # base SET [ARGS]: the baseline strata binary, when STRATA_BASE is set
   # Its own copy of the directory, so the two binaries keep separate directory snapshots in the user's cache (the
   # snapshot is per directory path, and two snapshot formats would make each discard the other's).
   rm -rf "$WORK/$1/strata-base" && cp -a "$WORK/$1/strata" "$WORK/$1/strata-base"
+  # The copies' change times are now: a snapshot records no file within its racy window (2 s), so without the wait
+  # the base would read every file in the first rounds while strata, on a directory made earlier, would not.
+  sleep 2.2
   add $name $DB_BASE "$STRATA_BASE migrate apply --dir file://$WORK/$1/strata-base --url $(url $DB_BASE)${2:+ $2}"
 }
 peers() { # peers SET: the peers' apply commands, one transaction per file (their defaults)
