@@ -189,6 +189,9 @@ pub(super) fn in_version_order(
     Ok(revisions)
 }
 
+/// SQLSTATE `undefined_column`.
+const UNDEFINED_COLUMN: &str = "42703";
+
 impl PostgresDriver {
     /// [`Driver::ensure_revisions_table_existed`] on this dialect.
     pub(super) async fn ensure_table(
@@ -258,9 +261,8 @@ impl PostgresDriver {
         &mut self,
         loc: &RevisionsLocation,
     ) -> Result<(Option<Vec<Revision>>, Option<String>), DriverError> {
-        let read = match self.read_planning(loc, true).await? {
-            Some(read) => read,
-            None => return Ok((self.read_all_if_ready(loc).await?, None)),
+        let Some(read) = self.read_planning(loc, true).await? else {
+            return Ok((None, None));
         };
         let (revisions, stamps) = read;
         let fingerprint = match stamps {
@@ -276,7 +278,8 @@ impl PostgresDriver {
 
     /// [`PostgresDriver::read_all_if_ready`]; `with_stamps` also selects each row's `xmin` and `ctid` and returns
     /// them (see [`rows::stamps`]), with the planning columns' identities, when the narrow read was the whole
-    /// answer.
+    /// answer; a relation without those columns (a view) is read again without them, and nothing else is tried
+    /// twice (a missing table costs one failed statement).
     async fn read_planning(
         &mut self,
         loc: &RevisionsLocation,
@@ -284,12 +287,23 @@ impl PostgresDriver {
     ) -> Result<Option<(Vec<Revision>, Option<(String, Vec<String>)>)>, DriverError> {
         // No WHERE and no ORDER BY: on a fresh session the server's parse and plan of those cost more than
         // filtering and sorting a thousand rows here. Fewer columns cost less to send and to decode.
-        let sql = select_sql(loc, rows::PLANNING, with_stamps);
-        let Ok(rows) = sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(&mut self.conn)
-            .await
-        else {
-            return Ok(None);
+        let mut with_stamps = with_stamps;
+        let rows = loop {
+            let sql = select_sql(loc, rows::PLANNING, with_stamps);
+            match sqlx::query(AssertSqlSafe(sql))
+                .fetch_all(&mut self.conn)
+                .await
+            {
+                Ok(rows) => break rows,
+                // A relation without the system columns (a view) is read without them; any other failure (no
+                // table yet, a column missing) leaves it to the full path, which says what is wrong.
+                Err(sqlx::Error::Database(db))
+                    if with_stamps && db.code().as_deref() == Some(UNDEFINED_COLUMN) =>
+                {
+                    with_stamps = false;
+                }
+                Err(_) => return Ok(None),
+            }
         };
         let revisions = in_version_order(&rows, &REVISIONS.table(loc), rows::PLANNING)?;
         if revisions.is_empty() {

@@ -701,6 +701,12 @@ async fn a_fingerprint_changes_whenever_the_rows_may_have() {
     let (rows, none) = d.read_revisions_fingerprinted(&view).await.unwrap();
     assert_eq!((rows.as_ref().map(Vec::len), none), (Some(3), None));
     assert_eq!(rows, d.read_revisions_if_ready(&view).await.unwrap());
+    // No table yet: nothing read, no fingerprint (the full path creates it).
+    let missing = RevisionsLocation::new("no_such_schema");
+    assert_eq!(
+        d.read_revisions_fingerprinted(&missing).await.unwrap(),
+        (None, None)
+    );
     // A copy of the table with the same rows is another table.
     d.execute(&format!(
         "CREATE SCHEMA c; CREATE TABLE c.atlas_schema_revisions (LIKE {t}); \
