@@ -85,13 +85,7 @@ pub fn encode(memo: &NoopMemo) -> Vec<u8> {
     let mut body = Vec::with_capacity(64 + 81 + 8 + memo.current.len());
     body.extend_from_slice(&memo.key);
     body.extend_from_slice(&memo.sum_digest);
-    match memo.sum_stamp {
-        Some(stamp) => {
-            body.push(1);
-            body.extend_from_slice(&stamp.to_bytes());
-        }
-        None => body.push(0),
-    }
+    Stamp::put_optional(&mut body, memo.sum_stamp.as_ref());
     body.extend_from_slice(&(memo.current.len() as u64).to_le_bytes());
     body.extend_from_slice(memo.current.as_bytes());
     seal(MAGIC, &body)
@@ -102,14 +96,7 @@ pub fn decode(bytes: &[u8]) -> Option<NoopMemo> {
     let body = unseal(MAGIC, bytes)?;
     let (key, rest) = body.split_first_chunk::<32>()?;
     let (sum_digest, rest) = rest.split_first_chunk::<32>()?;
-    let (sum_stamp, rest) = match rest.split_first()? {
-        (0, rest) => (None, rest),
-        (1, rest) => {
-            let (stamp, rest) = rest.split_first_chunk::<80>()?;
-            (Some(Stamp::from_bytes(stamp)), rest)
-        }
-        _ => return None,
-    };
+    let (sum_stamp, rest) = Stamp::take_optional(rest)?;
     let (len, rest) = rest.split_first_chunk::<8>()?;
     if usize::try_from(u64::from_le_bytes(*len)).ok()? != rest.len() {
         return None;

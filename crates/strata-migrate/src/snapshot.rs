@@ -93,7 +93,32 @@ impl Stamp {
         self.mtime_ns >= limit || self.ctime_ns >= limit
     }
 
-    pub(crate) fn to_bytes(self) -> [u8; 80] {
+    /// Appends `stamp` as an optional field: one byte 0, or 1 followed by its 80 bytes (how a snapshot keeps the
+    /// directory's stamp and a no-op memo the `atlas.sum`'s).
+    pub(crate) fn put_optional(out: &mut Vec<u8>, stamp: Option<&Stamp>) {
+        match stamp {
+            Some(stamp) => {
+                out.push(1);
+                out.extend_from_slice(&stamp.to_bytes());
+            }
+            None => out.push(0),
+        }
+    }
+
+    /// Reads a field [`Stamp::put_optional`] wrote at the start of `bytes`, and what follows it; `None` when it is
+    /// not one.
+    pub(crate) fn take_optional(bytes: &[u8]) -> Option<(Option<Stamp>, &[u8])> {
+        match bytes.split_first()? {
+            (0, rest) => Some((None, rest)),
+            (1, rest) => {
+                let (stamp, rest) = rest.split_first_chunk::<80>()?;
+                Some((Some(Stamp::from_bytes(stamp)), rest))
+            }
+            _ => None,
+        }
+    }
+
+    fn to_bytes(self) -> [u8; 80] {
         let mut out = [0; 80];
         for (i, v) in [self.dev, self.ino, self.size, self.mtime_ns, self.ctime_ns]
             .into_iter()
@@ -104,7 +129,7 @@ impl Stamp {
         out
     }
 
-    pub(crate) fn from_bytes(b: &[u8; 80]) -> Self {
+    fn from_bytes(b: &[u8; 80]) -> Self {
         let field = |i: usize| {
             let mut a = [0; 16];
             a.copy_from_slice(&b[i * 16..(i + 1) * 16]);
@@ -165,13 +190,7 @@ pub fn encode<'a>(
     let computed_sum = computed_sum.unwrap_or_default();
     body.extend_from_slice(&(computed_sum.len() as u64).to_le_bytes());
     body.extend_from_slice(computed_sum);
-    match listing {
-        Some(stamp) => {
-            body.push(1);
-            body.extend_from_slice(&stamp.to_bytes());
-        }
-        None => body.push(0),
-    }
+    Stamp::put_optional(&mut body, listing);
     let mut files: Vec<_> = files.into_iter().collect();
     files.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     for (name, stamp, bytes) in files {
@@ -212,14 +231,7 @@ pub fn decode(bytes: &[u8]) -> Option<Snapshot<'_>> {
     let (len, rest) = body.split_first_chunk::<8>()?;
     let (computed_sum, rest) =
         rest.split_at_checked(usize::try_from(u64::from_le_bytes(*len)).ok()?)?;
-    let (listing, mut body) = match rest.split_first()? {
-        (0, rest) => (None, rest),
-        (1, rest) => {
-            let (stamp, rest) = rest.split_first_chunk::<80>()?;
-            (Some(Stamp::from_bytes(stamp)), rest)
-        }
-        _ => return None,
-    };
+    let (listing, mut body) = Stamp::take_optional(rest)?;
     let mut files: Vec<Recorded<'_>> = Vec::new();
     while !body.is_empty() {
         let (len, rest) = body.split_first_chunk::<4>()?;
