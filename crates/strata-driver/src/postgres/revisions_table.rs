@@ -334,7 +334,8 @@ impl PostgresDriver {
     /// transaction's rows become visible all at once), a deleted row is missing from the list, and a row that
     /// becomes visible or invisible otherwise (row security) is another `ctid`. A rewrite that keeps every row
     /// (`VACUUM FULL`, `CLUSTER`) may move rows: another fingerprint for the same rows costs a read, never a
-    /// wrong answer. Renaming or retyping a column changes its identity. `None` for a table without rows or without `xmin` (a view), or on any error.
+    /// wrong answer. Renaming or retyping a column changes its identity. `None` for a table without rows or
+    /// without `xmin` (a view), or on any error.
     ///
     /// A fingerprint and a read are separate statements: [`Driver::read_revisions_fingerprinted`] takes the one
     /// that comes with its rows from the read itself.
